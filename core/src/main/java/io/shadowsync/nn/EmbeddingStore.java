@@ -1,0 +1,27 @@
+package io.shadowsync.nn;
+
+/**
+ * Where a model's embedding tables live: pulled from row by row, updated by pushing row gradients, so the
+ * same model code runs with tables held by the trainer ({@code LocalEmbeddingStore}) or on sharded parameter
+ * servers (later issues). The store owns the sparse optimizer (SGD, row-wise Adagrad): a push is a gradient,
+ * not a new value.
+ *
+ * <p>Sharing contract: pull and push are called concurrently by Hogwild workers without locks; a pull may
+ * see a row half-updated by a concurrent push (the Hogwild race, intended).
+ */
+public interface EmbeddingStore {
+    int numTables();
+
+    long rows(int table);
+
+    int dim(int table);
+
+    /** Copies rows {@code ids[idOff .. idOff+n)} of table into {@code out[outOff + j·dim ...]}. */
+    void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff);
+
+    /**
+     * Applies one gradient row per id: {@code grads[gradOff + j·dim ...]} is the loss gradient for row
+     * {@code ids[idOff + j]}. Duplicated ids are applied one after the other.
+     */
+    void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff);
+}

@@ -1,0 +1,44 @@
+package io.shadowsync.nn;
+
+import io.shadowsync.data.Batch;
+
+/**
+ * A trainable model: forward and backward of one mini-batch into a per-worker {@link Workspace}.
+ *
+ * <p>Dense parameters live in one {@link ParameterSet} (a trainer's local replica); embedding tables live in
+ * an {@link EmbeddingStore}. A model object itself is stateless between calls apart from those two, so several
+ * workers may call it at once, each with its own workspace (Hogwild).
+ */
+public interface Model {
+    /** What this model is and how it was configured; enough to rebuild it ({@link ModelSpec#build}). */
+    ModelSpec spec();
+
+    /** The dense parameters this model reads and that {@link #forwardBackward} computes gradients for. */
+    ParameterSet dense();
+
+    /** Shapes of the embedding tables this model needs, as {rows, dim} per table (empty when none). */
+    long[][] embeddingShapes();
+
+    /** Standard deviation of the normal distribution embedding rows of table start from (0 = zeros). */
+    float embeddingInitStd(int table);
+
+    /** Seeded initialization of the dense parameters (Xavier/He as fits each layer). */
+    void initDense(long seed);
+
+    Workspace newWorkspace(int maxBatch);
+
+    /**
+     * Forward and backward pass over batch: pulls the embedding rows it needs from emb, writes the gradient of
+     * the <em>mean</em> loss over the batch into {@code ws.denseGrad()}, pushes the gradients (of the same mean
+     * loss) of the embedding rows it used into emb, whose sparse optimizer applies them, fills
+     * {@code ws.outputs()}, and returns the <em>summed</em> loss. It does not change the dense parameters: the
+     * caller's optimizer applies {@code ws.denseGrad()}.
+     */
+    double forwardBackward(Batch batch, Workspace ws, EmbeddingStore emb);
+
+    /** Forward only: fills {@code ws.outputs()} for the batch and returns the summed loss (0 when labels are absent). */
+    double forward(Batch batch, Workspace ws, EmbeddingStore emb);
+
+    /** Number of values {@link #forward} writes per example into {@code ws.outputs()} (1 for binary/regression, C for C classes). */
+    int outputsPerExample();
+}
