@@ -1,0 +1,63 @@
+package io.shadowsync.cli;
+
+import io.shadowsync.data.DataSource;
+import io.shadowsync.engine.Evaluator;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code shadowsync eval --model-file MODEL --eval PATH}: metrics of a saved model on held-out data, and its provenance. */
+@Command(name = "eval", sortOptions = false, description = "Evaluate a saved model; prints its provenance, then a JSON line with the metrics.")
+public final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model-file", required = true, paramLabel = "MODEL", description = "A model file written by 'train --save'.")
+    Path modelFile;
+
+    @Option(names = "--eval", required = true, paramLabel = "PATH", description = "Data to evaluate on.")
+    Path eval;
+
+    @Option(names = "--eval-labels", paramLabel = "PATH", description = "IDX: label file of --eval.")
+    Path evalLabels;
+
+    @Mixin
+    DataOptions data = new DataOptions();
+
+    @Option(names = "--eval-batch", paramLabel = "B", description = "Batch size (default: 1024).")
+    int evalBatch = 1024;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Also write the JSON line to this file.")
+    Path summaryJson;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        LoadedModel m = LoadedModel.read(modelFile);
+        DataSource source = data.source(eval, evalLabels, "--eval", "--eval-labels");
+        err.println("model " + modelFile + ": " + m.spec().toProperties());
+        for (Map.Entry<String, String> e : m.provenance().entrySet()) err.println("  " + e.getKey() + ": " + e.getValue());
+        err.flush();
+        Evaluator.Result r = Evaluator.evaluate(m.model(), m.tables(), source, evalBatch);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("model", m.spec().kind());
+        summary.put("model_file", modelFile.toString());
+        summary.put("eval", r.toMap());
+        String json = Json.line(summary);
+        if (summaryJson != null) io.shadowsync.ckpt.AtomicFiles.writeString(summaryJson, json + "\n");
+        out.println(json);
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,98 @@
+package io.shadowsync.cli;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * A YAML job file: a flat mapping whose keys are the long option names of the command without the leading
+ * dashes ({@code model: dlrm}, {@code hidden: [256, 128]}, {@code lr: 0.5}). Its values become the command's
+ * defaults, so flags on the command line override the file. An unknown key, a nested mapping or a value of
+ * the wrong type is an error that names the file and the key.
+ */
+final class JobFile implements CommandLine.IDefaultValueProvider {
+    private final Path file;
+    private final Map<String, String> values;
+
+    private JobFile(Path file, Map<String, String> values) {
+        this.file = file;
+        this.values = values;
+    }
+
+    /** Reads and validates a job file against the options of spec. */
+    static JobFile read(Path file, CommandSpec spec) throws IOException {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new UsageException(file + ": no such job file");
+        } catch (JacksonException e) {
+            String where = e.getLocation() != null ? ":" + e.getLocation().getLineNr() : "";
+            throw new UsageException(file + where + ": not valid YAML (" + e.getOriginalMessage() + ")");
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        if (root == null || root.isNull() || root.isMissingNode()) return new JobFile(file, values);
+        if (!root.isObject()) throw new UsageException(file + ": a job file is a mapping of option names to values, e.g. 'model: dlrm'");
+        Iterator<Map.Entry<String, JsonNode>> it = root.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = e.getKey();
+            OptionSpec opt = spec.findOption("--" + key);
+            if (opt == null || opt.usageHelp() || opt.versionHelp() || !opt.longestName().equals("--" + key)) {
+                throw new UsageException(file + ": unknown key '" + key + "' (valid keys: " + String.join(", ", validKeys(spec)) + ")");
+            }
+            values.put("--" + key, scalar(file, key, e.getValue()));
+        }
+        return new JobFile(file, values);
+    }
+
+    private static String scalar(Path file, String key, JsonNode v) {
+        if (v.isValueNode()) return v.asText();
+        if (v.isArray()) {
+            List<String> parts = new ArrayList<>();
+            for (JsonNode x : v) {
+                if (!x.isValueNode()) throw new UsageException(file + ": key '" + key + "' must be a list of plain values");
+                parts.add(x.asText());
+            }
+            return String.join(",", parts);
+        }
+        throw new UsageException(file + ": key '" + key + "' must be a value or a list, not a mapping");
+    }
+
+    static List<String> validKeys(CommandSpec spec) {
+        TreeSet<String> keys = new TreeSet<>();
+        for (OptionSpec o : spec.options()) {
+            if (!o.usageHelp() && !o.versionHelp() && o.longestName().startsWith("--")) keys.add(o.longestName().substring(2));
+        }
+        return new ArrayList<>(keys);
+    }
+
+    @Override
+    public String defaultValue(ArgSpec argSpec) {
+        if (argSpec instanceof OptionSpec o) return values.get(o.longestName());
+        return null;
+    }
+
+    Path file() {
+        return file;
+    }
+
+    Map<String, String> values() {
+        return values;
+    }
+}

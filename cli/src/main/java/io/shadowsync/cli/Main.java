@@ -1,0 +1,108 @@
+package io.shadowsync.cli;
+
+import io.shadowsync.ckpt.ModelFileException;
+import io.shadowsync.data.DataException;
+import io.shadowsync.engine.TrainingException;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code shadowsync} command. Exit codes: 0 success, 1 a failure inside training, 2 bad input
+ * (flags, job file, data, model file), with one sentence on stderr (the stack trace too with --verbose).
+ */
+@Command(name = "shadowsync", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Distributed training of CTR models and MLPs on CPUs: Hogwild workers, background synchronization.",
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, GenDataCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main {
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with the given output streams and returns the exit code (for tests). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = commandLine(out, err);
+        try {
+            attachJobFile(cl, args);
+        } catch (UsageException e) {
+            err.println("shadowsync: " + e.getMessage());
+            err.flush();
+            return EXIT_BAD_INPUT;
+        } catch (java.io.IOException e) {
+            err.println("shadowsync: cannot read the job file: " + describe(e));
+            err.flush();
+            return EXIT_BAD_INPUT;
+        }
+        return cl.execute(args);
+    }
+
+    /**
+     * {@code train JOB.yaml ...}: the job file's values become the defaults of the train command, so flags given
+     * on the command line override them. The job file is the first argument after {@code train} that ends in
+     * .yaml or .yml and is not the value of an option.
+     */
+    static void attachJobFile(CommandLine cl, String[] args) throws java.io.IOException {
+        int sub = -1;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("train")) {
+                sub = i;
+                break;
+            }
+            if (!args[i].startsWith("-")) return;
+        }
+        if (sub < 0) return;
+        CommandLine train = cl.getSubcommands().get("train");
+        for (int i = sub + 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.startsWith("-")) {
+                var opt = train.getCommandSpec().findOption(a.contains("=") ? a.substring(0, a.indexOf('=')) : a);
+                if (opt != null && opt.arity().max() > 0 && !a.contains("=")) i++; // skip the option's value
+                continue;
+            }
+            if (a.endsWith(".yaml") || a.endsWith(".yml")) {
+                train.setDefaultValueProvider(JobFile.read(java.nio.file.Path.of(a), train.getCommandSpec()));
+                return;
+            }
+        }
+    }
+
+    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            boolean verbose = parseResult.hasMatchedOption("--verbose");
+            Throwable root = ex instanceof TrainingException && ex.getCause() != null ? ex.getCause() : ex;
+            cmd.getErr().println("shadowsync " + cmd.getCommandName() + ": " + describe(root));
+            if (verbose) root.printStackTrace(cmd.getErr());
+            cmd.getErr().flush();
+            return isBadInput(root) ? EXIT_BAD_INPUT : EXIT_FAILURE;
+        });
+        cl.setParameterExceptionHandler((ex, argsGiven) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("shadowsync " + cmd.getCommandName() + ": " + ex.getMessage());
+            cmd.getErr().println("(see: shadowsync " + cmd.getCommandName() + " --help)");
+            cmd.getErr().flush();
+            return EXIT_BAD_INPUT;
+        });
+        return cl;
+    }
+
+    static boolean isBadInput(Throwable t) {
+        return t instanceof DataException || t instanceof ModelFileException || t instanceof UsageException
+                || t instanceof IllegalArgumentException || t instanceof NoSuchFileException;
+    }
+
+    static String describe(Throwable t) {
+        if (t instanceof NoSuchFileException e) return e.getFile() + ": no such file";
+        if (t instanceof java.nio.file.AccessDeniedException e) return e.getFile() + ": permission denied";
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+}

@@ -1,0 +1,177 @@
+package io.shadowsync.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shadowsync.ckpt.ModelFile;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shadowsync command end to end, in-process: exit codes, the JSON summary, files, error messages. */
+class CliTest {
+    @TempDir
+    static Path dir;
+    static JsonNode gen;
+
+    record Run(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            String[] lines = out.strip().split("\n");
+            return new ObjectMapper().readTree(lines[lines.length - 1]);
+        }
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void generate() throws Exception {
+        Run r = run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", "20000", "--eval-rows", "5000", "--vocab", "2000", "--seed", "7");
+        assertEquals(0, r.code(), r.err());
+        gen = r.json();
+    }
+
+    private static String train() {
+        return dir.resolve("ctr/train.tsv").toString();
+    }
+
+    private static String eval() {
+        return dir.resolve("ctr/eval.tsv").toString();
+    }
+
+    @Test
+    void genDataReportsTeacherBelowConstant() {
+        double teacher = gen.get("teacher_logloss_eval").asDouble(), constant = gen.get("constant_logloss_eval").asDouble();
+        assertTrue(teacher < constant - 0.05, "teacher " + teacher + " vs constant " + constant);
+        assertEquals(20000, gen.get("train_rows").asLong());
+    }
+
+    @Test
+    void trainLrBeatsConstantSavesAndEvalsTheSame() throws Exception {
+        Path model = dir.resolve("lr.model");
+        Run r = run("train", "--model", "lr", "--train", train(), "--eval", eval(), "--hash-bits", "16", "--epochs", "2",
+                "--save", model.toString(), "--no-progress", "--summary-json", dir.resolve("lr.json").toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = r.json();
+        assertEquals("lr", s.get("model").asText());
+        assertEquals(40000, s.get("examples").asLong());
+        double ll = s.get("eval").get("logloss").asDouble();
+        assertTrue(ll < gen.get("constant_logloss_eval").asDouble() - 0.02, "lr eval logloss " + ll + " vs constant " + gen.get("constant_logloss_eval"));
+        assertTrue(s.get("eval").get("auc").asDouble() > 0.6);
+        assertEquals(s, new ObjectMapper().readTree(Files.readString(dir.resolve("lr.json"))));
+
+        Run e = run("eval", "--model-file", model.toString(), "--eval", eval());
+        assertEquals(0, e.code(), e.err());
+        assertEquals(ll, e.json().get("eval").get("logloss").asDouble(), 1e-9);
+        assertTrue(e.err().contains("train_data"), "eval prints provenance: " + e.err());
+
+        Path scores = dir.resolve("scores.txt");
+        Run p = run("predict", "--model-file", model.toString(), "--input", eval(), "--out", scores.toString());
+        assertEquals(0, p.code(), p.err());
+        List<String> lines = Files.readAllLines(scores);
+        assertEquals(5000, lines.size());
+        float first = Float.parseFloat(lines.get(0));
+        assertTrue(first > 0 && first < 1);
+    }
+
+    @Test
+    void dlrmTrainsWithTwoWorkers() throws Exception {
+        Run r = run("train", "--model", "dlrm", "--train", train(), "--eval", eval(), "--emb-rows", "2000", "--workers", "2", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = r.json();
+        assertEquals(2, s.get("workers").asInt());
+        assertTrue(s.get("eval").get("logloss").asDouble() < gen.get("constant_logloss_eval").asDouble() - 0.01, r.out());
+    }
+
+    @Test
+    void oneWorkerWithFixedSeedIsBitForBitRepeatable() throws Exception {
+        Path a = dir.resolve("a.model"), b = dir.resolve("b.model");
+        for (Path m : new Path[] {a, b}) {
+            Run r = run("train", "--model", "dlrm", "--train", train(), "--emb-rows", "500", "--examples", "6000", "--seed", "3",
+                    "--save", m.toString(), "--no-progress");
+            assertEquals(0, r.code(), r.err());
+        }
+        ModelFile.Contents ca = ModelFile.read(a), cb = ModelFile.read(b);
+        assertArrayEquals(ca.dense(), cb.dense());
+        for (int t = 0; t < ca.tables().length; t++) assertArrayEquals(ca.tables()[t], cb.tables()[t]);
+    }
+
+    @Test
+    void jobFileGivesDefaultsAndFlagsOverrideIt() throws Exception {
+        Path job = dir.resolve("job.yaml");
+        Files.writeString(job, "model: lr\ntrain: " + train() + "\nhash-bits: 12\nworkers: 2\nexamples: 3000\nno-progress: true\n");
+        Run r = run("train", job.toString(), "--workers", "1");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.json().get("workers").asInt());
+        assertEquals("lr", r.json().get("model").asText());
+        assertEquals(3000, r.json().get("examples").asLong());
+    }
+
+    @Test
+    void jobFileUnknownKeyIsNamed() throws Exception {
+        Path job = dir.resolve("bad.yaml");
+        Files.writeString(job, "model: lr\nlearning-rate: 0.1\n");
+        Run r = run("train", job.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("bad.yaml") && r.err().contains("unknown key 'learning-rate'"), r.err());
+    }
+
+    @Test
+    void missingFileIsOneSentenceExitTwo() {
+        Run r = run("train", "--model", "lr", "--train", dir.resolve("nope.tsv").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nope.tsv"), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace without --verbose: " + r.err());
+    }
+
+    @Test
+    void malformedLineStopsWithFileAndLineUnlessSkipped() throws Exception {
+        Path bad = dir.resolve("bad.tsv");
+        List<String> good = Files.readAllLines(Path.of(train())).subList(0, 300);
+        List<String> lines = new java.util.ArrayList<>(good);
+        lines.set(149, "1\t2\t3");
+        Files.write(bad, lines);
+        Run r = run("train", "--model", "lr", "--train", bad.toString(), "--no-progress");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("bad.tsv:150"), r.err());
+
+        Run s = run("train", "--model", "lr", "--train", bad.toString(), "--skip-bad-lines", "--no-progress");
+        assertEquals(0, s.code(), s.err());
+        assertEquals(1, s.json().get("skipped_lines").asLong());
+        assertEquals(299, s.json().get("examples").asLong());
+    }
+
+    @Test
+    void badFlagValueIsExitTwo() {
+        Run r = run("train", "--model", "svm", "--train", train());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--model must be lr, mlp or dlrm"), r.err());
+        Run w = run("train", "--workers", "many");
+        assertEquals(2, w.code());
+    }
+
+    @Test
+    void corruptModelFileIsRefused() throws Exception {
+        Path model = dir.resolve("c.model");
+        assertEquals(0, run("train", "--model", "lr", "--train", train(), "--hash-bits", "10", "--examples", "1000", "--save", model.toString(), "--no-progress").code());
+        byte[] bytes = Files.readAllBytes(model);
+        bytes[bytes.length / 2] ^= 0x5A;
+        Path broken = dir.resolve("broken.model");
+        Files.write(broken, bytes);
+        Run r = run("eval", "--model-file", broken.toString(), "--eval", eval());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("checksum"), r.err());
+    }
+}

@@ -1,0 +1,273 @@
+package io.shadowsync.ckpt;
+
+import io.shadowsync.nn.EmbeddingStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * The saved-model file: versioned, checksummed, written atomically ({@link AtomicFiles}).
+ *
+ * <pre>
+ * "SHDWSYNC"  magic, 8 bytes
+ * u32         format version (1)
+ * map         model spec (string properties, see ModelSpec#toProperties)
+ * map         provenance (job settings, data fingerprint, metrics, version, time)
+ * u64 n, f32[n]            dense parameters
+ * u32 t, t × (u64 rows, u32 dim, f32[rows·dim])   embedding tables
+ * u32         CRC32C of every byte above
+ * "SSYNCEND"  end magic, 8 bytes
+ * map = u32 count, count × (u32 len, UTF-8 key, u32 len, UTF-8 value); all numbers little-endian.
+ * </pre>
+ * A file that is truncated, has a bad checksum or an unknown version is refused with a sentence saying so;
+ * nothing is built from it.
+ */
+public final class ModelFile {
+    static final byte[] MAGIC = "SHDWSYNC".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] END_MAGIC = "SSYNCEND".getBytes(StandardCharsets.US_ASCII);
+    public static final int VERSION = 1;
+    private static final int CHUNK_ROWS = 4096;
+
+    private ModelFile() {}
+
+    /** What a model file holds. Tables are row-major {@code [rows×dim]} arrays. */
+    public record Contents(Map<String, String> spec, Map<String, String> provenance, float[] dense,
+                           long[][] tableShapes, float[][] tables) {}
+
+    /** Saves spec, provenance, dense parameters and every embedding table (pulled row block by row block). */
+    public static void write(Path file, Map<String, String> spec, Map<String, String> provenance, float[] dense,
+                             EmbeddingStore tables) throws IOException {
+        AtomicFiles.write(file, ch -> {
+            Out out = new Out(ch);
+            out.bytes(MAGIC);
+            out.u32(VERSION);
+            out.map(spec);
+            out.map(provenance);
+            out.u64(dense.length);
+            out.floats(dense, 0, dense.length);
+            int t = tables == null ? 0 : tables.numTables();
+            out.u32(t);
+            for (int k = 0; k < t; k++) {
+                long rows = tables.rows(k);
+                int dim = tables.dim(k);
+                out.u64(rows);
+                out.u32(dim);
+                int[] ids = new int[CHUNK_ROWS];
+                float[] rowsBuf = new float[CHUNK_ROWS * dim];
+                for (long r = 0; r < rows; r += CHUNK_ROWS) {
+                    int n = (int) Math.min(CHUNK_ROWS, rows - r);
+                    for (int j = 0; j < n; j++) ids[j] = (int) (r + j);
+                    tables.pull(k, ids, 0, n, rowsBuf, 0);
+                    out.floats(rowsBuf, 0, n * dim);
+                }
+            }
+            out.finish();
+        });
+    }
+
+    /** Reads and verifies a model file. */
+    public static Contents read(Path file) throws IOException {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (NoSuchFileException e) {
+            throw new ModelFileException(file, "no such file");
+        }
+        if (size < MAGIC.length + 4 + 4 + END_MAGIC.length) throw new ModelFileException(file, "too short to be a shadowsync model file (" + size + " bytes)");
+        verifyChecksum(file, size);
+        ByteBuffer all;
+        try (FileChannel ch = FileChannel.open(file)) {
+            all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        In in = new In(all, file, size - 12);
+        in.expectMagic();
+        int version = in.u32();
+        if (version != VERSION) throw new ModelFileException(file, "format version " + version + " is not supported (this build reads version " + VERSION + ")");
+        Map<String, String> spec = in.map();
+        Map<String, String> prov = in.map();
+        float[] dense = in.floats(in.count(4, "dense parameter count"));
+        int t = in.u32();
+        if (t < 0 || t > 1 << 16) throw new ModelFileException(file, "implausible embedding table count " + t);
+        long[][] shapes = new long[t][];
+        float[][] tables = new float[t][];
+        for (int k = 0; k < t; k++) {
+            long rows = in.u64();
+            int dim = in.u32();
+            if (rows < 0 || dim <= 0 || rows * dim > Integer.MAX_VALUE - 16) throw new ModelFileException(file, "embedding table " + k + " has an invalid shape " + rows + "x" + dim);
+            shapes[k] = new long[] {rows, dim};
+            tables[k] = in.floats((int) (rows * dim));
+        }
+        if (in.position() != size - 12) throw new ModelFileException(file, "unexpected bytes after the embedding tables");
+        return new Contents(spec, prov, dense, shapes, tables);
+    }
+
+    private static void verifyChecksum(Path file, long size) throws IOException {
+        CRC32C crc = new CRC32C();
+        byte[] tail = new byte[12];
+        try (InputStream is = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            long left = size - 12;
+            while (left > 0) {
+                int n = is.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) throw new ModelFileException(file, "truncated while reading");
+                crc.update(buf, 0, n);
+                left -= n;
+            }
+            if (is.readNBytes(tail, 0, 12) != 12) throw new ModelFileException(file, "truncated while reading");
+        }
+        ByteBuffer tb = ByteBuffer.wrap(tail).order(ByteOrder.LITTLE_ENDIAN);
+        int stored = tb.getInt();
+        byte[] end = new byte[8];
+        tb.get(end);
+        if (!java.util.Arrays.equals(end, END_MAGIC)) throw new ModelFileException(file, "truncated or not a shadowsync model file (end marker missing)");
+        if (stored != (int) crc.getValue()) throw new ModelFileException(file, "checksum mismatch: the file is corrupt");
+    }
+
+    /** Buffered little-endian writer that checksums what it writes. */
+    private static final class Out {
+        private final FileChannel ch;
+        private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        private final CRC32C crc = new CRC32C();
+
+        Out(FileChannel ch) {
+            this.ch = ch;
+        }
+
+        void room(int n) throws IOException {
+            if (buf.remaining() < n) flush();
+        }
+
+        void flush() throws IOException {
+            buf.flip();
+            crc.update(buf.duplicate());
+            while (buf.hasRemaining()) ch.write(buf);
+            buf.clear();
+        }
+
+        void bytes(byte[] b) throws IOException {
+            room(b.length);
+            buf.put(b);
+        }
+
+        void u32(int v) throws IOException {
+            room(4);
+            buf.putInt(v);
+        }
+
+        void u64(long v) throws IOException {
+            room(8);
+            buf.putLong(v);
+        }
+
+        void str(String s) throws IOException {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            u32(b.length);
+            if (b.length > buf.capacity()) throw new IOException("string property too long: " + b.length + " bytes");
+            bytes(b);
+        }
+
+        void map(Map<String, String> m) throws IOException {
+            u32(m.size());
+            for (Map.Entry<String, String> e : m.entrySet()) {
+                str(e.getKey());
+                str(e.getValue());
+            }
+        }
+
+        void floats(float[] a, int off, int n) throws IOException {
+            int i = 0;
+            while (i < n) {
+                room(4);
+                int k = Math.min(n - i, buf.remaining() / 4);
+                buf.asFloatBuffer().put(a, off + i, k);
+                buf.position(buf.position() + 4 * k);
+                i += k;
+            }
+        }
+
+        void finish() throws IOException {
+            flush();
+            ByteBuffer tail = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            tail.putInt((int) crc.getValue()).put(END_MAGIC).flip();
+            while (tail.hasRemaining()) ch.write(tail);
+        }
+    }
+
+    /** Bounds-checked reader over the mapped file (the checksum already passed, but lengths are still checked). */
+    private static final class In {
+        private final ByteBuffer b;
+        private final Path file;
+        private final long limit;
+
+        In(ByteBuffer b, Path file, long limit) {
+            this.b = b;
+            this.file = file;
+            this.limit = limit;
+        }
+
+        long position() {
+            return b.position();
+        }
+
+        void need(long n) {
+            if (n < 0 || b.position() + n > limit) throw new ModelFileException(file, "truncated or inconsistent: a length field points past the end");
+        }
+
+        void expectMagic() {
+            need(MAGIC.length);
+            byte[] m = new byte[MAGIC.length];
+            b.get(m);
+            if (!java.util.Arrays.equals(m, MAGIC)) throw new ModelFileException(file, "not a shadowsync model file (bad magic)");
+        }
+
+        int u32() {
+            need(4);
+            return b.getInt();
+        }
+
+        long u64() {
+            need(8);
+            return b.getLong();
+        }
+
+        int count(int elementBytes, String what) {
+            long n = u64();
+            if (n < 0 || n > Integer.MAX_VALUE - 16) throw new ModelFileException(file, "implausible " + what + " " + n);
+            need(n * elementBytes);
+            return (int) n;
+        }
+
+        String str() {
+            int n = u32();
+            need(n);
+            byte[] s = new byte[n];
+            b.get(s);
+            return new String(s, StandardCharsets.UTF_8);
+        }
+
+        Map<String, String> map() {
+            int n = u32();
+            if (n < 0 || n > 1 << 20) throw new ModelFileException(file, "implausible property count " + n);
+            Map<String, String> m = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) m.put(str(), str());
+            return m;
+        }
+
+        float[] floats(int n) {
+            need(4L * n);
+            float[] a = new float[n];
+            b.asFloatBuffer().get(a);
+            b.position(b.position() + 4 * n);
+            return a;
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package io.shadowsync.engine;
+
+import io.shadowsync.data.Batch;
+import io.shadowsync.data.DataSchema;
+import io.shadowsync.data.DataSource;
+import io.shadowsync.data.ExampleReader;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The reader side of a trainer: one thread streams the data source (epoch after epoch, up to an example
+ * budget), deals examples out to W workers ({@link DataSplit}) and hands each worker full batches through a
+ * bounded queue. Batches are pooled: a worker returns each batch after use, so nothing is allocated per batch.
+ *
+ * <p>Sharing contract: a {@link Batch} is owned by one thread at a time and moves between the reader and a
+ * worker only through {@link BlockingQueue}s (safe publication). The end of data is one {@link #END} marker per
+ * worker. A reader failure is kept in {@link #failure()} and the workers are sent END, so nobody hangs.
+ */
+public final class BatchFeeder implements Runnable {
+    /** Marker a worker receives when there is no more data for it. */
+    public static final Batch END = new Batch(1, 0, 0, false);
+
+    private final DataSource source;
+    private final int workers;
+    private final long exampleBudget;
+    private final int epochs;
+    private final DataSplit split;
+    private final SplittableRandom random;
+    private final List<BlockingQueue<Batch>> full;
+    private final List<BlockingQueue<Batch>> free;
+    private final Batch[] filling;
+    private final Batch staging;
+    private final int[] stratumNext = new int[256];
+    private volatile Throwable failure;
+    private volatile boolean stopRequested;
+    private volatile long examplesRead;
+    private volatile long skippedLines;
+    private volatile int epochsStarted;
+
+    /**
+     * @param exampleBudget total examples to deliver (over all epochs), or ≤ 0 for "epochs full passes"
+     * @param epochs        full passes over the source when there is no example budget
+     * @param queueDepth    full batches buffered per worker
+     */
+    public BatchFeeder(DataSource source, int workers, int batchSize, long exampleBudget, int epochs,
+                       DataSplit split, long seed, int queueDepth) {
+        if (workers <= 0) throw new IllegalArgumentException("workers must be positive, got " + workers);
+        if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        if (exampleBudget <= 0 && epochs <= 0) throw new IllegalArgumentException("need an example budget or at least one epoch");
+        if (queueDepth <= 0) throw new IllegalArgumentException("queue depth must be positive, got " + queueDepth);
+        this.source = source;
+        this.workers = workers;
+        this.exampleBudget = exampleBudget;
+        this.epochs = epochs;
+        this.split = split;
+        this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        DataSchema schema = source.schema();
+        this.full = new ArrayList<>(workers);
+        this.free = new ArrayList<>(workers);
+        this.filling = new Batch[workers];
+        for (int w = 0; w < workers; w++) {
+            // pool: queueDepth queued + the one being filled + the one the worker holds. Backpressure comes from
+            // the pool running dry; the full queue holds the whole pool plus END, so handing over never blocks.
+            int pool = queueDepth + 2;
+            full.add(new ArrayBlockingQueue<>(pool + 1));
+            free.add(new ArrayBlockingQueue<>(pool));
+            for (int i = 0; i < pool; i++) free.get(w).add(new Batch(batchSize, schema));
+        }
+        this.staging = new Batch(1, schema);
+    }
+
+    /** Worker w's next batch, or {@link #END}. Blocks while the reader is behind. */
+    public Batch take(int worker) throws InterruptedException {
+        return full.get(worker).take();
+    }
+
+    /** Gives a used batch back to the reader's pool. */
+    public void recycle(int worker, Batch b) {
+        if (b != END) {
+            b.clear();
+            free.get(worker).offer(b);
+        }
+    }
+
+    /** Asks the reader to stop early (shutdown or a failure elsewhere); workers then receive END. */
+    public void stop() {
+        stopRequested = true;
+    }
+
+    public Throwable failure() {
+        return failure;
+    }
+
+    public long examplesRead() {
+        return examplesRead;
+    }
+
+    public long skippedLines() {
+        return skippedLines;
+    }
+
+    public int epochsStarted() {
+        return epochsStarted;
+    }
+
+    @Override
+    public void run() {
+        try {
+            feed();
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            finish();
+        }
+    }
+
+    private void feed() throws IOException, InterruptedException {
+        long read = 0;
+        long skippedBefore = 0;
+        long rr = 0;
+        for (int epoch = 0; exampleBudget > 0 || epoch < epochs; epoch++) {
+            epochsStarted = epoch + 1;
+            long readThisEpoch = 0;
+            try (ExampleReader reader = source.open()) {
+                while (!stopRequested && (exampleBudget <= 0 || read < exampleBudget)) {
+                    // parse into a one-example staging batch first: the split may depend on the label
+                    staging.clear();
+                    if (!reader.readInto(staging)) break;
+                    int w = pick(rr++, staging.labels[0]);
+                    Batch b = filling(w);
+                    if (b == null) return; // stopped while waiting for a free batch
+                    b.appendFrom(staging, 0);
+                    read++;
+                    readThisEpoch++;
+                    if ((read & 1023) == 0) {
+                        examplesRead = read;
+                        skippedLines = skippedBefore + reader.skippedLines();
+                    }
+                    if (b.isFull()) {
+                        hand(w, b);
+                        filling[w] = null;
+                    }
+                }
+                skippedBefore += reader.skippedLines();
+                skippedLines = skippedBefore;
+            }
+            examplesRead = read;
+            if (stopRequested || (exampleBudget > 0 && read >= exampleBudget)) return;
+            if (readThisEpoch == 0) {
+                throw new io.shadowsync.data.DataException(source.describe(), 0, "no examples in the data (every line was skipped or the source is empty)");
+            }
+        }
+    }
+
+    /** The worker that gets example number index, whose label is label. */
+    private int pick(long index, float label) {
+        if (workers == 1) return 0;
+        return switch (split) {
+            case ROUND_ROBIN -> (int) (index % workers);
+            case RANDOM -> random.nextInt(workers);
+            case STRATIFIED -> {
+                int k = (int) label;
+                if (k != label || k < 0 || k >= stratumNext.length) yield (int) (index % workers); // regression target
+                int w = stratumNext[k];
+                stratumNext[k] = w + 1 == workers ? 0 : w + 1;
+                yield w;
+            }
+        };
+    }
+
+    private Batch filling(int w) throws InterruptedException {
+        Batch b = filling[w];
+        while (b == null) {
+            b = free.get(w).poll(100, TimeUnit.MILLISECONDS);
+            if (stopRequested) return null;
+            filling[w] = b;
+        }
+        return b;
+    }
+
+    /** Queues a full batch for worker w. Never blocks: the full queue holds the whole pool plus END. */
+    private void hand(int w, Batch b) {
+        if (!full.get(w).offer(b)) throw new IllegalStateException("batch queue of worker " + w + " overflowed");
+    }
+
+    private void finish() {
+        boolean abort = stopRequested || failure != null;
+        for (int w = 0; w < workers; w++) {
+            Batch b = filling[w];
+            if (abort) full.get(w).clear(); // stop promptly: drop what the worker has not taken yet
+            else if (b != null && b.size > 0) hand(w, b);
+            full.get(w).offer(END);
+        }
+    }
+}

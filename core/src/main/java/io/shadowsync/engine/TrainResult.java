@@ -1,0 +1,19 @@
+package io.shadowsync.engine;
+
+/**
+ * What a finished training run did.
+ *
+ * @param examples          examples trained on (all workers)
+ * @param seconds           wall time from the workers' start to the last worker's end
+ * @param workerExamples    examples per worker
+ * @param skippedLines      malformed input lines skipped (only with skip-bad-lines)
+ * @param nonFiniteBatches  batches whose loss was NaN/inf and whose update was refused
+ * @param trainLoss         mean training loss over all examples (each measured before its update)
+ * @param readerWaitFraction share of worker time spent waiting for the reader thread
+ */
+public record TrainResult(long examples, double seconds, long[] workerExamples, long skippedLines,
+                          long nonFiniteBatches, double trainLoss, double readerWaitFraction) {
+    public double examplesPerSecond() {
+        return seconds > 0 ? examples / seconds : 0;
+    }
+}

@@ -1,0 +1,21 @@
+package io.shadowsync.engine;
+
+/**
+ * How one trainer trains.
+ *
+ * @param workers    Hogwild worker threads
+ * @param batchSize  examples per mini-batch (per worker)
+ * @param examples   total examples to train on (over all epochs); ≤ 0 means {@code epochs} full passes
+ * @param epochs     full passes over the data when {@code examples} ≤ 0
+ * @param split      how examples are dealt out to workers
+ * @param seed       seeds the split (the model's initialization has its own seed)
+ * @param queueDepth full batches buffered per worker between the reader and the worker
+ */
+public record TrainerConfig(int workers, int batchSize, long examples, int epochs, DataSplit split, long seed, int queueDepth) {
+    public TrainerConfig {
+        if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        if (examples <= 0 && epochs < 1) throw new IllegalArgumentException("give a positive example count or at least one epoch");
+        if (queueDepth < 1) throw new IllegalArgumentException("queue depth must be at least 1, got " + queueDepth);
+    }
+}

@@ -1,0 +1,65 @@
+package io.shadowsync.engine;
+
+/**
+ * Running counters of one worker. Single writer (the worker), any number of readers (progress, summary):
+ * every field is written only by its worker and published through {@code volatile}, so readers see
+ * consistent-enough monotone values without locks.
+ */
+public final class WorkerStats {
+    private volatile long examples;
+    private volatile long batches;
+    private volatile double lossSum;
+    private volatile double labelSum;
+    private volatile long nonFinite;
+    private volatile long busyNanos;
+    private volatile long waitNanos;
+
+    void record(int n, double batchLossSum, double batchLabelSum, long busy, long wait) {
+        examples += n;
+        batches++;
+        lossSum += batchLossSum;
+        labelSum += batchLabelSum;
+        busyNanos += busy;
+        waitNanos += wait;
+    }
+
+    void recordNonFinite(int n, long busy, long wait) {
+        nonFinite++;
+        examples += n;
+        batches++;
+        busyNanos += busy;
+        waitNanos += wait;
+    }
+
+    public long examples() {
+        return examples;
+    }
+
+    public long batches() {
+        return batches;
+    }
+
+    /** Sum over all examples so far of the per-example training loss (before each update). */
+    public double lossSum() {
+        return lossSum;
+    }
+
+    public double labelSum() {
+        return labelSum;
+    }
+
+    /** Batches whose loss was NaN or infinite: their dense update was refused. */
+    public long nonFinite() {
+        return nonFinite;
+    }
+
+    /** Nanoseconds spent computing (forward, backward, update). */
+    public long busyNanos() {
+        return busyNanos;
+    }
+
+    /** Nanoseconds spent waiting for the reader's next batch. */
+    public long waitNanos() {
+        return waitNanos;
+    }
+}
