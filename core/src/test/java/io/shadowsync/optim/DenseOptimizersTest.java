@@ -122,6 +122,27 @@ class DenseOptimizersTest {
     }
 
     @Test
+    void hogwildWorkersStepOneAdamWithoutLocksAndEachCallCountsOnce() throws InterruptedException {
+        int n = 64;
+        Adam adam = new Adam(n, 0.01, 0.9, 0.999, 1e-8, 0);
+        float[] w = new float[n];
+        Thread[] workers = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            workers[t] = new Thread(() -> {
+                float[] g = new float[n];
+                java.util.Arrays.fill(g, 1f);
+                for (int s = 0; s < 500; s++) adam.step(w, g, n);
+            }, "test/worker-" + t);
+            workers[t].start();
+        }
+        for (Thread t : workers) t.join(10_000);
+        assertEquals(1000, adam.steps());
+        // every update of a constant gradient moves w down by about lr (a lost or interleaved update
+        // of m and v can make one step a little larger or smaller), races or not
+        for (float x : w) assertTrue(x < -1 && x > -10.5f, "w = " + x);
+    }
+
+    @Test
     void stepOverOnlyAPrefixLeavesTheRestAlone() {
         Sgd sgd = new Sgd(4, 1.0);
         float[] w = {1, 1, 1, 1};
