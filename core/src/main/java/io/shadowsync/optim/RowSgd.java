@@ -1,0 +1,31 @@
+package io.shadowsync.optim;
+
+/**
+ * Plain SGD on one embedding row: {@code w_r = w_r − lr·g_r}. Stateless.
+ *
+ * <p>Sharing contract: called by Hogwild workers concurrently without locks; two pushes to the same row may
+ * interleave and one may lose part of its update (the Hogwild race, intended).
+ */
+public final class RowSgd implements RowOptimizer {
+    private final float lr;
+
+    public RowSgd(double lr) {
+        this.lr = Args.positiveFinite("embedding SGD learning rate", lr);
+    }
+
+    @Override
+    public void applyRow(float[] table, int rowOff, int dim, long row, float[] grad, int gOff) {
+        final float lr = this.lr;
+        for (int j = 0; j < dim; j++) table[rowOff + j] -= lr * grad[gOff + j];
+    }
+
+    /** Null: plain SGD keeps no state. */
+    @Override
+    public float[] state() {
+        return null;
+    }
+
+    public double lr() {
+        return lr;
+    }
+}
