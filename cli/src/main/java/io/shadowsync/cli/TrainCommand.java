@@ -94,6 +94,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--queue-depth", paramLabel = "Q", description = "Full batches buffered per worker (default: 4).")
     int queueDepth = 4;
 
+    @Option(names = "--train-window", paramLabel = "N", description = "Examples the sliding training metrics cover (default: 100000).")
+    long trainWindow = 100_000;
+
     @Option(names = "--eval-batch", paramLabel = "B", description = "Batch size for evaluation (default: 1024).")
     int evalBatch = 1024;
 
@@ -143,7 +146,7 @@ public final class TrainCommand implements Callable<Integer> {
         for (int t = 0; t < shapes.length; t++) initStd[t] = net.embeddingInitStd(t);
         LocalEmbeddingStore tables = new LocalEmbeddingStore(shapes, initStd, seed, embOpt);
         DenseOptimizer dense = opt.dense(net.dense().size());
-        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth);
+        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow);
 
         err.println("shadowsync " + Version.get() + ": " + modelSpec.kind() + " model, " + String.format(Locale.ROOT, "%,d", net.dense().size())
                 + " dense parameters, " + String.format(Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values; "
@@ -175,6 +178,11 @@ public final class TrainCommand implements Callable<Integer> {
         summary.put("optimizer", opt.name());
         summary.put("lr", opt.lr());
         summary.put("train_loss", round(result.trainLoss(), 6));
+        Map<String, Object> window = new LinkedHashMap<>();
+        window.put("examples", result.window().examples());
+        window.put("logloss", round(result.window().meanLoss(), 6));
+        if (trainSource.schema().numClasses() == 2) window.put("ne", round(result.window().ne(), 6));
+        summary.put("train_window", window);
         summary.put("skipped_lines", result.skippedLines());
         summary.put("non_finite_batches", result.nonFiniteBatches());
         summary.put("reader_wait_fraction", round(result.readerWaitFraction(), 4));

@@ -1,5 +1,7 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.metrics.TrainWindow;
+
 /**
  * What a finished training run did.
  *
@@ -10,9 +12,11 @@ package io.shadowsync.engine;
  * @param nonFiniteBatches  batches whose loss was NaN/inf and whose update was refused
  * @param trainLoss         mean training loss over all examples (each measured before its update)
  * @param readerWaitFraction share of worker time spent waiting for the reader thread
+ * @param window            training loss (and NE for binary labels) over the last examples trained on
  */
 public record TrainResult(long examples, double seconds, long[] workerExamples, long skippedLines,
-                          long nonFiniteBatches, double trainLoss, double readerWaitFraction) {
+                          long nonFiniteBatches, double trainLoss, double readerWaitFraction,
+                          TrainWindow.Snapshot window) {
     public double examplesPerSecond() {
         return seconds > 0 ? examples / seconds : 0;
     }

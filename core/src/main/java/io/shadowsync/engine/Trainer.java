@@ -1,6 +1,7 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.DataSource;
+import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.optim.DenseOptimizer;
@@ -21,6 +22,7 @@ public final class Trainer {
     private final TrainerConfig config;
     private final BatchFeeder feeder;
     private final WorkerStats[] stats;
+    private final TrainWindow window;
     private volatile long startNanos;
     private volatile Throwable workerFailure;
 
@@ -35,6 +37,7 @@ public final class Trainer {
                 config.epochs(), config.split(), config.seed(), config.queueDepth());
         this.stats = new WorkerStats[config.workers()];
         for (int i = 0; i < stats.length; i++) stats[i] = new WorkerStats();
+        this.window = new TrainWindow(config.workers(), config.trainWindow(), config.batchSize());
     }
 
     /**
@@ -47,7 +50,7 @@ public final class Trainer {
         reader.setDaemon(true);
         Thread[] threads = new Thread[config.workers()];
         for (int i = 0; i < threads.length; i++) {
-            Worker w = new Worker(i, model, optimizer, embeddings, feeder, config.batchSize(), stats[i], () -> { });
+            Worker w = new Worker(i, model, optimizer, embeddings, feeder, config.batchSize(), stats[i], window, () -> { });
             threads[i] = new Thread(() -> runGuarded(w), prefix + "worker-" + i);
             threads[i].setDaemon(true);
         }
@@ -96,6 +99,11 @@ public final class Trainer {
         return new Progress(ex, loss, labels, elapsed, feeder.epochsStarted());
     }
 
+    /** The training loss over the most recent examples (see {@link TrainerConfig#trainWindow()}). */
+    public TrainWindow.Snapshot window() {
+        return window.snapshot();
+    }
+
     /** Cumulative counters; the loss over an interval is the difference of two snapshots. */
     public record Progress(long examples, double lossSum, double labelSum, double seconds, int epoch) {}
 
@@ -124,6 +132,7 @@ public final class Trainer {
             wait += stats[i].waitNanos();
         }
         double waitFraction = busy + wait == 0 ? 0 : (double) wait / (busy + wait);
-        return new TrainResult(ex, seconds, per, feeder.skippedLines(), nonFinite, ex == 0 ? Double.NaN : loss / ex, waitFraction);
+        return new TrainResult(ex, seconds, per, feeder.skippedLines(), nonFinite, ex == 0 ? Double.NaN : loss / ex, waitFraction,
+                window.snapshot());
     }
 }

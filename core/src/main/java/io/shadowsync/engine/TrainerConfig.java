@@ -10,12 +10,15 @@ package io.shadowsync.engine;
  * @param split      how examples are dealt out to workers
  * @param seed       seeds the split (the model's initialization has its own seed)
  * @param queueDepth full batches buffered per worker between the reader and the worker
+ * @param trainWindow number of most recent examples the sliding training metrics cover
  */
-public record TrainerConfig(int workers, int batchSize, long examples, int epochs, DataSplit split, long seed, int queueDepth) {
+public record TrainerConfig(int workers, int batchSize, long examples, int epochs, DataSplit split, long seed, int queueDepth,
+                            long trainWindow) {
     public TrainerConfig {
         if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, got " + workers);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         if (examples <= 0 && epochs < 1) throw new IllegalArgumentException("give a positive example count or at least one epoch");
         if (queueDepth < 1) throw new IllegalArgumentException("queue depth must be at least 1, got " + queueDepth);
+        if (trainWindow < 1) throw new IllegalArgumentException("the training-metrics window must cover at least 1 example, got " + trainWindow);
     }
 }

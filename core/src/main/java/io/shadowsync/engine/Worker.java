@@ -1,6 +1,7 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.Batch;
+import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.Workspace;
@@ -24,6 +25,7 @@ final class Worker implements Runnable {
     private final EmbeddingStore embeddings;
     private final BatchFeeder feeder;
     private final WorkerStats stats;
+    private final TrainWindow window;
     private final Workspace workspace;
     private final Runnable afterStep;
 
@@ -32,13 +34,14 @@ final class Worker implements Runnable {
      *                  a no-op here
      */
     Worker(int index, Model model, DenseOptimizer optimizer, EmbeddingStore embeddings, BatchFeeder feeder,
-           int batchSize, WorkerStats stats, Runnable afterStep) {
+           int batchSize, WorkerStats stats, TrainWindow window, Runnable afterStep) {
         this.index = index;
         this.model = model;
         this.optimizer = optimizer;
         this.embeddings = embeddings;
         this.feeder = feeder;
         this.stats = stats;
+        this.window = window;
         this.workspace = model.newWorkspace(batchSize);
         this.afterStep = afterStep;
     }
@@ -58,7 +61,9 @@ final class Worker implements Runnable {
                 if (Double.isFinite(loss)) {
                     optimizer.step(params, grad, n);
                     afterStep.run();
-                    stats.record(b.size, loss, labelSum(b), System.nanoTime() - t1, t1 - t0);
+                    double labels = labelSum(b);
+                    stats.record(b.size, loss, labels, System.nanoTime() - t1, t1 - t0);
+                    window.record(index, loss, b.size, labels);
                 } else {
                     stats.recordNonFinite(b.size, System.nanoTime() - t1, t1 - t0);
                 }
