@@ -2,6 +2,7 @@ package io.shadowsync.cli;
 
 import io.shadowsync.ckpt.ModelFile;
 import io.shadowsync.data.DataSource;
+import io.shadowsync.data.InMemorySource;
 import io.shadowsync.engine.DataSplit;
 import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.TrainResult;
@@ -57,6 +58,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     DataOptions data = new DataOptions();
+
+    @Option(names = "--in-memory", description = "Parse the training data once into memory and replay it every epoch (data that fits in memory).")
+    boolean inMemory;
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "Dense optimizer: sgd, adagrad or adam (default: sgd).")
     String optimizer = "sgd";
@@ -127,6 +131,14 @@ public final class TrainCommand implements Callable<Integer> {
         if (batchSize < 1) throw new UsageException("--batch must be at least 1, got " + batchSize);
 
         DataSource trainSource = data.source(train, trainLabels, "--train", "--train-labels");
+        long skippedLoading = 0;
+        if (inMemory) {
+            long t0 = System.nanoTime();
+            InMemorySource loaded = InMemorySource.load(trainSource);
+            skippedLoading = loaded.skippedWhileLoading();
+            trainSource = loaded;
+            err.println(String.format(Locale.ROOT, "shadowsync: loaded %,d training examples into memory in %.1f s", loaded.size(), (System.nanoTime() - t0) / 1e9));
+        }
         DataSource evalSource = eval == null ? null : data.source(eval, evalLabels, "--eval", "--eval-labels");
         ModelSpec modelSpec = model.spec(trainSource.schema());
         if (evalSource != null && !evalSource.schema().equals(trainSource.schema())) {
@@ -183,7 +195,7 @@ public final class TrainCommand implements Callable<Integer> {
         window.put("logloss", round(result.window().meanLoss(), 6));
         if (trainSource.schema().numClasses() == 2) window.put("ne", round(result.window().ne(), 6));
         summary.put("train_window", window);
-        summary.put("skipped_lines", result.skippedLines());
+        summary.put("skipped_lines", result.skippedLines() + skippedLoading);
         summary.put("non_finite_batches", result.nonFiniteBatches());
         summary.put("reader_wait_fraction", round(result.readerWaitFraction(), 4));
         summary.put("blas", Blas.backend());

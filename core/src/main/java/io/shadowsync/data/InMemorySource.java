@@ -1,0 +1,149 @@
+package io.shadowsync.data;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * A data source parsed once into memory and replayed for every epoch: for data that fits in memory and is read
+ * many times, and for benchmarks that must not time the parser (the PyTorch peer pre-loads its arrays too).
+ * Storage is columnar primitive arrays (labels, dense, categorical, sparse CSR), about 4 bytes per value.
+ */
+public final class InMemorySource implements DataSource {
+    private final DataSchema schema;
+    private final String description;
+    private final int count;
+    private final float[] labels;
+    private final float[] dense;
+    private final int[] cat;
+    private final long[] sparseOffsets;
+    private final int[] sparseIdx;
+    private final float[] sparseVal;
+    private final long skipped;
+
+    private InMemorySource(DataSchema schema, String description, int count, float[] labels, float[] dense, int[] cat,
+                           long[] sparseOffsets, int[] sparseIdx, float[] sparseVal, long skipped) {
+        this.schema = schema;
+        this.description = description;
+        this.count = count;
+        this.labels = labels;
+        this.dense = dense;
+        this.cat = cat;
+        this.sparseOffsets = sparseOffsets;
+        this.sparseIdx = sparseIdx;
+        this.sparseVal = sparseVal;
+        this.skipped = skipped;
+    }
+
+    /** Reads all of source into memory (one pass). Refuses more than 2^31 − 1 examples or values per column. */
+    public static InMemorySource load(DataSource source) throws IOException {
+        DataSchema s = source.schema();
+        int chunk = 4096;
+        Batch b = new Batch(chunk, s);
+        int n = 0;
+        float[] labels = new float[chunk];
+        float[] dense = new float[chunk * s.numDense()];
+        int[] cat = new int[chunk * s.numCat()];
+        long[] offs = s.sparse() ? new long[chunk + 1] : null;
+        int[] idx = s.sparse() ? new int[chunk * 8] : null;
+        float[] val = s.sparse() ? new float[chunk * 8] : null;
+        int nnz = 0;
+        long skipped;
+        try (ExampleReader r = source.open()) {
+            boolean more = true;
+            while (more) {
+                b.clear();
+                while (!b.isFull() && (more = r.readInto(b))) {
+                    // fill
+                }
+                if (b.size == 0) break;
+                if ((long) n + b.size > Integer.MAX_VALUE - 16) throw new DataException(source.describe(), 0, "too many examples to hold in memory");
+                int need = n + b.size;
+                if (need > labels.length) {
+                    int cap = (int) Math.min(Integer.MAX_VALUE - 16L, Math.max(need, labels.length * 2L));
+                    labels = Arrays.copyOf(labels, cap);
+                    dense = Arrays.copyOf(dense, Math.multiplyExact(cap, s.numDense()));
+                    cat = Arrays.copyOf(cat, Math.multiplyExact(cap, s.numCat()));
+                    if (offs != null) offs = Arrays.copyOf(offs, cap + 1);
+                }
+                System.arraycopy(b.labels, 0, labels, n, b.size);
+                System.arraycopy(b.dense, 0, dense, n * s.numDense(), b.size * s.numDense());
+                System.arraycopy(b.cat, 0, cat, n * s.numCat(), b.size * s.numCat());
+                if (offs != null) {
+                    int m = b.sparseOffsets[b.size];
+                    if (nnz + m > idx.length) {
+                        int cap = (int) Math.min(Integer.MAX_VALUE - 16L, Math.max((long) nnz + m, idx.length * 2L));
+                        idx = Arrays.copyOf(idx, cap);
+                        val = Arrays.copyOf(val, cap);
+                    }
+                    System.arraycopy(b.sparseIdx, 0, idx, nnz, m);
+                    System.arraycopy(b.sparseVal, 0, val, nnz, m);
+                    for (int i = 0; i < b.size; i++) offs[n + i + 1] = nnz + b.sparseOffsets[i + 1];
+                    nnz += m;
+                }
+                n += b.size;
+            }
+            skipped = r.skippedLines();
+        }
+        if (n == 0) throw new DataException(source.describe(), 0, "no examples");
+        return new InMemorySource(s, "memory:" + source.describe(), n, labels, dense, cat, offs, idx, val, skipped);
+    }
+
+    public int size() {
+        return count;
+    }
+
+    /** Malformed lines skipped while loading. */
+    public long skippedWhileLoading() {
+        return skipped;
+    }
+
+    @Override
+    public DataSchema schema() {
+        return schema;
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public ExampleReader open() {
+        return new ExampleReader() {
+            private int next;
+
+            @Override
+            public DataSchema schema() {
+                return schema;
+            }
+
+            @Override
+            public boolean readInto(Batch b) {
+                if (next >= count) return false;
+                int i = next++, k = b.size, nd = schema.numDense(), nc = schema.numCat();
+                b.labels[k] = labels[i];
+                System.arraycopy(dense, i * nd, b.dense, k * nd, nd);
+                System.arraycopy(cat, i * nc, b.cat, k * nc, nc);
+                if (sparseOffsets != null) {
+                    int lo = (int) sparseOffsets[i], m = (int) (sparseOffsets[i + 1] - lo);
+                    b.ensureSparseCapacity(m);
+                    int at = b.sparseOffsets[k];
+                    System.arraycopy(sparseIdx, lo, b.sparseIdx, at, m);
+                    System.arraycopy(sparseVal, lo, b.sparseVal, at, m);
+                    b.sparseOffsets[k + 1] = at + m;
+                }
+                b.size = k + 1;
+                return true;
+            }
+
+            @Override
+            public long skippedLines() {
+                return 0;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+}
