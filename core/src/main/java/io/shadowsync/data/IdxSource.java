@@ -97,24 +97,28 @@ public final class IdxSource implements DataSource {
         return "idx:" + images + "," + labels;
     }
 
-    /** Reads the magic and dims (words big-endian words in all) and checks the magic. */
+    /** Reads the magic and dims (words big-endian ints in all), checking the magic before the dims. */
     private static int[] readHeader(InputStream in, Path file, int magic, int words, String what) throws IOException {
         String name = DataFiles.name(file);
         byte[] b = new byte[4 * words];
-        if (DataFiles.read(in, b, 0, b.length, name, 0) < b.length) {
-            throw new DataException(name, 0, "too short for an IDX header (" + b.length + " bytes)");
-        }
+        int got = DataFiles.read(in, b, 0, 4, name, 0);
         int[] h = new int[words];
-        for (int i = 0; i < words; i++) {
-            h[i] = (b[4 * i] & 0xff) << 24 | (b[4 * i + 1] & 0xff) << 16 | (b[4 * i + 2] & 0xff) << 8 | (b[4 * i + 3] & 0xff);
-        }
-        if (h[0] != magic) {
+        h[0] = bigEndianInt(b, 0);
+        if (got == 4 && h[0] != magic) {
             throw new DataException(name, 0, String.format("IDX magic 0x%08x is not %s (expected 0x%08x)", h[0], what, magic));
         }
+        if (got < 4 || DataFiles.read(in, b, 4, b.length - 4, name, 0) < b.length - 4) {
+            throw new DataException(name, 0, "too short for an IDX header (" + b.length + " bytes)");
+        }
         for (int i = 1; i < words; i++) {
+            h[i] = bigEndianInt(b, 4 * i);
             if (h[i] < 0) throw new DataException(name, 0, "IDX dimension " + i + " is negative: " + h[i]);
         }
         return h;
+    }
+
+    private static int bigEndianInt(byte[] b, int at) {
+        return (b[at] & 0xff) << 24 | (b[at + 1] & 0xff) << 16 | (b[at + 2] & 0xff) << 8 | (b[at + 3] & 0xff);
     }
 
     /** One pass over both files in step; owned by one thread. */
