@@ -93,7 +93,7 @@ public final class CriteoTsvSource implements DataSource {
             while (lines.next()) {
                 String reason = parse(lines.buf, lines.start, lines.end, batch);
                 if (reason == null) {
-                    batch.size++;
+                    batch.endDenseExample();
                     return true;
                 }
                 if (!skip) throw lines.error(reason);

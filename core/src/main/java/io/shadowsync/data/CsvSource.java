@@ -132,7 +132,7 @@ public final class CsvSource implements DataSource {
                 if (isBlank(lines.buf, lines.start, lines.end)) continue;
                 String reason = parse(lines.buf, lines.start, lines.end, batch);
                 if (reason == null) {
-                    batch.size++;
+                    batch.endDenseExample();
                     return true;
                 }
                 if (!source.skipBadLines) throw lines.error(reason);

@@ -164,7 +164,7 @@ public final class IdxSource implements DataSource {
             int at = row * pixels.length;
             for (int k = 0; k < pixels.length; k++) dense[at + k] = value[pixels[k] & 0xff];
             batch.labels[row] = label[0] & 0xff;
-            batch.size = row + 1;
+            batch.endDenseExample();
             read++;
             return true;
         }

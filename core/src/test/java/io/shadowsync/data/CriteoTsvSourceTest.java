@@ -63,6 +63,19 @@ class CriteoTsvSourceTest {
     }
 
     @Test
+    void aBatchWithSparseArraysGetsEmptySparseParts() throws IOException {
+        try (ExampleReader r = new CriteoTsvSource(write(dir, "a.tsv", lines(3)), false).open()) {
+            Batch b = new Batch(4, 13, 26, true);
+            b.sparseOffsets[2] = 99; // stale
+            while (r.readInto(b)) { }
+            assertEquals(3, b.size);
+            assertEquals(0, b.sparseOffsets[3]);
+            assertEquals(0, b.sparseOffsets[2]);
+            assertLine(b, 2, 0, 2);
+        }
+    }
+
+    @Test
     void refusesAFullBatch() throws IOException {
         Path f = write(dir, "a.tsv", lines(3));
         try (ExampleReader r = new CriteoTsvSource(f, false).open()) {
