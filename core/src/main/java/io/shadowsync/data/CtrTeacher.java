@@ -12,9 +12,11 @@ package io.shadowsync.data;
  *       w ~ N(0, 0.3²), t ~ N(0, 0.25²), v 4-dim ~ N(0, 0.3²); μ, σ are the exact mean and standard deviation of
  *       log1p(count) under the lognormal (where the peer standardizes by the sample), so rows stream.</li>
  * </ul>
- * Speed: t and v are stored by Zipf rank rather than by id (the same law: an i.i.d. table read through a
- * permutation is i.i.d.), so the hot entries sit together in cache; a guide table of {@value #GUIDE} entries
- * per field narrows each inverse-CDF binary search to the ranks between two guide points.
+ *
+ * <p>Speed (generation is bound by cache misses on the tables): everything known about a rank (its id, t and v)
+ * sits in one record of {@link #byRank}, indexed by rank rather than by id (the same law: an i.i.d. table read
+ * through a permutation is i.i.d.), so hot ranks share cache lines and a cold one costs one miss; a guide table
+ * narrows each inverse-CDF binary search to the few ranks between two guide points.
  * Memory: about 600 bytes per id of the vocabulary. Immutable after construction; shareable.
  */
 final class CtrTeacher {
@@ -28,7 +30,6 @@ final class CtrTeacher {
     static final double LOG1P_MEAN = 0.9923046822076295;
     static final double LOG1P_STD = 1.0328914296394542;
     static final double BIAS = -1.6;
-    static final int GUIDE = 4096;
     /** Standardized log1p(k) for the common small counts, the same doubles the formula gives. */
     private static final double[] DENSE_Z = new double[4096];
 
@@ -39,44 +40,60 @@ final class CtrTeacher {
     final int vocab;
     private final double[] wDense = new double[NUM_DENSE];
     private final double[][] zipfCdf = new double[NUM_CAT][];
-    /** guide[f][k] = first rank r with zipfCdf[f][r] &gt; k/GUIDE, so a draw u lies in [guide[k], guide[k+1]]. */
+    /** Guide points per field: a power of two, about vocab/2, at most 2^16. */
+    private final int guideSize;
+    /** guide[f][k] = first rank r with zipfCdf[f][r] &gt; k/guideSize, so a draw u lies in [guide[k], guide[k+1]]. */
     private final int[][] guide = new int[NUM_CAT][];
-    private final int[][] rankToId = new int[NUM_CAT][];
-    private final float[] rankEffect;   // [NUM_CAT][vocab], t by rank
-    private final float[] rankVector;   // [NUM_INTERACT][vocab][INTERACT_DIM], v by rank
+    /**
+     * Per field, one record of {@link #stride}(f) ints per rank: the id, then the float bits of t, then (first
+     * {@value #NUM_INTERACT} fields) the float bits of v.
+     */
+    private final int[][] byRank = new int[NUM_CAT][];
 
     CtrTeacher(int vocab, SplitMix64 rng) {
         this.vocab = vocab;
+        this.guideSize = Math.min(1 << 16, Math.max(64, Integer.highestOneBit(vocab) / 2));
+        double[] logRank = new double[vocab]; // ln(r + 1), shared by the fields: (r+1)^-s = exp(-s·ln(r+1))
+        for (int r = 0; r < vocab; r++) logRank[r] = StrictMath.log(r + 1);
         for (int f = 0; f < NUM_CAT; f++) {
             double s = 1.05 + 0.25 * f / (NUM_CAT - 1);
             double[] cdf = new double[vocab];
             double sum = 0;
-            for (int r = 0; r < vocab; r++) cdf[r] = sum += StrictMath.pow(r + 1, -s);
+            for (int r = 0; r < vocab; r++) cdf[r] = sum += StrictMath.exp(-s * logRank[r]);
             for (int r = 0; r < vocab; r++) cdf[r] /= sum;
             cdf[vocab - 1] = 1.0;
             zipfCdf[f] = cdf;
-            int[] g = new int[GUIDE + 1];
-            for (int k = 0, r = 0; k < GUIDE; k++) {
-                while (cdf[r] <= (double) k / GUIDE) r++;
+            int[] g = new int[guideSize + 1];
+            for (int k = 0, r = 0; k < guideSize; k++) {
+                while (cdf[r] <= (double) k / guideSize) r++;
                 g[k] = r;
             }
-            g[GUIDE] = vocab - 1;
+            g[guideSize] = vocab - 1;
             guide[f] = g;
-            int[] perm = new int[vocab];
-            for (int i = 0; i < vocab; i++) perm[i] = i;
-            for (int i = vocab - 1; i > 0; i--) {
+            int w = stride(f);
+            int[] rec = new int[vocab * w];
+            for (int r = 0; r < vocab; r++) rec[r * w] = r;
+            for (int i = vocab - 1; i > 0; i--) { // Fisher-Yates: rank -> id
                 int j = rng.nextInt(i + 1);
-                int t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
+                int t = rec[i * w];
+                rec[i * w] = rec[j * w];
+                rec[j * w] = t;
             }
-            rankToId[f] = perm;
+            byRank[f] = rec;
         }
         for (int j = 0; j < NUM_DENSE; j++) wDense[j] = 0.3 * rng.nextGaussian();
-        rankEffect = new float[NUM_CAT * vocab];
-        for (int i = 0; i < rankEffect.length; i++) rankEffect[i] = (float) (0.25 * rng.nextGaussian());
-        rankVector = new float[NUM_INTERACT * vocab * INTERACT_DIM];
-        for (int i = 0; i < rankVector.length; i++) rankVector[i] = (float) (0.3 * rng.nextGaussian());
+        for (int f = 0; f < NUM_CAT; f++) {
+            int w = stride(f);
+            int[] rec = byRank[f];
+            for (int r = 0; r < vocab; r++) {
+                rec[r * w + 1] = Float.floatToRawIntBits((float) (0.25 * rng.nextGaussian()));
+                for (int k = 2; k < w; k++) rec[r * w + k] = Float.floatToRawIntBits((float) (0.3 * rng.nextGaussian()));
+            }
+        }
+    }
+
+    private static int stride(int field) {
+        return field < NUM_INTERACT ? 2 + INTERACT_DIM : 2;
     }
 
     /** Draws one row: counts[13], and for each of the 26 fields its Zipf rank and the id it maps to. */
@@ -87,10 +104,10 @@ final class CtrTeacher {
         }
         for (int f = 0; f < NUM_CAT; f++) {
             double u = rng.nextDouble();
-            int k = (int) (u * GUIDE);
+            int k = (int) (u * guideSize);
             int r = zipfRank(zipfCdf[f], u, guide[f][k], guide[f][k + 1]);
             ranks[f] = r;
-            ids[f] = rankToId[f][r];
+            ids[f] = byRank[f][r * stride(f)];
         }
     }
 
@@ -111,13 +128,13 @@ final class CtrTeacher {
             int c = counts[j];
             z += wDense[j] * (c < DENSE_Z.length ? DENSE_Z[c] : standardize(c));
         }
-        for (int f = 0; f < NUM_CAT; f++) z += rankEffect[f * vocab + ranks[f]];
+        for (int f = 0; f < NUM_CAT; f++) z += Float.intBitsToFloat(byRank[f][ranks[f] * stride(f) + 1]);
         // Σ_{f<g} ⟨v_f, v_g⟩ = ½ (‖Σ_f v_f‖² − Σ_f ‖v_f‖²)
         double pairs = 0;
         for (int k = 0; k < INTERACT_DIM; k++) {
             double sum = 0, sumSq = 0;
             for (int f = 0; f < NUM_INTERACT; f++) {
-                double v = rankVector[(f * vocab + ranks[f]) * INTERACT_DIM + k];
+                double v = Float.intBitsToFloat(byRank[f][ranks[f] * (2 + INTERACT_DIM) + 2 + k]);
                 sum += v;
                 sumSq += v * v;
             }

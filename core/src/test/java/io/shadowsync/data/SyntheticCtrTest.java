@@ -75,6 +75,9 @@ class SyntheticCtrTest {
         // the constant predictor's train logloss is the binary entropy of the train CTR
         double c = s.trainCtr();
         assertEquals(-(c * Math.log(c) + (1 - c) * Math.log(1 - c)), s.trainConstantLogloss(), 1e-12);
+        // on eval it still predicts the train CTR
+        double e = s.evalCtr();
+        assertEquals(-(e * Math.log(c) + (1 - e) * Math.log(1 - c)), s.evalConstantLogloss(), 1e-12);
         assertTrue(s.rowsPerSecond() > 0);
     }
 
