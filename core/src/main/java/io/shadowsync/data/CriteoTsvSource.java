@@ -130,7 +130,7 @@ public final class CriteoTsvSource implements DataSource {
                     if (d < 0 || d > 9) break;
                     v = v * 10 + d;
                 }
-                if (q == e) return tooFewFields(b, s, e);
+                if (q == e) return fieldCountOr(b, s, e, null); // too few fields
                 if (b[q] != '\t' || q - d0 > 18 || (q == d0 && q != p)) {
                     return fieldCountOr(b, s, e, "integer field " + (j + 1) + " is not an integer: " + lines.quote(p, fieldEnd(b, p, e)));
                 }
@@ -163,10 +163,6 @@ public final class CriteoTsvSource implements DataSource {
 
         private String badLabel(byte[] b, int s, int e) {
             return fieldCountOr(b, s, e, "label must be 0 or 1, got " + lines.quote(s, fieldEnd(b, s, e)));
-        }
-
-        private String tooFewFields(byte[] b, int s, int e) {
-            return fieldCountOr(b, s, e, null);
         }
 
         /** A wrong field count explains the line best; otherwise the given reason. */
