@@ -63,6 +63,16 @@ public final class Batch {
         }
     }
 
+    /**
+     * Ends the example that a reader without sparse features wrote at index {@link #size}: gives it an empty sparse
+     * part when this batch has sparse arrays (so the CSR offsets stay consistent), then grows the batch by one.
+     */
+    void endDenseExample() {
+        int row = size;
+        if (sparseOffsets != null) sparseOffsets[row + 1] = sparseOffsets[row];
+        size = row + 1;
+    }
+
     /** Copies example i of src to the end of this batch (same schema). */
     public void appendFrom(Batch src, int i) {
         int k = size;

@@ -1,0 +1,74 @@
+package io.shadowsync.data;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Opens data files for the readers of this package: refuses a missing, unreadable or empty file with one
+ * sentence, and decompresses gzip when the name ends in {@code .gz} or the bytes start with the gzip magic.
+ */
+final class DataFiles {
+    /** Read-ahead of the file (and of the compressed bytes of a gzip file); reads larger than this bypass it. */
+    static final int STREAM_BUFFER_BYTES = 1 << 16;
+
+    private DataFiles() {
+    }
+
+    /** The name used in error messages: the path as the user gave it. */
+    static String name(Path file) {
+        return file.toString();
+    }
+
+    /**
+     * Opens file for sequential reading, decompressing gzip. Throws {@link DataException} for a missing,
+     * unreadable or empty file, and for a {@code .gz} name whose bytes are not gzip.
+     */
+    static InputStream open(Path file) throws IOException {
+        String name = name(file);
+        if (!Files.exists(file)) throw new DataException(name, 0, "no such file");
+        if (Files.isDirectory(file)) throw new DataException(name, 0, "is a directory, not a data file");
+        if (!Files.isReadable(file)) throw new DataException(name, 0, "file is not readable");
+        if (Files.size(file) == 0) throw new DataException(name, 0, "empty file");
+        BufferedInputStream in = new BufferedInputStream(Files.newInputStream(file), STREAM_BUFFER_BYTES);
+        try {
+            in.mark(2);
+            int b0 = in.read(), b1 = in.read();
+            in.reset();
+            boolean gzipMagic = b0 == 0x1f && b1 == 0x8b;
+            if (name.endsWith(".gz") && !gzipMagic) {
+                throw new DataException(name, 0, "not a gzip file, though its name ends in .gz");
+            }
+            return gzipMagic ? new GZIPInputStream(in, STREAM_BUFFER_BYTES) : in;
+        } catch (IOException | RuntimeException e) {
+            in.close();
+            if (e instanceof ZipException || e instanceof EOFException) {
+                throw new DataException(name, 0, "corrupt gzip header (" + e.getMessage() + ")", e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Reads up to len bytes, fewer only at the end of the stream; turns a truncated or corrupt gzip stream into
+     * a {@link DataException} at the given line (or record).
+     */
+    static int read(InputStream in, byte[] buf, int off, int len, String name, long line) throws IOException {
+        int done = 0;
+        try {
+            while (done < len) {
+                int n = in.read(buf, off + done, len - done);
+                if (n < 0) break;
+                done += n;
+            }
+        } catch (ZipException | EOFException e) {
+            throw new DataException(name, line, "truncated or corrupt gzip data (" + e.getMessage() + ")", e);
+        }
+        return done;
+    }
+}

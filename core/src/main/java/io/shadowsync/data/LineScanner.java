@@ -1,0 +1,139 @@
+package io.shadowsync.data;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Splits a (possibly gzip) text file into lines without allocating: after {@link #next()} the current line is
+ * {@code buf[start, end)}, without its {@code \n} or {@code \r\n}. Parsers read the bytes in place.
+ *
+ * <p>The file streams through one buffer; a line that crosses the end of the buffer is moved to its front
+ * before the next read, and the buffer doubles (up to {@link #MAX_LINE_BYTES}) only for a line longer than
+ * itself. A last line without a newline is still a line. Owned by one reader thread.
+ */
+final class LineScanner implements Closeable {
+    static final int DEFAULT_BUFFER_BYTES = 1 << 20;
+    static final int MAX_LINE_BYTES = 1 << 26;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    private static final long NEWLINES = ONES * '\n';
+
+    final String file;
+    /** The buffer; valid until the next call of {@link #next()} (which may move or replace it). */
+    byte[] buf;
+    /** The current line is {@code buf[start, end)}. */
+    int start, end;
+    /** 1-based number of the current line; 0 before the first. */
+    long lineNo;
+
+    private final InputStream in;
+    private int pos;    // first unread byte
+    private int limit;  // end of the bytes read so far
+    private boolean eof;
+
+    /** Opens file (see {@link DataFiles#open}) and reads its first block; an empty file (after gunzip) is refused. */
+    LineScanner(Path file, int bufferBytes) throws IOException {
+        if (bufferBytes < 16) throw new IllegalArgumentException("line buffer must hold at least 16 bytes, got " + bufferBytes);
+        this.file = DataFiles.name(file);
+        this.in = DataFiles.open(file);
+        this.buf = new byte[bufferBytes];
+        try {
+            fill();
+            if (limit == 0) throw new DataException(this.file, 0, "empty file");
+        } catch (IOException | RuntimeException e) {
+            in.close();
+            throw e;
+        }
+    }
+
+    /** Advances to the next line; false at the end of the file. */
+    boolean next() throws IOException {
+        int scan = pos;
+        for (;;) {
+            int nl = indexOfNewline(buf, scan, limit);
+            if (nl >= 0) {
+                setLine(pos, nl);
+                pos = nl + 1;
+                return true;
+            }
+            if (eof) {
+                if (pos == limit) return false;
+                setLine(pos, limit);
+                pos = limit;
+                return true;
+            }
+            scan = limit - pos; // the unread tail moves to the front of the buffer
+            fill();
+        }
+    }
+
+    /** True when no byte is left after the current line (reads ahead if needed). */
+    boolean atEnd() throws IOException {
+        while (pos == limit && !eof) fill();
+        return pos == limit;
+    }
+
+    /** The bytes {@code buf[from, to)} as text for an error message, quoted and cut to 40 characters. */
+    String quote(int from, int to) {
+        int n = Math.min(to - from, 40);
+        String s = new String(buf, from, n, StandardCharsets.UTF_8);
+        return "'" + s + (to - from > n ? "...'" : "'");
+    }
+
+    DataException error(String reason) {
+        return new DataException(file, lineNo, reason);
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
+    }
+
+    private void setLine(int from, int nl) {
+        start = from;
+        end = nl > from && buf[nl - 1] == '\r' ? nl - 1 : nl;
+        lineNo++;
+    }
+
+    /** Moves the unread bytes to the front (growing the buffer if they fill it), then reads more. */
+    private void fill() throws IOException {
+        int unread = limit - pos;
+        if (pos > 0) {
+            System.arraycopy(buf, pos, buf, 0, unread);
+            pos = 0;
+            limit = unread;
+        }
+        if (limit == buf.length) {
+            if (buf.length >= MAX_LINE_BYTES) {
+                throw new DataException(file, lineNo + 1, "line longer than " + (MAX_LINE_BYTES >> 20) + " MiB");
+            }
+            byte[] bigger = new byte[Math.min(buf.length * 2, MAX_LINE_BYTES)];
+            System.arraycopy(buf, 0, bigger, 0, limit);
+            buf = bigger;
+        }
+        int n = DataFiles.read(in, buf, limit, buf.length - limit, file, lineNo + 1);
+        limit += n;
+        if (limit < buf.length) eof = true; // DataFiles.read returns short only at the end of the stream
+    }
+
+    /** First '\n' in b[from, to), or -1; eight bytes per step (SWAR zero-byte test on b XOR '\n'). */
+    static int indexOfNewline(byte[] b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ NEWLINES;
+            long t = (x - ONES) & ~x & HIGHS; // the lowest flagged byte is exactly the first zero byte
+            if (t != 0) return i + (Long.numberOfTrailingZeros(t) >>> 3);
+        }
+        for (; i < to; i++) {
+            if (b[i] == '\n') return i;
+        }
+        return -1;
+    }
+}
