@@ -31,7 +31,7 @@ public final class SoftmaxCrossEntropy {
             double labelShifted = (double) logits[o + label] - max;
             double sum = 0;
             for (int c = 0; c < classes; c++) {
-                float e = (float) Math.exp(logits[o + c] - max);
+                float e = (float) Math.exp((double) logits[o + c] - max); // in double: the float subtraction would round the exponent
                 probs[o + c] = e;
                 sum += e;
             }
