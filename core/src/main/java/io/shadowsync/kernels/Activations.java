@@ -3,13 +3,25 @@ package io.shadowsync.kernels;
 /**
  * Element-wise activations, forward and backward, on {@code float[]} with offsets.
  * Backward kernels take the forward <em>output</em> (ReLU: out &gt; 0; sigmoid: s(1−s); tanh: 1−t²) so the
- * input need not be kept. {@code dinp} may alias {@code dout}.
+ * input need not be kept. {@code dinp} may alias {@code dout}, and {@code out} may alias {@code inp}.
+ *
+ * <p>ReLU runs on the Vector API when {@link Vec#simdDescription()} says so (a compare and a blend, bit-identical
+ * to the scalar loop, NaN and −0 included: both give +0). Sigmoid and tanh stay scalar on purpose: they are
+ * computed in double with {@link Math#exp}/{@link Math#tanh}, which gives the same bits on every machine,
+ * while the Vector API's EXP/TANH are intrinsics only where the JDK ships its SVML stubs (x86) and a slow
+ * per-lane fallback elsewhere, with platform-dependent rounding; and they run on a model's few output units
+ * (DLRM: 128×1 per batch), where they cost nothing next to the gemms.
  */
 public final class Activations {
     private Activations() {}
 
-    // out[n] = max(inp[n], 0)
+    // out[n] = inp[n] > 0 ? inp[n] : 0 (NaN gives 0)
     public static void reluForward(float[] out, int outOff, float[] inp, int inpOff, int n) {
+        if (Vec.SIMD) VectorKernels.reluForward(out, outOff, inp, inpOff, n);
+        else reluForwardScalar(out, outOff, inp, inpOff, n);
+    }
+
+    static void reluForwardScalar(float[] out, int outOff, float[] inp, int inpOff, int n) {
         for (int i = 0; i < n; i++) {
             float v = inp[inpOff + i];
             out[outOff + i] = v > 0f ? v : 0f;
@@ -18,6 +30,11 @@ public final class Activations {
 
     // dinp[n] = dout[n] · [out[n] > 0]
     public static void reluBackward(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] out, int outOff, int n) {
+        if (Vec.SIMD) VectorKernels.reluBackward(dinp, dinpOff, dout, doutOff, out, outOff, n);
+        else reluBackwardScalar(dinp, dinpOff, dout, doutOff, out, outOff, n);
+    }
+
+    static void reluBackwardScalar(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) dinp[dinpOff + i] = out[outOff + i] > 0f ? dout[doutOff + i] : 0f;
     }
 

@@ -3,22 +3,59 @@ package io.shadowsync.kernels;
 /**
  * Level-1 vector kernels on {@code float[]} with offsets. Vector API where it pays, scalar otherwise;
  * every method has a scalar twin ({@code *Scalar}) that is the reference in tests.
+ *
+ * <p>The Vector API path ({@code VectorKernels}) is taken when {@code jdk.incubator.vector} is in the boot
+ * layer (run with {@code --add-modules jdk.incubator.vector}); {@link #simdDescription()} says which path is
+ * live. All kernels but {@link #dot} give bit-identical results on both paths, so a model trains the same
+ * with or without the module.
+ *
+ * <p>Sharing: the kernels write only their output range and allocate nothing; Hogwild callers may run
+ * them on arrays other threads are writing, and get the racy element values that implies (no tearing of
+ * a single float, no exceptions).
  */
 public final class Vec {
     private Vec() {}
 
+    /** Whether the Vector API path is used; decided once, from the boot layer, when this class loads. */
+    static final boolean SIMD = detectSimd();
+
+    private static boolean detectSimd() {
+        if (!vectorModulePresent()) return false;
+        try {
+            return VectorKernels.worthUsing();
+        } catch (LinkageError | RuntimeException e) { // a JVM whose Vector API cannot initialise: stay scalar
+            return false;
+        }
+    }
+
+    private static boolean vectorModulePresent() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** What the kernels run on: e.g. "Vector API, 256-bit (8 floats)" or "scalar (...)". */
+    public static String simdDescription() {
+        if (SIMD) return VectorKernels.description();
+        return vectorModulePresent() ? "scalar (Vector API present, but unusable or narrower than 4 floats)"
+                : "scalar (jdk.incubator.vector not in the boot layer; add --add-modules jdk.incubator.vector)";
+    }
+
     /** {@code y[yOff+i] += alpha · x[xOff+i]} for i in [0, n). */
     public static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
-        axpyScalar(n, alpha, x, xOff, y, yOff);
+        if (SIMD) VectorKernels.axpy(n, alpha, x, xOff, y, yOff);
+        else axpyScalar(n, alpha, x, xOff, y, yOff);
     }
 
     public static void axpyScalar(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
         for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
     }
 
-    /** {@code Σ x[xOff+i] · y[yOff+i]} for i in [0, n). */
+    /**
+     * {@code Σ x[xOff+i] · y[yOff+i]} for i in [0, n), accumulated in float. The SIMD path sums in a
+     * different order (and with fused multiply-adds), so it differs from {@link #dotScalar} by rounding,
+     * within about n·2⁻²⁴·Σ|x·y|.
+     */
     public static float dot(int n, float[] x, int xOff, float[] y, int yOff) {
-        return dotScalar(n, x, xOff, y, yOff);
+        return SIMD ? VectorKernels.dot(n, x, xOff, y, yOff) : dotScalar(n, x, xOff, y, yOff);
     }
 
     public static float dotScalar(int n, float[] x, int xOff, float[] y, int yOff) {
@@ -29,20 +66,47 @@ public final class Vec {
 
     /** {@code x[xOff+i] *= alpha} for i in [0, n). */
     public static void scale(int n, float alpha, float[] x, int xOff) {
-        scaleScalar(n, alpha, x, xOff);
+        if (SIMD) VectorKernels.scale(n, alpha, x, xOff);
+        else scaleScalar(n, alpha, x, xOff);
     }
 
     public static void scaleScalar(int n, float alpha, float[] x, int xOff) {
         for (int i = 0; i < n; i++) x[xOff + i] *= alpha;
     }
 
+    /** {@code y[yOff+i] = alpha · x[xOff+i]} for i in [0, n): a scaled copy (y may alias x at the same offset). */
+    static void scaleInto(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        if (SIMD) VectorKernels.scaleInto(n, alpha, x, xOff, y, yOff);
+        else scaleIntoScalar(n, alpha, x, xOff, y, yOff);
+    }
+
+    static void scaleIntoScalar(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        for (int i = 0; i < n; i++) y[yOff + i] = alpha * x[xOff + i];
+    }
+
     /** Adds bias[0..n) to each of the m rows of the row-major {@code m×n} matrix y (leading dimension n). */
     public static void addRowVector(int m, int n, float[] bias, int bOff, float[] y, int yOff) {
-        for (int i = 0; i < m; i++) axpy(n, 1f, bias, bOff, y, yOff + i * n);
+        if (SIMD) VectorKernels.addRowVector(m, n, bias, bOff, y, yOff);
+        else addRowVectorScalar(m, n, bias, bOff, y, yOff);
+    }
+
+    public static void addRowVectorScalar(int m, int n, float[] bias, int bOff, float[] y, int yOff) {
+        for (int i = 0; i < m; i++) {
+            int row = yOff + i * n;
+            for (int j = 0; j < n; j++) y[row + j] += bias[bOff + j];
+        }
     }
 
     /** {@code out[oOff+j] += Σ_i y[yOff + i·n + j]}: column sums of a row-major {@code m×n} matrix (bias gradient). */
     public static void addColumnSums(int m, int n, float[] y, int yOff, float[] out, int oOff) {
-        for (int i = 0; i < m; i++) axpy(n, 1f, y, yOff + i * n, out, oOff);
+        if (SIMD) VectorKernels.addColumnSums(m, n, y, yOff, out, oOff);
+        else addColumnSumsScalar(m, n, y, yOff, out, oOff);
+    }
+
+    public static void addColumnSumsScalar(int m, int n, float[] y, int yOff, float[] out, int oOff) {
+        for (int i = 0; i < m; i++) {
+            int row = yOff + i * n;
+            for (int j = 0; j < n; j++) out[oOff + j] += y[row + j];
+        }
     }
 }
