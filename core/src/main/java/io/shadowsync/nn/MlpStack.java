@@ -1,0 +1,126 @@
+package io.shadowsync.nn;
+
+/**
+ * A stack of {@link Linear} layers, each followed by an {@link Activation} (the last one optionally not):
+ * widths {@code [in, h1, …, out]} give {@code widths.length − 1} layers named {@code prefix.0},
+ * {@code prefix.1}, … Immutable and shared by workers; per-worker activations live in a {@link Scratch}.
+ *
+ * <p>Activations run in place on each layer's output, so one buffer per layer holds what backward needs.
+ */
+public final class MlpStack {
+    private final Linear[] layers;
+    private final Activation act;
+    private final boolean activateLast;
+    private final int maxWidth;
+
+    /** Per-worker buffers for a batch of at most {@code maxBatch} examples. Never shared between threads. */
+    public static final class Scratch {
+        final int maxBatch;
+        /** h[l] = output of layer l after its activation, [maxBatch × width(l)], for l &lt; layers − 1. */
+        final float[][] h;
+        /** Ping-pong gradient buffers, [maxBatch × maxWidth] each. */
+        final float[] g0;
+        final float[] g1;
+
+        Scratch(MlpStack s, int maxBatch) {
+            this.maxBatch = maxBatch;
+            int n = s.layers.length;
+            h = new float[Math.max(0, n - 1)][];
+            for (int l = 0; l < n - 1; l++) h[l] = new float[maxBatch * s.layers[l].out];
+            g0 = new float[maxBatch * s.maxWidth];
+            g1 = new float[maxBatch * s.maxWidth];
+        }
+    }
+
+    /**
+     * @param widths       {@code [in, h1, …, out]}, at least two entries, all positive
+     * @param act          activation after every layer except possibly the last
+     * @param activateLast whether the last layer is followed by {@code act} too
+     */
+    public MlpStack(ParameterSet.Builder params, String prefix, int[] widths, Activation act, boolean activateLast) {
+        if (widths.length < 2) throw new IllegalArgumentException("an MLP stack needs at least an input and an output width, got " + widths.length + " widths");
+        this.layers = new Linear[widths.length - 1];
+        int mw = 0;
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = new Linear(params, prefix + "." + l, widths[l], widths[l + 1]);
+            mw = Math.max(mw, Math.max(widths[l], widths[l + 1]));
+        }
+        this.act = act;
+        this.activateLast = activateLast;
+        this.maxWidth = mw;
+    }
+
+    public int inputs() {
+        return layers[0].in;
+    }
+
+    public int outputs() {
+        return layers[layers.length - 1].out;
+    }
+
+    public int depth() {
+        return layers.length;
+    }
+
+    public Linear layer(int l) {
+        return layers[l];
+    }
+
+    public Scratch newScratch(int maxBatch) {
+        return new Scratch(this, maxBatch);
+    }
+
+    private boolean activated(int l) {
+        return l < layers.length - 1 || activateLast;
+    }
+
+    /** Seeded init of every layer: He where a ReLU follows, Glorot otherwise; biases zero. */
+    public void init(float[] p, long seed) {
+        for (int l = 0; l < layers.length; l++) layers[l].init(p, seed, activated(l) && act == Activation.RELU);
+    }
+
+    // y[B×out] = stack(x[B×in]); keeps every hidden output in s for backward
+    public void forward(float[] p, float[] x, int xOff, int B, Scratch s, float[] y, int yOff) {
+        checkBatch(B, s);
+        float[] in = x;
+        int inOff = xOff;
+        for (int l = 0; l < layers.length; l++) {
+            Linear L = layers[l];
+            boolean last = l == layers.length - 1;
+            float[] o = last ? y : s.h[l];
+            int oOff = last ? yOff : 0;
+            L.forward(o, oOff, in, inOff, p, B);
+            if (activated(l)) act.forward(o, oOff, o, oOff, B * L.out);
+            in = o;
+            inOff = oOff;
+        }
+    }
+
+    /**
+     * Backward of {@link #forward} for the same x, B and scratch: {@code dy [B×out]} is the loss gradient
+     * with respect to y (overwritten: it is used as scratch); parameter gradients go into {@code grad}
+     * (added when {@code accumulate}, else overwritten); {@code dx [B×in]} is written only when non-null.
+     */
+    public void backward(float[] p, float[] grad, boolean accumulate, float[] x, int xOff, float[] y, int yOff,
+                         float[] dy, int dyOff, int B, Scratch s, float[] dx, int dxOff) {
+        checkBatch(B, s);
+        float[] g = dy;
+        int gOff = dyOff;
+        for (int l = layers.length - 1; l >= 0; l--) {
+            Linear L = layers[l];
+            boolean last = l == layers.length - 1;
+            if (activated(l)) act.backward(g, gOff, g, gOff, last ? y : s.h[l], last ? yOff : 0, B * L.out);
+            float[] in = l == 0 ? x : s.h[l - 1];
+            int inOff = l == 0 ? xOff : 0;
+            float[] gNext = l == 0 ? dx : (g == s.g0 ? s.g1 : s.g0);
+            int gNextOff = l == 0 ? dxOff : 0;
+            L.backward(gNext, gNextOff, grad, accumulate, g, gOff, in, inOff, p, B);
+            g = gNext;
+            gOff = gNextOff;
+        }
+    }
+
+    private static void checkBatch(int B, Scratch s) {
+        if (B < 0 || B > s.maxBatch) throw new IllegalArgumentException("batch of " + B + " examples does not fit a scratch made for " + s.maxBatch);
+    }
+}

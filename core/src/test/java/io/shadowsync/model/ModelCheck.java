@@ -1,0 +1,81 @@
+package io.shadowsync.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.shadowsync.data.Batch;
+import io.shadowsync.nn.GradCheck;
+import io.shadowsync.nn.Model;
+import io.shadowsync.nn.ParameterSet;
+import io.shadowsync.nn.RecordingEmbeddingStore;
+import io.shadowsync.nn.Workspace;
+import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
+
+/** Whole-model checks shared by the model tests: finite-difference gradients and a small SGD loop. */
+final class ModelCheck {
+    private ModelCheck() {}
+
+    /**
+     * Checks ws.denseGrad() of forwardBackward against finite differences of the mean loss (forward / B) for at
+     * most {@code perTensor} entries of every dense tensor, and the embedding gradients the model pushed (summed
+     * per entry by the recording store) for up to {@code perTable} entries of every table, touched or not.
+     */
+    static void gradients(Model m, Batch batch, RecordingEmbeddingStore st, int perTensor, int perTable) {
+        Workspace ws = m.newWorkspace(batch.size + 3); // a workspace larger than the batch must work
+        java.util.Arrays.fill(ws.denseGrad(), Float.NaN); // the model must overwrite every entry
+        st.clearGrads();
+        st.lr = 0;
+        double sum = m.forwardBackward(batch, ws, st);
+        float[] g = ws.denseGrad().clone();
+        Workspace fws = m.newWorkspace(batch.size);
+        DoubleSupplier loss = () -> m.forward(batch, fws, st) / batch.size;
+        assertEquals(sum / batch.size, loss.getAsDouble(), 1e-6 * Math.abs(sum), "forward and forwardBackward disagree on the loss");
+        ParameterSet ps = m.dense();
+        for (ParameterSet.View v : ps.views()) {
+            GradCheck.checkSample(v.name(), g, v.offset(), ps.data(), v.offset(), v.size(), perTensor, 17, loss);
+        }
+        for (int t = 0; t < st.numTables(); t++) {
+            float[] tg = st.grad[t];
+            int touched = 0;
+            SplittableRandom r = new SplittableRandom(t);
+            for (int i = 0; i < tg.length && touched < perTable; i++) {
+                if (tg[i] != 0f) {
+                    GradCheck.checkOne("table " + t + "[" + i + "]", tg[i], GradCheck.numeric(st.table[t], i, loss));
+                    touched++;
+                }
+            }
+            assertTrue(touched > 0, "no gradient was pushed to table " + t);
+            for (int k = 0; k < 5; k++) {
+                int i = r.nextInt(tg.length);
+                GradCheck.checkOne("table " + t + "[" + i + "]", tg[i], GradCheck.numeric(st.table[t], i, loss));
+            }
+        }
+    }
+
+    /**
+     * Adds U(−0.1, 0.1) noise to every dense parameter. Zero biases can put a ReLU exactly at its kink (a unit
+     * whose inputs are all zero), where finite differences see a one-sided slope; noise moves it off.
+     */
+    static void jitter(Model m, long seed) {
+        float[] p = m.dense().data();
+        float[] n = GradCheck.random(p.length, seed, 0.1);
+        for (int i = 0; i < p.length; i++) p[i] += n[i];
+    }
+
+    /** Plain SGD for {@code steps} full-batch steps; returns {first loss, last loss} (mean per example). */
+    static double[] train(Model m, Batch batch, RecordingEmbeddingStore st, float lr, int steps) {
+        Workspace ws = m.newWorkspace(batch.size);
+        st.lr = lr;
+        float[] p = m.dense().data();
+        double first = 0, last = 0;
+        for (int s = 0; s < steps; s++) {
+            double l = m.forwardBackward(batch, ws, st) / batch.size;
+            if (s == 0) first = l;
+            last = l;
+            float[] g = ws.denseGrad();
+            for (int i = 0; i < p.length; i++) p[i] -= lr * g[i];
+        }
+        return new double[] {first, last};
+    }
+}
