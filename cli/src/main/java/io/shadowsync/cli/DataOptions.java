@@ -56,7 +56,7 @@ final class DataOptions {
      * Opens a data set. labels is the separate label file of IDX data (null otherwise); role names the flag
      * that gave the path, for messages ("--train").
      */
-    DataSource source(Path path, Path labels, String role, String labelsRole) {
+    DataSource source(Path path, Path labels, String role, String labelsRole) throws java.io.IOException {
         String fmt = formatOf(path);
         if (fmt.equals("idx") && labels == null) {
             throw new UsageException("IDX data needs its label file too: give " + labelsRole + " with " + role);

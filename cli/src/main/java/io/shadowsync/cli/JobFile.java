@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,9 +47,7 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
         Map<String, String> values = new LinkedHashMap<>();
         if (root == null || root.isNull() || root.isMissingNode()) return new JobFile(file, values);
         if (!root.isObject()) throw new UsageException(file + ": a job file is a mapping of option names to values, e.g. 'model: dlrm'");
-        Iterator<Map.Entry<String, JsonNode>> it = root.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             OptionSpec opt = spec.findOption("--" + key);
             if (opt == null || opt.usageHelp() || opt.versionHelp() || !opt.longestName().equals("--" + key)) {

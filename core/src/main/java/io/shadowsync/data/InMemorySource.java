@@ -92,6 +92,28 @@ public final class InMemorySource implements DataSource {
         return count;
     }
 
+    /**
+     * Copies examples {@code [from, from + n)} to the end of batch in bulk (column by column), the fast path of
+     * workers that read their own shard without a reader thread.
+     */
+    public void copyInto(int from, int n, Batch b) {
+        if (from < 0 || n < 0 || from + n > count) throw new IndexOutOfBoundsException("examples [" + from + ", " + (from + n) + ") of " + count);
+        if (b.size + n > b.capacity) throw new IllegalArgumentException("batch has room for " + (b.capacity - b.size) + " examples, not " + n);
+        int k = b.size, nd = schema.numDense(), nc = schema.numCat();
+        System.arraycopy(labels, from, b.labels, k, n);
+        System.arraycopy(dense, from * nd, b.dense, k * nd, n * nd);
+        System.arraycopy(cat, from * nc, b.cat, k * nc, n * nc);
+        if (sparseOffsets != null) {
+            int lo = (int) sparseOffsets[from], m = (int) (sparseOffsets[from + n] - lo);
+            b.ensureSparseCapacity(m);
+            int at = b.sparseOffsets[k];
+            System.arraycopy(sparseIdx, lo, b.sparseIdx, at, m);
+            System.arraycopy(sparseVal, lo, b.sparseVal, at, m);
+            for (int i = 1; i <= n; i++) b.sparseOffsets[k + i] = at + (int) (sparseOffsets[from + i] - lo);
+        }
+        b.size = k + n;
+    }
+
     /** Malformed lines skipped while loading. */
     public long skippedWhileLoading() {
         return skipped;

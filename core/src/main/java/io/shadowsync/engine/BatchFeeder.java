@@ -21,9 +21,7 @@ import java.util.concurrent.TimeUnit;
  * worker only through {@link BlockingQueue}s (safe publication). The end of data is one {@link #END} marker per
  * worker. A reader failure is kept in {@link #failure()} and the workers are sent END, so nobody hangs.
  */
-public final class BatchFeeder implements Runnable {
-    /** Marker a worker receives when there is no more data for it. */
-    public static final Batch END = new Batch(1, 0, 0, false);
+public final class BatchFeeder implements BatchSupply, Runnable {
 
     private final DataSource source;
     private final int workers;
@@ -75,11 +73,13 @@ public final class BatchFeeder implements Runnable {
     }
 
     /** Worker w's next batch, or {@link #END}. Blocks while the reader is behind. */
+    @Override
     public Batch take(int worker) throws InterruptedException {
         return full.get(worker).take();
     }
 
     /** Gives a used batch back to the reader's pool. */
+    @Override
     public void recycle(int worker, Batch b) {
         if (b != END) {
             b.clear();
@@ -88,10 +88,12 @@ public final class BatchFeeder implements Runnable {
     }
 
     /** Asks the reader to stop early (shutdown or a failure elsewhere); workers then receive END. */
+    @Override
     public void stop() {
         stopRequested = true;
     }
 
+    @Override
     public Throwable failure() {
         return failure;
     }
@@ -100,12 +102,19 @@ public final class BatchFeeder implements Runnable {
         return examplesRead;
     }
 
+    @Override
     public long skippedLines() {
         return skippedLines;
     }
 
+    @Override
     public int epochsStarted() {
         return epochsStarted;
+    }
+
+    @Override
+    public Runnable readerTask() {
+        return this;
     }
 
     @Override

@@ -1,13 +1,14 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.DataSource;
+import io.shadowsync.data.InMemorySource;
 import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.optim.DenseOptimizer;
 
 /**
- * One trainer: a reader thread feeding W Hogwild worker threads that train the trainer's local replica
+ * One trainer: a reader thread (or, for in-memory data, the workers themselves) feeding W Hogwild worker threads that train the trainer's local replica
  * ({@code model.dense()}) and its embedding tables. Threads are named {@code trainer-R/reader} and
  * {@code trainer-R/worker-i}.
  *
@@ -20,7 +21,7 @@ public final class Trainer {
     private final EmbeddingStore embeddings;
     private final DenseOptimizer optimizer;
     private final TrainerConfig config;
-    private final BatchFeeder feeder;
+    private final BatchSupply feeder;
     private final WorkerStats[] stats;
     private final TrainWindow window;
     private volatile long startNanos;
@@ -33,8 +34,10 @@ public final class Trainer {
         this.embeddings = embeddings;
         this.optimizer = optimizer;
         this.config = config;
-        this.feeder = new BatchFeeder(train, config.workers(), config.batchSize(), config.examples(),
-                config.epochs(), config.split(), config.seed(), config.queueDepth());
+        this.feeder = train instanceof InMemorySource mem
+                ? new ShardFeeder(mem, config.workers(), config.batchSize(), config.examples(), config.epochs())
+                : new BatchFeeder(train, config.workers(), config.batchSize(), config.examples(),
+                        config.epochs(), config.split(), config.seed(), config.queueDepth());
         this.stats = new WorkerStats[config.workers()];
         for (int i = 0; i < stats.length; i++) stats[i] = new WorkerStats();
         this.window = new TrainWindow(config.workers(), config.trainWindow(), config.batchSize());
@@ -46,8 +49,9 @@ public final class Trainer {
      */
     public TrainResult run() throws InterruptedException {
         String prefix = "trainer-" + rank + "/";
-        Thread reader = new Thread(feeder, prefix + "reader");
-        reader.setDaemon(true);
+        Runnable readerTask = feeder.readerTask();
+        Thread reader = readerTask == null ? null : new Thread(readerTask, prefix + "reader");
+        if (reader != null) reader.setDaemon(true);
         Thread[] threads = new Thread[config.workers()];
         for (int i = 0; i < threads.length; i++) {
             Worker w = new Worker(i, model, optimizer, embeddings, feeder, config.batchSize(), stats[i], window, () -> { });
@@ -55,11 +59,11 @@ public final class Trainer {
             threads[i].setDaemon(true);
         }
         startNanos = System.nanoTime();
-        reader.start();
+        if (reader != null) reader.start();
         for (Thread t : threads) t.start();
         try {
             for (Thread t : threads) t.join();
-            reader.join();
+            if (reader != null) reader.join();
         } catch (InterruptedException e) {
             feeder.stop();
             for (Thread t : threads) t.interrupt();

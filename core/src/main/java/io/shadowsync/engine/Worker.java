@@ -8,7 +8,7 @@ import io.shadowsync.nn.Workspace;
 import io.shadowsync.optim.DenseOptimizer;
 
 /**
- * One Hogwild worker of a trainer: takes batches from the trainer's {@link BatchFeeder}, runs forward and
+ * One Hogwild worker of a trainer: takes batches from the trainer's {@link BatchSupply}, runs forward and
  * backward into its own {@link Workspace}, and applies the dense gradient to the trainer's replica.
  *
  * <p><b>The race is intended.</b> All workers of a trainer call {@link DenseOptimizer#step} on the same
@@ -23,7 +23,7 @@ final class Worker implements Runnable {
     private final Model model;
     private final DenseOptimizer optimizer;
     private final EmbeddingStore embeddings;
-    private final BatchFeeder feeder;
+    private final BatchSupply feeder;
     private final WorkerStats stats;
     private final TrainWindow window;
     private final Workspace workspace;
@@ -33,7 +33,7 @@ final class Worker implements Runnable {
      * @param afterStep called after every applied step (foreground synchronization hooks in later issues);
      *                  a no-op here
      */
-    Worker(int index, Model model, DenseOptimizer optimizer, EmbeddingStore embeddings, BatchFeeder feeder,
+    Worker(int index, Model model, DenseOptimizer optimizer, EmbeddingStore embeddings, BatchSupply feeder,
            int batchSize, WorkerStats stats, TrainWindow window, Runnable afterStep) {
         this.index = index;
         this.model = model;
@@ -56,7 +56,7 @@ final class Worker implements Runnable {
                 long t0 = System.nanoTime();
                 Batch b = feeder.take(index);
                 long t1 = System.nanoTime();
-                if (b == BatchFeeder.END) return;
+                if (b == BatchSupply.END) return;
                 double loss = model.forwardBackward(b, workspace, embeddings);
                 if (Double.isFinite(loss)) {
                     optimizer.step(params, grad, n);

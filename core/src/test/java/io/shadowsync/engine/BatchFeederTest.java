@@ -27,7 +27,7 @@ class BatchFeederTest {
                 try {
                     while (true) {
                         Batch b = f.take(ww);
-                        if (b == BatchFeeder.END) return;
+                        if (b == BatchSupply.END) return;
                         for (int i = 0; i < b.size; i++) mine.add((int) b.dense[i]);
                         f.recycle(ww, b);
                     }
@@ -116,6 +116,6 @@ class BatchFeederTest {
         Batch next;
         do {
             next = f.take(0);
-        } while (next != BatchFeeder.END);
+        } while (next != BatchSupply.END);
     }
 }

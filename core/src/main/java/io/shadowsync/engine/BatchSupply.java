@@ -1,0 +1,35 @@
+package io.shadowsync.engine;
+
+import io.shadowsync.data.Batch;
+
+/**
+ * Where a trainer's workers get their batches. Two kinds: {@link BatchFeeder} (a reader thread streams and
+ * parses the source, for data of any size) and {@link ShardFeeder} (in-memory data; each worker copies its own
+ * shard, no reader thread).
+ *
+ * <p>Contract: worker w alone calls {@link #take}(w) and {@link #recycle}(w, …); {@link #END} ends its work.
+ */
+public interface BatchSupply {
+    /** Marker a worker receives when there is no more data for it. */
+    Batch END = new Batch(1, 0, 0, false);
+
+    /** Worker w's next batch, or {@link #END}. */
+    Batch take(int worker) throws InterruptedException;
+
+    /** Gives back a batch that worker w has finished with. */
+    void recycle(int worker, Batch b);
+
+    /** Asks for an early end: every worker receives END soon. */
+    void stop();
+
+    /** The failure that ended the supply early (bad data, I/O), or null. */
+    Throwable failure();
+
+    long skippedLines();
+
+    /** The epoch being read, counting from 1. */
+    int epochsStarted();
+
+    /** A task to run on its own thread (the reader), or null when workers read for themselves. */
+    Runnable readerTask();
+}
