@@ -17,7 +17,8 @@ import java.util.Set;
  *
  * <p>Backend order: native BLAS through {@code dev.ludovic.netlib} (OpenBLAS when the system has
  * it), else netlib's Java implementation (Vector API when {@code jdk.incubator.vector} is present),
- * else {@link #gemmNaive}, which also serves as the reference the tests compare against. The system
+ * else {@link #gemmNaive}, which also serves as the reference the tests compare against. Toy shapes
+ * ({@code m·n·k <} {@value #NATIVE_MIN_MNK}) skip the JNI call and run on the Java BLAS. The system
  * property {@code shadowsync.blas=native|java|scalar} forces one (it is read once, when this class loads,
  * and a backend that cannot load then is an error); {@link #gemmOn} picks one per call, for benchmarks.
  *
@@ -41,11 +42,14 @@ public final class Blas {
     }
 
     /**
-     * In automatic mode, native calls with {@code m·n·k} below this go to the Java BLAS instead.
-     * Zero: measured with GemmBench on the MLP and DLRM shapes (bench/README.md), OpenBLAS beat netlib's
-     * Java BLAS on every one of them, down to 128×64×1, so the JNI call costs less than it saves.
+     * In automatic mode, native calls with {@code m·n·k} below this go to the Java BLAS instead. Measured
+     * with GemmBench (bench/README.md; OpenBLAS 0.3.21, one thread, AVX2): a native call costs about 0.5 µs
+     * whatever its size (1×1×1: 550 ns native, 70 ns Java; 8×8×8: 630 vs 340 ns), and native is ahead from
+     * 16×16×16 (900 vs 1,700 ns) on. Every layer we train is far above the crossover: at the smallest,
+     * 128×64×1 (m·n·k = 8,192), native ties Java in the forward gemv (about 3 GFLOP/s each) and doubles it
+     * in both backward gemms; at 128×13×64 it is 3 to 6 times faster. So only toy shapes take the Java path.
      */
-    static final long NATIVE_MIN_MNK = 0;
+    static final long NATIVE_MIN_MNK = 2048;
 
     private static final boolean NATIVE_OK;
     private static final boolean JAVA_OK;

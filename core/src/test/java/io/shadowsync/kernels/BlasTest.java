@@ -172,6 +172,11 @@ class BlasTest {
         Blas.gemm(false, true, 128, 64, 13, 1f, a, 0, 13, b, 0, 13, 0f, c, 0, 64);
         Blas.gemmNaive(false, true, 128, 64, 13, 1f, a, 0, 13, b, 0, 13, 0f, ref, 0, 64);
         for (int i = 0; i < c.length; i++) assertClose(ref[i], c[i], 13, 15 * ULP1, "C[" + i + "]");
+        // a toy shape below NATIVE_MIN_MNK, which automatic mode sends to the Java BLAS
+        float[] small = new float[3 * 4], smallRef = new float[3 * 4];
+        Blas.gemm(true, false, 3, 4, 5, -1f, a, 0, 3, b, 0, 4, 0f, small, 0, 4);
+        Blas.gemmNaive(true, false, 3, 4, 5, -1f, a, 0, 3, b, 0, 4, 0f, smallRef, 0, 4);
+        for (int i = 0; i < small.length; i++) assertClose(smallRef[i], small[i], 5, 7 * ULP1, "small C[" + i + "]");
 
         String prefix = switch (Blas.primaryBackend()) {
             case NATIVE -> "native BLAS (dev.ludovic.netlib NativeBLAS -> ";
