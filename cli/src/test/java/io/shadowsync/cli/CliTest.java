@@ -88,7 +88,7 @@ class CliTest {
 
     @Test
     void dlrmTrainsWithTwoWorkers() throws Exception {
-        Run r = run("train", "--model", "dlrm", "--train", train(), "--eval", eval(), "--emb-rows", "2000", "--workers", "2", "--no-progress");
+        Run r = run("train", "--model", "dlrm", "--train", train(), "--eval", eval(), "--emb-rows", "2000", "--workers", "2", "--epochs", "3", "--no-progress");
         assertEquals(0, r.code(), r.err());
         JsonNode s = r.json();
         assertEquals(2, s.get("workers").asInt());
