@@ -62,10 +62,22 @@ public final class DotInteraction {
             }
             // G[(F−1) × fpad] = rows 1..F−1 of T · tt; row block i0 needs columns < i0 + 4 only
             smallGemm(F - 1, fp, D, t, base + fieldStride, fieldStride, tt, 0, fp, scratch, gOff, fp, true);
-            int zo = zOff + b * ldz;
-            for (int i = 1, p = zo; i < F; i++) {
-                for (int j = 0, g = gOff + (i - 1) * fp; j < i; j++) z[p++] = scratch[g + j];
-            }
+            copyLowerTriangle(scratch, gOff, z, zOff + b * ldz);
+        }
+    }
+
+    /**
+     * Copies row i of G (columns 0..i−1, for i = 1..F−1) to pairs i(i−1)/2 onward, in whole vectors: a row's
+     * last vector may spill past its i values, but only into the rows copied after it, which overwrite the
+     * spill; near the end of the example's pairs, where a spill would leave them, it copies scalars.
+     */
+    private void copyLowerTriangle(float[] g, int gOff, float[] z, int zo) {
+        final int F = fields, fp = fpad, end = zo + pairs();
+        for (int i = 1; i < F; i++) {
+            int src = gOff + (i - 1) * fp, dst = zo + i * (i - 1) / 2;
+            int c = 0;
+            for (; c < i && dst + c + L <= end; c += L) FloatVector.fromArray(S, g, src + c).intoArray(z, dst + c);
+            for (; c < i; c++) z[dst + c] = g[src + c];
         }
     }
 
