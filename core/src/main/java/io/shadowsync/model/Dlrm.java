@@ -111,7 +111,7 @@ public final class Dlrm implements Model {
         BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, B == 0 ? 0f : 1f / B);
         // Every tensor's gradient is overwritten (accumulate = false), so denseGrad needs no zeroing pass.
         top.backward(p, ws.denseGrad, false, ws.topIn, 0, ws.logits, 0, ws.dlogits, 0, B, ws.topScratch, ws.dTopIn, 0);
-        interaction.backward(ws.dt, ws.dTopIn, D, K, ws.t, 0, D, B * D, B);
+        interaction.backward(ws.dt, ws.dTopIn, D, K, ws.t, 0, D, B * D, B, ws.interScratch);
         for (int b = 0; b < B; b++) Vec.axpy(D, 1f, ws.dTopIn, b * K, ws.dt, b * D);
         bottom.backward(p, ws.denseGrad, false, batch.dense, 0, ws.t, 0, ws.dt, 0, B, ws.bottomScratch, null, 0);
         for (int f = 0; f < numCat; f++) emb.push(f, ws.ids, f * B, B, ws.dt, (f + 1) * B * D);
@@ -134,7 +134,7 @@ public final class Dlrm implements Model {
             emb.pull(f, ids, f * B, B, ws.t, (f + 1) * B * D);
         }
         for (int b = 0; b < B; b++) System.arraycopy(ws.t, b * D, ws.topIn, b * K, D);
-        interaction.forward(ws.topIn, D, K, ws.t, 0, D, B * D, B);
+        interaction.forward(ws.topIn, D, K, ws.t, 0, D, B * D, B, ws.interScratch);
         top.forward(p, ws.topIn, 0, B, ws.topScratch, ws.logits, 0);
         return BceWithLogits.forward(ws.outputs, 0, ws.logits, 0, batch.labels, 0, B);
     }
@@ -172,6 +172,7 @@ public final class Dlrm implements Model {
         final float[] dTopIn;
         final MlpStack.Scratch bottomScratch;
         final MlpStack.Scratch topScratch;
+        final float[] interScratch;
 
         Ws(Dlrm m, int maxBatch) {
             if (maxBatch < 1) throw new IllegalArgumentException("workspace needs maxBatch ≥ 1, got " + maxBatch);
@@ -188,6 +189,7 @@ public final class Dlrm implements Model {
             dTopIn = new float[maxBatch * m.topIn];
             bottomScratch = m.bottom.newScratch(maxBatch);
             topScratch = m.top.newScratch(maxBatch);
+            interScratch = new float[m.interaction.scratchSize()];
         }
 
         @Override

@@ -4,6 +4,7 @@ import io.shadowsync.nn.ModelSpec;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -99,7 +100,7 @@ public record DlrmSpec(int numDense, int numCat, long embRows, int embDim, int[]
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(new long[] {numDense, numCat, embRows, embDim, Arrays.hashCode(bottom), Arrays.hashCode(top)});
+        return Objects.hash(numDense, numCat, embRows, embDim, Arrays.hashCode(bottom), Arrays.hashCode(top));
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.shadowsync.nn.ModelSpec;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -89,7 +90,7 @@ public record MlpSpec(int inputs, int[] hidden, int outputs, String activation, 
 
     @Override
     public int hashCode() {
-        return ((inputs * 31 + Arrays.hashCode(hidden)) * 31 + outputs) * 31 + activation.hashCode() * 17 + task.hashCode();
+        return Objects.hash(inputs, Arrays.hashCode(hidden), outputs, activation, task);
     }
 
     @Override

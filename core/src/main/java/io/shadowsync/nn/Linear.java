@@ -33,6 +33,7 @@ public final class Linear {
 
     // y[B×out] = x[B×in] · W[out×in]ᵀ + b[out]
     public void forward(float[] y, int yOff, float[] x, int xOff, float[] p, int B) {
+        if (B == 0) return;
         for (int r = 0; r < B; r++) System.arraycopy(p, bOff, y, yOff + r * out, out);
         Blas.gemm(false, true, B, out, in, 1f, x, xOff, in, p, wOff, in, 1f, y, yOff, out);
     }

@@ -30,6 +30,7 @@ class DlrmTest {
         ModelCheck.jitter(m, 8);
         RecordingEmbeddingStore st = new RecordingEmbeddingStore(m.embeddingShapes()).randomize(0.5f, 4);
         ModelCheck.gradients(m, data(6, 5), st, 40, 40);
+        ModelCheck.emptyBatch(m, data(3, 5), st);
     }
 
     @Test

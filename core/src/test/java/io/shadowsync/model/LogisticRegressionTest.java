@@ -93,6 +93,7 @@ class LogisticRegressionTest {
         m.dense().data()[0] = 0.3f;
         RecordingEmbeddingStore st = new RecordingEmbeddingStore(m.embeddingShapes()).randomize(0.5f, 1);
         ModelCheck.gradients(m, data(12, 2), st, 10, 60);
+        ModelCheck.emptyBatch(m, data(3, 2), st);
     }
 
     @Test

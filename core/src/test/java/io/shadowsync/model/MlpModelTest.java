@@ -42,7 +42,8 @@ class MlpModelTest {
                 MlpModel m = spec(task, act).build();
                 m.initDense(5);
                 ModelCheck.jitter(m, 8);
-                ModelCheck.gradients(m, data(7, task, 1), NO_TABLES.randomize(0, 0), 1000, 0);
+                ModelCheck.gradients(m, data(7, task, 1), NO_TABLES, 1000, 0);
+                ModelCheck.emptyBatch(m, data(3, task, 1), NO_TABLES);
             }
         }
     }

@@ -53,6 +53,19 @@ final class ModelCheck {
         }
     }
 
+    /** An empty batch (the end of the data) gives loss 0, an all-zero gradient, and pushes nothing non-zero. */
+    static void emptyBatch(Model m, Batch batch, RecordingEmbeddingStore st) {
+        int size = batch.size;
+        batch.size = 0;
+        Workspace ws = m.newWorkspace(4);
+        java.util.Arrays.fill(ws.denseGrad(), Float.NaN);
+        st.clearGrads();
+        assertEquals(0.0, m.forwardBackward(batch, ws, st));
+        for (float g : ws.denseGrad()) assertEquals(0f, g);
+        for (float[] tg : st.grad) for (float g : tg) assertEquals(0f, g);
+        batch.size = size;
+    }
+
     /**
      * Adds U(−0.1, 0.1) noise to every dense parameter. Zero biases can put a ReLU exactly at its kink (a unit
      * whose inputs are all zero), where finite differences see a one-sided slope; noise moves it off.
