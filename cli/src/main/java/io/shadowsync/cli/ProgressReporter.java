@@ -1,6 +1,7 @@
 package io.shadowsync.cli;
 
 import io.shadowsync.engine.Trainer;
+import java.util.function.Supplier;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -10,7 +11,7 @@ import java.util.Locale;
  * Runs on its own daemon thread and only reads the trainer's lock-free counters.
  */
 final class ProgressReporter implements Runnable {
-    private final Trainer trainer;
+    private final Supplier<Trainer.Progress> trainer;
     private final PrintWriter err;
     private final boolean terminal;
     private final double logEverySec;
@@ -18,7 +19,7 @@ final class ProgressReporter implements Runnable {
     private volatile boolean done;
     private Thread thread;
 
-    ProgressReporter(Trainer trainer, PrintWriter err, boolean terminal, double logEverySec, long totalExamples) {
+    ProgressReporter(Supplier<Trainer.Progress> trainer, PrintWriter err, boolean terminal, double logEverySec, long totalExamples) {
         this.trainer = trainer;
         this.err = err;
         this.terminal = terminal;
@@ -47,7 +48,7 @@ final class ProgressReporter implements Runnable {
 
     @Override
     public void run() {
-        Trainer.Progress last = trainer.progress();
+        Trainer.Progress last = trainer.get();
         long intervalMs = terminal ? 250 : (long) (logEverySec * 1000);
         long nextLog = System.nanoTime() + (long) (logEverySec * 1e9);
         Trainer.Progress windowStart = last;
@@ -57,7 +58,7 @@ final class ProgressReporter implements Runnable {
             } catch (InterruptedException e) {
                 return;
             }
-            Trainer.Progress p = trainer.progress();
+            Trainer.Progress p = trainer.get();
             if (terminal) {
                 err.print("\r\033[K" + line(p, windowStart));
                 err.flush();
@@ -90,6 +91,7 @@ final class ProgressReporter implements Runnable {
             sb.append("epoch ").append(p.epoch()).append("  ");
         }
         sb.append(String.format(Locale.ROOT, "%,d ex  %,.0f ex/s  loss %.4f", p.examples(), rate, loss));
+        if (p.syncRounds() > 0 && p.seconds() > 0) sb.append(String.format(Locale.ROOT, "  sync %.1f rounds/s", p.syncRounds() / p.seconds()));
         if (totalExamples > 0 && rate > 0 && p.examples() < totalExamples) {
             long eta = (long) ((totalExamples - p.examples()) / rate);
             sb.append(String.format(Locale.ROOT, "  ETA %d:%02d", eta / 60, eta % 60));

@@ -39,7 +39,8 @@ final class Provenance {
             p.put("train_data", train.describe());
             p.put("train_data_fingerprint", fingerprint(train.describe()));
         }
-        p.put("algorithm", "hogwild (single trainer)");
+        p.put("algorithm", "sync " + summary.getOrDefault("algorithm", "none") + ", " + summary.getOrDefault("trainers", 1)
+                + " trainer(s) x " + summary.getOrDefault("workers", 1) + " Hogwild worker(s)");
         p.put("summary", Json.line(summary));
         return p;
     }

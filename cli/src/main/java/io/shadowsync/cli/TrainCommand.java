@@ -6,15 +6,17 @@ import io.shadowsync.data.InMemorySource;
 import io.shadowsync.engine.DataSplit;
 import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.TrainResult;
-import io.shadowsync.engine.Trainer;
+import io.shadowsync.engine.Job;
+import io.shadowsync.engine.JobConfig;
+import io.shadowsync.engine.JobResult;
 import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.engine.TrainingException;
+import io.shadowsync.comm.LinkModel;
 import io.shadowsync.kernels.Blas;
+import io.shadowsync.sync.SyncSpec;
 import io.shadowsync.kernels.Vec;
-import io.shadowsync.nn.LocalEmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
-import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 import java.io.PrintWriter;
@@ -61,6 +63,43 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--in-memory", description = "Parse the training data once into memory and replay it every epoch (data that fits in memory).")
     boolean inMemory;
+
+    @Option(names = "--shuffle", description = "With --in-memory: visit the data in a new random order every epoch (default: file order).")
+    boolean shuffle;
+
+    @Option(names = "--trainers", paramLabel = "N", description = "Trainers, each with its own replica, workers and sync thread (default: 1).")
+    int trainers = 1;
+
+    @Option(names = "--sync", paramLabel = "ALGO",
+            description = "How trainers synchronize: none, s-ma, s-bmuf, s-easgd (shadow: background), fr-ma, fr-bmuf, fr-easgd (foreground), sync-sgd, async-ps (default: s-ma with several trainers, none with one).")
+    String sync;
+
+    @Option(names = "--sync-every", paramLabel = "K", description = "Foreground algorithms: worker steps between rounds (default: 50).")
+    int syncEvery = 50;
+
+    @Option(names = "--sync-interval-ms", paramLabel = "MS", description = "Shadow algorithms: pause between rounds (default: 0, as fast as it can).")
+    long syncIntervalMs;
+
+    @Option(names = "--bmuf-momentum", paramLabel = "MU", description = "BMUF block momentum (default: 1 - 1/N).")
+    Double bmufMomentum;
+
+    @Option(names = "--bmuf-block-lr", paramLabel = "ZETA", description = "BMUF block learning rate (default: 1).")
+    double bmufBlockLr = 1.0;
+
+    @Option(names = "--nesterov", description = "BMUF: Nesterov block momentum.")
+    boolean nesterov;
+
+    @Option(names = "--easgd-alpha", paramLabel = "A", description = "EASGD elastic force (default: 0.5/N).")
+    Double easgdAlpha;
+
+    @Option(names = "--ps-shards", paramLabel = "S", description = "Parameter-server shards for the embedding tables (and the dense server) (default: 1).")
+    int psShards = 1;
+
+    @Option(names = "--net-bandwidth", paramLabel = "BW", description = "Emulate links of this bandwidth between trainers and servers, e.g. 1gbit (default: none).")
+    String netBandwidth = "inf";
+
+    @Option(names = "--net-latency", paramLabel = "T", description = "Emulated one-way latency per message, e.g. 0.5ms (default: 0).")
+    String netLatency = "0";
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "Dense optimizer: sgd, adagrad or adam (default: sgd).")
     String optimizer = "sgd";
@@ -151,60 +190,77 @@ public final class TrainCommand implements Callable<Integer> {
                     embLr != null ? embLr : embOpt.lr());
         }
 
-        Model net = modelSpec.build();
-        net.initDense(seed);
+        String algorithm = sync != null ? sync : trainers > 1 ? "s-ma" : "none";
+        SyncSpec syncSpec = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum != null ? bmufMomentum : Double.NaN,
+                bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN);
+        LinkModel link = LinkModel.parse(netBandwidth, netLatency);
+        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle);
+        Job job = new Job(modelSpec, seed, opt, embOpt, trainSource, new JobConfig(trainers, cfg, syncSpec, psShards, link));
+        Model net = job.model();
         long[][] shapes = net.embeddingShapes();
-        float[] initStd = new float[shapes.length];
-        for (int t = 0; t < shapes.length; t++) initStd[t] = net.embeddingInitStd(t);
-        LocalEmbeddingStore tables = new LocalEmbeddingStore(shapes, initStd, seed, embOpt);
-        DenseOptimizer dense = opt.dense(net.dense().size());
-        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow);
 
         err.println("shadowsync " + Version.get() + ": " + modelSpec.kind() + " model, " + String.format(Locale.ROOT, "%,d", net.dense().size())
                 + " dense parameters, " + String.format(Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values; "
-                + workers + " worker(s), batch " + batchSize + ", " + opt.name() + " lr " + opt.lr());
+                + trainers + " trainer(s) x " + workers + " worker(s), sync " + algorithm + ", batch " + batchSize + ", " + opt.name() + " lr " + opt.lr()
+                + (link.isIdeal() ? "" : ", emulated network " + netBandwidth + " / " + netLatency));
         err.println("shadowsync: gemm: " + Blas.backend() + "; vector kernels: " + Vec.simdDescription());
         err.flush();
 
-        Trainer trainer = new Trainer(0, net, tables, dense, trainSource, cfg);
-        ProgressReporter progress = new ProgressReporter(trainer, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
+        ProgressReporter progress = new ProgressReporter(job::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
         progress.start();
-        TrainResult result;
+        JobResult result;
         try {
-            result = trainer.run();
+            result = job.run();
         } catch (TrainingException e) {
             progress.stop();
-            savePartial(trainer, modelSpec, err);
+            savePartial(job, modelSpec, err);
             throw e;
         }
         progress.stop();
 
+        TrainResult first = result.trainers()[0];
+        long skipped = skippedLoading, nonFinite = 0;
+        double lossSum = 0, readerWait = 0;
+        for (TrainResult r : result.trainers()) {
+            skipped += r.skippedLines();
+            nonFinite += r.nonFiniteBatches();
+            lossSum += r.trainLoss() * r.examples();
+            readerWait += r.readerWaitFraction() / trainers;
+        }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", modelSpec.kind());
         summary.put("examples", result.examples());
         summary.put("seconds", round(result.seconds(), 3));
         summary.put("examples_per_sec", round(result.examplesPerSecond(), 1));
+        summary.put("trainers", trainers);
         summary.put("workers", workers);
-        summary.put("trainers", 1);
+        summary.put("algorithm", algorithm);
+        Map<String, Object> syncInfo = new LinkedHashMap<>();
+        syncInfo.put("rounds_per_trainer", result.syncRounds());
+        syncInfo.put("mean_round_ms", roundAll(result.meanRoundMillis(), 3));
+        syncInfo.put("bytes_sent", result.syncBytes());
+        if (!link.isIdeal()) syncInfo.put("network", netBandwidth + " / " + netLatency);
+        summary.put("sync", syncInfo);
+        summary.put("worker_wait_fraction", round(result.workerWaitFraction(), 4));
         summary.put("batch", batchSize);
         summary.put("optimizer", opt.name());
         summary.put("lr", opt.lr());
-        summary.put("train_loss", round(result.trainLoss(), 6));
+        summary.put("train_loss", round(result.examples() == 0 ? Double.NaN : lossSum / result.examples(), 6));
         Map<String, Object> window = new LinkedHashMap<>();
-        window.put("examples", result.window().examples());
-        window.put("logloss", round(result.window().meanLoss(), 6));
-        if (trainSource.schema().numClasses() == 2) window.put("ne", round(result.window().ne(), 6));
+        window.put("examples", first.window().examples());
+        window.put("logloss", round(first.window().meanLoss(), 6));
+        if (trainSource.schema().numClasses() == 2) window.put("ne", round(first.window().ne(), 6));
         summary.put("train_window", window);
-        summary.put("skipped_lines", result.skippedLines() + skippedLoading);
-        summary.put("non_finite_batches", result.nonFiniteBatches());
-        summary.put("reader_wait_fraction", round(result.readerWaitFraction(), 4));
+        summary.put("skipped_lines", skipped);
+        summary.put("non_finite_batches", nonFinite);
+        summary.put("reader_wait_fraction", round(readerWait, 4));
         summary.put("blas", Blas.backend());
         if (evalSource != null) {
-            Evaluator.Result ev = Evaluator.evaluate(net, tables, evalSource, evalBatch);
+            Evaluator.Result ev = Evaluator.evaluate(net, job.tables(), evalSource, evalBatch);
             summary.put("eval", ev.toMap());
         }
         if (save != null) {
-            ModelFile.write(save, modelSpec.toProperties(), Provenance.of(spec, jobFile, trainSource, summary), net.dense().data(), tables);
+            ModelFile.write(save, modelSpec.toProperties(), Provenance.of(spec, jobFile, trainSource, summary), net.dense().data(), job.tables());
             summary.put("saved", save.toString());
         }
         String json = Json.line(summary);
@@ -215,15 +271,15 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** After a failure mid-training, keep what was trained: MODEL.partial beside the requested --save file. */
-    private void savePartial(Trainer trainer, ModelSpec modelSpec, PrintWriter err) {
-        if (save == null || trainer.progress().examples() == 0) return;
+    private void savePartial(Job job, ModelSpec modelSpec, PrintWriter err) {
+        if (save == null || job.progress().examples() == 0) return;
         Path partial = save.resolveSibling(save.getFileName() + ".partial");
         try {
             Map<String, Object> note = new LinkedHashMap<>();
             note.put("partial", true);
-            note.put("examples", trainer.progress().examples());
-            ModelFile.write(partial, modelSpec.toProperties(), Provenance.of(spec, jobFile, null, note), trainer.model().dense().data(), trainer.embeddings());
-            err.println("shadowsync train: kept the model trained so far (" + trainer.progress().examples() + " examples) in " + partial);
+            note.put("examples", job.progress().examples());
+            ModelFile.write(partial, modelSpec.toProperties(), Provenance.of(spec, jobFile, null, note), job.model().dense().data(), job.tables());
+            err.println("shadowsync train: kept the model trained so far (" + job.progress().examples() + " examples) in " + partial);
         } catch (Exception e) {
             err.println("shadowsync train: could not write " + partial + ": " + e.getMessage());
         }
@@ -233,6 +289,12 @@ public final class TrainCommand implements Callable<Integer> {
         long n = 0;
         for (long[] s : shapes) n += s[0] * s[1];
         return n;
+    }
+
+    private static double[] roundAll(double[] v, int digits) {
+        double[] r = new double[v.length];
+        for (int i = 0; i < v.length; i++) r[i] = round(v[i], digits);
+        return r;
     }
 
     static double round(double v, int digits) {

@@ -22,15 +22,32 @@ public final class ShardFeeder implements BatchSupply {
         final int lo, hi;
         final long quota;
         final Batch batch;
+        final int[] order;
+        final java.util.SplittableRandom random;
         int pos;
         long delivered;
 
-        Cursor(int lo, int hi, long quota, Batch batch) {
+        Cursor(int lo, int hi, long quota, Batch batch, long shuffleSeed, boolean shuffle) {
             this.lo = lo;
             this.hi = hi;
             this.quota = quota;
             this.batch = batch;
             this.pos = lo;
+            this.order = shuffle ? new int[hi - lo] : null;
+            this.random = shuffle ? new java.util.SplittableRandom(shuffleSeed) : null;
+            if (shuffle) {
+                for (int i = 0; i < order.length; i++) order[i] = lo + i;
+                reshuffle();
+            }
+        }
+
+        /** Fisher–Yates over the shard: a new order for every epoch. */
+        void reshuffle() {
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
         }
     }
 
@@ -38,15 +55,24 @@ public final class ShardFeeder implements BatchSupply {
      * @param exampleBudget total examples over all workers (split evenly), or ≤ 0 for {@code epochs} passes over each shard
      */
     public ShardFeeder(InMemorySource source, int workers, int batchSize, long exampleBudget, int epochs) {
+        this(source, 0, source.size(), workers, batchSize, exampleBudget, epochs, false, 0);
+    }
+
+    /**
+     * Workers share the examples {@code [from, to)} of source (a trainer's part of the data). With shuffle, each
+     * worker visits its shard in a new seeded random order every epoch; without, in file order.
+     */
+    public ShardFeeder(InMemorySource source, int from, int to, int workers, int batchSize, long exampleBudget, int epochs,
+                       boolean shuffle, long seed) {
         if (workers < 1 || batchSize < 1) throw new IllegalArgumentException("need at least one worker and a positive batch size");
-        if (source.size() < workers) throw new IllegalArgumentException(source.size() + " examples cannot be split over " + workers + " workers");
+        if (from < 0 || to > source.size() || to - from < workers) throw new IllegalArgumentException((to - from) + " examples cannot be split over " + workers + " workers");
         this.source = source;
         this.cursors = new Cursor[workers];
-        int n = source.size();
+        int n = to - from;
         for (int w = 0; w < workers; w++) {
-            int lo = (int) ((long) n * w / workers), hi = (int) ((long) n * (w + 1) / workers);
+            int lo = from + (int) ((long) n * w / workers), hi = from + (int) ((long) n * (w + 1) / workers);
             long quota = exampleBudget > 0 ? exampleBudget / workers + (w < exampleBudget % workers ? 1 : 0) : (long) epochs * (hi - lo);
-            cursors[w] = new Cursor(lo, hi, quota, new Batch(batchSize, source.schema()));
+            cursors[w] = new Cursor(lo, hi, quota, new Batch(batchSize, source.schema()), seed * 0x9E3779B97F4A7C15L + w, shuffle);
         }
     }
 
@@ -56,13 +82,18 @@ public final class ShardFeeder implements BatchSupply {
         if (stopRequested || c.delivered >= c.quota) return END;
         if (c.pos == c.hi) {
             c.pos = c.lo;
+            if (c.order != null) c.reshuffle();
             int e = (int) (c.delivered / (c.hi - c.lo)) + 1;
             if (e > epoch) epoch = e;
         }
         Batch b = c.batch;
         b.clear();
         int n = (int) Math.min(Math.min(b.capacity, c.quota - c.delivered), c.hi - c.pos);
-        source.copyInto(c.pos, n, b);
+        if (c.order == null) {
+            source.copyInto(c.pos, n, b);
+        } else {
+            for (int i = 0; i < n; i++) source.copyInto(c.order[c.pos - c.lo + i], 1, b);
+        }
         c.pos += n;
         c.delivered += n;
         return b;

@@ -12,10 +12,11 @@ import io.shadowsync.metrics.TrainWindow;
  * @param nonFiniteBatches  batches whose loss was NaN/inf and whose update was refused
  * @param trainLoss         mean training loss over all examples (each measured before its update)
  * @param readerWaitFraction share of worker time spent waiting for the reader thread
+ * @param syncWaitFraction  share of worker time spent waiting on synchronization (0 in shadow mode)
  * @param window            training loss (and NE for binary labels) over the last examples trained on
  */
 public record TrainResult(long examples, double seconds, long[] workerExamples, long skippedLines,
-                          long nonFiniteBatches, double trainLoss, double readerWaitFraction,
+                          long nonFiniteBatches, double trainLoss, double readerWaitFraction, double syncWaitFraction,
                           TrainWindow.Snapshot window) {
     public double examplesPerSecond() {
         return seconds > 0 ? examples / seconds : 0;

@@ -6,46 +6,84 @@ import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.optim.DenseOptimizer;
+import io.shadowsync.sync.SyncAlgorithm;
 
 /**
- * One trainer: a reader thread (or, for in-memory data, the workers themselves) feeding W Hogwild worker threads that train the trainer's local replica
- * ({@code model.dense()}) and its embedding tables. Threads are named {@code trainer-R/reader} and
- * {@code trainer-R/worker-i}.
+ * One trainer: a reader thread (or, for in-memory data, the workers themselves) feeding W Hogwild worker threads
+ * that train the trainer's local replica ({@code model.dense()}) and its embedding tables, and optionally a sync
+ * thread (the shadow) that synchronizes the replica with other trainers in the background. Threads are named
+ * {@code trainer-R/reader}, {@code trainer-R/worker-i}, {@code trainer-R/sync}.
  *
- * <p>With one worker, the round-robin or random split and a fixed seed, a run is bit-for-bit repeatable:
- * the reader deals examples in file order and a single worker applies them in that order.
+ * <p>With one worker, the round-robin split and a fixed seed, a single trainer's run is bit-for-bit repeatable:
+ * examples are applied in file order by one thread.
  */
 public final class Trainer {
     private final int rank;
     private final Model model;
+    private final Model[] workerModels;
     private final EmbeddingStore embeddings;
-    private final DenseOptimizer optimizer;
+    private final StepRule rule;
     private final TrainerConfig config;
     private final BatchSupply feeder;
     private final WorkerStats[] stats;
     private final TrainWindow window;
+    private final SyncAlgorithm shadow;
+    private final SyncAlgorithm finisher;
+    private final long syncIntervalMs;
+    private final SyncStats syncStats;
+    private volatile boolean training = true;
     private volatile long startNanos;
     private volatile Throwable workerFailure;
 
-    public Trainer(int rank, Model model, EmbeddingStore embeddings, DenseOptimizer optimizer, DataSource train,
-                   TrainerConfig config) {
+    /** A single Hogwild trainer with no synchronization (the plain single-trainer job). */
+    public Trainer(int rank, Model model, EmbeddingStore embeddings, DenseOptimizer optimizer, DataSource train, TrainerConfig config) {
+        this(rank, model, null, embeddings, new HogwildStep(optimizer), supply(train, config, 0, 1), config, null, null, 0, new SyncStats());
+    }
+
+    /**
+     * The general trainer.
+     *
+     * @param workerModels per-worker models when workers must not share the replica (asynchronous PS), else null
+     * @param shadow       the algorithm the sync thread loops in the background, or null for no sync thread
+     * @param finisher     the algorithm whose rounds this trainer keeps joining after its workers finish
+     *                     (foreground collectives), or null
+     */
+    Trainer(int rank, Model model, Model[] workerModels, EmbeddingStore embeddings, StepRule rule, BatchSupply feeder,
+            TrainerConfig config, SyncAlgorithm shadow, SyncAlgorithm finisher, long syncIntervalMs, SyncStats syncStats) {
+        this.syncStats = syncStats;
         this.rank = rank;
         this.model = model;
+        this.workerModels = workerModels;
         this.embeddings = embeddings;
-        this.optimizer = optimizer;
+        this.rule = rule;
         this.config = config;
-        this.feeder = train instanceof InMemorySource mem
-                ? new ShardFeeder(mem, config.workers(), config.batchSize(), config.examples(), config.epochs())
-                : new BatchFeeder(train, config.workers(), config.batchSize(), config.examples(),
-                        config.epochs(), config.split(), config.seed(), config.queueDepth());
+        this.feeder = feeder;
+        this.shadow = shadow;
+        this.finisher = finisher;
+        this.syncIntervalMs = syncIntervalMs;
         this.stats = new WorkerStats[config.workers()];
         for (int i = 0; i < stats.length; i++) stats[i] = new WorkerStats();
         this.window = new TrainWindow(config.workers(), config.trainWindow(), config.batchSize());
     }
 
     /**
-     * Trains until the data or the example budget runs out. Rethrows, as {@link TrainingException}, the
-     * first failure of the reader (bad data) or of a worker; the replica keeps whatever was trained so far.
+     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data, or every
+     * {@code trainers}-th example of a streamed source; the example budget is shared evenly.
+     */
+    static BatchSupply supply(DataSource train, TrainerConfig c, int trainer, int trainers) {
+        long budget = c.examples() <= 0 ? 0 : c.examples() / trainers + (trainer < c.examples() % trainers ? 1 : 0);
+        if (train instanceof InMemorySource mem) {
+            int lo = (int) ((long) mem.size() * trainer / trainers), hi = (int) ((long) mem.size() * (trainer + 1) / trainers);
+            return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
+        }
+        DataSource mine = trainers == 1 ? train : new EveryNthSource(train, trainers, trainer);
+        return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
+    }
+
+    /**
+     * Trains until the data or the example budget runs out, then finishes synchronization. Rethrows, as
+     * {@link TrainingException}, the first failure of the reader (bad data), a worker or the sync thread; the
+     * replica keeps whatever was trained so far.
      */
     public TrainResult run() throws InterruptedException {
         String prefix = "trainer-" + rank + "/";
@@ -54,25 +92,36 @@ public final class Trainer {
         if (reader != null) reader.setDaemon(true);
         Thread[] threads = new Thread[config.workers()];
         for (int i = 0; i < threads.length; i++) {
-            Worker w = new Worker(i, model, optimizer, embeddings, feeder, config.batchSize(), stats[i], window, () -> { });
+            Model m = workerModels != null ? workerModels[i] : model;
+            Worker w = new Worker(i, m, rule, embeddings, feeder, config.batchSize(), stats[i], window);
             threads[i] = new Thread(() -> runGuarded(w), prefix + "worker-" + i);
             threads[i].setDaemon(true);
         }
+        SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, syncIntervalMs, syncStats);
+        Thread sync = loop == null ? null : new Thread(loop, prefix + "sync");
+        if (sync != null) sync.setDaemon(true);
         startNanos = System.nanoTime();
         if (reader != null) reader.start();
+        if (sync != null) sync.start();
         for (Thread t : threads) t.start();
         try {
             for (Thread t : threads) t.join();
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            training = false;
             if (reader != null) reader.join();
+            if (finisher != null && workerFailure == null && feeder.failure() == null) {
+                new SyncLoop(finisher, model.dense().data(), () -> false, 0, syncStats).run();
+            }
+            if (sync != null) sync.join();
+            Throwable failure = feeder.failure() != null ? feeder.failure() : workerFailure != null ? workerFailure : loop != null ? loop.failure() : null;
+            if (failure != null) throw new TrainingException(failure);
+            return result(seconds);
         } catch (InterruptedException e) {
             feeder.stop();
             for (Thread t : threads) t.interrupt();
+            if (sync != null) sync.interrupt();
             throw e;
         }
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        Throwable failure = feeder.failure() != null ? feeder.failure() : workerFailure;
-        if (failure != null) throw new TrainingException(failure);
-        return result(seconds);
     }
 
     private void runGuarded(Worker w) {
@@ -100,7 +149,7 @@ public final class Trainer {
         }
         long start = startNanos;
         double elapsed = start == 0 ? 0 : (System.nanoTime() - start) / 1e9;
-        return new Progress(ex, loss, labels, elapsed, feeder.epochsStarted());
+        return new Progress(ex, loss, labels, elapsed, feeder.epochsStarted(), syncStats.rounds());
     }
 
     /** The training loss over the most recent examples (see {@link TrainerConfig#trainWindow()}). */
@@ -109,7 +158,7 @@ public final class Trainer {
     }
 
     /** Cumulative counters; the loss over an interval is the difference of two snapshots. */
-    public record Progress(long examples, double lossSum, double labelSum, double seconds, int epoch) {}
+    public record Progress(long examples, double lossSum, double labelSum, double seconds, int epoch, long syncRounds) {}
 
     public int rank() {
         return rank;
@@ -123,9 +172,13 @@ public final class Trainer {
         return embeddings;
     }
 
+    public SyncStats syncStats() {
+        return syncStats;
+    }
+
     private TrainResult result(double seconds) {
         long[] per = new long[stats.length];
-        long ex = 0, nonFinite = 0, busy = 0, wait = 0;
+        long ex = 0, nonFinite = 0, busy = 0, wait = 0, syncWait = 0;
         double loss = 0;
         for (int i = 0; i < stats.length; i++) {
             per[i] = stats[i].examples();
@@ -134,9 +187,10 @@ public final class Trainer {
             loss += stats[i].lossSum();
             busy += stats[i].busyNanos();
             wait += stats[i].waitNanos();
+            syncWait += stats[i].syncWaitNanos();
         }
-        double waitFraction = busy + wait == 0 ? 0 : (double) wait / (busy + wait);
-        return new TrainResult(ex, seconds, per, feeder.skippedLines(), nonFinite, ex == 0 ? Double.NaN : loss / ex, waitFraction,
-                window.snapshot());
+        long all = busy + wait + syncWait;
+        return new TrainResult(ex, seconds, per, feeder.skippedLines(), nonFinite, ex == 0 ? Double.NaN : loss / ex,
+                all == 0 ? 0 : (double) wait / all, all == 0 ? 0 : (double) syncWait / all, window.snapshot());
     }
 }

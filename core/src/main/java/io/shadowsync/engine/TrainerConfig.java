@@ -11,9 +11,10 @@ package io.shadowsync.engine;
  * @param seed       seeds the split (the model's initialization has its own seed)
  * @param queueDepth full batches buffered per worker between the reader and the worker
  * @param trainWindow number of most recent examples the sliding training metrics cover
+ * @param shuffle    in-memory data: visit each worker's shard in a new random order every epoch
  */
 public record TrainerConfig(int workers, int batchSize, long examples, int epochs, DataSplit split, long seed, int queueDepth,
-                            long trainWindow) {
+                            long trainWindow, boolean shuffle) {
     public TrainerConfig {
         if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, got " + workers);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);

@@ -13,8 +13,10 @@ public final class WorkerStats {
     private volatile long nonFinite;
     private volatile long busyNanos;
     private volatile long waitNanos;
+    private volatile long syncWaitNanos;
 
-    void record(int n, double batchLossSum, double batchLabelSum, long busy, long wait) {
+    void record(int n, double batchLossSum, double batchLabelSum, long busy, long wait, long syncWait) {
+        syncWaitNanos += syncWait;
         examples += n;
         batches++;
         lossSum += batchLossSum;
@@ -23,7 +25,8 @@ public final class WorkerStats {
         waitNanos += wait;
     }
 
-    void recordNonFinite(int n, long busy, long wait) {
+    void recordNonFinite(int n, long busy, long wait, long syncWait) {
+        syncWaitNanos += syncWait;
         nonFinite++;
         examples += n;
         batches++;
@@ -56,6 +59,15 @@ public final class WorkerStats {
     /** Nanoseconds spent computing (forward, backward, update). */
     public long busyNanos() {
         return busyNanos;
+    }
+
+    /** Nanoseconds spent waiting on synchronization (foreground rounds, synchronous steps, server round trips). */
+    public long syncWaitNanos() {
+        return syncWaitNanos;
+    }
+
+    void addSyncWait(long nanos) {
+        syncWaitNanos += nanos;
     }
 
     /** Nanoseconds spent waiting for the reader's next batch. */

@@ -1,0 +1,20 @@
+package io.shadowsync.engine;
+
+/**
+ * What a worker does with the gradient of a batch: apply it Hogwild-style ({@link HogwildStep}), and in the
+ * synchronous or foreground modes also wait for others. Implementations say what, if anything, they share.
+ */
+public interface StepRule {
+    /**
+     * Applies the gradient of the mean loss of a batch of {@code examples} examples to params (0 examples: the batch
+     * was refused — its loss was not finite — but the rule may still have to take part in a collective step).
+     *
+     * @return nanoseconds the worker spent waiting on synchronization (0 when it never waits)
+     */
+    long apply(int worker, float[] params, float[] grad, int examples) throws InterruptedException;
+
+    /** The worker has no more data; the rule may keep taking part in collective steps until everyone is done. Returns wait nanos. */
+    default long finish(int worker) throws InterruptedException {
+        return 0;
+    }
+}

@@ -1,0 +1,49 @@
+package io.shadowsync.engine;
+
+import io.shadowsync.sync.SyncAlgorithm;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The shadow: a trainer's sync thread. Loops rounds of the sync algorithm on the live replica for as long as
+ * training runs, never blocking a worker, paced by an optional interval; then keeps taking part until the last
+ * synchronization (see {@link SyncAlgorithm} on termination). Also used, without pacing, to finish the rounds of a
+ * foreground trainer whose workers are done.
+ */
+final class SyncLoop implements Runnable {
+    private final SyncAlgorithm algorithm;
+    private final float[] params;
+    private final BooleanSupplier training;
+    private final long intervalNanos;
+    private final SyncStats stats;
+    private volatile Throwable failure;
+
+    SyncLoop(SyncAlgorithm algorithm, float[] params, BooleanSupplier training, long intervalMillis, SyncStats stats) {
+        this.algorithm = algorithm;
+        this.params = params;
+        this.training = training;
+        this.intervalNanos = intervalMillis * 1_000_000L;
+        this.stats = stats;
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (true) {
+                boolean stillTraining = training.getAsBoolean();
+                long t0 = System.nanoTime();
+                int active = algorithm.round(params, stillTraining);
+                stats.recordRound(System.nanoTime() - t0, algorithm.bytesSent());
+                if (active == 0 || (active < 0 && !stillTraining)) return;
+                if (stillTraining && intervalNanos > 0) Thread.sleep(intervalNanos / 1_000_000L, (int) (intervalNanos % 1_000_000L));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            failure = t;
+        }
+    }
+
+    Throwable failure() {
+        return failure;
+    }
+}

@@ -1,0 +1,79 @@
+package io.shadowsync.engine;
+
+import io.shadowsync.comm.Collective;
+import io.shadowsync.optim.DenseOptimizer;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+
+/**
+ * Fully synchronous data-parallel SGD: every step, every worker of every trainer takes part in one allreduce of
+ * its gradient weighted by its example count (the count rides along as one extra float), so each step applies
+ * the example-weighted mean gradient of all workers' batches. Within a trainer, the workers meet at a barrier
+ * whose action applies that gradient once to the shared replica; everybody waits for the slowest worker.
+ * A worker out of data keeps contributing zero-weight steps until every worker is out of data.
+ *
+ * <p>The ring allreduce sums in a fixed order, so the result is bit-identical on every worker and every run.
+ */
+final class SyncSgdStep implements StepRule {
+    private final Collective[] ranks;
+    private final float[][] buffers;
+    private final CyclicBarrier barrier;
+    private volatile long total;
+
+    /** @param ranks this trainer's workers' handles on the job-wide collective of all workers */
+    SyncSgdStep(Collective[] ranks, DenseOptimizer optimizer, float[] params, SyncStats stats) {
+        this.ranks = ranks;
+        int n = params.length;
+        this.buffers = new float[ranks.length][n + 1];
+        float[] mean = buffers[0];
+        this.barrier = new CyclicBarrier(ranks.length, () -> {
+            long t = total;
+            if (t > 0) optimizer.step(params, mean, n);
+            stats.recordRound(0, ranks[0].bytesSent());
+        });
+    }
+
+    @Override
+    public long apply(int worker, float[] params, float[] grad, int examples) throws InterruptedException {
+        long t0 = System.nanoTime();
+        exchange(worker, grad, examples);
+        await();
+        return System.nanoTime() - t0;
+    }
+
+    @Override
+    public long finish(int worker) throws InterruptedException {
+        long t0 = System.nanoTime();
+        while (exchange(worker, null, 0) > 0) await();
+        return System.nanoTime() - t0;
+    }
+
+    /** Allreduce of grad·examples ‖ examples; leaves the mean gradient in this worker's buffer; returns the total count. */
+    private long exchange(int worker, float[] grad, int examples) throws InterruptedException {
+        float[] buf = buffers[worker];
+        int n = buf.length - 1;
+        if (grad == null || examples == 0) {
+            java.util.Arrays.fill(buf, 0f);
+        } else {
+            float e = examples;
+            for (int i = 0; i < n; i++) buf[i] = grad[i] * e;
+            buf[n] = e;
+        }
+        ranks[worker].allReduce(buf, 0, n + 1, Collective.ReduceOp.SUM);
+        long t = Math.round(buf[n]);
+        if (t > 0) {
+            float inv = 1f / t;
+            for (int i = 0; i < n; i++) buf[i] *= inv;
+        }
+        if (worker == 0) total = t;
+        return t;
+    }
+
+    private void await() throws InterruptedException {
+        try {
+            barrier.await();
+        } catch (BrokenBarrierException e) {
+            throw new InterruptedException("a worker of this trainer failed during synchronous SGD");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.shadowsync.engine;
+
+/** Rounds of one trainer's synchronization. Written by one thread at a time, read by any (volatile). */
+public final class SyncStats {
+    private volatile long rounds;
+    private volatile long roundNanos;
+    private volatile long bytesSent;
+
+    void recordRound(long nanos, long totalBytesSent) {
+        rounds++;
+        roundNanos += nanos;
+        bytesSent = totalBytesSent;
+    }
+
+    void recordBytes(long totalBytesSent) {
+        bytesSent = totalBytesSent;
+    }
+
+    public long rounds() {
+        return rounds;
+    }
+
+    public double meanRoundMillis() {
+        long r = rounds;
+        return r == 0 ? 0 : roundNanos / 1e6 / r;
+    }
+
+    public long bytesSent() {
+        return bytesSent;
+    }
+}

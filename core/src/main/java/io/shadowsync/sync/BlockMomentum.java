@@ -1,0 +1,85 @@
+package io.shadowsync.sync;
+
+import io.shadowsync.comm.Collective;
+
+/**
+ * Blockwise model-update filtering, BMUF (Chen and Huo, "Scalable training of deep learning machines by
+ * incremental block training with intra-block parallel optimization and blockwise model-update filtering",
+ * ICASSP 2016):
+ * <pre>
+ *   a = allreduce(s) / N;   Δ = μ·Δ + ζ·(a − g);   g = g + Δ;   t = g   (Nesterov: t = g + μ·Δ)
+ * </pre>
+ * State: g, the last global model (starts at the common initial parameters), and Δ, the block momentum (starts
+ * at 0). Defaults: ζ = 1 (block learning rate), μ = 1 − 1/N (block momentum). Pick it over MA when averaging
+ * many trainers slows convergence: the momentum recovers the progress that averaging dilutes.
+ * With μ = 0 and ζ = 1 it is exactly model averaging.
+ */
+public final class BlockMomentum implements SyncAlgorithm {
+    private final Collective trainers;
+    private final float momentum;
+    private final float blockLr;
+    private final boolean nesterov;
+    private final float[] global;
+    private final float[] delta;
+    private final float[] snapshot;
+    private final float[] sum;
+
+    /**
+     * @param initial  the common initial parameters (every trainer must pass the same values)
+     * @param momentum μ in [0, 1)
+     * @param blockLr  ζ &gt; 0
+     */
+    public BlockMomentum(Collective trainers, float[] initial, double momentum, double blockLr, boolean nesterov) {
+        if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("BMUF block momentum must be in [0, 1), got " + momentum);
+        if (!(blockLr > 0) || Double.isInfinite(blockLr)) throw new IllegalArgumentException("BMUF block learning rate must be positive and finite, got " + blockLr);
+        this.trainers = trainers;
+        this.momentum = (float) momentum;
+        this.blockLr = (float) blockLr;
+        this.nesterov = nesterov;
+        this.global = initial.clone();
+        this.delta = new float[initial.length];
+        this.snapshot = new float[initial.length];
+        this.sum = new float[initial.length + 1];
+    }
+
+    /** μ = 1 − 1/N, the default of Chen and Huo for N trainers. */
+    public static double defaultMomentum(int trainers) {
+        return 1.0 - 1.0 / trainers;
+    }
+
+    @Override
+    public String name() {
+        return nesterov ? "bmuf-nesterov" : "bmuf";
+    }
+
+    @Override
+    public int round(float[] w, boolean training) throws InterruptedException {
+        int active = Rounds.averageWithFlag(trainers, w, snapshot, sum, training);
+        float inv = 1f / trainers.size(), mu = momentum, zeta = blockLr;
+        for (int i = 0; i < snapshot.length; i++) {
+            float a = sum[i] * inv;
+            float d = mu * delta[i] + zeta * (a - global[i]);
+            delta[i] = d;
+            float g = global[i] + d;
+            global[i] = g;
+            float t = nesterov ? g + mu * d : g;
+            w[i] += t - snapshot[i]; // the change, racing with the workers (intended)
+        }
+        return active;
+    }
+
+    /** The global model g after the last round (for checkpoints and tests). */
+    public float[] global() {
+        return global;
+    }
+
+    /** The block momentum Δ after the last round. */
+    public float[] momentumState() {
+        return delta;
+    }
+
+    @Override
+    public long bytesSent() {
+        return trainers.bytesSent();
+    }
+}

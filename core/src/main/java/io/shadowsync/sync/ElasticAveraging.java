@@ -1,0 +1,57 @@
+package io.shadowsync.sync;
+
+import io.shadowsync.comm.DenseParameterServer;
+
+/**
+ * Elastic averaging SGD, EASGD (Zhang, Choromanska and LeCun, "Deep learning with elastic averaging SGD",
+ * NeurIPS 2015), asynchronous form against a center variable c held on the dense sync parameter server:
+ * <pre>
+ *   c = pull(center);   d = α·(s − c);   t = s − d;   push(center += d)
+ * </pre>
+ * Each trainer is pulled toward the center and the center toward the trainer, by the same elastic force. No
+ * collective: trainers never wait for each other, which makes it the choice when trainers run at different
+ * speeds or the network is slow; α trades exploration (small) against agreement (large). Default α = 0.5/N.
+ */
+public final class ElasticAveraging implements SyncAlgorithm {
+    private final DenseParameterServer center;
+    private final float alpha;
+    private final float[] snapshot;
+    private final float[] c;
+    private final float[] d;
+
+    public ElasticAveraging(DenseParameterServer center, int size, double alpha) {
+        if (!(alpha > 0 && alpha <= 1)) throw new IllegalArgumentException("EASGD alpha must be in (0, 1], got " + alpha);
+        if (center.size() != size) throw new IllegalArgumentException("center holds " + center.size() + " values, the replica " + size);
+        this.center = center;
+        this.alpha = (float) alpha;
+        this.snapshot = new float[size];
+        this.c = new float[size];
+        this.d = new float[size];
+    }
+
+    public static double defaultAlpha(int trainers) {
+        return 0.5 / trainers;
+    }
+
+    @Override
+    public String name() {
+        return "easgd";
+    }
+
+    @Override
+    public int round(float[] w, boolean training) throws InterruptedException {
+        int n = snapshot.length;
+        System.arraycopy(w, 0, snapshot, 0, n);
+        center.pull(c);
+        float a = alpha;
+        for (int i = 0; i < n; i++) d[i] = a * (snapshot[i] - c[i]);
+        center.pushDelta(d);
+        for (int i = 0; i < n; i++) w[i] -= d[i]; // t − s = −d, racing with the workers (intended)
+        return -1;
+    }
+
+    @Override
+    public long bytesSent() {
+        return center.bytes();
+    }
+}

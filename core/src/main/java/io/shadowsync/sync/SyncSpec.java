@@ -1,0 +1,68 @@
+package io.shadowsync.sync;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * How the trainers of a job synchronize: the algorithm ({@code --sync}) and its settings.
+ *
+ * <ul>
+ *   <li>{@code s-ma}, {@code s-bmuf}, {@code s-easgd}: shadow (background) mode, a sync thread per trainer loops
+ *       rounds while the workers train, paced by {@code syncIntervalMs} (0 = as fast as it can);</li>
+ *   <li>{@code fr-ma}, {@code fr-bmuf}, {@code fr-easgd}: foreground mode, the workers of a trainer stop every
+ *       {@code syncEvery} steps while their trainer runs one round;</li>
+ *   <li>{@code sync-sgd}: fully synchronous data-parallel SGD, gradients averaged over all workers every step;</li>
+ *   <li>{@code async-ps}: Downpour-style asynchronous SGD, dense parameters on the parameter server;</li>
+ *   <li>{@code none}: independent trainers (the final model is trainer 0's).</li>
+ * </ul>
+ *
+ * @param bmufMomentum block momentum μ; NaN = 1 − 1/N
+ * @param bmufBlockLr  block learning rate ζ
+ * @param easgdAlpha   elastic force α; NaN = 0.5/N
+ */
+public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, double bmufMomentum, double bmufBlockLr,
+                       boolean nesterov, double easgdAlpha) {
+    public static final List<String> NAMES = List.of("none", "s-ma", "s-bmuf", "s-easgd", "fr-ma", "fr-bmuf", "fr-easgd", "sync-sgd", "async-ps");
+
+    /** Where a job's synchronization runs. */
+    public enum Mode { NONE, SHADOW, FOREGROUND, SYNC_SGD, ASYNC_PS }
+
+    public SyncSpec {
+        algorithm = algorithm.toLowerCase(Locale.ROOT);
+        if (!NAMES.contains(algorithm)) throw new IllegalArgumentException("unknown sync algorithm '" + algorithm + "' (valid: " + String.join(", ", NAMES) + ")");
+        if (syncEvery < 1) throw new IllegalArgumentException("--sync-every must be at least 1 worker step, got " + syncEvery);
+        if (syncIntervalMs < 0) throw new IllegalArgumentException("--sync-interval-ms must be ≥ 0, got " + syncIntervalMs);
+        if (!Double.isNaN(bmufMomentum) && !(bmufMomentum >= 0 && bmufMomentum < 1)) throw new IllegalArgumentException("BMUF block momentum must be in [0, 1), got " + bmufMomentum);
+        if (!(bmufBlockLr > 0) || Double.isInfinite(bmufBlockLr)) throw new IllegalArgumentException("BMUF block learning rate must be positive, got " + bmufBlockLr);
+        if (!Double.isNaN(easgdAlpha) && !(easgdAlpha > 0 && easgdAlpha <= 1)) throw new IllegalArgumentException("EASGD alpha must be in (0, 1], got " + easgdAlpha);
+    }
+
+    /** A spec with default settings for the named algorithm. */
+    public static SyncSpec of(String algorithm) {
+        return new SyncSpec(algorithm, 50, 0, Double.NaN, 1.0, false, Double.NaN);
+    }
+
+    public Mode mode() {
+        if (algorithm.startsWith("s-")) return Mode.SHADOW;
+        if (algorithm.startsWith("fr-")) return Mode.FOREGROUND;
+        return switch (algorithm) {
+            case "sync-sgd" -> Mode.SYNC_SGD;
+            case "async-ps" -> Mode.ASYNC_PS;
+            default -> Mode.NONE;
+        };
+    }
+
+    /** "ma", "bmuf" or "easgd" for shadow and foreground algorithms; the algorithm otherwise. */
+    public String base() {
+        int dash = algorithm.indexOf('-');
+        return mode() == Mode.SHADOW || mode() == Mode.FOREGROUND ? algorithm.substring(dash + 1) : algorithm;
+    }
+
+    public double momentumFor(int trainers) {
+        return Double.isNaN(bmufMomentum) ? BlockMomentum.defaultMomentum(trainers) : bmufMomentum;
+    }
+
+    public double alphaFor(int trainers) {
+        return Double.isNaN(easgdAlpha) ? ElasticAveraging.defaultAlpha(trainers) : easgdAlpha;
+    }
+}
