@@ -93,11 +93,6 @@ final class RingCollective implements Collective {
         }
     }
 
-    /*
-     * When an operation fails half-way (a mismatch, a timeout, an interrupt, a closed peer) the ring is out of step,
-     * so the whole group is failed before the exception propagates: every other rank wakes instead of hanging.
-     */
-
     /**
      * The ring schedule shared by allReduce, allGather and barrier. Segment s of the vector starts at
      * {@code base + s·q + min(s, rem)} and holds {@code q + (s < rem ? 1 : 0)} floats, split evenly into
@@ -108,18 +103,17 @@ final class RingCollective implements Collective {
      */
     private void ring(int opcode, int total, int extra, float[] a, int base, int q, int rem, int chunks, int addSteps,
                       boolean mean) throws InterruptedException {
-        int steps = addSteps + n - 1;
-        int messages = steps * chunks;
+        long messages = (long) (addSteps + n - 1) * chunks; // long: a tiny chunk size on a huge vector
         int window = Math.min(InProcessCollectives.INBOX_SLOTS, chunks);
-        int sent = 0;
+        long sent = 0;
         try {
-            for (int m = 0; m < messages; m++) {
+            for (long m = 0; m < messages; m++) {
                 for (; sent < messages && sent - m < window; sent++) {
-                    int seg = Math.floorMod(rank - sent / chunks, n), i = sent % chunks;
+                    int seg = Math.floorMod(rank - sent / chunks, n), i = (int) (sent % chunks);
                     int from = chunkStart(base, q, rem, seg, i, chunks);
                     send(opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from);
                 }
-                int k = m / chunks, i = m % chunks;
+                int k = (int) (m / chunks), i = (int) (m % chunks);
                 int seg = Math.floorMod(rank - k - 1, n);
                 int from = chunkStart(base, q, rem, seg, i, chunks);
                 receive(opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from,

@@ -160,6 +160,33 @@ class InProcessCollectivesTest {
     }
 
     @Test
+    void manyMixedOperationsStayInStep() throws Exception {
+        int n = 6, rounds = 150;
+        try (InProcessCollectives g = new InProcessCollectives(n, LinkModel.NONE, LONG, 5)) {
+            Ranks.runAll(n, r -> {
+                SplittableRandom shared = new SplittableRandom(99); // the same lengths and roots on every rank
+                Collective c = g.rank(r);
+                for (int k = 0; k < rounds; k++) {
+                    int len = shared.nextInt(80), root = shared.nextInt(n);
+                    float[] x = new float[len];
+                    java.util.Arrays.fill(x, r + k);
+                    c.allReduce(x, 0, len, ReduceOp.SUM);
+                    for (float v : x) if (v != n * k + n * (n - 1) / 2) throw new AssertionError("round " + k + ": " + v);
+                    java.util.Arrays.fill(x, r);
+                    c.broadcast(x, 0, len, root);
+                    for (float v : x) if (v != root) throw new AssertionError("broadcast round " + k + ": " + v);
+                    float[] all = new float[n * len];
+                    c.allGather(new float[] {r, r, r, r, r, r, r, r}, 0, Math.min(len, 8), all, 0);
+                    for (int i = 0; i < n * Math.min(len, 8); i++) {
+                        if (all[i] != i / Math.min(len, 8)) throw new AssertionError("allGather round " + k);
+                    }
+                    c.barrier();
+                }
+            });
+        }
+    }
+
+    @Test
     void noRankPassesABarrierBeforeAllHaveArrived() throws Exception {
         int n = 5, rounds = 30;
         AtomicInteger arrived = new AtomicInteger();
@@ -217,6 +244,21 @@ class InProcessCollectivesTest {
         assertInstanceOf(IllegalStateException.class, thrown[0]);
         assertInstanceOf(IllegalStateException.class, thrown[1]);
         assertThrows(IllegalStateException.class, () -> g.rank(2).barrier()); // closed handles refuse work
+    }
+
+    @Test
+    void anInterruptedRankFailsTheGroupSoItsPeersWakeToo() throws Exception {
+        InProcessCollectives g = new InProcessCollectives(3, LinkModel.NONE);
+        Throwable[] thrown = new Throwable[2];
+        Thread[] t = Ranks.start(2, thrown, r -> g.rank(r).allReduce(new float[100], 0, 100, ReduceOp.SUM));
+        while (t[0].isAlive() && t[0].getState() != Thread.State.WAITING && t[0].getState() != Thread.State.TIMED_WAITING) {
+            Thread.yield();
+        }
+        t[0].interrupt();
+        Ranks.join(t, 10_000);
+        assertInstanceOf(InterruptedException.class, thrown[0]);
+        IllegalStateException peer = assertInstanceOf(IllegalStateException.class, thrown[1]);
+        assertTrue(peer.getMessage().contains("rank 0 was interrupted"), peer.getMessage());
     }
 
     @Test
@@ -304,6 +346,34 @@ class InProcessCollectivesTest {
             }
             System.out.printf("ring allreduce of %d floats among %d threads, ideal link: %.3f ms (rank 0, mean of %d)%n",
                     len, n, nanos[0] / 1e6 / (reps / 2), reps / 2);
+        }
+    }
+
+    /**
+     * An emulated allreduce can never beat its bounds: 2(N−1)/N of the vector through each NIC plus the last
+     * message's latency, and a chain of 2(N−1) messages each paying the latency.
+     */
+    @Test
+    void emulatedAllReduceRespectsTheBandwidthBound() throws Exception {
+        int n = 4, len = 250_000, reps = 3;
+        LinkModel link = LinkModel.parse("1gbit", "0.5ms");
+        double bound = Math.max(2.0 * (n - 1) / n * 4 * len / link.bytesPerSecond() + link.latencySeconds(),
+                2 * (n - 1) * link.latencySeconds());
+        try (InProcessCollectives g = new InProcessCollectives(n, link)) {
+            float[][] x = new float[n][len];
+            long[] nanos = new long[1];
+            Ranks.runAll(n, r -> {
+                for (int k = 0; k < reps; k++) {
+                    g.rank(r).barrier();
+                    long t0 = System.nanoTime();
+                    g.rank(r).allReduce(x[r], 0, len, ReduceOp.MEAN);
+                    if (r == 0) nanos[0] += System.nanoTime() - t0;
+                }
+            });
+            double ms = nanos[0] / 1e6 / reps;
+            System.out.printf("ring allreduce of %d floats among %d threads over %s: %.2f ms (bound %.2f ms)%n",
+                    len, n, link, ms, bound * 1e3);
+            assertTrue(ms >= bound * 1e3 * 0.99, ms + " ms beats the bound of " + bound * 1e3 + " ms");
         }
     }
 }
