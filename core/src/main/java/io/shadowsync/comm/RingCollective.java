@@ -1,0 +1,212 @@
+package io.shadowsync.comm;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One rank's handle in an {@link InProcessCollectives} group: the ring algorithms, run by the calling thread.
+ * Sharing contract: used by one thread at a time (it is the only consumer of its inbox and the only producer of
+ * its right neighbour's); {@link #close()} and {@link #bytesSent()} may be called from any thread.
+ */
+final class RingCollective implements Collective {
+    private static final int ALL_REDUCE = 1, BROADCAST = 2, ALL_GATHER = 3, BARRIER = 4;
+    private static final float[] EMPTY = new float[0];
+
+    private final InProcessCollectives group;
+    private final int rank;
+    private final int n;
+    private final Mailbox in;
+    private final Mailbox out;
+    private final EmulatedLink link;
+    private final int chunkFloats;
+    private final AtomicLong bytesSent = new AtomicLong();
+    private volatile boolean closed;
+
+    RingCollective(InProcessCollectives group, int rank, int n, Mailbox in, Mailbox out, EmulatedLink link, int chunkFloats) {
+        this.group = group;
+        this.rank = rank;
+        this.n = n;
+        this.in = in;
+        this.out = out;
+        this.link = link;
+        this.chunkFloats = chunkFloats;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return n;
+    }
+
+    @Override
+    public void allReduce(float[] data, int off, int len, ReduceOp op) throws InterruptedException {
+        Objects.requireNonNull(op, "reduce op");
+        Objects.checkFromIndexSize(off, len, data.length);
+        checkOpen("allReduce");
+        if (n == 1) return; // the sum and the mean of one vector is that vector
+        int q = len / n, rem = len % n;
+        int chunks = Math.max(1, Math.ceilDiv(q + (rem > 0 ? 1 : 0), chunkFloats));
+        ring(ALL_REDUCE, len, op.ordinal(), data, off, q, rem, chunks, n - 1, op == ReduceOp.MEAN);
+    }
+
+    @Override
+    public void allGather(float[] send, int sOff, int len, float[] recv, int rOff) throws InterruptedException {
+        Objects.checkFromIndexSize(sOff, len, send.length);
+        Objects.checkFromIndexSize(rOff, (long) len * n > Integer.MAX_VALUE ? -1 : len * n, recv.length);
+        checkOpen("allGather");
+        System.arraycopy(send, sOff, recv, rOff + rank * len, len);
+        if (n == 1) return;
+        ring(ALL_GATHER, len, 0, recv, rOff, len, 0, Math.max(1, Math.ceilDiv(len, chunkFloats)), 0, false);
+    }
+
+    @Override
+    public void barrier() throws InterruptedException {
+        checkOpen("barrier");
+        if (n == 1) return;
+        ring(BARRIER, 0, 0, EMPTY, 0, 0, 0, 1, 0, false);
+    }
+
+    @Override
+    public void broadcast(float[] data, int off, int len, int root) throws InterruptedException {
+        Objects.checkFromIndexSize(off, len, data.length);
+        if (root < 0 || root >= n) throw new IllegalArgumentException("broadcast root " + root + " is not a rank of " + n);
+        checkOpen("broadcast");
+        if (n == 1) return;
+        int pos = Math.floorMod(rank - root, n); // 0 = root, n−1 = end of the chain
+        int chunks = Math.max(1, Math.ceilDiv(len, chunkFloats));
+        try {
+            for (int i = 0; i < chunks; i++) {
+                int from = off + (int) ((long) len * i / chunks), to = off + (int) ((long) len * (i + 1) / chunks);
+                if (pos > 0) receive(BROADCAST, len, root, data, from, to - from, false, false);
+                if (pos < n - 1) send(BROADCAST, len, root, data, from, to - from);
+            }
+        } catch (RuntimeException e) {
+            group.fail(e);
+            throw e;
+        } catch (InterruptedException e) {
+            group.fail(new IllegalStateException("rank " + rank + " was interrupted in " + "broadcast", e));
+            throw e;
+        }
+    }
+
+    /**
+     * The ring schedule shared by allReduce, allGather and barrier. Segment s of the vector starts at
+     * {@code base + s·q + min(s, rem)} and holds {@code q + (s < rem ? 1 : 0)} floats, split evenly into
+     * {@code chunks} messages. At step k a rank sends segment (rank − k) and receives segment (rank − k − 1):
+     * the first {@code addSteps} steps add what arrives (reduce-scatter), the rest copy it (allgather). A chunk
+     * sent at step k is the one received at step k − 1, so a rank may send up to {@code min(slots, chunks)}
+     * messages ahead of what it has received.
+     */
+    private void ring(int opcode, int total, int extra, float[] a, int base, int q, int rem, int chunks, int addSteps,
+                      boolean mean) throws InterruptedException {
+        long messages = (long) (addSteps + n - 1) * chunks; // long: a tiny chunk size on a huge vector
+        int window = Math.min(InProcessCollectives.INBOX_SLOTS, chunks);
+        long sent = 0;
+        try {
+            for (long m = 0; m < messages; m++) {
+                for (; sent < messages && sent - m < window; sent++) {
+                    int seg = Math.floorMod(rank - sent / chunks, n), i = (int) (sent % chunks);
+                    int from = chunkStart(base, q, rem, seg, i, chunks);
+                    send(opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from);
+                }
+                int k = (int) (m / chunks), i = (int) (m % chunks);
+                int seg = Math.floorMod(rank - k - 1, n);
+                int from = chunkStart(base, q, rem, seg, i, chunks);
+                receive(opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from,
+                        k < addSteps, mean && k == addSteps - 1);
+            }
+        } catch (RuntimeException e) {
+            group.fail(e);
+            throw e;
+        } catch (InterruptedException e) {
+            group.fail(new IllegalStateException("rank " + rank + " was interrupted in " + name(opcode), e));
+            throw e;
+        }
+    }
+
+    /** Start of chunk i of segment seg (chunk {@code chunks} is the segment's end). */
+    private static int chunkStart(int base, int q, int rem, int seg, int i, int chunks) {
+        int segLen = q + (seg < rem ? 1 : 0);
+        return base + seg * q + Math.min(seg, rem) + (int) ((long) segLen * i / chunks);
+    }
+
+    private void send(int opcode, int total, int extra, float[] a, int from, int len) throws InterruptedException {
+        Mailbox.Slot slot = out.claim(name(opcode));
+        System.arraycopy(a, from, slot.ensure(len), 0, len);
+        slot.len = len;
+        slot.opcode = opcode;
+        slot.total = total;
+        slot.extra = extra;
+        slot.deliverAt = link.reserve(4L * len);
+        out.publish();
+        bytesSent.addAndGet(4L * len);
+    }
+
+    /** Takes the next message, checks it belongs to the same call, waits for its delivery, adds or copies it. */
+    private void receive(int opcode, int total, int extra, float[] a, int from, int len, boolean add, boolean mean)
+            throws InterruptedException {
+        Mailbox.Slot slot = in.take(name(opcode));
+        if (slot.opcode != opcode || slot.total != total || slot.extra != extra || slot.len != len) {
+            throw new IllegalStateException("rank " + rank + " called " + describe(opcode, total, extra) + ", but rank "
+                    + Math.floorMod(rank - 1, n) + " sent a message of " + describe(slot.opcode, slot.total, slot.extra)
+                    + ": every rank must call the same collective operations, in the same order, with the same lengths");
+        }
+        EmulatedLink.awaitDeadline(slot.deliverAt);
+        float[] b = slot.buf;
+        if (!add) {
+            System.arraycopy(b, 0, a, from, len);
+        } else if (!mean) {
+            for (int j = 0; j < len; j++) a[from + j] = b[j] + a[from + j];
+        } else {
+            float div = n;
+            for (int j = 0; j < len; j++) a[from + j] = (b[j] + a[from + j]) / div;
+        }
+        in.release();
+    }
+
+    private void checkOpen(String op) {
+        if (closed) throw new IllegalStateException("rank " + rank + " called " + op + " on its closed collective handle");
+    }
+
+    private static String name(int opcode) {
+        return switch (opcode) {
+            case ALL_REDUCE -> "allReduce";
+            case BROADCAST -> "broadcast";
+            case ALL_GATHER -> "allGather";
+            case BARRIER -> "barrier";
+            default -> "an unknown operation (" + opcode + ")";
+        };
+    }
+
+    private static String describe(int opcode, int total, int extra) {
+        return switch (opcode) {
+            case ALL_REDUCE -> "allReduce(" + ReduceOp.values()[extra] + ") of " + total + " floats";
+            case BROADCAST -> "broadcast from root " + extra + " of " + total + " floats";
+            case ALL_GATHER -> "allGather of " + total + " floats per rank";
+            case BARRIER -> "barrier";
+            default -> name(opcode);
+        };
+    }
+
+    @Override
+    public long bytesSent() {
+        return bytesSent.get();
+    }
+
+    /** Leaves the group: the right neighbour may still read what this rank sent; a sender to this rank fails. */
+    @Override
+    public void close() {
+        closed = true;
+        in.closeConsumer();
+        out.closeProducer();
+    }
+
+    @Override
+    public String toString() {
+        return "rank " + rank + " of " + n + " (in-process ring, " + link.model() + ")";
+    }
+}
