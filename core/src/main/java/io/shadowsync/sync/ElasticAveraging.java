@@ -11,6 +11,9 @@ import io.shadowsync.comm.DenseParameterServer;
  * Each trainer is pulled toward the center and the center toward the trainer, by the same elastic force. No
  * collective: trainers never wait for each other, which makes it the choice when trainers run at different
  * speeds or the network is slow; α trades exploration (small) against agreement (large). Default α = 0.5/N.
+ *
+ * <p>The last round, taken once this trainer's workers are done, also adopts the center: in EASGD the center is
+ * the global model (the replicas only orbit it), so that is what the final synchronization hands back.
  */
 public final class ElasticAveraging implements SyncAlgorithm {
     private final DenseParameterServer center;
@@ -46,6 +49,10 @@ public final class ElasticAveraging implements SyncAlgorithm {
         float a = alpha;
         for (int i = 0; i < n; i++) d[i] = a * (snapshot[i] - c[i]);
         center.pushDelta(d);
+        if (!training) {
+            center.pull(w); // final synchronization: the trainer takes the global model
+            return -1;
+        }
         for (int i = 0; i < n; i++) w[i] -= d[i]; // t − s = −d, racing with the workers (intended)
         return -1;
     }
