@@ -33,7 +33,12 @@ final class ServerLinks {
 
     /** Reserves shard s's link for its part of a call; returns the later of deadline and that part's delivery. */
     long chargeShard(int s, long bytes, long deadline) {
-        return later(deadline, shards[s].reserve(bytes, 2, 2));
+        return chargeShard(s, bytes, deadline, 2);
+    }
+
+    /** As {@link #chargeShard(int, long, long)}, with the number of latencies the part pays (0 when it rides on a request already sent). */
+    long chargeShard(int s, long bytes, long deadline, int latencies) {
+        return later(deadline, shards[s].reserve(bytes, latencies == 0 ? 0 : 2, latencies));
     }
 
     /**
@@ -41,7 +46,11 @@ final class ServerLinks {
      * waits until the call's last part is delivered.
      */
     static void finishCall(EmulatedLink trainer, long bytes, int shardsTouched, long deadline) throws InterruptedException {
-        if (trainer != null && shardsTouched > 0) deadline = later(deadline, trainer.reserve(bytes, 2 * shardsTouched, 2));
+        finishCall(trainer, bytes, shardsTouched, deadline, 2);
+    }
+
+    static void finishCall(EmulatedLink trainer, long bytes, int shardsTouched, long deadline, int latencies) throws InterruptedException {
+        if (trainer != null && shardsTouched > 0) deadline = later(deadline, trainer.reserve(bytes, latencies == 0 ? 0 : 2 * shardsTouched, latencies));
         EmulatedLink.awaitDeadline(deadline);
     }
 

@@ -209,6 +209,8 @@ public final class ShardedEmbeddingServer {
     private final class Client implements EmbeddingStore {
         private final EmulatedLink trainerLink;
         private final ThreadLocal<int[]> idsPerShard = ThreadLocal.withInitial(() -> new int[numShards]);
+        /** Per thread: {in step, pull round trip already paid in this step, push round trip already paid}. */
+        private final ThreadLocal<boolean[]> step = ThreadLocal.withInitial(() -> new boolean[3]);
 
         Client(EmulatedLink trainerLink) {
             this.trainerLink = trainerLink;
@@ -243,7 +245,20 @@ public final class ShardedEmbeddingServer {
                 System.arraycopy(slices[s][table], (id / shards) * dim, out, outOff + j * dim, dim);
                 count[s]++;
             }
-            charge(count, 4L + 4L * dim);
+            charge(count, 4L + 4L * dim, 1);
+        }
+
+        @Override
+        public void beginStep() {
+            boolean[] st = step.get();
+            st[0] = true;
+            st[1] = false;
+            st[2] = false;
+        }
+
+        @Override
+        public void endStep() {
+            step.get()[0] = false;
         }
 
         @Override
@@ -260,22 +275,32 @@ public final class ShardedEmbeddingServer {
                 optimizers[s][table].applyRow(slices[s][table], local * dim, dim, local, grads, gradOff + j * dim);
                 count[s]++;
             }
-            charge(count, 4L + 4L * dim);
+            charge(count, 4L + 4L * dim, 2);
         }
 
-        /** Charges one round trip to every shard touched, bytesPerId per id, and sleeps it out. */
-        private void charge(int[] count, long bytesPerId) {
+        /**
+         * Charges one round trip to every shard touched, bytesPerId per id, and sleeps it out. Inside a step, only the
+         * step's first pull (kind 1) and first push (kind 2) pay the round trip's latencies; later calls of the same
+         * kind ride in the same request and pay only their bytes.
+         */
+        private void charge(int[] count, long bytesPerId, int kind) {
+            boolean[] st = step.get();
+            int latencies = 2;
+            if (st[0]) {
+                if (st[kind]) latencies = 0;
+                st[kind] = true;
+            }
             long total = 0, deadline = 0;
             int touched = 0;
             for (int s = 0; s < count.length; s++) {
                 if (count[s] == 0) continue;
                 long b = count[s] * bytesPerId;
-                deadline = links.chargeShard(s, b, deadline);
+                deadline = links.chargeShard(s, b, deadline, latencies);
                 total += b;
                 touched++;
             }
             try {
-                ServerLinks.finishCall(trainerLink, total, touched, deadline);
+                ServerLinks.finishCall(trainerLink, total, touched, deadline, latencies);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // EmbeddingStore calls cannot throw it; the worker loop sees the flag
             }

@@ -52,7 +52,13 @@ final class Worker implements Runnable {
                     stats.addSyncWait(rule.finish(index));
                     return;
                 }
-                double loss = model.forwardBackward(b, workspace, embeddings);
+                embeddings.beginStep();
+                double loss;
+                try {
+                    loss = model.forwardBackward(b, workspace, embeddings);
+                } finally {
+                    embeddings.endStep();
+                }
                 boolean finite = Double.isFinite(loss);
                 long syncWait = rule.apply(index, params, grad, finite ? b.size : 0);
                 long busy = System.nanoTime() - t1 - syncWait;

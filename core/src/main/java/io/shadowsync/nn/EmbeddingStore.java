@@ -24,4 +24,16 @@ public interface EmbeddingStore {
      * {@code ids[idOff + j]}. Duplicated ids are applied one after the other.
      */
     void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff);
+
+    /**
+     * Opens one worker step on the calling thread: until {@link #endStep}, a remote store sends the step's pulls of
+     * all tables as one request per shard, and its pushes likewise (one round trip each way per step, as a DLRM
+     * trainer batches its lookups), instead of one round trip per table. No-op for local stores.
+     */
+    default void beginStep() {
+    }
+
+    /** Closes the step opened by {@link #beginStep} on the calling thread. */
+    default void endStep() {
+    }
 }
