@@ -96,6 +96,35 @@ class CliTest {
     }
 
     @Test
+    void multiTrainerJobSavesAModelThatEvaluatesLikeAnyOther() throws Exception {
+        Path model = dir.resolve("multi.model");
+        Run r = run("train", "--model", "dlrm", "--train", train(), "--eval", eval(), "--emb-rows", "2000", "--trainers", "2",
+                "--sync", "s-bmuf", "--ps-shards", "2", "--net-bandwidth", "10gbit", "--net-latency", "50us", "--epochs", "2",
+                "--save", model.toString(), "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = r.json();
+        assertEquals(2, s.get("trainers").asInt());
+        assertEquals("s-bmuf", s.get("algorithm").asText());
+        assertEquals(0.0, s.get("worker_wait_fraction").asDouble());
+        assertTrue(s.get("sync").get("rounds_per_trainer").get(0).asLong() > 0, r.out());
+        assertTrue(s.get("sync").get("bytes_sent").get(1).asLong() > 0, r.out());
+        Run e = run("eval", "--model-file", model.toString(), "--eval", eval());
+        assertEquals(0, e.code(), e.err());
+        assertEquals(s.get("eval").get("logloss").asDouble(), e.json().get("eval").get("logloss").asDouble(), 1e-9);
+        assertTrue(e.err().contains("s-bmuf, 2 trainer(s)"), e.err());
+    }
+
+    @Test
+    void unknownSyncAlgorithmIsNamed() {
+        Run r = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--sync", "s-gossip");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown sync algorithm 's-gossip'"), r.err());
+        Run b = run("train", "--model", "lr", "--train", train(), "--net-bandwidth", "fast");
+        assertEquals(2, b.code());
+        assertTrue(b.err().contains("fast"), b.err());
+    }
+
+    @Test
     void oneWorkerWithFixedSeedIsBitForBitRepeatable() throws Exception {
         Path a = dir.resolve("a.model"), b = dir.resolve("b.model");
         for (Path m : new Path[] {a, b}) {

@@ -51,8 +51,15 @@ public final class Job {
         }
         int size = initial.length;
 
+        // Two emulated links per trainer: one for parameter-server traffic on the workers' critical path (embedding
+        // rows; dense parameters of asynchronous SGD), one for background synchronization (collectives, the EASGD
+        // center), as when sync runs on its own NIC or traffic class. Each link serializes its own messages.
         EmulatedLink[] links = new EmulatedLink[n];
-        for (int t = 0; t < n; t++) links[t] = new EmulatedLink(config.link());
+        EmulatedLink[] syncLinks = new EmulatedLink[n];
+        for (int t = 0; t < n; t++) {
+            links[t] = new EmulatedLink(config.link());
+            syncLinks[t] = new EmulatedLink(config.link());
+        }
         long[][] shapes = models[0].embeddingShapes();
         float[] initStd = new float[shapes.length];
         for (int k = 0; k < shapes.length; k++) initStd[k] = models[0].embeddingInitStd(k);
@@ -91,14 +98,16 @@ public final class Job {
             SyncAlgorithm algorithm = switch (sync.base()) {
                 case "ma" -> new ModelAveraging(trainerRanks[t], size);
                 case "bmuf" -> new BlockMomentum(trainerRanks[t], initial, sync.momentumFor(n), sync.bmufBlockLr(), sync.nesterov());
-                case "easgd" -> new ElasticAveraging(((InProcessDenseServer) denseServer).client(links[t]), size, sync.alphaFor(n));
+                case "easgd" -> new ElasticAveraging(((InProcessDenseServer) denseServer).client(syncLinks[t]), size, sync.alphaFor(n));
                 default -> null;
             };
             StepRule rule = hogwild;
             Model[] workerModels = null;
             SyncAlgorithm shadow = null, finisher = null;
+            // one trainer has nobody to average with: MA (and BMUF without momentum) would only spin
+            boolean pointless = n == 1 && (sync.base().equals("ma") || (sync.base().equals("bmuf") && sync.momentumFor(n) == 0));
             switch (sync.mode()) {
-                case SHADOW -> shadow = algorithm;
+                case SHADOW -> shadow = pointless ? null : algorithm;
                 case FOREGROUND -> {
                     rule = new ForegroundStep(hogwild, sync.syncEvery(), w, algorithm, params, stats);
                     finisher = algorithm;

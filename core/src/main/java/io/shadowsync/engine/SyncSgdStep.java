@@ -19,6 +19,7 @@ final class SyncSgdStep implements StepRule {
     private final float[][] buffers;
     private final CyclicBarrier barrier;
     private volatile long total;
+    private volatile long exchangeNanos;
 
     /** @param ranks this trainer's workers' handles on the job-wide collective of all workers */
     SyncSgdStep(Collective[] ranks, DenseOptimizer optimizer, float[] params, SyncStats stats) {
@@ -29,7 +30,7 @@ final class SyncSgdStep implements StepRule {
         this.barrier = new CyclicBarrier(ranks.length, () -> {
             long t = total;
             if (t > 0) optimizer.step(params, mean, n);
-            stats.recordRound(0, ranks[0].bytesSent());
+            stats.recordRound(exchangeNanos, ranks[0].bytesSent());
         });
     }
 
@@ -59,7 +60,9 @@ final class SyncSgdStep implements StepRule {
             for (int i = 0; i < n; i++) buf[i] = grad[i] * e;
             buf[n] = e;
         }
+        long t0 = System.nanoTime();
         ranks[worker].allReduce(buf, 0, n + 1, Collective.ReduceOp.SUM);
+        if (worker == 0) exchangeNanos = System.nanoTime() - t0;
         long t = Math.round(buf[n]);
         if (t > 0) {
             float inv = 1f / t;
