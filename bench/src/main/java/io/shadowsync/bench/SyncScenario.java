@@ -33,7 +33,7 @@ import java.util.Map;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar io.shadowsync.bench.SyncScenario \
  *      [--trainers 1,2,4,8] [--algorithms none,s-ma,...] [--examples 200000] [--bandwidth 1gbit] [--latency 0.5ms]
- *      [--sync-every 1] [--data DIR] [--json FILE]
+ *      [--sync-every 1] [--sync-interval-ms 0] [--data DIR] [--json FILE]
  * </pre>
  * Every run trains the same DLRM (13 dense, 26 tables of 100,000 × 16, bottom 64, top 64, SGD 0.5, batch 128) on the
  * same in-memory synthetic data ({@code gen-data}, seed 1234), the total example budget split over the trainers.
@@ -48,6 +48,7 @@ public final class SyncScenario {
         List<String> algorithms = List.of(opt.getOrDefault("algorithms", String.join(",", SyncSpec.NAMES)).split(","));
         long examples = Long.parseLong(opt.getOrDefault("examples", "200000"));
         int syncEvery = Integer.parseInt(opt.getOrDefault("sync-every", "1"));
+        long interval = Long.parseLong(opt.getOrDefault("sync-interval-ms", "0"));
         LinkModel link = LinkModel.parse(opt.getOrDefault("bandwidth", "1gbit"), opt.getOrDefault("latency", "0.5ms"));
         Path data = Path.of(opt.getOrDefault("data", "/tmp/shadowsync-bench/synthetic"));
         Path json = opt.containsKey("json") ? Path.of(opt.get("json")) : null;
@@ -61,13 +62,13 @@ public final class SyncScenario {
         DlrmSpec spec = DlrmSpec.criteo();
 
         // warm-up (JIT) with every algorithm once, small budget, not recorded: otherwise the first runs are slower
-        for (String algorithm : algorithms) runOnce(spec, train, eval, algorithm, 2, 20_000, syncEvery, link);
+        for (String algorithm : algorithms) runOnce(spec, train, eval, algorithm, 2, 20_000, syncEvery, interval, link);
 
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int n : trainerCounts) {
             double noneRate = Double.NaN;
             for (String algorithm : algorithms) {
-                Outcome o = runOnce(spec, train, eval, algorithm, n, examples, syncEvery, link);
+                Outcome o = runOnce(spec, train, eval, algorithm, n, examples, syncEvery, interval, link);
                 JobResult r = o.result();
                 Metrics m = o.metrics();
                 if (algorithm.equals("none")) noneRate = r.examplesPerSecond();
@@ -87,14 +88,14 @@ public final class SyncScenario {
                 if (json != null) Files.writeString(json, toJson(row) + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
             }
         }
-        System.out.println(table(rows, link, syncEvery, examples));
+        System.out.println(table(rows, link, syncEvery, interval, examples));
     }
 
     record Outcome(JobResult result, Metrics metrics) {}
 
     static Outcome runOnce(DlrmSpec spec, InMemorySource train, InMemorySource eval, String algorithm, int n, long examples,
-                           int syncEvery, LinkModel link) throws Exception {
-        SyncSpec sync = new SyncSpec(algorithm, syncEvery, 0, Double.NaN, 1.0, false, Double.NaN);
+                           int syncEvery, long intervalMs, LinkModel link) throws Exception {
+        SyncSpec sync = new SyncSpec(algorithm, syncEvery, intervalMs, Double.NaN, 1.0, false, Double.NaN);
         TrainerConfig tc = new TrainerConfig(1, 128, examples, 1, DataSplit.ROUND_ROBIN, 1234, 4, 100_000, false);
         Job job = new Job(spec, 1234, OptimizerSpec.of("sgd", 0.5), new EmbeddingOptimizerSpec("sgd", 0.5), train,
                 new JobConfig(n, tc, sync, Math.max(1, n / 2), link));
@@ -102,10 +103,10 @@ public final class SyncScenario {
         return new Outcome(r, Evaluator.evaluate(job.model(), job.tables(), eval, 4096).metrics());
     }
 
-    static String table(List<Map<String, Object>> rows, LinkModel link, int syncEvery, long examples) {
+    static String table(List<Map<String, Object>> rows, LinkModel link, int syncEvery, long intervalMs, long examples) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "DLRM, %,d examples per run, W = 1, emulated link %s, foreground every %d step(s)%n%n",
-                examples, link.isIdeal() ? "none" : String.format(Locale.ROOT, "%.0f Mbit/s + %.2f ms", link.bytesPerSecond() * 8 / 1e6, link.latencySeconds() * 1e3), syncEvery));
+        sb.append(String.format(Locale.ROOT, "DLRM, %,d examples per run, W = 1, emulated link %s, foreground every %d step(s), shadow rounds paced %d ms%n%n",
+                examples, link.isIdeal() ? "none" : String.format(Locale.ROOT, "%.0f Mbit/s + %.2f ms", link.bytesPerSecond() * 8 / 1e6, link.latencySeconds() * 1e3), syncEvery, intervalMs));
         sb.append("| N | algorithm | examples/s | vs none | worker wait | sync rounds | mean round ms | eval logloss | eval NE |\n");
         sb.append("|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> r : rows) {

@@ -80,7 +80,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sync-interval-ms", paramLabel = "MS", description = "Shadow algorithms: pause between rounds (default: 0, as fast as it can).")
     long syncIntervalMs;
 
-    @Option(names = "--bmuf-momentum", paramLabel = "MU", description = "BMUF block momentum (default: 1 - 1/N).")
+    @Option(names = "--bmuf-momentum", paramLabel = "MU", description = "BMUF block momentum (default: 1 - 1/N in the foreground, min(0.5, 1 - 1/N) in shadow mode).")
     Double bmufMomentum;
 
     @Option(names = "--bmuf-block-lr", paramLabel = "ZETA", description = "BMUF block learning rate (default: 1).")
