@@ -140,7 +140,7 @@ public final class Dlrm implements Model {
     }
 
     private Ws check(Batch batch, Workspace w, EmbeddingStore emb) {
-        if (!(w instanceof Ws ws) || !ws.spec.equals(spec)) throw new IllegalArgumentException("workspace was not made by a model of spec " + spec);
+        if (!(w instanceof Ws ws) || (ws.spec != spec && !ws.spec.equals(spec))) throw new IllegalArgumentException("workspace was not made by a model of spec " + spec);
         if (batch.size > ws.maxBatch) throw new IllegalArgumentException("batch of " + batch.size + " examples exceeds the workspace's " + ws.maxBatch);
         if (batch.numDense != spec.numDense() || batch.numCat != numCat) {
             throw new IllegalArgumentException("batch has " + batch.numDense + " dense and " + batch.numCat + " categorical features; the model expects " + spec);

@@ -113,7 +113,7 @@ public final class LogisticRegression implements Model {
 
     @Override
     public double forwardBackward(Batch batch, Workspace w, EmbeddingStore emb) {
-        Ws ws = check(batch, w);
+        Ws ws = check(batch, w, emb);
         int B = batch.size;
         double loss = forwardInto(batch, ws, emb);
         BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, B == 0 ? 0f : 1f / B);
@@ -126,17 +126,46 @@ public final class LogisticRegression implements Model {
 
     @Override
     public double forward(Batch batch, Workspace w, EmbeddingStore emb) {
-        return forwardInto(batch, check(batch, w), emb);
+        return forwardInto(batch, check(batch, w, emb), emb);
     }
 
     // logits[B] = bias + pooled weights; outputs[B] = σ(logits); returns summed BCE
     private double forwardInto(Batch batch, Ws ws, EmbeddingStore emb) {
         int B = batch.size;
-        hashFeatures(batch, ws);
-        bag.forward(emb, ws.ids, spec.sparse() ? ws.weights : null, ws.offsets, B, ws.rows, ws.logits, 0);
+        float[] w = emb.localTable(0);
+        if (w != null) {
+            hashAndPool(batch, ws, w);
+        } else {
+            hashFeatures(batch, ws);
+            bag.forward(emb, ws.ids, spec.sparse() ? ws.weights : null, ws.offsets, B, ws.rows, ws.logits, 0);
+        }
         float bias = dense.data()[biasOff];
         for (int b = 0; b < B; b++) ws.logits[b] += bias;
         return BceWithLogits.forward(ws.outputs, 0, ws.logits, 0, batch.labels, 0, B);
+    }
+
+    /**
+     * The fast path for a table held in this process: hashes all features of the batch first, then sums each
+     * example's (weighted) weights straight from the live table, with no copy of the rows. Two passes on
+     * purpose: the gather loop is a few instructions per id, so the out-of-order core keeps many of its
+     * cache-missing table loads in flight, where a loop that hashes and loads in turn keeps few. Sums in the
+     * same order and with the same operations as {@link EmbeddingBag#forward}, so both paths give the same bits.
+     */
+    // ids = rows of the features (CSR by example); logits[b] = Σ_j v_j·w[ids[j]] over example b's features
+    private void hashAndPool(Batch batch, Ws ws, float[] w) {
+        final int B = batch.size;
+        hashFeatures(batch, ws);
+        final int[] ids = ws.ids, offsets = ws.offsets;
+        final float[] logits = ws.logits, v = ws.weights;
+        for (int b = 0; b < B; b++) {
+            float s = 0f;
+            if (v == null) {
+                for (int k = offsets[b], end = offsets[b + 1]; k < end; k++) s += w[ids[k]];
+            } else {
+                for (int k = offsets[b], end = offsets[b + 1]; k < end; k++) s += v[k] * w[ids[k]];
+            }
+            logits[b] = s;
+        }
     }
 
     /** Fills ws.ids / ws.weights / ws.offsets with the hashed features of every example, in CSR form. */
@@ -166,8 +195,12 @@ public final class LogisticRegression implements Model {
         ws.offsets[B] = k;
     }
 
-    private Ws check(Batch batch, Workspace w) {
-        if (!(w instanceof Ws ws) || !ws.spec.equals(spec)) throw new IllegalArgumentException("workspace was not made by a model of spec " + spec);
+    private Ws check(Batch batch, Workspace w, EmbeddingStore emb) {
+        if (emb.numTables() < 1 || emb.rows(0) != 1L << spec.hashBits() || emb.dim(0) != 1) {
+            throw new IllegalArgumentException("logistic regression needs an embedding table of [2^" + spec.hashBits() + " × 1] weights, the store has "
+                    + (emb.numTables() < 1 ? "no table" : "[" + emb.rows(0) + " × " + emb.dim(0) + "]"));
+        }
+        if (!(w instanceof Ws ws) || (ws.spec != spec && !ws.spec.equals(spec))) throw new IllegalArgumentException("workspace was not made by a model of spec " + spec);
         if (batch.size > ws.maxBatch) throw new IllegalArgumentException("batch of " + batch.size + " examples exceeds the workspace's " + ws.maxBatch);
         if (batch.numDense != spec.numDense() || batch.numCat != spec.numCat() || (batch.sparseOffsets != null) != spec.sparse()) {
             throw new IllegalArgumentException("batch has " + batch.numDense + " dense, " + batch.numCat + " categorical, sparse="

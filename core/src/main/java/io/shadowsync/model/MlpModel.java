@@ -118,7 +118,7 @@ public final class MlpModel implements Model {
     }
 
     private Ws check(Batch batch, Workspace w) {
-        if (!(w instanceof Ws ws) || !ws.spec.equals(spec)) throw new IllegalArgumentException("workspace was not made by a model of spec " + spec);
+        if (!(w instanceof Ws ws) || (ws.spec != spec && !ws.spec.equals(spec))) throw new IllegalArgumentException("workspace was not made by a model of spec " + spec);
         if (batch.size > ws.maxBatch) throw new IllegalArgumentException("batch of " + batch.size + " examples exceeds the workspace's " + ws.maxBatch);
         if (batch.numDense != spec.inputs()) throw new IllegalArgumentException("batch has " + batch.numDense + " dense features; the MLP expects " + spec.inputs());
         return ws;

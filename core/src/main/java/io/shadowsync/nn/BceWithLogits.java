@@ -9,15 +9,23 @@ import io.shadowsync.kernels.Activations;
 public final class BceWithLogits {
     private BceWithLogits() {}
 
-    /** Writes σ(logits) into probs and returns the summed loss over n examples (double). */
+    /**
+     * Writes σ(logits) into probs and returns the summed loss over n examples (double). One {@code e^{−|x|}}
+     * serves both: σ(x) is {@code 1/(1+e)} for x ≥ 0 and {@code e/(1+e)} below (the same bits as
+     * {@link Activations#sigmoid}), and {@code log(1 + e)} is taken with {@link Math#log}, an intrinsic, rather
+     * than the pure-Java {@code log1p}: 1 + e rounds e by at most 2^−53 in absolute terms, far below what a
+     * summed loss can show.
+     */
     // probs[n] = σ(logits[n]); returns Σ ℓ(logits[i], labels[i])
     public static double forward(float[] probs, int pOff, float[] logits, int lOff, float[] labels, int yOff, int n) {
         double total = 0;
         for (int i = 0; i < n; i++) {
             float x = logits[lOff + i];
             float y = labels[yOff + i];
-            probs[pOff + i] = Activations.sigmoid(x);
-            total += Math.max(x, 0f) - (double) x * y + Math.log1p(Math.exp(-Math.abs(x)));
+            double e = Math.exp(-Math.abs(x));
+            double onePlus = 1.0 + e;
+            probs[pOff + i] = (float) (x >= 0f ? 1.0 / onePlus : e / onePlus);
+            total += Math.max(x, 0f) - (double) x * y + Math.log(onePlus);
         }
         return total;
     }

@@ -36,4 +36,14 @@ public interface EmbeddingStore {
     /** Closes the step opened by {@link #beginStep} on the calling thread. */
     default void endStep() {
     }
+
+    /**
+     * The live {@code [rows × dim]} array of table t when this store holds it in this process, else null
+     * (remote or sharded stores; the default). A fast path for models: they may read rows straight from it
+     * instead of copying them out with {@link #pull}, but never write it: updates go through {@link #push}, so
+     * that the store's sparse optimizer applies them. Reads race with concurrent pushes (the Hogwild race).
+     */
+    default float[] localTable(int t) {
+        return null;
+    }
 }

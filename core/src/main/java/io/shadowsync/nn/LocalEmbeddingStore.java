@@ -105,15 +105,18 @@ public final class LocalEmbeddingStore implements EmbeddingStore {
     @Override
     public void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff) {
         checkTable(table);
-        final float[] w = tables[table];
-        final int dim = dims[table];
         final long r = rows[table];
-        final RowOptimizer opt = optimizers[table];
         for (int j = 0; j < n; j++) {
             int id = ids[idOff + j];
             if (id < 0 || id >= r) throw badId(table, id);
-            opt.applyRow(w, id * dim, dim, id, grads, gradOff + j * dim);
         }
+        optimizers[table].applyRows(tables[table], dims[table], ids, idOff, n, grads, gradOff);
+    }
+
+    /** The live table: see {@link EmbeddingStore#localTable}. */
+    @Override
+    public float[] localTable(int t) {
+        return tables[checkTable(t)];
     }
 
     /** Table t's values, [rows × dim] row-major: the live array (checkpoints and model files read and restore it). */

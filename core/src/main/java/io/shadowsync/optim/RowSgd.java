@@ -19,6 +19,19 @@ public final class RowSgd implements RowOptimizer {
         for (int j = 0; j < dim; j++) table[rowOff + j] -= lr * grad[gOff + j];
     }
 
+    @Override
+    public void applyRows(float[] table, int dim, int[] ids, int idOff, int n, float[] grads, int gOff) {
+        final float lr = this.lr;
+        if (dim == 1) {
+            for (int j = 0; j < n; j++) table[ids[idOff + j]] -= lr * grads[gOff + j];
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            int row = ids[idOff + j] * dim, g = gOff + j * dim;
+            for (int k = 0; k < dim; k++) table[row + k] -= lr * grads[g + k];
+        }
+    }
+
     /** Null: plain SGD keeps no state. */
     @Override
     public float[] state() {

@@ -114,6 +114,40 @@ class LogisticRegressionTest {
         }
     }
 
+    /** The local-table fast path must give the bits of the pull/push path, with and without sparse features. */
+    @Test
+    void localTablePathEqualsThePullPushPath() {
+        for (boolean sparse : new boolean[] {false, true}) {
+            LogisticRegression m = new LrSpec(9, 3, 2, sparse).build();
+            m.dense().data()[0] = -0.2f;
+            io.shadowsync.nn.LocalEmbeddingStore local = new io.shadowsync.nn.LocalEmbeddingStore(m.embeddingShapes(), new float[] {0.3f}, 5,
+                    new io.shadowsync.optim.EmbeddingOptimizerSpec("sgd", 0.7));
+            RecordingEmbeddingStore rec = new RecordingEmbeddingStore(m.embeddingShapes());
+            System.arraycopy(local.table(0), 0, rec.table[0], 0, rec.table[0].length);
+            rec.lr = 0.7f;
+            Batch all = data(40, 4);
+            Batch b = new Batch(40, 3, 2, sparse);
+            for (int i = 0; i < all.size; i++) b.appendFrom(all, i);
+            io.shadowsync.nn.Workspace wl = m.newWorkspace(40), wr = m.newWorkspace(40);
+            for (int step = 0; step < 3; step++) {
+                String at = (sparse ? "sparse" : "dense") + " data, step " + step;
+                double ll = m.forwardBackward(b, wl, local), lr = m.forwardBackward(b, wr, rec);
+                assertEquals(lr, ll, "loss, " + at);
+                assertArrayEquals(wr.outputs(), wl.outputs(), "outputs, " + at);
+                assertArrayEquals(wr.denseGrad(), wl.denseGrad(), "bias gradient, " + at);
+                assertArrayEquals(rec.table[0], local.table(0), "table, " + at);
+            }
+        }
+    }
+
+    @Test
+    void refusesAStoreOfTheWrongShape() {
+        LogisticRegression m = new LrSpec(8, 3, 2, true).build();
+        RecordingEmbeddingStore small = new RecordingEmbeddingStore(new long[][] {{128, 1}});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(data(4, 1), m.newWorkspace(4), small));
+        assertTrue(e.getMessage().contains("[2^8 × 1]"), e.getMessage());
+    }
+
     @Test
     void refusesABatchOfAnotherSchemaAndAForeignWorkspace() {
         LogisticRegression m = new LrSpec(8, 3, 2, true).build();

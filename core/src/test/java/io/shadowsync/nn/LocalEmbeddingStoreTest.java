@@ -51,6 +51,24 @@ class LocalEmbeddingStoreTest {
     }
 
     @Test
+    void localTableIsTheLiveArrayAndRecordingStoresHaveNone() {
+        LocalEmbeddingStore s = store(3, 0.1f, 0.2f);
+        assertTrue(s.localTable(1) == s.table(1), "localTable must return the live table, not a copy");
+        s.push(1, new int[] {2}, 0, 1, new float[] {1f, -1f}, 0);
+        assertEquals(s.table(1)[4], s.localTable(1)[4]);
+        assertThrows(IllegalArgumentException.class, () -> s.localTable(2));
+        assertEquals(null, new RecordingEmbeddingStore(new long[][] {{2, 2}}).localTable(0), "the default is no local table");
+    }
+
+    @Test
+    void pushChecksEveryIdBeforeUpdatingAnyRow() {
+        LocalEmbeddingStore s = store(3, 0.1f, 0.2f);
+        float[] before = s.table(0).clone();
+        assertThrows(IllegalArgumentException.class, () -> s.push(0, new int[] {1, 5}, 0, 2, new float[6], 0));
+        assertArrayEquals(before, s.table(0), "a push with a bad id must not apply the good ones before it");
+    }
+
+    @Test
     void pullCopiesRowsInIdOrderWithOffsets() {
         LocalEmbeddingStore s = store(1, 0.1f, 0.1f);
         float[] w = s.table(0);

@@ -23,6 +23,14 @@ class LossTest {
     }
 
     @Test
+    void bceProbabilitiesAreTheSigmoidsBits() {
+        float[] x = {-90f, -17.5f, -1f, -1e-7f, -0f, 0f, 1e-7f, 0.3f, 2f, 40f, Float.NaN};
+        float[] p = new float[x.length];
+        BceWithLogits.forward(p, 0, x, 0, new float[x.length], 0, x.length);
+        for (int i = 0; i < x.length; i++) assertEquals(io.shadowsync.kernels.Activations.sigmoid(x[i]), p[i], "x = " + x[i]);
+    }
+
+    @Test
     void bceIsStableAtHugeLogits() {
         float[] p = new float[3];
         double l = BceWithLogits.forward(p, 0, new float[] {100f, -100f, 0f}, 0, new float[] {0f, 0f, 1f}, 0, 3);

@@ -9,6 +9,29 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.junit.jupiter.api.Test;
 
 class RowOptimizersTest {
+    /** applyRows must equal applyRow called id by id, duplicates applied one after the other. */
+    @Test
+    void applyRowsEqualsApplyRowPerIdInOrder() {
+        int[] ids = {9, 2, 5, 2, 2, 0};
+        for (int dim : new int[] {1, 3}) {
+            float[] grads = new float[(ids.length + 2) * dim];
+            for (int i = 0; i < grads.length; i++) grads[i] = (float) Math.sin(i + 1);
+            RowOptimizer[][] pairs = {{new RowSgd(0.3), new RowSgd(0.3)},
+                {new RowwiseAdagrad(0.3, 1e-8, 0.1, 10), new RowwiseAdagrad(0.3, 1e-8, 0.1, 10)}};
+            for (RowOptimizer[] p : pairs) {
+                float[] a = new float[10 * dim], b = new float[10 * dim];
+                for (int i = 0; i < a.length; i++) a[i] = b[i] = i * 0.25f;
+                p[0].applyRows(a, dim, ids, 1, 4, grads, 2 * dim);
+                for (int j = 0; j < 4; j++) {
+                    int id = ids[1 + j];
+                    p[1].applyRow(b, id * dim, dim, id, grads, (2 + j) * dim);
+                }
+                assertArrayEquals(b, a, p[0].getClass().getSimpleName() + " dim " + dim);
+                assertEquals(9 * dim * 0.25f, a[9 * dim], "row 9 (before idOff) must stay untouched");
+            }
+        }
+    }
+
     @Test
     void rowSgdUpdatesOnlyTheGivenRow() {
         float[] table = {1, 1, 2, 2, 3, 3};
