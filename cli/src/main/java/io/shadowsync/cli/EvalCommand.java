@@ -54,10 +54,7 @@ public final class EvalCommand implements Callable<Integer> {
         summary.put("model", m.spec().kind());
         summary.put("model_file", modelFile.toString());
         summary.put("eval", r.toMap());
-        String json = Json.line(summary);
-        if (summaryJson != null) io.shadowsync.ckpt.AtomicFiles.writeString(summaryJson, json + "\n");
-        out.println(json);
-        out.flush();
+        Json.emit(out, summaryJson, summary);
         return 0;
     }
 }

@@ -10,6 +10,14 @@ final class Json {
 
     private Json() {}
 
+    /** Prints the summary as the last line on out and, when file is given, writes it there too (atomically). */
+    static void emit(java.io.PrintWriter out, java.nio.file.Path file, Map<String, ?> summary) throws java.io.IOException {
+        String json = line(summary);
+        if (file != null) io.shadowsync.ckpt.AtomicFiles.writeString(file, json + "\n");
+        out.println(json);
+        out.flush();
+    }
+
     static String line(Map<String, ?> value) {
         try {
             return MAPPER.writeValueAsString(value);

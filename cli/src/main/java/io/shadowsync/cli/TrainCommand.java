@@ -263,10 +263,7 @@ public final class TrainCommand implements Callable<Integer> {
             ModelFile.write(save, modelSpec.toProperties(), Provenance.of(spec, jobFile, trainSource, summary), net.dense().data(), job.tables());
             summary.put("saved", save.toString());
         }
-        String json = Json.line(summary);
-        if (summaryJson != null) io.shadowsync.ckpt.AtomicFiles.writeString(summaryJson, json + "\n");
-        out.println(json);
-        out.flush();
+        Json.emit(out, summaryJson, summary);
         return 0;
     }
 
