@@ -1,6 +1,7 @@
 package io.shadowsync.model;
 
 import io.shadowsync.data.Batch;
+import io.shadowsync.kernels.PairwiseDots;
 import io.shadowsync.nn.Activation;
 import io.shadowsync.nn.BceWithLogits;
 import io.shadowsync.nn.DotInteraction;
@@ -9,7 +10,6 @@ import io.shadowsync.nn.MlpStack;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ParameterSet;
 import io.shadowsync.nn.Workspace;
-import io.shadowsync.kernels.Vec;
 
 /**
  * DLRM (Naumov et al. 2019) as the PyTorch peer builds it: a bottom MLP maps the dense features to one vector of
@@ -17,9 +17,13 @@ import io.shadowsync.kernels.Vec;
  * {@code (id & 0xffffffffL) % embRows}; the F = numCat + 1 vectors (bottom output first) interact by pairwise dot
  * products; the top MLP reads [bottom output, pairs] and ends in one logit (BCE). Output: probability.
  *
- * <p>The F vectors of a batch sit field-major in the workspace, {@code t[f][b][d]}: the bottom MLP writes block 0
- * and each table's pull fills its block in one call, and the gradients of block f are pushed as they lie, so no
- * copy is made between the store and the interaction. Stateless apart from the dense parameters.
+ * <p>The F vectors of a batch sit in the interaction's blocked lane-major layout ({@link DotInteraction}):
+ * within a strip of SIMD-width examples, each (field, dimension) is one vector of examples, so the interaction
+ * runs a vector of examples at a time. It writes the pairs as the rows of the top MLP's input stored
+ * transposed, which the first top gemm reads with {@code transA} ({@link MlpStack#forwardTransposedInput}).
+ * Embedding rows are pulled into a row-major block and reshuffled into that layout from L1: a bulk copy per
+ * row keeps many of the tables' cache misses in flight, which a strided scalar gather straight from the table
+ * does not. Stateless apart from the dense parameters.
  */
 public final class Dlrm implements Model {
     private final DlrmSpec spec;
@@ -33,6 +37,8 @@ public final class Dlrm implements Model {
     private final long rows;
     /** Lemire's fastmod constant ceil(2^64 / rows): {@code id % rows} without a division per lookup. */
     private final long rowsMagic;
+    /** Examples per strip of the interaction's blocked layout (a constant for the JIT: no division per example). */
+    private static final int W = PairwiseDots.blockWidth();
 
     public Dlrm(DlrmSpec spec) {
         this.spec = spec;
@@ -105,16 +111,24 @@ public final class Dlrm implements Model {
     @Override
     public double forwardBackward(Batch batch, Workspace w, EmbeddingStore emb) {
         Ws ws = check(batch, w, emb);
-        final int B = batch.size, D = dim, K = topIn;
+        final int B = batch.size, D = dim, ld = ws.ld;
         final float[] p = dense.data();
         double loss = forwardInto(batch, ws, emb);
         BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, B == 0 ? 0f : 1f / B);
         // Every tensor's gradient is overwritten (accumulate = false), so denseGrad needs no zeroing pass.
-        top.backward(p, ws.denseGrad, false, ws.topIn, 0, ws.logits, 0, ws.dlogits, 0, B, ws.topScratch, ws.dTopIn, 0);
-        interaction.backward(ws.dt, ws.dTopIn, D, K, ws.t, 0, D, B * D, B, ws.interScratch);
-        for (int b = 0; b < B; b++) Vec.axpy(D, 1f, ws.dTopIn, b * K, ws.dt, b * D);
-        bottom.backward(p, ws.denseGrad, false, batch.dense, 0, ws.t, 0, ws.dt, 0, B, ws.bottomScratch, null, 0);
-        for (int f = 0; f < numCat; f++) emb.push(f, ws.ids, f * B, B, ws.dt, (f + 1) * B * D);
+        top.backwardTransposedInput(p, ws.denseGrad, false, ws.topInT, 0, ld, ws.logits, 0, ws.dlogits, 0, B, ws.topScratch, ws.dTopInT, 0);
+        interaction.backward(ws.du, 0, ws.dTopInT, D * ld, ld, ws.u, 0, B, ws.interScratch);
+        // the bottom output feeds the interaction (field 0) and the top MLP directly (rows 0..D−1 of its input)
+        final float[] dBot = ws.dBot, dTop = ws.dTopInT;
+        fromLanes(ws.du, 0, B, D, dBot);
+        for (int b = 0; b < B; b++) {
+            for (int d = 0; d < D; d++) dBot[b * D + d] += dTop[d * ld + b];
+        }
+        bottom.backward(p, ws.denseGrad, false, batch.dense, 0, ws.bot, 0, dBot, 0, B, ws.bottomScratch, null, 0);
+        for (int f = 0; f < numCat; f++) {
+            fromLanes(ws.du, f + 1, B, D, ws.rows);
+            emb.push(f, ws.ids, f * B, B, ws.rows, 0);
+        }
         return loss;
     }
 
@@ -123,20 +137,47 @@ public final class Dlrm implements Model {
         return forwardInto(batch, check(batch, w, emb), emb);
     }
 
-    // t[0] = bottom(dense); t[1+f] = table f rows; topIn = [t[0] | pairs(t)]; logits = top(topIn); outputs = σ
+    // u[·, 0] = bottom(dense); u[·, 1+f] = table f rows; topInT = [bottom | pairs(u)]ᵀ; logits = top(topInT); outputs = σ
     private double forwardInto(Batch batch, Ws ws, EmbeddingStore emb) {
-        final int B = batch.size, D = dim, K = topIn, nc = numCat;
-        final float[] p = dense.data();
-        bottom.forward(p, batch.dense, 0, B, ws.bottomScratch, ws.t, 0);
+        final int B = batch.size, D = dim, nc = numCat, ld = ws.ld;
+        final float[] p = dense.data(), bot = ws.bot, topInT = ws.topInT;
+        bottom.forward(p, batch.dense, 0, B, ws.bottomScratch, bot, 0);
+        toLanes(bot, B, D, ws.u, 0);
+        for (int d = 0; d < D; d++) {
+            for (int b = 0; b < B; b++) topInT[d * ld + b] = bot[b * D + d];
+        }
         final int[] cat = batch.cat, ids = ws.ids;
         for (int f = 0; f < nc; f++) {
             for (int b = 0; b < B; b++) ids[f * B + b] = row(cat[b * nc + f]);
-            emb.pull(f, ids, f * B, B, ws.t, (f + 1) * B * D);
+            // one bulk copy per row first: many rows' cache misses in flight at once; then the reshuffle, from L1
+            emb.pull(f, ids, f * B, B, ws.rows, 0);
+            toLanes(ws.rows, B, D, ws.u, f + 1);
         }
-        for (int b = 0; b < B; b++) System.arraycopy(ws.t, b * D, ws.topIn, b * K, D);
-        interaction.forward(ws.topIn, D, K, ws.t, 0, D, B * D, B, ws.interScratch);
-        top.forward(p, ws.topIn, 0, B, ws.topScratch, ws.logits, 0);
+        interaction.forward(topInT, D * ld, ld, ws.u, 0, B);
+        top.forwardTransposedInput(p, topInT, 0, ld, B, ws.topScratch, ws.logits, 0);
         return BceWithLogits.forward(ws.outputs, 0, ws.logits, 0, batch.labels, 0, B);
+    }
+
+    // u[b, field, d] (blocked, see DotInteraction#offset) = rows[b·D + d], strip by strip
+    private void toLanes(float[] rows, int B, int D, float[] u, int field) {
+        final int strip = (numCat + 1) * D * W;
+        for (int s = 0, b = 0; b < B; s += strip) {
+            int base = s + field * D * W;
+            for (int lane = 0; lane < W && b < B; lane++, b++) {
+                for (int d = 0, r = b * D; d < D; d++) u[base + d * W + lane] = rows[r + d];
+            }
+        }
+    }
+
+    // rows[b·D + d] = u[b, field, d] (blocked)
+    private void fromLanes(float[] u, int field, int B, int D, float[] rows) {
+        final int strip = (numCat + 1) * D * W;
+        for (int s = 0, b = 0; b < B; s += strip) {
+            int base = s + field * D * W;
+            for (int lane = 0; lane < W && b < B; lane++, b++) {
+                for (int d = 0, r = b * D; d < D; d++) rows[r + d] = u[base + d * W + lane];
+            }
+        }
     }
 
     private Ws check(Batch batch, Workspace w, EmbeddingStore emb) {
@@ -158,38 +199,49 @@ public final class Dlrm implements Model {
     static final class Ws implements Workspace {
         final DlrmSpec spec;
         final int maxBatch;
+        /** Row stride of the transposed top input and its gradient. */
+        final int ld;
         final float[] denseGrad;
         final float[] outputs;
         final float[] logits;
         final float[] dlogits;
         /** Row ids, field-major: ids[f·B + b]. */
         final int[] ids;
-        /** Interacting vectors t[f][b][d] (block f at f·B·D) and their gradients. */
-        final float[] t;
-        final float[] dt;
-        /** Top MLP input [B × (D + pairs)] and its gradient. */
-        final float[] topIn;
-        final float[] dTopIn;
+        /** Bottom MLP output [B × D] and its gradient. */
+        final float[] bot;
+        final float[] dBot;
+        /** Embedding rows [B × D] of one field, pulled or to push. */
+        final float[] rows;
+        /** Interacting vectors, blocked lane-major (see {@link DotInteraction#offset}), and their gradients. */
+        final float[] u;
+        final float[] du;
+        final float[] interScratch;
+        /** Top MLP input stored transposed, [(D + pairs) × ld], and its gradient. */
+        final float[] topInT;
+        final float[] dTopInT;
         final MlpStack.Scratch bottomScratch;
         final MlpStack.Scratch topScratch;
-        final float[] interScratch;
 
         Ws(Dlrm m, int maxBatch) {
             if (maxBatch < 1) throw new IllegalArgumentException("workspace needs maxBatch ≥ 1, got " + maxBatch);
             this.spec = m.spec;
             this.maxBatch = maxBatch;
+            this.ld = DotInteraction.leadingDimension(maxBatch);
+            interScratch = new float[m.interaction.scratchSize()];
             denseGrad = new float[m.dense.size()];
             outputs = new float[maxBatch];
             logits = new float[maxBatch];
             dlogits = new float[maxBatch];
             ids = new int[m.numCat * maxBatch];
-            t = new float[(m.numCat + 1) * maxBatch * m.dim];
-            dt = new float[t.length];
-            topIn = new float[maxBatch * m.topIn];
-            dTopIn = new float[maxBatch * m.topIn];
+            bot = new float[maxBatch * m.dim];
+            dBot = new float[maxBatch * m.dim];
+            rows = new float[maxBatch * m.dim];
+            u = new float[m.interaction.blockedSize(maxBatch)];
+            du = new float[u.length];
+            topInT = new float[m.topIn * ld];
+            dTopInT = new float[m.topIn * ld];
             bottomScratch = m.bottom.newScratch(maxBatch);
             topScratch = m.top.newScratch(maxBatch);
-            interScratch = new float[m.interaction.scratchSize()];
         }
 
         @Override

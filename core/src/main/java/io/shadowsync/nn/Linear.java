@@ -58,6 +58,35 @@ public final class Linear {
         if (dx != null && B > 0) Blas.gemm(false, false, B, in, out, 1f, dy, dyOff, out, p, wOff, in, 0f, dx, dxOff, in);
     }
 
+    /**
+     * {@link #forward} on an input stored transposed: {@code xT [in × ldx]}, column b holding example b (the
+     * layout of a batched interaction's output), read by the gemm as {@code op(A) = xTᵀ} with no copy.
+     */
+    // y[B×out] = xT[in×B]ᵀ · W[out×in]ᵀ + b[out]
+    public void forwardTransposedInput(float[] y, int yOff, float[] xT, int xOff, int ldx, float[] p, int B) {
+        if (B == 0) return;
+        for (int r = 0; r < B; r++) System.arraycopy(p, bOff, y, yOff + r * out, out);
+        Blas.gemm(true, true, B, out, in, 1f, xT, xOff, ldx, p, wOff, in, 1f, y, yOff, out);
+    }
+
+    /**
+     * {@link #backward} for {@link #forwardTransposedInput}: the same dW and db, and the input gradient, when
+     * {@code dxT != null}, transposed like the input: {@code dxT [in × ldx]}.
+     */
+    // dxT[in×B] = Wᵀ·dyᵀ;  dW[out×in] (+)= dyᵀ·xTᵀ;  db[out] (+)= Σ_b dy[b]
+    public void backwardTransposedInput(float[] dxT, int dxOff, float[] grad, boolean accumulate,
+                                        float[] dy, int dyOff, float[] xT, int xOff, int ldx, float[] p, int B) {
+        float beta = accumulate ? 1f : 0f;
+        if (B == 0) {
+            if (!accumulate) Arrays.fill(grad, wOff, wOff + out * in, 0f);
+        } else {
+            Blas.gemm(true, true, out, in, B, 1f, dy, dyOff, out, xT, xOff, ldx, beta, grad, wOff, in);
+        }
+        if (!accumulate) Arrays.fill(grad, bOff, bOff + out, 0f);
+        Vec.addColumnSums(B, out, dy, dyOff, grad, bOff);
+        if (dxT != null && B > 0) Blas.gemm(true, true, in, B, out, 1f, p, wOff, in, dy, dyOff, out, 0f, dxT, dxOff, ldx);
+    }
+
     /** Seeded init: W ~ He uniform when a ReLU follows, else Glorot uniform; b = 0. */
     public void init(float[] p, long seed, boolean reluFollows) {
         float bound = reluFollows ? Init.heBound(in) : Init.xavierBound(in, out);

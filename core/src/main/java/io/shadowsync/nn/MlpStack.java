@@ -81,6 +81,18 @@ public final class MlpStack {
 
     // y[B×out] = stack(x[B×in]); keeps every hidden output in s for backward
     public void forward(float[] p, float[] x, int xOff, int B, Scratch s, float[] y, int yOff) {
+        forwardLayers(p, x, xOff, -1, B, s, y, yOff);
+    }
+
+    /** {@link #forward} on an input stored transposed, {@code xT [in × ldx]} (see {@link Linear#forwardTransposedInput}). */
+    // y[B×out] = stack(xT[in×B]ᵀ)
+    public void forwardTransposedInput(float[] p, float[] xT, int xOff, int ldx, int B, Scratch s, float[] y, int yOff) {
+        if (ldx < B) throw new IllegalArgumentException("a transposed input of " + B + " examples needs a row stride ≥ " + B + ", got " + ldx);
+        forwardLayers(p, xT, xOff, ldx, B, s, y, yOff);
+    }
+
+    // ldx < 0: x is [B×in] row-major; else x is stored transposed, [in × ldx]
+    private void forwardLayers(float[] p, float[] x, int xOff, int ldx, int B, Scratch s, float[] y, int yOff) {
         checkBatch(B, s);
         float[] in = x;
         int inOff = xOff;
@@ -89,7 +101,8 @@ public final class MlpStack {
             boolean last = l == layers.length - 1;
             float[] o = last ? y : s.h[l];
             int oOff = last ? yOff : 0;
-            L.forward(o, oOff, in, inOff, p, B);
+            if (l == 0 && ldx >= 0) L.forwardTransposedInput(o, oOff, in, inOff, ldx, p, B);
+            else L.forward(o, oOff, in, inOff, p, B);
             if (activated(l)) act.forward(o, oOff, o, oOff, B * L.out);
             in = o;
             inOff = oOff;
@@ -103,6 +116,21 @@ public final class MlpStack {
      */
     public void backward(float[] p, float[] grad, boolean accumulate, float[] x, int xOff, float[] y, int yOff,
                          float[] dy, int dyOff, int B, Scratch s, float[] dx, int dxOff) {
+        backwardLayers(p, grad, accumulate, x, xOff, -1, y, yOff, dy, dyOff, B, s, dx, dxOff);
+    }
+
+    /**
+     * Backward of {@link #forwardTransposedInput}: as {@link #backward}, with the input and its gradient
+     * {@code dxT} (written only when non-null) both stored transposed, {@code [in × ldx]}.
+     */
+    public void backwardTransposedInput(float[] p, float[] grad, boolean accumulate, float[] xT, int xOff, int ldx,
+                                        float[] y, int yOff, float[] dy, int dyOff, int B, Scratch s, float[] dxT, int dxOff) {
+        if (ldx < B) throw new IllegalArgumentException("a transposed input of " + B + " examples needs a row stride ≥ " + B + ", got " + ldx);
+        backwardLayers(p, grad, accumulate, xT, xOff, ldx, y, yOff, dy, dyOff, B, s, dxT, dxOff);
+    }
+
+    private void backwardLayers(float[] p, float[] grad, boolean accumulate, float[] x, int xOff, int ldx, float[] y, int yOff,
+                          float[] dy, int dyOff, int B, Scratch s, float[] dx, int dxOff) {
         checkBatch(B, s);
         float[] g = dy;
         int gOff = dyOff;
@@ -114,7 +142,8 @@ public final class MlpStack {
             int inOff = l == 0 ? xOff : 0;
             float[] gNext = l == 0 ? dx : (g == s.g0 ? s.g1 : s.g0);
             int gNextOff = l == 0 ? dxOff : 0;
-            L.backward(gNext, gNextOff, grad, accumulate, g, gOff, in, inOff, p, B);
+            if (l == 0 && ldx >= 0) L.backwardTransposedInput(gNext, gNextOff, grad, accumulate, g, gOff, in, inOff, ldx, p, B);
+            else L.backward(gNext, gNextOff, grad, accumulate, g, gOff, in, inOff, p, B);
             g = gNext;
             gOff = gNextOff;
         }
