@@ -58,6 +58,13 @@ final class VectorKernels {
         return s;
     }
 
+    // y[n] = x[n]
+    static void copy(int n, float[] x, int xOff, float[] y, int yOff) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) FloatVector.fromArray(S, x, xOff + i).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] = x[xOff + i];
+    }
+
     // x[n] *= alpha
     static void scale(int n, float alpha, float[] x, int xOff) {
         int i = 0;

@@ -120,8 +120,52 @@ public final class LogisticRegression implements Model {
         float db = 0f;
         for (int b = 0; b < B; b++) db += ws.dlogits[b];
         ws.denseGrad[biasOff] = db;
-        bag.backward(emb, ws.ids, spec.sparse() ? ws.weights : null, ws.offsets, B, ws.dlogits, ws.rowGrads);
+        pushGradients(B, ws, emb);
         return loss;
+    }
+
+    /**
+     * Pushes the weights' gradients: each dense bucket's gradient summed over the batch and pushed once (a batch
+     * of 128 hits only a few dozen of a field's 256 buckets, so this removes most of its 13 pushes per example,
+     * and with them most writes that Hogwild workers would make to the same hot rows), then one gradient per
+     * categorical or sparse occurrence, in example order. The sums a row receives are those of
+     * {@link EmbeddingBag#backward}; only their grouping differs.
+     */
+    // push: rows of the touched buckets with Σ_b dlogits[b]; then ids[k] with v_k·dlogits[b] for the other features
+    private void pushGradients(int B, Ws ws, EmbeddingStore emb) {
+        final int nd = spec.numDense();
+        final float[] g = ws.dlogits, acc = ws.bucketGrad, grads = ws.rowGrads, v = ws.weights;
+        final int[] ids = ws.ids, offsets = ws.offsets, codes = ws.codes, touched = ws.touched, push = ws.pushIds;
+        final boolean[] seen = ws.seen;
+        int t = 0;
+        for (int b = 0; b < B; b++) {
+            float gb = g[b];
+            for (int f = 0, c0 = b * nd; f < nd; f++) {
+                int c = codes[c0 + f];
+                if (seen[c]) {
+                    acc[c] += gb;
+                } else {
+                    seen[c] = true;
+                    touched[t++] = c;
+                    acc[c] = gb;
+                }
+            }
+        }
+        int n = 0;
+        for (int i = 0; i < t; i++) {
+            int c = touched[i];
+            push[n] = denseRows[c];
+            grads[n++] = acc[c];
+            seen[c] = false;
+        }
+        for (int b = 0; b < B; b++) {
+            float gb = g[b];
+            for (int k = offsets[b] + nd, end = offsets[b + 1]; k < end; k++) {
+                push[n] = ids[k];
+                grads[n++] = v == null ? gb : v[k] * gb;
+            }
+        }
+        emb.push(0, push, 0, n, grads, 0);
     }
 
     @Override
@@ -179,7 +223,11 @@ public final class LogisticRegression implements Model {
         int k = 0;
         for (int b = 0; b < B; b++) {
             ws.offsets[b] = k;
-            for (int f = 0; f < nd; f++) ids[k++] = denseRows[f * BUCKETS + bucket(batch.dense[b * nd + f])];
+            for (int f = 0; f < nd; f++) {
+                int c = f * BUCKETS + bucket(batch.dense[b * nd + f]);
+                ws.codes[b * nd + f] = c;
+                ids[k++] = denseRows[c];
+            }
             for (int f = 0; f < nc; f++) {
                 long key = catBase + ((long) f << 32) + (batch.cat[b * nc + f] & 0xffffffffL);
                 ids[k++] = (int) (splitmix64(key) & mask);
@@ -221,7 +269,14 @@ public final class LogisticRegression implements Model {
         final float[] logits;
         final float[] dlogits;
         final int[] offsets;
+        /** Per example and dense field, the bucket code f·256 + bucket. */
+        final int[] codes;
+        /** Per bucket code: the batch's summed gradient, whether it was touched, and the touched codes in order. */
+        final float[] bucketGrad;
+        final boolean[] seen;
+        final int[] touched;
         int[] ids;
+        int[] pushIds;
         float[] weights;
         float[] rows;
         float[] rowGrads;
@@ -234,11 +289,16 @@ public final class LogisticRegression implements Model {
             logits = new float[maxBatch];
             dlogits = new float[maxBatch];
             offsets = new int[maxBatch + 1];
+            codes = new int[maxBatch * spec.numDense()];
+            bucketGrad = new float[spec.numDense() * BUCKETS];
+            seen = new boolean[bucketGrad.length];
+            touched = new int[bucketGrad.length];
             allocate(maxBatch * (spec.numDense() + spec.numCat() + (spec.sparse() ? 16 : 0)));
         }
 
         private void allocate(int n) {
             ids = new int[n];
+            pushIds = new int[n];
             weights = spec.sparse() ? new float[n] : null;
             rows = new float[n];
             rowGrads = new float[n];

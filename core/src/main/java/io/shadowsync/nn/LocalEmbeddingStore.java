@@ -1,5 +1,6 @@
 package io.shadowsync.nn;
 
+import io.shadowsync.kernels.Vec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.RowOptimizer;
 import java.util.SplittableRandom;
@@ -98,7 +99,7 @@ public final class LocalEmbeddingStore implements EmbeddingStore {
         for (int j = 0; j < n; j++) {
             int id = ids[idOff + j];
             if (id < 0 || id >= r) throw badId(table, id);
-            System.arraycopy(w, id * dim, out, outOff + j * dim, dim);
+            Vec.copy(dim, w, id * dim, out, outOff + j * dim);
         }
     }
 

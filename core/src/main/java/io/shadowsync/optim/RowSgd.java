@@ -1,5 +1,7 @@
 package io.shadowsync.optim;
 
+import io.shadowsync.kernels.Vec;
+
 /**
  * Plain SGD on one embedding row: {@code w_r = w_r − lr·g_r}. Stateless.
  *
@@ -19,16 +21,23 @@ public final class RowSgd implements RowOptimizer {
         for (int j = 0; j < dim; j++) table[rowOff + j] -= lr * grad[gOff + j];
     }
 
+    /**
+     * One loop per table; rows of 8 floats or more go through {@link Vec#axpy} (SIMD when present), whose
+     * {@code w + g·(−lr)} has the same bits as {@code w − lr·g}: negating a product and adding its negation are
+     * exact.
+     */
     @Override
     public void applyRows(float[] table, int dim, int[] ids, int idOff, int n, float[] grads, int gOff) {
         final float lr = this.lr;
         if (dim == 1) {
             for (int j = 0; j < n; j++) table[ids[idOff + j]] -= lr * grads[gOff + j];
-            return;
-        }
-        for (int j = 0; j < n; j++) {
-            int row = ids[idOff + j] * dim, g = gOff + j * dim;
-            for (int k = 0; k < dim; k++) table[row + k] -= lr * grads[g + k];
+        } else if (dim >= 8) {
+            for (int j = 0; j < n; j++) Vec.axpy(dim, -lr, grads, gOff + j * dim, table, ids[idOff + j] * dim);
+        } else {
+            for (int j = 0; j < n; j++) {
+                int row = ids[idOff + j] * dim, g = gOff + j * dim;
+                for (int k = 0; k < dim; k++) table[row + k] -= lr * grads[g + k];
+            }
         }
     }
 

@@ -49,6 +49,19 @@ class VecTest {
     }
 
     @Test
+    void copyCopiesExactlyTheRange() {
+        for (int n : SIZES) {
+            int xOff = random.nextInt(4), yOff = random.nextInt(4);
+            float[] x = padded(random, xOff, n, 3), y = padded(random, yOff, n, 2), before = y.clone();
+            Vec.copy(n, x, xOff, y, yOff);
+            for (int i = 0; i < y.length; i++) {
+                boolean inside = i >= yOff && i < yOff + n;
+                assertEquals(inside ? x[xOff + i - yOff] : before[i], y[i], "n " + n + " index " + i);
+            }
+        }
+    }
+
+    @Test
     void dot() {
         for (int n : SIZES) {
             int xOff = random.nextInt(4), yOff = random.nextInt(4);

@@ -140,6 +140,46 @@ class LogisticRegressionTest {
         }
     }
 
+    /** A dense bucket hit by every example of a batch is pushed once, with the batch's summed gradient. */
+    @Test
+    void denseBucketsArePushedOncePerBatch() {
+        LogisticRegression m = new LrSpec(10, 3, 2, false).build();
+        Batch b = new Batch(20, 3, 2, false);
+        for (int i = 0; i < 20; i++) {
+            b.dense[i * 3] = 1.3f; // every example in bucket 5 of field 0; other fields vary
+            b.dense[i * 3 + 1] = i * 0.3f;
+            b.dense[i * 3 + 2] = i % 3;
+            b.cat[i * 2] = i % 4;
+            b.cat[i * 2 + 1] = 7;
+            b.labels[i] = i % 2;
+        }
+        b.size = 20;
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        java.util.List<Float> grads = new java.util.ArrayList<>();
+        RecordingEmbeddingStore rec = new RecordingEmbeddingStore(m.embeddingShapes());
+        io.shadowsync.nn.EmbeddingStore spy = new io.shadowsync.nn.EmbeddingStore() {
+            public int numTables() { return rec.numTables(); }
+            public long rows(int t) { return rec.rows(t); }
+            public int dim(int t) { return rec.dim(t); }
+            public void pull(int t, int[] id, int idOff, int n, float[] out, int outOff) { rec.pull(t, id, idOff, n, out, outOff); }
+            public void push(int t, int[] id, int idOff, int n, float[] g, int gOff) {
+                for (int j = 0; j < n; j++) {
+                    ids.add(id[idOff + j]);
+                    grads.add(g[gOff + j]);
+                }
+                rec.push(t, id, idOff, n, g, gOff);
+            }
+        };
+        io.shadowsync.nn.Workspace ws = m.newWorkspace(20);
+        m.forwardBackward(b, ws, spy);
+        int bucketRow = m.row(LogisticRegression.denseKey(0, LogisticRegression.bucket(1.3f)));
+        assertEquals(1, java.util.Collections.frequency(ids, bucketRow), "pushes of the shared bucket's row");
+        float bias = ws.denseGrad()[0]; // Σ_b dlogits[b], the same sum the shared bucket gets
+        assertEquals(bias, grads.get(ids.indexOf(bucketRow)), 1e-7f);
+        // distinct buckets: 1 in field 0, 20 in field 1 (⌊4·0.3i⌋), 3 in field 2; then 2 categorical pushes per example
+        assertEquals(1 + 20 + 3 + 20 * 2, ids.size(), "pushed ids " + ids);
+    }
+
     @Test
     void refusesAStoreOfTheWrongShape() {
         LogisticRegression m = new LrSpec(8, 3, 2, true).build();

@@ -13,7 +13,7 @@ class RowOptimizersTest {
     @Test
     void applyRowsEqualsApplyRowPerIdInOrder() {
         int[] ids = {9, 2, 5, 2, 2, 0};
-        for (int dim : new int[] {1, 3}) {
+        for (int dim : new int[] {1, 3, 16, 11}) {
             float[] grads = new float[(ids.length + 2) * dim];
             for (int i = 0; i < grads.length; i++) grads[i] = (float) Math.sin(i + 1);
             RowOptimizer[][] pairs = {{new RowSgd(0.3), new RowSgd(0.3)},
