@@ -1,5 +1,6 @@
 package io.shadowsync.optim;
 
+import io.shadowsync.kernels.Vec;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -51,6 +52,26 @@ public final class RowwiseAdagrad implements RowOptimizer {
         accumulator[r] = acc;
         final float scale = lr / ((float) Math.sqrt(acc) + eps);
         for (int j = 0; j < dim; j++) table[rowOff + j] -= scale * grad[gOff + j];
+    }
+
+    /**
+     * One loop per table; the row update goes through {@link Vec#axpy} (SIMD when present), whose
+     * {@code w + g·(−scale)} has the bits of {@code w − scale·g}; the mean square stays a scalar loop in order.
+     */
+    @Override
+    public void applyRows(float[] table, int dim, int[] ids, int idOff, int n, float[] grads, int gOff) {
+        final float[] acc = accumulator;
+        for (int j = 0; j < n; j++) {
+            int r = ids[idOff + j], g = gOff + j * dim;
+            float sq = 0f;
+            for (int k = 0; k < dim; k++) {
+                float x = grads[g + k];
+                sq += x * x;
+            }
+            float a = acc[Objects.checkIndex(r, acc.length)] + sq / dim;
+            acc[r] = a;
+            Vec.axpy(dim, -(lr / ((float) Math.sqrt(a) + eps)), grads, g, table, r * dim);
+        }
     }
 
     /** G per row: the live array, not a copy. */

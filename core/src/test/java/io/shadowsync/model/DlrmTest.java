@@ -61,6 +61,38 @@ class DlrmTest {
         assertTrue(l[1] < 0.4 * l[0], "loss went from " + l[0] + " to " + l[1]);
     }
 
+    /** Each table row a batch uses is pulled and pushed once, whatever the number of examples that hit it. */
+    @Test
+    void distinctRowsArePulledAndPushedOnce() {
+        Dlrm m = new DlrmSpec(3, 4, 11, 5, new int[] {7}, new int[] {6}).build();
+        m.initDense(2);
+        RecordingEmbeddingStore rec = new RecordingEmbeddingStore(m.embeddingShapes()).randomize(0.3f, 1);
+        int[][] pulled = new int[4][], pushed = new int[4][];
+        io.shadowsync.nn.EmbeddingStore spy = new io.shadowsync.nn.EmbeddingStore() {
+            public int numTables() { return rec.numTables(); }
+            public long rows(int t) { return rec.rows(t); }
+            public int dim(int t) { return rec.dim(t); }
+            public void pull(int t, int[] id, int idOff, int n, float[] out, int outOff) {
+                pulled[t] = java.util.Arrays.copyOfRange(id, idOff, idOff + n);
+                rec.pull(t, id, idOff, n, out, outOff);
+            }
+            public void push(int t, int[] id, int idOff, int n, float[] g, int gOff) {
+                pushed[t] = java.util.Arrays.copyOfRange(id, idOff, idOff + n);
+                rec.push(t, id, idOff, n, g, gOff);
+            }
+        };
+        Batch b = data(40, 3); // table 0 sees ids 0..5 only
+        m.forwardBackward(b, m.newWorkspace(40), spy);
+        for (int t = 0; t < 4; t++) {
+            java.util.Set<Integer> used = new java.util.LinkedHashSet<>();
+            for (int i = 0; i < b.size; i++) used.add(m.row(b.cat[i * 4 + t]));
+            int[] expected = used.stream().mapToInt(Integer::intValue).toArray();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, pulled[t], "table " + t + ": distinct rows in order of first use");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, pushed[t], "table " + t);
+        }
+        assertTrue(pulled[0].length <= 6);
+    }
+
     @Test
     void rowIsTheUnsignedIdModuloRows() {
         SplittableRandom r = new SplittableRandom(1);
