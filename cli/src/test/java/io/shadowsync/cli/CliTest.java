@@ -183,6 +183,19 @@ class CliTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void badLineInOneTrainersShareEndsTheWholeJob() throws Exception {
+        Path bad = dir.resolve("bad2.tsv");
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(Path.of(train())).subList(0, 4000));
+        lines.set(2000, "not\ta\tcriteo\tline");
+        Files.write(bad, lines);
+        Run r = run("train", "--model", "dlrm", "--emb-rows", "500", "--train", bad.toString(), "--trainers", "2", "--sync", "s-ma",
+                "--epochs", "50", "--no-progress");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().contains("bad2.tsv:2001"), r.err());
+    }
+
+    @Test
     void badFlagValueIsExitTwo() {
         Run r = run("train", "--model", "svm", "--train", train());
         assertEquals(2, r.code());

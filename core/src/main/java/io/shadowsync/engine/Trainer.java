@@ -112,7 +112,12 @@ public final class Trainer {
             if (finisher != null && workerFailure == null && feeder.failure() == null) {
                 new SyncLoop(finisher, model.dense().data(), () -> false, 0, syncStats).run();
             }
-            if (sync != null) sync.join();
+            if (sync != null) {
+                // a failed trainer must not keep the others' rounds going: interrupting its sync thread fails the
+                // collective group, so every trainer ends instead of training on to the end for nothing
+                if (workerFailure != null || feeder.failure() != null) sync.interrupt();
+                sync.join();
+            }
             Throwable failure = feeder.failure() != null ? feeder.failure() : workerFailure != null ? workerFailure : loop != null ? loop.failure() : null;
             if (failure != null) throw new TrainingException(failure);
             return result(seconds);
