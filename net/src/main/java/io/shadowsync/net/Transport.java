@@ -1,0 +1,189 @@
+package io.shadowsync.net;
+
+import io.grpc.BindableService;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Servers and channels built one way for the whole job: the bind policy (loopback unless authenticated), the
+ * shared-token check on every call (constant time), mutual TLS, keepalives that notice a vanished peer within
+ * seconds, and message size limits. Every gRPC server and channel of shadowsync comes from here.
+ */
+public final class Transport {
+    /** The metadata header carrying the job's shared token. */
+    public static final Metadata.Key<String> TOKEN = Metadata.Key.of("x-shadowsync-token", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final NetConfig config;
+    private final byte[] token;
+    private final AtomicLong refused = new AtomicLong();
+
+    public Transport(NetConfig config) {
+        this.config = config;
+        this.token = config.tokenFile() == null ? null : readToken(config);
+    }
+
+    public NetConfig config() {
+        return config;
+    }
+
+    /** Calls refused for a missing or wrong token so far. */
+    public long refusedCalls() {
+        return refused.get();
+    }
+
+    /**
+     * Starts a server on {@code bindHost:port} (0 = a free port chosen now) with the given services.
+     *
+     * @throws IllegalStateException when the bind address is not loopback and neither a token nor TLS is set
+     */
+    public Server serve(int port, List<? extends BindableService> services) throws IOException {
+        InetAddress addr = resolve(config.bindHost());
+        if (!addr.isLoopbackAddress() && token == null && !config.tls()) {
+            throw new IllegalStateException("refusing to listen on " + config.bindHost() + " without authentication: "
+                    + "anyone who can reach it could read and overwrite the model. Give --token-file FILE (a shared secret) "
+                    + "or --tls-cert/--tls-key/--tls-ca (mutual TLS), or listen on 127.0.0.1");
+        }
+        ServerCredentials creds = config.tls() ? serverTls() : InsecureServerCredentials.create();
+        NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(addr, port), creds)
+                .maxInboundMessageSize(config.maxMessageBytes())
+                .keepAliveTime(config.keepalive().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(config.keepaliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveTime(Math.min(1000, config.keepalive().toMillis()), TimeUnit.MILLISECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .flowControlWindow(8 << 20);
+        ServerInterceptor auth = token == null ? null : new TokenCheck();
+        for (BindableService s : services) {
+            ServerServiceDefinition def = s.bindService();
+            b.addService(auth == null ? def : ServerInterceptors.intercept(def, auth));
+        }
+        return b.build().start();
+    }
+
+    /** A channel to {@code host:port} with this job's credentials, keepalives and size limits. */
+    public ManagedChannel channel(String hostPort) {
+        HostPort hp = HostPort.parse(hostPort);
+        ChannelCredentials creds = config.tls() ? channelTls() : InsecureChannelCredentials.create();
+        return NettyChannelBuilder.forAddress(hp.host(), hp.port(), creds)
+                .maxInboundMessageSize(config.maxMessageBytes())
+                .keepAliveTime(config.keepalive().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(config.keepaliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveWithoutCalls(true)
+                .flowControlWindow(8 << 20)
+                .build();
+    }
+
+    /** Credentials to attach to every stub ({@code stub.withCallCredentials(...)}); null when no token is set. */
+    public CallCredentials callCredentials() {
+        if (token == null) return null;
+        String value = new String(token, StandardCharsets.US_ASCII);
+        return new CallCredentials() {
+            @Override
+            public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+                Metadata m = new Metadata();
+                m.put(TOKEN, value);
+                applier.apply(m);
+            }
+        };
+    }
+
+    private ServerCredentials serverTls() {
+        try {
+            return TlsServerCredentials.newBuilder()
+                    .keyManager(config.tlsCert().toFile(), config.tlsKey().toFile())
+                    .trustManager(config.tlsCa().toFile())
+                    .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot load TLS files (--tls-cert " + config.tlsCert() + ", --tls-key "
+                    + config.tlsKey() + ", --tls-ca " + config.tlsCa() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private ChannelCredentials channelTls() {
+        try {
+            return TlsChannelCredentials.newBuilder()
+                    .keyManager(config.tlsCert().toFile(), config.tlsKey().toFile())
+                    .trustManager(config.tlsCa().toFile())
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot load TLS files (--tls-cert " + config.tlsCert() + ", --tls-key "
+                    + config.tlsKey() + ", --tls-ca " + config.tlsCa() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static InetAddress resolve(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve the bind address " + host, e);
+        }
+    }
+
+    private static byte[] readToken(NetConfig config) {
+        try {
+            String s = Files.readString(config.tokenFile(), StandardCharsets.UTF_8).strip();
+            int nl = s.indexOf('\n');
+            if (nl >= 0) s = s.substring(0, nl).strip();
+            if (s.length() < 16) {
+                throw new IllegalArgumentException("token file " + config.tokenFile() + " holds " + s.length()
+                        + " characters; a shared token needs at least 16 (e.g. `head -c 32 /dev/urandom | base64 > FILE`)");
+            }
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c < 0x21 || c > 0x7e) {
+                    throw new IllegalArgumentException("token file " + config.tokenFile() + ": the token must be printable ASCII "
+                            + "without spaces (character " + (i + 1) + " is not)");
+                }
+            }
+            return s.getBytes(StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the token file " + config.tokenFile() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Refuses a call whose token is missing or differs; the comparison takes the same time wherever they differ. */
+    private final class TokenCheck implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            String given = headers.get(TOKEN);
+            boolean ok = given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.US_ASCII));
+            if (!ok) {
+                refused.incrementAndGet();
+                call.close(Status.UNAUTHENTICATED.withDescription(given == null
+                        ? "no shadowsync token: this server needs the job's shared token (--token-file)"
+                        : "wrong shadowsync token"), new Metadata());
+                return new ServerCall.Listener<>() { };
+            }
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) { };
+        }
+    }
+}
