@@ -169,9 +169,10 @@ final class EmbeddingSlices {
                     + ": this shard holds " + local + " of its rows");
         }
         long want = Integer.toUnsignedLong(req.getMaxRows());
-        if (want < 1 || want > maxRows || 4L * want * dim > maxMessageBytes - 4096L) {
+        long payload = PsShardSpec.payloadLimit(maxMessageBytes);
+        if (want < 1 || want > maxRows || 4L * want * dim > payload) {
             throw new Refused(Refusal.TOO_MANY_ROWS, "export page of " + want + " rows × " + dim + " dims: a page holds 1 to "
-                    + Math.min(maxRows, (maxMessageBytes - 4096L) / (4L * dim)) + " rows");
+                    + Math.min(maxRows, payload / (4L * dim)) + " rows");
         }
         int n = (int) Math.min(want, local - first);
         byte[] out = LittleEndian.floats(slices[t], (int) first * dim, n * dim);
@@ -201,7 +202,7 @@ final class EmbeddingSlices {
             throw new Refused(Refusal.TOO_MANY_ROWS, "the request carries " + total + " rows; this server takes at most "
                     + maxRows + " per request");
         }
-        if (!push && 4 * floats > maxMessageBytes - 4096L) {
+        if (!push && 4 * floats > PsShardSpec.payloadLimit(maxMessageBytes)) {
             throw new Refused(Refusal.TOO_MANY_ROWS, "the reply would hold " + 4 * floats + " bytes of rows, over the "
                     + maxMessageBytes + "-byte message limit");
         }

@@ -62,6 +62,14 @@ public record PsShardSpec(long[][] tableShapes, float[] initStd, long seed, Embe
                 maxRowsPerRequest);
     }
 
+    /**
+     * The bytes of rows or values one message may carry under a size limit, leaving room for the rest of the
+     * message (ids, segments, framing); client and server use the same rule, so a client's chunks always pass.
+     */
+    static long payloadLimit(int maxMessageBytes) {
+        return maxMessageBytes - Math.min(65536, maxMessageBytes / 8);
+    }
+
     /** The first index of dense block s of a vector of the given size (s = shards gives size). */
     static int denseStart(int size, int s, int shards) {
         return (int) ((long) size * s / shards);

@@ -59,7 +59,7 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
         for (int s = 0; s < n; s++) {
             ShardInfo i = set.info(s);
             starts[s] = (int) i.getDenseStart();
-            if (4L * i.getDenseLength() > set.maxMessageBytes() - 65536L) {
+            if (4L * i.getDenseLength() > PsShardSpec.payloadLimit(set.maxMessageBytes())) {
                 throw new IllegalStateException(set.name(s) + " holds a dense block of " + i.getDenseLength()
                         + " floats, over the " + set.maxMessageBytes() + "-byte message limit: use more shards or raise the limit");
             }

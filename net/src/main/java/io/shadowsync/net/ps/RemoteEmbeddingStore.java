@@ -78,7 +78,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
             maxDim = Math.max(maxDim, dims[t]);
         }
         for (int s = 0; s < numShards; s++) cap = Math.min(cap, set.info(s).getMaxRowsPerRequest());
-        long byBytes = (set.maxMessageBytes() - 65536L) / (4L + 4L * maxDim);
+        long byBytes = PsShardSpec.payloadLimit(set.maxMessageBytes()) / (4L + 4L * maxDim);
         if (byBytes < 1) {
             throw new IllegalStateException("a message of " + set.maxMessageBytes() + " bytes cannot carry one row of "
                     + maxDim + " floats; raise the message size limit");
@@ -333,43 +333,47 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         }
     }
 
-    /** Sends the lane's push buffers to their shards at once and waits for every acknowledgement. */
+    /**
+     * Sends the lane's push buffers to their shards at once and waits for every acknowledgement. A shard's rows split
+     * over several requests (size limits) go one request after the other, so that its rows are applied in order.
+     */
     private void send(Lane lane) {
         final ShardBuffer[] bufs = lane.pushes;
         final List<Future<PushAck>> calls = lane.pushCalls;
-        calls.clear();
-        int nc = 0;
-        for (int s = 0; s < numShards; s++) {
-            ShardBuffer b = bufs[s];
-            if (b.count == 0) continue;
-            for (int from = 0; from < b.count; from += chunkRows) {
+        for (int from = 0; ; from += chunkRows) {
+            calls.clear();
+            int nc = 0;
+            for (int s = 0; s < numShards; s++) {
+                ShardBuffer b = bufs[s];
+                if (from >= b.count) continue;
                 RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats);
                 nc = lane.noteCall(nc, s, Math.min(chunkRows, b.count - from));
                 calls.add(stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).push(req));
                 requests.increment();
             }
-        }
-        int i = 0;
-        try {
-            for (; i < nc; i++) {
-                int s = lane.callShard[i];
-                long applied = set.await(s, calls.get(i), PUSH).getRows();
-                if (applied != lane.callFloats[i]) {
-                    throw new ParameterServerException(set.name(s) + " applied " + applied + " of " + lane.callFloats[i]
-                            + " pushed rows", s, set.address(s), Status.Code.INTERNAL, null);
+            if (nc == 0) break;
+            int i = 0;
+            try {
+                for (; i < nc; i++) {
+                    int s = lane.callShard[i];
+                    long applied = set.await(s, calls.get(i), PUSH).getRows();
+                    if (applied != lane.callFloats[i]) {
+                        throw new ParameterServerException(set.name(s) + " applied " + applied + " of " + lane.callFloats[i]
+                                + " pushed rows", s, set.address(s), Status.Code.INTERNAL, null);
+                    }
+                    rowsPushed.add(applied);
                 }
-                rowsPushed.add(applied);
+            } catch (InterruptedException e) {
+                abandon(lane, calls, i);
+                Thread.currentThread().interrupt();
+                throw new ParameterServerException("interrupted while waiting for " + set.name(lane.callShard[i]), lane.callShard[i],
+                        set.address(lane.callShard[i]), Status.Code.CANCELLED, e);
+            } catch (RuntimeException e) {
+                abandon(lane, calls, i);
+                throw e;
             }
-            for (ShardBuffer b : bufs) b.reset();
-        } catch (InterruptedException e) {
-            abandon(lane, calls, i);
-            Thread.currentThread().interrupt();
-            throw new ParameterServerException("interrupted while waiting for " + set.name(lane.callShard[i]), lane.callShard[i],
-                    set.address(lane.callShard[i]), Status.Code.CANCELLED, e);
-        } catch (RuntimeException e) {
-            abandon(lane, calls, i);
-            throw e;
         }
+        for (ShardBuffer b : bufs) b.reset();
     }
 
     /**

@@ -32,7 +32,7 @@ final class TableExport {
                         + " dims, more than one Java array holds; it cannot be exported whole");
             }
             final float[] dst = new float[(int) (rows[t] * dim)];
-            final int page = (int) Math.max(1, Math.min(chunkRows, (set.maxMessageBytes() - 65536L) / (4L * dim)));
+            final int page = (int) Math.max(1, Math.min(chunkRows, PsShardSpec.payloadLimit(set.maxMessageBytes()) / (4L * dim)));
             final long[] next = new long[shards], local = new long[shards];
             for (int s = 0; s < shards; s++) local[s] = s >= rows[t] ? 0 : (rows[t] - s + shards - 1) / shards;
             List<Future<ExportPage>> calls = new ArrayList<>(shards);
