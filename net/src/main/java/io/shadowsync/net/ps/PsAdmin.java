@@ -29,7 +29,7 @@ public final class PsAdmin {
             try {
                 out.add(stub(transport, ch).describe(Empty.getDefaultInstance()));
             } catch (StatusRuntimeException e) {
-                throw failure(transport, shards, s, "PsAdmin.Describe", e);
+                throw failure(shards, s, "PsAdmin.Describe", e);
             } finally {
                 ch.shutdownNow();
             }
@@ -45,7 +45,7 @@ public final class PsAdmin {
             try {
                 out.add(stub(transport, ch).stats(Empty.getDefaultInstance()));
             } catch (StatusRuntimeException e) {
-                throw failure(transport, shards, s, "PsAdmin.Stats", e);
+                throw failure(shards, s, "PsAdmin.Stats", e);
             } finally {
                 ch.shutdownNow();
             }
@@ -66,7 +66,7 @@ public final class PsAdmin {
             try {
                 stub(transport, ch).shutdown(Empty.getDefaultInstance());
             } catch (StatusRuntimeException e) {
-                if (first == null) first = failure(transport, shards, s, "PsAdmin.Shutdown", e);
+                if (first == null) first = failure(shards, s, "PsAdmin.Shutdown", e);
             } finally {
                 ch.shutdownNow();
             }
@@ -80,8 +80,7 @@ public final class PsAdmin {
         return transport.callCredentials() == null ? stub : stub.withCallCredentials(transport.callCredentials());
     }
 
-    private static ParameterServerException failure(Transport transport, List<HostPort> shards, int s, String call,
-                                                    StatusRuntimeException e) {
+    private static ParameterServerException failure(List<HostPort> shards, int s, String call, StatusRuntimeException e) {
         Status st = e.getStatus();
         String what = st.getCode() == Status.Code.UNAVAILABLE ? " is unreachable: " : " refused the call " + call + ": "
                 + st.getCode() + ": ";
