@@ -1,20 +1,11 @@
 package io.shadowsync.net.ps;
 
-import com.google.protobuf.ByteString;
-import io.grpc.Status;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
-import io.shadowsync.net.proto.EmbeddingShardGrpc;
-import io.shadowsync.net.proto.PushAck;
-import io.shadowsync.net.proto.RowBatch;
-import io.shadowsync.net.proto.Rows;
 import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.nn.EmbeddingStore;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -48,20 +39,14 @@ import java.util.concurrent.atomic.LongAdder;
  * and step state; the Hogwild race happens on the servers, as on a local store.
  */
 public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable {
-    private static final String PULL = "EmbeddingShard.Pull";
-    private static final String PUSH = "EmbeddingShard.Push";
-
     private final ShardSet set;
-    private final EmbeddingShardGrpc.EmbeddingShardFutureStub[] stubs;
+    private final RowTraffic traffic;
     private final int numShards;
     private final long[] rows;
     private final int[] dims;
     /** Most rows in one request: the servers' cap and the message size limit, whichever binds first. */
     private final int chunkRows;
-    private final ThreadLocal<Lane> lanes;
-    private final LongAdder requests = new LongAdder();
-    private final LongAdder rowsPulled = new LongAdder();
-    private final LongAdder rowsPushed = new LongAdder();
+    private final ThreadLocal<ClientLane> lanes;
     private final LongAdder nonFinite = new LongAdder();
 
     private RemoteEmbeddingStore(ShardSet set) {
@@ -84,9 +69,8 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
                     + maxDim + " floats; raise the message size limit");
         }
         this.chunkRows = (int) Math.min(cap, byBytes);
-        this.stubs = new EmbeddingShardGrpc.EmbeddingShardFutureStub[numShards];
-        for (int s = 0; s < numShards; s++) stubs[s] = set.stub(EmbeddingShardGrpc.newFutureStub(set.channel(s)));
-        this.lanes = ThreadLocal.withInitial(() -> new Lane(numShards));
+        this.traffic = new RowTraffic(set, dims, chunkRows);
+        this.lanes = ThreadLocal.withInitial(() -> new ClientLane(numShards));
     }
 
     /**
@@ -133,7 +117,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     @Override
     public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
         checkTable(table);
-        Lane lane = lanes.get();
+        ClientLane lane = lanes.get();
         if (lane.inStep && lane.prefetched > 0 && servePrefetched(lane, table, ids, idOff, n, out, outOff)) return;
         checkIds(table, ids, idOff, n);
         if (n == 0) return;
@@ -154,18 +138,17 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      */
     public void prefetch(int table, int[] ids, int idOff, int n) {
         checkTable(table);
-        Lane lane = lanes.get();
+        ClientLane lane = lanes.get();
         if (!lane.inStep) return;
         checkIds(table, ids, idOff, n);
-        if (lane.prefetched == lane.prefetch.size()) lane.prefetch.add(new Prefetch());
-        lane.prefetch.get(lane.prefetched++).set(table, ids, idOff, n, dims[table]);
+        lane.announce(table, ids, idOff, n, dims[table]);
     }
 
     @Override
     public void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff) {
         checkTable(table);
         checkIds(table, ids, idOff, n);
-        Lane lane = lanes.get();
+        ClientLane lane = lanes.get();
         if (!lane.inStep) for (ShardBuffer b : lane.pushes) b.reset();
         final int dim = dims[table], shards = numShards;
         final ShardBuffer[] bufs = lane.pushes;
@@ -187,7 +170,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     @Override
     public void beginStep() {
-        Lane lane = lanes.get();
+        ClientLane lane = lanes.get();
         if (lane.inStep) endStep(); // a step left open: send what it held
         lane = lanes.get();
         for (ShardBuffer b : lane.pushes) b.reset();
@@ -197,7 +180,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     @Override
     public void endStep() {
-        Lane lane = lanes.get();
+        ClientLane lane = lanes.get();
         if (!lane.inStep) return;
         lane.inStep = false;
         lane.prefetched = 0;
@@ -206,16 +189,16 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     /** Requests sent so far, pulls and pushes (one per shard touched per call or step; more when split by size). */
     public long requests() {
-        return requests.sum();
+        return traffic.requests.sum();
     }
 
     /** Rows that travelled back from pulls (after de-duplication) and rows pushed. */
     public long rowsPulled() {
-        return rowsPulled.sum();
+        return traffic.rowsPulled.sum();
     }
 
     public long rowsPushed() {
-        return rowsPushed.sum();
+        return traffic.rowsPushed.sum();
     }
 
     /** Gradient rows dropped because they held a NaN or infinity. */
@@ -247,7 +230,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     }
 
     /** Splits ids over the shards (de-duplicated), recording each id's shard and its row's float offset there. */
-    private void mapRows(Lane lane, int table, int[] ids, int idOff, int n, int[] shardOf, int[] rowOff) {
+    private void mapRows(ClientLane lane, int table, int[] ids, int idOff, int n, int[] shardOf, int[] rowOff) {
         final int dim = dims[table], shards = numShards;
         final ShardBuffer[] bufs = lane.pulls;
         final RowSlots slots = lane.slots;
@@ -263,9 +246,9 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     }
 
     /** Serves a pull from the step's prefetched rows; false when it was not announced. */
-    private boolean servePrefetched(Lane lane, int table, int[] ids, int idOff, int n, float[] out, int outOff) {
+    private boolean servePrefetched(ClientLane lane, int table, int[] ids, int idOff, int n, float[] out, int outOff) {
         for (int i = 0; i < lane.prefetched; i++) {
-            Prefetch p = lane.prefetch.get(i);
+            ClientLane.Prefetch p = lane.prefetch.get(i);
             if (p.table != table || p.n != n || !Arrays.equals(p.ids, 0, n, ids, idOff, idOff + n)) continue;
             if (!p.fetched) fetchPrefetched(lane);
             System.arraycopy(p.values, 0, out, outOff, n * dims[table]);
@@ -275,15 +258,15 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     }
 
     /** Pulls every announced, not yet fetched table of the step in one request per shard. */
-    private void fetchPrefetched(Lane lane) {
+    private void fetchPrefetched(ClientLane lane) {
         for (ShardBuffer b : lane.pulls) b.reset();
         for (int i = 0; i < lane.prefetched; i++) {
-            Prefetch p = lane.prefetch.get(i);
+            ClientLane.Prefetch p = lane.prefetch.get(i);
             if (!p.fetched) mapRows(lane, p.table, p.ids, 0, p.n, p.shardOf, p.rowOff);
         }
         fetch(lane);
         for (int i = 0; i < lane.prefetched; i++) {
-            Prefetch p = lane.prefetch.get(i);
+            ClientLane.Prefetch p = lane.prefetch.get(i);
             if (p.fetched) continue;
             int dim = dims[p.table];
             for (int j = 0; j < p.n; j++) System.arraycopy(lane.pulls[p.shardOf[j]].rows, p.rowOff[j], p.values, j * dim, dim);
@@ -291,98 +274,24 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         }
     }
 
-    /** Sends the lane's pull buffers to their shards at once and fills each buffer's rows from the answers. */
-    private void fetch(Lane lane) {
-        final ShardBuffer[] bufs = lane.pulls;
-        final List<Future<Rows>> calls = lane.pullCalls;
-        calls.clear();
-        int nc = 0;
-        for (int s = 0; s < numShards; s++) {
-            ShardBuffer b = bufs[s];
-            if (b.count == 0) continue;
-            b.prepareRows();
-            for (int from = 0; from < b.count; from += chunkRows) {
-                RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats);
-                nc = lane.noteCall(nc, s, lane.chunkFloats[0]);
-                calls.add(stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).pull(req));
-                requests.increment();
-                rowsPulled.add(Math.min(chunkRows, b.count - from));
-            }
-        }
-        int i = 0;
+    /** A round trip of pulls; after a failure the thread's lane is dropped (requests may still be in flight). */
+    private void fetch(ClientLane lane) {
         try {
-            for (; i < nc; i++) {
-                int s = lane.callShard[i];
-                ByteString v = set.await(s, calls.get(i), PULL).getValues();
-                ShardBuffer b = bufs[s];
-                if (v.size() != 4L * lane.callFloats[i]) {
-                    throw new ParameterServerException(set.name(s) + " answered a pull of " + lane.callFloats[i]
-                            + " floats with " + v.size() + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
-                }
-                LittleEndian.getFloats(v, 0, b.rows, b.rowPos, lane.callFloats[i]);
-                b.rowPos += lane.callFloats[i];
-            }
-        } catch (InterruptedException e) {
-            abandon(lane, calls, i);
-            Thread.currentThread().interrupt();
-            throw new ParameterServerException("interrupted while waiting for " + set.name(lane.callShard[i]), lane.callShard[i],
-                    set.address(lane.callShard[i]), Status.Code.CANCELLED, e);
+            traffic.fetch(lane);
         } catch (RuntimeException e) {
-            abandon(lane, calls, i);
+            lanes.remove();
             throw e;
         }
     }
 
-    /**
-     * Sends the lane's push buffers to their shards at once and waits for every acknowledgement. A shard's rows split
-     * over several requests (size limits) go one request after the other, so that its rows are applied in order.
-     */
-    private void send(Lane lane) {
-        final ShardBuffer[] bufs = lane.pushes;
-        final List<Future<PushAck>> calls = lane.pushCalls;
-        for (int from = 0; ; from += chunkRows) {
-            calls.clear();
-            int nc = 0;
-            for (int s = 0; s < numShards; s++) {
-                ShardBuffer b = bufs[s];
-                if (from >= b.count) continue;
-                RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats);
-                nc = lane.noteCall(nc, s, Math.min(chunkRows, b.count - from));
-                calls.add(stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).push(req));
-                requests.increment();
-            }
-            if (nc == 0) break;
-            int i = 0;
-            try {
-                for (; i < nc; i++) {
-                    int s = lane.callShard[i];
-                    long applied = set.await(s, calls.get(i), PUSH).getRows();
-                    if (applied != lane.callFloats[i]) {
-                        throw new ParameterServerException(set.name(s) + " applied " + applied + " of " + lane.callFloats[i]
-                                + " pushed rows", s, set.address(s), Status.Code.INTERNAL, null);
-                    }
-                    rowsPushed.add(applied);
-                }
-            } catch (InterruptedException e) {
-                abandon(lane, calls, i);
-                Thread.currentThread().interrupt();
-                throw new ParameterServerException("interrupted while waiting for " + set.name(lane.callShard[i]), lane.callShard[i],
-                        set.address(lane.callShard[i]), Status.Code.CANCELLED, e);
-            } catch (RuntimeException e) {
-                abandon(lane, calls, i);
-                throw e;
-            }
+    /** A round trip of pushes; after a failure the thread's lane is dropped. */
+    private void send(ClientLane lane) {
+        try {
+            traffic.send(lane);
+        } catch (RuntimeException e) {
+            lanes.remove();
+            throw e;
         }
-        for (ShardBuffer b : bufs) b.reset();
-    }
-
-    /**
-     * After a failure: cancels the calls not yet awaited and drops the thread's buffers, so that no request still
-     * in flight can see them rewritten by the thread's next call.
-     */
-    private void abandon(Lane lane, List<? extends Future<?>> calls, int from) {
-        for (int k = from; k < calls.size(); k++) calls.get(k).cancel(true);
-        lanes.remove();
     }
 
     private int checkTable(int t) {
@@ -399,74 +308,6 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
             if (id < 0 || id >= r) {
                 throw new IllegalArgumentException("embedding table " + table + ": id " + id + " is outside [0, " + r + ")");
             }
-        }
-    }
-
-    /** One thread's buffers and step state. */
-    private static final class Lane {
-        boolean inStep;
-        final ShardBuffer[] pulls;
-        final ShardBuffer[] pushes;
-        final RowSlots slots = new RowSlots();
-        int[] shardOf = new int[256];
-        int[] rowOff = new int[256];
-        final List<Prefetch> prefetch = new ArrayList<>();
-        int prefetched;
-        final List<Future<Rows>> pullCalls = new ArrayList<>();
-        final List<Future<PushAck>> pushCalls = new ArrayList<>();
-        /** Per call of the current round trip: its shard, and the floats (pull) or rows (push) it carries. */
-        int[] callShard = new int[16];
-        int[] callFloats = new int[16];
-        final int[] chunkFloats = new int[1];
-
-        Lane(int shards) {
-            pulls = new ShardBuffer[shards];
-            pushes = new ShardBuffer[shards];
-            for (int s = 0; s < shards; s++) {
-                pulls[s] = new ShardBuffer();
-                pushes[s] = new ShardBuffer();
-            }
-        }
-
-        void ensure(int n) {
-            if (shardOf.length < n) {
-                shardOf = new int[Math.max(n, 2 * shardOf.length)];
-                rowOff = new int[shardOf.length];
-            }
-        }
-
-        int noteCall(int nc, int shard, int size) {
-            if (nc == callShard.length) {
-                callShard = Arrays.copyOf(callShard, 2 * nc);
-                callFloats = Arrays.copyOf(callFloats, 2 * nc);
-            }
-            callShard[nc] = shard;
-            callFloats[nc] = size;
-            return nc + 1;
-        }
-    }
-
-    /** One announced pull of the current step: its ids (copied), where each id's row lands, and the rows. */
-    private static final class Prefetch {
-        int table;
-        int n;
-        int[] ids = new int[0];
-        int[] shardOf = new int[0];
-        int[] rowOff = new int[0];
-        float[] values = new float[0];
-        boolean fetched;
-
-        void set(int table, int[] src, int off, int n, int dim) {
-            this.table = table;
-            this.n = n;
-            if (ids.length < n) {
-                ids = new int[n];
-                shardOf = new int[n];
-                rowOff = new int[n];
-            }
-            if (values.length < n * dim) values = new float[n * dim];
-            System.arraycopy(src, off, ids, 0, n);
-            fetched = false;
         }
     }
 }
