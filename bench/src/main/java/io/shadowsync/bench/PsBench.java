@@ -74,7 +74,7 @@ public final class PsBench {
                     row.put("rows_per_sec_median", Math.round(median(rates)));
                     row.put("requests_per_sec", Math.round(requestsPerSec));
                     row.put("reps", reps);
-                    row.put("rep_rows_per_sec", Arrays.toString(round(rates)));
+                    row.put("rep_rows_per_sec", round(rates));
                     System.out.println(toJson(row));
                 }
             }
@@ -161,7 +161,8 @@ public final class PsBench {
             if (sb.length() > 1) sb.append(',');
             sb.append('"').append(e.getKey()).append("\":");
             Object v = e.getValue();
-            sb.append(v instanceof Number ? v.toString() : "\"" + v + "\"");
+            if (v instanceof long[] a) sb.append(Arrays.toString(a).replace(" ", ""));
+            else sb.append(v instanceof Number ? v.toString() : "\"" + v + "\"");
         }
         return sb.append('}').toString();
     }

@@ -68,21 +68,21 @@ final class ShardSet implements AutoCloseable {
         int n = addrs.size();
         ManagedChannel[] channels = new ManagedChannel[n];
         long deadline = transport.config().callDeadline().toNanos();
-        ShardSet set = null;
+        CallCredentials credentials = transport.callCredentials();
         try {
             for (int s = 0; s < n; s++) channels[s] = transport.channel(addrs.get(s).toString());
-            set = new ShardSet(addrs, channels, new ShardInfo[n], transport.callCredentials(), deadline,
+            ShardSet unchecked = new ShardSet(addrs, channels, new ShardInfo[n], credentials, deadline,
                     transport.config().maxMessageBytes());
             List<Future<ShardInfo>> calls = new ArrayList<>(n);
             for (int s = 0; s < n; s++) {
-                calls.add(set.stub(PsAdminGrpc.newFutureStub(channels[s])).withWaitForReady()
+                calls.add(unchecked.stub(PsAdminGrpc.newFutureStub(channels[s])).withWaitForReady()
                         .withDeadlineAfter(deadline, TimeUnit.NANOSECONDS).describe(Empty.getDefaultInstance()));
             }
             ShardInfo[] infos = new ShardInfo[n];
-            for (int s = 0; s < n; s++) infos[s] = set.await(s, calls.get(s), "PsAdmin.Describe");
+            for (int s = 0; s < n; s++) infos[s] = unchecked.await(s, calls.get(s), "PsAdmin.Describe");
             int max = transport.config().maxMessageBytes();
             for (ShardInfo i : infos) max = Math.min(max, i.getMaxMessageBytes());
-            set = new ShardSet(addrs, channels, infos, transport.callCredentials(), deadline, max);
+            ShardSet set = new ShardSet(addrs, channels, infos, credentials, deadline, max);
             set.checkAgreement();
             return set;
         } catch (InterruptedException e) {
