@@ -3,6 +3,8 @@ package io.shadowsync.cli;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.ps.PsServer;
+import io.shadowsync.net.ps.PsShardSpec;
+import io.shadowsync.net.rdv.Role;
 import io.shadowsync.net.rdv.Rendezvous;
 import io.shadowsync.nn.Model;
 import io.shadowsync.sync.SyncSpec;
@@ -44,8 +46,8 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
         if (net.coordinator == null && port == 0) {
             throw new UsageException("without --coordinator, give --listen HOST:PORT: the port the trainers' --servers list names for shard " + shard);
         }
-        PsServer server = PsServer.start(transport, port, shapes, initStd, seed, plan.embOpt(), model.dense().data(),
-                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards);
+        PsServer server = PsServer.start(transport, port, new PsShardSpec(shapes, initStd, seed, plan.embOpt(), model.dense().data(),
+                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards));
         try {
             HostPort self = net.advertised(server.port());
             err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + self + " ("
@@ -58,11 +60,12 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                 } catch (IllegalArgumentException e) {
                     throw new UsageException("--coordinator: " + e.getMessage());
                 }
-                Rendezvous.join(transport, coord, Rendezvous.Role.SERVER, shard, self, digest(plan), net.rendezvousTimeout());
+                Rendezvous.join(transport, coord, Role.SERVER, shard, self, digest(plan), net.rendezvousTimeout());
             }
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ps/stop"));
             server.awaitTermination();
-            err.println("shadowsync ps: shard " + shard + " stopped; " + server.stats());
+            err.println("shadowsync ps: shard " + shard + " stopped after " + server.calls() + " calls (" + server.rowsPulled()
+                    + " rows pulled, " + server.rowsPushed() + " pushed, " + server.refusals() + " refused)");
             return 0;
         } finally {
             server.close();

@@ -17,6 +17,7 @@ import io.shadowsync.net.ps.PsAdmin;
 import io.shadowsync.net.rdv.Coordinator;
 import io.shadowsync.net.rdv.Membership;
 import io.shadowsync.net.rdv.Rendezvous;
+import io.shadowsync.net.rdv.Role;
 import io.shadowsync.nn.Model;
 import io.shadowsync.sync.SyncSpec;
 import java.io.PrintWriter;
@@ -97,10 +98,12 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 }
                 Map<String, Object> summary = summary(plan, all);
                 summary.put("processes", trainers + psShards);
-                if (plan.eval() != null) summary.put("eval", Evaluator.evaluate(model, cluster.tables(), plan.eval(), evalBatch).toMap());
+                // one paged export of every shard's rows, then evaluation and saving read the copy locally
+                io.shadowsync.nn.EmbeddingStore tables = plan.eval() != null || save != null ? cluster.tables().snapshot() : null;
+                if (plan.eval() != null) summary.put("eval", Evaluator.evaluate(model, tables, plan.eval(), evalBatch).toMap());
                 if (save != null) {
                     ModelFile.write(save, plan.modelSpec().toProperties(), Provenance.of(spec, jobFile, plan.train(), summary),
-                            model.dense().data(), cluster.tables());
+                            model.dense().data(), tables);
                     summary.put("saved", save.toString());
                 }
                 cluster.control().barrier();
@@ -127,7 +130,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             Transport there = new Transport(transport.config().withBindHost(coord.host()));
             servers.add(there.serve(coord.port(), List.of(new Coordinator(trainers, psShards, net.rendezvousTimeout()))));
         }
-        return Rendezvous.join(transport, coord, Rendezvous.Role.TRAINER, rank, self, digest(plan), net.rendezvousTimeout());
+        return Rendezvous.join(transport, coord, Role.TRAINER, rank, self, digest(plan), net.rendezvousTimeout());
     }
 
     /** The torchrun-style static lists: every trainer's and every server's address, in order. */

@@ -50,10 +50,15 @@ public final class NetCluster implements Cluster {
         }
         SyncSpec sync = config.sync();
         try {
-            tables = new RemoteEmbeddingStore(transport, members.servers(), shapes);
+            tables = RemoteEmbeddingStore.connect(transport, members.servers());
+            checkTables(tables, shapes);
             owned.add(tables);
             boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
-            dense = needsServer ? new RemoteDenseServer(transport, members.servers(), denseSize) : null;
+            dense = needsServer ? RemoteDenseServer.connect(transport, members.servers()) : null;
+            if (dense != null && dense.size() != denseSize) {
+                throw new IllegalStateException("the parameter servers hold " + dense.size() + " dense parameters, this trainer's model " + denseSize
+                        + ": every process of a job must be given the same model flags");
+            }
             if (dense != null) owned.add(dense);
             control = NetCollective.join(transport, endpoint, "control", rank, members.trainers(), timeout);
             owned.add(control);
@@ -74,6 +79,16 @@ public final class NetCluster implements Cluster {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** The servers' tables must be the model's: a process started with other flags is named, not trained against. */
+    private static void checkTables(RemoteEmbeddingStore store, long[][] shapes) {
+        boolean same = store.numTables() == shapes.length;
+        for (int t = 0; same && t < shapes.length; t++) same = store.rows(t) == shapes[t][0] && store.dim(t) == shapes[t][1];
+        if (!same) {
+            throw new IllegalStateException("the parameter servers at " + store.addresses() + " hold other embedding tables than this "
+                    + "trainer's model: every process of a job must be given the same model flags");
         }
     }
 

@@ -136,6 +136,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * that all the step's announced rows travel in one request per shard (see the class comment). Outside a step it
      * does nothing. The ids are copied.
      */
+    @Override
     public void prefetch(int table, int[] ids, int idOff, int n) {
         checkTable(table);
         ClientLane lane = lanes.get();
