@@ -141,6 +141,13 @@ public final class Coordinator extends RendezvousGrpc.RendezvousImplBase impleme
         }
     }
 
+    /** Processes that have joined so far. */
+    public synchronized int joined() {
+        int k = 0;
+        for (Seat s : seats) if (s.address != null) k++;
+        return k;
+    }
+
     /** The membership, once every expected process has joined; null before. */
     public synchronized Membership membership() {
         return reply == null ? null : Rendezvous.membershipOf(reply);
