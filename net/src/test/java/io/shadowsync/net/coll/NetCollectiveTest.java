@@ -329,17 +329,25 @@ class NetCollectiveTest {
     @Test
     void aSilentPeerTimesOutNamingIt() throws Exception {
         try (Hosts hosts = new Hosts(3)) {
-            Collective[] c = join(hosts, "silent", hosts.ranks(1), 1, Duration.ofMillis(300), 16);
+            // rank 0 gives up after 0.3 s, the others would wait 30 s: rank 1 wakes because rank 0 tells it
+            Collective[] c = new Collective[3];
+            for (int r = 0; r < 3; r++) {
+                c[r] = NetCollective.join(hosts.transport, hosts.endpoint(r), "silent", r, hosts.ranks(1),
+                        r == 0 ? Duration.ofMillis(300) : LONG, 16, NetCollective.DEFAULT_WINDOW);
+            }
             try {
-                // only rank 0 calls: its message to rank 1 fits in rank 1's inbox, then it waits for rank 2's
-                Throwable e = Ranks.run(1, r -> c[0].allReduce(new float[30], 0, 30, ReduceOp.SUM))[0];
-                CollectiveTimeoutException te = assertInstanceOf(CollectiveTimeoutException.class, e);
+                // ranks 0 and 1 call, rank 2 never does: rank 0 waits for rank 2's message and gives up naming it
+                long t0 = System.nanoTime();
+                Throwable[] thrown = Ranks.run(2, r -> c[r].allReduce(new float[30], 0, 30, ReduceOp.SUM));
+                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "rank 1 was not woken");
+                CollectiveTimeoutException te = assertInstanceOf(CollectiveTimeoutException.class, thrown[0]);
                 assertEquals(0, te.rank());
                 assertEquals(2, te.waitedFor());
                 assertTrue(te.getMessage().contains("for rank 2 at " + hosts.address(2)), te.getMessage());
-                // rank 1 has learnt it from rank 0, so its next call fails at once
-                IllegalStateException late = assertThrows(IllegalStateException.class, () -> c[1].barrier());
-                assertTrue(late.getMessage().contains("rank 0 at " + hosts.address(0) + " failed"), late.getMessage());
+                assertTrue(thrown[1].getMessage().contains("the collective group has failed: rank 0 at " + hosts.address(0)
+                        + " failed: rank 0 waited 0.300 s in allReduce for rank 2"), thrown[1].getMessage());
+                // the group is broken for good
+                assertThrows(IllegalStateException.class, () -> c[1].barrier());
             } finally {
                 closeAll(c);
             }
