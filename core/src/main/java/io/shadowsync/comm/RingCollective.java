@@ -154,23 +154,26 @@ public final class RingCollective implements Collective {
     private void receive(int opcode, int total, int extra, float[] a, int from, int len, boolean add, boolean mean)
             throws InterruptedException {
         RingLink.Message m = link.take(name(opcode));
-        if (m.opcode() != opcode || m.total() != total || m.extra() != extra || m.len() != len) {
-            throw new IllegalStateException("rank " + rank + " called " + describe(opcode, total, extra) + ", but rank "
-                    + Math.floorMod(rank - 1, n) + " sent a message of " + describe(m.opcode(), m.total(), m.extra())
-                    + (m.opcode() == opcode && m.total() == total && m.extra() == extra
-                            ? " with " + m.len() + " floats where " + len + " were due (do all ranks use the same chunk size?)" : "")
-                    + ": every rank must call the same collective operations, in the same order, with the same lengths");
+        try {
+            if (m.opcode() != opcode || m.total() != total || m.extra() != extra || m.len() != len) {
+                throw new IllegalStateException("rank " + rank + " called " + describe(opcode, total, extra) + ", but rank "
+                        + Math.floorMod(rank - 1, n) + " sent a message of " + describe(m.opcode(), m.total(), m.extra())
+                        + (m.opcode() == opcode && m.total() == total && m.extra() == extra
+                                ? " with " + m.len() + " floats where " + len + " were due (do all ranks use the same chunk size?)" : "")
+                        + ": every rank must call the same collective operations, in the same order, with the same lengths");
+            }
+            float[] b = m.payload();
+            if (!add) {
+                System.arraycopy(b, 0, a, from, len);
+            } else if (!mean) {
+                for (int j = 0; j < len; j++) a[from + j] = b[j] + a[from + j];
+            } else {
+                float div = n;
+                for (int j = 0; j < len; j++) a[from + j] = (b[j] + a[from + j]) / div;
+            }
+        } finally {
+            link.release();
         }
-        float[] b = m.payload();
-        if (!add) {
-            System.arraycopy(b, 0, a, from, len);
-        } else if (!mean) {
-            for (int j = 0; j < len; j++) a[from + j] = b[j] + a[from + j];
-        } else {
-            float div = n;
-            for (int j = 0; j < len; j++) a[from + j] = (b[j] + a[from + j]) / div;
-        }
-        link.release();
     }
 
     private void checkOpen(String op) {

@@ -30,9 +30,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Flow control, both ways bounded: the sender writes only while the call {@code isReady()} (it waits for the
  * on-ready callback otherwise), and the receiver asks gRPC for one frame per frame it has consumed, so at most
- * {@code window} frames wait here and at most the HTTP/2 window waits in the transport. A frame's floats are
- * written once into a fresh little-endian byte array that the frame wraps without a copy; a sent array is never
- * reused, because gRPC may keep a message to replay it on a new transport before the call is committed.
+ * {@code window} frames wait here and at most the HTTP/2 window waits in the transport. Copies: the sender writes
+ * a chunk's floats into one reused little-endian byte array that the frame wraps ({@code unsafeWrap}) and gRPC copies
+ * into its transport buffers inside {@code onNext}; the receiver reads the floats straight out of the transport's
+ * buffers ({@link FrameMarshaller}). The array can be reused because no data frame is sent before the right
+ * neighbour's accept, and after the first response gRPC has committed the call and keeps no message for a replay.
  *
  * <p>Failure: an exception in this rank's operation ({@link #fail}) sends an abort frame to the right and ends the
  * left's call with ABORTED, and an abort from either neighbour fails this rank at once and is relayed further, so
@@ -40,8 +42,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * connection lost, keepalive failed) fails this rank when it next needs that neighbour, naming it and its address.
  *
  * <p>Sharing contract: {@link #send}, {@link #take} and {@link #release} are called by the rank's one thread; the
- * inbound and outbound callbacks come from gRPC threads; everything they share is guarded by {@code lock}, and the
- * rank's thread waits on one condition that every callback signals.
+ * inbound and outbound callbacks come from gRPC threads (the outbound ones inline on the transport's event loop, so
+ * they only flip state and signal); everything they share is guarded by {@code lock}, held briefly, and the rank's
+ * thread waits on one condition that every callback signals. Calls on the outgoing stream, which copy a whole chunk,
+ * are serialized by {@code callLock} instead, so a callback never waits for a copy.
  */
 final class NetRingLink implements RingLink {
     private static final RingAccept ACCEPT = RingAccept.getDefaultInstance();
@@ -57,18 +61,19 @@ final class NetRingLink implements RingLink {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    private final ReentrantLock callLock = new ReentrantLock(); // outCall's onNext/onCompleted
 
     // from the left neighbour (guarded by lock)
-    private final ArrayDeque<RingFrame> inbox = new ArrayDeque<>();
+    private final ArrayDeque<FrameMarshaller.Received> inbox = new ArrayDeque<>();
     private ServerCallStreamObserver<RingAccept> inCall;
     private boolean inFinished; // inCall is closed (by us) or cancelled (by the peer)
     private long inSeq;
     private boolean inEnded; // the left neighbour closed its handle after sending everything
     private String inVanished; // why the stream from the left broke, or null
-    // to the right neighbour (guarded by lock)
+    // to the right neighbour (guarded by lock unless noted)
     private ClientCallStreamObserver<RingFrame> outCall;
     private boolean accepted;
-    private boolean outHalfClosed; // this side has sent its last frame
+    private boolean outHalfClosed; // this side has sent its last frame (guarded by callLock)
     private boolean outFinished; // the call has ended (the right neighbour's answer, an error, or our cancel)
     private boolean outEnded; // ... because it closed its handle
     private String outVanished; // ... because the call broke, or null
@@ -76,7 +81,10 @@ final class NetRingLink implements RingLink {
 
     private RuntimeException failure;
     private boolean closed;
-    private float[] scratch = new float[0]; // the rank's thread only
+    // the rank's thread only
+    private float[] scratch = new float[0];
+    private byte[] sendBytes = new byte[0];
+    private FrameMarshaller.Received current; // taken and not yet released
 
     NetRingLink(Transport transport, RingEndpoint endpoint, String group, int rank, List<HostPort> addresses,
                 long timeoutNanos, int window, int onReadyThresholdBytes) {
@@ -92,16 +100,18 @@ final class NetRingLink implements RingLink {
             return;
         }
         channel = transport.channel(addresses.get(right()).toString());
-        RingGrpc.RingStub stub = RingGrpc.newStub(channel).withWaitForReady().withOnReadyThreshold(onReadyThresholdBytes);
+        // callbacks run inline on the transport thread: they only flip state under a short lock and signal
+        RingGrpc.RingStub stub = RingGrpc.newStub(channel).withWaitForReady().withOnReadyThreshold(onReadyThresholdBytes)
+                .withExecutor(Runnable::run);
         CallCredentials creds = transport.callCredentials();
         if (creds != null) stub = stub.withCallCredentials(creds);
         // the stream waits (waitForReady) for the right neighbour's process to come up; the hello waits with it
         stub.stream(new Outbound());
-        lock.lock();
+        callLock.lock();
         try {
             outCall.onNext(RingFrame.newBuilder().setGroup(group).setFromRank(rank).setToRank(right()).setSize(n).build());
         } finally {
-            lock.unlock();
+            callLock.unlock();
         }
     }
 
@@ -137,10 +147,21 @@ final class NetRingLink implements RingLink {
 
     @Override
     public void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException {
-        byte[] bytes = new byte[4 * len];
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(a, from, len);
-        RingFrame.Builder frame = RingFrame.newBuilder().setOpcode(opcode).setTotal(total).setExtra(extra)
-                .setData(UnsafeByteOperations.unsafeWrap(bytes));
+        awaitRoom(op);
+        if (sendBytes.length < 4 * len) sendBytes = new byte[4 * len];
+        ByteBuffer.wrap(sendBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(a, from, len);
+        RingFrame frame = RingFrame.newBuilder().setSeq(++outSeq).setOpcode(opcode).setTotal(total).setExtra(extra)
+                .setData(UnsafeByteOperations.unsafeWrap(sendBytes, 0, 4 * len)).build();
+        callLock.lockInterruptibly();
+        try {
+            if (!outHalfClosed) outCall.onNext(frame); // copies the bytes into gRPC's buffers before it returns
+        } finally {
+            callLock.unlock();
+        }
+    }
+
+    /** Waits until the right neighbour has accepted the stream and gRPC has room for a message. */
+    private void awaitRoom(String op) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             long left = timeoutNanos;
@@ -151,7 +172,7 @@ final class NetRingLink implements RingLink {
                     throw new IllegalStateException("rank " + rank + " cannot send to " + peer(right()) + " in " + op
                             + ": rank " + right() + " has closed its collective handle");
                 }
-                if (accepted && outCall.isReady()) break;
+                if (accepted && outCall.isReady()) return;
                 if (left <= 0) {
                     throw new CollectiveTimeoutException(rank, right(), peer(right()), op, accepted
                             ? "to make room for a message" : "to accept the ring stream of group '" + group
@@ -159,7 +180,6 @@ final class NetRingLink implements RingLink {
                 }
                 left = changed.awaitNanos(left);
             }
-            outCall.onNext(frame.setSeq(++outSeq).build());
         } finally {
             lock.unlock();
         }
@@ -167,14 +187,14 @@ final class NetRingLink implements RingLink {
 
     @Override
     public Message take(String op) throws InterruptedException {
-        RingFrame f;
+        FrameMarshaller.Received r;
         lock.lockInterruptibly();
         try {
             long left = timeoutNanos;
             while (true) {
                 checkUsable(op);
-                f = inbox.pollFirst();
-                if (f != null) break;
+                r = inbox.pollFirst();
+                if (r != null) break;
                 if (inVanished != null) throw new IllegalStateException(peer(left()) + " vanished during " + op + ": " + inVanished);
                 if (inEnded) {
                     throw new IllegalStateException("rank " + rank + " waits in " + op + " for a message from "
@@ -189,20 +209,25 @@ final class NetRingLink implements RingLink {
         } finally {
             lock.unlock();
         }
+        current = r;
+        RingFrame f = r.frame();
         ByteString data = f.getData();
-        int len = data.size() >>> 2;
         if ((data.size() & 3) != 0) {
             throw new IllegalStateException("rank " + rank + " got a message of " + data.size() + " bytes from "
                     + peer(left()) + " in " + op + ": not a whole number of float32s");
         }
+        int len = data.size() >>> 2;
         if (scratch.length < len) scratch = new float[len];
-        data.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(scratch, 0, len);
+        FrameMarshaller.copyFloats(data, scratch);
         return new Message(f.getOpcode(), f.getTotal(), f.getExtra(), len, scratch);
     }
 
-    /** Asks the left neighbour's stream for one more frame: one consumed, one more may come. */
+    /** Returns the consumed frame's buffers and asks the left neighbour's stream for one more frame. */
     @Override
     public void release() {
+        FrameMarshaller.Received r = current;
+        current = null;
+        if (r != null) r.close();
         ServerCallStreamObserver<RingAccept> call;
         lock.lock();
         try {
@@ -229,23 +254,38 @@ final class NetRingLink implements RingLink {
 
     /** Fails this rank (first cause wins) and tells both neighbours why, so they fail and relay it in turn. */
     private void failWith(RuntimeException cause, String reason) {
+        boolean abortRight;
         lock.lock();
         try {
             if (failure != null) return;
             failure = cause;
-            if (outCall != null && !outFinished && !outHalfClosed) {
-                outCall.onNext(RingFrame.newBuilder().setAbort(reason).build()); // small: sent even when not ready
-                outCall.onCompleted();
-                outHalfClosed = true;
-            }
+            abortRight = outCall != null && !outFinished;
             if (inCall != null && !inFinished) {
                 inCall.onError(Status.ABORTED.withDescription(reason).asRuntimeException());
                 inFinished = true;
             }
+            drainInbox();
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+        if (abortRight) {
+            callLock.lock();
+            try {
+                if (!outHalfClosed) {
+                    outCall.onNext(RingFrame.newBuilder().setAbort(reason).build()); // small: sent even when not ready
+                    outCall.onCompleted();
+                    outHalfClosed = true;
+                }
+            } finally {
+                callLock.unlock();
+            }
+        }
+    }
+
+    /** Returns the buffers of frames that will never be read (lock held). */
+    private void drainInbox() {
+        for (FrameMarshaller.Received r; (r = inbox.pollFirst()) != null; ) r.close();
     }
 
     /**
@@ -259,17 +299,25 @@ final class NetRingLink implements RingLink {
         try {
             if (closed) return;
             closed = true;
-            if (outCall != null && !outFinished && !outHalfClosed) {
-                outCall.onCompleted();
-                outHalfClosed = true;
-            }
             if (inCall != null && !inFinished) {
                 inCall.onCompleted();
                 inFinished = true;
             }
+            drainInbox();
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+        if (outCall != null) {
+            callLock.lock();
+            try {
+                if (!outHalfClosed) {
+                    outCall.onCompleted();
+                    outHalfClosed = true;
+                }
+            } finally {
+                callLock.unlock();
+            }
         }
         endpoint.unregister(this);
         if (channel == null) return;
@@ -321,19 +369,24 @@ final class NetRingLink implements RingLink {
         }
     }
 
-    void inboundFrame(RingFrame f) {
+    void inboundFrame(FrameMarshaller.Received r) {
+        RingFrame f = r.frame();
         if (!f.getAbort().isEmpty()) {
+            r.close();
             failWith(new IllegalStateException(f.getAbort()), f.getAbort());
             return;
         }
         String malformed = null;
         lock.lock();
         try {
-            if (f.getSeq() == inSeq + 1 && f.getOpcode() > 0) {
+            if (failure != null || closed) {
+                r.close();
+            } else if (f.getSeq() == inSeq + 1 && f.getOpcode() > 0) {
                 inSeq++;
-                inbox.addLast(f);
+                inbox.addLast(r);
                 changed.signalAll();
             } else {
+                r.close();
                 malformed = "rank " + rank + " got a malformed ring frame from " + peer(left()) + " (seq " + f.getSeq()
                         + " where " + (inSeq + 1) + " was due, opcode " + f.getOpcode() + ")";
             }

@@ -1,7 +1,11 @@
 package io.shadowsync.net.coll;
 
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.shadowsync.net.proto.RingAccept;
 import io.shadowsync.net.proto.RingFrame;
@@ -27,7 +31,7 @@ import java.util.Set;
  * </pre>
  * Sharing contract: thread-safe; gRPC calls it on its threads, ranks join and leave on theirs.
  */
-public final class RingEndpoint extends RingGrpc.RingImplBase implements AutoCloseable {
+public final class RingEndpoint implements BindableService, AutoCloseable {
     private record Key(String group, int rank) {}
 
     private final Map<Key, NetRingLink> links = new HashMap<>(); // guarded by this
@@ -35,8 +39,17 @@ public final class RingEndpoint extends RingGrpc.RingImplBase implements AutoClo
     private final Set<Key> departed = new HashSet<>(); // ranks that left; guarded by this
     private boolean closed; // guarded by this
 
+    /** The Ring service, with incoming frames parsed in place ({@link FrameMarshaller}) rather than copied. */
     @Override
-    public StreamObserver<RingFrame> stream(StreamObserver<RingAccept> responses) {
+    public ServerServiceDefinition bindService() {
+        MethodDescriptor<FrameMarshaller.Received, RingAccept> method = RingGrpc.getStreamMethod()
+                .toBuilder(new FrameMarshaller(), RingGrpc.getStreamMethod().getResponseMarshaller()).build();
+        return ServerServiceDefinition.builder(RingGrpc.SERVICE_NAME)
+                .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::open))
+                .build();
+    }
+
+    private StreamObserver<FrameMarshaller.Received> open(StreamObserver<RingAccept> responses) {
         ServerCallStreamObserver<RingAccept> call = (ServerCallStreamObserver<RingAccept>) responses;
         call.disableAutoRequest(); // the link asks for one frame per frame its rank has consumed
         Incoming in = new Incoming(call);
@@ -94,7 +107,7 @@ public final class RingEndpoint extends RingGrpc.RingImplBase implements AutoClo
     }
 
     /** One incoming stream: its hello routes it; later frames go to the rank that adopted it. */
-    private final class Incoming implements StreamObserver<RingFrame> {
+    private final class Incoming implements StreamObserver<FrameMarshaller.Received> {
         private final ServerCallStreamObserver<RingAccept> call;
         private volatile NetRingLink link; // set once, before the link asks for more than the hello
         private Key key; // gRPC's serialized callbacks only
@@ -106,12 +119,14 @@ public final class RingEndpoint extends RingGrpc.RingImplBase implements AutoClo
         }
 
         @Override
-        public void onNext(RingFrame f) {
+        public void onNext(FrameMarshaller.Received received) {
             NetRingLink l = link;
             if (l != null) {
-                l.inboundFrame(f);
+                l.inboundFrame(received);
                 return;
             }
+            RingFrame f = received.frame();
+            received.close(); // a hello carries no data
             if (key != null) {
                 refuse(Status.FAILED_PRECONDITION.withDescription("a frame came before the stream was accepted"));
                 return;
