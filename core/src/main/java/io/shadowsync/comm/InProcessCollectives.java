@@ -76,7 +76,7 @@ public final class InProcessCollectives implements AutoCloseable {
             inboxes[r] = new Mailbox((r + n - 1) % n, r, INBOX_SLOTS, timeoutNanos);
         }
         for (int r = 0; r < n; r++) {
-            ranks[r] = new RingCollective(this, r, n, inboxes[r], inboxes[(r + 1) % n], links[r], chunkFloats);
+            ranks[r] = new RingCollective(r, n, chunkFloats, new MailboxLink(this, inboxes[r], inboxes[(r + 1) % n], links[r]));
         }
     }
 

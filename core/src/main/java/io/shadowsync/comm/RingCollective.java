@@ -4,31 +4,39 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One rank's handle in an {@link InProcessCollectives} group: the ring algorithms, run by the calling thread.
- * Sharing contract: used by one thread at a time (it is the only consumer of its inbox and the only producer of
- * its right neighbour's); {@link #close()} and {@link #bytesSent()} may be called from any thread.
+ * One rank's handle in a ring group: the ring algorithms (see {@link InProcessCollectives} for the schedule and its
+ * fixed summation order), run by the calling thread over a {@link RingLink}: a {@link Mailbox} between threads of
+ * one JVM, or gRPC streams between processes ({@code io.shadowsync.net.coll.NetCollective}). Because the schedule and
+ * its float arithmetic live here, every transport gives the same bits for the same N, length and inputs.
+ *
+ * <p>Sharing contract: used by one thread at a time (it is the only consumer of its link's incoming messages and
+ * the only producer of its outgoing ones); {@link #close()} and {@link #bytesSent()} may be called from any thread.
  */
-final class RingCollective implements Collective {
-    private static final int ALL_REDUCE = 1, BROADCAST = 2, ALL_GATHER = 3, BARRIER = 4;
+public final class RingCollective implements Collective {
+    /** Opcodes carried by every message, so that a receiver can check the sender runs the same call. */
+    public static final int ALL_REDUCE = 1, BROADCAST = 2, ALL_GATHER = 3, BARRIER = 4;
     private static final float[] EMPTY = new float[0];
 
-    private final InProcessCollectives group;
+    private final RingLink link;
     private final int rank;
     private final int n;
-    private final Mailbox in;
-    private final Mailbox out;
-    private final EmulatedLink link;
     private final int chunkFloats;
     private final AtomicLong bytesSent = new AtomicLong();
     private volatile boolean closed;
 
-    RingCollective(InProcessCollectives group, int rank, int n, Mailbox in, Mailbox out, EmulatedLink link, int chunkFloats) {
-        this.group = group;
+    /**
+     * @param rank        this rank, in [0, n)
+     * @param n           ranks in the ring, at least 1
+     * @param chunkFloats most floats in one message, at least 1
+     * @param link        this rank's connections to its neighbours; closed by {@link #close()}
+     */
+    public RingCollective(int rank, int n, int chunkFloats, RingLink link) {
+        if (n < 1) throw new IllegalArgumentException("a collective group needs at least 1 rank, got " + n);
+        if (rank < 0 || rank >= n) throw new IllegalArgumentException("rank " + rank + " is not in 0.." + (n - 1));
+        if (chunkFloats < 1) throw new IllegalArgumentException("a message holds at least 1 float, got chunkFloats " + chunkFloats);
+        this.link = Objects.requireNonNull(link, "ring link");
         this.rank = rank;
         this.n = n;
-        this.in = in;
-        this.out = out;
-        this.link = link;
         this.chunkFloats = chunkFloats;
     }
 
@@ -85,10 +93,10 @@ final class RingCollective implements Collective {
                 if (pos < n - 1) send(BROADCAST, len, root, data, from, to - from);
             }
         } catch (RuntimeException e) {
-            group.fail(e);
+            link.fail(e);
             throw e;
         } catch (InterruptedException e) {
-            group.fail(new IllegalStateException("rank " + rank + " was interrupted in " + "broadcast", e));
+            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + "broadcast", e));
             throw e;
         }
     }
@@ -104,7 +112,7 @@ final class RingCollective implements Collective {
     private void ring(int opcode, int total, int extra, float[] a, int base, int q, int rem, int chunks, int addSteps,
                       boolean mean) throws InterruptedException {
         long messages = (long) (addSteps + n - 1) * chunks; // long: a tiny chunk size on a huge vector
-        int window = Math.min(InProcessCollectives.INBOX_SLOTS, chunks);
+        int window = Math.min(link.window(), chunks);
         long sent = 0;
         try {
             for (long m = 0; m < messages; m++) {
@@ -120,10 +128,10 @@ final class RingCollective implements Collective {
                         k < addSteps, mean && k == addSteps - 1);
             }
         } catch (RuntimeException e) {
-            group.fail(e);
+            link.fail(e);
             throw e;
         } catch (InterruptedException e) {
-            group.fail(new IllegalStateException("rank " + rank + " was interrupted in " + name(opcode), e));
+            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + name(opcode), e));
             throw e;
         }
     }
@@ -135,44 +143,45 @@ final class RingCollective implements Collective {
     }
 
     private void send(int opcode, int total, int extra, float[] a, int from, int len) throws InterruptedException {
-        Mailbox.Slot slot = out.claim(name(opcode));
-        System.arraycopy(a, from, slot.ensure(len), 0, len);
-        slot.len = len;
-        slot.opcode = opcode;
-        slot.total = total;
-        slot.extra = extra;
-        slot.deliverAt = link.reserve(4L * len);
-        out.publish();
+        link.send(opcode, total, extra, a, from, len, name(opcode));
         bytesSent.addAndGet(4L * len);
     }
 
-    /** Takes the next message, checks it belongs to the same call, waits for its delivery, adds or copies it. */
+    /**
+     * Takes the next message, checks it belongs to the same call, adds or copies it. The sum is {@code b + a} (what
+     * arrived plus this rank's own) and the mean divides that sum by N: every transport must keep this order.
+     */
     private void receive(int opcode, int total, int extra, float[] a, int from, int len, boolean add, boolean mean)
             throws InterruptedException {
-        Mailbox.Slot slot = in.take(name(opcode));
-        if (slot.opcode != opcode || slot.total != total || slot.extra != extra || slot.len != len) {
-            throw new IllegalStateException("rank " + rank + " called " + describe(opcode, total, extra) + ", but rank "
-                    + Math.floorMod(rank - 1, n) + " sent a message of " + describe(slot.opcode, slot.total, slot.extra)
-                    + ": every rank must call the same collective operations, in the same order, with the same lengths");
+        RingLink.Message m = link.take(name(opcode));
+        try {
+            if (m.opcode() != opcode || m.total() != total || m.extra() != extra || m.len() != len) {
+                throw new IllegalStateException("rank " + rank + " called " + describe(opcode, total, extra) + ", but rank "
+                        + Math.floorMod(rank - 1, n) + " sent a message of " + describe(m.opcode(), m.total(), m.extra())
+                        + (m.opcode() == opcode && m.total() == total && m.extra() == extra
+                                ? " with " + m.len() + " floats where " + len + " were due (do all ranks use the same chunk size?)" : "")
+                        + ": every rank must call the same collective operations, in the same order, with the same lengths");
+            }
+            float[] b = m.payload();
+            if (!add) {
+                System.arraycopy(b, 0, a, from, len);
+            } else if (!mean) {
+                for (int j = 0; j < len; j++) a[from + j] = b[j] + a[from + j];
+            } else {
+                float div = n;
+                for (int j = 0; j < len; j++) a[from + j] = (b[j] + a[from + j]) / div;
+            }
+        } finally {
+            link.release();
         }
-        EmulatedLink.awaitDeadline(slot.deliverAt);
-        float[] b = slot.buf;
-        if (!add) {
-            System.arraycopy(b, 0, a, from, len);
-        } else if (!mean) {
-            for (int j = 0; j < len; j++) a[from + j] = b[j] + a[from + j];
-        } else {
-            float div = n;
-            for (int j = 0; j < len; j++) a[from + j] = (b[j] + a[from + j]) / div;
-        }
-        in.release();
     }
 
     private void checkOpen(String op) {
         if (closed) throw new IllegalStateException("rank " + rank + " called " + op + " on its closed collective handle");
     }
 
-    private static String name(int opcode) {
+    /** The name of an operation, for messages. */
+    public static String name(int opcode) {
         return switch (opcode) {
             case ALL_REDUCE -> "allReduce";
             case BROADCAST -> "broadcast";
@@ -184,7 +193,8 @@ final class RingCollective implements Collective {
 
     private static String describe(int opcode, int total, int extra) {
         return switch (opcode) {
-            case ALL_REDUCE -> "allReduce(" + ReduceOp.values()[extra] + ") of " + total + " floats";
+            case ALL_REDUCE -> "allReduce(" + (extra >= 0 && extra < ReduceOp.values().length ? ReduceOp.values()[extra]
+                    : "op #" + extra) + ") of " + total + " floats";
             case BROADCAST -> "broadcast from root " + extra + " of " + total + " floats";
             case ALL_GATHER -> "allGather of " + total + " floats per rank";
             case BARRIER -> "barrier";
@@ -201,12 +211,11 @@ final class RingCollective implements Collective {
     @Override
     public void close() {
         closed = true;
-        in.closeConsumer();
-        out.closeProducer();
+        link.close();
     }
 
     @Override
     public String toString() {
-        return "rank " + rank + " of " + n + " (in-process ring, " + link.model() + ")";
+        return "rank " + rank + " of " + n + " (" + link + ")";
     }
 }

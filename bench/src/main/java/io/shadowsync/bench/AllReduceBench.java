@@ -1,0 +1,374 @@
+package io.shadowsync.bench;
+
+import io.grpc.Server;
+import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.Collective.ReduceOp;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.coll.NetCollective;
+import io.shadowsync.net.coll.RingEndpoint;
+import io.shadowsync.net.rdv.Coordinator;
+import io.shadowsync.net.rdv.Membership;
+import io.shadowsync.net.rdv.Rendezvous;
+import io.shadowsync.net.rdv.Role;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Ring-allreduce bandwidth of {@link NetCollective} over loopback, each rank its own JVM, against what plain TCP
+ * sockets move on the same machine. For every process count P and message size S it reports the median time of one
+ * allreduce (the slowest rank's, after a barrier), the algorithm bandwidth S / t, and the bound
+ * {@code 2(P−1)/P · S / B}, where B is measured here by a plain socket copy: one JVM pushing a large buffer through a
+ * loopback TCP socket to another. A second bound uses B_ring(P), the per-link rate of P JVMs that each push to the
+ * next and read from the previous at once (the ring's traffic pattern, on the same cores).
+ * <pre>
+ * java -cp bench/target/benchmarks.jar io.shadowsync.bench.AllReduceBench \
+ *      [--procs 2,4] [--sizes 1K,16K,256K,1M,4M,16M,64M] [--chunk-floats 65536] [--window 16] [--json FILE] [--jfr DIR]
+ * </pre>
+ * Sizes are bytes (K = 1024). The table goes to stdout as Markdown; {@code --json} adds one JSON line per row.
+ */
+public final class AllReduceBench {
+    private static final long SOCKET_BYTES = 2L << 30;
+
+    private AllReduceBench() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--rank")) {
+            rankMain(args);
+            return;
+        }
+        if (args.length > 0 && args[0].equals("--socket")) {
+            socketMain(args);
+            return;
+        }
+        Map<String, String> opt = parse(args);
+        List<Integer> procs = new ArrayList<>();
+        for (String p : opt.getOrDefault("procs", "2,4").split(",")) procs.add(Integer.parseInt(p.strip()));
+        List<Long> sizes = new ArrayList<>();
+        for (String s : opt.getOrDefault("sizes", "1K,16K,256K,1M,4M,16M,64M").split(",")) sizes.add(bytes(s.strip()));
+        int chunk = Integer.parseInt(opt.getOrDefault("chunk-floats", Integer.toString(NetCollective.DEFAULT_CHUNK_FLOATS)));
+        int window = Integer.parseInt(opt.getOrDefault("window", Integer.toString(NetCollective.DEFAULT_WINDOW)));
+        Path json = opt.containsKey("json") ? Path.of(opt.get("json")) : null;
+        String jfr = opt.get("jfr");
+
+        System.err.printf(Locale.ROOT, "allreduce bench: %d cores, chunk %d floats, window %d%n",
+                Runtime.getRuntime().availableProcessors(), chunk, window);
+        double b = socketBandwidth(1);
+        System.err.printf(Locale.ROOT, "plain socket copy, one JVM to another: B = %.2f GB/s%n", b / 1e9);
+        Map<Integer, Double> ringB = new HashMap<>();
+        for (int p : procs) {
+            ringB.put(p, socketBandwidth(p));
+            System.err.printf(Locale.ROOT, "socket ring of %d JVMs: B_ring = %.2f GB/s per link%n", p, ringB.get(p) / 1e9);
+        }
+        List<String> rows = new ArrayList<>();
+        List<String> jsonLines = new ArrayList<>();
+        for (int p : procs) {
+            Map<Long, long[]> times = runRanks(p, sizes, chunk, window, jfr);
+            for (long s : sizes) {
+                long[] t = times.get(s);
+                double med = median(t) / 1e9;
+                double bound = 2.0 * (p - 1) / p * s / b;
+                double boundRing = 2.0 * (p - 1) / p * s / ringB.get(p);
+                rows.add(String.format(Locale.ROOT, "| %d | %s | %d | %.3f | %.3f | %.3f | %.0f%% | %.3f | %.0f%% |",
+                        p, size(s), t.length, med * 1e3, s / med / 1e9, bound * 1e3, 100 * bound / med, boundRing * 1e3,
+                        100 * boundRing / med));
+                jsonLines.add(String.format(Locale.ROOT, "{\"procs\":%d,\"bytes\":%d,\"reps\":%d,\"median_s\":%.6g,"
+                                + "\"algbw_Bps\":%.6g,\"bound_s\":%.6g,\"ring_bound_s\":%.6g,\"socket_Bps\":%.6g,"
+                                + "\"socket_ring_Bps\":%.6g,\"chunk_floats\":%d,\"window\":%d,\"cores\":%d}",
+                        p, s, t.length, med, s / med, bound, boundRing, b, ringB.get(p), chunk, window,
+                        Runtime.getRuntime().availableProcessors()));
+            }
+        }
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "B (socket copy) = %.2f GB/s; B_ring: %s; %d cores%n%n", b / 1e9, ringText(ringB),
+                Runtime.getRuntime().availableProcessors());
+        out.println("| procs | size | reps | median ms | algbw GB/s | bound ms 2(n−1)/n·S/B | of bound | ring bound ms | of ring bound |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
+        for (String r : rows) out.println(r);
+        if (json != null) {
+            try (Writer w = Files.newBufferedWriter(json, StandardCharsets.UTF_8)) {
+                for (String l : jsonLines) w.write(l + "\n");
+            }
+        }
+    }
+
+    /**
+     * Runs P rank JVMs that meet through a rendezvous coordinator served here; returns, for every size, the time of
+     * each timed repetition (the slowest rank's).
+     */
+    private static Map<Long, long[]> runRanks(int p, List<Long> sizes, int chunk, int window, String jfr) throws Exception {
+        Transport t = new Transport(NetConfig.LOOPBACK);
+        Coordinator rdv = new Coordinator(p, 0, Duration.ofSeconds(120));
+        Server server = t.serve(0, List.of(rdv));
+        List<Process> children = new ArrayList<>();
+        List<Thread> readers = new ArrayList<>();
+        Map<Long, long[]> slowest = new LinkedHashMap<>();
+        StringBuilder[] logs = new StringBuilder[p];
+        try {
+            StringBuilder sizeList = new StringBuilder();
+            for (long s : sizes) sizeList.append(sizeList.isEmpty() ? "" : ",").append(s);
+            for (int r = 0; r < p; r++) {
+                List<String> cmd = javaCommand(jfr == null ? null : Path.of(jfr, "rank" + r + "-of-" + p + ".jfr"));
+                cmd.addAll(List.of("--rank", Integer.toString(r), "127.0.0.1:" + server.getPort(), sizeList.toString(),
+                        Integer.toString(chunk), Integer.toString(window)));
+                Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                children.add(proc);
+                logs[r] = new StringBuilder();
+                final StringBuilder log = logs[r];
+                Thread reader = new Thread(() -> {
+                    try (BufferedReader in = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line; (line = in.readLine()) != null; ) {
+                            if (line.startsWith("T ")) {
+                                String[] f = line.split(" ");
+                                long size = Long.parseLong(f[1]);
+                                int rep = Integer.parseInt(f[2]), reps = Integer.parseInt(f[3]);
+                                long nanos = Long.parseLong(f[4]);
+                                synchronized (slowest) {
+                                    long[] a = slowest.computeIfAbsent(size, k -> new long[reps]);
+                                    a[rep] = Math.max(a[rep], nanos);
+                                }
+                            } else {
+                                synchronized (log) {
+                                    log.append(line).append('\n');
+                                }
+                            }
+                        }
+                    } catch (IOException e) {
+                        synchronized (log) {
+                            log.append("(output lost: ").append(e).append(")\n");
+                        }
+                    }
+                }, "bench-rank-" + r + "-output");
+                reader.start();
+                readers.add(reader);
+            }
+            for (int r = 0; r < p; r++) {
+                Process proc = children.get(r);
+                if (!proc.waitFor(30, TimeUnit.MINUTES) || proc.exitValue() != 0) {
+                    throw new IllegalStateException("rank " + r + " of " + p + " failed:\n" + logs[r]);
+                }
+            }
+            for (Thread th : readers) th.join(10_000);
+            System.err.printf(Locale.ROOT, "%d processes done%n", p);
+        } finally {
+            for (Process proc : children) proc.destroyForcibly();
+            server.shutdownNow();
+            server.awaitTermination(5, TimeUnit.SECONDS);
+            rdv.close();
+        }
+        synchronized (slowest) {
+            return new LinkedHashMap<>(slowest);
+        }
+    }
+
+    /** One rank: serve, rendezvous, then for every size a barrier and a timed allreduce (MEAN keeps values bounded). */
+    private static void rankMain(String[] args) throws Exception {
+        int rank = Integer.parseInt(args[1]);
+        HostPort coordinator = HostPort.parse(args[2]);
+        String[] sizes = args[3].split(",");
+        int chunk = Integer.parseInt(args[4]);
+        int window = Integer.parseInt(args[5]);
+        Transport t = new Transport(NetConfig.LOOPBACK);
+        RingEndpoint ring = new RingEndpoint();
+        Server server = t.serve(0, List.of(ring));
+        try {
+            HostPort self = new HostPort("127.0.0.1", server.getPort());
+            Membership m = Rendezvous.join(t, coordinator, Role.TRAINER, rank, self, "allreduce-bench", Duration.ofSeconds(60));
+            try (Collective c = NetCollective.join(t, ring, "bench", rank, m.trainers(), Duration.ofSeconds(60), chunk, window)) {
+                for (String s : sizes) {
+                    long bytes = Long.parseLong(s);
+                    int floats = (int) (bytes / 4);
+                    float[] x = new float[floats];
+                    for (int i = 0; i < floats; i++) x[i] = rank + i % 97;
+                    int reps = bytes <= (256 << 10) ? 200 : bytes <= (4 << 20) ? 40 : bytes <= (16 << 20) ? 15 : 8;
+                    int warm = Math.max(3, reps / 4);
+                    for (int k = 0; k < warm + reps; k++) {
+                        c.barrier();
+                        long t0 = System.nanoTime();
+                        c.allReduce(x, 0, floats, ReduceOp.MEAN);
+                        long dt = System.nanoTime() - t0;
+                        if (k >= warm) System.out.println("T " + bytes + " " + (k - warm) + " " + reps + " " + dt);
+                    }
+                }
+                c.barrier();
+            }
+        } finally {
+            ring.close();
+            server.shutdownNow();
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        System.exit(0);
+    }
+
+    /**
+     * Per-link bandwidth of plain loopback TCP among P JVMs: P = 1 means one JVM pushing to another (the classic
+     * socket copy); P ≥ 2 means a ring of P JVMs, each pushing to the next while it reads from the previous.
+     * Returns bytes per second per link (the slowest link's), best of three.
+     */
+    private static double socketBandwidth(int p) throws Exception {
+        int procs = p == 1 ? 2 : p;
+        double best = 0;
+        for (int trial = 0; trial < 3; trial++) {
+            List<Process> children = new ArrayList<>();
+            try {
+                List<BufferedReader> outs = new ArrayList<>();
+                List<Integer> ports = new ArrayList<>();
+                for (int r = 0; r < procs; r++) {
+                    List<String> cmd = javaCommand(null);
+                    // P = 1: process 0 only sends, process 1 only receives
+                    String mode = p == 1 ? (r == 0 ? "send" : "recv") : "both";
+                    cmd.addAll(List.of("--socket", mode, Long.toString(SOCKET_BYTES)));
+                    Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                    children.add(proc);
+                    BufferedReader in = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8));
+                    outs.add(in);
+                    ports.add(Integer.parseInt(expect(in, "PORT ")));
+                }
+                for (int r = 0; r < procs; r++) {
+                    int right = ports.get((r + 1) % procs);
+                    children.get(r).getOutputStream().write((right + "\n").getBytes(StandardCharsets.US_ASCII));
+                    children.get(r).getOutputStream().flush();
+                }
+                long slowest = 0;
+                for (int r = 0; r < procs; r++) {
+                    if (p == 1 && r == 0) continue; // the receiver's time is the copy's
+                    slowest = Math.max(slowest, Long.parseLong(expect(outs.get(r), "NANOS ")));
+                }
+                for (Process proc : children) proc.waitFor(60, TimeUnit.SECONDS);
+                best = Math.max(best, SOCKET_BYTES / (slowest / 1e9));
+            } finally {
+                for (Process proc : children) proc.destroyForcibly();
+            }
+        }
+        return best;
+    }
+
+    /** A socket child: listens, prints its port, reads its right neighbour's port, then sends and/or receives. */
+    private static void socketMain(String[] args) throws Exception {
+        String mode = args[1];
+        long total = Long.parseLong(args[2]);
+        try (ServerSocketChannel listen = ServerSocketChannel.open()) {
+            listen.bind(new InetSocketAddress("127.0.0.1", 0));
+            System.out.println("PORT " + ((InetSocketAddress) listen.getLocalAddress()).getPort());
+            System.out.flush();
+            int right = Integer.parseInt(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII)).readLine().strip());
+            boolean send = !mode.equals("recv"), recv = !mode.equals("send");
+            SocketChannel out = send ? SocketChannel.open(new InetSocketAddress("127.0.0.1", right)) : null;
+            SocketChannel in = recv ? listen.accept() : null;
+            long t0 = System.nanoTime();
+            Thread sender = null;
+            if (send) {
+                sender = new Thread(() -> {
+                    ByteBuffer buf = ByteBuffer.allocateDirect(4 << 20);
+                    try {
+                        for (long left = total; left > 0; ) {
+                            buf.clear().limit((int) Math.min(buf.capacity(), left));
+                            left -= out.write(buf);
+                        }
+                        out.shutdownOutput();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "socket-sender");
+                sender.start();
+            }
+            if (recv) {
+                ByteBuffer buf = ByteBuffer.allocateDirect(4 << 20);
+                for (long got = 0; got < total; ) {
+                    buf.clear();
+                    int k = in.read(buf);
+                    if (k < 0) throw new IOException("the sender stopped after " + got + " of " + total + " bytes");
+                    got += k;
+                }
+            }
+            if (sender != null) sender.join();
+            long dt = System.nanoTime() - t0;
+            System.out.println("NANOS " + dt);
+            System.out.flush();
+            if (in != null) in.close();
+            if (out != null) out.close();
+        }
+        System.exit(0);
+    }
+
+    private static String expect(BufferedReader in, String prefix) throws IOException {
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.startsWith(prefix)) return line.substring(prefix.length()).strip();
+        }
+        throw new IOException("a child ended without printing " + prefix.strip());
+    }
+
+    private static List<String> javaCommand(Path jfr) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms1g", "-Xmx2g", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED"));
+        if (jfr != null) cmd.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AllReduceBench.class.getName()));
+        return cmd;
+    }
+
+    private static double median(long[] t) {
+        long[] s = t.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+
+    private static String ringText(Map<Integer, Double> ringB) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<Integer, Double> e : ringB.entrySet()) {
+            if (!sb.isEmpty()) sb.append(", ");
+            sb.append(String.format(Locale.ROOT, "%d JVMs %.2f GB/s per link", e.getKey(), e.getValue() / 1e9));
+        }
+        return sb.toString();
+    }
+
+    static long bytes(String s) {
+        String t = s.toUpperCase(Locale.ROOT);
+        long mult = 1;
+        if (t.endsWith("K")) mult = 1L << 10;
+        else if (t.endsWith("M")) mult = 1L << 20;
+        else if (t.endsWith("G")) mult = 1L << 30;
+        if (mult > 1) t = t.substring(0, t.length() - 1);
+        long b = Long.parseLong(t) * mult;
+        if (b < 4 || b % 4 != 0 || b / 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("size '" + s + "' must be a positive multiple of 4 bytes (whole floats)");
+        }
+        return b;
+    }
+
+    private static String size(long b) {
+        if (b % (1L << 20) == 0) return (b >> 20) + " MB";
+        if (b % (1L << 10) == 0) return (b >> 10) + " KB";
+        return b + " B";
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'");
+            }
+            m.put(args[i].substring(2), args[++i]);
+        }
+        return m;
+    }
+}

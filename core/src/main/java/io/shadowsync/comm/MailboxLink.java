@@ -1,0 +1,68 @@
+package io.shadowsync.comm;
+
+/**
+ * A rank's ring connections inside one JVM: it takes from its own {@link Mailbox} and puts into its right
+ * neighbour's, paying its outgoing {@link EmulatedLink} for every message. Sharing contract: that of {@link
+ * RingLink}; the mailboxes' one-producer/one-consumer rule holds because each rank's one thread is the only
+ * consumer of its inbox and the only producer of its neighbour's.
+ */
+final class MailboxLink implements RingLink {
+    private final InProcessCollectives group;
+    private final Mailbox in;
+    private final Mailbox out;
+    private final EmulatedLink link;
+
+    MailboxLink(InProcessCollectives group, Mailbox in, Mailbox out, EmulatedLink link) {
+        this.group = group;
+        this.in = in;
+        this.out = out;
+        this.link = link;
+    }
+
+    @Override
+    public int window() {
+        return InProcessCollectives.INBOX_SLOTS;
+    }
+
+    @Override
+    public void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException {
+        Mailbox.Slot slot = out.claim(op);
+        System.arraycopy(a, from, slot.ensure(len), 0, len);
+        slot.len = len;
+        slot.opcode = opcode;
+        slot.total = total;
+        slot.extra = extra;
+        slot.deliverAt = link.reserve(4L * len);
+        out.publish();
+    }
+
+    /** Takes the next message and waits for its emulated delivery. */
+    @Override
+    public Message take(String op) throws InterruptedException {
+        Mailbox.Slot slot = in.take(op);
+        EmulatedLink.awaitDeadline(slot.deliverAt);
+        return new Message(slot.opcode, slot.total, slot.extra, slot.len, slot.buf);
+    }
+
+    @Override
+    public void release() {
+        in.release();
+    }
+
+    /** Fails every mailbox of the group, so every rank blocked in it wakes. */
+    @Override
+    public void fail(RuntimeException cause) {
+        group.fail(cause);
+    }
+
+    @Override
+    public void close() {
+        in.closeConsumer();
+        out.closeProducer();
+    }
+
+    @Override
+    public String toString() {
+        return "in-process ring, " + link.model();
+    }
+}

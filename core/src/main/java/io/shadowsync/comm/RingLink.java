@@ -1,0 +1,55 @@
+package io.shadowsync.comm;
+
+/**
+ * One rank's two connections in a ring, as {@link RingCollective}'s algorithms see them: an ordered stream of
+ * messages to the right neighbour (rank + 1) and one from the left neighbour (rank − 1). The ring schedule and its
+ * float arithmetic live in {@link RingCollective}, so every transport (threads of one JVM through a {@link Mailbox},
+ * or gRPC streams between processes) produces the same bits for the same group size, length and inputs.
+ *
+ * <p>Sharing contract: {@link #send}, {@link #take} and {@link #release} are called by the one thread that plays
+ * the rank, in the order the schedule needs; {@link #fail} and {@link #close} may be called from any thread. Every
+ * wait is bounded by the link's timeout and then throws {@link CollectiveTimeoutException} naming the peer.
+ */
+public interface RingLink {
+    /**
+     * Messages a rank may send beyond those it has taken: at most what the right neighbour can hold unread, so that
+     * every rank may send its window before it receives anything without a deadlock.
+     */
+    int window();
+
+    /**
+     * Sends a[from .. from+len) to the right neighbour as one message with the header (opcode, total, extra); waits,
+     * at most the timeout, while the link has no room. The array may be changed once this returns.
+     *
+     * @param op the operation's name, for messages
+     */
+    void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException;
+
+    /**
+     * Waits, at most the timeout, for the next message from the left neighbour. Its payload stays valid until
+     * {@link #release()}.
+     *
+     * @param op the operation's name, for messages
+     */
+    Message take(String op) throws InterruptedException;
+
+    /** Frees the message last taken. */
+    void release();
+
+    /** The group is broken: this rank's waits, now and later, throw; the neighbours learn it too (first cause wins). */
+    void fail(RuntimeException cause);
+
+    /** Leaves the group: the right neighbour may still read what was sent; a sender to this rank fails. Idempotent. */
+    void close();
+
+    /**
+     * One message as received: the sender's header and {@code len} floats at {@code payload[0 .. len)}.
+     *
+     * @param opcode  the sending operation
+     * @param total   that operation's total length in floats
+     * @param extra   one operation-specific field (the root of a broadcast, the ordinal of a reduce op)
+     * @param len     floats in this message
+     * @param payload holds the floats; owned by the link and valid until {@link #release()}
+     */
+    record Message(int opcode, int total, int extra, int len, float[] payload) {}
+}

@@ -1,0 +1,503 @@
+package io.shadowsync.net.coll;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.shadowsync.comm.CollectiveTimeoutException;
+import io.shadowsync.comm.RingLink;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.proto.RingAccept;
+import io.shadowsync.net.proto.RingFrame;
+import io.shadowsync.net.proto.RingGrpc;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One rank's ring connections over gRPC: an outgoing stream on its own channel to the right neighbour's {@link
+ * RingEndpoint}, and the incoming stream from the left neighbour, which that endpoint hands over ({@link #adopt}).
+ *
+ * <p>Flow control, both ways bounded: the sender writes only while the call {@code isReady()} (it waits for the
+ * on-ready callback otherwise), and the receiver asks gRPC for one frame per frame it has consumed, so at most
+ * {@code window} frames wait here and at most the HTTP/2 window waits in the transport. Copies: the sender writes
+ * a chunk's floats into one reused little-endian byte array that the frame wraps ({@code unsafeWrap}) and gRPC copies
+ * into its transport buffers inside {@code onNext}; the receiver reads the floats straight out of the transport's
+ * buffers ({@link FrameMarshaller}). The array can be reused because no data frame is sent before the right
+ * neighbour's accept, and after the first response gRPC has committed the call and keeps no message for a replay.
+ *
+ * <p>Failure: an exception in this rank's operation ({@link #fail}) sends an abort frame to the right and ends the
+ * left's call with ABORTED, and an abort from either neighbour fails this rank at once and is relayed further, so
+ * the whole ring wakes within a few messages' time. A neighbour that ends its call without a goodbye (killed,
+ * connection lost, keepalive failed) fails this rank when it next needs that neighbour, naming it and its address.
+ *
+ * <p>Sharing contract: {@link #send}, {@link #take} and {@link #release} are called by the rank's one thread; the
+ * inbound and outbound callbacks come from gRPC threads (the outbound ones inline on the transport's event loop, so
+ * they only flip state and signal); everything they share is guarded by {@code lock}, held briefly, and the rank's
+ * thread waits on one condition that every callback signals. Calls on the outgoing stream, which copy a whole chunk,
+ * are serialized by {@code callLock} instead, so a callback never waits for a copy.
+ */
+final class NetRingLink implements RingLink {
+    private static final RingAccept ACCEPT = RingAccept.getDefaultInstance();
+
+    private final RingEndpoint endpoint;
+    private final String group;
+    private final int rank;
+    private final int n;
+    private final List<HostPort> addresses;
+    private final long timeoutNanos;
+    private final int window;
+    private final ManagedChannel channel; // to the right neighbour; null for a group of one
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ReentrantLock callLock = new ReentrantLock(); // outCall's onNext/onCompleted
+
+    // from the left neighbour (guarded by lock)
+    private final ArrayDeque<FrameMarshaller.Received> inbox = new ArrayDeque<>();
+    private ServerCallStreamObserver<RingAccept> inCall;
+    private boolean inFinished; // inCall is closed (by us) or cancelled (by the peer)
+    private long inSeq;
+    private boolean inEnded; // the left neighbour closed its handle after sending everything
+    private String inVanished; // why the stream from the left broke, or null
+    // to the right neighbour (guarded by lock unless noted)
+    private ClientCallStreamObserver<RingFrame> outCall;
+    private boolean accepted;
+    private boolean outHalfClosed; // this side has sent its last frame (guarded by callLock)
+    private boolean outFinished; // the call has ended (the right neighbour's answer, an error, or our cancel)
+    private boolean outEnded; // ... because it closed its handle
+    private String outVanished; // ... because the call broke, or null
+    private long outSeq;
+
+    private RuntimeException failure;
+    private boolean closed;
+    // the rank's thread only
+    private float[] scratch = new float[0];
+    private byte[] sendBytes = new byte[0];
+    private FrameMarshaller.Received current; // taken and not yet released
+
+    NetRingLink(Transport transport, RingEndpoint endpoint, String group, int rank, List<HostPort> addresses,
+                long timeoutNanos, int window, int onReadyThresholdBytes) {
+        this.endpoint = endpoint;
+        this.group = group;
+        this.rank = rank;
+        this.n = addresses.size();
+        this.addresses = addresses;
+        this.timeoutNanos = timeoutNanos;
+        this.window = window;
+        if (n == 1) {
+            channel = null;
+            return;
+        }
+        channel = transport.channel(addresses.get(right()).toString());
+        // callbacks run inline on the transport thread: they only flip state under a short lock and signal
+        RingGrpc.RingStub stub = RingGrpc.newStub(channel).withWaitForReady().withOnReadyThreshold(onReadyThresholdBytes)
+                .withExecutor(Runnable::run);
+        CallCredentials creds = transport.callCredentials();
+        if (creds != null) stub = stub.withCallCredentials(creds);
+        // the stream waits (waitForReady) for the right neighbour's process to come up; the hello waits with it
+        stub.stream(new Outbound());
+        callLock.lock();
+        try {
+            outCall.onNext(RingFrame.newBuilder().setGroup(group).setFromRank(rank).setToRank(right()).setSize(n).build());
+        } finally {
+            callLock.unlock();
+        }
+    }
+
+    String group() {
+        return group;
+    }
+
+    int rank() {
+        return rank;
+    }
+
+    int size() {
+        return n;
+    }
+
+    private int left() {
+        return (rank + n - 1) % n;
+    }
+
+    private int right() {
+        return (rank + 1) % n;
+    }
+
+    /** "rank 2 at 127.0.0.1:40123". */
+    String peer(int r) {
+        return "rank " + r + " at " + addresses.get(r);
+    }
+
+    @Override
+    public int window() {
+        return window;
+    }
+
+    @Override
+    public void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException {
+        awaitRoom(op);
+        if (sendBytes.length < 4 * len) sendBytes = new byte[4 * len];
+        ByteBuffer.wrap(sendBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(a, from, len);
+        RingFrame frame = RingFrame.newBuilder().setSeq(++outSeq).setOpcode(opcode).setTotal(total).setExtra(extra)
+                .setData(UnsafeByteOperations.unsafeWrap(sendBytes, 0, 4 * len)).build();
+        callLock.lockInterruptibly();
+        try {
+            if (!outHalfClosed) outCall.onNext(frame); // copies the bytes into gRPC's buffers before it returns
+        } finally {
+            callLock.unlock();
+        }
+    }
+
+    /** Waits until the right neighbour has accepted the stream and gRPC has room for a message. */
+    private void awaitRoom(String op) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            long left = timeoutNanos;
+            while (true) {
+                checkUsable(op);
+                if (outVanished != null) throw new IllegalStateException(peer(right()) + " vanished during " + op + ": " + outVanished);
+                if (outEnded) {
+                    throw new IllegalStateException("rank " + rank + " cannot send to " + peer(right()) + " in " + op
+                            + ": rank " + right() + " has closed its collective handle");
+                }
+                if (accepted && outCall.isReady()) return;
+                if (left <= 0) {
+                    throw new CollectiveTimeoutException(rank, right(), peer(right()), op, accepted
+                            ? "to make room for a message" : "to accept the ring stream of group '" + group
+                            + "': is its process up and has rank " + right() + " joined the group?", timeoutNanos);
+                }
+                left = changed.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Message take(String op) throws InterruptedException {
+        FrameMarshaller.Received r;
+        lock.lockInterruptibly();
+        try {
+            long left = timeoutNanos;
+            while (true) {
+                checkUsable(op);
+                r = inbox.pollFirst();
+                if (r != null) break;
+                if (inVanished != null) throw new IllegalStateException(peer(left()) + " vanished during " + op + ": " + inVanished);
+                if (inEnded) {
+                    throw new IllegalStateException("rank " + rank + " waits in " + op + " for a message from "
+                            + peer(left()) + ", which has closed its collective handle");
+                }
+                if (left <= 0) {
+                    throw new CollectiveTimeoutException(rank, left(), peer(left()), op, inCall == null
+                            ? "to open its ring stream to this rank" : "for a message", timeoutNanos);
+                }
+                left = changed.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+        current = r;
+        RingFrame f = r.frame();
+        ByteString data = f.getData();
+        if ((data.size() & 3) != 0) {
+            throw new IllegalStateException("rank " + rank + " got a message of " + data.size() + " bytes from "
+                    + peer(left()) + " in " + op + ": not a whole number of float32s");
+        }
+        int len = data.size() >>> 2;
+        if (scratch.length < len) scratch = new float[len];
+        FrameMarshaller.copyFloats(data, scratch);
+        return new Message(f.getOpcode(), f.getTotal(), f.getExtra(), len, scratch);
+    }
+
+    /** Returns the consumed frame's buffers and asks the left neighbour's stream for one more frame. */
+    @Override
+    public void release() {
+        FrameMarshaller.Received r = current;
+        current = null;
+        if (r != null) r.close();
+        ServerCallStreamObserver<RingAccept> call;
+        lock.lock();
+        try {
+            call = inFinished ? null : inCall;
+        } finally {
+            lock.unlock();
+        }
+        if (call != null) call.request(1);
+    }
+
+    private void checkUsable(String op) {
+        if (failure != null) {
+            throw new IllegalStateException("rank " + rank + " in " + op + ": the collective group has failed: "
+                    + failure.getMessage(), failure);
+        }
+        if (closed) throw new IllegalStateException("rank " + rank + " has closed its collective handle");
+    }
+
+    @Override
+    public void fail(RuntimeException cause) {
+        String why = cause.getMessage();
+        failWith(cause, "rank " + rank + " at " + addresses.get(rank) + " failed: " + (why == null ? cause.toString() : why));
+    }
+
+    /** Fails this rank (first cause wins) and tells both neighbours why, so they fail and relay it in turn. */
+    private void failWith(RuntimeException cause, String reason) {
+        boolean abortRight;
+        lock.lock();
+        try {
+            if (failure != null) return;
+            failure = cause;
+            abortRight = outCall != null && !outFinished;
+            if (inCall != null && !inFinished) {
+                inCall.onError(Status.ABORTED.withDescription(reason).asRuntimeException());
+                inFinished = true;
+            }
+            drainInbox();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (abortRight) {
+            callLock.lock();
+            try {
+                if (!outHalfClosed) {
+                    outCall.onNext(RingFrame.newBuilder().setAbort(reason).build()); // small: sent even when not ready
+                    outCall.onCompleted();
+                    outHalfClosed = true;
+                }
+            } finally {
+                callLock.unlock();
+            }
+        }
+    }
+
+    /** Returns the buffers of frames that will never be read (lock held). */
+    private void drainInbox() {
+        for (FrameMarshaller.Received r; (r = inbox.pollFirst()) != null; ) r.close();
+    }
+
+    /**
+     * Leaves the group. The half-close goes out behind the last messages; this waits (at most the timeout) until
+     * the right neighbour has read it, so nothing this rank sent is cut off, then releases the channel. The left
+     * neighbour's call is ended, so a sender to this rank fails at once.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) return;
+            closed = true;
+            if (inCall != null && !inFinished) {
+                inCall.onCompleted();
+                inFinished = true;
+            }
+            drainInbox();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (outCall != null) {
+            callLock.lock();
+            try {
+                if (!outHalfClosed) {
+                    outCall.onCompleted();
+                    outHalfClosed = true;
+                }
+            } finally {
+                callLock.unlock();
+            }
+        }
+        endpoint.unregister(this);
+        if (channel == null) return;
+        boolean interrupted = false;
+        lock.lock();
+        try {
+            // nothing but the hello was sent before the accept, so an unaccepted stream has nothing to deliver
+            long left = timeoutNanos;
+            while (accepted && !outFinished && left > 0) left = changed.awaitNanos(left);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            lock.unlock();
+        }
+        channel.shutdownNow();
+        try {
+            if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the ring channel of " + this + " did not terminate within 5 s");
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    // ---- inbound: called by the endpoint on gRPC's threads, serialized per call
+
+    /** Takes over the stream from the left neighbour; false when this rank already has one (or has left). */
+    boolean adopt(ServerCallStreamObserver<RingAccept> call) {
+        lock.lock();
+        try {
+            if (inCall != null) return false;
+            inCall = call;
+            if (failure != null) {
+                call.onError(Status.ABORTED.withDescription("rank " + rank + " at " + addresses.get(rank) + " failed: "
+                        + failure.getMessage()).asRuntimeException());
+                inFinished = true;
+            } else if (closed) {
+                call.onCompleted();
+                inFinished = true;
+            } else {
+                call.onNext(ACCEPT);
+                call.request(window);
+            }
+            changed.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void inboundFrame(FrameMarshaller.Received r) {
+        RingFrame f = r.frame();
+        if (!f.getAbort().isEmpty()) {
+            r.close();
+            failWith(new IllegalStateException(f.getAbort()), f.getAbort());
+            return;
+        }
+        String malformed = null;
+        lock.lock();
+        try {
+            if (failure != null || closed) {
+                r.close();
+            } else if (f.getSeq() == inSeq + 1 && f.getOpcode() > 0) {
+                inSeq++;
+                inbox.addLast(r);
+                changed.signalAll();
+            } else {
+                r.close();
+                malformed = "rank " + rank + " got a malformed ring frame from " + peer(left()) + " (seq " + f.getSeq()
+                        + " where " + (inSeq + 1) + " was due, opcode " + f.getOpcode() + ")";
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (malformed != null) fail(new IllegalStateException(malformed));
+    }
+
+    /** The left neighbour half-closed: it closed its handle after its last message. */
+    void inboundEnded() {
+        lock.lock();
+        try {
+            inEnded = true;
+            if (inCall != null && !inFinished) {
+                inCall.onCompleted();
+                inFinished = true;
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The stream from the left broke without a goodbye. */
+    void inboundVanished(String why) {
+        lock.lock();
+        try {
+            inFinished = true;
+            if (!inEnded && !closed && inVanished == null) inVanished = why;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The endpoint was closed under this rank. */
+    void endpointClosed() {
+        fail(new IllegalStateException("the ring endpoint of rank " + rank + "'s process was closed"));
+    }
+
+    /** The stream to the right neighbour: its accept, its on-ready signals, and how it ends. */
+    private final class Outbound implements ClientResponseObserver<RingFrame, RingAccept> {
+        @Override
+        public void beforeStart(ClientCallStreamObserver<RingFrame> call) {
+            outCall = call; // before any callback and before stream() returns; published by the lock in the constructor
+            call.setOnReadyHandler(this::signal);
+        }
+
+        private void signal() {
+            lock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void onNext(RingAccept value) {
+            lock.lock();
+            try {
+                accepted = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            Status s = Status.fromThrowable(t);
+            String desc = s.getDescription() == null ? s.getCode().toString() : s.getDescription();
+            switch (s.getCode()) {
+                case ABORTED -> failWith(new IllegalStateException(desc), desc);
+                case FAILED_PRECONDITION, ALREADY_EXISTS, INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED,
+                     UNIMPLEMENTED -> fail(new IllegalStateException(peer(right()) + " refused the ring stream of group '"
+                        + group + "': " + s.getCode() + ": " + desc));
+                default -> {
+                    lock.lock();
+                    try {
+                        if (!outFinished && !closed) outVanished = s.getCode() + ": " + desc;
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            }
+            lock.lock();
+            try {
+                outFinished = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            lock.lock();
+            try {
+                if (!closed) outEnded = true;
+                outFinished = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "gRPC ring, group '%s', at %s", group, addresses.get(rank));
+    }
+}
