@@ -64,8 +64,12 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
             }
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ps/stop"));
             server.awaitTermination();
+            StringBuilder refused = new StringBuilder();
+            server.refusals().forEach((reason, count) -> {
+                if (count > 0) refused.append(refused.isEmpty() ? "" : ", ").append(count).append(' ').append(reason);
+            });
             err.println("shadowsync ps: shard " + shard + " stopped after " + server.calls() + " calls (" + server.rowsPulled()
-                    + " rows pulled, " + server.rowsPushed() + " pushed, " + server.refusals() + " refused)");
+                    + " rows pulled, " + server.rowsPushed() + " pushed; messages refused: " + (refused.isEmpty() ? "none" : refused) + ")");
             return 0;
         } finally {
             server.close();
