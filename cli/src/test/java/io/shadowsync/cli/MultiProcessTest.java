@@ -142,6 +142,60 @@ class MultiProcessTest {
         assertTrue(r.err().matches("(?s).*shadowsync launch: trainer-[01] failed \\(exit code 2\\): [^\n]*bad.tsv:2002.*"), r.err());
     }
 
+    @Test
+    @Timeout(180)
+    void staticHostListWithATokenTrainsAndStopsTheServers() throws Exception {
+        Path token = dir.resolve("static-token");
+        Files.writeString(token, "fedcba9876543210fedcba9876543210\n");
+        int[] ports = freePorts(3);
+        String peers = "127.0.0.1:" + ports[1] + ",127.0.0.1:" + ports[2], servers = "127.0.0.1:" + ports[0];
+        String[] job = {"--model", "lr", "--hash-bits", "12", "--train", train(), "--trainers", "2", "--ps-shards", "1", "--sync", "fr-ma",
+                "--sync-every", "20", "--token-file", token.toString(), "--no-progress"};
+        List<Process> children = new ArrayList<>();
+        try {
+            children.add(child(concat(new String[]{"ps", "--shard", "0", "--listen", servers}, job)));
+            children.add(child(concat(new String[]{"trainer", "--rank", "1", "--peers", peers, "--servers", servers}, job)));
+            CliTest.Run r = CliTest.run(concat(new String[]{"trainer", "--rank", "0", "--peers", peers, "--servers", servers,
+                    "--eval", eval()}, job));
+            assertEquals(0, r.code(), r.err());
+            JsonNode s = r.json();
+            assertEquals(3, s.get("processes").asInt());
+            assertEquals(16000, s.get("examples").asLong());
+            assertTrue(s.get("eval").get("logloss").asDouble() < gen.get("constant_logloss_eval").asDouble() - 0.01, s.toString());
+            for (Process p : children) {
+                assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "trainer 0 stops the server, trainer 1 ends");
+                assertEquals(0, p.exitValue(), Files.readString(dir.resolve("child-" + p.pid() + ".err")));
+            }
+        } finally {
+            for (Process p : children) p.destroyForcibly();
+        }
+    }
+
+    private static Process child(String... args) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        // stderr to a file: a pipe nobody reads could fill and stall the child
+        Path errFile = Files.createTempFile(dir, "child", ".err");
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errFile.toFile()).start();
+        Files.move(errFile, dir.resolve("child-" + p.pid() + ".err"));
+        return p;
+    }
+
+    private static int[] freePorts(int n) throws java.io.IOException {
+        java.net.ServerSocket[] s = new java.net.ServerSocket[n];
+        int[] ports = new int[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                s[i] = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                ports[i] = s[i].getLocalPort();
+            }
+        } finally {
+            for (java.net.ServerSocket x : s) if (x != null) x.close();
+        }
+        return ports;
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] r = new String[a.length + b.length];
         System.arraycopy(a, 0, r, 0, a.length);
