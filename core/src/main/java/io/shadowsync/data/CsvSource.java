@@ -88,7 +88,6 @@ public final class CsvSource implements DataSource {
     private static List<String> readHeader(LineScanner lines) throws IOException {
         if (!lines.next()) throw new DataException(lines.file, 0, "empty file");
         String header = new String(lines.buf, lines.start, lines.end - lines.start, StandardCharsets.UTF_8);
-        if (header.startsWith("\uFEFF")) header = header.substring(1); // a UTF-8 byte-order mark
         List<String> names = new ArrayList<>();
         for (String cell : header.split(",", -1)) {
             String name = cell.strip();
