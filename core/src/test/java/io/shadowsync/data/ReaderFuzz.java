@@ -420,10 +420,11 @@ final class ReaderFuzz {
         if (v == null) return null;
         if (numClasses == 0) return v;
         if (numClasses == 2) {
-            if (v == 0f || v == 1f) return v;
+            if (v == 0f) return 0f;
+            if (v == 1f) return 1f;
             return plusMinusOne && v == -1f ? 0f : null;
         }
-        return v >= 0 && v < numClasses && v == Math.rint(v) ? v : null;
+        return v >= 0 && v < numClasses && v == Math.rint(v) ? v + 0f : null;
     }
 
     /** Bitwise equality of float ranges (so -0 differs from 0), with the index of the first difference. */
