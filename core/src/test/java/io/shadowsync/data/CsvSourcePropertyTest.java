@@ -19,6 +19,7 @@ import io.shadowsync.data.ReaderFuzz.Outcome;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -210,6 +211,19 @@ class CsvSourcePropertyTest {
         }
     }
 
+    @Example
+    void onlyBlankLinesAfterTheHeaderAreNoRows() throws IOException {
+        Path dir = Files.createTempDirectory(root, "t");
+        try {
+            Path f = ReaderFuzz.store(dir, "blank.csv", "y,x1\n\n \t\n".getBytes(StandardCharsets.US_ASCII), Container.PLAIN, 0);
+            Outcome o = ReaderFuzz.read(() -> new CsvSource(f, LABEL, 2, true), 2, 0, 3, f);
+            assertTrue(o.failed(), "blank lines are no data");
+            assertEquals(f + ": has a header but no data rows", o.error().getMessage());
+        } finally {
+            ReaderFuzz.deleteTree(dir);
+        }
+    }
+
     static final class Expected {
         final List<Float> labels = new ArrayList<>();
         final List<float[]> dense = new ArrayList<>();
@@ -274,6 +288,7 @@ class CsvSourcePropertyTest {
                 return e;
             }
         }
+        if (e.labels.isEmpty() && e.skipped == 0) e.errorLine = 0; // blank lines only: no rows
         return e;
     }
 
