@@ -21,6 +21,7 @@ import io.shadowsync.data.ReaderFuzz.Outcome;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -186,6 +187,21 @@ class CriteoTsvSourcePropertyTest {
             assertBits(labels, Arrays.copyOf(b.labels, b.size), "labels");
             assertBits(concatFloats(want.dense), Arrays.copyOf(b.dense, b.size * 13), "dense");
             assertArrayEquals(concatInts(want.cat), Arrays.copyOf(b.cat, b.size * 26), "categorical ids");
+        } finally {
+            ReaderFuzz.deleteTree(dir);
+        }
+    }
+
+    @Example
+    void aCountOfNineteenDigitsIsTooLongNotMalformed() throws IOException {
+        Row row = new Row(1, new ArrayList<>(), new ArrayList<>());
+        for (int j = 0; j < 13; j++) row.counts().add(new Field(j == 2 ? "1234567890123456789" : "1", 0f, 0));
+        for (int j = 0; j < 26; j++) row.ids().add(new Field("a", 0f, 10));
+        Path dir = Files.createTempDirectory(root, "t");
+        try {
+            Path f = ReaderFuzz.store(dir, "long.tsv", (row.text() + "\n").getBytes(StandardCharsets.US_ASCII), Container.PLAIN, 0);
+            Outcome o = ReaderFuzz.read(() -> new CriteoTsvSource(f, false), 1, 1, 1, f);
+            assertEquals(f + ":1: integer field 3 has more than 18 digits: '1234567890123456789'", o.error().getMessage());
         } finally {
             ReaderFuzz.deleteTree(dir);
         }
