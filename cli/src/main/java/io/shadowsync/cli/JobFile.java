@@ -1,10 +1,13 @@
 package io.shadowsync.cli;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,8 +24,9 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * A YAML job file: a flat mapping whose keys are the long option names of the command without the leading
  * dashes ({@code model: dlrm}, {@code hidden: [256, 128]}, {@code lr: 0.5}). Its values become the command's
- * defaults, so flags on the command line override the file. An unknown key, a nested mapping or a value of
- * the wrong type is an error that names the file and the key.
+ * defaults, so flags on the command line override the file. An unknown or repeated key, a nested mapping or a
+ * value of the wrong type is an error that names the file and the key; so are text that is not UTF-8 and a second
+ * YAML document.
  */
 final class JobFile implements CommandLine.IDefaultValueProvider {
     private final Path file;
@@ -37,15 +41,23 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
     static JobFile read(Path file, CommandSpec spec) throws IOException {
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+            ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            root = yaml.readTree(Files.readString(file));
         } catch (NoSuchFileException e) {
             throw new UsageException(file + ": no such job file");
+        } catch (CharacterCodingException e) {
+            throw new UsageException(file + ": a job file is UTF-8 text, and this one is not");
         } catch (JacksonException e) {
             String where = e.getLocation() != null ? ":" + e.getLocation().getLineNr() : "";
             throw new UsageException(file + where + ": not valid YAML (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw new UsageException(file + ": cannot read the job file (" + (e.getMessage() != null ? e.getMessage() : e) + ")");
         }
         Map<String, String> values = new LinkedHashMap<>();
-        if (root == null || root.isNull() || root.isMissingNode()) return new JobFile(file, values);
+        // no document, or an empty one ("---" with nothing after it reads as the empty string): no keys
+        boolean empty = root == null || root.isNull() || root.isMissingNode() || root.isTextual() && root.textValue().isEmpty();
+        if (empty) return new JobFile(file, values);
         if (!root.isObject()) throw new UsageException(file + ": a job file is a mapping of option names to values, e.g. 'model: dlrm'");
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
