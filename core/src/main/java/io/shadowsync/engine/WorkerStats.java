@@ -51,7 +51,10 @@ public final class WorkerStats {
         return labelSum;
     }
 
-    /** Batches whose loss was NaN or infinite: their dense update was refused. */
+    /**
+     * Batches whose loss or gradient (dense, or any embedding row) was NaN or infinite: their step was skipped, so
+     * neither the dense parameters nor the embedding tables saw it. Their examples still count in {@link #examples()}.
+     */
     public long nonFinite() {
         return nonFinite;
     }
