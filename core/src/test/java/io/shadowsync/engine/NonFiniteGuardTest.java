@@ -188,6 +188,7 @@ class NonFiniteGuardTest {
         TrainResult ref = reference.train(without);
         assertEquals(0, ref.nonFiniteBatches());
         assertSameModel(reference, guarded);
+        assertEquals(ref.trainLoss(), r.trainLoss(), "the mean loss is over the trained examples only");
     }
 
     @Test
@@ -199,6 +200,21 @@ class NonFiniteGuardTest {
         float[][] tables = s.tables();
         TrainResult r = s.train(data);
         assertEquals(3, r.nonFiniteBatches());
+        assertBitIdentical(dense, s.model().dense().data(), "dense replica");
+        for (int t = 0; t < tables.length; t++) assertBitIdentical(tables[t], s.store().table(t), "table " + t);
+    }
+
+    /** A poisoned parameter (the logit's bias, the last dense value) makes every loss NaN: nothing moves, all count. */
+    @Test
+    void aPoisonedParameterSkipsEveryStepAndChangesNothing() throws Exception {
+        Setup s = Setup.of(SPEC.build());
+        float[] p = s.model().dense().data();
+        p[p.length - 1] = Float.NaN;
+        float[] dense = s.dense();
+        float[][] tables = s.tables();
+        TrainResult r = s.train(examples(3 * BATCH, 7));
+        assertEquals(3, r.nonFiniteBatches());
+        assertTrue(Double.isNaN(r.trainLoss()), "no batch was trained on: " + r.trainLoss());
         assertBitIdentical(dense, s.model().dense().data(), "dense replica");
         for (int t = 0; t < tables.length; t++) assertBitIdentical(tables[t], s.store().table(t), "table " + t);
     }
