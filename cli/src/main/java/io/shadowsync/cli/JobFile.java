@@ -1,10 +1,13 @@
 package io.shadowsync.cli;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,8 +24,10 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * A YAML job file: a flat mapping whose keys are the long option names of the command without the leading
  * dashes ({@code model: dlrm}, {@code hidden: [256, 128]}, {@code lr: 0.5}). Its values become the command's
- * defaults, so flags on the command line override the file. An unknown key, a nested mapping or a value of
- * the wrong type is an error that names the file and the key.
+ * defaults, so flags on the command line override the file. An unknown or repeated key, a key without a value, a
+ * nested mapping, a value of the wrong type or a non-finite number is an error that names the file and the key;
+ * so are text that is not UTF-8 and a second YAML document. Reading checks every value by converting it as the
+ * command will, so that picocli's own conversion of these defaults cannot fail later without naming the file.
  */
 final class JobFile implements CommandLine.IDefaultValueProvider {
     private final Path file;
@@ -33,19 +38,30 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
         this.values = values;
     }
 
-    /** Reads and validates a job file against the options of spec. */
+    /**
+     * Reads and validates a job file against the options of spec, whose user object must be a picocli command
+     * class with a no-argument constructor (a fresh instance takes the values on trial).
+     */
     static JobFile read(Path file, CommandSpec spec) throws IOException {
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+            ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            root = yaml.readTree(Files.readString(file));
         } catch (NoSuchFileException e) {
             throw new UsageException(file + ": no such job file");
+        } catch (CharacterCodingException e) {
+            throw new UsageException(file + ": a job file is UTF-8 text, and this one is not");
         } catch (JacksonException e) {
             String where = e.getLocation() != null ? ":" + e.getLocation().getLineNr() : "";
             throw new UsageException(file + where + ": not valid YAML (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw new UsageException(file + ": cannot read the job file (" + (e.getMessage() != null ? e.getMessage() : e) + ")");
         }
         Map<String, String> values = new LinkedHashMap<>();
-        if (root == null || root.isNull() || root.isMissingNode()) return new JobFile(file, values);
+        // no document, or an empty one ("---" with nothing after it reads as the empty string): no keys
+        boolean empty = root == null || root.isNull() || root.isMissingNode() || root.isTextual() && root.textValue().isEmpty();
+        if (empty) return new JobFile(file, values);
         if (!root.isObject()) throw new UsageException(file + ": a job file is a mapping of option names to values, e.g. 'model: dlrm'");
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
@@ -55,20 +71,54 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
             }
             values.put("--" + key, scalar(file, key, e.getValue()));
         }
-        return new JobFile(file, values);
+        JobFile job = new JobFile(file, values);
+        job.convertOnTrial(spec);
+        return job;
     }
 
     private static String scalar(Path file, String key, JsonNode v) {
+        // "key:" alone reads as "" and "key: ~" as null, which would become the text "null": neither is a value
+        if (isEmpty(v)) throw new UsageException(file + ": key '" + key + "' has no value");
         if (v.isValueNode()) return v.asText();
         if (v.isArray()) {
+            // picocli would split the empty text into one empty item and fail on it with neither key nor file
+            if (v.isEmpty()) throw new UsageException(file + ": key '" + key + "' has an empty list");
             List<String> parts = new ArrayList<>();
             for (JsonNode x : v) {
+                if (isEmpty(x)) throw new UsageException(file + ": key '" + key + "' has an empty item in its list");
                 if (!x.isValueNode()) throw new UsageException(file + ": key '" + key + "' must be a list of plain values");
                 parts.add(x.asText());
             }
             return String.join(",", parts);
         }
         throw new UsageException(file + ": key '" + key + "' must be a value or a list, not a mapping");
+    }
+
+    private static boolean isEmpty(JsonNode v) {
+        return v.isNull() || v.isTextual() && v.textValue().isEmpty();
+    }
+
+    /**
+     * Gives this file's values to a fresh instance of the command and has picocli convert them, as the real parse
+     * will: a value that does not convert, or a number that is NaN or infinite, is refused here with the file and
+     * the key, instead of failing later with a picocli message that names neither.
+     */
+    private void convertOnTrial(CommandSpec spec) {
+        CommandLine trial = new CommandLine(spec.userObject().getClass());
+        trial.setDefaultValueProvider(this);
+        try {
+            trial.parseArgs();
+        } catch (CommandLine.ParameterException e) {
+            if (!(e.getArgSpec() instanceof OptionSpec o)) throw new UsageException(file + ": " + e.getMessage());
+            String why = e.getCause() instanceof CommandLine.TypeConversionException t ? t.getMessage() : e.getMessage();
+            throw new UsageException(file + ": key '" + o.longestName().substring(2) + "': " + why);
+        }
+        for (Map.Entry<String, String> v : values.entrySet()) {
+            Object value = trial.getCommandSpec().findOption(v.getKey()).getValue();
+            if (value instanceof Double d && !Double.isFinite(d) || value instanceof Float f && !Float.isFinite(f)) {
+                throw new UsageException(file + ": key '" + v.getKey().substring(2) + "' must be a finite number, got '" + v.getValue() + "'");
+            }
+        }
     }
 
     static List<String> validKeys(CommandSpec spec) {

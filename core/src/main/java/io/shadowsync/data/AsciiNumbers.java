@@ -101,16 +101,18 @@ final class AsciiNumbers {
     /**
      * Checks a parsed label against the task and maps it to the stored value: binary 0/1 (and -1 to 0, +1 to 1
      * when plusMinusOne), multiclass an integer in [0, numClasses), regression (numClasses 0) any finite value.
+     * A class label is stored as +0, never as the -0 that "-0" parses to, so equal classes have equal bits.
      * Returns NaN when the label does not fit; {@link #labelRule} says what would.
      */
     static float checkLabel(float v, int numClasses, boolean plusMinusOne) {
         if (Float.isNaN(v)) return Float.NaN;
         if (numClasses == 0) return v;
         if (numClasses == 2) {
-            if (v == 0f || v == 1f) return v;
+            if (v == 0f) return 0f;
+            if (v == 1f) return 1f;
             return plusMinusOne && v == -1f ? 0f : Float.NaN;
         }
-        return v >= 0 && v < numClasses && v == Math.rint(v) ? v : Float.NaN;
+        return v >= 0 && v < numClasses && v == Math.rint(v) ? v + 0f : Float.NaN; // -0 + 0 = +0
     }
 
     /** The words for what {@link #checkLabel} accepts, e.g. "label must be 0 or 1". */

@@ -131,8 +131,11 @@ public final class CriteoTsvSource implements DataSource {
                     v = v * 10 + d;
                 }
                 if (q == e) return fieldCountOr(b, s, e, null); // too few fields
-                if (b[q] != '\t' || q - d0 > 18 || (q == d0 && q != p)) {
+                if (b[q] != '\t' || (q == d0 && q != p)) {
                     return fieldCountOr(b, s, e, "integer field " + (j + 1) + " is not an integer: " + lines.quote(p, fieldEnd(b, p, e)));
+                }
+                if (q - d0 > 18) {
+                    return fieldCountOr(b, s, e, "integer field " + (j + 1) + " has more than 18 digits: " + lines.quote(p, q));
                 }
                 long count = neg ? 0 : v;
                 dense[at + j] = count < LOG1P.length ? LOG1P[(int) count] : (float) Math.log1p(count);

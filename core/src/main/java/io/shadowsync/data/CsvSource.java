@@ -11,7 +11,8 @@ import java.util.Objects;
  * Dense CSV with a header row: comma-separated, one example per line; the label column is chosen by name, every
  * other column is a float feature, in header order. Header names may be quoted; cells are decimal numbers
  * (spaces around them and surrounding quotes are allowed). An empty or non-numeric cell is an error naming
- * the line and column. Blank lines are passed over. Plain or gzip ({@code .gz}).
+ * the line and column. Blank lines are passed over; a file with no row after the header is an error. Plain or
+ * gzip ({@code .gz}).
  *
  * <p>The header is read when the source is made, so that {@link #schema()} knows the number of features.
  */
@@ -88,7 +89,6 @@ public final class CsvSource implements DataSource {
     private static List<String> readHeader(LineScanner lines) throws IOException {
         if (!lines.next()) throw new DataException(lines.file, 0, "empty file");
         String header = new String(lines.buf, lines.start, lines.end - lines.start, StandardCharsets.UTF_8);
-        if (header.startsWith("\uFEFF")) header = header.substring(1); // a UTF-8 byte-order mark
         List<String> names = new ArrayList<>();
         for (String cell : header.split(",", -1)) {
             String name = cell.strip();
@@ -106,6 +106,7 @@ public final class CsvSource implements DataSource {
         private final int numColumns;
         private final int numClasses;
         private long skipped;
+        private long examples;
         private boolean closed;
 
         Reader(LineScanner lines, CsvSource source) {
@@ -133,11 +134,14 @@ public final class CsvSource implements DataSource {
                 String reason = parse(lines.buf, lines.start, lines.end, batch);
                 if (reason == null) {
                     batch.endDenseExample();
+                    examples++;
                     return true;
                 }
                 if (!source.skipBadLines) throw lines.error(reason);
                 skipped++;
             }
+            // only blank lines after the header: as empty as a header alone (refused in open())
+            if (examples == 0 && skipped == 0) throw new DataException(lines.file, 0, "has a header but no data rows");
             return false;
         }
 

@@ -13,7 +13,8 @@ import java.util.Objects;
  *
  * <p>Making the source reads both headers, checks that the counts agree and scans the (small) label file for
  * the number of classes: 10, or the largest label + 1 when that is larger. Reading streams the images one at
- * a time; record numbers stand in for line numbers in errors.
+ * a time; record numbers stand in for line numbers in errors. A file longer or shorter than its header says is
+ * an error, not a data set of another size.
  */
 public final class IdxSource implements DataSource {
     static final int IMAGES_MAGIC = 0x00000803;
@@ -62,6 +63,7 @@ public final class IdxSource implements DataSource {
                 for (int i = 0; i < got; i++) maxLabel = Math.max(maxLabel, buf[i] & 0xff);
                 done += got;
             }
+            requireEnd(in, labels, n + " labels");
         }
         schema = new DataSchema(pixelsPerImage, 0, false, 0, Math.max(10, maxLabel + 1));
     }
@@ -97,6 +99,17 @@ public final class IdxSource implements DataSource {
         return "idx:" + images + "," + labels;
     }
 
+    /**
+     * Refuses bytes after the last record: the header's count then disagrees with the data (a wrong header, or two
+     * files run together), and reading on would silently leave data out.
+     */
+    private static void requireEnd(InputStream in, Path file, String what) throws IOException {
+        String name = DataFiles.name(file);
+        if (DataFiles.read(in, new byte[1], 0, 1, name, 0) != 0) {
+            throw new DataException(name, 0, "has bytes after its " + what + " (as many as its header says)");
+        }
+    }
+
     /** Reads the magic and dims (words big-endian ints in all), checking the magic before the dims. */
     private static int[] readHeader(InputStream in, Path file, int magic, int words, String what) throws IOException {
         String name = DataFiles.name(file);
@@ -129,6 +142,7 @@ public final class IdxSource implements DataSource {
         private final byte[] pixels;
         private final byte[] label = new byte[1];
         private int read;
+        private boolean checkedEnd;
         private boolean closed;
 
         Reader(InputStream images, InputStream labels, IdxSource source) {
@@ -150,7 +164,13 @@ public final class IdxSource implements DataSource {
                 throw new IllegalArgumentException("these images have " + pixels.length + " pixels, the batch holds " + batch.numDense);
             }
             if (batch.isFull()) throw new IllegalStateException("batch is full (" + batch.capacity + " examples)");
-            if (read == source.count) return false;
+            if (read == source.count) {
+                if (!checkedEnd) {
+                    requireEnd(images, source.images, source.count + " images");
+                    checkedEnd = true;
+                }
+                return false;
+            }
             String imgName = DataFiles.name(source.images), labName = DataFiles.name(source.labels);
             if (DataFiles.read(images, pixels, 0, pixels.length, imgName, read + 1) < pixels.length) {
                 throw new DataException(imgName, read + 1, "file ends in image " + (read + 1) + " of " + source.count);

@@ -38,7 +38,11 @@ final class LineScanner implements Closeable {
     private int limit;  // end of the bytes read so far
     private boolean eof;
 
-    /** Opens file (see {@link DataFiles#open}) and reads its first block; an empty file (after gunzip) is refused. */
+    /**
+     * Opens file (see {@link DataFiles#open}) and reads its first block; an empty file (after gunzip) is refused. A
+     * UTF-8 byte-order mark at the start (Windows tools write one) is not part of line 1, and a file that holds
+     * nothing else is empty.
+     */
     LineScanner(Path file, int bufferBytes) throws IOException {
         if (bufferBytes < 16) throw new IllegalArgumentException("line buffer must hold at least 16 bytes, got " + bufferBytes);
         this.file = DataFiles.name(file);
@@ -46,7 +50,8 @@ final class LineScanner implements Closeable {
         this.buf = new byte[bufferBytes];
         try {
             fill();
-            if (limit == 0) throw new DataException(this.file, 0, "empty file");
+            if (limit >= 3 && buf[0] == (byte) 0xEF && buf[1] == (byte) 0xBB && buf[2] == (byte) 0xBF) pos = 3;
+            if (limit == pos && eof) throw new DataException(this.file, 0, "empty file");
         } catch (IOException | RuntimeException e) {
             in.close();
             throw e;

@@ -7,7 +7,8 @@ package io.shadowsync.engine;
 public interface StepRule {
     /**
      * Applies the gradient of the mean loss of a batch of {@code examples} examples to params (0 examples: the batch
-     * was refused — its loss was not finite — but the rule may still have to take part in a collective step).
+     * was refused — its loss or a gradient was not finite, and grad must not be used — but the rule may still have
+     * to take part in a collective step). With examples &gt; 0, every value of grad is finite.
      *
      * @return nanoseconds the worker spent waiting on synchronization (0 when it never waits)
      */

@@ -1,6 +1,7 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.kernels.Vec;
 import io.shadowsync.optim.DenseOptimizer;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
@@ -10,7 +11,9 @@ import java.util.concurrent.CyclicBarrier;
  * its gradient weighted by its example count (the count rides along as one extra float), so each step applies
  * the example-weighted mean gradient of all workers' batches. Within a trainer, the workers meet at a barrier
  * whose action applies that gradient once to the shared replica; everybody waits for the slowest worker.
- * A worker out of data keeps contributing zero-weight steps until every worker is out of data.
+ * A worker out of data keeps contributing zero-weight steps until every worker is out of data, and so does a worker
+ * whose batch was non-finite (it sends zeros, never its gradient). A step whose summed gradient overflows is not
+ * applied and counts in {@link SyncStats#skippedSteps()}.
  *
  * <p>The ring allreduce sums in a fixed order, so the result is bit-identical on every worker and every run.
  */
@@ -29,7 +32,9 @@ final class SyncSgdStep implements StepRule {
         float[] mean = buffers[0];
         this.barrier = new CyclicBarrier(ranks.length, () -> {
             long t = total;
-            if (t > 0) optimizer.step(params, mean, n);
+            // each worker's gradient is finite (Worker checks it), but their weighted sum can still overflow
+            if (t > 0 && Vec.allFinite(n, mean, 0)) optimizer.step(params, mean, n);
+            else if (t > 0) stats.recordSkippedStep();
             stats.recordRound(exchangeNanos, ranks[0].bytesSent());
         });
     }

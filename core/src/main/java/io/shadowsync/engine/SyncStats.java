@@ -5,6 +5,7 @@ public final class SyncStats {
     private volatile long rounds;
     private volatile long roundNanos;
     private volatile long bytesSent;
+    private volatile long skippedSteps;
 
     void recordRound(long nanos, long totalBytesSent) {
         rounds++;
@@ -14,6 +15,10 @@ public final class SyncStats {
 
     void recordBytes(long totalBytesSent) {
         bytesSent = totalBytesSent;
+    }
+
+    void recordSkippedStep() {
+        skippedSteps++;
     }
 
     public long rounds() {
@@ -27,5 +32,10 @@ public final class SyncStats {
 
     public long bytesSent() {
         return bytesSent;
+    }
+
+    /** Synchronous-SGD steps not applied because the averaged gradient of all workers was not finite (overflow). */
+    public long skippedSteps() {
+        return skippedSteps;
     }
 }

@@ -9,8 +9,9 @@ import io.shadowsync.metrics.TrainWindow;
  * @param seconds           wall time from the workers' start to the last worker's end
  * @param workerExamples    examples per worker
  * @param skippedLines      malformed input lines skipped (only with skip-bad-lines)
- * @param nonFiniteBatches  batches whose loss was NaN/inf and whose update was refused
- * @param trainLoss         mean training loss over all examples (each measured before its update)
+ * @param nonFiniteBatches  batches whose loss or gradient (dense or embedding) was NaN/inf: skipped, no update
+ * @param trainLoss         mean training loss over the examples trained on, each measured before its update (the
+ *                          skipped non-finite batches have no loss to count; NaN when every batch was skipped)
  * @param readerWaitFraction share of worker time spent waiting for the reader thread
  * @param syncWaitFraction  share of worker time spent waiting on synchronization (0 in shadow mode)
  * @param window            training loss (and NE for binary labels) over the last examples trained on

@@ -183,11 +183,12 @@ public final class Trainer {
 
     private TrainResult result(double seconds) {
         long[] per = new long[stats.length];
-        long ex = 0, nonFinite = 0, busy = 0, wait = 0, syncWait = 0;
+        long ex = 0, trained = 0, nonFinite = 0, busy = 0, wait = 0, syncWait = 0;
         double loss = 0;
         for (int i = 0; i < stats.length; i++) {
             per[i] = stats[i].examples();
             ex += per[i];
+            trained += stats[i].trainedExamples();
             nonFinite += stats[i].nonFinite();
             loss += stats[i].lossSum();
             busy += stats[i].busyNanos();
@@ -195,7 +196,7 @@ public final class Trainer {
             syncWait += stats[i].syncWaitNanos();
         }
         long all = busy + wait + syncWait;
-        return new TrainResult(ex, seconds, per, feeder.skippedLines(), nonFinite, ex == 0 ? Double.NaN : loss / ex,
+        return new TrainResult(ex, seconds, per, feeder.skippedLines(), nonFinite, trained == 0 ? Double.NaN : loss / trained,
                 all == 0 ? 0 : (double) wait / all, all == 0 ? 0 : (double) syncWait / all, window.snapshot());
     }
 }

@@ -1,6 +1,7 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.Batch;
+import io.shadowsync.kernels.Vec;
 import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
@@ -10,6 +11,13 @@ import io.shadowsync.nn.Workspace;
  * One Hogwild worker of a trainer: takes batches from the trainer's {@link BatchSupply}, runs forward and
  * backward into its own {@link Workspace}, and hands the dense gradient to the trainer's {@link StepRule}, which
  * applies it to the trainer's replica.
+ *
+ * <p><b>Non-finite steps are skipped before they touch anything shared.</b> The model's embedding pushes are held
+ * in a {@link DeferredPushes} buffer while it runs; then the loss, every held embedding-gradient row and the dense
+ * gradient are checked, and only a step with all of them finite commits its pushes to the embedding store and
+ * hands its gradient to the rule. Otherwise the pushes are dropped, the rule gets 0 examples (it applies nothing,
+ * but still takes part in a collective step), the batch counts in {@link WorkerStats#nonFinite()} (reported as
+ * the run's non-finite batches), and training goes on with the next batch.
  *
  * <p><b>The race is intended.</b> All workers of a trainer update the same {@code float[]} at once, without
  * locks: one worker may read a parameter another is writing, and concurrent updates of one element may lose one
@@ -26,6 +34,7 @@ final class Worker implements Runnable {
     private final WorkerStats stats;
     private final TrainWindow window;
     private final Workspace workspace;
+    private final DeferredPushes pushes;
 
     Worker(int index, Model model, StepRule rule, EmbeddingStore embeddings, BatchSupply feeder, int batchSize,
            WorkerStats stats, TrainWindow window) {
@@ -37,6 +46,7 @@ final class Worker implements Runnable {
         this.stats = stats;
         this.window = window;
         this.workspace = model.newWorkspace(batchSize);
+        this.pushes = new DeferredPushes(embeddings);
     }
 
     @Override
@@ -52,14 +62,17 @@ final class Worker implements Runnable {
                     stats.addSyncWait(rule.finish(index));
                     return;
                 }
-                embeddings.beginStep();
                 double loss;
+                boolean finite;
+                embeddings.beginStep();
                 try {
-                    loss = model.forwardBackward(b, workspace, embeddings);
+                    loss = model.forwardBackward(b, workspace, pushes);
+                    finite = Double.isFinite(loss) && pushes.allFinite() && Vec.allFinite(grad.length, grad, 0);
+                    if (finite) pushes.commit();
                 } finally {
+                    pushes.discard(); // a skipped step, or a model that threw: nothing held survives the step
                     embeddings.endStep();
                 }
-                boolean finite = Double.isFinite(loss);
                 long syncWait = rule.apply(index, params, grad, finite ? b.size : 0);
                 long busy = System.nanoTime() - t1 - syncWait;
                 if (finite) {

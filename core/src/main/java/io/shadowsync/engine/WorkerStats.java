@@ -7,6 +7,7 @@ package io.shadowsync.engine;
  */
 public final class WorkerStats {
     private volatile long examples;
+    private volatile long trainedExamples;
     private volatile long batches;
     private volatile double lossSum;
     private volatile double labelSum;
@@ -18,6 +19,7 @@ public final class WorkerStats {
     void record(int n, double batchLossSum, double batchLabelSum, long busy, long wait, long syncWait) {
         syncWaitNanos += syncWait;
         examples += n;
+        trainedExamples += n;
         batches++;
         lossSum += batchLossSum;
         labelSum += batchLabelSum;
@@ -38,11 +40,16 @@ public final class WorkerStats {
         return examples;
     }
 
+    /** Examples of the batches whose step was applied: {@link #examples()} less those of non-finite batches. */
+    public long trainedExamples() {
+        return trainedExamples;
+    }
+
     public long batches() {
         return batches;
     }
 
-    /** Sum over all examples so far of the per-example training loss (before each update). */
+    /** Sum over the trained examples so far of the per-example training loss (before each update). */
     public double lossSum() {
         return lossSum;
     }
@@ -51,7 +58,10 @@ public final class WorkerStats {
         return labelSum;
     }
 
-    /** Batches whose loss was NaN or infinite: their dense update was refused. */
+    /**
+     * Batches whose loss or gradient (dense, or any embedding row) was NaN or infinite: their step was skipped, so
+     * neither the dense parameters nor the embedding tables saw it. Their examples still count in {@link #examples()}.
+     */
     public long nonFinite() {
         return nonFinite;
     }

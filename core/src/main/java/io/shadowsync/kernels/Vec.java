@@ -119,4 +119,29 @@ public final class Vec {
             for (int j = 0; j < n; j++) out[oOff + j] += y[row + j];
         }
     }
+
+    /**
+     * Whether x[xOff, xOff+n) holds no NaN and no infinity: the check a worker makes on a step's gradients before
+     * they may touch shared parameters. Both paths give the same answer for every input.
+     */
+    public static boolean allFinite(int n, float[] x, int xOff) {
+        return SIMD ? VectorKernels.allFinite(n, x, xOff) : allFiniteScalar(n, x, xOff);
+    }
+
+    /**
+     * {@code x·0} is ±0 for a finite x and NaN for NaN or ±∞, so the sum of those products is zero exactly when
+     * every value is finite (it never overflows); four independent sums keep the loop at load speed.
+     */
+    public static boolean allFiniteScalar(int n, float[] x, int xOff) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            s0 += x[xOff + i] * 0f;
+            s1 += x[xOff + i + 1] * 0f;
+            s2 += x[xOff + i + 2] * 0f;
+            s3 += x[xOff + i + 3] * 0f;
+        }
+        for (; i < n; i++) s0 += x[xOff + i] * 0f;
+        return (s0 + s1) + (s2 + s3) == 0f;
+    }
 }

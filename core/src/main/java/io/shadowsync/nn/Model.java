@@ -32,7 +32,9 @@ public interface Model {
      * the <em>mean</em> loss over the batch into {@code ws.denseGrad()}, pushes the gradients (of the same mean
      * loss) of the embedding rows it used into emb, whose sparse optimizer applies them, fills
      * {@code ws.outputs()}, and returns the <em>summed</em> loss. It does not change the dense parameters: the
-     * caller's optimizer applies {@code ws.denseGrad()}.
+     * caller's optimizer applies {@code ws.denseGrad()}. The caller may hold the pushes back until after the call
+     * (the engine's workers do, to skip a step whose loss or any gradient is not finite), so a model must not pull
+     * a row after pushing it in the same call and expect to see the update.
      */
     double forwardBackward(Batch batch, Workspace ws, EmbeddingStore emb);
 

@@ -150,7 +150,7 @@ class CriteoTsvSourceTest {
             {"10" + good.substring(1), "label must be 0 or 1, got '10'"},
             {good.replaceFirst("\t3\t", "\tx3\t"), "integer field 3 is not an integer: 'x3'"},
             {good.replaceFirst("\t3\t", "\t-\t"), "integer field 3 is not an integer: '-'"},
-            {good.replaceFirst("\t3\t", "\t1234567890123456789\t"), "integer field 3 is not an integer"},
+            {good.replaceFirst("\t3\t", "\t1234567890123456789\t"), "integer field 3 has more than 18 digits: '1234567890123456789'"},
             {good.replace("00000701", "xyz"), "categorical field 7 is not hex: 'xyz'"},
             {good.replace("00000701", "100000701"), "categorical field 7 has more than 8 hex digits: '100000701'"},
         };

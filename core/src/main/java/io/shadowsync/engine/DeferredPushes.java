@@ -1,0 +1,128 @@
+package io.shadowsync.engine;
+
+import io.shadowsync.kernels.Vec;
+import io.shadowsync.nn.EmbeddingStore;
+import java.util.Arrays;
+
+/**
+ * One worker's view of the trainer's {@link EmbeddingStore} during a step: pulls (and the read-only
+ * {@link #localTable} fast path) go straight to the store; pushes are copied here and checked for NaN and
+ * infinity, and reach the store only when the worker {@link #commit}s them, after it has checked the step's loss
+ * and dense gradient too. A step with any non-finite value is {@link #discard}ed and leaves every table (and
+ * every row-optimizer state) untouched: the guard sits before the store, not after the damage.
+ *
+ * <p>A commit replays the model's push calls one for one, in order, with the same ids and gradients, so the store
+ * sees exactly what it would have seen without this buffer (a remote store still batches them into the step's one
+ * round trip, as they arrive before the worker ends the step). The only difference a model could notice is that a
+ * row it pushed is not updated when it pulls it again within the same step; models pull in forward and push in
+ * backward, so none does.
+ *
+ * <p>Owned by one worker thread. The buffers grow to the largest step seen (in the first steps) and are reused, so
+ * the hot loop allocates nothing once warm.
+ */
+final class DeferredPushes implements EmbeddingStore {
+    private final EmbeddingStore store;
+    /** Per held push call c: table, number of ids, and where its ids and gradients start in the buffers. */
+    private int[] callTable = new int[32];
+    private int[] callCount = new int[32];
+    private int[] callIds = new int[32];
+    private int[] callGrads = new int[32];
+    private int calls;
+    private int[] ids = new int[1024];
+    private int numIds;
+    private float[] grads = new float[1 << 14];
+    private int numGrads;
+    private boolean finite = true;
+
+    DeferredPushes(EmbeddingStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public int numTables() {
+        return store.numTables();
+    }
+
+    @Override
+    public long rows(int table) {
+        return store.rows(table);
+    }
+
+    @Override
+    public int dim(int table) {
+        return store.dim(table);
+    }
+
+    @Override
+    public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
+        store.pull(table, ids, idOff, n, out, outOff);
+    }
+
+    @Override
+    public float[] localTable(int t) {
+        return store.localTable(t);
+    }
+
+    @Override
+    public void beginStep() {
+        store.beginStep();
+    }
+
+    @Override
+    public void endStep() {
+        store.endStep();
+    }
+
+    /** Holds the push: copies its ids and gradient rows and notes whether every gradient value is finite. */
+    @Override
+    public void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff) {
+        if (n < 0) throw new IllegalArgumentException("cannot push " + n + " rows");
+        int len = Math.multiplyExact(n, store.dim(table));
+        if (calls == callTable.length) {
+            int c = 2 * calls;
+            callTable = Arrays.copyOf(callTable, c);
+            callCount = Arrays.copyOf(callCount, c);
+            callIds = Arrays.copyOf(callIds, c);
+            callGrads = Arrays.copyOf(callGrads, c);
+        }
+        if (numIds + n > this.ids.length) this.ids = Arrays.copyOf(this.ids, Math.max(2 * this.ids.length, numIds + n));
+        if (numGrads + len > this.grads.length) this.grads = Arrays.copyOf(this.grads, Math.max(2 * this.grads.length, numGrads + len));
+        System.arraycopy(ids, idOff, this.ids, numIds, n);
+        System.arraycopy(grads, gradOff, this.grads, numGrads, len);
+        finite &= Vec.allFinite(len, this.grads, numGrads);
+        callTable[calls] = table;
+        callCount[calls] = n;
+        callIds[calls] = numIds;
+        callGrads[calls] = numGrads;
+        calls++;
+        numIds += n;
+        numGrads += len;
+    }
+
+    /** Whether every gradient value pushed since the last commit or discard is finite (true when none was pushed). */
+    boolean allFinite() {
+        return finite;
+    }
+
+    /** Sends the held pushes to the store, in the order the model made them, and empties the buffer. */
+    void commit() {
+        try {
+            for (int c = 0; c < calls; c++) store.push(callTable[c], ids, callIds[c], callCount[c], grads, callGrads[c]);
+        } finally {
+            discard();
+        }
+    }
+
+    /** Drops the held pushes: the store never sees them. */
+    void discard() {
+        calls = 0;
+        numIds = 0;
+        numGrads = 0;
+        finite = true;
+    }
+
+    /** Number of push calls held (for tests). */
+    int heldCalls() {
+        return calls;
+    }
+}
