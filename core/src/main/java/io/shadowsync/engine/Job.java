@@ -125,7 +125,7 @@ public final class Job {
     public JobResult run() throws InterruptedException {
         int n = trainers.length;
         TrainResult[] results = new TrainResult[n];
-        Throwable[] failures = new Throwable[n];
+        java.util.concurrent.atomic.AtomicReference<Throwable> first = new java.util.concurrent.atomic.AtomicReference<>();
         Thread[] threads = new Thread[n];
         for (int t = 0; t < n; t++) {
             int tt = t;
@@ -133,7 +133,7 @@ public final class Job {
                 try {
                     results[tt] = trainers[tt].run();
                 } catch (Throwable e) {
-                    failures[tt] = e;
+                    first.compareAndSet(null, e); // the cause; the others' failures may only be its echo
                     abort(); // wake trainers blocked in collectives with this one
                 }
             }, "trainer-" + t);
@@ -147,10 +147,9 @@ public final class Job {
             for (Thread th : threads) th.interrupt();
             throw e;
         }
-        for (Throwable f : failures) {
-            if (f instanceof TrainingException te) throw te;
-            if (f != null) throw new TrainingException(f);
-        }
+        Throwable f = first.get();
+        if (f instanceof TrainingException te) throw te;
+        if (f != null) throw new TrainingException(f);
         // asynchronous SGD's model is the server's: take it once every trainer has pushed its last gradient (here
         // when the whole job ran in this process; a multi-process job calls pullServerModel after its final barrier)
         if (config.sync().mode() == SyncSpec.Mode.ASYNC_PS && ranks.length == config.trainers()) pullServerModel();
