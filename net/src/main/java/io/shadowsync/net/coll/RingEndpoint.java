@@ -125,7 +125,7 @@ public final class RingEndpoint implements BindableService, AutoCloseable {
                 l.inboundFrame(received);
                 return;
             }
-            RingFrame f = received.frame();
+            RingFrame f = received.header();
             received.close(); // a hello carries no data
             if (key != null) {
                 refuse(Status.FAILED_PRECONDITION.withDescription("a frame came before the stream was accepted"));
