@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "shadowsync", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Distributed training of CTR models and MLPs on CPUs: Hogwild workers, background synchronization.",
-        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, GenDataCommand.class, BenchCommand.class,
+        subcommands = {TrainCommand.class, LaunchCommand.class, TrainerCommand.class, PsCommand.class, EvalCommand.class, PredictCommand.class, GenDataCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static final int EXIT_FAILURE = 1;
@@ -41,22 +41,25 @@ public final class Main {
         return cl.execute(args);
     }
 
+    /** The commands that run (part of) a job and take its job file. */
+    static final java.util.Set<String> JOB_COMMANDS = java.util.Set.of("train", "launch", "trainer", "ps");
+
     /**
-     * {@code train JOB.yaml ...}: the job file's values become the defaults of the train command, so flags given
-     * on the command line override them. The job file is the first argument after {@code train} that ends in
-     * .yaml or .yml and is not the value of an option.
+     * {@code train JOB.yaml ...} (and launch, trainer, ps): the job file's values become the defaults of the
+     * command, so flags given on the command line override them. The job file is the first argument after the
+     * command that ends in .yaml or .yml and is not the value of an option.
      */
     static void attachJobFile(CommandLine cl, String[] args) throws java.io.IOException {
         int sub = -1;
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("train")) {
+            if (JOB_COMMANDS.contains(args[i])) {
                 sub = i;
                 break;
             }
             if (!args[i].startsWith("-")) return;
         }
         if (sub < 0) return;
-        CommandLine train = cl.getSubcommands().get("train");
+        CommandLine train = cl.getSubcommands().get(args[sub]);
         for (int i = sub + 1; i < args.length; i++) {
             String a = args[i];
             if (a.startsWith("-")) {

@@ -1,14 +1,8 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.comm.Collective;
-import io.shadowsync.comm.DenseParameterServer;
-import io.shadowsync.comm.EmulatedLink;
-import io.shadowsync.comm.InProcessCollectives;
-import io.shadowsync.comm.InProcessDenseServer;
-import io.shadowsync.comm.ShardedEmbeddingServer;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.nn.EmbeddingStore;
-import io.shadowsync.nn.LocalEmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
@@ -18,87 +12,76 @@ import io.shadowsync.sync.ElasticAveraging;
 import io.shadowsync.sync.ModelAveraging;
 import io.shadowsync.sync.SyncAlgorithm;
 import io.shadowsync.sync.SyncSpec;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * A whole training job in one JVM — the embedded default: N trainers (each a set of threads with its own dense
- * replica), embedding tables on an in-process sharded parameter server shared by all trainers, the dense sync
- * server for EASGD and asynchronous SGD, and in-process collectives, all over emulated links when a
- * {@link io.shadowsync.comm.LinkModel} is given. Every replica starts from the same initial parameters (trainer 0's
- * seeded initialization). The final model is trainer 0's replica after the last synchronization (for
- * asynchronous SGD: the server's parameters), with the server's embedding tables.
+ * A training job, or the part of it that runs in this process: N trainers (each a set of threads with its own dense
+ * replica) around a {@link Cluster} that holds the shared state — embedding tables on parameter-server shards, the
+ * dense server for EASGD and asynchronous SGD, and the collectives. The embedded default runs all N trainers in
+ * this JVM over an {@link InProcessCluster}; a process of a multi-process job runs one trainer over a networked
+ * cluster. Every replica starts from the same initial parameters (the seeded initialization, the same in every
+ * process). The final model is trainer 0's replica after the last synchronization (for asynchronous SGD: the
+ * server's parameters), with the server's embedding tables.
  */
 public final class Job {
     private final JobConfig config;
+    private final int[] ranks;
     private final Model[] models;
     private final Trainer[] trainers;
+    private final Cluster cluster;
     private final EmbeddingStore tables;
-    private final List<Collective> collectives = new ArrayList<>();
-    private final DenseParameterServer denseServer;
+    private final boolean ownsCluster;
 
+    /** The embedded default: the whole job in this JVM, over an {@link InProcessCluster}. */
     public Job(ModelSpec spec, long seed, OptimizerSpec optimizer, EmbeddingOptimizerSpec embOptimizer, DataSource train, JobConfig config) {
+        this(spec, seed, optimizer, embOptimizer, train, config, null, allRanks(config.trainers()));
+    }
+
+    /**
+     * The trainers {@code ranks} of a job whose shared state is {@code cluster} (null: an {@link InProcessCluster}
+     * built here for all N trainers, in which case ranks must be all of them).
+     */
+    public Job(ModelSpec spec, long seed, OptimizerSpec optimizer, EmbeddingOptimizerSpec embOptimizer, DataSource train,
+               JobConfig config, Cluster cluster, int[] ranks) {
         this.config = config;
+        this.ranks = ranks.clone();
         int n = config.trainers(), w = config.trainer().workers();
+        if (ranks.length == 0) throw new IllegalArgumentException("a job part needs at least one trainer");
+        for (int r : ranks) {
+            if (r < 0 || r >= n) throw new IllegalArgumentException("trainer rank " + r + " is not in 0.." + (n - 1));
+        }
         SyncSpec sync = config.sync();
-        models = new Model[n];
-        models[0] = spec.build();
-        models[0].initDense(seed);
-        float[] initial = models[0].dense().data();
-        for (int t = 1; t < n; t++) {
-            models[t] = spec.build();
-            System.arraycopy(initial, 0, models[t].dense().data(), 0, initial.length);
-        }
+        ownsCluster = cluster == null;
+        Model first = spec.build();
+        first.initDense(seed);
+        float[] initial = first.dense().data();
         int size = initial.length;
-
-        // Two emulated links per trainer: one for parameter-server traffic on the workers' critical path (embedding
-        // rows; dense parameters of asynchronous SGD), one for background synchronization (collectives, the EASGD
-        // center), as when sync runs on its own NIC or traffic class. Each link serializes its own messages.
-        EmulatedLink[] links = new EmulatedLink[n];
-        EmulatedLink[] syncLinks = new EmulatedLink[n];
-        for (int t = 0; t < n; t++) {
-            links[t] = new EmulatedLink(config.link());
-            syncLinks[t] = new EmulatedLink(config.link());
-        }
-        long[][] shapes = models[0].embeddingShapes();
-        float[] initStd = new float[shapes.length];
-        for (int k = 0; k < shapes.length; k++) initStd[k] = models[0].embeddingInitStd(k);
-        EmbeddingStore[] stores = new EmbeddingStore[n];
-        if (config.link().isIdeal() && config.psShards() == 1) {
-            // one process, no network to emulate: the trainers share one Hogwild table store directly
-            LocalEmbeddingStore local = new LocalEmbeddingStore(shapes, initStd, seed, embOptimizer);
-            java.util.Arrays.fill(stores, local);
-            tables = local;
+        if (cluster == null) {
+            if (ranks.length != n) throw new IllegalArgumentException("an in-process job runs all " + n + " trainers here");
+            long[][] shapes = first.embeddingShapes();
+            float[] initStd = new float[shapes.length];
+            for (int k = 0; k < shapes.length; k++) initStd[k] = first.embeddingInitStd(k);
+            InProcessCluster local = new InProcessCluster(shapes, initStd, seed, initial, optimizer, embOptimizer, config);
+            cluster = local;
+            tables = local.tables();
         } else {
-            ShardedEmbeddingServer server = new ShardedEmbeddingServer(shapes, initStd, seed, embOptimizer, config.psShards(), config.link());
-            for (int t = 0; t < n; t++) stores[t] = server.client(links[t]);
-            tables = server.client(new EmulatedLink(io.shadowsync.comm.LinkModel.NONE));
+            if (cluster.trainers() != n) throw new IllegalArgumentException("the cluster has " + cluster.trainers() + " trainers, the job " + n);
+            tables = cluster.embeddings(ranks[0]);
         }
-
-        boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
-        denseServer = needsServer
-                ? new InProcessDenseServer(initial, Math.min(config.psShards(), size), sync.mode() == SyncSpec.Mode.ASYNC_PS ? optimizer : null, config.link())
-                : null;
-        Collective[] trainerRanks = null;
-        if ((sync.mode() == SyncSpec.Mode.SHADOW || sync.mode() == SyncSpec.Mode.FOREGROUND) && !sync.base().equals("easgd")) {
-            trainerRanks = InProcessCollectives.create(n, config.link());
-            collectives.addAll(List.of(trainerRanks));
-        }
-        Collective[] workerRanks = null;
-        if (sync.mode() == SyncSpec.Mode.SYNC_SGD) {
-            workerRanks = InProcessCollectives.create(n * w, config.link());
-            collectives.addAll(List.of(workerRanks));
-        }
-
-        trainers = new Trainer[n];
-        for (int t = 0; t < n; t++) {
-            float[] params = models[t].dense().data();
+        this.cluster = cluster;
+        models = new Model[ranks.length];
+        trainers = new Trainer[ranks.length];
+        for (int i = 0; i < ranks.length; i++) {
+            int t = ranks[i];
+            Model model = i == 0 ? first : spec.build();
+            if (i > 0) System.arraycopy(initial, 0, model.dense().data(), 0, size);
+            models[i] = model;
+            float[] params = model.dense().data();
             SyncStats stats = new SyncStats();
             HogwildStep hogwild = new HogwildStep(optimizer.dense(size));
             SyncAlgorithm algorithm = switch (sync.base()) {
-                case "ma" -> new ModelAveraging(trainerRanks[t], size);
-                case "bmuf" -> new BlockMomentum(trainerRanks[t], initial, sync.momentumFor(n), sync.bmufBlockLr(), sync.nesterov());
-                case "easgd" -> new ElasticAveraging(((InProcessDenseServer) denseServer).client(syncLinks[t]), size, sync.alphaFor(n));
+                case "ma" -> new ModelAveraging(cluster.trainerGroup(t), size);
+                case "bmuf" -> new BlockMomentum(cluster.trainerGroup(t), initial, sync.momentumFor(n), sync.bmufBlockLr(), sync.nesterov());
+                case "easgd" -> new ElasticAveraging(cluster.denseServer(t, true), size, sync.alphaFor(n));
                 default -> null;
             };
             StepRule rule = hogwild;
@@ -114,22 +97,28 @@ public final class Job {
                 }
                 case SYNC_SGD -> {
                     Collective[] mine = new Collective[w];
-                    System.arraycopy(workerRanks, t * w, mine, 0, w);
+                    for (int k = 0; k < w; k++) mine[k] = cluster.workerGroup(t, k);
                     rule = new SyncSgdStep(mine, optimizer.dense(size), params, stats);
                 }
                 case ASYNC_PS -> {
-                    rule = new AsyncPsStep(((InProcessDenseServer) denseServer).client(links[t]));
+                    rule = new AsyncPsStep(cluster.denseServer(t, false));
                     workerModels = new Model[w];
-                    for (int i = 0; i < w; i++) {
-                        workerModels[i] = spec.build();
-                        System.arraycopy(initial, 0, workerModels[i].dense().data(), 0, size);
+                    for (int k = 0; k < w; k++) {
+                        workerModels[k] = spec.build();
+                        System.arraycopy(initial, 0, workerModels[k].dense().data(), 0, size);
                     }
                 }
                 case NONE -> { }
             }
-            trainers[t] = new Trainer(t, models[t], workerModels, stores[t], rule, Trainer.supply(train, config.trainer(), t, n),
+            trainers[i] = new Trainer(t, model, workerModels, cluster.embeddings(t), rule, Trainer.supply(train, config.trainer(), t, n),
                     config.trainer(), shadow, finisher, sync.syncIntervalMs(), stats);
         }
+    }
+
+    private static int[] allRanks(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) r[i] = i;
+        return r;
     }
 
     /** Runs every trainer to the end (and the last synchronization); the first failure ends the whole job. */
@@ -162,8 +151,10 @@ public final class Job {
             if (f instanceof TrainingException te) throw te;
             if (f != null) throw new TrainingException(f);
         }
-        if (config.sync().mode() == SyncSpec.Mode.ASYNC_PS) denseServer.pull(models[0].dense().data());
-        closeCollectives();
+        // asynchronous SGD's model is the server's: take it once every trainer has pushed its last gradient (here
+        // when the whole job ran in this process; a multi-process job calls pullServerModel after its final barrier)
+        if (config.sync().mode() == SyncSpec.Mode.ASYNC_PS && ranks.length == config.trainers()) pullServerModel();
+        if (ownsCluster) cluster.close();
         long examples = 0, syncWait = 0, allTime = 0;
         double seconds = 0;
         long[] rounds = new long[n], bytes = new long[n];
@@ -182,19 +173,25 @@ public final class Job {
 
     private void abort() {
         for (Trainer t : trainers) t.stop();
-        closeCollectives();
+        cluster.abort();
     }
 
-    private void closeCollectives() {
-        for (Collective c : collectives) c.close();
+    /** Asynchronous SGD: copies the server's dense parameters into the final model. */
+    public void pullServerModel() throws InterruptedException {
+        cluster.denseServer(ranks[0], false).pull(models[0].dense().data());
     }
 
-    /** The final model: trainer 0's replica. */
+    /** The final model: the replica of the first trainer run here (trainer 0 in an in-process job). */
     public Model model() {
         return models[0];
     }
 
-    /** The embedding tables (the parameter server's, read through an ideal link). */
+    /** The ranks of the trainers this job part runs. */
+    public int[] ranks() {
+        return ranks.clone();
+    }
+
+    /** The embedding tables (the parameter server's; in-process, read through an ideal link). */
     public EmbeddingStore tables() {
         return tables;
     }

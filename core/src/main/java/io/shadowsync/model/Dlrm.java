@@ -148,9 +148,11 @@ public final class Dlrm implements Model {
         for (int d = 0; d < D; d++) {
             for (int b = 0; b < B; b++) topInT[d * ld + b] = bot[b * D + d];
         }
+        // every table's distinct rows first, announced to the store, so that a remote one fetches them all in one
+        // request per shard; then one bulk copy per row (many rows' cache misses in flight at once) and the reshuffle
+        for (int f = 0; f < nc; f++) emb.prefetch(f, ws.ids, f * B, distinctRows(batch, f, ws));
         for (int f = 0; f < nc; f++) {
-            int n = distinctRows(batch, f, ws);
-            // one bulk copy per row first: many rows' cache misses in flight at once; then the reshuffle, from L1
+            int n = ws.uniques[f];
             emb.pull(f, ws.ids, f * B, n, ws.rows, 0);
             toLanes(ws.rows, ws.where, f * B, B, D, ws.u, f + 1);
         }

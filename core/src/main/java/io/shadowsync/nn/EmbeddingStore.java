@@ -33,6 +33,15 @@ public interface EmbeddingStore {
     default void beginStep() {
     }
 
+    /**
+     * Announces, inside a step, that the calling thread will pull rows {@code ids[idOff .. idOff+n)} of table: a remote
+     * store then fetches every announced row of the step in one request per shard at the first pull, instead of one
+     * round trip per table (a model whose pulls of one table do not depend on another's announces them all first).
+     * No-op for local stores and outside a step.
+     */
+    default void prefetch(int table, int[] ids, int idOff, int n) {
+    }
+
     /** Closes the step opened by {@link #beginStep} on the calling thread. */
     default void endStep() {
     }

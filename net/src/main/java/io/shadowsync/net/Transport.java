@@ -15,6 +15,7 @@ import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
@@ -66,6 +67,16 @@ public final class Transport {
      * @throws IllegalStateException when the bind address is not loopback and neither a token nor TLS is set
      */
     public Server serve(int port, List<? extends BindableService> services) throws IOException {
+        return serve(port, services, List.of());
+    }
+
+    /**
+     * As {@link #serve(int, List)}, with stream tracers that see every call's final status, including calls
+     * refused before they reach a service (a missing or wrong token, a message over the size limit), so that a
+     * server can count them.
+     */
+    public Server serve(int port, List<? extends BindableService> services, List<? extends ServerStreamTracer.Factory> tracers)
+            throws IOException {
         InetAddress addr = resolve(config.bindHost());
         if (!addr.isLoopbackAddress() && token == null && !config.tls()) {
             throw new IllegalStateException("refusing to listen on " + config.bindHost() + " without authentication: "
@@ -80,6 +91,7 @@ public final class Transport {
                 .permitKeepAliveTime(Math.min(1000, config.keepalive().toMillis()), TimeUnit.MILLISECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .flowControlWindow(8 << 20);
+        for (ServerStreamTracer.Factory f : tracers) b.addStreamTracerFactory(f);
         ServerInterceptor auth = token == null ? null : new TokenCheck();
         for (BindableService s : services) {
             ServerServiceDefinition def = s.bindService();

@@ -1,0 +1,183 @@
+package io.shadowsync.bench;
+
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.ps.PsServer;
+import io.shadowsync.net.ps.PsShardSpec;
+import io.shadowsync.net.ps.RemoteEmbeddingStore;
+import io.shadowsync.optim.EmbeddingOptimizerSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Rows per second one parameter-server shard pulls and pushes under DLRM-like traffic: client threads each run
+ * steps of {@code --batch} examples × {@code --tables} tables (distinct rows per table, Zipf-like ids) against one
+ * {@link PsServer} started in this JVM on 127.0.0.1, through {@link RemoteEmbeddingStore} (row-wise Adagrad on the
+ * server). Pull and push are measured apart, each in two modes: {@code step} (all tables of a step in one request,
+ * {@code prefetch} + {@code beginStep}/{@code endStep}) and {@code per-table} (one request per table). Prints one
+ * JSON line per measurement with the median of {@code --reps} repetitions.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar io.shadowsync.bench.PsBench \
+ *      [--tables 26] [--rows 100000] [--dim 16] [--batch 256] [--threads 4] [--reps 5] [--rep-ms 1000]
+ * </pre>
+ * Client and server share this machine's cores, so the figures are a floor for a shard on its own host.
+ */
+public final class PsBench {
+    private PsBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = parse(args);
+        int tables = Integer.parseInt(opt.getOrDefault("tables", "26"));
+        int rows = Integer.parseInt(opt.getOrDefault("rows", "100000"));
+        int dim = Integer.parseInt(opt.getOrDefault("dim", "16"));
+        int batch = Integer.parseInt(opt.getOrDefault("batch", "256"));
+        int threads = Integer.parseInt(opt.getOrDefault("threads", "4"));
+        int reps = Integer.parseInt(opt.getOrDefault("reps", "5"));
+        long repMs = Long.parseLong(opt.getOrDefault("rep-ms", "1000"));
+
+        long[][] shapes = new long[tables][];
+        float[] stds = new float[tables];
+        for (int t = 0; t < tables; t++) {
+            shapes[t] = new long[] {rows, dim};
+            stds[t] = 0.01f;
+        }
+        PsShardSpec spec = new PsShardSpec(shapes, stds, 1, new EmbeddingOptimizerSpec("rowwise-adagrad", 0.01), null, null, 0, 1);
+        Transport transport = new Transport(NetConfig.LOOPBACK);
+        try (PsServer ps = PsServer.start(transport, 0, spec);
+             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(transport, List.of(new HostPort("127.0.0.1", ps.port())))) {
+            Traffic[] traffic = new Traffic[threads];
+            for (int w = 0; w < threads; w++) traffic[w] = new Traffic(tables, rows, dim, batch, 1000 + w);
+            for (String mode : new String[] {"step", "per-table"}) {
+                for (String op : new String[] {"pull", "push"}) {
+                    run(store, traffic, op, mode, repMs); // warm-up, not recorded
+                    double[] rates = new double[reps];
+                    long requests0 = store.requests();
+                    for (int r = 0; r < reps; r++) rates[r] = run(store, traffic, op, mode, repMs);
+                    double requestsPerSec = (store.requests() - requests0) * 1000.0 / (reps * repMs);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("bench", "ps");
+                    row.put("op", op);
+                    row.put("mode", mode);
+                    row.put("shards", 1);
+                    row.put("threads", threads);
+                    row.put("batch", batch);
+                    row.put("tables", tables);
+                    row.put("dim", dim);
+                    row.put("rows_per_sec_median", Math.round(median(rates)));
+                    row.put("requests_per_sec", Math.round(requestsPerSec));
+                    row.put("reps", reps);
+                    row.put("rep_rows_per_sec", round(rates));
+                    System.out.println(toJson(row));
+                }
+            }
+        }
+    }
+
+    /** Every thread runs its traffic for ms milliseconds; returns rows per second, all threads together. */
+    private static double run(RemoteEmbeddingStore store, Traffic[] traffic, String op, String mode, long ms) throws InterruptedException {
+        AtomicLong total = new AtomicLong();
+        long end = System.nanoTime() + ms * 1_000_000L;
+        boolean push = op.equals("push"), step = mode.equals("step");
+        Thread[] threads = new Thread[traffic.length];
+        long t0 = System.nanoTime();
+        for (int w = 0; w < traffic.length; w++) {
+            Traffic tr = traffic[w];
+            threads[w] = new Thread(() -> total.addAndGet(tr.loop(store, push, step, end)), "ps-bench-client-" + w);
+            threads[w].start();
+        }
+        for (Thread t : threads) t.join();
+        return total.get() * 1e9 / (System.nanoTime() - t0);
+    }
+
+    /** One client thread's steps: pregenerated batches of distinct Zipf-like row ids per table, and gradients. */
+    private static final class Traffic {
+        private static final int BATCHES = 32;
+        final int tables, dim;
+        final int[][][] ids; // [batch][table][distinct ids]
+        final float[] rows, grads;
+
+        Traffic(int tables, int numRows, int dim, int batch, long seed) {
+            this.tables = tables;
+            this.dim = dim;
+            SplittableRandom rng = new SplittableRandom(seed);
+            ids = new int[BATCHES][tables][];
+            for (int b = 0; b < BATCHES; b++) {
+                for (int t = 0; t < tables; t++) {
+                    int[] raw = new int[batch];
+                    // Zipf-like: a row's id is numRows^u − 1 for uniform u, so small ids are hit far more often
+                    for (int j = 0; j < batch; j++) raw[j] = (int) Math.min(numRows - 1, Math.pow(numRows, rng.nextDouble()) - 1);
+                    ids[b][t] = Arrays.stream(raw).distinct().toArray(); // setup, not timed
+                }
+            }
+            rows = new float[batch * dim];
+            grads = new float[batch * dim];
+            for (int i = 0; i < grads.length; i++) grads[i] = (float) (rng.nextGaussian() * 1e-3);
+        }
+
+        /** Runs steps until the deadline; returns the rows moved. */
+        long loop(RemoteEmbeddingStore store, boolean push, boolean step, long deadline) {
+            long moved = 0;
+            for (int b = 0; System.nanoTime() < deadline; b = (b + 1) % BATCHES) {
+                int[][] batchIds = ids[b];
+                if (step) {
+                    store.beginStep();
+                    if (!push) for (int t = 0; t < tables; t++) store.prefetch(t, batchIds[t], 0, batchIds[t].length);
+                }
+                for (int t = 0; t < tables; t++) {
+                    int[] tid = batchIds[t];
+                    if (push) store.push(t, tid, 0, tid.length, grads, 0);
+                    else store.pull(t, tid, 0, tid.length, rows, 0);
+                    moved += tid.length;
+                }
+                if (step) store.endStep();
+            }
+            return moved;
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static long[] round(double[] v) {
+        long[] r = new long[v.length];
+        for (int i = 0; i < v.length; i++) r[i] = Math.round(v[i]);
+        return r;
+    }
+
+    private static String toJson(Map<String, Object> row) {
+        StringBuilder sb = new StringBuilder("{");
+        for (Map.Entry<String, Object> e : row.entrySet()) {
+            if (sb.length() > 1) sb.append(',');
+            sb.append('"').append(e.getKey()).append("\":");
+            Object v = e.getValue();
+            if (v instanceof long[] a) sb.append(Arrays.toString(a).replace(" ", ""));
+            else sb.append(v instanceof Number ? v.toString() : "\"" + v + "\"");
+        }
+        return sb.append('}').toString();
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new LinkedHashMap<>();
+        List<String> known = new ArrayList<>(List.of("tables", "rows", "dim", "batch", "threads", "reps", "rep-ms"));
+        for (int i = 0; i < args.length; i++) {
+            String k = args[i].startsWith("--") ? args[i].substring(2) : "";
+            if (!known.contains(k) || i + 1 >= args.length) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "usage: PsBench [--%s N]..., got '%s'",
+                        String.join(" N] [--", known), args[i]));
+            }
+            m.put(k, args[++i]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,70 @@
+package io.shadowsync.cli;
+
+import io.shadowsync.comm.Collective;
+import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.TrainResult;
+import io.shadowsync.metrics.TrainWindow;
+
+/**
+ * Gathers what each trainer process did into the whole job's {@link JobResult}, so that a multi-process job's summary
+ * is built exactly as an in-process one. Each trainer encodes its numbers into floats that survive the trip exactly
+ * (every long or double's 64 bits as three integers below 2^22, each exactly representable), and one allGather over
+ * the trainers' control group brings everybody's to every rank.
+ */
+final class JobStats {
+    /** examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3. */
+    private static final int FIELDS = 13;
+    private static final int WIDTH = FIELDS * 3;
+
+    private JobStats() {}
+
+    /** Every rank calls this with its own result; each gets the job's. */
+    static JobResult gather(Collective control, JobResult mine, long rounds, double roundMs, long bytes) throws InterruptedException {
+        TrainResult r = mine.trainers()[0];
+        TrainWindow.Snapshot w = r.window();
+        long[] bits = {r.examples(), d(r.seconds()), r.skippedLines(), r.nonFiniteBatches(), d(r.trainLoss()), d(r.readerWaitFraction()),
+                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels())};
+        float[] send = new float[WIDTH];
+        for (int i = 0; i < FIELDS; i++) encode(bits[i], send, 3 * i);
+        int n = control.size();
+        float[] all = new float[WIDTH * n];
+        control.allGather(send, 0, WIDTH, all, 0);
+        TrainResult[] results = new TrainResult[n];
+        long[] syncRounds = new long[n], syncBytes = new long[n];
+        double[] meanRound = new double[n];
+        long examples = 0;
+        double seconds = 0, wait = 0;
+        for (int t = 0; t < n; t++) {
+            long[] v = new long[FIELDS];
+            for (int i = 0; i < FIELDS; i++) v[i] = decode(all, t * WIDTH + 3 * i);
+            TrainWindow.Snapshot win = new TrainWindow.Snapshot(v[10], dbl(v[11]), dbl(v[12]));
+            results[t] = new TrainResult(v[0], dbl(v[1]), new long[0], v[2], v[3], dbl(v[4]), dbl(v[5]), dbl(v[6]), win);
+            syncRounds[t] = v[7];
+            meanRound[t] = dbl(v[8]);
+            syncBytes[t] = v[9];
+            examples += v[0];
+            seconds = Math.max(seconds, dbl(v[1]));
+            wait += dbl(v[6]);
+        }
+        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n);
+    }
+
+    private static long d(double v) {
+        return Double.doubleToRawLongBits(v);
+    }
+
+    private static double dbl(long bits) {
+        return Double.longBitsToDouble(bits);
+    }
+
+    /** 64 bits as three floats holding 22, 21 and 21 bits: integers below 2^22, exact in a float. */
+    static void encode(long v, float[] out, int off) {
+        out[off] = (float) (v >>> 42);
+        out[off + 1] = (float) ((v >>> 21) & 0x1FFFFF);
+        out[off + 2] = (float) (v & 0x1FFFFF);
+    }
+
+    static long decode(float[] in, int off) {
+        return ((long) in[off] << 42) | ((long) in[off + 1] << 21) | (long) in[off + 2];
+    }
+}

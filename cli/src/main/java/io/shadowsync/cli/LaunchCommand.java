@@ -1,0 +1,261 @@
+package io.shadowsync.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Server;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.rdv.Coordinator;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code shadowsync launch --local N [--ps S] [JOB.yaml] [train flags]}: the whole job as separate processes on this
+ * host — S parameter-server shards and N trainers, each a JVM, meeting at a coordinator this process runs on
+ * 127.0.0.1. Their logs stream here with a prefix; when one fails (or on Ctrl-C) all are stopped. The summary is
+ * trainer 0's, which is the same as {@code train}'s in-process summary plus {@code processes}.
+ */
+@Command(name = "launch", sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Run the job as separate local processes (S parameter servers + N trainers) over gRPC on 127.0.0.1.",
+                "Takes every flag train takes. The last line on stdout is trainer 0's JSON summary plus \"processes\"."})
+public final class LaunchCommand extends JobCommand implements Callable<Integer> {
+    @Option(names = "--local", paramLabel = "N", required = true, description = "Trainer processes to start on this host.")
+    int local;
+
+    @Option(names = "--ps", paramLabel = "S", description = "Parameter-server processes (shards) to start (default: --ps-shards, 1).")
+    Integer ps;
+
+    @Option(names = "--stop-grace", paramLabel = "SEC", description = "When stopping the processes, seconds to wait after SIGTERM before killing them (default: 5).")
+    double stopGrace = 5;
+
+    @Mixin
+    NetOptions net = new NetOptions();
+
+    /** Options this command sets for its children itself (with their arity: 1 takes a value). */
+    private static final Map<String, Integer> OWN = Map.ofEntries(Map.entry("--local", 1), Map.entry("--ps", 1),
+            Map.entry("--stop-grace", 1), Map.entry("--trainers", 1), Map.entry("--ps-shards", 1), Map.entry("--summary-json", 1),
+            Map.entry("--coordinator", 1), Map.entry("--start-coordinator", 0), Map.entry("--listen", 1), Map.entry("--peers", 1),
+            Map.entry("--servers", 1), Map.entry("--rank", 1), Map.entry("--shard", 1), Map.entry("--advertise", 1));
+
+    /** JVM flags of this process that must not be copied to the children (a debugger port, a recording file). */
+    private static final List<String> NOT_INHERITED = List.of("-agentlib:", "-agentpath:", "-javaagent:", "-XX:StartFlightRecording",
+            "-Xrunjdwp", "-XX:FlightRecorderOptions");
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (local < 1) throw new UsageException("--local must be at least 1, got " + local);
+        if (spec.commandLine().getParseResult().hasMatchedOption("--trainers") && trainers != local) {
+            throw new UsageException("--trainers " + trainers + " disagrees with --local " + local + ": give one of them");
+        }
+        trainers = local;
+        if (ps != null) psShards = ps;
+        if (psShards < 1) throw new UsageException("--ps must be at least 1, got " + psShards);
+        if (!(stopGrace >= 0)) throw new UsageException("--stop-grace must be zero or positive, got " + stopGrace);
+        Plan plan = plan(err, false); // refuse bad flags here, before starting anything
+        if (!net.listenAddress().host().equals("127.0.0.1") && !net.listenAddress().host().equals("localhost")) {
+            throw new UsageException("launch --local runs every process on 127.0.0.1; --listen " + net.listen + " is for 'shadowsync trainer' and 'ps' across hosts");
+        }
+
+        Transport transport = new Transport(net.config());
+        Server coordinator = transport.serve(0, List.of(new Coordinator(local, psShards, net.rendezvousTimeout())));
+        HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
+        List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());
+        List<Child> children = new ArrayList<>();
+        Thread hook = new Thread(() -> stopAll(children, err), "launch/stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            for (int s = 0; s < psShards; s++) {
+                children.add(start("ps-" + s, List.of("ps", "--shard", Integer.toString(s)), passOn, coord, err));
+            }
+            for (int t = 0; t < local; t++) {
+                children.add(start("trainer-" + t, List.of("trainer", "--rank", Integer.toString(t)), passOn, coord, err));
+            }
+            err.println("shadowsync launch: " + local + " trainer(s) and " + psShards + " parameter server(s) started ("
+                    + plan.algorithm() + "), coordinator at " + coord);
+            err.flush();
+            return supervise(children, out, err);
+        } finally {
+            stopAll(children, err);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running (Ctrl-C) and stops the children itself
+            }
+            coordinator.shutdownNow();
+        }
+    }
+
+    /** Waits for the trainers; the first process that fails stops the job. Returns the exit code. */
+    private int supervise(List<Child> children, PrintWriter out, PrintWriter err) throws Exception {
+        Child trainer0 = children.get(psShards);
+        while (true) {
+            boolean trainersDone = true;
+            for (Child c : children) {
+                if (c.process.isAlive()) {
+                    if (c.name.startsWith("trainer")) trainersDone = false;
+                    continue;
+                }
+                int code = c.process.exitValue();
+                if (code != 0) {
+                    c.drain();
+                    err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
+                            + (c.lastError == null ? "" : ": " + c.lastError) + "; stopping the other processes");
+                    err.flush();
+                    return code == Main.EXIT_BAD_INPUT ? Main.EXIT_BAD_INPUT : Main.EXIT_FAILURE;
+                }
+            }
+            if (trainersDone) break;
+            Thread.sleep(50);
+        }
+        // trainer 0 told the servers to stop; give them a moment to do so cleanly
+        for (Child c : children) {
+            if (!c.process.waitFor(10, TimeUnit.SECONDS)) {
+                err.println("shadowsync launch: " + c.name + " did not stop after the job ended; stopping it");
+            }
+        }
+        for (Child c : children) c.drain();
+        String last = trainer0.lastStdout;
+        if (last == null || !last.startsWith("{")) {
+            err.println("shadowsync launch: trainer-0 ended without a JSON summary");
+            return Main.EXIT_FAILURE;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> summary = new ObjectMapper().readValue(last, LinkedHashMap.class);
+        summary.put("processes", children.size());
+        Json.emit(out, summaryJson, summary);
+        return 0;
+    }
+
+    /** This command's arguments minus the options it sets for its children, which get those from it. */
+    static List<String> passOn(List<String> original) {
+        List<String> r = new ArrayList<>();
+        int i = 0;
+        while (i < original.size() && !original.get(i).equals("launch")) i++;
+        for (i++; i < original.size(); i++) {
+            String a = original.get(i);
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            Integer arity = OWN.get(name);
+            if (arity == null) {
+                r.add(a);
+            } else if (arity == 1 && !a.contains("=")) {
+                i++; // its value
+            }
+        }
+        return r;
+    }
+
+    private Child start(String name, List<String> role, List<String> passOn, HostPort coord, PrintWriter err) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            boolean skip = false;
+            for (String p : NOT_INHERITED) skip |= a.startsWith(p);
+            if (!skip) cmd.add(a);
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(role);
+        cmd.addAll(passOn);
+        cmd.addAll(List.of("--trainers", Integer.toString(local), "--ps-shards", Integer.toString(psShards),
+                "--coordinator", coord.toString(), "--listen", "127.0.0.1:0"));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Process p = pb.start();
+        Child c = new Child(name, p);
+        c.pump(p.getInputStream(), err, true);
+        c.pump(p.getErrorStream(), err, false);
+        return c;
+    }
+
+    private void stopAll(List<Child> children, PrintWriter err) {
+        boolean any = false;
+        for (Child c : children) {
+            if (c.process.isAlive()) {
+                c.process.destroy();
+                any = true;
+            }
+        }
+        if (!any) return;
+        long deadline = System.nanoTime() + (long) (stopGrace * 1e9);
+        for (Child c : children) {
+            try {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !c.process.waitFor(left, TimeUnit.NANOSECONDS)) {
+                    c.process.destroyForcibly();
+                    c.process.waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                c.process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Child c : children) c.drain();
+        err.flush();
+    }
+
+    /** One child process and the threads copying its output here, each line prefixed with its name. */
+    private static final class Child {
+        final String name;
+        final Process process;
+        final List<Thread> pumps = new ArrayList<>(2);
+        volatile String lastStdout;
+        volatile String lastError;
+
+        Child(String name, Process process) {
+            this.name = name;
+            this.process = process;
+        }
+
+        void pump(InputStream in, PrintWriter err, boolean stdout) {
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        if (stdout) {
+                            lastStdout = line;
+                        } else if (!line.isBlank()) {
+                            lastError = line;
+                        }
+                        synchronized (err) {
+                            err.println("[" + name + "] " + line);
+                            err.flush();
+                        }
+                    }
+                } catch (IOException e) {
+                    // the process went away; its exit code tells what happened
+                }
+            }, "launch/" + name + (stdout ? "/out" : "/err"));
+            t.setDaemon(true);
+            t.start();
+            pumps.add(t);
+        }
+
+        /** Waits (briefly) until everything the process wrote has been copied. */
+        void drain() {
+            for (Thread t : pumps) {
+                try {
+                    t.join(2000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+}

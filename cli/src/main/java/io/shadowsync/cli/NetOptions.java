@@ -1,0 +1,106 @@
+package io.shadowsync.cli;
+
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** How a process of a multi-process job finds the others and proves who it is (ps, trainer, launch). */
+final class NetOptions {
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Where this process's server listens (default: 127.0.0.1:0, a free port on loopback). Any other address needs --token-file or TLS.")
+    String listen = "127.0.0.1:0";
+
+    @Option(names = "--advertise", paramLabel = "HOST",
+            description = "The host name or address the other processes reach this one at (default: the --listen host; required when listening on 0.0.0.0).")
+    String advertise;
+
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "Rendezvous: the coordinator every process registers with.")
+    String coordinator;
+
+    @Option(names = "--start-coordinator", description = "Trainer 0 only: run the coordinator itself, listening at --coordinator.")
+    boolean startCoordinator;
+
+    @Option(names = "--peers", paramLabel = "HOST:PORT,...", split = ",",
+            description = "Rendezvous without a coordinator: every trainer's address, in rank order (torchrun style).")
+    List<String> peers = new ArrayList<>();
+
+    @Option(names = "--servers", paramLabel = "HOST:PORT,...", split = ",",
+            description = "With --peers: every parameter-server shard's address, in shard order.")
+    List<String> servers = new ArrayList<>();
+
+    @Option(names = "--rendezvous-timeout", paramLabel = "SEC", description = "How long to wait for every process to arrive (default: 60).")
+    double rendezvousTimeout = 60;
+
+    @Option(names = "--call-timeout", paramLabel = "SEC", description = "Deadline of every remote call (default: 30).")
+    double callTimeout = 30;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the job's shared secret; every call carries it and every server checks it.")
+    Path tokenFile;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Mutual TLS: this process's certificate chain.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Mutual TLS: this process's private key (PKCS#8).")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Mutual TLS: the CA every peer's certificate must chain to.")
+    Path tlsCa;
+
+    NetConfig config() {
+        HostPort l = listenAddress();
+        if (!(rendezvousTimeout > 0)) throw new UsageException("--rendezvous-timeout must be positive, got " + rendezvousTimeout);
+        if (!(callTimeout > 0)) throw new UsageException("--call-timeout must be positive, got " + callTimeout);
+        try {
+            NetConfig c = NetConfig.LOOPBACK.withBindHost(l.host()).withCallDeadline(Duration.ofMillis((long) (callTimeout * 1000)));
+            if (tokenFile != null) c = c.withToken(tokenFile);
+            if (tlsCert != null || tlsKey != null || tlsCa != null) c = c.withTls(tlsCert, tlsKey, tlsCa);
+            return c;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    HostPort listenAddress() {
+        String s = listen.strip();
+        int colon = s.lastIndexOf(':');
+        if (colon > 0 && s.substring(colon + 1).equals("0")) {
+            String host = s.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            return new HostPort(host, 0);
+        }
+        try {
+            return HostPort.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--listen: " + e.getMessage());
+        }
+    }
+
+    /** The address other processes use to reach this one, once its server listens on {@code port}. */
+    HostPort advertised(int port) {
+        String host = advertise != null ? advertise : listenAddress().host();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            throw new UsageException("listening on " + host + ": give --advertise HOST, the address the other processes reach this one at");
+        }
+        return new HostPort(host, port);
+    }
+
+    Duration rendezvousTimeout() {
+        return Duration.ofMillis((long) (rendezvousTimeout * 1000));
+    }
+
+    static List<HostPort> parseList(List<String> list, String flag) {
+        List<HostPort> r = new ArrayList<>();
+        for (String s : list) {
+            try {
+                r.add(HostPort.parse(s));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(flag + ": " + e.getMessage());
+            }
+        }
+        return r;
+    }
+}

@@ -1,0 +1,75 @@
+package io.shadowsync.cli;
+
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.ps.PsServer;
+import io.shadowsync.net.ps.PsShardSpec;
+import io.shadowsync.net.rdv.Role;
+import io.shadowsync.net.rdv.Rendezvous;
+import io.shadowsync.nn.Model;
+import io.shadowsync.sync.SyncSpec;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code shadowsync ps --shard i [JOB.yaml] [train flags] (--coordinator HOST:PORT | --listen HOST:PORT)}: one
+ * parameter-server shard of a multi-process job: row r of every embedding table with r mod S = i, with the sparse
+ * optimizer, and dense block i of S (the EASGD center, or the model of asynchronous SGD with the dense optimizer).
+ * It reads the model's layout from the same flags (and the training data's header) as the trainers, starts from
+ * the same seeded values, and serves until trainer 0 tells it the job is over (or it is stopped).
+ */
+@Command(name = "ps", sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Run one parameter-server shard of a multi-process job (see 'shadowsync launch').",
+                "Takes every flag train takes; every process of the job must be given the same ones."})
+public final class PsCommand extends JobCommand implements Callable<Integer> {
+    @Option(names = "--shard", paramLabel = "I", required = true, description = "This server's shard, 0 .. ps-shards-1.")
+    int shard;
+
+    @Mixin
+    NetOptions net = new NetOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        if (shard < 0 || shard >= psShards) throw new UsageException("--shard " + shard + " is not in 0.." + (psShards - 1) + " (--ps-shards " + psShards + ")");
+        Plan plan = plan(err, false);
+        Model model = plan.modelSpec().build();
+        model.initDense(seed);
+        long[][] shapes = model.embeddingShapes();
+        float[] initStd = new float[shapes.length];
+        for (int k = 0; k < shapes.length; k++) initStd[k] = model.embeddingInitStd(k);
+        Transport transport = new Transport(net.config());
+        int port = net.listenAddress().port();
+        if (net.coordinator == null && port == 0) {
+            throw new UsageException("without --coordinator, give --listen HOST:PORT: the port the trainers' --servers list names for shard " + shard);
+        }
+        PsServer server = PsServer.start(transport, port, new PsShardSpec(shapes, initStd, seed, plan.embOpt(), model.dense().data(),
+                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards));
+        try {
+            HostPort self = net.advertised(server.port());
+            err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + self + " ("
+                    + String.format(java.util.Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values in all shards)");
+            err.flush();
+            if (net.coordinator != null) {
+                HostPort coord;
+                try {
+                    coord = HostPort.parse(net.coordinator);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--coordinator: " + e.getMessage());
+                }
+                Rendezvous.join(transport, coord, Role.PS, shard, self, digest(plan), net.rendezvousTimeout());
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ps/stop"));
+            server.awaitTermination();
+            err.println("shadowsync ps: shard " + shard + " stopped after " + server.calls() + " calls (" + server.rowsPulled()
+                    + " rows pulled, " + server.rowsPushed() + " pushed, " + server.refusals() + " refused)");
+            return 0;
+        } finally {
+            server.close();
+        }
+    }
+
+}

@@ -1,0 +1,145 @@
+package io.shadowsync.cli;
+
+import io.grpc.Server;
+import io.shadowsync.ckpt.ModelFile;
+import io.shadowsync.engine.Evaluator;
+import io.shadowsync.engine.Job;
+import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.SyncStats;
+import io.shadowsync.engine.TrainingException;
+import io.shadowsync.kernels.Blas;
+import io.shadowsync.kernels.Vec;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetCluster;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.coll.RingEndpoint;
+import io.shadowsync.net.ps.PsAdmin;
+import io.shadowsync.net.rdv.Coordinator;
+import io.shadowsync.net.rdv.Membership;
+import io.shadowsync.net.rdv.Rendezvous;
+import io.shadowsync.net.rdv.Role;
+import io.shadowsync.nn.Model;
+import io.shadowsync.sync.SyncSpec;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code shadowsync trainer --rank i [JOB.yaml] [train flags] (--coordinator HOST:PORT | --peers ... --servers ...)}:
+ * one trainer of a multi-process job — its workers and sync thread in this JVM, the embedding tables on the
+ * parameter-server processes, the collectives over gRPC to the other trainers. Trainer 0 evaluates, saves, prints
+ * the job's summary and stops the servers at the end.
+ */
+@Command(name = "trainer", sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Run one trainer of a multi-process job (see 'shadowsync launch' to start a whole job on this host).",
+                "Takes every flag train takes; every process of the job must be given the same ones."})
+public final class TrainerCommand extends JobCommand implements Callable<Integer> {
+    @Option(names = "--rank", paramLabel = "I", required = true, description = "This trainer's rank, 0 .. trainers-1.")
+    int rank;
+
+    @Option(names = "--keep-servers", description = "Trainer 0: leave the parameter servers running at the end (default: stop them).")
+    boolean keepServers;
+
+    @Mixin
+    NetOptions net = new NetOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (rank < 0 || rank >= trainers) throw new UsageException("--rank " + rank + " is not in 0.." + (trainers - 1) + " (--trainers " + trainers + ")");
+        Plan plan = plan(err, true);
+        Transport transport = new Transport(net.config());
+        RingEndpoint endpoint = new RingEndpoint();
+        List<Server> servers = new ArrayList<>();
+        try {
+            Membership fixed = net.coordinator == null ? staticMembership() : null;
+            // with a static list, this trainer listens on the port its entry names
+            int port = fixed != null && net.listenAddress().port() == 0 ? fixed.trainers().get(rank).port() : net.listenAddress().port();
+            Server server = transport.serve(port, List.of(endpoint));
+            servers.add(server);
+            HostPort self = net.advertised(server.getPort());
+            Membership members = fixed != null ? fixed : rendezvous(transport, self, plan, servers);
+            Model probe = plan.modelSpec().build();
+            try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, plan.job(), probe.embeddingShapes(),
+                    probe.dense().size(), net.rendezvousTimeout())) {
+                Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), plan.train(), plan.job(), cluster, new int[]{rank});
+                Model model = job.model();
+                if (rank == 0) {
+                    err.println(banner(plan, model));
+                    err.println("shadowsync: gemm: " + Blas.backend() + "; vector kernels: " + Vec.simdDescription()
+                            + "; trainers at " + members.trainers() + ", parameter servers at " + members.servers());
+                    err.flush();
+                }
+                ProgressReporter progress = new ProgressReporter(job::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
+                progress.start();
+                JobResult mine;
+                try {
+                    mine = job.run();
+                } catch (TrainingException e) {
+                    progress.stop();
+                    cluster.abort();
+                    throw e;
+                } finally {
+                    progress.stop();
+                }
+                SyncStats s = job.trainer(0).syncStats();
+                JobResult all = JobStats.gather(cluster.control(), mine, s.rounds(), s.meanRoundMillis(), s.bytesSent());
+                if (plan.sync().mode() == SyncSpec.Mode.ASYNC_PS && rank == 0) job.pullServerModel();
+                if (rank != 0) {
+                    cluster.control().barrier(); // trainer 0 has evaluated and saved: the servers may go
+                    err.println("shadowsync trainer " + rank + ": done, " + mine.examples() + " examples");
+                    return 0;
+                }
+                Map<String, Object> summary = summary(plan, all);
+                summary.put("processes", trainers + psShards);
+                // one paged export of every shard's rows, then evaluation and saving read the copy locally
+                io.shadowsync.nn.EmbeddingStore tables = plan.eval() != null || save != null ? cluster.tables().snapshot() : null;
+                if (plan.eval() != null) summary.put("eval", Evaluator.evaluate(model, tables, plan.eval(), evalBatch).toMap());
+                if (save != null) {
+                    ModelFile.write(save, plan.modelSpec().toProperties(), Provenance.of(spec, jobFile, plan.train(), summary),
+                            model.dense().data(), tables);
+                    summary.put("saved", save.toString());
+                }
+                cluster.control().barrier();
+                if (!keepServers) PsAdmin.shutdown(transport, members.servers());
+                Json.emit(out, summaryJson, summary);
+                return 0;
+            }
+        } finally {
+            for (Server s : servers) s.shutdownNow();
+        }
+    }
+
+    /** Learns every process's address from the coordinator (started here on trainer 0 if asked). */
+    private Membership rendezvous(Transport transport, HostPort self, Plan plan, List<Server> servers) throws Exception {
+        if (!net.peers.isEmpty() || !net.servers.isEmpty()) throw new UsageException("give either --coordinator or --peers/--servers, not both");
+        HostPort coord;
+        try {
+            coord = HostPort.parse(net.coordinator);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--coordinator: " + e.getMessage());
+        }
+        if (net.startCoordinator) {
+            if (rank != 0) throw new UsageException("--start-coordinator: only trainer 0 runs the coordinator");
+            Transport there = new Transport(transport.config().withBindHost(coord.host()));
+            servers.add(there.serve(coord.port(), List.of(new Coordinator(trainers, psShards, net.rendezvousTimeout()))));
+        }
+        return Rendezvous.join(transport, coord, Role.TRAINER, rank, self, digest(plan), net.rendezvousTimeout());
+    }
+
+    /** The torchrun-style static lists: every trainer's and every server's address, in order. */
+    private Membership staticMembership() {
+        if (net.peers.isEmpty()) throw new UsageException("a trainer needs --coordinator HOST:PORT or --peers HOST:PORT,... and --servers HOST:PORT,...");
+        List<HostPort> peers = NetOptions.parseList(net.peers, "--peers");
+        List<HostPort> ps = NetOptions.parseList(net.servers, "--servers");
+        if (peers.size() != trainers) throw new UsageException("--peers lists " + peers.size() + " addresses but --trainers is " + trainers);
+        if (ps.size() != psShards) throw new UsageException("--servers lists " + ps.size() + " addresses but --ps-shards is " + psShards);
+        return Membership.fromStatic(peers, ps);
+    }
+}

@@ -1,0 +1,151 @@
+package io.shadowsync.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.shadowsync.ckpt.ModelFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whole jobs as separate JVMs on 127.0.0.1 ({@code shadowsync launch --local N --ps S}): the same summary and quality
+ * as in-process, synchronous SGD bit-identical to the in-process run, a failing process stopping the whole job.
+ * Each test starts its processes itself (ports chosen free at run time) and leaves none behind.
+ */
+class MultiProcessTest {
+    @TempDir
+    static Path dir;
+    static JsonNode gen;
+
+    @BeforeAll
+    static void generate() throws Exception {
+        CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", "16000", "--eval-rows", "4000",
+                "--vocab", "2000", "--seed", "11");
+        assertEquals(0, r.code(), r.err());
+        gen = r.json();
+        // a dense binary task for the MLP: label = [w·x + noise > 0]
+        SplittableRandom rnd = new SplittableRandom(5);
+        StringBuilder sb = new StringBuilder("label");
+        for (int j = 0; j < 8; j++) sb.append(",x").append(j);
+        sb.append('\n');
+        for (int i = 0; i < 3000; i++) {
+            double[] x = new double[8];
+            double s = 0;
+            for (int j = 0; j < 8; j++) {
+                x[j] = rnd.nextGaussian();
+                s += (j % 3 - 1) * x[j];
+            }
+            sb.append(s + 0.5 * rnd.nextGaussian() > 0 ? 1 : 0);
+            for (double v : x) sb.append(',').append(String.format(Locale.ROOT, "%.5f", v));
+            sb.append('\n');
+        }
+        Files.writeString(dir.resolve("dense.csv"), sb.toString(), StandardCharsets.UTF_8);
+    }
+
+    @AfterEach
+    void noProcessLeftBehind() throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
+        List<String> alive = new ArrayList<>();
+        ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(p -> {
+            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
+            p.destroyForcibly();
+        });
+        assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+    }
+
+    private static String train() {
+        return dir.resolve("ctr/train.tsv").toString();
+    }
+
+    private static String eval() {
+        return dir.resolve("ctr/eval.tsv").toString();
+    }
+
+    @Test
+    @Timeout(180)
+    void dlrmAcrossProcessesTrainsAsWellAsInProcess() throws Exception {
+        Path token = dir.resolve("token");
+        Files.writeString(token, "0123456789abcdef0123456789abcdef\n");
+        String[] job = {"--model", "dlrm", "--train", train(), "--eval", eval(), "--emb-rows", "2000", "--sync", "s-ma",
+                "--sync-interval-ms", "5", "--epochs", "2", "--seed", "4", "--no-progress"};
+        CliTest.Run in = CliTest.run(concat(new String[]{"train", "--trainers", "2", "--ps-shards", "2"}, job));
+        assertEquals(0, in.code(), in.err());
+        CliTest.Run mp = CliTest.run(concat(new String[]{"launch", "--local", "2", "--ps", "2", "--token-file", token.toString()}, job));
+        assertEquals(0, mp.code(), mp.err());
+        JsonNode a = in.json(), b = mp.json();
+        assertEquals(4, b.get("processes").asInt(), mp.out());
+        assertEquals(2, b.get("trainers").asInt());
+        assertEquals("s-ma", b.get("algorithm").asText());
+        assertEquals(a.get("examples").asLong(), b.get("examples").asLong());
+        assertTrue(b.get("sync").get("rounds_per_trainer").get(1).asLong() > 0, mp.out());
+        double la = a.get("eval").get("logloss").asDouble(), lb = b.get("eval").get("logloss").asDouble();
+        // shadow averaging is not deterministic (thread timing decides how many local steps a round holds); the margin
+        // is several times the run-to-run spread measured in-process on this data
+        assertEquals(la, lb, 0.01, "in-process " + la + " vs across processes " + lb);
+        assertTrue(mp.err().contains("[trainer-1]") && mp.err().contains("[ps-1]"), mp.err());
+    }
+
+    @Test
+    @Timeout(180)
+    void syncSgdIsBitIdenticalInProcessAndAcrossProcesses() throws Exception {
+        Path a = dir.resolve("sgd-in.model"), b = dir.resolve("sgd-mp.model");
+        String[] job = {"--model", "mlp", "--train", dir.resolve("dense.csv").toString(), "--label-col", "label", "--hidden", "16,8",
+                "--sync", "sync-sgd", "--workers", "1", "--epochs", "2", "--batch", "32", "--seed", "9", "--no-progress"};
+        CliTest.Run in = CliTest.run(concat(new String[]{"train", "--trainers", "2", "--save", a.toString()}, job));
+        assertEquals(0, in.code(), in.err());
+        CliTest.Run mp = CliTest.run(concat(new String[]{"launch", "--local", "2", "--ps", "1", "--save", b.toString()}, job));
+        assertEquals(0, mp.code(), mp.err());
+        float[] da = ModelFile.read(a).dense(), db = ModelFile.read(b).dense();
+        assertArrayEquals(da, db, "synchronous SGD must give the same parameters, bit for bit, in one JVM and across JVMs");
+        assertEquals(in.json().get("train_loss").asDouble(), mp.json().get("train_loss").asDouble(), 1e-12);
+    }
+
+    @Test
+    @Timeout(180)
+    void asynchronousSgdKeepsTheModelOnTheServers() throws Exception {
+        Path summary = dir.resolve("async.json");
+        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "2", "--model", "lr", "--hash-bits", "14", "--train", train(),
+                "--eval", eval(), "--sync", "async-ps", "--epochs", "2", "--no-progress", "--summary-json", summary.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = r.json();
+        assertEquals("async-ps", s.get("algorithm").asText());
+        assertEquals(4, s.get("processes").asInt());
+        assertEquals(s.toString(), new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(summary)).toString());
+        // the model is the servers' dense parameters plus their tables: it must have learned something
+        double constant = gen.get("constant_logloss_eval").asDouble();
+        assertTrue(s.get("eval").get("logloss").asDouble() < constant - 0.01, s + " vs constant " + constant);
+    }
+
+    @Test
+    @Timeout(120)
+    void aFailingTrainerStopsTheWholeJob() throws Exception {
+        Path bad = dir.resolve("bad.tsv");
+        List<String> lines = new ArrayList<>(Files.readAllLines(Path.of(train())).subList(0, 4000));
+        lines.set(2001, "not\ta\tcriteo\tline"); // line 2002 (every trainer reads the file, and takes every 2nd example)
+        Files.write(bad, lines);
+        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "1", "--model", "dlrm", "--emb-rows", "500", "--train", bad.toString(),
+                "--sync", "s-ma", "--sync-interval-ms", "5", "--epochs", "50", "--no-progress", "--stop-grace", "2");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().matches("(?s).*shadowsync launch: trainer-[01] failed \\(exit code 2\\): [^\n]*bad.tsv:2002.*"), r.err());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = new String[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}

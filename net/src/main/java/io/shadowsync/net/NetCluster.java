@@ -1,0 +1,158 @@
+package io.shadowsync.net;
+
+import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.DenseParameterServer;
+import io.shadowsync.engine.Cluster;
+import io.shadowsync.engine.JobConfig;
+import io.shadowsync.nn.EmbeddingStore;
+import io.shadowsync.net.coll.NetCollective;
+import io.shadowsync.net.coll.RingEndpoint;
+import io.shadowsync.net.ps.RemoteDenseServer;
+import io.shadowsync.net.ps.RemoteEmbeddingStore;
+import io.shadowsync.net.rdv.Membership;
+import io.shadowsync.sync.SyncSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One trainer process's view of a multi-process job: the embedding tables and the dense server on the parameter
+ * server processes (gRPC), and the collective groups over gRPC streams between the trainer processes — the trainer
+ * group (model averaging, BMUF), the worker group (synchronous SGD: rank t·W + w lives in trainer t's process) and
+ * a control group of the trainers that the CLI uses to gather results and end the job together.
+ */
+public final class NetCluster implements Cluster {
+    private final int n;
+    private final int workers;
+    private final int rank;
+    private final RemoteEmbeddingStore tables;
+    private final RemoteDenseServer dense;
+    private final Collective trainerGroup;
+    private final Collective[] workerGroup;
+    private final Collective control;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    /**
+     * @param shapes    embedding table shapes (the model's)
+     * @param denseSize the model's dense parameter count
+     */
+    public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
+                      long[][] shapes, int denseSize, Duration timeout) {
+        this.n = config.trainers();
+        this.workers = config.trainer().workers();
+        this.rank = rank;
+        if (members.trainers().size() != n) {
+            throw new IllegalArgumentException("the job has " + n + " trainers but " + members.trainers().size() + " trainer addresses");
+        }
+        if (members.servers().size() != config.psShards()) {
+            throw new IllegalArgumentException("the job has " + config.psShards() + " parameter-server shards but "
+                    + members.servers().size() + " server addresses");
+        }
+        SyncSpec sync = config.sync();
+        try {
+            tables = RemoteEmbeddingStore.connect(transport, members.servers());
+            checkTables(tables, shapes);
+            owned.add(tables);
+            boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
+            dense = needsServer ? RemoteDenseServer.connect(transport, members.servers()) : null;
+            if (dense != null && dense.size() != denseSize) {
+                throw new IllegalStateException("the parameter servers hold " + dense.size() + " dense parameters, this trainer's model " + denseSize
+                        + ": every process of a job must be given the same model flags");
+            }
+            if (dense != null) owned.add(dense);
+            control = NetCollective.join(transport, endpoint, "control", rank, members.trainers(), timeout);
+            owned.add(control);
+            boolean group = (sync.mode() == SyncSpec.Mode.SHADOW || sync.mode() == SyncSpec.Mode.FOREGROUND) && !sync.base().equals("easgd");
+            trainerGroup = group ? NetCollective.join(transport, endpoint, "trainers", rank, members.trainers(), timeout) : null;
+            if (trainerGroup != null) owned.add(trainerGroup);
+            if (sync.mode() == SyncSpec.Mode.SYNC_SGD) {
+                List<HostPort> byRank = new ArrayList<>(n * workers);
+                for (int t = 0; t < n; t++) for (int w = 0; w < workers; w++) byRank.add(members.trainers().get(t));
+                workerGroup = new Collective[workers];
+                for (int w = 0; w < workers; w++) {
+                    workerGroup[w] = NetCollective.join(transport, endpoint, "workers", rank * workers + w, byRank, timeout);
+                    owned.add(workerGroup[w]);
+                }
+            } else {
+                workerGroup = null;
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The servers' tables must be the model's: a process started with other flags is named, not trained against. */
+    private static void checkTables(RemoteEmbeddingStore store, long[][] shapes) {
+        boolean same = store.numTables() == shapes.length;
+        for (int t = 0; same && t < shapes.length; t++) same = store.rows(t) == shapes[t][0] && store.dim(t) == shapes[t][1];
+        if (!same) {
+            throw new IllegalStateException("the parameter servers at " + store.addresses() + " hold other embedding tables than this "
+                    + "trainer's model: every process of a job must be given the same model flags");
+        }
+    }
+
+    @Override
+    public int trainers() {
+        return n;
+    }
+
+    @Override
+    public EmbeddingStore embeddings(int trainer) {
+        check(trainer);
+        return tables;
+    }
+
+    /** The remote embedding tables (also for saving the final model). */
+    public RemoteEmbeddingStore tables() {
+        return tables;
+    }
+
+    @Override
+    public DenseParameterServer denseServer(int trainer, boolean forSync) {
+        check(trainer);
+        if (dense == null) throw new IllegalStateException("this job's synchronization uses no dense server");
+        return dense;
+    }
+
+    @Override
+    public Collective trainerGroup(int trainer) {
+        check(trainer);
+        if (trainerGroup == null) throw new IllegalStateException("this job's synchronization uses no trainer group");
+        return trainerGroup;
+    }
+
+    @Override
+    public Collective workerGroup(int trainer, int worker) {
+        check(trainer);
+        if (workerGroup == null) throw new IllegalStateException("this job's synchronization uses no worker group");
+        return workerGroup[worker];
+    }
+
+    /** The trainers' control group: gathering results, the final barrier. */
+    public Collective control() {
+        return control;
+    }
+
+    private void check(int trainer) {
+        if (trainer != rank) throw new IllegalArgumentException("this process runs trainer " + rank + ", not " + trainer);
+    }
+
+    @Override
+    public void abort() {
+        if (trainerGroup != null) trainerGroup.close();
+        if (workerGroup != null) for (Collective c : workerGroup) c.close();
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                // closing is best effort: the process is ending or the job failed already
+            }
+        }
+        owned.clear();
+    }
+}

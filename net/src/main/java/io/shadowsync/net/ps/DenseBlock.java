@@ -1,0 +1,120 @@
+package io.shadowsync.net.ps;
+
+import com.google.protobuf.ByteString;
+import io.shadowsync.optim.DenseOptimizer;
+import io.shadowsync.optim.OptimizerSpec;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One node's block of the dense vector, {@code [start, start + length)} of {@code size}: the EASGD center (deltas)
+ * or the model of asynchronous parameter-server SGD (gradients, applied with this block's own optimizer, as each
+ * shard of {@code InProcessDenseServer} runs its own). A message is checked (length, finite values) before the lock
+ * is taken.
+ *
+ * <p>Sharing contract: thread-safe; pulls and pushes run under one lock, so the block is read and updated
+ * atomically and pushes from many trainers are serialized, never lost.
+ */
+final class DenseBlock {
+    private final int size;
+    private final int start;
+    private final float[] values;
+    /** Null for a block of deltas only. */
+    private final DenseOptimizer optimizer;
+    private final String optimizerName;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ThreadLocal<float[]> scratch;
+
+    DenseBlock(float[] initial, int shard, int shards, OptimizerSpec spec) {
+        this.size = initial.length;
+        this.start = PsShardSpec.denseStart(size, shard, shards);
+        int length = PsShardSpec.denseStart(size, shard + 1, shards) - start;
+        this.values = new float[length];
+        System.arraycopy(initial, start, values, 0, length);
+        this.optimizer = spec == null ? null : spec.dense(length);
+        this.optimizerName = spec == null ? "" : spec.name();
+        this.scratch = ThreadLocal.withInitial(() -> new float[length]);
+    }
+
+    int size() {
+        return size;
+    }
+
+    int start() {
+        return start;
+    }
+
+    int length() {
+        return values.length;
+    }
+
+    /** The optimizer's name, empty when gradients are refused. */
+    String optimizerName() {
+        return optimizerName;
+    }
+
+    /** A little-endian copy of the block, taken under the lock. */
+    byte[] pull() {
+        byte[] out = new byte[4 * values.length];
+        lock.lock();
+        try {
+            LittleEndian.putFloats(values, 0, out, 0, values.length);
+        } finally {
+            lock.unlock();
+        }
+        return out;
+    }
+
+    /** block += delta. */
+    void pushDelta(ByteString data) throws Refused {
+        float[] d = decode(data, "delta");
+        float[] v = values;
+        lock.lock();
+        try {
+            for (int i = 0; i < v.length; i++) v[i] += d[i];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Applies a gradient of the block with the block's optimizer. */
+    void pushGradient(ByteString data) throws Refused {
+        if (optimizer == null) {
+            throw new Refused(Refusal.NO_DENSE_OPTIMIZER, "this parameter server holds a dense vector for deltas only "
+                    + "(an EASGD center) and has no dense optimizer to apply gradients with");
+        }
+        float[] g = decode(data, "gradient");
+        lock.lock();
+        try {
+            optimizer.step(values, g, values.length);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Test hook: a copy of the block. */
+    float[] copy() {
+        lock.lock();
+        try {
+            return values.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private float[] decode(ByteString data, String what) throws Refused {
+        int n = values.length;
+        if (data.size() != 4L * n) {
+            throw new Refused(Refusal.LENGTH_MISMATCH, "a dense " + what + " of " + data.size() + " bytes: this node's block ["
+                    + start + ", " + (start + n) + ") of " + size + " floats needs exactly " + 4L * n);
+        }
+        float[] f = scratch.get();
+        LittleEndian.getFloats(data, 0, f, 0, n);
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(f[i])) {
+                throw new Refused(Refusal.NOT_FINITE, "dense " + what + " element " + (start + i) + " is " + f[i]
+                        + "; values must be finite");
+            }
+        }
+        return f;
+    }
+}

@@ -1,0 +1,35 @@
+package io.shadowsync.net.ps;
+
+import io.grpc.Status;
+
+/** Why a parameter server refused a call, and the gRPC status it answers with; {@link PsServer} counts each. */
+public enum Refusal {
+    /** No token, or the wrong one (refused by the transport before any handler runs). */
+    UNAUTHENTICATED(Status.Code.UNAUTHENTICATED),
+    /** A message over the transport's size limit (refused by gRPC before any handler runs). */
+    MESSAGE_TOO_LARGE(Status.Code.RESOURCE_EXHAUSTED),
+    /** More rows than the server's per-request cap, or a reply that would exceed the message size limit. */
+    TOO_MANY_ROWS(Status.Code.RESOURCE_EXHAUSTED),
+    /** A table index the node does not hold. */
+    NO_SUCH_TABLE(Status.Code.INVALID_ARGUMENT),
+    /** A row id outside [0, rows) of its table. */
+    ROW_OUT_OF_RANGE(Status.Code.OUT_OF_RANGE),
+    /** A row id that lives on another shard (id mod shards ≠ this shard): the client's shard list is wrong. */
+    WRONG_SHARD(Status.Code.INVALID_ARGUMENT),
+    /** Byte lengths that disagree with the ids, the rows' dims or the dense block. */
+    LENGTH_MISMATCH(Status.Code.INVALID_ARGUMENT),
+    /** A NaN or infinite gradient or delta. */
+    NOT_FINITE(Status.Code.INVALID_ARGUMENT),
+    /** A dense gradient pushed to a node built without a dense optimizer. */
+    NO_DENSE_OPTIMIZER(Status.Code.FAILED_PRECONDITION);
+
+    private final Status.Code code;
+
+    Refusal(Status.Code code) {
+        this.code = code;
+    }
+
+    public Status.Code code() {
+        return code;
+    }
+}

@@ -1,0 +1,198 @@
+package io.shadowsync.net.ps;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.Status;
+import io.shadowsync.comm.DenseParameterServer;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.proto.DenseShardGrpc;
+import io.shadowsync.net.proto.Empty;
+import io.shadowsync.net.proto.ShardInfo;
+import io.shadowsync.net.proto.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The dense vector held by S parameter-server nodes ({@link PsServer}), block s on node s, contiguous as
+ * {@code InProcessDenseServer} splits it: the EASGD center ({@link #pushDelta}) or the model of asynchronous
+ * parameter-server SGD ({@link #pushGradient}, applied by each node with its own optimizer). Pulls and pushes give
+ * the same bits as an {@code InProcessDenseServer} of the same shards and optimizer.
+ * <pre>
+ *   try (RemoteDenseServer center = RemoteDenseServer.connect(transport, List.of(ps0, ps1))) {
+ *       center.pull(c); ... center.pushDelta(d);
+ *   }
+ * </pre>
+ * A call goes to every node holding floats, all at once, and returns when all have answered; a failure throws
+ * {@link ParameterServerException} naming the shard and its address, within the call deadline plus a few seconds
+ * (a push that fails on one node may have been applied on others). Each node's block must fit in one message.
+ *
+ * <p>Sharing contract: thread-safe. Each node applies a push atomically and serializes pushes, so none is lost; a
+ * pull may mix blocks from before and after a concurrent push (as on any sharded server).
+ */
+public final class RemoteDenseServer implements DenseParameterServer, AutoCloseable {
+    private final ShardSet set;
+    private final DenseShardGrpc.DenseShardFutureStub[] stubs;
+    private final int size;
+    /** Block s is [starts[s], starts[s+1]). */
+    private final int[] starts;
+    private final boolean takesGradients;
+    private final AtomicLong bytes = new AtomicLong();
+    /** Per thread, per shard: the request's bytes, reused (the thread waits for its calls before it writes again). */
+    private final ThreadLocal<byte[][]> buffers;
+
+    private RemoteDenseServer(ShardSet set) {
+        this.set = set;
+        int n = set.size();
+        ShardInfo first = set.info(0);
+        if (first.getDenseSize() == 0) {
+            throw new IllegalStateException("the parameter servers " + set.addresses() + " hold no dense vector");
+        }
+        if (first.getDenseSize() > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("the parameter servers hold " + first.getDenseSize() + " dense floats, more than one array");
+        }
+        this.size = (int) first.getDenseSize();
+        this.starts = new int[n + 1];
+        for (int s = 0; s < n; s++) {
+            ShardInfo i = set.info(s);
+            starts[s] = (int) i.getDenseStart();
+            if (4L * i.getDenseLength() > PsShardSpec.payloadLimit(set.maxMessageBytes())) {
+                throw new IllegalStateException(set.name(s) + " holds a dense block of " + i.getDenseLength()
+                        + " floats, over the " + set.maxMessageBytes() + "-byte message limit: use more shards or raise the limit");
+            }
+        }
+        starts[n] = size;
+        this.takesGradients = !first.getDenseOptimizer().isEmpty();
+        this.stubs = new DenseShardGrpc.DenseShardFutureStub[n];
+        for (int s = 0; s < n; s++) stubs[s] = set.stub(DenseShardGrpc.newFutureStub(set.channel(s)));
+        this.buffers = ThreadLocal.withInitial(() -> {
+            byte[][] b = new byte[n][];
+            for (int s = 0; s < n; s++) b[s] = new byte[4 * (starts[s + 1] - starts[s])];
+            return b;
+        });
+    }
+
+    /**
+     * Connects to the job's parameter servers, listed in shard order, and checks that they agree; waits up to the
+     * call deadline for servers that are still starting.
+     *
+     * @throws ParameterServerException when a server cannot be reached
+     * @throws IllegalStateException    when the servers disagree, or hold no dense vector
+     */
+    public static RemoteDenseServer connect(Transport transport, List<HostPort> shards) {
+        ShardSet set = ShardSet.connect(transport, shards);
+        try {
+            return new RemoteDenseServer(set);
+        } catch (RuntimeException e) {
+            set.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    public int numShards() {
+        return stubs.length;
+    }
+
+    /** Whether the servers apply gradients (they were given a dense optimizer), or take deltas only. */
+    public boolean takesGradients() {
+        return takesGradients;
+    }
+
+    @Override
+    public void pull(float[] dst) throws InterruptedException {
+        checkLength("pull into", dst);
+        List<Future<Tensor>> calls = new ArrayList<>(stubs.length);
+        for (int s = 0; s < stubs.length; s++) {
+            calls.add(starts[s + 1] == starts[s] ? null
+                    : stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).pull(Empty.getDefaultInstance()));
+        }
+        for (int s = 0; s < stubs.length; s++) {
+            if (calls.get(s) == null) continue;
+            ByteString v = await(s, calls, "DenseShard.Pull").getData();
+            int len = starts[s + 1] - starts[s];
+            if (v.size() != 4L * len) {
+                cancelFrom(calls, s + 1);
+                throw new ParameterServerException(set.name(s) + " answered a dense pull with " + v.size() + " bytes, not "
+                        + 4L * len, s, set.address(s), Status.Code.INTERNAL, null);
+            }
+            LittleEndian.getFloats(v, 0, dst, starts[s], len);
+        }
+        bytes.addAndGet(4L * size);
+    }
+
+    @Override
+    public void pushDelta(float[] delta) throws InterruptedException {
+        checkLength("push a delta of", delta);
+        push(delta, false);
+    }
+
+    @Override
+    public void pushGradient(float[] grad) throws InterruptedException {
+        if (!takesGradients) {
+            throw new IllegalStateException("the parameter servers hold a dense vector for deltas only (an EASGD center) "
+                    + "and have no dense optimizer; start them with one to push gradients");
+        }
+        checkLength("push a gradient of", grad);
+        push(grad, true);
+    }
+
+    /** Bytes of dense values this client moved so far (4 per float each way). */
+    @Override
+    public long bytes() {
+        return bytes.get();
+    }
+
+    @Override
+    public void close() {
+        set.close();
+    }
+
+    private void push(float[] v, boolean gradient) throws InterruptedException {
+        byte[][] buf = buffers.get();
+        String method = gradient ? "DenseShard.PushGradient" : "DenseShard.PushDelta";
+        List<Future<Empty>> calls = new ArrayList<>(stubs.length);
+        for (int s = 0; s < stubs.length; s++) {
+            int len = starts[s + 1] - starts[s];
+            if (len == 0) {
+                calls.add(null);
+                continue;
+            }
+            LittleEndian.putFloats(v, starts[s], buf[s], 0, len);
+            Tensor t = Tensor.newBuilder().setData(UnsafeByteOperations.unsafeWrap(buf[s])).build();
+            DenseShardGrpc.DenseShardFutureStub stub = stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS);
+            calls.add(gradient ? stub.pushGradient(t) : stub.pushDelta(t));
+        }
+        for (int s = 0; s < stubs.length; s++) if (calls.get(s) != null) await(s, calls, method);
+        bytes.addAndGet(4L * size);
+    }
+
+    /** Shard s's answer; on failure the calls after it are cancelled and the thread's buffers dropped. */
+    private <T> T await(int s, List<Future<T>> calls, String method) throws InterruptedException {
+        try {
+            return set.await(s, calls.get(s), method);
+        } catch (InterruptedException | RuntimeException e) {
+            cancelFrom(calls, s);
+            throw e;
+        }
+    }
+
+    private void cancelFrom(List<? extends Future<?>> calls, int from) {
+        for (int k = from; k < calls.size(); k++) if (calls.get(k) != null) calls.get(k).cancel(true);
+        buffers.remove();
+    }
+
+    private void checkLength(String what, float[] a) {
+        if (a == null || a.length < size) {
+            throw new IllegalArgumentException("cannot " + what + " " + (a == null ? "null" : a.length + " floats")
+                    + ": the servers hold " + size);
+        }
+    }
+}

@@ -1,0 +1,314 @@
+package io.shadowsync.net.ps;
+
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.proto.ShardInfo;
+import io.shadowsync.nn.EmbeddingStore;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Embedding tables held by S parameter-server nodes ({@link PsServer}): row r of every table on shard r mod S. The
+ * same model code runs on it as on a {@code LocalEmbeddingStore}, and the same sequence of pulls and pushes leaves
+ * the same bits in the rows (the servers start from the same values and apply pushes in order with the same
+ * optimizer).
+ * <pre>
+ *   try (RemoteEmbeddingStore tables = RemoteEmbeddingStore.connect(transport, List.of(ps0, ps1))) {
+ *       ... model.forwardBackward(batch, workspace, tables) ...
+ *       ModelFile.write(path, spec, provenance, dense, tables.snapshot());
+ *   }
+ * </pre>
+ * <b>Round trips.</b> A pull or push sends one request to every shard it touches, all at once, and waits for the
+ * answers; ids repeated within a pull travel once. Between {@link #beginStep} and {@link #endStep} on a thread:
+ * <ul>
+ *   <li>pushes are held back and sent at {@code endStep}, all tables' rows in one request per shard, in call order
+ *       (so duplicated ids are still applied one after the other); a pull in the same step does not see them;</li>
+ *   <li>the rows announced with {@link #prefetch} are pulled together, one request per shard, at the step's first
+ *       pull of one of them; each later {@code pull} of the same table and ids is served from that answer. A pull
+ *       that was not announced is its own request.</li>
+ * </ul>
+ * A push's gradient rows that hold a NaN or infinity are dropped and counted ({@link #nonFiniteRowsDropped}): the
+ * servers refuse non-finite values, and dropping the row keeps a bad step from ending the job.
+ *
+ * <p><b>Failures.</b> A call that fails (a shard unreachable, no answer within the call deadline, a refusal) throws
+ * {@link ParameterServerException} naming the shard and its address; nothing waits longer than the call deadline
+ * plus a few seconds. A push that fails on one shard may have been applied on others.
+ *
+ * <p>Sharing contract: thread-safe; Hogwild workers call it at once without locks. Each thread has its own buffers
+ * and step state; the Hogwild race happens on the servers, as on a local store.
+ */
+public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable {
+    private final ShardSet set;
+    private final RowTraffic traffic;
+    private final int numShards;
+    private final long[] rows;
+    private final int[] dims;
+    /** Most rows in one request: the servers' cap and the message size limit, whichever binds first. */
+    private final int chunkRows;
+    private final ThreadLocal<ClientLane> lanes;
+    private final LongAdder nonFinite = new LongAdder();
+
+    private RemoteEmbeddingStore(ShardSet set) {
+        this.set = set;
+        this.numShards = set.size();
+        ShardInfo info = set.info(0);
+        int n = info.getTablesCount();
+        this.rows = new long[n];
+        this.dims = new int[n];
+        int maxDim = 1, cap = Integer.MAX_VALUE;
+        for (int t = 0; t < n; t++) {
+            rows[t] = info.getTables(t).getRows();
+            dims[t] = info.getTables(t).getDim();
+            maxDim = Math.max(maxDim, dims[t]);
+        }
+        for (int s = 0; s < numShards; s++) cap = Math.min(cap, set.info(s).getMaxRowsPerRequest());
+        long byBytes = PsShardSpec.payloadLimit(set.maxMessageBytes()) / (4L + 4L * maxDim);
+        if (byBytes < 1) {
+            throw new IllegalStateException("a message of " + set.maxMessageBytes() + " bytes cannot carry one row of "
+                    + maxDim + " floats; raise the message size limit");
+        }
+        this.chunkRows = (int) Math.min(cap, byBytes);
+        this.traffic = new RowTraffic(set, dims, chunkRows);
+        this.lanes = ThreadLocal.withInitial(() -> new ClientLane(numShards));
+    }
+
+    /**
+     * Connects to the job's parameter servers, listed in shard order, and checks that they agree (see
+     * {@link PsServer}); waits up to the call deadline for servers that are still starting.
+     *
+     * @throws ParameterServerException when a server cannot be reached
+     * @throws IllegalStateException    when the servers disagree with each other or with their place in the list
+     */
+    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards) {
+        ShardSet set = ShardSet.connect(transport, shards);
+        try {
+            return new RemoteEmbeddingStore(set);
+        } catch (RuntimeException e) {
+            set.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int numTables() {
+        return dims.length;
+    }
+
+    @Override
+    public long rows(int table) {
+        return rows[checkTable(table)];
+    }
+
+    @Override
+    public int dim(int table) {
+        return dims[checkTable(table)];
+    }
+
+    public int numShards() {
+        return numShards;
+    }
+
+    /** The shards' addresses, in shard order. */
+    public List<HostPort> addresses() {
+        return set.addresses();
+    }
+
+    @Override
+    public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
+        checkTable(table);
+        ClientLane lane = lanes.get();
+        if (lane.inStep && lane.prefetched > 0 && servePrefetched(lane, table, ids, idOff, n, out, outOff)) return;
+        checkIds(table, ids, idOff, n);
+        if (n == 0) return;
+        final int dim = dims[table];
+        lane.ensure(n);
+        for (ShardBuffer b : lane.pulls) b.reset();
+        final int[] shardOf = lane.shardOf, rowOff = lane.rowOff;
+        mapRows(lane, table, ids, idOff, n, shardOf, rowOff);
+        fetch(lane);
+        final ShardBuffer[] bufs = lane.pulls;
+        for (int j = 0; j < n; j++) System.arraycopy(bufs[shardOf[j]].rows, rowOff[j], out, outOff + j * dim, dim);
+    }
+
+    /**
+     * Announces that the calling thread will pull rows {@code ids[idOff .. idOff+n)} of table in the current step, so
+     * that all the step's announced rows travel in one request per shard (see the class comment). Outside a step it
+     * does nothing. The ids are copied.
+     */
+    @Override
+    public void prefetch(int table, int[] ids, int idOff, int n) {
+        checkTable(table);
+        ClientLane lane = lanes.get();
+        if (!lane.inStep) return;
+        checkIds(table, ids, idOff, n);
+        lane.announce(table, ids, idOff, n, dims[table]);
+    }
+
+    @Override
+    public void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff) {
+        checkTable(table);
+        checkIds(table, ids, idOff, n);
+        ClientLane lane = lanes.get();
+        if (!lane.inStep) for (ShardBuffer b : lane.pushes) b.reset();
+        final int dim = dims[table], shards = numShards;
+        final ShardBuffer[] bufs = lane.pushes;
+        for (int j = 0; j < n; j++) {
+            int g = gradOff + j * dim;
+            float probe = 0f;
+            for (int k = 0; k < dim; k++) probe += grads[g + k] - grads[g + k]; // NaN iff a value is not finite
+            if (probe != 0f) {
+                nonFinite.increment();
+                continue;
+            }
+            int id = ids[idOff + j];
+            ShardBuffer b = bufs[id % shards];
+            b.add(table, id, dim);
+            b.addGrad(grads, g, dim);
+        }
+        if (!lane.inStep) send(lane);
+    }
+
+    @Override
+    public void beginStep() {
+        ClientLane lane = lanes.get();
+        if (lane.inStep) endStep(); // a step left open: send what it held
+        lane = lanes.get();
+        for (ShardBuffer b : lane.pushes) b.reset();
+        lane.prefetched = 0;
+        lane.inStep = true;
+    }
+
+    @Override
+    public void endStep() {
+        ClientLane lane = lanes.get();
+        if (!lane.inStep) return;
+        lane.inStep = false;
+        lane.prefetched = 0;
+        send(lane);
+    }
+
+    /** Requests sent so far, pulls and pushes (one per shard touched per call or step; more when split by size). */
+    public long requests() {
+        return traffic.requests.sum();
+    }
+
+    /** Rows that travelled back from pulls (after de-duplication) and rows pushed. */
+    public long rowsPulled() {
+        return traffic.rowsPulled.sum();
+    }
+
+    public long rowsPushed() {
+        return traffic.rowsPushed.sum();
+    }
+
+    /** Gradient rows dropped because they held a NaN or infinity. */
+    public long nonFiniteRowsDropped() {
+        return nonFinite.sum();
+    }
+
+    /**
+     * Every row of every table, {@code [t][rows × dim]} row-major, paged from the shards in parallel (for model files
+     * and checkpoints; racy with concurrent pushes, as a local store's copy is).
+     *
+     * @throws IllegalStateException when a table holds more floats than one Java array
+     */
+    public float[][] exportTables() {
+        return TableExport.all(set, dims, rows, chunkRows);
+    }
+
+    /** A read-only copy of all tables ({@link #exportTables}) as an {@link EmbeddingStore}, for {@code ModelFile.write}. */
+    public TableSnapshot snapshot() {
+        long[][] shapes = new long[dims.length][];
+        for (int t = 0; t < dims.length; t++) shapes[t] = new long[] {rows[t], dims[t]};
+        return new TableSnapshot(shapes, exportTables());
+    }
+
+    /** Closes the channels. Calls in flight fail. */
+    @Override
+    public void close() {
+        set.close();
+    }
+
+    /** Splits ids over the shards (de-duplicated), recording each id's shard and its row's float offset there. */
+    private void mapRows(ClientLane lane, int table, int[] ids, int idOff, int n, int[] shardOf, int[] rowOff) {
+        final int dim = dims[table], shards = numShards;
+        final ShardBuffer[] bufs = lane.pulls;
+        final RowSlots slots = lane.slots;
+        slots.reset(n);
+        for (int j = 0; j < n; j++) {
+            int id = ids[idOff + j], s = id % shards;
+            ShardBuffer b = bufs[s];
+            int off = slots.putIfAbsent(id, b.floats);
+            if (off < 0) off = b.add(table, id, dim);
+            shardOf[j] = s;
+            rowOff[j] = off;
+        }
+    }
+
+    /** Serves a pull from the step's prefetched rows; false when it was not announced. */
+    private boolean servePrefetched(ClientLane lane, int table, int[] ids, int idOff, int n, float[] out, int outOff) {
+        for (int i = 0; i < lane.prefetched; i++) {
+            ClientLane.Prefetch p = lane.prefetch.get(i);
+            if (p.table != table || p.n != n || !Arrays.equals(p.ids, 0, n, ids, idOff, idOff + n)) continue;
+            if (!p.fetched) fetchPrefetched(lane);
+            System.arraycopy(p.values, 0, out, outOff, n * dims[table]);
+            return true;
+        }
+        return false;
+    }
+
+    /** Pulls every announced, not yet fetched table of the step in one request per shard. */
+    private void fetchPrefetched(ClientLane lane) {
+        for (ShardBuffer b : lane.pulls) b.reset();
+        for (int i = 0; i < lane.prefetched; i++) {
+            ClientLane.Prefetch p = lane.prefetch.get(i);
+            if (!p.fetched) mapRows(lane, p.table, p.ids, 0, p.n, p.shardOf, p.rowOff);
+        }
+        fetch(lane);
+        for (int i = 0; i < lane.prefetched; i++) {
+            ClientLane.Prefetch p = lane.prefetch.get(i);
+            if (p.fetched) continue;
+            int dim = dims[p.table];
+            for (int j = 0; j < p.n; j++) System.arraycopy(lane.pulls[p.shardOf[j]].rows, p.rowOff[j], p.values, j * dim, dim);
+            p.fetched = true;
+        }
+    }
+
+    /** A round trip of pulls; after a failure the thread's lane is dropped (requests may still be in flight). */
+    private void fetch(ClientLane lane) {
+        try {
+            traffic.fetch(lane);
+        } catch (RuntimeException e) {
+            lanes.remove();
+            throw e;
+        }
+    }
+
+    /** A round trip of pushes; after a failure the thread's lane is dropped. */
+    private void send(ClientLane lane) {
+        try {
+            traffic.send(lane);
+        } catch (RuntimeException e) {
+            lanes.remove();
+            throw e;
+        }
+    }
+
+    private int checkTable(int t) {
+        if (t < 0 || t >= dims.length) {
+            throw new IllegalArgumentException("no embedding table " + t + "; this store has " + dims.length);
+        }
+        return t;
+    }
+
+    private void checkIds(int table, int[] ids, int idOff, int n) {
+        final long r = rows[table];
+        for (int j = 0; j < n; j++) {
+            int id = ids[idOff + j];
+            if (id < 0 || id >= r) {
+                throw new IllegalArgumentException("embedding table " + table + ": id " + id + " is outside [0, " + r + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.shadowsync.net.ps;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.shadowsync.net.proto.EmbeddingShardGrpc;
+import io.shadowsync.net.proto.PushAck;
+import io.shadowsync.net.proto.RowBatch;
+import io.shadowsync.net.proto.Rows;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The round trips of a {@link RemoteEmbeddingStore}: sends a lane's per-shard buffers to all their shards at once
+ * (split into chunks of at most {@code chunkRows} rows when a shard's part exceeds the size limits), waits for every
+ * answer, and turns failures into {@link ParameterServerException}s that name the shard. On a failure the calls not
+ * yet awaited are cancelled; the caller drops the lane.
+ *
+ * <p>Sharing contract: thread-safe (stubs and counters are); each call works on its caller's lane only.
+ */
+final class RowTraffic {
+    private static final String PULL = "EmbeddingShard.Pull";
+    private static final String PUSH = "EmbeddingShard.Push";
+
+    private final ShardSet set;
+    private final EmbeddingShardGrpc.EmbeddingShardFutureStub[] stubs;
+    private final int[] dims;
+    private final int chunkRows;
+    final LongAdder requests = new LongAdder();
+    final LongAdder rowsPulled = new LongAdder();
+    final LongAdder rowsPushed = new LongAdder();
+
+    RowTraffic(ShardSet set, int[] dims, int chunkRows) {
+        this.set = set;
+        this.dims = dims;
+        this.chunkRows = chunkRows;
+        this.stubs = new EmbeddingShardGrpc.EmbeddingShardFutureStub[set.size()];
+        for (int s = 0; s < stubs.length; s++) stubs[s] = set.stub(EmbeddingShardGrpc.newFutureStub(set.channel(s)));
+    }
+
+    /** Sends the lane's pull buffers to their shards at once and fills each buffer's rows from the answers. */
+    void fetch(ClientLane lane) {
+        final ShardBuffer[] bufs = lane.pulls;
+        final List<Future<Rows>> calls = lane.pullCalls;
+        calls.clear();
+        int nc = 0;
+        for (int s = 0; s < stubs.length; s++) {
+            ShardBuffer b = bufs[s];
+            if (b.count == 0) continue;
+            b.prepareRows();
+            for (int from = 0; from < b.count; from += chunkRows) {
+                RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats);
+                nc = lane.noteCall(nc, s, lane.chunkFloats[0]);
+                calls.add(stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).pull(req));
+                requests.increment();
+                rowsPulled.add(Math.min(chunkRows, b.count - from));
+            }
+        }
+        int i = 0;
+        try {
+            for (; i < nc; i++) {
+                int s = lane.callShard[i], floats = lane.callSize[i];
+                ByteString v = set.await(s, calls.get(i), PULL).getValues();
+                ShardBuffer b = bufs[s];
+                if (v.size() != 4L * floats) {
+                    throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with "
+                            + v.size() + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
+                }
+                LittleEndian.getFloats(v, 0, b.rows, b.rowPos, floats);
+                b.rowPos += floats;
+            }
+        } catch (InterruptedException e) {
+            throw interrupted(lane, calls, i, e);
+        } catch (RuntimeException e) {
+            cancelFrom(calls, i + 1);
+            throw e;
+        }
+    }
+
+    /**
+     * Sends the lane's push buffers to their shards at once and waits for every acknowledgement, then empties them.
+     * A shard's rows split over several requests go one request after the other, so that they are applied in order.
+     */
+    void send(ClientLane lane) {
+        final ShardBuffer[] bufs = lane.pushes;
+        final List<Future<PushAck>> calls = lane.pushCalls;
+        for (int from = 0; ; from += chunkRows) {
+            calls.clear();
+            int nc = 0;
+            for (int s = 0; s < stubs.length; s++) {
+                ShardBuffer b = bufs[s];
+                if (from >= b.count) continue;
+                RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats);
+                nc = lane.noteCall(nc, s, Math.min(chunkRows, b.count - from));
+                calls.add(stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).push(req));
+                requests.increment();
+            }
+            if (nc == 0) break;
+            int i = 0;
+            try {
+                for (; i < nc; i++) {
+                    int s = lane.callShard[i];
+                    long applied = set.await(s, calls.get(i), PUSH).getRows();
+                    if (applied != lane.callSize[i]) {
+                        throw new ParameterServerException(set.name(s) + " applied " + applied + " of " + lane.callSize[i]
+                                + " pushed rows", s, set.address(s), Status.Code.INTERNAL, null);
+                    }
+                    rowsPushed.add(applied);
+                }
+            } catch (InterruptedException e) {
+                throw interrupted(lane, calls, i, e);
+            } catch (RuntimeException e) {
+                cancelFrom(calls, i + 1);
+                throw e;
+            }
+        }
+        for (ShardBuffer b : bufs) b.reset();
+    }
+
+    private ParameterServerException interrupted(ClientLane lane, List<? extends Future<?>> calls, int i, InterruptedException e) {
+        cancelFrom(calls, i);
+        Thread.currentThread().interrupt();
+        int s = lane.callShard[i];
+        return new ParameterServerException("interrupted while waiting for " + set.name(s), s, set.address(s),
+                Status.Code.CANCELLED, e);
+    }
+
+    private static void cancelFrom(List<? extends Future<?>> calls, int from) {
+        for (int k = from; k < calls.size(); k++) calls.get(k).cancel(true);
+    }
+}
