@@ -287,9 +287,9 @@ final class NetRingLink implements RingLink {
     }
 
     /**
-     * Leaves the group. The half-close goes out behind the last messages; this waits (at most the timeout) until
-     * the right neighbour has read it, so nothing this rank sent is cut off, then releases the channel. The left
-     * neighbour's call is ended, so a sender to this rank fails at once.
+     * Leaves the group. The half-close goes out behind the last messages; this waits (at most the timeout, or 2 s
+     * after a failure) until the right neighbour has read it, so nothing this rank sent is cut off, then releases the
+     * channel. The left neighbour's call is ended, so a sender to this rank fails at once.
      */
     @Override
     public void close() {
@@ -322,8 +322,9 @@ final class NetRingLink implements RingLink {
         boolean interrupted = false;
         lock.lock();
         try {
-            // nothing but the hello was sent before the accept, so an unaccepted stream has nothing to deliver
-            long left = timeoutNanos;
+            // nothing but the hello was sent before the accept, so an unaccepted stream has nothing to deliver; after
+            // a failure only the abort is left to deliver, and a broken neighbour may never read it
+            long left = failure == null ? timeoutNanos : Math.min(timeoutNanos, TimeUnit.SECONDS.toNanos(2));
             while (accepted && !outFinished && left > 0) left = changed.awaitNanos(left);
         } catch (InterruptedException e) {
             interrupted = true;
