@@ -44,8 +44,12 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.shadowsync.bench.AllReduceBench \
  *      [--procs 2,4] [--sizes 1K,16K,256K,1M,4M,16M,64M] [--chunk-floats 65536] [--window 16] [--json FILE] [--jfr DIR]
+ *      [--jvm-args "FLAGS"]
  * </pre>
- * Sizes are bytes (K = 1024). The table goes to stdout as Markdown; {@code --json} adds one JSON line per row.
+ * Sizes are bytes (K = 1024). The table goes to stdout as Markdown; {@code --json} adds one JSON line per row;
+ * {@code --jfr DIR} records each rank JVM with Flight Recorder; {@code --jvm-args} adds flags to the rank JVMs (e.g.
+ * {@code "--sun-misc-unsafe-memory-access=allow -Dio.grpc.netty.shaded.io.netty.noUnsafe=false"}, which lets Netty
+ * use Unsafe again on Java 25, where it is off by default).
  */
 public final class AllReduceBench {
     private static final long SOCKET_BYTES = 2L << 30;
@@ -70,6 +74,7 @@ public final class AllReduceBench {
         int window = Integer.parseInt(opt.getOrDefault("window", Integer.toString(NetCollective.DEFAULT_WINDOW)));
         Path json = opt.containsKey("json") ? Path.of(opt.get("json")) : null;
         String jfr = opt.get("jfr");
+        List<String> jvmArgs = opt.containsKey("jvm-args") ? List.of(opt.get("jvm-args").strip().split("\\s+")) : List.of();
 
         System.err.printf(Locale.ROOT, "allreduce bench: %d cores, chunk %d floats, window %d%n",
                 Runtime.getRuntime().availableProcessors(), chunk, window);
@@ -83,7 +88,7 @@ public final class AllReduceBench {
         List<String> rows = new ArrayList<>();
         List<String> jsonLines = new ArrayList<>();
         for (int p : procs) {
-            Map<Long, long[]> times = runRanks(p, sizes, chunk, window, jfr);
+            Map<Long, long[]> times = runRanks(p, sizes, chunk, window, jfr, jvmArgs);
             for (long s : sizes) {
                 long[] t = times.get(s);
                 double med = median(t) / 1e9;
@@ -100,8 +105,9 @@ public final class AllReduceBench {
             }
         }
         PrintStream out = System.out;
-        out.printf(Locale.ROOT, "B (socket copy) = %.2f GB/s; B_ring: %s; %d cores%n%n", b / 1e9, ringText(ringB),
-                Runtime.getRuntime().availableProcessors());
+        out.printf(Locale.ROOT, "B (socket copy) = %.2f GB/s; B_ring: %s; %d cores; chunk %d floats, window %d%s%n%n",
+                b / 1e9, ringText(ringB), Runtime.getRuntime().availableProcessors(), chunk, window,
+                jvmArgs.isEmpty() ? "" : "; rank JVM flags " + String.join(" ", jvmArgs));
         out.println("| procs | size | reps | median ms | algbw GB/s | bound ms 2(n−1)/n·S/B | of bound | ring bound ms | of ring bound |");
         out.println("|---|---|---|---|---|---|---|---|---|");
         for (String r : rows) out.println(r);
@@ -116,7 +122,8 @@ public final class AllReduceBench {
      * Runs P rank JVMs that meet through a rendezvous coordinator served here; returns, for every size, the time of
      * each timed repetition (the slowest rank's).
      */
-    private static Map<Long, long[]> runRanks(int p, List<Long> sizes, int chunk, int window, String jfr) throws Exception {
+    private static Map<Long, long[]> runRanks(int p, List<Long> sizes, int chunk, int window, String jfr, List<String> jvmArgs)
+            throws Exception {
         Transport t = new Transport(NetConfig.LOOPBACK);
         Coordinator rdv = new Coordinator(p, 0, Duration.ofSeconds(120));
         Server server = t.serve(0, List.of(rdv));
@@ -128,7 +135,7 @@ public final class AllReduceBench {
             StringBuilder sizeList = new StringBuilder();
             for (long s : sizes) sizeList.append(sizeList.isEmpty() ? "" : ",").append(s);
             for (int r = 0; r < p; r++) {
-                List<String> cmd = javaCommand(jfr == null ? null : Path.of(jfr, "rank" + r + "-of-" + p + ".jfr"));
+                List<String> cmd = javaCommand(jfr == null ? null : Path.of(jfr, "rank" + r + "-of-" + p + ".jfr"), jvmArgs);
                 cmd.addAll(List.of("--rank", Integer.toString(r), "127.0.0.1:" + server.getPort(), sizeList.toString(),
                         Integer.toString(chunk), Integer.toString(window)));
                 Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -234,7 +241,7 @@ public final class AllReduceBench {
                 List<BufferedReader> outs = new ArrayList<>();
                 List<Integer> ports = new ArrayList<>();
                 for (int r = 0; r < procs; r++) {
-                    List<String> cmd = javaCommand(null);
+                    List<String> cmd = javaCommand(null, List.of());
                     // P = 1: process 0 only sends, process 1 only receives
                     String mode = p == 1 ? (r == 0 ? "send" : "recv") : "both";
                     cmd.addAll(List.of("--socket", mode, Long.toString(SOCKET_BYTES)));
@@ -318,9 +325,10 @@ public final class AllReduceBench {
         throw new IOException("a child ended without printing " + prefix.strip());
     }
 
-    private static List<String> javaCommand(Path jfr) {
+    private static List<String> javaCommand(Path jfr, List<String> jvmArgs) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms1g", "-Xmx2g", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmArgs);
         if (jfr != null) cmd.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AllReduceBench.class.getName()));
         return cmd;

@@ -11,6 +11,7 @@ final class MailboxLink implements RingLink {
     private final Mailbox in;
     private final Mailbox out;
     private final EmulatedLink link;
+    private final SlotMessage taken = new SlotMessage();
 
     MailboxLink(InProcessCollectives group, Mailbox in, Mailbox out, EmulatedLink link) {
         this.group = group;
@@ -41,7 +42,8 @@ final class MailboxLink implements RingLink {
     public Message take(String op) throws InterruptedException {
         Mailbox.Slot slot = in.take(op);
         EmulatedLink.awaitDeadline(slot.deliverAt);
-        return new Message(slot.opcode, slot.total, slot.extra, slot.len, slot.buf);
+        taken.slot = slot;
+        return taken;
     }
 
     @Override
@@ -64,5 +66,40 @@ final class MailboxLink implements RingLink {
     @Override
     public String toString() {
         return "in-process ring, " + link.model();
+    }
+
+    /** The slot last taken, seen as a message (the rank's thread only). */
+    private static final class SlotMessage implements Message {
+        Mailbox.Slot slot;
+
+        @Override
+        public int opcode() {
+            return slot.opcode;
+        }
+
+        @Override
+        public int total() {
+            return slot.total;
+        }
+
+        @Override
+        public int extra() {
+            return slot.extra;
+        }
+
+        @Override
+        public int len() {
+            return slot.len;
+        }
+
+        @Override
+        public float[] floats() {
+            return slot.buf;
+        }
+
+        @Override
+        public void copyTo(float[] dst, int off) {
+            System.arraycopy(slot.buf, 0, dst, off, slot.len);
+        }
     }
 }

@@ -162,12 +162,13 @@ public final class RingCollective implements Collective {
                                 ? " with " + m.len() + " floats where " + len + " were due (do all ranks use the same chunk size?)" : "")
                         + ": every rank must call the same collective operations, in the same order, with the same lengths");
             }
-            float[] b = m.payload();
             if (!add) {
-                System.arraycopy(b, 0, a, from, len);
+                m.copyTo(a, from);
             } else if (!mean) {
+                float[] b = m.floats();
                 for (int j = 0; j < len; j++) a[from + j] = b[j] + a[from + j];
             } else {
+                float[] b = m.floats();
                 float div = n;
                 for (int j = 0; j < len; j++) a[from + j] = (b[j] + a[from + j]) / div;
             }

@@ -43,13 +43,26 @@ public interface RingLink {
     void close();
 
     /**
-     * One message as received: the sender's header and {@code len} floats at {@code payload[0 .. len)}.
-     *
-     * @param opcode  the sending operation
-     * @param total   that operation's total length in floats
-     * @param extra   one operation-specific field (the root of a broadcast, the ordinal of a reduce op)
-     * @param len     floats in this message
-     * @param payload holds the floats; owned by the link and valid until {@link #release()}
+     * One message as received: the sender's header and {@code len()} floats. Valid until {@link #release()}; a link
+     * may reuse one instance for all its messages.
      */
-    record Message(int opcode, int total, int extra, int len, float[] payload) {}
+    interface Message {
+        /** The sending operation. */
+        int opcode();
+
+        /** That operation's total length in floats. */
+        int total();
+
+        /** One operation-specific field (the root of a broadcast, the ordinal of a reduce op). */
+        int extra();
+
+        /** Floats in this message. */
+        int len();
+
+        /** The floats, at {@code [0, len())} of the returned array (owned by the link). */
+        float[] floats();
+
+        /** Copies the floats into {@code dst[off .. off+len())}, straight from wherever the link holds them. */
+        void copyTo(float[] dst, int off);
+    }
 }

@@ -1,9 +1,5 @@
 package io.shadowsync.net.coll;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Detachable;
 import io.grpc.HasByteBuffer;
 import io.grpc.KnownLength;
@@ -15,25 +11,61 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Parses incoming ring frames without copying their floats: when gRPC hands over a message whose bytes sit in
- * transport buffers, the marshaller takes ownership of those buffers ({@link Detachable}) and parses the frame with
- * its {@code data} aliasing them, so the floats go from the socket's buffers straight into the rank's array
- * ({@link #copyFloats}). The buffers are returned when the frame is {@linkplain Received#close() closed}, which the
- * link does as soon as the rank has consumed it. Other streams fall back to an ordinary parse.
+ * Parses incoming ring frames without copying their floats. When gRPC hands over a message whose bytes sit in
+ * transport buffers, the marshaller takes ownership of those buffers ({@link Detachable}), decodes the frame's few
+ * header fields itself (the protobuf wire format of {@link RingFrame}), and keeps its {@code data} as slices of the
+ * buffers, so the floats go from the socket's buffers straight into the rank's array ({@link
+ * Received#copyFloats}). The buffers go back to the transport when the frame is {@linkplain Received#close()
+ * closed}, which the link does as soon as the rank has consumed it. Other streams fall back to an ordinary parse.
+ * (Protobuf's own aliasing does not serve here: over several buffers it parses through a stream and copies.)
  */
 final class FrameMarshaller implements MethodDescriptor.Marshaller<FrameMarshaller.Received> {
     private static final MethodDescriptor.Marshaller<RingFrame> PLAIN = RingGrpc.getStreamMethod().getRequestMarshaller();
 
     /**
-     * One parsed frame and the transport buffers its data aliases (null when it owns its bytes).
+     * One received frame: its header fields (in a {@link RingFrame} without data), its data as read-only slices,
+     * and the transport buffers those slices share (null when the frame owns its bytes).
      * Sharing contract: handed from gRPC's thread to the rank's thread through the link's inbox; closed once.
      */
-    record Received(RingFrame frame, InputStream owner) implements AutoCloseable {
+    record Received(RingFrame header, List<ByteBuffer> data, InputStream owner) implements AutoCloseable {
+        /** Bytes of data. */
+        int dataBytes() {
+            int n = 0;
+            for (ByteBuffer b : data) n += b.remaining();
+            return n;
+        }
+
+        /**
+         * Copies the data, little-endian float32s, into {@code dst[off .. off+dataBytes()/4)}: one bulk copy per
+         * buffer, and a float that straddles two buffers is put together byte by byte.
+         */
+        void copyFloats(float[] dst, int off) {
+            int at = off, carried = 0;
+            byte[] carry = new byte[4];
+            for (ByteBuffer buf : data) {
+                ByteBuffer b = buf.duplicate();
+                while (carried > 0 && b.hasRemaining()) {
+                    carry[carried++] = b.get();
+                    if (carried == 4) {
+                        dst[at++] = ByteBuffer.wrap(carry).order(ByteOrder.LITTLE_ENDIAN).getFloat(0);
+                        carried = 0;
+                    }
+                }
+                int whole = b.remaining() >>> 2;
+                if (whole > 0) {
+                    b.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(0, dst, at, whole);
+                    at += whole;
+                    b.position(b.position() + 4 * whole);
+                }
+                while (b.hasRemaining()) carry[carried++] = b.get();
+            }
+        }
+
         @Override
         public void close() {
             if (owner == null) return;
@@ -47,7 +79,7 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<FrameMarshall
 
     @Override
     public InputStream stream(Received value) {
-        return PLAIN.stream(value.frame());
+        return PLAIN.stream(value.header());
     }
 
     @Override
@@ -56,41 +88,161 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<FrameMarshall
                 && h.byteBufferSupported()) {
             InputStream owned = d.detach();
             try {
-                Received r = parseAliased(owned);
-                if (r != null) return r;
-                owned.close();
+                List<ByteBuffer> buffers = buffers(owned);
+                if (buffers != null) return decode(buffers, owned);
             } catch (IOException | RuntimeException e) {
                 closeQuietly(owned);
                 throw Status.INTERNAL.withDescription("malformed ring frame: " + e.getMessage()).withCause(e).asRuntimeException();
             }
-            throw Status.INTERNAL.withDescription("a ring frame's buffers could not be read in place").asRuntimeException();
+            // the buffers cannot be had in place after all: parse the owned copy of the stream the ordinary way
+            try (InputStream in = owned) {
+                in.reset();
+                RingFrame f = PLAIN.parse(in);
+                return new Received(f.toBuilder().clearData().build(), f.getData().asReadOnlyByteBufferList(), null);
+            } catch (IOException e) {
+                throw Status.INTERNAL.withDescription("cannot read a ring frame: " + e.getMessage()).withCause(e).asRuntimeException();
+            }
         }
-        return new Received(PLAIN.parse(stream), null);
+        RingFrame f = PLAIN.parse(stream);
+        return new Received(f.toBuilder().clearData().build(), f.getData().asReadOnlyByteBufferList(), null);
     }
 
-    /** Parses the frame over the owned stream's buffers, or returns null if they cannot all be had as ByteBuffers. */
-    private static Received parseAliased(InputStream owned) throws IOException {
+    /** The owned stream's bytes as the transport's own buffers (kept alive by a mark), or null if it cannot. */
+    private static List<ByteBuffer> buffers(InputStream owned) throws IOException {
         int size = owned.available();
         owned.mark(size); // keeps each buffer alive while we skip past it
-        List<ByteString> parts = new ArrayList<>();
+        List<ByteBuffer> parts = new ArrayList<>();
         HasByteBuffer h = (HasByteBuffer) owned;
         while (owned.available() > 0) {
             ByteBuffer b = h.getByteBuffer();
             if (b == null || !b.hasRemaining()) return null;
             int n = b.remaining();
-            parts.add(UnsafeByteOperations.unsafeWrap(b));
+            parts.add(b.asReadOnlyBuffer());
             if (owned.skip(n) != n) return null;
         }
-        CodedInputStream in = ByteString.copyFrom(parts).newCodedInput(); // a rope over the buffers, not a copy
-        in.enableAliasing(true);
-        in.setSizeLimit(Integer.MAX_VALUE);
-        RingFrame frame;
-        try {
-            frame = RingFrame.parseFrom(in);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IOException(e.getMessage(), e);
+        return parts;
+    }
+
+    /**
+     * Decodes the protobuf wire format of a {@link RingFrame} over the buffers: varint fields into a header, the
+     * {@code data} field (9) as slices. Unknown fields are skipped, as protobuf would.
+     */
+    static Received decode(List<ByteBuffer> buffers, InputStream owner) throws IOException {
+        Wire in = new Wire(buffers);
+        RingFrame.Builder header = RingFrame.newBuilder();
+        List<ByteBuffer> data = List.of();
+        while (!in.atEnd()) {
+            long tag = in.varint();
+            int field = (int) (tag >>> 3), type = (int) (tag & 7);
+            if (type == 0) {
+                long v = in.varint();
+                switch (field) {
+                    case 2 -> header.setFromRank((int) v);
+                    case 3 -> header.setToRank((int) v);
+                    case 4 -> header.setSize((int) v);
+                    case 5 -> header.setSeq(v);
+                    case 6 -> header.setOpcode((int) v);
+                    case 7 -> header.setTotal((int) v);
+                    case 8 -> header.setExtra((int) v);
+                    default -> { } // unknown varint field
+                }
+            } else if (type == 2) {
+                long len = in.varint();
+                if (len < 0 || len > in.left()) throw new IOException("field " + field + " claims " + len + " bytes, " + in.left() + " remain");
+                switch (field) {
+                    case 1 -> header.setGroup(in.string((int) len));
+                    case 9 -> data = in.slices((int) len);
+                    case 10 -> header.setAbort(in.string((int) len));
+                    default -> in.skip(len);
+                }
+            } else if (type == 1) {
+                in.skip(8);
+            } else if (type == 5) {
+                in.skip(4);
+            } else {
+                throw new IOException("wire type " + type + " of field " + field + " is not used by a ring frame");
+            }
         }
-        return new Received(frame, owned);
+        return new Received(header.build(), data, owner);
+    }
+
+    /** A cursor over a list of buffers (their positions are left alone). */
+    private static final class Wire {
+        private final List<ByteBuffer> bufs;
+        private int index;
+        private int pos; // within bufs.get(index), relative to its position
+        private long left;
+
+        Wire(List<ByteBuffer> bufs) {
+            this.bufs = bufs;
+            for (ByteBuffer b : bufs) left += b.remaining();
+        }
+
+        boolean atEnd() {
+            return left == 0;
+        }
+
+        long left() {
+            return left;
+        }
+
+        private ByteBuffer current() {
+            while (pos >= bufs.get(index).remaining()) {
+                index++;
+                pos = 0;
+            }
+            return bufs.get(index);
+        }
+
+        byte next() throws IOException {
+            if (left == 0) throw new IOException("a ring frame ends in the middle of a field");
+            ByteBuffer b = current();
+            byte v = b.get(b.position() + pos);
+            pos++;
+            left--;
+            return v;
+        }
+
+        long varint() throws IOException {
+            long v = 0;
+            for (int shift = 0; shift < 64; shift += 7) {
+                byte b = next();
+                v |= (long) (b & 0x7f) << shift;
+                if (b >= 0) return v;
+            }
+            throw new IOException("a varint of a ring frame is longer than 10 bytes");
+        }
+
+        void skip(long n) throws IOException {
+            if (n > left) throw new IOException("a ring frame ends in the middle of a field");
+            while (n > 0) {
+                ByteBuffer b = current();
+                int k = (int) Math.min(n, b.remaining() - pos);
+                pos += k;
+                left -= k;
+                n -= k;
+            }
+        }
+
+        List<ByteBuffer> slices(int n) throws IOException {
+            List<ByteBuffer> out = new ArrayList<>(2);
+            if (n > left) throw new IOException("a ring frame ends in the middle of its data");
+            while (n > 0) {
+                ByteBuffer b = current();
+                int k = Math.min(n, b.remaining() - pos);
+                out.add(b.slice(b.position() + pos, k));
+                pos += k;
+                left -= k;
+                n -= k;
+            }
+            return out;
+        }
+
+        String string(int n) throws IOException {
+            byte[] s = new byte[n];
+            for (int i = 0; i < n; i++) s[i] = next();
+            return new String(s, StandardCharsets.UTF_8);
+        }
     }
 
     private static void closeQuietly(InputStream in) {
@@ -98,31 +250,6 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<FrameMarshall
             in.close();
         } catch (IOException ignored) {
             // releasing buffers of a frame we reject anyway
-        }
-    }
-
-    /**
-     * Copies little-endian float32 bytes into {@code dst[0 .. data.size()/4)}: one bulk copy per underlying buffer,
-     * and a float that straddles two buffers is put together byte by byte.
-     */
-    static void copyFloats(ByteString data, float[] dst) {
-        int at = 0, carried = 0;
-        byte[] carry = new byte[4];
-        for (ByteBuffer b : data.asReadOnlyByteBufferList()) {
-            b.order(ByteOrder.LITTLE_ENDIAN);
-            while (carried > 0 && carried < 4 && b.hasRemaining()) carry[carried++] = b.get();
-            if (carried == 4) {
-                dst[at++] = ByteBuffer.wrap(carry).order(ByteOrder.LITTLE_ENDIAN).getFloat(0);
-                carried = 0;
-            }
-            int whole = b.remaining() >>> 2;
-            if (whole > 0) {
-                FloatBuffer f = b.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-                f.get(0, dst, at, whole);
-                at += whole;
-                b.position(b.position() + 4 * whole);
-            }
-            while (b.hasRemaining()) carry[carried++] = b.get();
         }
     }
 }

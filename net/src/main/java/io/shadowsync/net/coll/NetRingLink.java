@@ -1,6 +1,5 @@
 package io.shadowsync.net.coll;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
@@ -82,6 +81,7 @@ final class NetRingLink implements RingLink {
     private RuntimeException failure;
     private boolean closed;
     // the rank's thread only
+    private final FrameMessage taken = new FrameMessage();
     private float[] scratch = new float[0];
     private byte[] sendBytes = new byte[0];
     private FrameMarshaller.Received current; // taken and not yet released
@@ -210,16 +210,14 @@ final class NetRingLink implements RingLink {
             lock.unlock();
         }
         current = r;
-        RingFrame f = r.frame();
-        ByteString data = f.getData();
-        if ((data.size() & 3) != 0) {
-            throw new IllegalStateException("rank " + rank + " got a message of " + data.size() + " bytes from "
+        int bytes = r.dataBytes();
+        if ((bytes & 3) != 0) {
+            throw new IllegalStateException("rank " + rank + " got a message of " + bytes + " bytes from "
                     + peer(left()) + " in " + op + ": not a whole number of float32s");
         }
-        int len = data.size() >>> 2;
-        if (scratch.length < len) scratch = new float[len];
-        FrameMarshaller.copyFloats(data, scratch);
-        return new Message(f.getOpcode(), f.getTotal(), f.getExtra(), len, scratch);
+        taken.frame = r;
+        taken.len = bytes >>> 2;
+        return taken;
     }
 
     /** Returns the consumed frame's buffers and asks the left neighbour's stream for one more frame. */
@@ -289,9 +287,9 @@ final class NetRingLink implements RingLink {
     }
 
     /**
-     * Leaves the group. The half-close goes out behind the last messages; this waits (at most the timeout) until
-     * the right neighbour has read it, so nothing this rank sent is cut off, then releases the channel. The left
-     * neighbour's call is ended, so a sender to this rank fails at once.
+     * Leaves the group. The half-close goes out behind the last messages; this waits (at most the timeout, or 2 s
+     * after a failure) until the right neighbour has read it, so nothing this rank sent is cut off, then releases the
+     * channel. The left neighbour's call is ended, so a sender to this rank fails at once.
      */
     @Override
     public void close() {
@@ -324,8 +322,9 @@ final class NetRingLink implements RingLink {
         boolean interrupted = false;
         lock.lock();
         try {
-            // nothing but the hello was sent before the accept, so an unaccepted stream has nothing to deliver
-            long left = timeoutNanos;
+            // nothing but the hello was sent before the accept, so an unaccepted stream has nothing to deliver; after
+            // a failure only the abort is left to deliver, and a broken neighbour may never read it
+            long left = failure == null ? timeoutNanos : Math.min(timeoutNanos, TimeUnit.SECONDS.toNanos(2));
             while (accepted && !outFinished && left > 0) left = changed.awaitNanos(left);
         } catch (InterruptedException e) {
             interrupted = true;
@@ -370,7 +369,7 @@ final class NetRingLink implements RingLink {
     }
 
     void inboundFrame(FrameMarshaller.Received r) {
-        RingFrame f = r.frame();
+        RingFrame f = r.header();
         if (!f.getAbort().isEmpty()) {
             r.close();
             failWith(new IllegalStateException(f.getAbort()), f.getAbort());
@@ -499,5 +498,43 @@ final class NetRingLink implements RingLink {
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "gRPC ring, group '%s', at %s", group, addresses.get(rank));
+    }
+
+    /** The frame last taken, seen as a message: its floats are copied out of the transport's buffers on demand. */
+    private final class FrameMessage implements Message {
+        FrameMarshaller.Received frame;
+        int len;
+
+        @Override
+        public int opcode() {
+            return frame.header().getOpcode();
+        }
+
+        @Override
+        public int total() {
+            return frame.header().getTotal();
+        }
+
+        @Override
+        public int extra() {
+            return frame.header().getExtra();
+        }
+
+        @Override
+        public int len() {
+            return len;
+        }
+
+        @Override
+        public float[] floats() {
+            if (scratch.length < len) scratch = new float[len];
+            frame.copyFloats(scratch, 0);
+            return scratch;
+        }
+
+        @Override
+        public void copyTo(float[] dst, int off) {
+            frame.copyFloats(dst, off);
+        }
     }
 }

@@ -1,12 +1,12 @@
 package io.shadowsync.net.coll;
 
-import io.grpc.BindableService;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.RingAccept;
 import io.shadowsync.net.proto.RingFrame;
 import io.shadowsync.net.proto.RingGrpc;
@@ -29,9 +29,10 @@ import java.util.Set;
  *   Server server = transport.serve(port, List.of(ring));
  *   Collective c = NetCollective.join(transport, ring, "trainers", rank, trainerAddresses, timeout);
  * </pre>
- * Sharing contract: thread-safe; gRPC calls it on its threads, ranks join and leave on theirs.
+ * Sharing contract: thread-safe; gRPC calls it on its transport threads (it is a {@link Transport.InlineService}:
+ * every handler only hands a frame to a rank's inbox under a short lock), ranks join and leave on theirs.
  */
-public final class RingEndpoint implements BindableService, AutoCloseable {
+public final class RingEndpoint implements Transport.InlineService, AutoCloseable {
     private record Key(String group, int rank) {}
 
     private final Map<Key, NetRingLink> links = new HashMap<>(); // guarded by this
@@ -125,7 +126,7 @@ public final class RingEndpoint implements BindableService, AutoCloseable {
                 l.inboundFrame(received);
                 return;
             }
-            RingFrame f = received.frame();
+            RingFrame f = received.header();
             received.close(); // a hello carries no data
             if (key != null) {
                 refuse(Status.FAILED_PRECONDITION.withDescription("a frame came before the stream was accepted"));
