@@ -1,5 +1,7 @@
 package io.shadowsync.net.ps;
 
+import io.shadowsync.net.Transport;
+
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.stub.StreamObserver;
 import io.shadowsync.net.proto.DenseShardGrpc;
@@ -31,7 +33,7 @@ final class PsServices {
         out.onError(r.status());
     }
 
-    static final class Embeddings extends EmbeddingShardGrpc.EmbeddingShardImplBase {
+    static final class Embeddings extends EmbeddingShardGrpc.EmbeddingShardImplBase implements Transport.InlineService {
         private final EmbeddingSlices slices;
         private final ServerCounters counters;
 
@@ -85,7 +87,7 @@ final class PsServices {
         }
     }
 
-    static final class Dense extends DenseShardGrpc.DenseShardImplBase {
+    static final class Dense extends DenseShardGrpc.DenseShardImplBase implements Transport.InlineService {
         private final DenseBlock block;
         private final ServerCounters counters;
 
