@@ -171,6 +171,41 @@ class MultiProcessTest {
         }
     }
 
+    @Test
+    @Timeout(120)
+    void stoppingTheLauncherStopsEveryProcessOfTheJob() throws Exception {
+        Process launcher = new ProcessBuilder(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch", "--local", "2", "--ps", "1",
+                "--model", "lr", "--hash-bits", "12", "--train", train(), "--epochs", "1000", "--sync", "s-ma", "--sync-interval-ms", "20",
+                "--log-every", "0.2", "--stop-grace", "3"))
+                .redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            // training under way: trainer 1 reports progress
+            while ((line = out.readLine()) != null && !(line.startsWith("[trainer-1]") && line.contains(" ex/s"))) { }
+            assertTrue(line != null, "the launcher ended before trainer 1 spoke");
+            List<ProcessHandle> job = launcher.descendants().toList();
+            assertEquals(3, job.stream().filter(ProcessHandle::isAlive).count(), "2 trainers and 1 server: " + job);
+            launcher.destroy(); // SIGTERM, as Ctrl-C's SIGINT: the launcher's shutdown hook stops its processes
+            Thread drain = new Thread(() -> {
+                try {
+                    while (out.readLine() != null) { }
+                } catch (java.io.IOException e) {
+                    // the launcher is gone
+                }
+            });
+            drain.start();
+            assertTrue(launcher.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the launcher did not stop");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (job.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
+            assertTrue(job.stream().noneMatch(ProcessHandle::isAlive), "processes of the job outlived the launcher");
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
+    }
+
     private static Process child(String... args) throws java.io.IOException {
         List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
