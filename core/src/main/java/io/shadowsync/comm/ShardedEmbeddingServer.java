@@ -2,6 +2,7 @@ package io.shadowsync.comm;
 
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.LocalEmbeddingStore;
+import io.shadowsync.nn.ShardedTables;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.RowOptimizer;
 import java.util.Arrays;
@@ -63,50 +64,25 @@ public final class ShardedEmbeddingServer {
         this.links = new ServerLinks(shards, shardLink);
         SplittableRandom root = new SplittableRandom(seed);
         for (int t = 0; t < n; t++) {
-            long[] s = shapes[t];
-            if (s == null || s.length != 2) {
-                throw new IllegalArgumentException("table " + t + ": a shape is {rows, dim}, got "
-                        + (s == null ? "null" : s.length + " numbers"));
-            }
-            long r = s[0], d = s[1];
-            if (r <= 0 || d <= 0 || d > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("table " + t + ": rows and dim must be positive, got " + r + " × " + d);
-            }
-            if (r > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("table " + t + " has " + r + " rows, but ids are ints: at most "
-                        + Integer.MAX_VALUE + " rows");
-            }
-            if (Math.ceilDiv(r, shards) > LocalEmbeddingStore.MAX_TABLE_FLOATS / d) {
-                throw new IllegalArgumentException("table " + t + " has " + r + " rows × " + d + " dims: over "
-                        + LocalEmbeddingStore.MAX_TABLE_FLOATS + " floats per shard with " + shards
-                        + " shards; use more shards or fewer rows");
-            }
+            int dim = ShardedTables.checkTable(t, shapes[t], initStd[t], shards);
+            long r = shapes[t][0];
             float std = initStd[t];
-            if (!(std >= 0) || !Float.isFinite(std)) {
-                throw new IllegalArgumentException("table " + t + ": init std must be zero or positive and finite, got " + std);
-            }
             rows[t] = r;
-            int dim = (int) d;
             dims[t] = dim;
             for (int sh = 0; sh < shards; sh++) {
                 long shardRows = shardRows(r, sh);
                 slices[sh][t] = new float[(int) (shardRows * dim)];
                 optimizers[sh][t] = shardRows == 0 ? null : opt.forTable(shardRows, dim);
             }
-            SplittableRandom rng = root.split(); // the same stream, in the same row-major order, as LocalEmbeddingStore
-            if (std > 0) {
-                for (int row = 0; row < r; row++) {
-                    float[] w = slices[row % shards][t];
-                    int o = (row / shards) * dim;
-                    for (int j = 0; j < dim; j++) w[o + j] = (float) (std * rng.nextGaussian());
-                }
-            }
+            float[][] byShard = new float[shards][];
+            for (int sh = 0; sh < shards; sh++) byShard[sh] = slices[sh][t];
+            ShardedTables.fill(root.split(), byShard, r, dim, std); // the same stream and order as LocalEmbeddingStore
         }
     }
 
     /** Rows of a table of the given size that shard s holds: those r &lt; rows with r mod S = s. */
     private long shardRows(long tableRows, int s) {
-        return s >= tableRows ? 0 : (tableRows - s + numShards - 1) / numShards;
+        return ShardedTables.shardRows(tableRows, s, numShards);
     }
 
     public int numShards() {

@@ -6,7 +6,7 @@ import io.shadowsync.net.proto.ExportPage;
 import io.shadowsync.net.proto.ExportRequest;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.Segment;
-import io.shadowsync.nn.LocalEmbeddingStore;
+import io.shadowsync.nn.ShardedTables;
 import io.shadowsync.optim.RowOptimizer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -57,46 +57,17 @@ final class EmbeddingSlices {
         this.optimizers = new RowOptimizer[n];
         SplittableRandom root = new SplittableRandom(spec.seed());
         for (int t = 0; t < n; t++) {
-            long[] s = shapes[t];
-            if (s == null || s.length != 2) {
-                throw new IllegalArgumentException("table " + t + ": a shape is {rows, dim}, got "
-                        + (s == null ? "null" : s.length + " numbers"));
-            }
-            long r = s[0], d = s[1];
-            if (r <= 0 || d <= 0 || d > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("table " + t + ": rows and dim must be positive, got " + r + " × " + d);
-            }
-            if (r > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("table " + t + " has " + r + " rows, but ids are ints: at most "
-                        + Integer.MAX_VALUE + " rows");
-            }
-            if (Math.ceilDiv(r, shards) > LocalEmbeddingStore.MAX_TABLE_FLOATS / d) {
-                throw new IllegalArgumentException("table " + t + " has " + r + " rows × " + d + " dims: over "
-                        + LocalEmbeddingStore.MAX_TABLE_FLOATS + " floats per shard with " + shards
-                        + " shards; use more shards or fewer rows");
-            }
-            float std = initStd[t];
-            if (!(std >= 0) || !Float.isFinite(std)) {
-                throw new IllegalArgumentException("table " + t + ": init std must be zero or positive and finite, got " + std);
-            }
-            int dim = (int) d;
+            int dim = ShardedTables.checkTable(t, shapes[t], initStd[t], shards);
+            long r = shapes[t][0];
             rows[t] = r;
             dims[t] = dim;
             long local = localRows(t);
             float[] w = new float[(int) (local * dim)];
             slices[t] = w;
             optimizers[t] = local == 0 ? null : spec.embeddingOptimizer().forTable(local, dim);
-            SplittableRandom rng = root.split(); // the stream LocalEmbeddingStore draws, row-major; other shards' rows skipped
-            if (std > 0) {
-                for (int row = 0; row < r; row++) {
-                    if (row % shards == shard) {
-                        int o = (row / shards) * dim;
-                        for (int j = 0; j < dim; j++) w[o + j] = (float) (std * rng.nextGaussian());
-                    } else {
-                        for (int j = 0; j < dim; j++) rng.nextGaussian();
-                    }
-                }
-            }
+            float[][] byShard = new float[shards][];
+            byShard[shard] = w; // the other shards' rows are drawn and skipped: this shard's values are LocalEmbeddingStore's
+            ShardedTables.fill(root.split(), byShard, r, dim, initStd[t]);
         }
     }
 
@@ -114,7 +85,7 @@ final class EmbeddingSlices {
 
     /** Rows of table t this shard holds: those r &lt; rows with r mod S = shard. */
     long localRows(int t) {
-        return shard >= rows[t] ? 0 : (rows[t] - shard + shards - 1) / shards;
+        return ShardedTables.shardRows(rows[t], shard, shards);
     }
 
     /** Table t's slice, local row l at l·dim: the live array (tests compare it). */
