@@ -2,6 +2,7 @@ package io.shadowsync.ckpt;
 
 import io.shadowsync.engine.JobState;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -91,8 +92,19 @@ public final class CheckpointDir {
             }, "checkpoint-writer/" + p.name);
             threads[i].start();
         }
-        for (Thread t : threads) t.join();
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join(); // the writers finish in any case: their files are removed below, not left half-written
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
         try {
+            if (interrupted) throw new InterruptedIOException("interrupted while writing checkpoint " + ck);
             for (int i = 0; i < failures.length; i++) {
                 Throwable f = failures[i];
                 if (f instanceof IOException e) throw new IOException("writing " + ck.resolve(parts.get(i).name) + ": " + e.getMessage(), e);
@@ -185,7 +197,9 @@ public final class CheckpointDir {
 
     /** The exception's sentence, with paths inside the checkpoint shortened to their file names. */
     private static String reason(ModelFileException e, Path ck) {
-        return e.getMessage().replace(ck + java.io.File.separator, "").replace(ck.toString(), ck.getFileName().toString());
+        String m = e.getMessage();
+        if (m.startsWith(ck + ": ")) return m.substring(ck.toString().length() + 2);
+        return m.replace(ck + java.io.File.separator, "");
     }
 
     /** Reads the state files a verified manifest lists. */

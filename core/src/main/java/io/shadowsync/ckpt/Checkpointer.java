@@ -35,7 +35,9 @@ public final class Checkpointer {
     private final Duration pauseTimeout;
     private final Consumer<String> log;
     private volatile Thread thread;
-    private volatile boolean stopping;
+    /** Wakes the periodic thread early (stop); guarded by itself. */
+    private final Object wake = new Object();
+    private boolean stopping;
     private volatile int written;
     private volatile Path last;
     private volatile long lastExamples;
@@ -71,23 +73,27 @@ public final class Checkpointer {
         t.start();
     }
 
-    /** Stops the periodic thread, letting a checkpoint being written finish. */
+    /** Stops the periodic thread, letting a checkpoint being written finish first. */
     public void stop() throws InterruptedException {
-        stopping = true;
-        Thread t = thread;
-        if (t != null) {
-            t.interrupt();
-            t.join();
+        synchronized (wake) {
+            stopping = true;
+            wake.notifyAll();
         }
+        Thread t = thread;
+        if (t != null) t.join();
     }
 
     private void loop() {
         long nextTime = everyNanos > 0 ? System.nanoTime() + everyNanos : Long.MAX_VALUE;
         long nextExamples = everyExamples > 0 ? (job.progress().examples() / everyExamples + 1) * everyExamples : Long.MAX_VALUE;
-        while (!stopping) {
+        while (true) {
             try {
                 long wait = Math.max(1, (nextTime - System.nanoTime()) / 1_000_000);
-                Thread.sleep(everyExamples > 0 ? Math.min(POLL_MILLIS, wait) : wait);
+                synchronized (wake) {
+                    if (stopping) return;
+                    wake.wait(everyExamples > 0 ? Math.min(POLL_MILLIS, wait) : wait);
+                    if (stopping) return;
+                }
                 long ex = job.progress().examples();
                 if (System.nanoTime() < nextTime && ex < nextExamples) continue;
                 try {
@@ -99,7 +105,7 @@ public final class Checkpointer {
                 if (everyNanos > 0) nextTime = System.nanoTime() + everyNanos;
                 if (everyExamples > 0) nextExamples = (lastExamples / everyExamples + 1) * everyExamples;
             } catch (InterruptedException e) {
-                return; // stop()
+                return; // the process is going down
             }
         }
     }

@@ -79,7 +79,7 @@ final class PauseGate {
                     try {
                         while (generation == g && !aborted) lock.wait();
                     } finally {
-                        if (state[p] == PARKED) state[p] = RUNNING;
+                        if (state[p] == PARKED) state[p] = RUNNING; // woken by an interrupt or abort (release resets it)
                     }
                 }
             }
@@ -157,6 +157,10 @@ final class PauseGate {
         requested = false;
         targets = null;
         generation++;
+        // running again from now on, though they wake later: the next pause must not count them at rest already
+        for (int p = 0; p < state.length; p++) {
+            if (state[p] == PARKED) state[p] = RUNNING;
+        }
         lock.notifyAll();
     }
 
