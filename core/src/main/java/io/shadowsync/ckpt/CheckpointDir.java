@@ -104,7 +104,10 @@ public final class CheckpointDir {
             }
         }
         try {
-            if (interrupted) throw new InterruptedIOException("interrupted while writing checkpoint " + ck);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while writing checkpoint " + ck);
+            }
             for (int i = 0; i < failures.length; i++) {
                 Throwable f = failures[i];
                 if (f instanceof IOException e) throw new IOException("writing " + ck.resolve(parts.get(i).name) + ": " + e.getMessage(), e);
