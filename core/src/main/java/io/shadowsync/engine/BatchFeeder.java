@@ -56,7 +56,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     /** Per worker: examples to drop before dealing it any, on a resumed run (reader thread only). */
     private final long[] skip;
     /** The starts of the epochs a checkpoint may still restart, oldest first; guarded by itself. */
-    private final ArrayList<JobState.StreamPosition> epochStarts = new ArrayList<>();
+    private final ArrayList<EpochStart> epochStarts = new ArrayList<>();
     private JobState.StreamPosition resumeFrom;
     private volatile boolean readerStarted;
 
@@ -146,17 +146,20 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     public JobState.DataPosition position() {
         long[] taken = new long[workers];
         for (int w = 0; w < workers; w++) taken[w] = consumed.get(w);
-        JobState.StreamPosition start;
+        EpochStart start;
         synchronized (epochStarts) {
-            start = epochStarts.isEmpty() ? null : epochStarts.get(0);
-            for (JobState.StreamPosition e : epochStarts) {
+            // the oldest is always at or behind every worker: younger ones replace it only once they are
+            start = epochStarts.isEmpty() ? new EpochStart(0, 0, 0, 0, new long[workers], new int[stratumNext.length]) : epochStarts.get(0);
+            for (EpochStart e : epochStarts) {
                 if (atOrBehind(e.assigned(), taken)) start = e;
             }
         }
-        if (start == null) start = new JobState.StreamPosition(0, 0, 0, 0, new long[workers], new int[stratumNext.length], new long[workers]);
-        return new JobState.StreamPosition(start.epoch(), start.index(), start.read(), start.skippedLines(),
+        return new JobState.StreamPosition(start.epoch(), start.index(), start.read(), start.skipped(),
                 start.assigned().clone(), start.strata().clone(), taken);
     }
+
+    /** The reader's state at the start of an epoch: the split's counter and strata, examples read, dealt and skipped. */
+    private record EpochStart(int epoch, long index, long read, long skipped, long[] assigned, int[] strata) {}
 
     private static boolean atOrBehind(long[] assignedAtStart, long[] taken) {
         for (int w = 0; w < taken.length; w++) {
@@ -187,7 +190,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
         System.arraycopy(p.strata(), 0, stratumNext, 0, stratumNext.length);
         synchronized (epochStarts) {
             epochStarts.clear();
-            epochStarts.add(new JobState.StreamPosition(p.epoch(), p.index(), p.read(), p.skippedLines(), p.assigned().clone(), p.strata().clone(), null));
+            epochStarts.add(new EpochStart(p.epoch(), p.index(), p.read(), p.skippedLines(), p.assigned().clone(), p.strata().clone()));
         }
         resumeFrom = p;
         epochsStarted = p.epoch() + 1;
@@ -197,7 +200,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
 
     /** Notes the start of an epoch; forgets the starts that no checkpoint can restart any more (every worker is past the next). */
     private void noteEpochStart(int epoch, long index, long read, long skipped) {
-        JobState.StreamPosition e = new JobState.StreamPosition(epoch, index, read, skipped, assigned.clone(), stratumNext.clone(), null);
+        EpochStart e = new EpochStart(epoch, index, read, skipped, assigned.clone(), stratumNext.clone());
         long[] taken = new long[workers];
         for (int w = 0; w < workers; w++) taken[w] = consumed.get(w);
         synchronized (epochStarts) {
