@@ -96,7 +96,7 @@ public final class Job {
         algorithms = new SyncAlgorithm[ranks.length];
         gated = new GatedAlgorithm[ranks.length];
         workerModels = new Model[ranks.length][];
-        gate = newGate(ranks, w, sync, n);
+        gate = newGate(ranks, w, sync);
         for (int i = 0; i < ranks.length; i++) {
             int t = ranks[i];
             Model model = i == 0 ? first : spec.build();
@@ -158,7 +158,7 @@ public final class Job {
      * {@code T·W + i} its sync thread (or its foreground rounds). Synchronous-SGD workers step together; the rounds
      * of a collective algorithm (MA, BMUF) run together; the rest are independent.
      */
-    private static PauseGate newGate(int[] ranks, int w, SyncSpec sync, int n) {
+    private static PauseGate newGate(int[] ranks, int w, SyncSpec sync) {
         int t = ranks.length;
         String[] names = new String[t * w + t];
         int[] group = new int[names.length];
