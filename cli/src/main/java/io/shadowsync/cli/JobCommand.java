@@ -157,6 +157,22 @@ abstract class JobCommand {
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "train: write checkpoints into DIR (ckpt-<seq>/ each), periodically with the options below and once more on SIGTERM/SIGINT before exiting.")
+    Path checkpointDir;
+
+    @Option(names = "--checkpoint-every-sec", paramLabel = "T", description = "A checkpoint every T seconds of training (default: none).")
+    double checkpointEverySec;
+
+    @Option(names = "--checkpoint-every-examples", paramLabel = "E", description = "A checkpoint every E examples trained, all trainers (default: none).")
+    long checkpointEveryExamples;
+
+    @Option(names = "--keep", paramLabel = "K", description = "Checkpoints kept in --checkpoint-dir, the newest (default: 3).")
+    int keep = 3;
+
+    @Option(names = "--resume", description = "Continue from the newest good checkpoint in --checkpoint-dir (none there yet: start from the beginning, with a warning).")
+    boolean resume;
+
 
     /** What the flags describe, ready for the engine. */
     record Plan(DataSource train, long skippedLoading, DataSource eval, ModelSpec modelSpec, OptimizerSpec opt,
@@ -165,6 +181,7 @@ abstract class JobCommand {
 
     /** Checks the flags and opens the data; {@code loadInMemory} false skips --in-memory loading (parameter servers). */
     Plan plan(PrintWriter err, boolean loadInMemory) throws Exception {
+        checkCheckpointFlags();
         if (train == null) throw new UsageException("no training data: give --train PATH (or 'train:' in a job file); 'shadowsync gen-data' makes synthetic CTR data");
         if (workers < 1) throw new UsageException("--workers must be at least 1, got " + workers);
         if (epochs < 1 && examples <= 0) throw new UsageException("--epochs must be at least 1, got " + epochs);
@@ -199,6 +216,54 @@ abstract class JobCommand {
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle);
         JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link);
         return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
+    }
+
+    /** Checkpoint flags: sensible values, a directory when they need one, and only for the embedded job of train. */
+    private void checkCheckpointFlags() {
+        boolean any = checkpointDir != null || resume || checkpointEverySec != 0 || checkpointEveryExamples != 0;
+        if (any && !"train".equals(spec.name())) {
+            throw new UsageException("checkpoints (--checkpoint-dir, --resume) are written by 'shadowsync train' only: the parameter servers of a "
+                    + "multi-process job cannot write theirs yet");
+        }
+        if (!(checkpointEverySec >= 0) || Double.isInfinite(checkpointEverySec)) {
+            throw new UsageException("--checkpoint-every-sec must be zero (none) or positive, got " + checkpointEverySec);
+        }
+        if (checkpointEveryExamples < 0) throw new UsageException("--checkpoint-every-examples must be zero (none) or positive, got " + checkpointEveryExamples);
+        if (keep < 1) throw new UsageException("--keep must be at least 1 (the newest checkpoint), got " + keep);
+        if (checkpointDir == null && (resume || checkpointEverySec > 0 || checkpointEveryExamples > 0)) {
+            throw new UsageException((resume ? "--resume needs" : "periodic checkpoints need") + " --checkpoint-dir DIR");
+        }
+    }
+
+    /**
+     * The settings a checkpoint records and a resumed run must match: everything that shapes the model, the optimizers,
+     * the synchronization and the data positions. The budget (--epochs, --examples) may change: the run goes on to the
+     * new total.
+     */
+    Map<String, String> checkpointSettings(Plan plan) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(plan.modelSpec().toProperties()).entrySet()) m.put("model." + e.getKey(), e.getValue());
+        for (Map.Entry<String, Object> e : plan.opt().toMap().entrySet()) m.put("optimizer." + e.getKey(), String.valueOf(e.getValue()));
+        for (Map.Entry<String, Object> e : plan.embOpt().toMap().entrySet()) m.put("emb-optimizer." + e.getKey(), String.valueOf(e.getValue()));
+        SyncSpec s = plan.sync();
+        m.put("sync", plan.algorithm());
+        if (s.mode() == SyncSpec.Mode.FOREGROUND) m.put("sync-every", Integer.toString(s.syncEvery()));
+        if (s.base().equals("bmuf")) {
+            m.put("bmuf-momentum", Double.toString(s.momentumFor(trainers)));
+            m.put("bmuf-block-lr", Double.toString(s.bmufBlockLr()));
+            m.put("nesterov", Boolean.toString(s.nesterov()));
+        }
+        if (s.base().equals("easgd")) m.put("easgd-alpha", Double.toString(s.alphaFor(trainers)));
+        m.put("trainers", Integer.toString(trainers));
+        m.put("workers", Integer.toString(workers));
+        m.put("batch", Integer.toString(plan.batchSize()));
+        m.put("seed", Long.toString(seed));
+        m.put("ps-shards", Integer.toString(psShards));
+        m.put("split", split);
+        m.put("in-memory", Boolean.toString(inMemory));
+        if (inMemory) m.put("shuffle", Boolean.toString(shuffle));
+        m.put("data", plan.train().schema().toString());
+        return m;
     }
 
     /** The job's JSON summary (everything but eval and saved), from the per-trainer results of the whole job. */

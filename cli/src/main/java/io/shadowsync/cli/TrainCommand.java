@@ -1,5 +1,7 @@
 package io.shadowsync.cli;
 
+import io.shadowsync.ckpt.CheckpointDir;
+import io.shadowsync.ckpt.Checkpointer;
 import io.shadowsync.ckpt.ModelFile;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
@@ -21,6 +23,9 @@ import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -44,23 +49,51 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         Plan plan = plan(err, true);
         Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), plan.train(), plan.job());
         Model net = job.model();
+        CheckpointDir checkpoints = checkpointDir == null ? null : new CheckpointDir(checkpointDir, keep);
+        Map<String, String> settings = checkpoints == null ? Map.of() : checkpointSettings(plan);
+        Path resumedFrom = resume ? resume(job, checkpoints, settings, err) : null;
         err.println(banner(plan, net));
         err.println("shadowsync: gemm: " + Blas.backend() + "; vector kernels: " + Vec.simdDescription());
         err.flush();
 
         ProgressReporter progress = new ProgressReporter(job::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
+        Checkpointer checkpointer = checkpoints == null ? null : new Checkpointer(job, checkpoints, settings, checkpointEverySec,
+                checkpointEveryExamples, PAUSE_TIMEOUT, line -> err.println("shadowsync train: " + line));
+        Thread onSignal = checkpointer == null ? null : new Thread(() -> checkpointOnExit(checkpointer, err), "checkpoint-on-exit");
         progress.start();
+        if (checkpointer != null) {
+            checkpointer.start();
+            Runtime.getRuntime().addShutdownHook(onSignal);
+        }
         JobResult result;
+        boolean signalled = false;
         try {
             result = job.run();
         } catch (TrainingException e) {
             progress.stop();
             savePartial(job, plan.modelSpec(), err);
             throw e;
+        } finally {
+            if (checkpointer != null) {
+                checkpointer.stop();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onSignal);
+                } catch (IllegalStateException shuttingDown) {
+                    signalled = true; // a signal came as the job ended: the hook writes the checkpoint, the JVM exits after it
+                }
+            }
         }
+        if (signalled) return Main.EXIT_FAILURE;
         progress.stop();
 
         Map<String, Object> summary = summary(plan, result);
+        if (checkpoints != null) {
+            Map<String, Object> ck = new LinkedHashMap<>();
+            ck.put("written", checkpointer.written());
+            ck.put("last", checkpointer.last() == null ? null : checkpointer.last().toString());
+            ck.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
+            summary.put("checkpoint", ck);
+        }
         if (plan.eval() != null) {
             Evaluator.Result ev = Evaluator.evaluate(net, job.tables(), plan.eval(), evalBatch);
             summary.put("eval", ev.toMap());
@@ -71,6 +104,44 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         }
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /** How long a checkpoint waits for the job's threads to reach the end of their step or round. */
+    private static final Duration PAUSE_TIMEOUT = Duration.ofMinutes(2);
+
+    /**
+     * --resume: restores the newest good checkpoint into job and returns its directory; null when there is none yet
+     * (the run starts from the beginning, with a warning). Newer damaged checkpoints are skipped with a warning each; a
+     * directory with checkpoints but no good one, or a checkpoint written with other settings, is refused.
+     */
+    private Path resume(Job job, CheckpointDir checkpoints, Map<String, String> settings, PrintWriter err) throws Exception {
+        Optional<CheckpointDir.Loaded> found = checkpoints.newest(w -> err.println("shadowsync train: warning: " + w));
+        if (found.isEmpty()) {
+            err.println("shadowsync train: warning: --resume: no checkpoint in " + checkpoints.path() + " yet; starting from the beginning");
+            return null;
+        }
+        CheckpointDir.Loaded l = found.get();
+        List<String> diff = CheckpointDir.differences(l.manifest().settings(), settings);
+        if (!diff.isEmpty()) {
+            throw new UsageException("--resume: " + l.path() + " was written with other settings: " + String.join("; ", diff)
+                    + ". Give the flags it was written with, or another --checkpoint-dir to start over");
+        }
+        job.restore(l.state());
+        err.println("shadowsync train: resuming from " + l.path() + " (" + String.format(Locale.ROOT, "%,d", l.manifest().examples())
+                + " examples trained)");
+        return l.path();
+    }
+
+    /** The shutdown hook (SIGTERM, SIGINT): the job finishes its steps and rounds, a checkpoint is written, the JVM exits. */
+    private static void checkpointOnExit(Checkpointer checkpointer, PrintWriter err) {
+        try {
+            Path p = checkpointer.checkpointAndHold();
+            err.println("shadowsync train: stopped by a signal; wrote checkpoint " + p + " ("
+                    + String.format(Locale.ROOT, "%,d", checkpointer.lastExamples()) + " examples trained); continue with --resume");
+        } catch (Exception e) {
+            err.println("shadowsync train: stopped by a signal; could not write a checkpoint: " + Main.describe(e));
+        }
+        err.flush();
     }
 
     /** After a failure mid-training, keep what was trained: MODEL.partial beside the requested --save file. */

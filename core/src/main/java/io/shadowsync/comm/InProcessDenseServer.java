@@ -119,6 +119,19 @@ public final class InProcessDenseServer implements DenseParameterServer {
         return links.bytes();
     }
 
+    /** Copies every value into dst[0 .. size) (writing a checkpoint), shard by shard under the shards' locks; no link cost. */
+    public void copyTo(float[] dst) {
+        checkLength("copy into", dst);
+        for (int s = 0; s < values.length; s++) {
+            locks[s].lock();
+            try {
+                System.arraycopy(values[s], 0, dst, starts[s], values[s].length);
+            } finally {
+                locks[s].unlock();
+            }
+        }
+    }
+
     /** Overwrites every value (restoring a checkpoint), shard by shard under the shards' locks; no link cost. */
     public void load(float[] src) {
         checkLength("load", src);

@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The reader side of a trainer: one thread streams the data source (epoch after epoch, up to an example
@@ -20,6 +21,13 @@ import java.util.concurrent.TimeUnit;
  * <p>Sharing contract: a {@link Batch} is owned by one thread at a time and moves between the reader and a
  * worker only through {@link BlockingQueue}s (safe publication). The end of data is one {@link #END} marker per
  * worker. A reader failure is kept in {@link #failure()} and the workers are sent END, so nobody hangs.
+ *
+ * <p>Checkpoints ({@link #position()}, {@link #restore}): each worker counts the examples it has taken; the reader
+ * notes, at the start of every epoch, the split's state and how many examples it had dealt to each worker. A position
+ * is the newest epoch start that no worker is still behind, plus the counts; a resumed reader restarts that epoch
+ * with that split state (the random split draws from a generator seeded per epoch for this reason), re-reads it and
+ * drops, per worker, the examples that worker had already taken. Every worker's batches then continue exactly where
+ * they stopped, so with one worker a resumed run trains on the same batches as one never stopped.
  */
 public final class BatchFeeder implements BatchSupply, Runnable {
 
@@ -28,7 +36,9 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     private final long exampleBudget;
     private final int epochs;
     private final DataSplit split;
-    private final SplittableRandom random;
+    private final long seed;
+    /** The random split's generator, reseeded at every epoch's start (reader thread only). */
+    private SplittableRandom random;
     private final List<BlockingQueue<Batch>> full;
     private final List<BlockingQueue<Batch>> free;
     private final Batch[] filling;
@@ -39,6 +49,16 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     private volatile long examplesRead;
     private volatile long skippedLines;
     private volatile int epochsStarted;
+    /** Per worker: examples in the batches it has taken (written by that worker, read while it rests). */
+    private final AtomicLongArray consumed;
+    /** Per worker: examples dealt to it so far (reader thread only). */
+    private final long[] assigned;
+    /** Per worker: examples to drop before dealing it any, on a resumed run (reader thread only). */
+    private final long[] skip;
+    /** The starts of the epochs a checkpoint may still restart, oldest first; guarded by itself. */
+    private final ArrayList<EpochStart> epochStarts = new ArrayList<>();
+    private JobState.StreamPosition resumeFrom;
+    private volatile boolean readerStarted;
 
     /**
      * @param exampleBudget total examples to deliver (over all epochs), or ≤ 0 for "epochs full passes"
@@ -56,7 +76,10 @@ public final class BatchFeeder implements BatchSupply, Runnable {
         this.exampleBudget = exampleBudget;
         this.epochs = epochs;
         this.split = split;
-        this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        this.seed = seed;
+        this.consumed = new AtomicLongArray(workers);
+        this.assigned = new long[workers];
+        this.skip = new long[workers];
         DataSchema schema = source.schema();
         this.full = new ArrayList<>(workers);
         this.free = new ArrayList<>(workers);
@@ -75,7 +98,9 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     /** Worker w's next batch, or {@link #END}. Blocks while the reader is behind. */
     @Override
     public Batch take(int worker) throws InterruptedException {
-        return full.get(worker).take();
+        Batch b = full.get(worker).take();
+        if (b != END) consumed.setRelease(worker, consumed.getPlain(worker) + b.size);
+        return b;
     }
 
     /** Gives a used batch back to the reader's pool. */
@@ -118,7 +143,75 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     }
 
     @Override
+    public JobState.DataPosition position() {
+        long[] taken = new long[workers];
+        for (int w = 0; w < workers; w++) taken[w] = consumed.get(w);
+        EpochStart start;
+        synchronized (epochStarts) {
+            // the oldest is always at or behind every worker: younger ones replace it only once they are
+            start = epochStarts.isEmpty() ? new EpochStart(0, 0, 0, 0, new long[workers], new int[stratumNext.length]) : epochStarts.get(0);
+            for (EpochStart e : epochStarts) {
+                if (atOrBehind(e.assigned(), taken)) start = e;
+            }
+        }
+        return new JobState.StreamPosition(start.epoch(), start.index(), start.read(), start.skipped(),
+                start.assigned().clone(), start.strata().clone(), taken);
+    }
+
+    /** The reader's state at the start of an epoch: the split's counter and strata, examples read, dealt and skipped. */
+    private record EpochStart(int epoch, long index, long read, long skipped, long[] assigned, int[] strata) {}
+
+    private static boolean atOrBehind(long[] assignedAtStart, long[] taken) {
+        for (int w = 0; w < taken.length; w++) {
+            if (assignedAtStart[w] > taken[w]) return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void restore(JobState.DataPosition position) {
+        if (!(position instanceof JobState.StreamPosition p)) {
+            throw new IllegalArgumentException("a streamed source resumes from a stream position, not " + position.getClass().getSimpleName()
+                    + " (was the checkpoint written with the data in memory?)");
+        }
+        if (readerStarted) throw new IllegalStateException("restore a position before the reader starts");
+        if (p.assigned().length != workers || p.consumed().length != workers || p.strata().length != stratumNext.length) {
+            throw new IllegalArgumentException("the position is for " + p.consumed().length + " workers, this trainer has " + workers);
+        }
+        for (int w = 0; w < workers; w++) {
+            if (p.consumed()[w] < p.assigned()[w]) {
+                throw new IllegalArgumentException("worker " + w + " took " + p.consumed()[w] + " examples, fewer than the "
+                        + p.assigned()[w] + " dealt to it before epoch " + p.epoch());
+            }
+            assigned[w] = p.assigned()[w];
+            skip[w] = p.consumed()[w] - p.assigned()[w];
+            consumed.set(w, p.consumed()[w]);
+        }
+        System.arraycopy(p.strata(), 0, stratumNext, 0, stratumNext.length);
+        synchronized (epochStarts) {
+            epochStarts.clear();
+            epochStarts.add(new EpochStart(p.epoch(), p.index(), p.read(), p.skippedLines(), p.assigned().clone(), p.strata().clone()));
+        }
+        resumeFrom = p;
+        epochsStarted = p.epoch() + 1;
+        examplesRead = p.read();
+        skippedLines = p.skippedLines();
+    }
+
+    /** Notes the start of an epoch; forgets the starts that no checkpoint can restart any more (every worker is past the next). */
+    private void noteEpochStart(int epoch, long index, long read, long skipped) {
+        EpochStart e = new EpochStart(epoch, index, read, skipped, assigned.clone(), stratumNext.clone());
+        long[] taken = new long[workers];
+        for (int w = 0; w < workers; w++) taken[w] = consumed.get(w);
+        synchronized (epochStarts) {
+            epochStarts.add(e);
+            while (epochStarts.size() > 1 && atOrBehind(epochStarts.get(1).assigned(), taken)) epochStarts.remove(0);
+        }
+    }
+
+    @Override
     public void run() {
+        readerStarted = true;
         try {
             feed();
         } catch (Throwable t) {
@@ -129,11 +222,14 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     }
 
     private void feed() throws IOException, InterruptedException {
-        long read = 0;
-        long skippedBefore = 0;
-        long rr = 0;
-        for (int epoch = 0; exampleBudget > 0 || epoch < epochs; epoch++) {
+        JobState.StreamPosition from = resumeFrom;
+        long read = from == null ? 0 : from.read();
+        long skippedBefore = from == null ? 0 : from.skippedLines();
+        long rr = from == null ? 0 : from.index();
+        for (int epoch = from == null ? 0 : from.epoch(); exampleBudget > 0 || epoch < epochs; epoch++) {
             epochsStarted = epoch + 1;
+            random = new SplittableRandom((seed ^ 0x5DEECE66DL) + 0x9E3779B97F4A7C15L * epoch);
+            noteEpochStart(epoch, rr, read, skippedBefore);
             long readThisEpoch = 0;
             try (ExampleReader reader = source.open()) {
                 while (!stopRequested && (exampleBudget <= 0 || read < exampleBudget)) {
@@ -141,9 +237,18 @@ public final class BatchFeeder implements BatchSupply, Runnable {
                     staging.clear();
                     if (!reader.readInto(staging)) break;
                     int w = pick(rr++, staging.labels[0]);
+                    if (skip[w] > 0) {
+                        // trained before the checkpoint this run resumed from: counted, not dealt out again
+                        skip[w]--;
+                        assigned[w]++;
+                        read++;
+                        readThisEpoch++;
+                        continue;
+                    }
                     Batch b = filling(w);
                     if (b == null) return; // stopped while waiting for a free batch
                     b.appendFrom(staging, 0);
+                    assigned[w]++;
                     read++;
                     readThisEpoch++;
                     if ((read & 1023) == 0) {

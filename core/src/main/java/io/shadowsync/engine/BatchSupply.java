@@ -32,4 +32,13 @@ public interface BatchSupply {
 
     /** A task to run on its own thread (the reader), or null when workers read for themselves. */
     Runnable readerTask();
+
+    /**
+     * Where the workers are in the data: what each has taken, and so trained on once it asks for its next batch.
+     * Read it while the workers rest (a paused job): a worker writes its part as it takes a batch.
+     */
+    JobState.DataPosition position();
+
+    /** Continues from a checkpoint's position: the examples it counts as taken are not handed out again. Before the trainer runs. */
+    void restore(JobState.DataPosition position);
 }

@@ -9,8 +9,11 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.comm.ShardedEmbeddingServer;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.LocalEmbeddingStore;
+import io.shadowsync.optim.Adam;
+import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.optim.RowOptimizer;
 import io.shadowsync.sync.SyncSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,6 +33,9 @@ public final class InProcessCluster implements Cluster {
     private final int workers;
     private final EmbeddingStore[] stores;
     private final EmbeddingStore tables;
+    /** The tables' holder: the shared local store, or the sharded server (the other is null). */
+    private final LocalEmbeddingStore localTables;
+    private final ShardedEmbeddingServer server;
     private final InProcessDenseServer denseServer;
     private final EmulatedLink[] links;
     private final EmulatedLink[] syncLinks;
@@ -59,10 +65,13 @@ public final class InProcessCluster implements Cluster {
             LocalEmbeddingStore local = new LocalEmbeddingStore(shapes, initStd, seed, embOptimizer);
             Arrays.fill(stores, local);
             tables = local;
+            localTables = local;
+            server = null;
         } else {
-            ShardedEmbeddingServer server = new ShardedEmbeddingServer(shapes, initStd, seed, embOptimizer, config.psShards(), config.link());
+            server = new ShardedEmbeddingServer(shapes, initStd, seed, embOptimizer, config.psShards(), config.link());
             for (int t = 0; t < n; t++) stores[t] = server.client(links[t]);
             tables = server.client(new EmulatedLink(LinkModel.NONE));
+            localTables = null;
         }
         boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
         denseServer = needsServer
@@ -112,6 +121,91 @@ public final class InProcessCluster implements Cluster {
     public Collective workerGroup(int trainer, int worker) {
         if (workerRanks == null) throw new IllegalStateException("this job's synchronization uses no worker group");
         return workerRanks[trainer * workers + worker];
+    }
+
+    /**
+     * Every embedding shard as live arrays (one shard for the shared local store): its slice of each table and the
+     * row optimizer's state. For checkpoints, read while the job is paused.
+     */
+    List<JobState.ShardState> embeddingShards() {
+        int shards = server == null ? 1 : server.numShards();
+        int k = tables.numTables();
+        List<JobState.ShardState> out = new ArrayList<>(shards);
+        for (int s = 0; s < shards; s++) {
+            float[][] values = new float[k][];
+            float[][] state = new float[k][];
+            for (int t = 0; t < k; t++) {
+                values[t] = server == null ? localTables.table(t) : server.slice(s, t);
+                RowOptimizer opt = server == null ? localTables.optimizer(t) : server.optimizer(s, t);
+                state[t] = opt == null ? null : opt.state();
+            }
+            out.add(new JobState.ShardState(s, values, state));
+        }
+        return out;
+    }
+
+    /** Copies a checkpoint's embedding shards into the live tables and row-optimizer states (before training). */
+    void restoreEmbeddings(List<JobState.ShardState> shards) {
+        List<JobState.ShardState> live = embeddingShards();
+        if (shards.size() != live.size()) {
+            throw new IllegalArgumentException("the checkpoint holds " + shards.size() + " embedding shard(s), this job " + live.size());
+        }
+        for (int s = 0; s < live.size(); s++) {
+            JobState.ShardState from = shards.get(s), to = live.get(s);
+            if (from.tables().length != to.tables().length) {
+                throw new IllegalArgumentException("embedding shard " + s + " of the checkpoint holds " + from.tables().length
+                        + " tables, this job's " + to.tables().length);
+            }
+            for (int t = 0; t < to.tables().length; t++) {
+                copyInto("embedding shard " + s + ", table " + t, from.tables()[t], to.tables()[t]);
+                if ((from.rowState()[t] == null) != (to.rowState()[t] == null)) {
+                    throw new IllegalArgumentException("embedding shard " + s + ", table " + t + ": the checkpoint's row optimizer "
+                            + (from.rowState()[t] == null ? "keeps no state, this job's does" : "keeps state, this job's does not"));
+                }
+                if (to.rowState()[t] != null) copyInto("embedding shard " + s + ", table " + t + " row state", from.rowState()[t], to.rowState()[t]);
+            }
+        }
+    }
+
+    /** The dense server's values and optimizer state (copied), or null when this job has none. */
+    JobState.ServerState denseServerState() {
+        if (denseServer == null) return null;
+        float[] values = new float[denseServer.size()];
+        denseServer.copyTo(values);
+        int s = denseServer.numShards();
+        float[][][] opt = new float[s][][];
+        long[] steps = new long[s];
+        for (int i = 0; i < s; i++) {
+            DenseOptimizer o = denseServer.optimizer(i);
+            opt[i] = o == null ? new float[0][] : o.state();
+            steps[i] = o instanceof Adam a ? a.steps() : 0;
+        }
+        return new JobState.ServerState(values, opt, steps);
+    }
+
+    /** Copies a checkpoint's dense server into this one (before training). */
+    void restoreDenseServer(JobState.ServerState state) {
+        if ((state == null) != (denseServer == null)) {
+            throw new IllegalArgumentException(state == null ? "the checkpoint has no dense server, this job's synchronization needs one"
+                    : "the checkpoint has a dense server, this job's synchronization uses none");
+        }
+        if (state == null) return;
+        if (state.values().length != denseServer.size()) {
+            throw new IllegalArgumentException("the checkpoint's dense server holds " + state.values().length + " values, this job's " + denseServer.size());
+        }
+        if (state.optimizer().length != denseServer.numShards()) {
+            throw new IllegalArgumentException("the checkpoint's dense server has " + state.optimizer().length + " shards, this job's " + denseServer.numShards());
+        }
+        denseServer.load(state.values());
+        for (int i = 0; i < denseServer.numShards(); i++) {
+            DenseOptimizer o = denseServer.optimizer(i);
+            Job.restoreOptimizer("dense server shard " + i, o == null ? new float[0][] : o.state(), state.optimizer()[i], o, state.optimizerSteps()[i]);
+        }
+    }
+
+    static void copyInto(String what, float[] from, float[] to) {
+        if (from.length != to.length) throw new IllegalArgumentException(what + ": the checkpoint holds " + from.length + " values, this job " + to.length);
+        System.arraycopy(from, 0, to, 0, to.length);
     }
 
     @Override

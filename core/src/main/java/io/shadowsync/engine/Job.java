@@ -5,6 +5,8 @@ import io.shadowsync.data.DataSource;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
+import io.shadowsync.optim.Adam;
+import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 import io.shadowsync.sync.BlockMomentum;
@@ -12,6 +14,10 @@ import io.shadowsync.sync.ElasticAveraging;
 import io.shadowsync.sync.ModelAveraging;
 import io.shadowsync.sync.SyncAlgorithm;
 import io.shadowsync.sync.SyncSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A training job, or the part of it that runs in this process: N trainers (each a set of threads with its own dense
@@ -21,6 +27,12 @@ import io.shadowsync.sync.SyncSpec;
  * cluster. Every replica starts from the same initial parameters (the seeded initialization, the same in every
  * process). The final model is trainer 0's replica after the last synchronization (for asynchronous SGD: the
  * server's parameters), with the server's embedding tables.
+ *
+ * <p>Checkpoints: {@link #pause} brings every thread of an in-process job to rest between steps and rounds (see
+ * {@link PauseGate}), {@link Paused#state()} hands out the state to write, and {@link #restore} puts a state back into
+ * a job before it runs. Workers rest before taking their next batch (Hogwild, asynchronous SGD), all at the same
+ * step (synchronous SGD), or with their trainer at its next round (foreground); sync threads rest between rounds, at
+ * the same round when their algorithm is collective.
  */
 public final class Job {
     private final JobConfig config;
@@ -30,6 +42,16 @@ public final class Job {
     private final Cluster cluster;
     private final EmbeddingStore tables;
     private final boolean ownsCluster;
+    private final PauseGate gate;
+    /** Per trainer here: the optimizer of its replica, or null (asynchronous SGD: the server's optimizer). */
+    private final DenseOptimizer[] optimizers;
+    /** Per trainer here: its sync algorithm (the state of BMUF), or null. */
+    private final SyncAlgorithm[] algorithms;
+    /** Per trainer here: the same behind its pause point, or null. */
+    private final GatedAlgorithm[] gated;
+    /** Per trainer here: its workers' own models (asynchronous SGD), or null. */
+    private final Model[][] workerModels;
+    private volatile boolean running;
 
     /** The embedded default: the whole job in this JVM, over an {@link InProcessCluster}. */
     public Job(ModelSpec spec, long seed, OptimizerSpec optimizer, EmbeddingOptimizerSpec embOptimizer, DataSource train, JobConfig config) {
@@ -70,6 +92,11 @@ public final class Job {
         this.cluster = cluster;
         models = new Model[ranks.length];
         trainers = new Trainer[ranks.length];
+        optimizers = new DenseOptimizer[ranks.length];
+        algorithms = new SyncAlgorithm[ranks.length];
+        gated = new GatedAlgorithm[ranks.length];
+        workerModels = new Model[ranks.length][];
+        gate = newGate(ranks, w, sync);
         for (int i = 0; i < ranks.length; i++) {
             int t = ranks[i];
             Model model = i == 0 ? first : spec.build();
@@ -77,13 +104,16 @@ public final class Job {
             models[i] = model;
             float[] params = model.dense().data();
             SyncStats stats = new SyncStats();
-            HogwildStep hogwild = new HogwildStep(optimizer.dense(size));
+            optimizers[i] = sync.mode() == SyncSpec.Mode.ASYNC_PS ? null : optimizer.dense(size);
+            HogwildStep hogwild = new HogwildStep(optimizers[i] != null ? optimizers[i] : optimizer.dense(size));
             SyncAlgorithm algorithm = switch (sync.base()) {
                 case "ma" -> new ModelAveraging(cluster.trainerGroup(t), size);
                 case "bmuf" -> new BlockMomentum(cluster.trainerGroup(t), initial, sync.momentumFor(n), sync.bmufBlockLr(), sync.nesterov());
                 case "easgd" -> new ElasticAveraging(cluster.denseServer(t, true), size, sync.alphaFor(n));
                 default -> null;
             };
+            algorithms[i] = algorithm;
+            if (algorithm != null) algorithm = gated[i] = new GatedAlgorithm(algorithm, gate, syncParticipant(i));
             StepRule rule = hogwild;
             Model[] workerModels = null;
             SyncAlgorithm shadow = null, finisher = null;
@@ -98,7 +128,7 @@ public final class Job {
                 case SYNC_SGD -> {
                     Collective[] mine = new Collective[w];
                     for (int k = 0; k < w; k++) mine[k] = cluster.workerGroup(t, k);
-                    rule = new SyncSgdStep(mine, optimizer.dense(size), params, stats);
+                    rule = new SyncSgdStep(mine, optimizers[i], params, stats);
                 }
                 case ASYNC_PS -> {
                     rule = new AsyncPsStep(cluster.denseServer(t, false));
@@ -110,9 +140,39 @@ public final class Job {
                 }
                 case NONE -> { }
             }
-            trainers[i] = new Trainer(t, model, workerModels, cluster.embeddings(t), rule, Trainer.supply(train, config.trainer(), t, n),
+            this.workerModels[i] = workerModels;
+            if (shadow == null && finisher == null) gate.exit(syncParticipant(i));
+            BatchSupply supply = Trainer.supply(train, config.trainer(), t, n);
+            if (sync.mode() == SyncSpec.Mode.FOREGROUND) {
+                for (int k = 0; k < w; k++) gate.exit(i * w + k); // they rest with their trainer, at its next round
+            } else {
+                supply = new GatedSupply(supply, gate, i * w);
+            }
+            trainers[i] = new Trainer(t, model, workerModels, cluster.embeddings(t), rule, supply,
                     config.trainer(), shadow, finisher, sync.syncIntervalMs(), stats);
         }
+    }
+
+    /**
+     * The pause gate of the trainers run here: participants {@code i·W + k} are the workers of the i-th trainer,
+     * {@code T·W + i} its sync thread (or its foreground rounds). Synchronous-SGD workers step together; the rounds
+     * of a collective algorithm (MA, BMUF) run together; the rest are independent.
+     */
+    private static PauseGate newGate(int[] ranks, int w, SyncSpec sync) {
+        int t = ranks.length;
+        String[] names = new String[t * w + t];
+        int[] group = new int[names.length];
+        for (int i = 0; i < t; i++) {
+            for (int k = 0; k < w; k++) names[i * w + k] = "trainer-" + ranks[i] + "/worker-" + k;
+            names[t * w + i] = sync.mode() == SyncSpec.Mode.FOREGROUND ? "trainer-" + ranks[i] + " (foreground round)" : "trainer-" + ranks[i] + "/sync";
+            group[t * w + i] = 1;
+        }
+        boolean collective = sync.base().equals("ma") || sync.base().equals("bmuf");
+        return new PauseGate(names, group, new boolean[] {sync.mode() == SyncSpec.Mode.SYNC_SGD, collective});
+    }
+
+    private int syncParticipant(int i) {
+        return trainers.length * config.trainer().workers() + i;
     }
 
     private static int[] allRanks(int n) {
@@ -123,6 +183,8 @@ public final class Job {
 
     /** Runs every trainer to the end (and the last synchronization); the first failure ends the whole job. */
     public JobResult run() throws InterruptedException {
+        if (running) throw new IllegalStateException("a job runs once");
+        running = true;
         int n = trainers.length;
         TrainResult[] results = new TrainResult[n];
         java.util.concurrent.atomic.AtomicReference<Throwable> first = new java.util.concurrent.atomic.AtomicReference<>();
@@ -135,6 +197,8 @@ public final class Job {
                 } catch (Throwable e) {
                     first.compareAndSet(null, e); // the cause; the others' failures may only be its echo
                     abort(); // wake trainers blocked in collectives with this one
+                } finally {
+                    leaveGate(tt);
                 }
             }, "trainer-" + t);
             threads[t].setDaemon(true);
@@ -161,9 +225,9 @@ public final class Job {
         for (int t = 0; t < n; t++) {
             examples += results[t].examples();
             seconds = Math.max(seconds, results[t].seconds());
-            rounds[t] = trainers[t].syncStats().rounds();
-            roundMs[t] = trainers[t].syncStats().meanRoundMillis();
-            bytes[t] = trainers[t].syncStats().bytesSent();
+            rounds[t] = trainers[t].syncRounds();
+            roundMs[t] = trainers[t].meanRoundMillis();
+            bytes[t] = trainers[t].syncBytes();
         }
         double waitSum = 0;
         for (TrainResult r : results) waitSum += r.syncWaitFraction();
@@ -171,8 +235,133 @@ public final class Job {
     }
 
     private void abort() {
+        gate.abort(); // let resting threads go on to their end
         for (Trainer t : trainers) t.stop();
         cluster.abort();
+    }
+
+    /**
+     * Ends the job early, as if its data had run out: every worker finishes the batch in hand (a paused job goes on
+     * first), then the trainers take their last synchronization and {@link #run} returns. A checkpoint taken before
+     * keeps the rest of the budget for a resumed run.
+     */
+    public void stop() {
+        for (Trainer t : trainers) t.stop();
+    }
+
+    /** Trainer i's threads have ended (or never will run again): nobody waits for them at a pause. */
+    private void leaveGate(int i) {
+        int w = config.trainer().workers();
+        for (int k = 0; k < w; k++) gate.exit(i * w + k);
+        gate.exit(syncParticipant(i));
+    }
+
+    /**
+     * Brings every thread of the job to rest between its steps and rounds and returns the pause; its
+     * {@link Paused#state()} is the job's state, whole, until {@link Paused#close()} lets the threads go on. Training
+     * stops meanwhile (a checkpoint writer reads the live arrays while it holds the pause). A job that has ended, or
+     * not yet started, is at rest at once.
+     *
+     * @throws TimeoutException      when some thread did not come to rest within the timeout (named in the message);
+     *                               the job then goes on
+     * @throws IllegalStateException for a part of a multi-process job (its collectives span processes), or a job that
+     *                               failed
+     */
+    public Paused pause(Duration timeout) throws InterruptedException, TimeoutException {
+        if (!ownsCluster) {
+            throw new IllegalStateException("checkpoints of multi-process jobs are not supported: a pause would have to be agreed across processes");
+        }
+        gate.pause(timeout.toNanos());
+        return new Paused();
+    }
+
+    /** A job at rest; {@link #close()} lets it go on. Not thread-safe: one holder. */
+    public final class Paused implements AutoCloseable {
+        private boolean open = true;
+
+        private Paused() {}
+
+        /** The job's state: live arrays that hold still until {@link #close()}; see {@link JobState}. */
+        public JobState state() {
+            if (!open) throw new IllegalStateException("the pause is over: the job has gone on training");
+            InProcessCluster local = (InProcessCluster) cluster;
+            List<JobState.TrainerState> ts = new ArrayList<>(trainers.length);
+            long examples = 0;
+            for (int i = 0; i < trainers.length; i++) {
+                Trainer tr = trainers[i];
+                DenseOptimizer opt = optimizers[i];
+                JobState.DataPosition pos = tr.position();
+                examples += pos.examples();
+                boolean pending = config.sync().mode() == SyncSpec.Mode.FOREGROUND && gated[i] != null && gated[i].pendingRound();
+                ts.add(new JobState.TrainerState(ranks[i], models[i].dense().data(), opt == null ? new float[0][] : opt.state(),
+                        opt instanceof Adam a ? a.steps() : 0, syncState(algorithms[i]), pos, tr.totals(), pending));
+            }
+            return new JobState(examples, ts, local.embeddingShards(), local.denseServerState());
+        }
+
+        /** Lets the job go on training. */
+        @Override
+        public void close() {
+            if (open) {
+                open = false;
+                gate.release();
+            }
+        }
+    }
+
+    /** BMUF's {global model, block momentum} (live arrays); nothing for the other algorithms. */
+    private static float[][] syncState(SyncAlgorithm a) {
+        return a instanceof BlockMomentum b ? new float[][] {b.global(), b.momentumState()} : new float[0][];
+    }
+
+    /**
+     * Puts a checkpoint's state into this job before it runs: every trainer's replica, optimizer and sync state, data
+     * position and counters, the embedding shards and the dense server. The job must have the checkpoint's shape (the
+     * same model, optimizers, synchronization, trainers, workers and shards); a difference is refused with a sentence
+     * naming it, possibly after part of the state was copied: build a new job before trying another state.
+     */
+    public void restore(JobState state) {
+        if (running) throw new IllegalStateException("restore a checkpoint before the job runs");
+        if (!ownsCluster) throw new IllegalStateException("checkpoints of multi-process jobs are not supported");
+        if (state.trainers().size() != trainers.length) {
+            throw new IllegalArgumentException("the checkpoint holds " + state.trainers().size() + " trainer(s), this job runs " + trainers.length);
+        }
+        InProcessCluster local = (InProcessCluster) cluster;
+        for (int i = 0; i < trainers.length; i++) {
+            JobState.TrainerState t = state.trainers().get(i);
+            if (t.rank() != ranks[i]) throw new IllegalArgumentException("the checkpoint's trainer " + i + " has rank " + t.rank() + ", this job's " + ranks[i]);
+            String who = "trainer " + ranks[i];
+            InProcessCluster.copyInto(who + " dense parameters", t.params(), models[i].dense().data());
+            DenseOptimizer opt = optimizers[i];
+            restoreOptimizer(who + " optimizer", opt == null ? new float[0][] : opt.state(), t.optimizer(), opt, t.optimizerSteps());
+            float[][] sync = syncState(algorithms[i]);
+            if (sync.length != t.sync().length) {
+                throw new IllegalArgumentException(who + ": the checkpoint holds " + t.sync().length + " sync state array(s), this job's algorithm " + sync.length);
+            }
+            for (int k = 0; k < sync.length; k++) InProcessCluster.copyInto(who + " sync state " + k, t.sync()[k], sync[k]);
+            if (t.pendingRound() && config.sync().mode() != SyncSpec.Mode.FOREGROUND) {
+                throw new IllegalArgumentException(who + ": the checkpoint was taken before a foreground round, this job does not synchronize in the foreground");
+            }
+            trainers[i].restore(t.position(), t.totals(), t.pendingRound());
+        }
+        local.restoreEmbeddings(state.embeddingShards());
+        local.restoreDenseServer(state.server());
+        if (state.server() != null && config.sync().mode() == SyncSpec.Mode.ASYNC_PS) {
+            // each worker of asynchronous SGD computes on the parameters it last pulled: the server's
+            for (Model[] wm : workerModels) {
+                if (wm == null) continue;
+                for (Model m : wm) System.arraycopy(state.server().values(), 0, m.dense().data(), 0, m.dense().size());
+            }
+        }
+    }
+
+    /** Copies a checkpoint's optimizer state arrays into live ones (and Adam's step count). */
+    static void restoreOptimizer(String what, float[][] live, float[][] saved, DenseOptimizer opt, long steps) {
+        if (live.length != saved.length) {
+            throw new IllegalArgumentException(what + ": the checkpoint holds " + saved.length + " state array(s), this job's optimizer " + live.length);
+        }
+        for (int k = 0; k < live.length; k++) InProcessCluster.copyInto(what + " state " + k, saved[k], live[k]);
+        if (opt instanceof Adam a) a.restoreSteps(steps);
     }
 
     /** Asynchronous SGD: copies the server's dense parameters into the final model. */

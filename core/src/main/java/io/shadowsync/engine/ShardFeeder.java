@@ -10,6 +10,10 @@ import io.shadowsync.data.InMemorySource;
  * A batch never spans the end of the shard. On few cores this leaves every core to the workers.
  *
  * <p>Sharing contract: each worker touches only its own {@link Cursor}; the source is read-only.
+ *
+ * <p>Checkpoints: a worker's whole state — its place in the shard, the epoch, the shuffled order — follows from the
+ * number of examples delivered to it, so that number is its position; {@link #restore} replays the cursor's moves
+ * (and reshuffles) up to it without copying any data.
  */
 public final class ShardFeeder implements BatchSupply {
     private final InMemorySource source;
@@ -25,6 +29,7 @@ public final class ShardFeeder implements BatchSupply {
         final int[] order;
         final java.util.SplittableRandom random;
         int pos;
+        /** Read by {@link #position()} while the worker rests: the pause's lock orders it after the worker's writes. */
         long delivered;
 
         Cursor(int lo, int hi, long quota, Batch batch, long shuffleSeed, boolean shuffle) {
@@ -80,12 +85,7 @@ public final class ShardFeeder implements BatchSupply {
     public Batch take(int worker) {
         Cursor c = cursors[worker];
         if (stopRequested || c.delivered >= c.quota) return END;
-        if (c.pos == c.hi) {
-            c.pos = c.lo;
-            if (c.order != null) c.reshuffle();
-            int e = (int) (c.delivered / (c.hi - c.lo)) + 1;
-            if (e > epoch) epoch = e;
-        }
+        wrapAtEnd(c);
         Batch b = c.batch;
         b.clear();
         int n = (int) Math.min(Math.min(b.capacity, c.quota - c.delivered), c.hi - c.pos);
@@ -97,6 +97,50 @@ public final class ShardFeeder implements BatchSupply {
         c.pos += n;
         c.delivered += n;
         return b;
+    }
+
+    /** At the end of the shard: back to its start, in a new order, and a new epoch. */
+    private void wrapAtEnd(Cursor c) {
+        if (c.pos == c.hi) {
+            c.pos = c.lo;
+            if (c.order != null) c.reshuffle();
+            int e = (int) (c.delivered / (c.hi - c.lo)) + 1;
+            if (e > epoch) epoch = e;
+        }
+    }
+
+    @Override
+    public JobState.DataPosition position() {
+        long[] d = new long[cursors.length];
+        for (int w = 0; w < d.length; w++) d[w] = cursors[w].delivered;
+        return new JobState.ShardPosition(d);
+    }
+
+    /**
+     * Moves every worker's cursor to where it was after delivering the position's count, batch by batch as
+     * {@link #take} moved it (the same batch sizes, wraps and reshuffles), without copying examples.
+     */
+    @Override
+    public void restore(JobState.DataPosition position) {
+        if (!(position instanceof JobState.ShardPosition p)) {
+            throw new IllegalArgumentException("in-memory data resumes from a shard position, not " + position.getClass().getSimpleName()
+                    + " (was the checkpoint written with streamed data?)");
+        }
+        if (p.delivered().length != cursors.length) {
+            throw new IllegalArgumentException("the position is for " + p.delivered().length + " workers, this trainer has " + cursors.length);
+        }
+        for (int w = 0; w < cursors.length; w++) {
+            Cursor c = cursors[w];
+            long target = p.delivered()[w];
+            if (c.delivered != 0) throw new IllegalStateException("restore a position before the workers start");
+            if (target < 0) throw new IllegalArgumentException("worker " + w + " cannot have taken " + target + " examples");
+            while (c.delivered < target) {
+                wrapAtEnd(c);
+                int n = (int) Math.min(Math.min(c.batch.capacity, target - c.delivered), c.hi - c.pos);
+                c.pos += n;
+                c.delivered += n;
+            }
+        }
     }
 
     @Override

@@ -34,6 +34,10 @@ public final class Trainer {
     private volatile boolean training = true;
     private volatile long startNanos;
     private volatile Throwable workerFailure;
+    /** The counters of the run(s) before the checkpoint this one resumed from; zero for a fresh run. */
+    private volatile JobState.Totals base;
+    /** Resumed from a foreground pause taken before a round: take that round before the workers go on. */
+    private volatile boolean pendingRound;
 
     /** A single Hogwild trainer with no synchronization (the plain single-trainer job). */
     public Trainer(int rank, Model model, EmbeddingStore embeddings, DenseOptimizer optimizer, DataSource train, TrainerConfig config) {
@@ -64,6 +68,7 @@ public final class Trainer {
         this.stats = new WorkerStats[config.workers()];
         for (int i = 0; i < stats.length; i++) stats[i] = new WorkerStats();
         this.window = new TrainWindow(config.workers(), config.trainWindow(), config.batchSize());
+        this.base = JobState.Totals.zero(config.workers());
     }
 
     /**
@@ -101,6 +106,12 @@ public final class Trainer {
         Thread sync = loop == null ? null : new Thread(loop, prefix + "sync");
         if (sync != null) sync.setDaemon(true);
         startNanos = System.nanoTime();
+        if (pendingRound) {
+            // the round this trainer's workers had reached when the checkpoint was taken: theirs come after it
+            long t0 = System.nanoTime();
+            finisher.round(model.dense().data(), true);
+            syncStats.recordRound(System.nanoTime() - t0, finisher.bytesSent());
+        }
         if (reader != null) reader.start();
         if (sync != null) sync.start();
         for (Thread t : threads) t.start();
@@ -145,16 +156,86 @@ public final class Trainer {
 
     /** A snapshot of progress for logs and progress bars (safe to call from any thread while running). */
     public Progress progress() {
-        long ex = 0;
-        double loss = 0, labels = 0;
+        JobState.Totals b = base;
+        long ex = b.examples();
+        double loss = b.lossSum(), labels = b.labelSum();
         for (WorkerStats s : stats) {
             ex += s.examples();
             loss += s.lossSum();
             labels += s.labelSum();
         }
+        return new Progress(ex, loss, labels, elapsed(), feeder.epochsStarted(), b.syncRounds() + syncStats.rounds());
+    }
+
+    /** Seconds trained so far, the runs before a resumed checkpoint included. */
+    private double elapsed() {
         long start = startNanos;
-        double elapsed = start == 0 ? 0 : (System.nanoTime() - start) / 1e9;
-        return new Progress(ex, loss, labels, elapsed, feeder.epochsStarted(), syncStats.rounds());
+        return base.seconds() + (start == 0 ? 0 : (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Sync rounds so far, the runs before a resumed checkpoint included. */
+    public long syncRounds() {
+        return base.syncRounds() + syncStats.rounds();
+    }
+
+    /** Mean duration of a sync round, the runs before a resumed checkpoint included. */
+    public double meanRoundMillis() {
+        long r = syncRounds();
+        return r == 0 ? 0 : (base.syncMillis() + syncStats.meanRoundMillis() * syncStats.rounds()) / r;
+    }
+
+    /** Bytes sent for synchronization, the runs before a resumed checkpoint included. */
+    public long syncBytes() {
+        return base.syncBytes() + syncStats.bytesSent();
+    }
+
+    /** Where the workers are in the data (read while the trainer rests: a paused job). */
+    JobState.DataPosition position() {
+        return feeder.position();
+    }
+
+    /**
+     * Every counter so far, the runs before a resumed checkpoint included (read while the trainer rests). Examples
+     * per worker are those of the data position: a foreground worker resting at its phaser has applied a batch that
+     * its counters have not recorded yet (so its loss is not in the sums).
+     */
+    JobState.Totals totals() {
+        JobState.Totals b = base;
+        long[] per = feeder.position().perWorker();
+        long trained = b.trained(), nonFinite = b.nonFinite(), busy = b.busyNanos(), wait = b.waitNanos(), syncWait = b.syncWaitNanos();
+        double loss = b.lossSum(), labels = b.labelSum();
+        for (int i = 0; i < stats.length; i++) {
+            trained += stats[i].trainedExamples();
+            nonFinite += stats[i].nonFinite();
+            loss += stats[i].lossSum();
+            labels += stats[i].labelSum();
+            busy += stats[i].busyNanos();
+            wait += stats[i].waitNanos();
+            syncWait += stats[i].syncWaitNanos();
+        }
+        TrainWindow.Snapshot w = window.snapshot();
+        return new JobState.Totals(per, trained, loss, labels, nonFinite, busy, wait, syncWait, elapsed(), syncRounds(),
+                meanRoundMillis() * syncRounds(), syncBytes(), w.examples(), w.sumLoss(), w.sumLabels());
+    }
+
+    /**
+     * Continues from a checkpoint: the data position (its examples are not handed out again) and the counters, so that
+     * this run reports the whole run. The training window restarts from the saved window's sums, as one entry. Before
+     * the trainer runs.
+     */
+    void restore(JobState.DataPosition position, JobState.Totals totals, boolean pendingRound) {
+        if (startNanos != 0) throw new IllegalStateException("trainer " + rank + " is already running; restore before it runs");
+        if (totals.workerExamples().length != stats.length) {
+            throw new IllegalArgumentException("the checkpoint's trainer " + rank + " had " + totals.workerExamples().length
+                    + " workers, this one has " + stats.length);
+        }
+        if (pendingRound && finisher == null) throw new IllegalArgumentException("trainer " + rank + " has no foreground round to take");
+        feeder.restore(position);
+        base = totals;
+        this.pendingRound = pendingRound;
+        if (totals.windowExamples() > 0) {
+            window.record(0, totals.windowLoss(), (int) Math.min(Integer.MAX_VALUE, totals.windowExamples()), totals.windowLabels());
+        }
     }
 
     /** The training loss over the most recent examples (see {@link TrainerConfig#trainWindow()}). */
@@ -182,11 +263,13 @@ public final class Trainer {
     }
 
     private TrainResult result(double seconds) {
+        JobState.Totals b = base;
         long[] per = new long[stats.length];
-        long ex = 0, trained = 0, nonFinite = 0, busy = 0, wait = 0, syncWait = 0;
-        double loss = 0;
+        long ex = 0, trained = b.trained(), nonFinite = b.nonFinite(), busy = b.busyNanos(), wait = b.waitNanos(), syncWait = b.syncWaitNanos();
+        double loss = b.lossSum();
+        seconds += b.seconds();
         for (int i = 0; i < stats.length; i++) {
-            per[i] = stats[i].examples();
+            per[i] = b.workerExamples()[i] + stats[i].examples();
             ex += per[i];
             trained += stats[i].trainedExamples();
             nonFinite += stats[i].nonFinite();

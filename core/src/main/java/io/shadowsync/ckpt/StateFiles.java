@@ -1,0 +1,168 @@
+package io.shadowsync.ckpt;
+
+import io.shadowsync.engine.JobState;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The binary files of a checkpoint, one per part of the state, each little-endian behind an 8-byte magic (the
+ * manifest carries the format version, sizes and checksums):
+ * <pre>
+ * trainer-R.bin   "SSCKTRNR" u32 rank, floats params, arrays optimizer, u64 adam steps, arrays sync, position, totals
+ * emb-shard-S.bin "SSCKEMBS" u32 shard, u32 tables, tables × (floats values, u8 has state, [floats row state])
+ * dense-server.bin "SSCKDSRV" floats values, u32 shards, shards × (arrays optimizer, u64 adam steps)
+ * position: u8 1 (stream): u32 epoch, u64 index, u64 read, u64 skipped, longs assigned, ints strata, longs consumed
+ *           u8 2 (in memory): longs delivered
+ * totals:   longs worker examples, u64 trained, f64 loss, f64 labels, u64 non-finite, u64 busy, u64 wait,
+ *           u64 sync wait (ns), f64 seconds, u64 rounds, f64 sync ms, u64 sync bytes, u64 window examples,
+ *           f64 window loss, f64 window labels; then u8 pending foreground round
+ * floats = u64 n, f32[n]; arrays = u32 count, count × floats; longs = u32 n, i64[n]; ints = u32 n, i32[n]
+ * </pre>
+ */
+final class StateFiles {
+    private static final String TRAINER = "SSCKTRNR", SHARD = "SSCKEMBS", SERVER = "SSCKDSRV";
+    private static final int STREAM = 1, IN_MEMORY = 2;
+
+    private StateFiles() {}
+
+    static String trainerFile(int rank) {
+        return "trainer-" + rank + ".bin";
+    }
+
+    static String shardFile(int shard) {
+        return "emb-shard-" + shard + ".bin";
+    }
+
+    static final String SERVER_FILE = "dense-server.bin";
+
+    static Manifest.Entry writeTrainer(Path file, JobState.TrainerState t) throws IOException {
+        try (StateOut out = new StateOut(file)) {
+            out.magic(TRAINER);
+            out.u32(t.rank());
+            out.floats(t.params());
+            out.floatArrays(t.optimizer());
+            out.u64(t.optimizerSteps());
+            out.floatArrays(t.sync());
+            switch (t.position()) {
+                case JobState.StreamPosition p -> {
+                    out.u8(STREAM);
+                    out.u32(p.epoch());
+                    out.u64(p.index());
+                    out.u64(p.read());
+                    out.u64(p.skippedLines());
+                    out.longs(p.assigned());
+                    out.ints(p.strata());
+                    out.longs(p.consumed());
+                }
+                case JobState.ShardPosition p -> {
+                    out.u8(IN_MEMORY);
+                    out.longs(p.delivered());
+                }
+            }
+            JobState.Totals s = t.totals();
+            out.longs(s.workerExamples());
+            out.u64(s.trained());
+            out.f64(s.lossSum());
+            out.f64(s.labelSum());
+            out.u64(s.nonFinite());
+            out.u64(s.busyNanos());
+            out.u64(s.waitNanos());
+            out.u64(s.syncWaitNanos());
+            out.f64(s.seconds());
+            out.u64(s.syncRounds());
+            out.f64(s.syncMillis());
+            out.u64(s.syncBytes());
+            out.u64(s.windowExamples());
+            out.f64(s.windowLoss());
+            out.f64(s.windowLabels());
+            out.u8(t.pendingRound() ? 1 : 0);
+            return out.finish();
+        }
+    }
+
+    static JobState.TrainerState readTrainer(Path file) throws IOException {
+        try (StateIn in = new StateIn(file)) {
+            in.expectMagic(TRAINER);
+            int rank = in.u32();
+            float[] params = in.floats();
+            float[][] opt = in.floatArrays();
+            long steps = in.u64();
+            float[][] sync = in.floatArrays();
+            int kind = in.u8();
+            JobState.DataPosition pos = switch (kind) {
+                case STREAM -> new JobState.StreamPosition(in.u32(), in.u64(), in.u64(), in.u64(), in.longs(), in.ints(), in.longs());
+                case IN_MEMORY -> new JobState.ShardPosition(in.longs());
+                default -> throw new ModelFileException(file, "has an unknown data position kind " + kind);
+            };
+            JobState.Totals totals = new JobState.Totals(in.longs(), in.u64(), in.f64(), in.f64(), in.u64(), in.u64(), in.u64(),
+                    in.u64(), in.f64(), in.u64(), in.f64(), in.u64(), in.u64(), in.f64(), in.f64());
+            int pending = in.u8();
+            if (pending > 1) throw new ModelFileException(file, "has a bad pending-round flag " + pending);
+            in.expectEnd();
+            return new JobState.TrainerState(rank, params, opt, steps, sync, pos, totals, pending == 1);
+        }
+    }
+
+    static Manifest.Entry writeShard(Path file, JobState.ShardState s) throws IOException {
+        try (StateOut out = new StateOut(file)) {
+            out.magic(SHARD);
+            out.u32(s.shard());
+            out.u32(s.tables().length);
+            for (int t = 0; t < s.tables().length; t++) {
+                out.floats(s.tables()[t]);
+                float[] state = s.rowState()[t];
+                out.u8(state == null ? 0 : 1);
+                if (state != null) out.floats(state);
+            }
+            return out.finish();
+        }
+    }
+
+    static JobState.ShardState readShard(Path file) throws IOException {
+        try (StateIn in = new StateIn(file)) {
+            in.expectMagic(SHARD);
+            int shard = in.u32();
+            int n = in.u32();
+            if (n < 0 || n > 1 << 16) throw new ModelFileException(file, "has an impossible table count " + n);
+            float[][] tables = new float[n][], state = new float[n][];
+            for (int t = 0; t < n; t++) {
+                tables[t] = in.floats();
+                int has = in.u8();
+                if (has > 1) throw new ModelFileException(file, "table " + t + ": bad row-state flag " + has);
+                state[t] = has == 1 ? in.floats() : null;
+            }
+            in.expectEnd();
+            return new JobState.ShardState(shard, tables, state);
+        }
+    }
+
+    static Manifest.Entry writeServer(Path file, JobState.ServerState s) throws IOException {
+        try (StateOut out = new StateOut(file)) {
+            out.magic(SERVER);
+            out.floats(s.values());
+            out.u32(s.optimizer().length);
+            for (int i = 0; i < s.optimizer().length; i++) {
+                out.floatArrays(s.optimizer()[i]);
+                out.u64(s.optimizerSteps()[i]);
+            }
+            return out.finish();
+        }
+    }
+
+    static JobState.ServerState readServer(Path file) throws IOException {
+        try (StateIn in = new StateIn(file)) {
+            in.expectMagic(SERVER);
+            float[] values = in.floats();
+            int n = in.u32();
+            if (n < 0 || n > values.length) throw new ModelFileException(file, "has an impossible shard count " + n);
+            float[][][] opt = new float[n][][];
+            long[] steps = new long[n];
+            for (int i = 0; i < n; i++) {
+                opt[i] = in.floatArrays();
+                steps[i] = in.u64();
+            }
+            in.expectEnd();
+            return new JobState.ServerState(values, opt, steps);
+        }
+    }
+}
