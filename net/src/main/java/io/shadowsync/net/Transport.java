@@ -1,6 +1,11 @@
 package io.shadowsync.net;
 
 import io.grpc.BindableService;
+import java.io.InputStream;
+import java.io.ByteArrayInputStream;
+import io.grpc.StatusRuntimeException;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.MethodDescriptor;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.ForwardingServerCallListener;
@@ -98,12 +103,68 @@ public final class Transport {
         ServerInterceptor auth = token == null ? null : new TokenCheck();
         Set<String> inline = new HashSet<>();
         for (BindableService s : services) {
-            ServerServiceDefinition def = s.bindService();
+            ServerServiceDefinition def = refuseUndecodable(s.bindService());
             if (s instanceof InlineService) inline.add(def.getServiceDescriptor().getName());
             b.addService(auth == null ? def : ServerInterceptors.intercept(def, auth));
         }
         if (!inline.isEmpty()) b.callExecutor(new InlineCalls(inline));
         return b.build().start();
+    }
+
+    /**
+     * A unary request that is not a protobuf message of its type is answered {@code INVALID_ARGUMENT} with the reason
+     * (gRPC itself would answer {@code UNKNOWN}, "application error", and log it as a server failure). The service
+     * receives its requests as bytes and decodes them in a listener this interceptor guards: for a unary call that
+     * decoding is all {@code onMessage} does. Streaming services (the ring's own frame codec) are left as they are.
+     */
+    private static ServerServiceDefinition refuseUndecodable(ServerServiceDefinition def) {
+        for (ServerMethodDefinition<?, ?> m : def.getMethods()) {
+            if (m.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) return def;
+        }
+        return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(def, RAW), new DecodeCheck());
+    }
+
+    private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw Status.INTERNAL.withDescription("cannot read the request: " + e.getMessage()).asRuntimeException();
+            }
+        }
+    };
+
+    private static final class DecodeCheck implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+                private boolean refused;
+
+                @Override
+                public void onMessage(Q message) {
+                    try {
+                        super.onMessage(message);
+                    } catch (RuntimeException e) {
+                        refused = true;
+                        String why = e instanceof StatusRuntimeException s && s.getStatus().getDescription() != null
+                                ? s.getStatus().getDescription() : e.toString();
+                        call.close(Status.INVALID_ARGUMENT.withDescription("the request is not a valid "
+                                + call.getMethodDescriptor().getFullMethodName() + " message: " + why), new Metadata());
+                    }
+                }
+
+                @Override
+                public void onHalfClose() {
+                    if (!refused) super.onHalfClose();
+                }
+            };
+        }
     }
 
     /**
