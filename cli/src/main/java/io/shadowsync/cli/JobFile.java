@@ -108,6 +108,9 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
         trial.setDefaultValueProvider(this);
         try {
             trial.parseArgs();
+        } catch (CommandLine.MissingParameterException e) {
+            // a required flag the file does not give (launch's --local, trainer's --rank): the command line's business;
+            // picocli checks for them after it has converted every default
         } catch (CommandLine.ParameterException e) {
             if (!(e.getArgSpec() instanceof OptionSpec o)) throw new UsageException(file + ": " + e.getMessage());
             String why = e.getCause() instanceof CommandLine.TypeConversionException t ? t.getMessage() : e.getMessage();

@@ -117,8 +117,9 @@ class MultiProcessTest {
     @Timeout(180)
     void asynchronousSgdKeepsTheModelOnTheServers() throws Exception {
         Path summary = dir.resolve("async.json");
-        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "2", "--model", "lr", "--hash-bits", "14", "--train", train(),
-                "--eval", eval(), "--sync", "async-ps", "--epochs", "2", "--no-progress", "--summary-json", summary.toString());
+        Path job = dir.resolve("async.yaml"); // a job file, as launch takes one (its required --local comes from the command line)
+        Files.writeString(job, "model: lr\nhash-bits: 14\ntrain: " + train() + "\neval: " + eval() + "\nsync: async-ps\nepochs: 2\n");
+        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "2", job.toString(), "--no-progress", "--summary-json", summary.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode s = r.json();
         assertEquals("async-ps", s.get("algorithm").asText());
