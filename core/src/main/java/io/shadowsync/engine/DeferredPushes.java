@@ -59,6 +59,11 @@ final class DeferredPushes implements EmbeddingStore {
     }
 
     @Override
+    public void prefetch(int table, int[] ids, int idOff, int n) {
+        store.prefetch(table, ids, idOff, n);
+    }
+
+    @Override
     public float[] localTable(int t) {
         return store.localTable(t);
     }
