@@ -53,6 +53,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AllReduceBench {
     private static final long SOCKET_BYTES = 2L << 30;
+    /** CPU nanoseconds per byte moved over one link by plain sockets, by socket-test P (the best trial's). */
+    private static final Map<Integer, Double> socketCpuPerByte = new HashMap<>();
+    /** Of the last {@link #runRanks}: size -> {reps, CPU nanos of all ranks over those reps}. */
+    private static final Map<Long, long[]> lastCpu = new HashMap<>();
 
     private AllReduceBench() {}
 
@@ -94,22 +98,29 @@ public final class AllReduceBench {
                 double med = median(t) / 1e9;
                 double bound = 2.0 * (p - 1) / p * s / b;
                 double boundRing = 2.0 * (p - 1) / p * s / ringB.get(p);
-                rows.add(String.format(Locale.ROOT, "| %d | %s | %d | %.3f | %.3f | %.3f | %.0f%% | %.3f | %.0f%% |",
+                long[] c = lastCpu.get(s);
+                // every rank sends 2(P−1)/P·S per allreduce: 2(P−1)·S bytes cross links in all
+                double cpuPerByte = c == null ? Double.NaN : c[1] / (double) c[0] / (2.0 * (p - 1) * s);
+                rows.add(String.format(Locale.ROOT, "| %d | %s | %d | %.3f | %.3f | %.3f | %.0f%% | %.3f | %.0f%% | %.2f |",
                         p, size(s), t.length, med * 1e3, s / med / 1e9, bound * 1e3, 100 * bound / med, boundRing * 1e3,
-                        100 * boundRing / med));
+                        100 * boundRing / med, cpuPerByte));
                 jsonLines.add(String.format(Locale.ROOT, "{\"procs\":%d,\"bytes\":%d,\"reps\":%d,\"median_s\":%.6g,"
                                 + "\"algbw_Bps\":%.6g,\"bound_s\":%.6g,\"ring_bound_s\":%.6g,\"socket_Bps\":%.6g,"
-                                + "\"socket_ring_Bps\":%.6g,\"chunk_floats\":%d,\"window\":%d,\"cores\":%d}",
-                        p, s, t.length, med, s / med, bound, boundRing, b, ringB.get(p), chunk, window,
-                        Runtime.getRuntime().availableProcessors()));
+                                + "\"socket_ring_Bps\":%.6g,\"cpu_ns_per_byte\":%.4g,\"socket_cpu_ns_per_byte\":%.4g,"
+                                + "\"chunk_floats\":%d,\"window\":%d,\"cores\":%d}",
+                        p, s, t.length, med, s / med, bound, boundRing, b, ringB.get(p), cpuPerByte,
+                        socketCpuPerByte.get(p), chunk, window, Runtime.getRuntime().availableProcessors()));
             }
         }
         PrintStream out = System.out;
         out.printf(Locale.ROOT, "B (socket copy) = %.2f GB/s; B_ring: %s; %d cores; chunk %d floats, window %d%s%n%n",
                 b / 1e9, ringText(ringB), Runtime.getRuntime().availableProcessors(), chunk, window,
                 jvmArgs.isEmpty() ? "" : "; rank JVM flags " + String.join(" ", jvmArgs));
-        out.println("| procs | size | reps | median ms | algbw GB/s | bound ms 2(n−1)/n·S/B | of bound | ring bound ms | of ring bound |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
+        out.printf(Locale.ROOT, "Java-thread CPU per byte moved over one link, plain sockets: %.2f ns (one JVM to another)%s; "
+                + "load average at the end: %s%n%n", socketCpuPerByte.get(1), socketCpuText(procs), loadAverage());
+        out.println("| procs | size | reps | median ms | algbw GB/s | bound ms 2(n−1)/n·S/B | of bound | ring bound ms "
+                + "| of ring bound | CPU ns/B (Java threads) |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (String r : rows) out.println(r);
         if (json != null) {
             try (Writer w = Files.newBufferedWriter(json, StandardCharsets.UTF_8)) {
@@ -130,6 +141,7 @@ public final class AllReduceBench {
         List<Process> children = new ArrayList<>();
         List<Thread> readers = new ArrayList<>();
         Map<Long, long[]> slowest = new LinkedHashMap<>();
+        Map<Long, long[]> cpu = new HashMap<>(); // size -> {reps, CPU nanos summed over ranks}
         StringBuilder[] logs = new StringBuilder[p];
         try {
             StringBuilder sizeList = new StringBuilder();
@@ -153,6 +165,13 @@ public final class AllReduceBench {
                                 synchronized (slowest) {
                                     long[] a = slowest.computeIfAbsent(size, k -> new long[reps]);
                                     a[rep] = Math.max(a[rep], nanos);
+                                }
+                            } else if (line.startsWith("C ")) {
+                                String[] f = line.split(" ");
+                                synchronized (slowest) {
+                                    long[] a = cpu.computeIfAbsent(Long.parseLong(f[1]), k -> new long[2]);
+                                    a[0] = Long.parseLong(f[2]);
+                                    a[1] += Long.parseLong(f[3]);
                                 }
                             } else {
                                 synchronized (log) {
@@ -184,6 +203,8 @@ public final class AllReduceBench {
             rdv.close();
         }
         synchronized (slowest) {
+            lastCpu.clear();
+            lastCpu.putAll(cpu);
             return new LinkedHashMap<>(slowest);
         }
     }
@@ -202,6 +223,11 @@ public final class AllReduceBench {
             HostPort self = new HostPort("127.0.0.1", server.getPort());
             Membership m = Rendezvous.join(t, coordinator, Role.TRAINER, rank, self, "allreduce-bench", Duration.ofSeconds(60));
             try (Collective c = NetCollective.join(t, ring, "bench", rank, m.trainers(), Duration.ofSeconds(60), chunk, window)) {
+                // warm the JIT on the whole path first, so that its compile time is not in the figures
+                for (int len : new int[] {256, 1 << 14, 1 << 18, 1 << 20}) {
+                    float[] w = new float[len];
+                    for (int k = 0; k < (len < (1 << 18) ? 300 : 60); k++) c.allReduce(w, 0, len, ReduceOp.MEAN);
+                }
                 for (String s : sizes) {
                     long bytes = Long.parseLong(s);
                     int floats = (int) (bytes / 4);
@@ -209,13 +235,17 @@ public final class AllReduceBench {
                     for (int i = 0; i < floats; i++) x[i] = rank + i % 97;
                     int reps = bytes <= (256 << 10) ? 200 : bytes <= (4 << 20) ? 40 : bytes <= (16 << 20) ? 15 : 8;
                     int warm = Math.max(3, reps / 4);
+                    long cpu0 = 0;
                     for (int k = 0; k < warm + reps; k++) {
                         c.barrier();
+                        if (k == warm) cpu0 = processCpuNanos();
                         long t0 = System.nanoTime();
                         c.allReduce(x, 0, floats, ReduceOp.MEAN);
                         long dt = System.nanoTime() - t0;
                         if (k >= warm) System.out.println("T " + bytes + " " + (k - warm) + " " + reps + " " + dt);
                     }
+                    // CPU of the timed repetitions, barriers included (they move no payload)
+                    System.out.println("C " + bytes + " " + reps + " " + (processCpuNanos() - cpu0));
                 }
                 c.barrier();
             }
@@ -256,13 +286,19 @@ public final class AllReduceBench {
                     children.get(r).getOutputStream().write((right + "\n").getBytes(StandardCharsets.US_ASCII));
                     children.get(r).getOutputStream().flush();
                 }
-                long slowest = 0;
+                long slowest = 0, cpu = 0;
                 for (int r = 0; r < procs; r++) {
-                    if (p == 1 && r == 0) continue; // the receiver's time is the copy's
-                    slowest = Math.max(slowest, Long.parseLong(expect(outs.get(r), "NANOS ")));
+                    cpu += Long.parseLong(expect(outs.get(r), "CPU "));
+                    long nanos = Long.parseLong(expect(outs.get(r), "NANOS "));
+                    if (p > 1 || r == 1) slowest = Math.max(slowest, nanos); // P = 1: the receiver's time is the copy's
                 }
                 for (Process proc : children) proc.waitFor(60, TimeUnit.SECONDS);
-                best = Math.max(best, SOCKET_BYTES / (slowest / 1e9));
+                double rate = SOCKET_BYTES / (slowest / 1e9);
+                if (rate > best) {
+                    best = rate;
+                    // CPU per byte moved over one link: P = 1 moves the bytes once, a ring of P moves them P times
+                    socketCpuPerByte.put(p, cpu / ((double) SOCKET_BYTES * (p == 1 ? 1 : p)));
+                }
             } finally {
                 for (Process proc : children) proc.destroyForcibly();
             }
@@ -282,10 +318,12 @@ public final class AllReduceBench {
             boolean send = !mode.equals("recv"), recv = !mode.equals("send");
             SocketChannel out = send ? SocketChannel.open(new InetSocketAddress("127.0.0.1", right)) : null;
             SocketChannel in = recv ? listen.accept() : null;
-            long t0 = System.nanoTime();
+            long[] senderCpu = new long[1]; // written by the sender before it ends, read after join
+            long cpu0 = processCpuNanos(), t0 = System.nanoTime();
             Thread sender = null;
             if (send) {
                 sender = new Thread(() -> {
+                    long c0 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
                     ByteBuffer buf = ByteBuffer.allocateDirect(4 << 20);
                     try {
                         for (long left = total; left > 0; ) {
@@ -293,6 +331,7 @@ public final class AllReduceBench {
                             left -= out.write(buf);
                         }
                         out.shutdownOutput();
+                        senderCpu[0] = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0;
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
@@ -310,12 +349,29 @@ public final class AllReduceBench {
             }
             if (sender != null) sender.join();
             long dt = System.nanoTime() - t0;
+            long cpu = processCpuNanos() - cpu0 + (sender == null ? 0 : senderCpu[0]);
+            System.out.println("CPU " + cpu);
             System.out.println("NANOS " + dt);
             System.out.flush();
             if (in != null) in.close();
             if (out != null) out.close();
         }
         System.exit(0);
+    }
+
+    /**
+     * CPU time of this JVM's Java threads (the rank's, gRPC's event loops and executors), in nanoseconds: the JIT
+     * compiler, which in a run of seconds is still compiling gRPC and Netty, and the GC are left out, so that the
+     * figure is the steady-state cost of the path.
+     */
+    private static long processCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long id : mx.getAllThreadIds()) {
+            long t = mx.getThreadCpuTime(id);
+            if (t > 0) sum += t;
+        }
+        return sum;
     }
 
     private static String expect(BufferedReader in, String prefix) throws IOException {
@@ -338,6 +394,20 @@ public final class AllReduceBench {
         long[] s = t.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+
+    private static String socketCpuText(List<Integer> procs) {
+        StringBuilder sb = new StringBuilder();
+        for (int p : procs) sb.append(String.format(Locale.ROOT, ", %.2f ns (ring of %d)", socketCpuPerByte.get(p), p));
+        return sb.toString();
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).strip();
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static String ringText(Map<Integer, Double> ringB) {
