@@ -108,13 +108,18 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
         trial.setDefaultValueProvider(this);
         try {
             trial.parseArgs();
-        } catch (CommandLine.MissingParameterException e) {
-            // a required flag the file does not give (launch's --local, trainer's --rank): the command line's business;
-            // picocli checks for them after it has converted every default
         } catch (CommandLine.ParameterException e) {
-            if (!(e.getArgSpec() instanceof OptionSpec o)) throw new UsageException(file + ": " + e.getMessage());
-            String why = e.getCause() instanceof CommandLine.TypeConversionException t ? t.getMessage() : e.getMessage();
-            throw new UsageException(file + ": key '" + o.longestName().substring(2) + "': " + why);
+            // a required flag the file does not give (launch's --local, trainer's --rank) is the command line's
+            // business: picocli checks for those after it has converted every default. (The same exception type also
+            // says a value looked like an option, 'split: --workers': that one is the file's.)
+            boolean onlyRequiredFlagsMissing = e instanceof CommandLine.MissingParameterException m && m.getMissing() != null
+                    && !m.getMissing().isEmpty()
+                    && m.getMissing().stream().allMatch(a -> a.required() && !values.containsKey(a instanceof OptionSpec o ? o.longestName() : ""));
+            if (!onlyRequiredFlagsMissing) {
+                if (!(e.getArgSpec() instanceof OptionSpec o)) throw new UsageException(file + ": " + e.getMessage());
+                String why = e.getCause() instanceof CommandLine.TypeConversionException t ? t.getMessage() : e.getMessage();
+                throw new UsageException(file + ": key '" + o.longestName().substring(2) + "': " + why);
+            }
         }
         for (Map.Entry<String, String> v : values.entrySet()) {
             Object value = trial.getCommandSpec().findOption(v.getKey()).getValue();

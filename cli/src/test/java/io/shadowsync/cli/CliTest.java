@@ -158,6 +158,19 @@ class CliTest {
     }
 
     @Test
+    void jobFilesOfTheMultiProcessCommandsLeaveRequiredFlagsToTheCommandLine() throws Exception {
+        Path job = dir.resolve("launch.yaml");
+        Files.writeString(job, "model: lr\ntrain: " + train() + "\n");
+        Run r = run("launch", job.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Missing required option: '--local=N'") && !r.err().contains("launch.yaml"), r.err());
+        Files.writeString(job, "model: lr\nsplit: --workers\n"); // a value that looks like a flag is the file's fault
+        Run b = run("trainer", job.toString(), "--rank", "0");
+        assertEquals(2, b.code());
+        assertTrue(b.err().contains("launch.yaml") && b.err().contains("'--split'"), b.err());
+    }
+
+    @Test
     void missingFileIsOneSentenceExitTwo() {
         Run r = run("train", "--model", "lr", "--train", dir.resolve("nope.tsv").toString());
         assertEquals(2, r.code());
