@@ -106,23 +106,20 @@ final class PsServices {
 
         @Override
         public void pushDelta(Tensor request, StreamObserver<Empty> out) {
-            counters.calls.increment();
-            try {
-                block.pushDelta(request.getData());
-            } catch (Refused r) {
-                refuse(counters, r, out);
-                return;
-            }
-            counters.densePushes.increment();
-            out.onNext(EMPTY);
-            out.onCompleted();
+            push(request, false, out);
         }
 
         @Override
         public void pushGradient(Tensor request, StreamObserver<Empty> out) {
+            push(request, true, out);
+        }
+
+        /** A delta (EASGD center += d) or a gradient for the server's optimizer; refused whole when it is bad. */
+        private void push(Tensor request, boolean gradient, StreamObserver<Empty> out) {
             counters.calls.increment();
             try {
-                block.pushGradient(request.getData());
+                if (gradient) block.pushGradient(request.getData());
+                else block.pushDelta(request.getData());
             } catch (Refused r) {
                 refuse(counters, r, out);
                 return;
