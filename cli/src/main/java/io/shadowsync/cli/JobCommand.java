@@ -312,8 +312,8 @@ abstract class JobCommand {
      * What every process of a multi-process job must agree on — model, optimizers, synchronization, sizes, seed,
      * budget — as a short hash; the coordinator refuses a process whose digest differs from the others'.
      */
-    String digest(Plan plan) {
-        String d = String.join("|", new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
+    String digest(Plan plan, String... more) {
+        String d = String.join("|", String.join(",", more), new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
                 plan.sync().toString(), "trainers=" + trainers, "workers=" + workers, "batch=" + plan.batchSize(), "seed=" + seed,
                 "ps=" + psShards, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
                 "in-memory=" + inMemory);

@@ -1,6 +1,7 @@
 package io.shadowsync.cli;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.GroupChangedException;
 import io.shadowsync.engine.JobResult;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.metrics.TrainWindow;
@@ -26,9 +27,19 @@ final class JobStats {
                 d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels())};
         float[] send = new float[WIDTH];
         for (int i = 0; i < FIELDS; i++) encode(bits[i], send, 3 * i);
-        int n = control.size();
-        float[] all = new float[WIDTH * n];
-        control.allGather(send, 0, WIDTH, all, 0);
+        int n;
+        float[] all;
+        while (true) {
+            n = control.size();
+            all = new float[WIDTH * n];
+            try {
+                control.allGather(send, 0, WIDTH, all, 0);
+                break;
+            } catch (GroupChangedException e) {
+                // elastic trainers: a member left during the gather; ask again over those still here
+                if (e.rejoined()) throw new IllegalStateException("this trainer was dropped from the group as the job ended: " + e.getMessage(), e);
+            }
+        }
         TrainResult[] results = new TrainResult[n];
         long[] syncRounds = new long[n], syncBytes = new long[n];
         double[] meanRound = new double[n];

@@ -5,6 +5,7 @@ import io.grpc.Server;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.rdv.Coordinator;
+import io.shadowsync.net.rdv.Groups;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,6 +39,10 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
     @Option(names = "--ps", paramLabel = "S", description = "Parameter-server processes (shards) to start (default: --ps-shards, 1).")
     Integer ps;
 
+    @Option(names = "--respawn", paramLabel = "R", description = "With --elastic: start a trainer that died again, as 'trainer --join', "
+            + "at most R times in all (default: 0, the others go on without it).")
+    int respawn;
+
     @Option(names = "--stop-grace", paramLabel = "SEC", description = "When stopping the processes, seconds to wait after SIGTERM before killing them (default: 5).")
     double stopGrace = 5;
 
@@ -46,7 +51,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
 
     /** Options this command sets for its children itself (with their arity: 1 takes a value). */
     private static final Map<String, Integer> OWN = Map.ofEntries(Map.entry("--local", 1), Map.entry("--ps", 1),
-            Map.entry("--stop-grace", 1), Map.entry("--trainers", 1), Map.entry("--ps-shards", 1), Map.entry("--summary-json", 1),
+            Map.entry("--stop-grace", 1), Map.entry("--respawn", 1), Map.entry("--trainers", 1), Map.entry("--ps-shards", 1), Map.entry("--summary-json", 1),
             Map.entry("--coordinator", 1), Map.entry("--start-coordinator", 0), Map.entry("--listen", 1), Map.entry("--peers", 1),
             Map.entry("--servers", 1), Map.entry("--rank", 1), Map.entry("--shard", 1), Map.entry("--advertise", 1));
 
@@ -65,6 +70,8 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         trainers = local;
         if (ps != null) psShards = ps;
         if (psShards < 1) throw new UsageException("--ps must be at least 1, got " + psShards);
+        if (respawn < 0) throw new UsageException("--respawn must be zero or positive, got " + respawn);
+        if (respawn > 0 && !net.elastic) throw new UsageException("--respawn needs --elastic: a restarted trainer joins a running job only with elastic trainers");
         if (!(stopGrace >= 0)) throw new UsageException("--stop-grace must be zero or positive, got " + stopGrace);
         Plan plan = plan(err, false); // refuse bad flags here, before starting anything
         if (!net.listenAddress().host().equals("127.0.0.1") && !net.listenAddress().host().equals("localhost")) {
@@ -72,10 +79,17 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         }
 
         Transport transport = new Transport(net.config());
-        Server coordinator = transport.serve(0, List.of(new Coordinator(local, psShards, net.rendezvousTimeout())));
+        Coordinator rdv = new Coordinator(local, psShards, net.rendezvousTimeout());
+        Groups groups = new Groups(rdv, net.regroupWindow(), line -> {
+            synchronized (err) {
+                err.println("shadowsync launch: " + line);
+                err.flush();
+            }
+        });
+        Server coordinator = transport.serve(0, List.of(rdv, groups));
         HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
         List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());
-        List<Child> children = new ArrayList<>();
+        List<Child> children = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread hook = new Thread(() -> stopAll(children, err), "launch/stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -88,7 +102,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             err.println("shadowsync launch: " + local + " trainer(s) and " + psShards + " parameter server(s) started ("
                     + plan.algorithm() + "), coordinator at " + coord);
             err.flush();
-            return supervise(children, out, err);
+            return supervise(children, passOn, coord, out, err);
         } finally {
             stopAll(children, err);
             try {
@@ -100,43 +114,74 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         }
     }
 
-    /** Waits for the trainers; the first process that fails stops the job. Returns the exit code. */
-    private int supervise(List<Child> children, PrintWriter out, PrintWriter err) throws Exception {
-        Child trainer0 = children.get(psShards);
+    /**
+     * Waits for the trainers; the first process that fails stops the job — except, with --elastic, a trainer that
+     * dies (not of bad input): the others go on, and it is started again as a joiner while --respawn allows. Returns
+     * the exit code.
+     */
+    private int supervise(List<Child> children, List<String> passOn, HostPort coord, PrintWriter out, PrintWriter err) throws Exception {
+        int respawned = 0;
+        boolean anyFinished = false;
+        List<Child> gone = new ArrayList<>();
         while (true) {
-            boolean trainersDone = true;
-            for (Child c : children) {
+            boolean trainersRunning = false;
+            for (int i = 0; i < children.size(); i++) {
+                Child c = children.get(i);
                 if (c.process.isAlive()) {
-                    if (c.name.startsWith("trainer")) trainersDone = false;
+                    if (c.name.startsWith("trainer")) trainersRunning = true;
                     continue;
                 }
                 int code = c.process.exitValue();
-                if (code != 0) {
-                    c.drain();
-                    err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
-                            + (c.lastError == null ? "" : ": " + c.lastError) + "; stopping the other processes");
-                    err.flush();
-                    return code == Main.EXIT_BAD_INPUT ? Main.EXIT_BAD_INPUT : Main.EXIT_FAILURE;
+                if (code == 0) {
+                    anyFinished |= c.name.startsWith("trainer");
+                    continue;
                 }
+                c.drain();
+                if (net.elastic && c.name.startsWith("trainer") && code != Main.EXIT_BAD_INPUT) {
+                    String rank = c.name.substring("trainer-".length());
+                    String line = "shadowsync launch: " + c.name + " died (exit code " + code + ")" + (c.lastError == null ? "" : ": " + c.lastError);
+                    if (respawned < respawn && !anyFinished) {
+                        respawned++;
+                        line += "; starting it again to join the running job (" + respawned + " of --respawn " + respawn + ")";
+                        children.set(i, start(c.name, List.of("trainer", "--rank", rank, "--join"), passOn, coord, err));
+                        trainersRunning = true;
+                    } else {
+                        line += "; the other trainers go on (--elastic)";
+                        children.remove(i--);
+                    }
+                    gone.add(c);
+                    synchronized (err) {
+                        err.println(line);
+                        err.flush();
+                    }
+                    continue;
+                }
+                err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
+                        + (c.lastError == null ? "" : ": " + c.lastError) + "; stopping the other processes");
+                err.flush();
+                return code == Main.EXIT_BAD_INPUT ? Main.EXIT_BAD_INPUT : Main.EXIT_FAILURE;
             }
-            if (trainersDone) break;
+            if (!trainersRunning) break;
             Thread.sleep(50);
         }
-        // trainer 0 told the servers to stop; give them a moment to do so cleanly
+        // the leader told the servers to stop; give them a moment to do so cleanly
         for (Child c : children) {
             if (!c.process.waitFor(10, TimeUnit.SECONDS)) {
                 err.println("shadowsync launch: " + c.name + " did not stop after the job ended; stopping it");
             }
         }
         for (Child c : children) c.drain();
-        String last = trainer0.lastStdout;
-        if (last == null || !last.startsWith("{")) {
-            err.println("shadowsync launch: trainer-0 ended without a JSON summary");
+        String last = null;
+        for (Child c : children) {
+            if (c.name.startsWith("trainer") && c.lastStdout != null && c.lastStdout.startsWith("{")) last = c.lastStdout;
+        }
+        if (last == null) {
+            err.println("shadowsync launch: the job ended without a JSON summary" + (gone.isEmpty() ? "" : " (" + gone.size() + " trainer process(es) died)"));
             return Main.EXIT_FAILURE;
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> summary = new ObjectMapper().readValue(last, LinkedHashMap.class);
-        summary.put("processes", children.size());
+        summary.put("processes", children.size() + gone.size());
         Json.emit(out, summaryJson, summary);
         return 0;
     }
@@ -228,7 +273,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                     while ((line = r.readLine()) != null) {
                         if (stdout) {
                             lastStdout = line;
-                        } else if (!line.isBlank()) {
+                        } else if (!line.isBlank() && !line.startsWith("WARNING: Using incubator modules")) {
                             lastError = line;
                         }
                         synchronized (err) {

@@ -38,6 +38,18 @@ final class NetOptions {
     @Option(names = "--call-timeout", paramLabel = "SEC", description = "Deadline of every remote call (default: 30).")
     double callTimeout = 30;
 
+    @Option(names = "--elastic", description = "Elastic trainers: when a trainer dies the others go on without it, and a trainer started later "
+            + "with 'trainer --join' enters the running job (needs --coordinator; not with sync-sgd).")
+    boolean elastic;
+
+    @Option(names = "--straggler-timeout", paramLabel = "SEC", description = "With --elastic: how long a sync round waits for one trainer "
+            + "before the others re-form the group without it (default: 30).")
+    double stragglerTimeout = 30;
+
+    @Option(names = "--regroup-window", paramLabel = "SEC", description = "With --elastic, for the coordinator: how long a re-forming group "
+            + "waits, after the first member asked, for the others; who has not asked by then is dropped (default: 5).")
+    double regroupWindow = 5;
+
     @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the job's shared secret; every call carries it and every server checks it.")
     Path tokenFile;
 
@@ -49,6 +61,16 @@ final class NetOptions {
 
     @Option(names = "--tls-ca", paramLabel = "PEM", description = "Mutual TLS: the CA every peer's certificate must chain to.")
     Path tlsCa;
+
+    Duration stragglerTimeout() {
+        if (!(stragglerTimeout > 0) || Double.isInfinite(stragglerTimeout)) throw new UsageException("--straggler-timeout must be positive, got " + stragglerTimeout);
+        return Duration.ofMillis(Math.max(1, (long) (stragglerTimeout * 1000)));
+    }
+
+    Duration regroupWindow() {
+        if (!(regroupWindow > 0) || Double.isInfinite(regroupWindow)) throw new UsageException("--regroup-window must be positive, got " + regroupWindow);
+        return Duration.ofMillis(Math.max(1, (long) (regroupWindow * 1000)));
+    }
 
     NetConfig config() {
         HostPort l = listenAddress();

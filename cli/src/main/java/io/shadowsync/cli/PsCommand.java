@@ -60,7 +60,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                 } catch (IllegalArgumentException e) {
                     throw new UsageException("--coordinator: " + e.getMessage());
                 }
-                Rendezvous.join(transport, coord, Role.PS, shard, self, digest(plan), net.rendezvousTimeout());
+                Rendezvous.join(transport, coord, Role.PS, shard, self, digest(plan, "elastic=" + net.elastic), net.rendezvousTimeout());
             }
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ps/stop"));
             server.awaitTermination();

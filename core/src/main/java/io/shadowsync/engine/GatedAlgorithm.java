@@ -41,6 +41,11 @@ final class GatedAlgorithm implements SyncAlgorithm {
         }
     }
 
+    @Override
+    public void prepare(float[] w) throws InterruptedException {
+        algorithm.prepare(w);
+    }
+
     /** While the job is paused: whether this trainer rests before a round taken during training (not a finishing one). */
     boolean pendingRound() {
         return pending;

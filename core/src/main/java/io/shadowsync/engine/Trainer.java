@@ -105,6 +105,8 @@ public final class Trainer {
         SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, syncIntervalMs, syncStats);
         Thread sync = loop == null ? null : new Thread(loop, prefix + "sync");
         if (sync != null) sync.setDaemon(true);
+        SyncAlgorithm first = shadow != null ? shadow : finisher;
+        if (first != null) first.prepare(model.dense().data()); // a trainer joining a running job takes its model first
         startNanos = System.nanoTime();
         if (pendingRound) {
             // the round this trainer's workers had reached when the checkpoint was taken: theirs come after it

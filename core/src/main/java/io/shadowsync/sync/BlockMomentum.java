@@ -1,6 +1,8 @@
 package io.shadowsync.sync;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.ElasticGroup;
+import io.shadowsync.comm.GroupChangedException;
 
 /**
  * Blockwise model-update filtering, BMUF (Chen and Huo, "Scalable training of deep learning machines by
@@ -12,7 +14,8 @@ import io.shadowsync.comm.Collective;
  * State: g, the last global model (starts at the common initial parameters), and Δ, the block momentum (starts
  * at 0). Defaults: ζ = 1 (block learning rate), μ = 1 − 1/N (block momentum). Pick it over MA when averaging
  * many trainers slows convergence: the momentum recovers the progress that averaging dilutes.
- * With μ = 0 and ζ = 1 it is exactly model averaging.
+ * With μ = 0 and ζ = 1 it is exactly model averaging. Over an {@link io.shadowsync.comm.ElasticGroup}, N is the
+ * number of trainers that took part in the round, and a newcomer receives g and Δ.
  */
 public final class BlockMomentum implements SyncAlgorithm {
     private final Collective trainers;
@@ -39,7 +42,7 @@ public final class BlockMomentum implements SyncAlgorithm {
         this.global = initial.clone();
         this.delta = new float[initial.length];
         this.snapshot = new float[initial.length];
-        this.sum = new float[initial.length + 1];
+        this.sum = new float[Rounds.bufferLength(trainers, initial.length)];
     }
 
     /** μ = 1 − 1/N, the default of Chen and Huo for N trainers. */
@@ -54,8 +57,15 @@ public final class BlockMomentum implements SyncAlgorithm {
 
     @Override
     public int round(float[] w, boolean training) throws InterruptedException {
-        int active = Rounds.averageWithFlag(trainers, w, snapshot, sum, training);
-        float inv = 1f / trainers.size(), mu = momentum, zeta = blockLr;
+        int active;
+        try {
+            active = Rounds.averageWithFlag(trainers, w, snapshot, sum, training);
+        } catch (GroupChangedException e) {
+            if (!e.rejoined()) throw e;
+            receiveState(w); // dropped as a straggler and admitted again: take g and Δ, go on
+            return 1;
+        }
+        float inv = 1f / Rounds.contributors(trainers, sum, snapshot.length), mu = momentum, zeta = blockLr;
         for (int i = 0; i < snapshot.length; i++) {
             float a = sum[i] * inv;
             float d = mu * delta[i] + zeta * (a - global[i]);
@@ -65,7 +75,29 @@ public final class BlockMomentum implements SyncAlgorithm {
             float t = nesterov ? g + mu * d : g;
             w[i] += t - snapshot[i]; // the change, racing with the workers (intended)
         }
+        if (Rounds.admitted(trainers, sum, snapshot.length, active)) {
+            float[] state = new float[2 * global.length]; // an admission is rare: a buffer for it is fine
+            System.arraycopy(global, 0, state, 0, global.length);
+            System.arraycopy(delta, 0, state, global.length, delta.length);
+            trainers.broadcast(state, 0, state.length, 0);
+        }
         return active;
+    }
+
+    @Override
+    public void prepare(float[] w) throws InterruptedException {
+        if (trainers instanceof ElasticGroup g && g.needsState()) receiveState(w);
+    }
+
+    /** A newcomer's side of the broadcast after an admission: g and Δ become the group's, w its target t. */
+    private void receiveState(float[] w) throws InterruptedException {
+        int n = global.length;
+        float[] state = new float[2 * n];
+        trainers.broadcast(state, 0, state.length, 0);
+        System.arraycopy(state, 0, global, 0, n);
+        System.arraycopy(state, n, delta, 0, n);
+        for (int i = 0; i < n; i++) w[i] = nesterov ? global[i] + momentum * delta[i] : global[i];
+        ((ElasticGroup) trainers).stateReceived();
     }
 
     /** The global model g after the last round (for checkpoints and tests). */

@@ -1,12 +1,15 @@
 package io.shadowsync.sync;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.ElasticGroup;
+import io.shadowsync.comm.GroupChangedException;
 
 /**
  * Model averaging (MA): {@code t = allreduce(s) / N}. No state. The simplest choice and a good default when the
  * network is fast: every round moves every trainer to the current average.
  *
- * <p>With N = 1 a round leaves w unchanged (t = s).
+ * <p>With N = 1 a round leaves w unchanged (t = s). Over an {@link ElasticGroup}, N is the number of trainers that
+ * took part in the round (every contributor weighs the same), and the state a newcomer receives is the last t.
  */
 public final class ModelAveraging implements SyncAlgorithm {
     private final Collective trainers;
@@ -18,7 +21,7 @@ public final class ModelAveraging implements SyncAlgorithm {
         if (size < 1) throw new IllegalArgumentException("model averaging needs at least one parameter, got " + size);
         this.trainers = trainers;
         this.snapshot = new float[size];
-        this.sum = new float[size + 1];
+        this.sum = new float[Rounds.bufferLength(trainers, size)];
     }
 
     @Override
@@ -29,11 +32,36 @@ public final class ModelAveraging implements SyncAlgorithm {
     @Override
     public int round(float[] w, boolean training) throws InterruptedException {
         int n = snapshot.length;
-        int active = Rounds.averageWithFlag(trainers, w, snapshot, sum, training);
-        float inv = 1f / trainers.size();
+        int active;
+        try {
+            active = Rounds.averageWithFlag(trainers, w, snapshot, sum, training);
+        } catch (GroupChangedException e) {
+            if (!e.rejoined()) throw e;
+            receiveState(w); // dropped as a straggler and admitted again: take the global model, go on
+            return 1;
+        }
+        float inv = 1f / Rounds.contributors(trainers, sum, n);
         // write back the change t − s; workers keep writing w meanwhile (Hogwild race, intended)
-        for (int i = 0; i < n; i++) w[i] += sum[i] * inv - snapshot[i];
+        for (int i = 0; i < n; i++) {
+            float t = sum[i] * inv;
+            sum[i] = t;
+            w[i] += t - snapshot[i];
+        }
+        if (Rounds.admitted(trainers, sum, n, active)) trainers.broadcast(sum, 0, n, 0);
         return active;
+    }
+
+    @Override
+    public void prepare(float[] w) throws InterruptedException {
+        if (trainers instanceof ElasticGroup g && g.needsState()) receiveState(w);
+    }
+
+    /** A newcomer's side of the broadcast after an admission: w becomes the global model t. */
+    private void receiveState(float[] w) throws InterruptedException {
+        int n = snapshot.length;
+        trainers.broadcast(sum, 0, n, 0);
+        System.arraycopy(sum, 0, w, 0, n);
+        ((ElasticGroup) trainers).stateReceived();
     }
 
     @Override

@@ -1,14 +1,22 @@
 package io.shadowsync.sync;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.ElasticGroup;
 
 /** Steps shared by the collective sync algorithms. */
 final class Rounds {
     private Rounds() {}
 
+    /** Length of a round's allreduce buffer for n parameters: the flags travel after them. */
+    static int bufferLength(Collective trainers, int n) {
+        return n + (trainers instanceof ElasticGroup ? 3 : 1);
+    }
+
     /**
      * Snapshots w into snapshot, and leaves in sum[0..n) the element-wise sum of all trainers' snapshots; sum[n]
-     * carries the "still training" flags, whose sum is returned (rounded: it is a small integer count).
+     * carries the "still training" flags, whose sum is returned (rounded: it is a small integer count). In an
+     * {@link ElasticGroup}, sum[n+1] counts the contributors (the members of this round, which may be fewer than
+     * at the last one) and sum[n+2] whether any of them heard of trainers waiting to join.
      */
     static int averageWithFlag(Collective trainers, float[] w, float[] snapshot, float[] sum, boolean training)
             throws InterruptedException {
@@ -17,7 +25,28 @@ final class Rounds {
         System.arraycopy(w, 0, snapshot, 0, n);
         System.arraycopy(snapshot, 0, sum, 0, n);
         sum[n] = training ? 1f : 0f;
-        trainers.allReduce(sum, 0, n + 1, Collective.ReduceOp.SUM);
+        if (trainers instanceof ElasticGroup g) {
+            sum[n + 1] = 1f;
+            sum[n + 2] = g.joinersWaiting() ? 1f : 0f;
+        }
+        trainers.allReduce(sum, 0, bufferLength(trainers, n), Collective.ReduceOp.SUM);
         return Math.round(sum[n]);
+    }
+
+    /**
+     * How many trainers contributed to the round just taken: the group's size, or in an elastic group the count the
+     * round carried (every member of that round added 1), so averages weigh every contributor equally.
+     */
+    static int contributors(Collective trainers, float[] sum, int n) {
+        return trainers instanceof ElasticGroup ? Math.round(sum[n + 1]) : trainers.size();
+    }
+
+    /**
+     * After a round with {@code active} trainers still training: admits the trainers waiting to join when any member
+     * heard of them (every member decides alike, from the round's sums), and returns whether the state must now be
+     * broadcast to them. None are admitted once every trainer has finished: the job is ending.
+     */
+    static boolean admitted(Collective trainers, float[] sum, int n, int active) throws InterruptedException {
+        return trainers instanceof ElasticGroup g && active > 0 && sum[n + 2] > 0.5f && g.admitJoiners() > 0;
     }
 }

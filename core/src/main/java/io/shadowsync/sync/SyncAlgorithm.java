@@ -29,6 +29,12 @@ public interface SyncAlgorithm {
      */
     int round(float[] w, boolean training) throws InterruptedException;
 
+    /**
+     * Called once before the trainer's workers start: a trainer that joins a running job (an elastic group's
+     * newcomer) receives the global state here, so it trains from the job's current model rather than from the start.
+     */
+    default void prepare(float[] w) throws InterruptedException {}
+
     /** Bytes this trainer has sent for synchronization so far. */
     long bytesSent();
 }

@@ -9,11 +9,13 @@ import io.shadowsync.net.coll.NetCollective;
 import io.shadowsync.net.coll.RingEndpoint;
 import io.shadowsync.net.ps.RemoteDenseServer;
 import io.shadowsync.net.ps.RemoteEmbeddingStore;
+import io.shadowsync.net.rdv.ElasticRing;
 import io.shadowsync.net.rdv.Membership;
 import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * One trainer process's view of a multi-process job: the embedding tables and the dense server on the parameter
@@ -33,11 +35,33 @@ public final class NetCluster implements Cluster {
     private final List<AutoCloseable> owned = new ArrayList<>();
 
     /**
+     * Elastic trainers: the trainer group (which is also the control group) is an {@link ElasticRing} that survives
+     * the death of members and admits trainers started later, through the coordinator's {@code Groups} service.
+     *
+     * @param coordinator  where the job's coordinator serves
+     * @param self         this process's address
+     * @param digest       the job's config digest
+     * @param straggler    how long a rank waits for a peer before the group re-forms without it
+     * @param enterTimeout how long a joiner waits to be admitted
+     * @param join         whether this trainer joins a running job (it receives the state first)
+     * @param log          receives membership changes
+     */
+    public record Elastic(HostPort coordinator, HostPort self, String digest, Duration straggler, Duration enterTimeout,
+                          boolean join, Consumer<String> log) {}
+
+    /** Without elastic trainers: every trainer is needed to the end. */
+    public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
+                      long[][] shapes, int denseSize, Duration timeout) throws InterruptedException {
+        this(transport, endpoint, members, rank, config, shapes, denseSize, timeout, null);
+    }
+
+    /**
      * @param shapes    embedding table shapes (the model's)
      * @param denseSize the model's dense parameter count
+     * @param elastic   elastic trainers, or null
      */
     public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
-                      long[][] shapes, int denseSize, Duration timeout) {
+                      long[][] shapes, int denseSize, Duration timeout, Elastic elastic) throws InterruptedException {
         this.n = config.trainers();
         this.workers = config.trainer().workers();
         this.rank = rank;
@@ -60,11 +84,26 @@ public final class NetCluster implements Cluster {
                         + ": every process of a job must be given the same model flags");
             }
             if (dense != null) owned.add(dense);
-            control = NetCollective.join(transport, endpoint, "control", rank, members.trainers(), timeout);
-            owned.add(control);
             boolean group = (sync.mode() == SyncSpec.Mode.SHADOW || sync.mode() == SyncSpec.Mode.FOREGROUND) && !sync.base().equals("easgd");
-            trainerGroup = group ? NetCollective.join(transport, endpoint, "trainers", rank, members.trainers(), timeout) : null;
-            if (trainerGroup != null) owned.add(trainerGroup);
+            if (elastic != null) {
+                if (sync.mode() == SyncSpec.Mode.SYNC_SGD) {
+                    throw new IllegalArgumentException("elastic trainers need shadow or foreground synchronization, async-ps or easgd: synchronous SGD "
+                            + "cannot take a step without every worker");
+                }
+                ElasticRing ring = elastic.join()
+                        ? ElasticRing.enter(transport, endpoint, elastic.coordinator(), rank, elastic.self(), elastic.digest(), elastic.straggler(),
+                                elastic.enterTimeout(), POLL_MILLIS, elastic.log())
+                        : ElasticRing.start(transport, endpoint, elastic.coordinator(), rank, elastic.self(), elastic.digest(), members.trainers(),
+                                elastic.straggler(), elastic.enterTimeout(), POLL_MILLIS, elastic.log());
+                owned.add(ring);
+                control = ring;
+                trainerGroup = group ? ring : null;
+            } else {
+                control = NetCollective.join(transport, endpoint, "control", rank, members.trainers(), timeout);
+                owned.add(control);
+                trainerGroup = group ? NetCollective.join(transport, endpoint, "trainers", rank, members.trainers(), timeout) : null;
+            }
+            if (trainerGroup != null && trainerGroup != control) owned.add(trainerGroup);
             if (sync.mode() == SyncSpec.Mode.SYNC_SGD) {
                 List<HostPort> byRank = new ArrayList<>(n * workers);
                 for (int t = 0; t < n; t++) for (int w = 0; w < workers; w++) byRank.add(members.trainers().get(t));
@@ -76,11 +115,14 @@ public final class NetCluster implements Cluster {
             } else {
                 workerGroup = null;
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InterruptedException e) {
             close();
             throw e;
         }
     }
+
+    /** How often an elastic trainer asks the coordinator whether trainers wait to join. */
+    private static final long POLL_MILLIS = 500;
 
     /** The servers' tables must be the model's: a process started with other flags is named, not trained against. */
     private static void checkTables(RemoteEmbeddingStore store, long[][] shapes) {
@@ -129,7 +171,10 @@ public final class NetCluster implements Cluster {
         return workerGroup[worker];
     }
 
-    /** The trainers' control group: gathering results, the final barrier. */
+    /**
+     * The trainers' control group: gathering results, the final barrier. With elastic trainers it is the elastic
+     * trainer group itself, so its members are the trainers still in the job.
+     */
     public Collective control() {
         return control;
     }
@@ -141,6 +186,7 @@ public final class NetCluster implements Cluster {
     @Override
     public void abort() {
         if (trainerGroup != null) trainerGroup.close();
+        if (control instanceof ElasticRing) control.close();
         if (workerGroup != null) for (Collective c : workerGroup) c.close();
     }
 

@@ -153,6 +153,11 @@ public final class Coordinator extends RendezvousGrpc.RendezvousImplBase impleme
         return reply == null ? null : Rendezvous.membershipOf(reply);
     }
 
+    /** The config digest every process of the job gave (the first joiner's), or null before anyone joined. */
+    synchronized String digest() {
+        return firstDigest;
+    }
+
     /** Stops the timer; joiners still waiting get UNAVAILABLE. Idempotent. */
     @Override
     public void close() {

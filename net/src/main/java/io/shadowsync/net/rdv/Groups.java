@@ -1,0 +1,309 @@
+package io.shadowsync.net.rdv;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.proto.EnterRequest;
+import io.shadowsync.net.proto.FinishRequest;
+import io.shadowsync.net.proto.GroupReply;
+import io.shadowsync.net.proto.GroupsGrpc;
+import io.shadowsync.net.proto.RegroupRequest;
+import io.shadowsync.net.proto.StatusReply;
+import io.shadowsync.net.proto.StatusRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The membership of a job's elastic trainers, served by the coordinator beside the {@link Coordinator}'s rendezvous.
+ * After the rendezvous, epoch 0's members are every trainer in index order. The membership changes only in a
+ * <em>regroup</em>: every member of epoch e asks ({@code Regroup(e)}) — because its collective failed (a peer died or
+ * straggled), or, with {@code admit}, because a round said trainers wait to join. The regroup completes when every
+ * member of e has asked, or {@code window} after the first asked; who has not asked by then is dropped (dead, or
+ * stuck beyond the bound). Epoch e+1's members are those who asked, in their old order, then — in an admitting
+ * regroup — the waiting trainers in index order. So rank 0 of every epoch is a member that already had the state
+ * (unless every earlier member is gone), which is what newcomers receive it from.
+ *
+ * <p>A trainer that is not a member (started later, restarted after a crash, or dropped as a straggler) asks to
+ * {@code Enter} and waits until an admitting regroup takes it in; once the leader says {@code Finish}, waiting and
+ * later entrants are refused: the job is over. Every change is logged and sent to the members with the epoch.
+ *
+ * <p>Sharing contract: thread-safe (one monitor); its timer thread ends with {@link #close()}.
+ */
+public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoCloseable {
+    private final Coordinator rendezvous;
+    private final Duration window;
+    private final Consumer<String> log;
+    private final ScheduledExecutorService timer;
+
+    // guarded by this
+    private boolean started;
+    private boolean finished;
+    private long epoch;
+    private List<Integer> members = List.of();
+    private HostPort[] addresses;
+    private List<String> servers = List.of();
+    private Round open;
+    private final TreeMap<Integer, Entrant> entrants = new TreeMap<>();
+
+    /** One regroup in progress: who asked, and their calls waiting for the answer. */
+    private static final class Round {
+        final long epoch;
+        final Map<Integer, StreamObserver<GroupReply>> asked = new LinkedHashMap<>();
+        final List<String> reasons = new ArrayList<>();
+        boolean admit;
+        ScheduledFuture<?> expiry;
+
+        Round(long epoch) {
+            this.epoch = epoch;
+        }
+    }
+
+    /** A trainer waiting to be admitted. */
+    private record Entrant(HostPort address, StreamObserver<GroupReply> call) {}
+
+    /**
+     * @param rendezvous the job's rendezvous (epoch 0 is its membership)
+     * @param window     how long a regroup waits, after the first member asked, for the others
+     * @param log        receives one line per membership change
+     */
+    public Groups(Coordinator rendezvous, Duration window, Consumer<String> log) {
+        if (window == null || window.isNegative() || window.isZero()) throw new IllegalArgumentException("the regroup window must be positive, got " + window);
+        this.rendezvous = rendezvous;
+        this.window = window;
+        this.log = log;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "groups-timer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Epoch 0 from the rendezvous, on the first call after it completed; false while it has not. */
+    private boolean start() {
+        if (started) return true;
+        Membership m = rendezvous.membership();
+        if (m == null) return false;
+        addresses = m.trainers().toArray(new HostPort[0]);
+        List<Integer> all = new ArrayList<>();
+        for (int i = 0; i < addresses.length; i++) all.add(i);
+        members = List.copyOf(all);
+        List<String> s = new ArrayList<>();
+        for (HostPort h : m.servers()) s.add(h.toString());
+        servers = List.copyOf(s);
+        started = true;
+        return true;
+    }
+
+    @Override
+    public void regroup(RegroupRequest req, StreamObserver<GroupReply> call) {
+        Status refusal = null;
+        GroupReply now = null;
+        synchronized (this) {
+            int who = req.getIndex();
+            if (!start()) {
+                refusal = Status.FAILED_PRECONDITION.withDescription("trainer " + who + " asked to re-form before the rendezvous completed");
+            } else if (finished) {
+                refusal = Status.FAILED_PRECONDITION.withDescription("the job has finished");
+            } else if (req.getEpoch() > epoch || req.getEpoch() < 0) {
+                refusal = Status.INVALID_ARGUMENT.withDescription("trainer " + who + " asked to re-form epoch " + req.getEpoch()
+                        + ", but the group is at epoch " + epoch);
+            } else if (!members.contains(who)) {
+                now = reply(List.of()).toBuilder().setDropped(true).build();
+            } else if (req.getEpoch() < epoch) {
+                now = reply(List.of()); // a retried call: the regroup it asked for is over; here is where it ended
+            } else {
+                if (open == null) {
+                    open = new Round(epoch);
+                    Round r = open;
+                    open.expiry = timer.schedule(() -> expire(r), window.toNanos(), TimeUnit.NANOSECONDS);
+                }
+                StreamObserver<GroupReply> earlier = open.asked.put(who, call);
+                if (earlier != null) fail(earlier, Status.ABORTED.withDescription("trainer " + who + " asked again"));
+                open.admit |= req.getAdmit();
+                if (!req.getReason().isEmpty()) open.reasons.add(req.getReason());
+                if (open.asked.keySet().containsAll(members)) complete(open);
+            }
+        }
+        if (refusal != null) fail(call, refusal);
+        if (now != null) answer(call, now);
+    }
+
+    @Override
+    public void enter(EnterRequest req, StreamObserver<GroupReply> call) {
+        Status refusal = null;
+        synchronized (this) {
+            int who = req.getIndex();
+            HostPort address = null;
+            try {
+                address = HostPort.parse(req.getAddress());
+            } catch (IllegalArgumentException e) {
+                refusal = Status.INVALID_ARGUMENT.withDescription("trainer " + who + ": " + e.getMessage());
+            }
+            if (refusal != null) {
+                // named above
+            } else if (!start()) {
+                refusal = Status.FAILED_PRECONDITION.withDescription("trainer " + who + " asked to join a running job, but the job has "
+                        + "not started (its rendezvous has not completed): start it without --join");
+            } else if (finished) {
+                refusal = Status.FAILED_PRECONDITION.withDescription("the job has finished: trainer " + who + " has nothing to join");
+            } else if (rendezvous.digest() != null && !rendezvous.digest().equals(req.getDigest())) {
+                refusal = Status.FAILED_PRECONDITION.withDescription("trainer " + who + " at " + address + " has config digest '"
+                        + req.getDigest() + "', the job '" + rendezvous.digest() + "': a joiner must run the job's configuration and version");
+            } else if (who < 0 || who >= addresses.length) {
+                refusal = Status.INVALID_ARGUMENT.withDescription("trainer " + who + " is not a trainer of this job (0.." + (addresses.length - 1) + ")");
+            } else if (members.contains(who)) {
+                refusal = Status.ALREADY_EXISTS.withDescription("trainer " + who + " is running at " + addresses[who]
+                        + "; " + address + " cannot join as trainer " + who);
+            } else {
+                Entrant earlier = entrants.put(who, new Entrant(address, call));
+                if (earlier != null) fail(earlier.call(), Status.ABORTED.withDescription("trainer " + who + " asked to join again from " + address));
+                if (call instanceof ServerCallStreamObserver<GroupReply> c) c.setOnCancelHandler(() -> forget(who, call));
+                log.accept("trainer " + who + " at " + address + " waits to join the running job (epoch " + epoch + ")");
+            }
+        }
+        if (refusal != null) fail(call, refusal);
+    }
+
+    @Override
+    public void status(StatusRequest req, StreamObserver<StatusReply> call) {
+        StatusReply r;
+        synchronized (this) {
+            if (!start()) {
+                r = StatusReply.newBuilder().build();
+            } else {
+                r = statusReply();
+            }
+        }
+        call.onNext(r);
+        call.onCompleted();
+    }
+
+    @Override
+    public void finish(FinishRequest req, StreamObserver<StatusReply> call) {
+        List<Entrant> refused;
+        StatusReply r;
+        synchronized (this) {
+            start();
+            if (!finished) log.accept("trainer " + req.getIndex() + " says the job has finished (epoch " + epoch + ", members " + members + ")");
+            finished = true;
+            refused = new ArrayList<>(entrants.values());
+            entrants.clear();
+            r = statusReply();
+        }
+        for (Entrant e : refused) fail(e.call(), Status.FAILED_PRECONDITION.withDescription("the job finished before this trainer could be admitted"));
+        call.onNext(r);
+        call.onCompleted();
+    }
+
+    /** The current epoch. */
+    public synchronized long epoch() {
+        return epoch;
+    }
+
+    /** The current members' trainer indices, in ring order. */
+    public synchronized List<Integer> members() {
+        return members;
+    }
+
+    @Override
+    public void close() {
+        List<StreamObserver<GroupReply>> waiting = new ArrayList<>();
+        synchronized (this) {
+            finished = true;
+            for (Entrant e : entrants.values()) waiting.add(e.call());
+            entrants.clear();
+            if (open != null) waiting.addAll(open.asked.values());
+            open = null;
+        }
+        timer.shutdownNow();
+        for (StreamObserver<GroupReply> w : waiting) fail(w, Status.UNAVAILABLE.withDescription("the coordinator was closed"));
+    }
+
+    private StatusReply statusReply() {
+        StatusReply.Builder b = StatusReply.newBuilder().setEpoch(epoch).addAllMembers(members).setWaiting(entrants.size())
+                .setFinished(finished).addAllServers(servers);
+        for (HostPort h : addresses) b.addTrainers(h.toString());
+        return b.build();
+    }
+
+    private GroupReply reply(List<String> changes) {
+        GroupReply.Builder b = GroupReply.newBuilder().setEpoch(epoch).addAllMembers(members).addAllServers(servers).addAllChanges(changes);
+        for (int m : members) b.addAddresses(addresses[m].toString());
+        return b.build();
+    }
+
+    private void expire(Round r) {
+        synchronized (this) {
+            if (open == r) complete(r);
+        }
+    }
+
+    /** Ends a regroup: the new epoch's members get the answer (called with the monitor held; onNext does not block). */
+    private void complete(Round r) {
+        open = null;
+        if (r.expiry != null) r.expiry.cancel(false);
+        String why = r.reasons.isEmpty() ? (r.admit ? "trainers wait to join" : "a member asked") : r.reasons.get(0);
+        List<String> changes = new ArrayList<>();
+        List<Integer> next = new ArrayList<>();
+        for (int m : members) {
+            if (r.asked.containsKey(m)) {
+                next.add(m);
+            } else {
+                changes.add("trainer " + m + " at " + addresses[m] + " left: it did not re-form within " + Coordinator.seconds(window)
+                        + " (" + why + ")");
+            }
+        }
+        Map<Integer, StreamObserver<GroupReply>> admitted = new LinkedHashMap<>();
+        if (r.admit) {
+            for (Map.Entry<Integer, Entrant> e : entrants.entrySet()) {
+                next.add(e.getKey());
+                addresses[e.getKey()] = e.getValue().address();
+                admitted.put(e.getKey(), e.getValue().call());
+                changes.add("trainer " + e.getKey() + " at " + e.getValue().address() + " joined");
+            }
+            entrants.clear();
+        }
+        epoch = r.epoch + 1;
+        members = List.copyOf(next);
+        GroupReply answer = reply(changes);
+        for (String c : changes) log.accept("epoch " + epoch + ": " + c);
+        if (changes.isEmpty()) log.accept("epoch " + epoch + ": re-formed with the same members " + members + " (" + why + ")");
+        Set<StreamObserver<GroupReply>> calls = new LinkedHashSet<>(r.asked.values());
+        calls.addAll(admitted.values());
+        for (StreamObserver<GroupReply> c : calls) answer(c, answer);
+    }
+
+    private synchronized void forget(int who, StreamObserver<GroupReply> call) {
+        Entrant e = entrants.get(who);
+        if (e != null && e.call() == call) entrants.remove(who);
+    }
+
+    private static void answer(StreamObserver<GroupReply> call, GroupReply r) {
+        try {
+            call.onNext(r);
+            call.onCompleted();
+        } catch (RuntimeException cancelled) {
+            // that caller gave up meanwhile
+        }
+    }
+
+    private static <T> void fail(StreamObserver<T> call, Status s) {
+        try {
+            call.onError(s.asRuntimeException());
+        } catch (RuntimeException cancelled) {
+            // that caller gave up meanwhile
+        }
+    }
+}
