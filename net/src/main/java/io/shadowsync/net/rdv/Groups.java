@@ -163,14 +163,15 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
                         + req.getDigest() + "', the job '" + rendezvous.digest() + "': a joiner must run the job's configuration and version");
             } else if (who < 0 || who >= addresses.length) {
                 refusal = Status.INVALID_ARGUMENT.withDescription("trainer " + who + " is not a trainer of this job (0.." + (addresses.length - 1) + ")");
-            } else if (members.contains(who)) {
+            } else if (members.contains(who) && addresses[who].equals(address)) {
                 refusal = Status.ALREADY_EXISTS.withDescription("trainer " + who + " is running at " + addresses[who]
-                        + "; " + address + " cannot join as trainer " + who);
+                        + " and is a member: it cannot join again");
             } else {
                 Entrant earlier = entrants.put(who, new Entrant(address, call));
                 if (earlier != null) fail(earlier.call(), Status.ABORTED.withDescription("trainer " + who + " asked to join again from " + address));
                 if (call instanceof ServerCallStreamObserver<GroupReply> c) c.setOnCancelHandler(() -> forget(who, call));
-                log.accept("trainer " + who + " at " + address + " waits to join the running job (epoch " + epoch + ")");
+                log.accept("trainer " + who + " at " + address + " waits to join the running job (epoch " + epoch + ")"
+                        + (members.contains(who) ? "; trainer " + who + " at " + addresses[who] + " is still a member: it is admitted once that one has left" : ""));
             }
         }
         if (refusal != null) fail(call, refusal);
@@ -232,7 +233,9 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
     }
 
     private StatusReply statusReply() {
-        StatusReply.Builder b = StatusReply.newBuilder().setEpoch(epoch).addAllMembers(members).setWaiting(entrants.size())
+        int admissible = 0;
+        for (int who : entrants.keySet()) if (!members.contains(who)) admissible++;
+        StatusReply.Builder b = StatusReply.newBuilder().setEpoch(epoch).addAllMembers(members).setWaiting(admissible)
                 .setFinished(finished).addAllServers(servers);
         for (HostPort h : addresses) b.addTrainers(h.toString());
         return b.build();
@@ -267,13 +270,15 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         }
         Map<Integer, StreamObserver<GroupReply>> admitted = new LinkedHashMap<>();
         if (r.admit) {
-            for (Map.Entry<Integer, Entrant> e : entrants.entrySet()) {
+            for (var it = entrants.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Integer, Entrant> e = it.next();
+                if (next.contains(e.getKey())) continue; // its old process is still a member
+                it.remove();
                 next.add(e.getKey());
                 addresses[e.getKey()] = e.getValue().address();
                 admitted.put(e.getKey(), e.getValue().call());
                 changes.add("trainer " + e.getKey() + " at " + e.getValue().address() + " joined");
             }
-            entrants.clear();
         }
         epoch = r.epoch + 1;
         members = List.copyOf(next);

@@ -1,0 +1,216 @@
+package io.shadowsync.net.rdv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Server;
+import io.shadowsync.comm.Collective;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.coll.RingEndpoint;
+import io.shadowsync.sync.ModelAveraging;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Elastic trainers over real gRPC on 127.0.0.1, each "process" its own server and ring endpoint in this JVM: a member
+ * that vanishes is dropped and the allreduce completes over the survivors; a trainer that enters later is admitted
+ * after a round and receives the global model; a member that straggles beyond the bound is dropped and comes back
+ * with the state; refusals name the reason.
+ */
+class ElasticRingTest {
+    private static final Duration STRAGGLER = Duration.ofSeconds(2);
+    private static final Duration WINDOW = Duration.ofMillis(600);
+    private static final String DIGEST = "d1";
+
+    private final Transport transport = new Transport(NetConfig.LOOPBACK);
+    private final List<Server> servers = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<String> log = new CopyOnWriteArrayList<>();
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private Groups groups;
+    private HostPort coordinator;
+
+    /** One trainer process: its ring endpoint and the server that serves it. */
+    private record Proc(RingEndpoint endpoint, Server server, HostPort address) {}
+
+    @BeforeEach
+    void startCoordinator() throws Exception {
+        Coordinator rdv = new Coordinator(3, 0, Duration.ofSeconds(30));
+        groups = new Groups(rdv, WINDOW, log::add);
+        Server s = transport.serve(0, List.of(rdv, groups));
+        servers.add(s);
+        closeables.add(groups);
+        closeables.add(rdv);
+        coordinator = new HostPort("127.0.0.1", s.getPort());
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        pool.shutdownNow();
+        for (int i = closeables.size() - 1; i >= 0; i--) closeables.get(i).close();
+        for (Server s : servers) s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS), "test threads did not end");
+    }
+
+    private Proc process() throws Exception {
+        RingEndpoint e = new RingEndpoint();
+        Server s = transport.serve(0, List.of(e));
+        servers.add(s);
+        closeables.add(e);
+        return new Proc(e, s, new HostPort("127.0.0.1", s.getPort()));
+    }
+
+    /** Three trainers through the rendezvous, each with its elastic handle of epoch 0. */
+    private List<ElasticRing> threeMembers(List<Proc> procs) throws Exception {
+        List<Future<Membership>> joins = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Proc p = process();
+            procs.add(p);
+            int index = i;
+            joins.add(pool.submit(() -> Rendezvous.join(transport, coordinator, Role.TRAINER, index, p.address(), DIGEST, Duration.ofSeconds(20))));
+        }
+        List<ElasticRing> rings = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Membership m = joins.get(i).get(20, TimeUnit.SECONDS);
+            ElasticRing r = ElasticRing.start(transport, procs.get(i).endpoint(), coordinator, i, procs.get(i).address(), DIGEST, m.trainers(),
+                    STRAGGLER, Duration.ofSeconds(20), 50, log::add);
+            rings.add(r);
+            closeables.add(r);
+        }
+        return rings;
+    }
+
+    private <T> List<T> onEach(List<Callable<T>> tasks) throws Exception {
+        List<Future<T>> fs = new ArrayList<>();
+        for (Callable<T> t : tasks) fs.add(pool.submit(t));
+        List<T> out = new ArrayList<>();
+        for (Future<T> f : fs) out.add(f.get(30, TimeUnit.SECONDS));
+        return out;
+    }
+
+    /** A process that dies: its server stops without a goodbye on any stream. */
+    private static void kill(Proc p) throws InterruptedException {
+        p.server().shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        p.endpoint().close();
+    }
+
+    @Test
+    void survivorsFinishTheAllReduceWithoutTheDeadMember() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        // one allreduce with everybody
+        List<float[]> sums = onEach(List.of(reduce(rings.get(0), 1), reduce(rings.get(1), 2), reduce(rings.get(2), 4)));
+        for (float[] s : sums) assertArrayEquals(new float[]{7, 14, 21}, s);
+
+        kill(procs.get(2));
+        rings.get(2).close();
+        sums = onEach(List.of(reduce(rings.get(0), 1), reduce(rings.get(1), 2)));
+        for (float[] s : sums) assertArrayEquals(new float[]{3, 6, 9}, s, "the sum over the two survivors, each input counted once");
+        for (int i = 0; i < 2; i++) {
+            assertEquals(List.of(0, 1), rings.get(i).members());
+            assertEquals(2, rings.get(i).size());
+            assertEquals(1, rings.get(i).epoch());
+            assertTrue(rings.get(i).changes().get(0).contains("trainer 2") && rings.get(i).changes().get(0).contains("left"),
+                    rings.get(i).changes().toString());
+        }
+        assertEquals(List.of(0, 1), groups.members());
+    }
+
+    private static Callable<float[]> reduce(Collective c, float scale) {
+        return () -> {
+            float[] v = {scale, 2 * scale, 3 * scale};
+            c.allReduce(v, 0, v.length, Collective.ReduceOp.SUM);
+            return v;
+        };
+    }
+
+    @Test
+    void aTrainerThatEntersLaterIsAdmittedAndTakesTheGlobalModel() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        kill(procs.get(2));
+        rings.get(2).close();
+
+        // the two survivors average; trainer 2 comes back in a new process and waits to be admitted
+        Proc again = process();
+        Future<float[]> joiner = pool.submit(() -> {
+            ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
+                    Duration.ofSeconds(20), 50, log::add);
+            synchronized (closeables) {
+                closeables.add(r);
+            }
+            assertTrue(r.needsState());
+            float[] w = {-100, -100, -100};
+            new ModelAveraging(r, 3).prepare(w);
+            assertFalse(r.needsState());
+            return w;
+        });
+        float[][] w = {{1, 2, 3}, {3, 4, 5}};
+        ModelAveraging[] ma = {new ModelAveraging(rings.get(0), 3), new ModelAveraging(rings.get(1), 3)};
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (rings.get(0).epoch() < 2 && System.nanoTime() < deadline) { // epoch 1: trainer 2 left; 2: it joined
+            List<Integer> active = onEach(List.of(() -> ma[0].round(w[0], true), () -> ma[1].round(w[1], true)));
+            assertEquals(List.of(2, 2), active, "both survivors are still training");
+        }
+        float[] joined = joiner.get(20, TimeUnit.SECONDS);
+        assertEquals(List.of(0, 1, 2), rings.get(0).members(), "trainer 2 is admitted after a round");
+        assertArrayEquals(new float[]{2, 3, 4}, w[0], "the survivors' average");
+        assertArrayEquals(w[0], joined, "the newcomer starts from the global model, bit for bit");
+        assertTrue(rings.get(0).changes().stream().anyMatch(c -> c.contains("trainer 2") && c.contains("joined")), rings.get(0).changes().toString());
+    }
+
+    @Test
+    void aStragglerBeyondTheBoundIsDroppedAndComesBackWithTheState() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        float[][] w = {{1, 1}, {3, 3}, {50, 50}};
+        ModelAveraging[] ma = new ModelAveraging[3];
+        for (int i = 0; i < 3; i++) ma[i] = new ModelAveraging(rings.get(i), 2);
+        // trainers 0 and 1 take rounds; trainer 2 sleeps past the bound and the regroup window, then takes its round
+        Future<Integer> late = pool.submit(() -> {
+            Thread.sleep(STRAGGLER.toMillis() + 2 * WINDOW.toMillis());
+            return ma[2].round(w[2], true);
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
+        while (!late.isDone() && System.nanoTime() < deadline) {
+            onEach(List.of(() -> ma[0].round(w[0], true), () -> ma[1].round(w[1], true)));
+        }
+        assertEquals(1, late.get(5, TimeUnit.SECONDS), "the straggler's round ends by taking the state");
+        assertArrayEquals(new float[]{2, 2}, w[0], "the two on time averaged without the straggler");
+        assertArrayEquals(w[0], w[2], "the straggler took the global model when it came back");
+        assertTrue(log.stream().anyMatch(l -> l.contains("trainer 2") && l.contains("left")), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("trainer 2") && l.contains("joined")), log.toString());
+    }
+
+    @Test
+    void refusalsNameTheReason() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        Proc other = process();
+        RendezvousException running = assertThrows(RendezvousException.class, () -> ElasticRing.enter(transport, procs.get(1).endpoint(), coordinator, 1,
+                procs.get(1).address(), DIGEST, STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+        assertTrue(running.getMessage().contains("trainer 1 is running at"), running.getMessage());
+        RendezvousException digest = assertThrows(RendezvousException.class, () -> ElasticRing.enter(transport, other.endpoint(), coordinator, 5,
+                other.address(), "other", STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+        assertTrue(digest.getMessage().contains("config digest"), digest.getMessage());
+        rings.get(0).finish();
+        JobFinishedException over = assertThrows(JobFinishedException.class, () -> ElasticRing.enter(transport, other.endpoint(), coordinator, 2,
+                other.address(), DIGEST, STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+        assertTrue(over.getMessage().contains("finished"), over.getMessage());
+    }
+}
