@@ -74,6 +74,10 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         if (respawn > 0 && !net.elastic) throw new UsageException("--respawn needs --elastic: a restarted trainer joins a running job only with elastic trainers");
         if (!(stopGrace >= 0)) throw new UsageException("--stop-grace must be zero or positive, got " + stopGrace);
         Plan plan = plan(err, false); // refuse bad flags here, before starting anything
+        if (respawn > 0 && !TrainerCommand.joinable(plan)) {
+            throw new UsageException("--respawn needs a collective sync algorithm (s-ma, s-bmuf, or their foreground forms): a restarted trainer "
+                    + "is admitted at their rounds; with " + plan.algorithm() + " the others finish without a dead one");
+        }
         if (!net.listenAddress().host().equals("127.0.0.1") && !net.listenAddress().host().equals("localhost")) {
             throw new UsageException("launch --local runs every process on 127.0.0.1; --listen " + net.listen + " is for 'shadowsync trainer' and 'ps' across hosts");
         }

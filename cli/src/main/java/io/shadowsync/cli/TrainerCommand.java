@@ -162,9 +162,19 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         if (plan.sync().mode() == SyncSpec.Mode.SYNC_SGD) {
             throw new UsageException("--elastic does not work with sync-sgd: a synchronous step needs every worker; use a shadow algorithm (s-ma, s-bmuf, s-easgd) or async-ps");
         }
+        if (join && !joinable(plan)) {
+            throw new UsageException("--join needs a collective sync algorithm (s-ma, s-bmuf, or their foreground forms): newcomers are admitted "
+                    + "at their rounds; with " + plan.algorithm() + " the other trainers finish without a dead one");
+        }
         if (join && net.startCoordinator) {
             throw new UsageException("--join: the job's coordinator is already running; give its address with --coordinator, without --start-coordinator");
         }
+    }
+
+    /** Whether trainers can join a running job of this algorithm: its rounds admit them. */
+    static boolean joinable(Plan plan) {
+        return (plan.sync().mode() == SyncSpec.Mode.SHADOW || plan.sync().mode() == SyncSpec.Mode.FOREGROUND)
+                && (plan.sync().base().equals("ma") || plan.sync().base().equals("bmuf"));
     }
 
     /** A joiner learns the running job's processes from its coordinator. */
