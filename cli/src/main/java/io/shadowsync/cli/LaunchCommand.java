@@ -106,11 +106,21 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         while (true) {
             boolean trainersDone = true;
             for (Child c : children) {
+                if (c.lost) continue;
                 if (c.process.isAlive()) {
                     if (c.name.startsWith("trainer")) trainersDone = false;
                     continue;
                 }
                 int code = c.process.exitValue();
+                if (code != 0 && psReplicas > 1 && c.name.startsWith("ps-")) {
+                    // its shards go on at their backups; a shard with no copy left fails the trainers, which ends the job
+                    c.lost = true;
+                    c.drain();
+                    err.println("shadowsync launch: " + c.name + " died (exit code " + code + "); with --ps-replicas " + psReplicas
+                            + " the job goes on, its shards served by their backups");
+                    err.flush();
+                    continue;
+                }
                 if (code != 0) {
                     c.drain();
                     err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
@@ -215,6 +225,8 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         final List<Thread> pumps = new ArrayList<>(2);
         volatile String lastStdout;
         volatile String lastError;
+        /** A replicated job's parameter server that died; the job went on without it. */
+        boolean lost;
 
         Child(String name, Process process) {
             this.name = name;
