@@ -17,16 +17,18 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Rows per second one parameter-server shard pulls and pushes under DLRM-like traffic: client threads each run
- * steps of {@code --batch} examples × {@code --tables} tables (distinct rows per table, Zipf-like ids) against one
- * {@link PsServer} started in this JVM on 127.0.0.1, through {@link RemoteEmbeddingStore} (row-wise Adagrad on the
- * server). Pull and push are measured apart, each in two modes: {@code step} (all tables of a step in one request,
+ * Rows per second parameter-server shards pull and push under DLRM-like traffic: client threads each run
+ * steps of {@code --batch} examples × {@code --tables} tables (distinct rows per table, Zipf-like ids) against
+ * {@code --shards} {@link PsServer}s (default 1) started in this JVM on 127.0.0.1, through {@link RemoteEmbeddingStore}
+ * (row-wise Adagrad on the server); with {@code --replicas R} every shard has R copies and a push is acknowledged once
+ * every copy has it, so {@code --shards 2 --replicas 1} against {@code --replicas 2} prices replication. Pull and push are measured apart, each in two modes: {@code step} (all tables of a step in one request,
  * {@code prefetch} + {@code beginStep}/{@code endStep}) and {@code per-table} (one request per table). Prints one
  * JSON line per measurement with the median of {@code --reps} repetitions.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar io.shadowsync.bench.PsBench \
  *      [--tables 26] [--rows 100000] [--dim 16] [--batch 256] [--threads 4] [--reps 5] [--rep-ms 1000]
+ *      [--shards 1] [--replicas 1] [--ops pull,push]
  * </pre>
  * Client and server share this machine's cores, so the figures are a floor for a shard on its own host.
  */
@@ -42,6 +44,9 @@ public final class PsBench {
         int threads = Integer.parseInt(opt.getOrDefault("threads", "4"));
         int reps = Integer.parseInt(opt.getOrDefault("reps", "5"));
         long repMs = Long.parseLong(opt.getOrDefault("rep-ms", "1000"));
+        int replicas = Integer.parseInt(opt.getOrDefault("replicas", "1"));
+        int shards = Math.max(replicas, Integer.parseInt(opt.getOrDefault("shards", "1")));
+        List<String> ops = List.of(opt.getOrDefault("ops", "pull,push").split(","));
 
         long[][] shapes = new long[tables][];
         float[] stds = new float[tables];
@@ -49,14 +54,30 @@ public final class PsBench {
             shapes[t] = new long[] {rows, dim};
             stds[t] = 0.01f;
         }
-        PsShardSpec spec = new PsShardSpec(shapes, stds, 1, new EmbeddingOptimizerSpec("rowwise-adagrad", 0.01), null, null, 0, 1);
+        PsShardSpec spec = new PsShardSpec(shapes, stds, 1, new EmbeddingOptimizerSpec("rowwise-adagrad", 0.01), null, null, 0, shards);
         Transport transport = new Transport(NetConfig.LOOPBACK);
-        try (PsServer ps = PsServer.start(transport, 0, spec);
-             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(transport, List.of(new HostPort("127.0.0.1", ps.port())))) {
+        List<PsServer> nodes = new ArrayList<>();
+        List<HostPort> addresses = new ArrayList<>();
+        try {
+            for (int s = 0; s < shards; s++) {
+                nodes.add(PsServer.start(transport, 0, spec.forShard(s), replicas, line -> System.err.println("ps: " + line)));
+                addresses.add(new HostPort("127.0.0.1", nodes.get(s).port()));
+            }
+            if (replicas > 1) for (PsServer ps : nodes) ps.connectReplicas(addresses);
+            measure(transport, addresses, tables, rows, dim, batch, threads, reps, repMs, replicas, ops);
+        } finally {
+            for (PsServer ps : nodes) ps.close();
+        }
+    }
+
+    private static void measure(Transport transport, List<HostPort> addresses, int tables, int rows, int dim, int batch, int threads,
+                                int reps, long repMs, int replicas, List<String> ops) throws InterruptedException {
+        try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(transport, addresses)) {
             Traffic[] traffic = new Traffic[threads];
             for (int w = 0; w < threads; w++) traffic[w] = new Traffic(tables, rows, dim, batch, 1000 + w);
             for (String mode : new String[] {"step", "per-table"}) {
                 for (String op : new String[] {"pull", "push"}) {
+                    if (!ops.contains(op)) continue;
                     run(store, traffic, op, mode, repMs); // warm-up, not recorded
                     double[] rates = new double[reps];
                     long requests0 = store.requests();
@@ -66,7 +87,8 @@ public final class PsBench {
                     row.put("bench", "ps");
                     row.put("op", op);
                     row.put("mode", mode);
-                    row.put("shards", 1);
+                    row.put("shards", addresses.size());
+                    row.put("replicas", replicas);
                     row.put("threads", threads);
                     row.put("batch", batch);
                     row.put("tables", tables);
@@ -169,7 +191,8 @@ public final class PsBench {
 
     private static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
-        List<String> known = new ArrayList<>(List.of("tables", "rows", "dim", "batch", "threads", "reps", "rep-ms"));
+        List<String> known = new ArrayList<>(List.of("tables", "rows", "dim", "batch", "threads", "reps", "rep-ms", "shards",
+                "replicas", "ops"));
         for (int i = 0; i < args.length; i++) {
             String k = args[i].startsWith("--") ? args[i].substring(2) : "";
             if (!known.contains(k) || i + 1 >= args.length) {

@@ -94,6 +94,12 @@ abstract class JobCommand {
     @Option(names = "--ps-shards", paramLabel = "S", description = "Parameter-server shards for the embedding tables (and the dense server) (default: 1).")
     int psShards = 1;
 
+    @Option(names = "--ps-replicas", paramLabel = "R",
+            description = "Multi-process jobs: copies of every parameter-server shard, on R of the --ps-shards processes (primary-backup; 1 to --ps-shards). "
+                    + "A push is acknowledged once every live copy has it; when a server process dies, its shards' backups take over and "
+                    + "no acknowledged update is lost (default: 1, no copies).")
+    int psReplicas = 1;
+
     @Option(names = "--net-bandwidth", paramLabel = "BW", description = "Emulate links of this bandwidth between trainers and servers, e.g. 1gbit (default: none).")
     String netBandwidth = "inf";
 
@@ -182,6 +188,7 @@ abstract class JobCommand {
     /** Checks the flags and opens the data; {@code loadInMemory} false skips --in-memory loading (parameter servers). */
     Plan plan(PrintWriter err, boolean loadInMemory) throws Exception {
         checkCheckpointFlags();
+        checkReplicas();
         if (train == null) throw new UsageException("no training data: give --train PATH (or 'train:' in a job file); 'shadowsync gen-data' makes synthetic CTR data");
         if (workers < 1) throw new UsageException("--workers must be at least 1, got " + workers);
         if (epochs < 1 && examples <= 0) throw new UsageException("--epochs must be at least 1, got " + epochs);
@@ -216,6 +223,19 @@ abstract class JobCommand {
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle);
         JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link);
         return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
+    }
+
+    /** --ps-replicas: 1 to --ps-shards (each server process holds at most one copy of a shard), multi-process jobs only. */
+    private void checkReplicas() {
+        if (psReplicas < 1) throw new UsageException("--ps-replicas must be at least 1 (1: no copies), got " + psReplicas);
+        if (psReplicas > psShards) {
+            throw new UsageException("--ps-replicas " + psReplicas + " is more than --ps-shards " + psShards + ": each parameter-server "
+                    + "process holds at most one copy of a shard, so a job of " + psShards + " server(s) keeps at most " + psShards + " copies");
+        }
+        if (psReplicas > 1 && "train".equals(spec.name())) {
+            throw new UsageException("--ps-replicas is for multi-process jobs ('shadowsync launch', 'ps', 'trainer'): in 'train' the "
+                    + "parameter servers live in the trainers' process and cannot outlive it");
+        }
     }
 
     /** Checkpoint flags: sensible values, a directory when they need one, and only for the embedded job of train. */
@@ -315,7 +335,7 @@ abstract class JobCommand {
     String digest(Plan plan, String... more) {
         String d = String.join("|", String.join(",", more), new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
                 plan.sync().toString(), "trainers=" + trainers, "workers=" + workers, "batch=" + plan.batchSize(), "seed=" + seed,
-                "ps=" + psShards, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
+                "ps=" + psShards, "ps-replicas=" + psReplicas, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
                 "in-memory=" + inMemory);
         try {
             byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(d.getBytes(java.nio.charset.StandardCharsets.UTF_8));

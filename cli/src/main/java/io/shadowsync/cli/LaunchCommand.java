@@ -131,6 +131,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             boolean trainersRunning = false;
             for (int i = 0; i < children.size(); i++) {
                 Child c = children.get(i);
+                if (c.lost) continue;
                 if (c.process.isAlive()) {
                     if (c.name.startsWith("trainer")) trainersRunning = true;
                     continue;
@@ -138,6 +139,15 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                 int code = c.process.exitValue();
                 if (code == 0) {
                     anyFinished |= c.name.startsWith("trainer");
+                    continue;
+                }
+                if (psReplicas > 1 && c.name.startsWith("ps-")) {
+                    // its shards go on at their backups; a shard with no copy left fails the trainers, which ends the job
+                    c.lost = true;
+                    c.drain();
+                    err.println("shadowsync launch: " + c.name + " died (exit code " + code + "); with --ps-replicas " + psReplicas
+                            + " the job goes on, its shards served by their backups");
+                    err.flush();
                     continue;
                 }
                 c.drain();
@@ -264,6 +274,8 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         final List<Thread> pumps = new ArrayList<>(2);
         volatile String lastStdout;
         volatile String lastError;
+        /** A replicated job's parameter server that died; the job went on without it. */
+        boolean lost;
 
         Child(String name, Process process) {
             this.name = name;

@@ -4,11 +4,14 @@ import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.ps.PsServer;
 import io.shadowsync.net.ps.PsShardSpec;
+import io.shadowsync.net.proto.ReplicaStats;
+import io.shadowsync.net.rdv.Membership;
 import io.shadowsync.net.rdv.Role;
 import io.shadowsync.net.rdv.Rendezvous;
 import io.shadowsync.nn.Model;
 import io.shadowsync.sync.SyncSpec;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,12 +49,26 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
         if (net.coordinator == null && port == 0) {
             throw new UsageException("without --coordinator, give --listen HOST:PORT: the port the trainers' --servers list names for shard " + shard);
         }
+        List<HostPort> staticServers = null;
+        if (psReplicas > 1 && net.coordinator == null) {
+            staticServers = NetOptions.parseList(net.servers, "--servers");
+            if (staticServers.size() != psShards) {
+                throw new UsageException("--ps-replicas " + psReplicas + " without --coordinator: give --servers with all " + psShards
+                        + " parameter servers' addresses, in shard order (this one's included), so that each can copy pushes to its backups");
+            }
+        }
         PsServer server = PsServer.start(transport, port, new PsShardSpec(shapes, initStd, seed, plan.embOpt(), model.dense().data(),
-                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards));
+                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards), psReplicas, line -> {
+                    synchronized (err) {
+                        err.println("shadowsync ps: " + line);
+                        err.flush();
+                    }
+                });
         try {
             HostPort self = net.advertised(server.port());
             err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + self + " ("
-                    + String.format(java.util.Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values in all shards)");
+                    + String.format(java.util.Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values in all shards"
+                    + (psReplicas > 1 ? "; " + psReplicas + " replicas: primary of shard " + shard + ", backup of shard(s) " + backups() : "") + ")");
             err.flush();
             if (net.coordinator != null) {
                 HostPort coord;
@@ -60,7 +77,10 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                 } catch (IllegalArgumentException e) {
                     throw new UsageException("--coordinator: " + e.getMessage());
                 }
-                Rendezvous.join(transport, coord, Role.PS, shard, self, digest(plan, "elastic=" + net.elastic), net.rendezvousTimeout());
+                Membership members = Rendezvous.join(transport, coord, Role.PS, shard, self, digest(plan, "elastic=" + net.elastic), net.rendezvousTimeout());
+                if (psReplicas > 1) server.connectReplicas(members.servers());
+            } else if (staticServers != null) {
+                server.connectReplicas(staticServers);
             }
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ps/stop"));
             server.awaitTermination();
@@ -69,11 +89,29 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                 if (count > 0) refused.append(refused.isEmpty() ? "" : ", ").append(count).append(' ').append(reason);
             });
             err.println("shadowsync ps: shard " + shard + " stopped after " + server.calls() + " calls (" + server.rowsPulled()
-                    + " rows pulled, " + server.rowsPushed() + " pushed; messages refused: " + (refused.isEmpty() ? "none" : refused) + ")");
+                    + " rows pulled, " + server.rowsPushed() + " pushed; messages refused: " + (refused.isEmpty() ? "none" : refused) + ")"
+                    + (psReplicas > 1 ? replicaSummary(server.replicaStats()) : ""));
             return 0;
         } finally {
             server.close();
         }
     }
 
+    /** The shards this node backs up: shard−1, ..., shard−R+1 (mod S). */
+    private String backups() {
+        StringBuilder b = new StringBuilder();
+        for (int k = 1; k < psReplicas; k++) b.append(k == 1 ? "" : ", ").append(Math.floorMod(shard - k, psShards));
+        return b.toString();
+    }
+
+    /** "; replicas: shard 1 primary (340 pushes applied, 2 repeats ignored, 338 forwarded), shard 0 ..." */
+    private static String replicaSummary(List<ReplicaStats> replicas) {
+        StringBuilder b = new StringBuilder("; replicas:");
+        for (ReplicaStats r : replicas) {
+            b.append(" shard ").append(r.getShard()).append(r.getIsPrimary() ? " primary" : " backup").append(" (")
+                    .append(r.getPushesApplied()).append(" pushes applied, ").append(r.getDuplicatesIgnored()).append(" repeats ignored, ")
+                    .append(r.getIsPrimary() ? r.getForwardsSent() + " forwarded" : r.getForwardsReceived() + " received").append(")");
+        }
+        return b.toString();
+    }
 }

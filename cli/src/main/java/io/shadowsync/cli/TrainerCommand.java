@@ -122,6 +122,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 }
                 Map<String, Object> summary = summary(plan, all);
                 summary.put("processes", trainers + psShards);
+                if (psReplicas > 1) summary.put("ps_failovers", cluster.tables().failovers()); // this trainer's switches to a backup
                 if (control instanceof ElasticRing ring) {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("leader", rank);

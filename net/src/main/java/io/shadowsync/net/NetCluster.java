@@ -62,6 +62,17 @@ public final class NetCluster implements Cluster {
      */
     public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
                       long[][] shapes, int denseSize, Duration timeout, Elastic elastic) throws InterruptedException {
+        this(transport, endpoint, members, rank, config, shapes, denseSize, timeout, elastic,
+                line -> System.err.println("shadowsync trainer " + rank + ": " + line));
+    }
+
+    /**
+     * @param elastic elastic trainers, or null
+     * @param events  receives a line each time a parameter-server shard fails over to its next replica (servers
+     *                started with {@code --ps-replicas} above 1); the other constructors print them on stderr
+     */
+    public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
+                      long[][] shapes, int denseSize, Duration timeout, Elastic elastic, Consumer<String> events) throws InterruptedException {
         this.n = config.trainers();
         this.workers = config.trainer().workers();
         this.rank = rank;
@@ -74,11 +85,11 @@ public final class NetCluster implements Cluster {
         }
         SyncSpec sync = config.sync();
         try {
-            tables = RemoteEmbeddingStore.connect(transport, members.servers());
+            tables = RemoteEmbeddingStore.connect(transport, members.servers(), events);
             checkTables(tables, shapes);
             owned.add(tables);
             boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
-            dense = needsServer ? RemoteDenseServer.connect(transport, members.servers()) : null;
+            dense = needsServer ? RemoteDenseServer.connect(transport, members.servers(), events) : null;
             if (dense != null && dense.size() != denseSize) {
                 throw new IllegalStateException("the parameter servers hold " + dense.size() + " dense parameters, this trainer's model " + denseSize
                         + ": every process of a job must be given the same model flags");

@@ -1,11 +1,13 @@
 package io.shadowsync.net.ps;
 
 import io.shadowsync.net.proto.PushAck;
+import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.Rows;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One client thread's state in a {@link RemoteEmbeddingStore}: its per-shard buffers for pulls and pushes, whether
@@ -16,6 +18,13 @@ import java.util.concurrent.Future;
  * request still in flight can see its buffers rewritten.
  */
 final class ClientLane {
+    /**
+     * This lane's identity for exactly-once pushes to replicated shards: random, non-zero. Its pushes to a shard go
+     * one after the other (each waits for its acknowledgement), so a replica can keep the last seq applied per lane.
+     */
+    final long client;
+    /** The seq of the lane's last push request. */
+    long seq;
     boolean inStep;
     final ShardBuffer[] pulls;
     final ShardBuffer[] pushes;
@@ -31,9 +40,15 @@ final class ClientLane {
     /** Per call of the current round trip: its shard, and the floats (pull) or rows (push) it carries. */
     int[] callShard = new int[16];
     int[] callSize = new int[16];
+    /** Per call of the current round trip: the chain position it went to, and its request (resent on failover). */
+    int[] callPos = new int[16];
+    final List<RowBatch> requests = new ArrayList<>();
     final int[] chunkFloats = new int[1];
 
     ClientLane(int shards) {
+        long id;
+        do id = ThreadLocalRandom.current().nextLong(); while (id == 0);
+        client = id;
         pulls = new ShardBuffer[shards];
         pushes = new ShardBuffer[shards];
         for (int s = 0; s < shards; s++) {
@@ -50,13 +65,17 @@ final class ClientLane {
     }
 
     /** Records call nc of the round trip; returns nc + 1. */
-    int noteCall(int nc, int shard, int size) {
+    int noteCall(int nc, int shard, int size, int pos, RowBatch req) {
         if (nc == callShard.length) {
             callShard = Arrays.copyOf(callShard, 2 * nc);
             callSize = Arrays.copyOf(callSize, 2 * nc);
+            callPos = Arrays.copyOf(callPos, 2 * nc);
         }
+        if (nc == 0) requests.clear();
         callShard[nc] = shard;
         callSize[nc] = size;
+        callPos[nc] = pos;
+        requests.add(req);
         return nc + 1;
     }
 

@@ -55,23 +55,29 @@ public final class PsAdmin {
 
     /**
      * Asks every node to stop: each finishes the calls in flight, then its {@link PsServer#awaitTermination()}
-     * returns. Every node is asked even when one fails; the first failure is then thrown.
+     * returns. Every node is asked even when one fails; the first failure is then thrown. A node that cannot be
+     * reached (UNAVAILABLE: its process is gone, as a replicated job survives) is stopped already: it is skipped and
+     * returned, not thrown.
      *
-     * @throws ParameterServerException naming the first node that could not be reached or refused
+     * @return the nodes that could not be reached, in list order (empty when every node was asked)
+     * @throws ParameterServerException naming the first node that refused
      */
-    public static void shutdown(Transport transport, List<HostPort> shards) {
+    public static List<HostPort> shutdown(Transport transport, List<HostPort> shards) {
         ParameterServerException first = null;
+        List<HostPort> gone = new ArrayList<>();
         for (int s = 0; s < shards.size(); s++) {
             ManagedChannel ch = transport.channel(shards.get(s).toString());
             try {
                 stub(transport, ch).shutdown(Empty.getDefaultInstance());
             } catch (StatusRuntimeException e) {
-                if (first == null) first = failure(shards, s, "PsAdmin.Shutdown", e);
+                if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) gone.add(shards.get(s));
+                else if (first == null) first = failure(shards, s, "PsAdmin.Shutdown", e);
             } finally {
                 ch.shutdownNow();
             }
         }
         if (first != null) throw first;
+        return gone;
     }
 
     private static PsAdminGrpc.PsAdminBlockingStub stub(Transport transport, ManagedChannel ch) {

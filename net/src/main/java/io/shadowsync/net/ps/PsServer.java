@@ -1,15 +1,21 @@
 package io.shadowsync.net.ps;
 
+import io.grpc.BindableService;
 import io.grpc.Server;
+import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
+import io.shadowsync.net.proto.ReplicaStats;
+import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.net.proto.ShardStats;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One parameter-server node of a job: embedding shard {@code shard} of {@code shards} and dense block {@code shard}
@@ -24,23 +30,41 @@ import java.util.concurrent.TimeUnit;
  * Every message is checked whole before it touches parameters; a bad one is answered with a status naming what is
  * wrong ({@link Refusal}), counted, and changes nothing; the node keeps serving.
  *
+ * <p><b>Replication</b> ({@code replicas} R &gt; 1, {@link #start(Transport, int, PsShardSpec, int, Consumer)}): node
+ * p holds R replicas ({@link Replica}): shard p at chain position 0 (its primary at the start) and shards p−1, ...,
+ * p−R+1 (mod S) at positions 1 .. R−1, each a full copy of the shard's rows, optimizer state and dense block. A
+ * client's push goes to the shard's primary, which applies it, copies it to the shard's live backups and answers
+ * when all of them have it; pushes carry (client, seq) and every replica applies each once. A client that cannot
+ * reach the primary sends the same call to the next position, which then takes over. The node must be told every
+ * node's address ({@link #connectReplicas}) before it can forward; a push that comes first waits for it (bounded).
+ *
  * <p>Sharing contract: thread-safe. Embedding rows follow the Hogwild rules of {@code LocalEmbeddingStore}
  * (concurrent pulls and pushes without locks); the dense block is read and updated under its lock.
  */
 public final class PsServer implements AutoCloseable {
     private final PsShardSpec spec;
-    private final EmbeddingSlices slices;
-    private final DenseBlock dense;
+    /** Replica k holds shard (node − k) mod S at chain position k; [0] is the node's own shard. */
+    private final Replica[] replicas;
     private final ServerCounters counters = new ServerCounters();
     private final ShardInfo info;
+    /** The route of a call that carries none: the node's own shard, position 0 (unreplicated clients). */
+    private final Route ownRoute;
+    private final Forwarder forwarder;
     private volatile Server server;
     private volatile boolean shutdownRequested;
 
-    private PsServer(PsShardSpec spec, int maxMessageBytes) {
+    private PsServer(Transport transport, PsShardSpec spec, int r, Consumer<String> events) {
+        int maxMessageBytes = transport.config().maxMessageBytes();
         this.spec = spec;
-        this.slices = new EmbeddingSlices(spec, maxMessageBytes);
-        this.dense = new DenseBlock(spec.denseInitial(), spec.shard(), spec.shards(), spec.denseOptimizer());
-        this.info = PsServices.info(slices, dense, spec, maxMessageBytes);
+        this.replicas = new Replica[r];
+        for (int k = 0; k < r; k++) {
+            int shard = Math.floorMod(spec.shard() - k, spec.shards());
+            replicas[k] = new Replica(spec.forShard(shard), k, r, maxMessageBytes, events);
+        }
+        this.info = PsServices.info(replicas[0].slices, replicas[0].dense, spec, maxMessageBytes).toBuilder()
+                .setReplicas(r).build();
+        this.ownRoute = Route.newBuilder().setShard(spec.shard()).build();
+        this.forwarder = r > 1 ? new Forwarder(transport, spec.shard(), spec.shards(), counters) : null;
     }
 
     /**
@@ -51,12 +75,85 @@ public final class PsServer implements AutoCloseable {
      * @throws IllegalStateException when the bind address is not loopback and neither a token nor TLS is set
      */
     public static PsServer start(Transport transport, int port, PsShardSpec spec) throws IOException {
-        if (transport == null || spec == null) throw new IllegalArgumentException("a transport and a shard spec are required");
-        PsServer ps = new PsServer(spec, transport.config().maxMessageBytes());
-        ps.server = transport.serve(port, List.of(new PsServices.Embeddings(ps.slices, ps.counters),
-                new PsServices.Dense(ps.dense, ps.counters), new PsServices.Admin(ps)), List.of(ps.counters.tracerFactory()));
+        return start(transport, port, spec, 1, line -> { });
+    }
+
+    /**
+     * As {@link #start(Transport, int, PsShardSpec)}, holding {@code replicas} replicas (see the class comment); with
+     * more than one, call {@link #connectReplicas} once the job's node addresses are known.
+     *
+     * @param replicas R, the copies of every shard in the job, in [1, spec.shards()]
+     * @param events   receives one line per change of a replica's role (a takeover, a backup dropped), naming the
+     *                 shard, the positions and the addresses
+     */
+    public static PsServer start(Transport transport, int port, PsShardSpec spec, int replicas, Consumer<String> events)
+            throws IOException {
+        if (transport == null || spec == null || events == null) {
+            throw new IllegalArgumentException("a transport, a shard spec and an event sink are required");
+        }
+        if (replicas < 1 || replicas > spec.shards()) {
+            throw new IllegalArgumentException("the replicas of a shard must be between 1 and the " + spec.shards()
+                    + " parameter-server nodes (each node holds at most one replica of a shard), got " + replicas);
+        }
+        PsServer ps = new PsServer(transport, spec, replicas, events);
+        BindableService rows = new PsServices.Embeddings(ps), dense = new PsServices.Dense(ps);
+        if (replicas > 1) {
+            // not inline: a primary's first push may wait (bounded) for connectReplicas on a handler thread
+            BindableService r = rows, d = dense;
+            rows = r::bindService;
+            dense = d::bindService;
+        }
+        ps.server = transport.serve(port, List.of(rows, dense, new PsServices.Admin(ps)), List.of(ps.counters.tracerFactory()));
         if (ps.shutdownRequested) ps.server.shutdown();
         return ps;
+    }
+
+    /**
+     * Gives a replicating node every node's address, in shard order (its own included), so that its primaries can
+     * forward to their backups. Called once, after the job's rendezvous.
+     *
+     * @throws IllegalStateException when the node holds one replica (nothing to forward) or was connected already
+     */
+    public void connectReplicas(List<HostPort> nodes) {
+        if (forwarder == null) throw new IllegalStateException("shard " + shard() + " is not replicated (1 replica): it forwards to no one");
+        forwarder.connect(nodes);
+    }
+
+    /** R, the replicas of every shard of the job (1: unreplicated). */
+    public int replicas() {
+        return replicas.length;
+    }
+
+    /** Each replica this node holds, as it sees itself now: its own shard first, then shard−1, ... */
+    public List<ReplicaStats> replicaStats() {
+        List<ReplicaStats> out = new ArrayList<>(replicas.length);
+        for (Replica r : replicas) out.add(r.stats());
+        return out;
+    }
+
+    /** The replica a call is for (its route, or the node's own shard when it carries none). */
+    Replica replica(Route route) throws Refused {
+        int s = route.getShard(), shards = spec.shards();
+        if (s < 0 || s >= shards) {
+            throw new Refused(Refusal.NO_SUCH_REPLICA, "a call for shard " + Integer.toUnsignedString(s) + " of a job of "
+                    + shards + " shards");
+        }
+        int k = Math.floorMod(spec.shard() - s, shards);
+        if (k >= replicas.length) {
+            throw new Refused(Refusal.NO_SUCH_REPLICA, "a call for shard " + s + ": node " + spec.shard() + " holds replicas of "
+                    + "shards " + spec.shard() + (replicas.length > 1 ? " to " + Math.floorMod(spec.shard() - replicas.length + 1, shards)
+                    + " (counting down)" : " only") + " (do the client's shard addresses list the servers in shard order?)");
+        }
+        return replicas[k];
+    }
+
+    Route ownRoute() {
+        return ownRoute;
+    }
+
+    /** Null for an unreplicated node. */
+    Forwarder forwarder() {
+        return forwarder;
     }
 
     /** The port the node listens on. */
@@ -95,7 +192,18 @@ public final class PsServer implements AutoCloseable {
         } catch (InterruptedException e) {
             s.shutdownNow();
             Thread.currentThread().interrupt();
+        } finally {
+            if (forwarder != null) forwarder.close();
         }
+    }
+
+    /**
+     * Stops at once, as a crash would (tests, and the chaos harness in one JVM): calls in flight are cancelled, new
+     * ones refused at the socket. The node's replicas are lost to the job, which goes on with their copies elsewhere.
+     */
+    public void crash() {
+        server.shutdownNow();
+        if (forwarder != null) forwarder.close();
     }
 
     /** Calls served (refusals by handlers included; calls refused by the transport are not). */
@@ -143,6 +251,7 @@ public final class PsServer implements AutoCloseable {
         ShardStats.Builder b = ShardStats.newBuilder().setCalls(calls()).setRowsPulled(rowsPulled())
                 .setRowsPushed(rowsPushed()).setDensePulls(densePulls()).setDensePushes(densePushes());
         for (Refusal r : Refusal.values()) b.putRefused(r.name(), counters.refused(r));
+        for (Replica r : replicas) b.addReplicas(r.stats());
         return b.build();
     }
 
@@ -153,13 +262,18 @@ public final class PsServer implements AutoCloseable {
         if (s != null) s.shutdown();
     }
 
-    /** Test hook: the node's embedding slices. */
+    /** Test hook: the embedding slices of the node's own shard. */
     EmbeddingSlices slices() {
-        return slices;
+        return replicas[0].slices;
     }
 
-    /** Test hook: the node's dense block. */
+    /** Test hook: the dense block of the node's own shard. */
     DenseBlock dense() {
-        return dense;
+        return replicas[0].dense;
+    }
+
+    /** Test hook: replica k (shard node − k). */
+    Replica replicaAt(int k) {
+        return replicas[k];
     }
 }

@@ -4,6 +4,7 @@ import io.shadowsync.net.Transport;
 
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.stub.StreamObserver;
+import io.shadowsync.net.proto.DenseCall;
 import io.shadowsync.net.proto.DenseShardGrpc;
 import io.shadowsync.net.proto.EmbeddingShardGrpc;
 import io.shadowsync.net.proto.Empty;
@@ -12,6 +13,7 @@ import io.shadowsync.net.proto.ExportRequest;
 import io.shadowsync.net.proto.PsAdminGrpc;
 import io.shadowsync.net.proto.PushAck;
 import io.shadowsync.net.proto.RowBatch;
+import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.Rows;
 import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.net.proto.ShardStats;
@@ -19,9 +21,10 @@ import io.shadowsync.net.proto.TableShape;
 import io.shadowsync.net.proto.Tensor;
 
 /**
- * The gRPC handlers of one node: each checks its message (through {@link EmbeddingSlices} or {@link DenseBlock}),
- * answers a refusal with its status and counts it, or applies the message and counts the call. Token and TLS checks
- * happen before, in the transport.
+ * The gRPC handlers of one node: each finds the replica its call is for (the route; the node's own shard without
+ * one) and lets the replica admit it, checks the message (through {@link EmbeddingSlices} or {@link DenseBlock}),
+ * answers a refusal with its status and counts it, or applies the message and counts the call; a primary's push is
+ * answered once its backups have it ({@link Forwarder}). Token and TLS checks happen before, in the transport.
  */
 final class PsServices {
     private static final Empty EMPTY = Empty.getDefaultInstance();
@@ -34,12 +37,12 @@ final class PsServices {
     }
 
     static final class Embeddings extends EmbeddingShardGrpc.EmbeddingShardImplBase implements Transport.InlineService {
-        private final EmbeddingSlices slices;
+        private final PsServer node;
         private final ServerCounters counters;
 
-        Embeddings(EmbeddingSlices slices, ServerCounters counters) {
-            this.slices = slices;
-            this.counters = counters;
+        Embeddings(PsServer node) {
+            this.node = node;
+            this.counters = node.counters();
         }
 
         @Override
@@ -47,7 +50,7 @@ final class PsServices {
             counters.calls.increment();
             byte[] rows;
             try {
-                rows = slices.pull(request);
+                rows = admit(node, request.hasRoute() ? request.getRoute() : node.ownRoute()).slices.pull(request);
             } catch (Refused r) {
                 refuse(counters, r, out);
                 return;
@@ -60,15 +63,23 @@ final class PsServices {
         @Override
         public void push(RowBatch request, StreamObserver<PushAck> out) {
             counters.calls.increment();
+            Route route = request.hasRoute() ? request.getRoute() : node.ownRoute();
+            Replica r;
             int n;
             try {
-                n = slices.push(request);
-            } catch (Refused r) {
-                refuse(counters, r, out);
+                r = admit(node, route);
+                n = r.pushRows(request);
+            } catch (Refused e) {
+                refuse(counters, e, out);
                 return;
             }
             counters.rowsPushed.add(n);
-            out.onNext(PushAck.newBuilder().setRows(n).build());
+            PushAck ack = PushAck.newBuilder().setRows(n).build();
+            if (!route.getForwarded() && r.replicas > 1) {
+                node.forwarder().rows(r, request, ack, out); // answers when every live backup has it
+                return;
+            }
+            out.onNext(ack);
             out.onCompleted();
         }
 
@@ -77,7 +88,7 @@ final class PsServices {
             counters.calls.increment();
             ExportPage page;
             try {
-                page = slices.export(request);
+                page = admit(node, request.hasRoute() ? request.getRoute() : node.ownRoute()).slices.export(request);
             } catch (Refused r) {
                 refuse(counters, r, out);
                 return;
@@ -87,44 +98,64 @@ final class PsServices {
         }
     }
 
+    /** The replica the route names, if it takes the call (see {@link Replica#admit}). */
+    private static Replica admit(PsServer node, Route route) throws Refused {
+        Replica r = node.replica(route);
+        r.admit(route);
+        return r;
+    }
+
     static final class Dense extends DenseShardGrpc.DenseShardImplBase implements Transport.InlineService {
-        private final DenseBlock block;
+        private final PsServer node;
         private final ServerCounters counters;
 
-        Dense(DenseBlock block, ServerCounters counters) {
-            this.block = block;
-            this.counters = counters;
+        Dense(PsServer node) {
+            this.node = node;
+            this.counters = node.counters();
         }
 
         @Override
-        public void pull(Empty request, StreamObserver<Tensor> out) {
+        public void pull(DenseCall request, StreamObserver<Tensor> out) {
             counters.calls.increment();
+            Replica r;
+            try {
+                r = admit(node, request.hasRoute() ? request.getRoute() : node.ownRoute());
+            } catch (Refused e) {
+                refuse(counters, e, out);
+                return;
+            }
             counters.densePulls.increment();
-            out.onNext(Tensor.newBuilder().setData(UnsafeByteOperations.unsafeWrap(block.pull())).build());
+            out.onNext(Tensor.newBuilder().setData(UnsafeByteOperations.unsafeWrap(r.dense.pull())).build());
             out.onCompleted();
         }
 
         @Override
-        public void pushDelta(Tensor request, StreamObserver<Empty> out) {
+        public void pushDelta(DenseCall request, StreamObserver<Empty> out) {
             push(request, false, out);
         }
 
         @Override
-        public void pushGradient(Tensor request, StreamObserver<Empty> out) {
+        public void pushGradient(DenseCall request, StreamObserver<Empty> out) {
             push(request, true, out);
         }
 
         /** A delta (EASGD center += d) or a gradient for the server's optimizer; refused whole when it is bad. */
-        private void push(Tensor request, boolean gradient, StreamObserver<Empty> out) {
+        private void push(DenseCall request, boolean gradient, StreamObserver<Empty> out) {
             counters.calls.increment();
+            Route route = request.hasRoute() ? request.getRoute() : node.ownRoute();
+            Replica r;
             try {
-                if (gradient) block.pushGradient(request.getData());
-                else block.pushDelta(request.getData());
-            } catch (Refused r) {
-                refuse(counters, r, out);
+                r = admit(node, route);
+                r.pushDense(request.getData(), route, gradient);
+            } catch (Refused e) {
+                refuse(counters, e, out);
                 return;
             }
             counters.densePushes.increment();
+            if (!route.getForwarded() && r.replicas > 1) {
+                node.forwarder().dense(r, request, gradient, EMPTY, out);
+                return;
+            }
             out.onNext(EMPTY);
             out.onCompleted();
         }

@@ -21,7 +21,15 @@ public enum Refusal {
     /** A NaN or infinite gradient or delta. */
     NOT_FINITE(Status.Code.INVALID_ARGUMENT),
     /** A dense gradient pushed to a node built without a dense optimizer. */
-    NO_DENSE_OPTIMIZER(Status.Code.FAILED_PRECONDITION);
+    NO_DENSE_OPTIMIZER(Status.Code.FAILED_PRECONDITION),
+    /** A call for a shard this node holds no replica of, or naming the wrong chain position for it. */
+    NO_SUCH_REPLICA(Status.Code.INVALID_ARGUMENT),
+    /**
+     * A call to a replica that another one has replaced as the shard's primary (a client's call to a deposed primary,
+     * or a forward from one): the sender moves on to the next replica of the chain. ABORTED, which a client's
+     * failover takes like UNAVAILABLE.
+     */
+    NOT_PRIMARY(Status.Code.ABORTED);
 
     private final Status.Code code;
 

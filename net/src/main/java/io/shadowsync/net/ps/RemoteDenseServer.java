@@ -6,8 +6,10 @@ import io.grpc.Status;
 import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
+import io.shadowsync.net.proto.DenseCall;
 import io.shadowsync.net.proto.DenseShardGrpc;
 import io.shadowsync.net.proto.Empty;
+import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.net.proto.Tensor;
 import java.util.ArrayList;
@@ -44,6 +46,13 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
     /** Per thread, per shard: the request's bytes, reused (the thread waits for its calls before it writes again). */
     private final ThreadLocal<byte[][]> buffers;
 
+    /** Per thread: the client id of its pushes (random, non-zero) and the seq of its last one. */
+    private final ThreadLocal<long[]> pushIds = ThreadLocal.withInitial(() -> {
+        long id;
+        do id = java.util.concurrent.ThreadLocalRandom.current().nextLong(); while (id == 0);
+        return new long[] {id, 0};
+    });
+
     private RemoteDenseServer(ShardSet set) {
         this.set = set;
         int n = set.size();
@@ -67,7 +76,7 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
         starts[n] = size;
         this.takesGradients = !first.getDenseOptimizer().isEmpty();
         this.stubs = new DenseShardGrpc.DenseShardFutureStub[n];
-        for (int s = 0; s < n; s++) stubs[s] = set.stub(DenseShardGrpc.newFutureStub(set.channel(s)));
+        for (int s = 0; s < n; s++) stubs[s] = set.stub(DenseShardGrpc.newFutureStub(set.channel(s))); // by node
         this.buffers = ThreadLocal.withInitial(() -> {
             byte[][] b = new byte[n][];
             for (int s = 0; s < n; s++) b[s] = new byte[4 * (starts[s + 1] - starts[s])];
@@ -83,7 +92,12 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
      * @throws IllegalStateException    when the servers disagree, or hold no dense vector
      */
     public static RemoteDenseServer connect(Transport transport, List<HostPort> shards) {
-        ShardSet set = ShardSet.connect(transport, shards);
+        return connect(transport, shards, line -> { });
+    }
+
+    /** As {@link #connect(Transport, List)}; {@code events} gets a line per failover to a shard's next replica. */
+    public static RemoteDenseServer connect(Transport transport, List<HostPort> shards, java.util.function.Consumer<String> events) {
+        ShardSet set = ShardSet.connect(transport, shards, events);
         try {
             return new RemoteDenseServer(set);
         } catch (RuntimeException e) {
@@ -110,13 +124,20 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
     public void pull(float[] dst) throws InterruptedException {
         checkLength("pull into", dst);
         List<Future<Tensor>> calls = new ArrayList<>(stubs.length);
+        DenseCall[] reqs = new DenseCall[stubs.length];
+        int[] pos = new int[stubs.length];
         for (int s = 0; s < stubs.length; s++) {
-            calls.add(starts[s + 1] == starts[s] ? null
-                    : stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).pull(Empty.getDefaultInstance()));
+            if (starts[s + 1] == starts[s]) {
+                calls.add(null);
+                continue;
+            }
+            pos[s] = set.primary(s);
+            reqs[s] = call(s, pos[s], null, 0);
+            calls.add(stub(s, pos[s]).pull(reqs[s]));
         }
         for (int s = 0; s < stubs.length; s++) {
             if (calls.get(s) == null) continue;
-            ByteString v = await(s, calls, "DenseShard.Pull").getData();
+            ByteString v = await(s, pos[s], reqs[s], false, false, calls).getData();
             int len = starts[s + 1] - starts[s];
             if (v.size() != 4L * len) {
                 cancelFrom(calls, s + 1);
@@ -157,8 +178,10 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
 
     private void push(float[] v, boolean gradient) throws InterruptedException {
         byte[][] buf = buffers.get();
-        String method = gradient ? "DenseShard.PushGradient" : "DenseShard.PushDelta";
+        long[] id = pushIds.get();
         List<Future<Empty>> calls = new ArrayList<>(stubs.length);
+        DenseCall[] reqs = new DenseCall[stubs.length];
+        int[] pos = new int[stubs.length];
         for (int s = 0; s < stubs.length; s++) {
             int len = starts[s + 1] - starts[s];
             if (len == 0) {
@@ -166,18 +189,48 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
                 continue;
             }
             LittleEndian.putFloats(v, starts[s], buf[s], 0, len);
-            Tensor t = Tensor.newBuilder().setData(UnsafeByteOperations.unsafeWrap(buf[s])).build();
-            DenseShardGrpc.DenseShardFutureStub stub = stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS);
-            calls.add(gradient ? stub.pushGradient(t) : stub.pushDelta(t));
+            pos[s] = set.primary(s);
+            reqs[s] = call(s, pos[s], UnsafeByteOperations.unsafeWrap(buf[s]), ++id[1]);
+            DenseShardGrpc.DenseShardFutureStub stub = stub(s, pos[s]);
+            calls.add(gradient ? stub.pushGradient(reqs[s]) : stub.pushDelta(reqs[s]));
         }
-        for (int s = 0; s < stubs.length; s++) if (calls.get(s) != null) await(s, calls, method);
+        for (int s = 0; s < stubs.length; s++) if (calls.get(s) != null) await(s, pos[s], reqs[s], true, gradient, calls);
         bytes.addAndGet(4L * size);
     }
 
-    /** Shard s's answer; on failure the calls after it are cancelled and the thread's buffers dropped. */
-    private <T> T await(int s, List<Future<T>> calls, String method) throws InterruptedException {
+    /** A call to shard s's replica at pos: data (null for a pull) and, with replicas, its route. */
+    private DenseCall call(int s, int pos, ByteString data, long seq) {
+        DenseCall.Builder b = DenseCall.newBuilder();
+        if (data != null) b.setData(data);
+        Route r = set.route(s, pos, data == null ? 0 : pushIds.get()[0], seq);
+        if (r != null) b.setRoute(r);
+        return b.build();
+    }
+
+    private DenseShardGrpc.DenseShardFutureStub stub(int s, int pos) {
+        return stubs[set.node(s, pos)].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Shard s's answer; when its replica is gone, the same call (same seq) on the shard's next replica. On failure
+     * the calls after it are cancelled and the thread's buffers dropped.
+     */
+    @SuppressWarnings("unchecked") // T is Tensor for a pull, Empty for a push: the call sent again is of the same method
+    private <T> T await(int s, int pos, DenseCall req, boolean push, boolean gradient, List<Future<T>> calls)
+            throws InterruptedException {
+        String method = !push ? "DenseShard.Pull" : gradient ? "DenseShard.PushGradient" : "DenseShard.PushDelta";
+        Future<T> call = calls.get(s);
         try {
-            return set.await(s, calls.get(s), method);
+            while (true) {
+                try {
+                    return set.await(s, pos, call, method);
+                } catch (ParameterServerException e) {
+                    pos = set.failover(s, pos, e);
+                    req = req.toBuilder().setRoute(req.getRoute().toBuilder().setPrimary(pos)).build();
+                    DenseShardGrpc.DenseShardFutureStub stub = stub(s, pos);
+                    call = (Future<T>) (!push ? stub.pull(req) : gradient ? stub.pushGradient(req) : stub.pushDelta(req));
+                }
+            }
         } catch (InterruptedException | RuntimeException e) {
             cancelFrom(calls, s);
             throw e;

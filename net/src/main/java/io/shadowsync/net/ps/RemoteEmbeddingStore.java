@@ -7,6 +7,7 @@ import io.shadowsync.nn.EmbeddingStore;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * Embedding tables held by S parameter-server nodes ({@link PsServer}): row r of every table on shard r mod S. The
@@ -33,7 +34,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Failures.</b> A call that fails (a shard unreachable, no answer within the call deadline, a refusal) throws
  * {@link ParameterServerException} naming the shard and its address; nothing waits longer than the call deadline
- * plus a few seconds. A push that fails on one shard may have been applied on others.
+ * plus a few seconds per replica tried. A push that fails on one shard may have been applied on others. With
+ * replicated servers ({@code --ps-replicas R}), a call whose replica is gone goes again to the shard's next replica,
+ * with the same (client, seq), so a push acknowledged once is applied once; only a shard with no replica left fails.
  *
  * <p>Sharing contract: thread-safe; Hogwild workers call it at once without locks. Each thread has its own buffers
  * and step state; the Hogwild race happens on the servers, as on a local store.
@@ -81,7 +84,15 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * @throws IllegalStateException    when the servers disagree with each other or with their place in the list
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards) {
-        ShardSet set = ShardSet.connect(transport, shards);
+        return connect(transport, shards, line -> { });
+    }
+
+    /**
+     * As {@link #connect(Transport, List)}; {@code events} gets one line per failover of a shard to its next replica
+     * (servers started with more than one replica), naming the shard, the replica given up and the one taking over.
+     */
+    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events) {
+        ShardSet set = ShardSet.connect(transport, shards, events);
         try {
             return new RemoteEmbeddingStore(set);
         } catch (RuntimeException e) {
@@ -107,6 +118,16 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     public int numShards() {
         return numShards;
+    }
+
+    /** R, the replicas of every shard the servers hold (1: unreplicated). */
+    public int replicas() {
+        return set.replicas();
+    }
+
+    /** Failovers so far: shards that moved on to their next replica because the one in use was gone. */
+    public long failovers() {
+        return set.failovers();
     }
 
     /** The shards' addresses, in shard order. */

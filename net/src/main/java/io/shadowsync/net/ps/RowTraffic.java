@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The round trips of a {@link RemoteEmbeddingStore}: sends a lane's per-shard buffers to all their shards at once
  * (split into chunks of at most {@code chunkRows} rows when a shard's part exceeds the size limits), waits for every
- * answer, and turns failures into {@link ParameterServerException}s that name the shard. On a failure the calls not
- * yet awaited are cancelled; the caller drops the lane.
+ * answer, and turns failures into {@link ParameterServerException}s that name the shard. A call whose replica is gone
+ * goes again, the same request with the same (client, seq), to the shard's next replica ({@link ShardSet#failover});
+ * the replica that already has it acknowledges without applying it twice. On a failure the calls not yet awaited are
+ * cancelled; the caller drops the lane.
  *
  * <p>Sharing contract: thread-safe (stubs and counters are); each call works on its caller's lane only.
  */
@@ -49,10 +51,11 @@ final class RowTraffic {
             ShardBuffer b = bufs[s];
             if (b.count == 0) continue;
             b.prepareRows();
+            int pos = set.primary(s);
             for (int from = 0; from < b.count; from += chunkRows) {
-                RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats);
-                nc = lane.noteCall(nc, s, lane.chunkFloats[0]);
-                calls.add(stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).pull(req));
+                RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, pos, 0, 0));
+                nc = lane.noteCall(nc, s, lane.chunkFloats[0], pos, req);
+                calls.add(stub(s, pos).pull(req));
                 requests.increment();
                 rowsPulled.add(Math.min(chunkRows, b.count - from));
             }
@@ -61,7 +64,7 @@ final class RowTraffic {
         try {
             for (; i < nc; i++) {
                 int s = lane.callShard[i], floats = lane.callSize[i];
-                ByteString v = set.await(s, calls.get(i), PULL).getValues();
+                ByteString v = awaitPull(lane, i, calls.get(i)).getValues();
                 ShardBuffer b = bufs[s];
                 if (v.size() != 4L * floats) {
                     throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with "
@@ -91,9 +94,10 @@ final class RowTraffic {
             for (int s = 0; s < stubs.length; s++) {
                 ShardBuffer b = bufs[s];
                 if (from >= b.count) continue;
-                RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats);
-                nc = lane.noteCall(nc, s, Math.min(chunkRows, b.count - from));
-                calls.add(stubs[s].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).push(req));
+                int pos = set.primary(s);
+                RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, pos, lane.client, ++lane.seq));
+                nc = lane.noteCall(nc, s, Math.min(chunkRows, b.count - from), pos, req);
+                calls.add(stub(s, pos).push(req));
                 requests.increment();
             }
             if (nc == 0) break;
@@ -101,7 +105,7 @@ final class RowTraffic {
             try {
                 for (; i < nc; i++) {
                     int s = lane.callShard[i];
-                    long applied = set.await(s, calls.get(i), PUSH).getRows();
+                    long applied = awaitPush(lane, i, calls.get(i)).getRows();
                     if (applied != lane.callSize[i]) {
                         throw new ParameterServerException(set.name(s) + " applied " + applied + " of " + lane.callSize[i]
                                 + " pushed rows", s, set.address(s), Status.Code.INTERNAL, null);
@@ -116,6 +120,44 @@ final class RowTraffic {
             }
         }
         for (ShardBuffer b : bufs) b.reset();
+    }
+
+    /** The stub of the node holding shard s's replica at pos, with the call deadline. */
+    private EmbeddingShardGrpc.EmbeddingShardFutureStub stub(int s, int pos) {
+        return stubs[set.node(s, pos)].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Call i's answer; when its replica is gone, the same request (same seq) on the shard's next replica. */
+    private Rows awaitPull(ClientLane lane, int i, Future<Rows> call) throws InterruptedException {
+        int s = lane.callShard[i], pos = lane.callPos[i];
+        RowBatch req = lane.requests.get(i);
+        while (true) {
+            try {
+                return set.await(s, pos, call, PULL);
+            } catch (ParameterServerException e) {
+                pos = set.failover(s, pos, e);
+                req = rerouted(req, pos);
+                call = stub(s, pos).pull(req);
+            }
+        }
+    }
+
+    private PushAck awaitPush(ClientLane lane, int i, Future<PushAck> call) throws InterruptedException {
+        int s = lane.callShard[i], pos = lane.callPos[i];
+        RowBatch req = lane.requests.get(i);
+        while (true) {
+            try {
+                return set.await(s, pos, call, PUSH);
+            } catch (ParameterServerException e) {
+                pos = set.failover(s, pos, e);
+                req = rerouted(req, pos);
+                call = stub(s, pos).push(req);
+            }
+        }
+    }
+
+    private static RowBatch rerouted(RowBatch req, int pos) {
+        return req.toBuilder().setRoute(req.getRoute().toBuilder().setPrimary(pos)).build();
     }
 
     private ParameterServerException interrupted(ClientLane lane, List<? extends Future<?>> calls, int i, InterruptedException e) {

@@ -31,6 +31,11 @@ final class ServerCounters {
         if (m != null) m.counted = true;
     }
 
+    /** Counts a refusal answered off the call's thread (a primary's answer after its forwards). */
+    void countRefusal(Refusal r) {
+        refused.incrementAndGet(r.ordinal());
+    }
+
     long refused(Refusal r) {
         return refused.get(r.ordinal());
     }

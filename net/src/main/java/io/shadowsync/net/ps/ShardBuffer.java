@@ -1,6 +1,7 @@
 package io.shadowsync.net.ps;
 
 import com.google.protobuf.UnsafeByteOperations;
+import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.Segment;
 import java.util.Arrays;
@@ -76,9 +77,9 @@ final class ShardBuffer {
 
     /**
      * The next chunk of at most maxRows rows, from where the previous one ended (the first call starts at row 0);
-     * {@code chunkFloats[0]} gets the floats of its rows.
+     * {@code chunkFloats[0]} gets the floats of its rows. The route (null: none) says which replica it is for.
      */
-    RowBatch nextChunk(int from, int maxRows, boolean push, int[] dims, int[] chunkFloats) {
+    RowBatch nextChunk(int from, int maxRows, boolean push, int[] dims, int[] chunkFloats, Route route) {
         int end = Math.min(count, from + maxRows), r = from, gStart = curGrad, f = 0;
         RowBatch.Builder b = RowBatch.newBuilder();
         while (r < end) {
@@ -96,6 +97,7 @@ final class ShardBuffer {
         chunkFloats[0] = f;
         b.setIds(UnsafeByteOperations.unsafeWrap(ids, 4 * from, 4 * (end - from)));
         if (push) b.setGrads(UnsafeByteOperations.unsafeWrap(grads, gStart, 4 * f));
+        if (route != null) b.setRoute(route);
         return b.build();
     }
 }

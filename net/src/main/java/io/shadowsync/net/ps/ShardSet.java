@@ -9,6 +9,7 @@ import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.Empty;
 import io.shadowsync.net.proto.PsAdminGrpc;
+import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.ShardInfo;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,6 +20,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * A client's channels to the S nodes of a job, in shard order, with what each node said it holds
@@ -26,7 +30,14 @@ import java.util.concurrent.TimeoutException;
  * place in the list), and the translation of failed calls into {@link ParameterServerException}s that name the
  * shard and its address.
  *
- * <p>Sharing contract: immutable after {@link #connect}; channels and stubs are thread-safe.
+ * <p><b>Replicas.</b> When the nodes hold R &gt; 1 replicas of every shard (their {@code ShardInfo.replicas}), shard
+ * s's replicas are on nodes s, s+1, ..., s+R−1 (mod S), chain positions 0 .. R−1, and this set keeps, per shard, the
+ * position it takes for the primary. A call that fails with UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED or
+ * NOT_PRIMARY (ABORTED) moves the shard on to the next position ({@link #failover}), which the caller sends the same
+ * call to; when no position is left the shard is lost and the job fails with every replica named.
+ *
+ * <p>Sharing contract: thread-safe; channels and stubs are; the primary positions change under this set's lock
+ * and are read without it.
  */
 final class ShardSet implements AutoCloseable {
     /** Beyond the call deadline, how long a client waits for gRPC to report the deadline before it gives up itself. */
@@ -38,15 +49,26 @@ final class ShardSet implements AutoCloseable {
     private final CallCredentials credentials;
     private final long deadlineNanos;
     private final int maxMessageBytes;
+    private final int replicas;
+    /** Per shard, the chain position of the replica calls go to. */
+    private final AtomicIntegerArray primary;
+    /** Per shard and position, why the replica was given up (null while it is not). */
+    private final String[][] lost;
+    private final Consumer<String> events;
+    private final LongAdder failovers = new LongAdder();
 
     private ShardSet(List<HostPort> addresses, ManagedChannel[] channels, ShardInfo[] infos, CallCredentials credentials,
-                     long deadlineNanos, int maxMessageBytes) {
+                     long deadlineNanos, int maxMessageBytes, int replicas, Consumer<String> events) {
         this.addresses = addresses;
         this.channels = channels;
         this.infos = infos;
         this.credentials = credentials;
         this.deadlineNanos = deadlineNanos;
         this.maxMessageBytes = maxMessageBytes;
+        this.replicas = replicas;
+        this.primary = new AtomicIntegerArray(channels.length);
+        this.lost = new String[channels.length][replicas];
+        this.events = events;
     }
 
     /**
@@ -57,6 +79,12 @@ final class ShardSet implements AutoCloseable {
      * @throws IllegalStateException    when the nodes disagree with each other or with their place in the list
      */
     static ShardSet connect(Transport transport, List<HostPort> addresses) {
+        return connect(transport, addresses, line -> { });
+    }
+
+    /** As {@link #connect(Transport, List)}; {@code events} gets one line per failover, naming shard and replicas. */
+    static ShardSet connect(Transport transport, List<HostPort> addresses, Consumer<String> events) {
+        if (events == null) throw new IllegalArgumentException("an event sink is required (line -> { } for none)");
         if (transport == null || addresses == null || addresses.isEmpty()) {
             throw new IllegalArgumentException("a transport and at least one parameter-server address are required");
         }
@@ -72,7 +100,7 @@ final class ShardSet implements AutoCloseable {
         try {
             for (int s = 0; s < n; s++) channels[s] = transport.channel(addrs.get(s).toString());
             ShardSet unchecked = new ShardSet(addrs, channels, new ShardInfo[n], credentials, deadline,
-                    transport.config().maxMessageBytes());
+                    transport.config().maxMessageBytes(), 1, events);
             List<Future<ShardInfo>> calls = new ArrayList<>(n);
             for (int s = 0; s < n; s++) {
                 calls.add(unchecked.stub(PsAdminGrpc.newFutureStub(channels[s])).withWaitForReady()
@@ -82,7 +110,8 @@ final class ShardSet implements AutoCloseable {
             for (int s = 0; s < n; s++) infos[s] = unchecked.await(s, calls.get(s), "PsAdmin.Describe");
             int max = transport.config().maxMessageBytes();
             for (ShardInfo i : infos) max = Math.min(max, i.getMaxMessageBytes());
-            ShardSet set = new ShardSet(addrs, channels, infos, credentials, deadline, max);
+            ShardSet set = new ShardSet(addrs, channels, infos, credentials, deadline, max,
+                    Math.max(1, infos[0].getReplicas()), events);
             set.checkAgreement();
             return set;
         } catch (InterruptedException e) {
@@ -106,6 +135,11 @@ final class ShardSet implements AutoCloseable {
                         + i.getShards() + ", but the list " + addresses + " gives it as shard " + s + " of " + n
                         + ": list every shard once, in shard order");
             }
+            if (Math.max(1, i.getReplicas()) != Math.max(1, first.getReplicas())) {
+                throw new IllegalStateException("parameter servers " + addresses.get(0) + " and " + addresses.get(s) + " hold "
+                        + first.getReplicas() + " and " + i.getReplicas() + " replicas of each shard: were they started with the same "
+                        + "--ps-replicas?");
+            }
             if (!i.getTablesList().equals(first.getTablesList())) {
                 throw new IllegalStateException("parameter servers " + addresses.get(0) + " and " + addresses.get(s)
                         + " hold different embedding tables (" + first.getTablesCount() + " vs " + i.getTablesCount()
@@ -128,8 +162,9 @@ final class ShardSet implements AutoCloseable {
         return channels.length;
     }
 
+    /** The address of shard s's replica that calls go to now. */
     HostPort address(int s) {
-        return addresses.get(s);
+        return address(s, primary(s));
     }
 
     List<HostPort> addresses() {
@@ -158,45 +193,122 @@ final class ShardSet implements AutoCloseable {
         return credentials == null ? base : base.withCallCredentials(credentials);
     }
 
+    /** R, the replicas of every shard (1: unreplicated). */
+    int replicas() {
+        return replicas;
+    }
+
+    /** The chain position of shard s's replica that calls go to now. */
+    int primary(int s) {
+        return primary.get(s);
+    }
+
+    /** The node (index in the address list) holding shard s's replica at chain position pos. */
+    int node(int s, int pos) {
+        return (s + pos) % channels.length;
+    }
+
+    /** Failovers so far: shards moved on to their next replica. */
+    long failovers() {
+        return failovers.sum();
+    }
+
+    /** A call's route to shard s's replica at pos; null when the job is unreplicated (calls carry none). */
+    Route route(int s, int pos, long client, long seq) {
+        if (replicas == 1) return null;
+        return Route.newBuilder().setShard(s).setPrimary(pos).setClient(client).setSeq(seq).build();
+    }
+
     /**
-     * The result of shard s's call, waiting at most the call deadline and a grace period.
+     * After a call to shard s's replica at {@code pos} failed with {@code why}: the position to send it to next. A
+     * failure a replica cannot cure (a refusal of the message) is rethrown; so is any failure when unreplicated.
+     * When another thread has moved the shard on already, its position is returned.
+     *
+     * @throws ParameterServerException why, or, when no replica is left, one naming every replica and its fate
+     */
+    int failover(int s, int pos, ParameterServerException why) {
+        Status.Code c = why.code();
+        boolean replicaGone = c == Status.Code.UNAVAILABLE || c == Status.Code.DEADLINE_EXCEEDED || c == Status.Code.CANCELLED
+                || c == Status.Code.ABORTED;
+        if (replicas == 1 || !replicaGone) throw why;
+        synchronized (this) {
+            int now = primary.get(s);
+            if (now > pos) return now;
+            lost[s][pos] = why.getMessage();
+            if (pos + 1 >= replicas) {
+                StringBuilder b = new StringBuilder("parameter server shard " + s + " has no replica left (all " + replicas
+                        + " failed): ");
+                for (int k = 0; k < replicas; k++) {
+                    b.append(k == 0 ? "" : "; ").append("replica ").append(k).append(" at ").append(addresses.get(node(s, k)))
+                            .append(": ").append(lost[s][k]);
+                }
+                throw new ParameterServerException(b.toString(), s, address(s, pos), c, why);
+            }
+            primary.set(s, pos + 1);
+            failovers.increment();
+            events.accept("parameter server shard " + s + ": replica " + pos + " at " + addresses.get(node(s, pos)) + " failed ("
+                    + c + "); failing over to replica " + (pos + 1) + " at " + addresses.get(node(s, pos + 1)) + " [" + why.getMessage() + "]");
+            return pos + 1;
+        }
+    }
+
+    /** As {@link #await(int, int, Future, String)} for the replica calls go to now. */
+    <T> T await(int s, Future<T> call, String method) throws InterruptedException {
+        return await(s, primary(s), call, method);
+    }
+
+    /**
+     * The result of a call to shard s's replica at pos, waiting at most the call deadline and a grace period.
      *
      * @param method the gRPC method, for the message ("EmbeddingShard.Pull")
      * @throws ParameterServerException when the call failed; the message names the shard, its address and the call
      */
-    <T> T await(int s, Future<T> call, String method) throws InterruptedException {
+    <T> T await(int s, int pos, Future<T> call, String method) throws InterruptedException {
         try {
             return call.get(deadlineNanos + GRACE_NANOS, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
-            throw failure(s, method, e.getCause());
+            throw failure(s, pos, method, e.getCause());
         } catch (TimeoutException e) {
             call.cancel(true);
-            throw new ParameterServerException(name(s) + " did not answer within "
+            throw new ParameterServerException(name(s, pos) + " did not answer within "
                     + TimeUnit.NANOSECONDS.toSeconds(deadlineNanos + GRACE_NANOS) + " s (call " + method + ")", s,
-                    address(s), Status.Code.DEADLINE_EXCEEDED, e);
+                    address(s, pos), Status.Code.DEADLINE_EXCEEDED, e);
         } catch (CancellationException e) {
-            throw new ParameterServerException(name(s) + ": the call " + method + " was cancelled", s, address(s),
+            throw new ParameterServerException(name(s, pos) + ": the call " + method + " was cancelled", s, address(s, pos),
                     Status.Code.CANCELLED, e);
         }
     }
 
-    /** "parameter server shard 1 (127.0.0.1:40123)". */
+    /** "parameter server shard 1 (127.0.0.1:40123)", or with replicas "... shard 1 replica 0 (...)": the one in use. */
     String name(int s) {
-        return "parameter server shard " + s + " (" + addresses.get(s) + ")";
+        return name(s, primary(s));
+    }
+
+    String name(int s, int pos) {
+        return "parameter server shard " + s + (replicas == 1 ? "" : " replica " + pos) + " (" + address(s, pos) + ")";
+    }
+
+    HostPort address(int s, int pos) {
+        return addresses.get(node(s, pos));
     }
 
     ParameterServerException failure(int s, String call, Throwable t) {
+        return failure(s, primary(s), call, t);
+    }
+
+    ParameterServerException failure(int s, int pos, String call, Throwable t) {
         Status st = t instanceof StatusRuntimeException e ? e.getStatus() : Status.fromThrowable(t);
         String detail = st.getDescription() == null ? st.getCode().toString() : st.getDescription();
         if (st.getCause() != null && st.getCause().getMessage() != null) detail += " (" + st.getCause().getMessage() + ")";
+        String name = name(s, pos);
         String msg = switch (st.getCode()) {
-            case UNAVAILABLE -> name(s) + " is unreachable: " + detail + " (call " + call + ")";
-            case DEADLINE_EXCEEDED -> name(s) + " did not answer within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) / 1000.0
+            case UNAVAILABLE -> name + " is unreachable: " + detail + " (call " + call + ")";
+            case DEADLINE_EXCEEDED -> name + " did not answer within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) / 1000.0
                     + " s: " + detail + " (call " + call + ")";
-            case UNAUTHENTICATED -> name(s) + " refused this client's credentials: " + detail + " (call " + call + ")";
-            default -> name(s) + " refused the call " + call + ": " + st.getCode() + ": " + detail;
+            case UNAUTHENTICATED -> name + " refused this client's credentials: " + detail + " (call " + call + ")";
+            default -> name + " refused the call " + call + ": " + st.getCode() + ": " + detail;
         };
-        return new ParameterServerException(msg, s, address(s), st.getCode(), t);
+        return new ParameterServerException(msg, s, address(s, pos), st.getCode(), t);
     }
 
     /** Closes the channels, waiting up to 5 s for calls in flight. */

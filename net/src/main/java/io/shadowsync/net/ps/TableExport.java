@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.shadowsync.net.proto.EmbeddingShardGrpc;
 import io.shadowsync.net.proto.ExportPage;
 import io.shadowsync.net.proto.ExportRequest;
+import io.shadowsync.net.proto.Route;
 import io.shadowsync.nn.LocalEmbeddingStore;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -13,7 +14,10 @@ import java.util.List;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-/** Reads whole tables from the shards, page by page, every shard's next page at once (for model files). */
+/**
+ * Reads whole tables from the shards, page by page, every shard's next page at once (for model files); with
+ * replicas, each shard from the replica calls go to now, failing over as pushes do.
+ */
 final class TableExport {
     private static final String EXPORT = "EmbeddingShard.Export";
 
@@ -36,20 +40,28 @@ final class TableExport {
             final long[] next = new long[shards], local = new long[shards];
             for (int s = 0; s < shards; s++) local[s] = s >= rows[t] ? 0 : (rows[t] - s + shards - 1) / shards;
             List<Future<ExportPage>> calls = new ArrayList<>(shards);
-            int[] callShard = new int[shards];
+            List<ExportRequest> requests = new ArrayList<>(shards);
+            int[] callShard = new int[shards], callPos = new int[shards];
             while (true) {
                 calls.clear();
+                requests.clear();
                 int nc = 0;
                 for (int s = 0; s < shards; s++) {
                     if (next[s] >= local[s]) continue;
-                    ExportRequest req = ExportRequest.newBuilder().setTable(t).setFirstLocalRow(next[s]).setMaxRows(page).build();
-                    calls.add(stubs.get(s).withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS).export(req));
+                    int pos = set.primary(s);
+                    ExportRequest.Builder rb = ExportRequest.newBuilder().setTable(t).setFirstLocalRow(next[s]).setMaxRows(page);
+                    Route route = set.route(s, pos, 0, 0);
+                    if (route != null) rb.setRoute(route);
+                    ExportRequest req = rb.build();
+                    calls.add(stub(set, stubs, s, pos).export(req));
+                    requests.add(req);
+                    callPos[nc] = pos;
                     callShard[nc++] = s;
                 }
                 if (nc == 0) break;
                 for (int i = 0; i < nc; i++) {
                     int s = callShard[i];
-                    ExportPage p = await(set, s, calls, i);
+                    ExportPage p = await(set, s, callPos[i], requests.get(i), stubs, calls, i);
                     long want = Math.min(page, local[s] - next[s]);
                     ByteString v = p.getValues();
                     if (p.getFirstLocalRow() != next[s] || p.getRows() != want || v.size() != 4L * want * dim) {
@@ -71,9 +83,25 @@ final class TableExport {
         return out;
     }
 
-    private static ExportPage await(ShardSet set, int s, List<Future<ExportPage>> calls, int i) {
+    private static EmbeddingShardGrpc.EmbeddingShardFutureStub stub(ShardSet set,
+            List<EmbeddingShardGrpc.EmbeddingShardFutureStub> stubs, int s, int pos) {
+        return stubs.get(set.node(s, pos)).withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Call i's page; when its replica is gone, the same page from the shard's next replica. */
+    private static ExportPage await(ShardSet set, int s, int pos, ExportRequest req,
+                                    List<EmbeddingShardGrpc.EmbeddingShardFutureStub> stubs, List<Future<ExportPage>> calls, int i) {
         try {
-            return set.await(s, calls.get(i), EXPORT);
+            Future<ExportPage> call = calls.get(i);
+            while (true) {
+                try {
+                    return set.await(s, pos, call, EXPORT);
+                } catch (ParameterServerException e) {
+                    pos = set.failover(s, pos, e);
+                    req = req.toBuilder().setRoute(req.getRoute().toBuilder().setPrimary(pos)).build();
+                    call = stub(set, stubs, s, pos).export(req);
+                }
+            }
         } catch (InterruptedException e) {
             for (int k = i; k < calls.size(); k++) calls.get(k).cancel(true);
             Thread.currentThread().interrupt();

@@ -20,7 +20,7 @@ import io.shadowsync.net.proto.Empty;
 import io.shadowsync.net.proto.ExportRequest;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.Segment;
-import io.shadowsync.net.proto.Tensor;
+import io.shadowsync.net.proto.DenseCall;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 import java.nio.ByteBuffer;
@@ -141,7 +141,7 @@ class PsServerTest {
                 Refusal.UNAUTHENTICATED);
         DenseShardGrpc.DenseShardBlockingStub denseForged = DenseShardGrpc.newBlockingStub(channel)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(wrong)).withDeadlineAfter(10, TimeUnit.SECONDS);
-        refused(v -> denseForged.pushDelta(Tensor.newBuilder().setData(floats(1, 1, 1)).build()), Status.Code.UNAUTHENTICATED,
+        refused(v -> denseForged.pushDelta(DenseCall.newBuilder().setData(floats(1, 1, 1)).build()), Status.Code.UNAUTHENTICATED,
                 "wrong shadowsync token", Refusal.UNAUTHENTICATED);
     }
 
@@ -166,9 +166,9 @@ class PsServerTest {
         refused(v -> emb.push(batch(1, ints(4), 1, floats(Float.POSITIVE_INFINITY, 0))), Status.Code.INVALID_ARGUMENT,
                 "table 1, row 4: gradient element 0 is Infinity", Refusal.NOT_FINITE);
         // node 0 holds dense floats [0, 2) of 5
-        refused(v -> dense.pushDelta(Tensor.newBuilder().setData(floats(0, Float.NaN)).build()), Status.Code.INVALID_ARGUMENT,
+        refused(v -> dense.pushDelta(DenseCall.newBuilder().setData(floats(0, Float.NaN)).build()), Status.Code.INVALID_ARGUMENT,
                 "dense delta element 1 is NaN", Refusal.NOT_FINITE);
-        refused(v -> dense.pushGradient(Tensor.newBuilder().setData(floats(Float.NEGATIVE_INFINITY, 0)).build()),
+        refused(v -> dense.pushGradient(DenseCall.newBuilder().setData(floats(Float.NEGATIVE_INFINITY, 0)).build()),
                 Status.Code.INVALID_ARGUMENT, "dense gradient element 0 is -Infinity", Refusal.NOT_FINITE);
     }
 
@@ -192,7 +192,7 @@ class PsServerTest {
                 "gradients hold 28 bytes, but 2 rows of their tables' dims need 32", Refusal.LENGTH_MISMATCH);
         refused(v -> emb.pull(batch(0, ints(0), 1, floats(1))), Status.Code.INVALID_ARGUMENT,
                 "a pull carries no gradients", Refusal.LENGTH_MISMATCH);
-        refused(v -> dense.pushDelta(Tensor.newBuilder().setData(floats(1, 2, 3)).build()), Status.Code.INVALID_ARGUMENT,
+        refused(v -> dense.pushDelta(DenseCall.newBuilder().setData(floats(1, 2, 3)).build()), Status.Code.INVALID_ARGUMENT,
                 "a dense delta of 12 bytes: this node's block [0, 2) of 5 floats needs exactly 8", Refusal.LENGTH_MISMATCH);
     }
 
@@ -207,7 +207,7 @@ class PsServerTest {
             assertEquals(row4, before[i] != after[i], "element " + i);
         }
         assertEquals(2, nodes.get(0).rowsPushed());
-        dense.pushGradient(Tensor.newBuilder().setData(floats(2, 4)).build());
+        dense.pushGradient(DenseCall.newBuilder().setData(floats(2, 4)).build());
         assertArrayEquals(new float[] {0, 0}, nodes.get(0).dense().copy(), "sgd 0.5: 1 − 0.5·2, 2 − 0.5·4");
         assertEquals(1, nodes.get(0).densePushes());
         assertTrue(nodes.get(0).calls() >= 2);
@@ -223,11 +223,11 @@ class PsServerTest {
                 DenseShardGrpc.DenseShardBlockingStub stub = DenseShardGrpc.newBlockingStub(ch)
                         .withCallCredentials(transport.callCredentials()).withDeadlineAfter(10, TimeUnit.SECONDS);
                 StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-                        () -> stub.pushGradient(Tensor.newBuilder().setData(floats(1, 1, 1)).build()));
+                        () -> stub.pushGradient(DenseCall.newBuilder().setData(floats(1, 1, 1)).build()));
                 assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
                 assertTrue(e.getStatus().getDescription().contains("no dense optimizer"), e.getMessage());
                 assertEquals(1, ps.refused(Refusal.NO_DENSE_OPTIMIZER));
-                stub.pushDelta(Tensor.newBuilder().setData(floats(1, 1, 1)).build());
+                stub.pushDelta(DenseCall.newBuilder().setData(floats(1, 1, 1)).build());
                 assertArrayEquals(new float[] {2, 3, 4}, ps.dense().copy());
             } finally {
                 ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -1,0 +1,254 @@
+package io.shadowsync.net.ps;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.proto.EmbeddingShardGrpc;
+import io.shadowsync.net.proto.ReplicaStats;
+import io.shadowsync.net.proto.Route;
+import io.shadowsync.net.proto.RowBatch;
+import io.shadowsync.net.proto.Segment;
+import io.shadowsync.net.proto.ShardStats;
+import io.shadowsync.optim.EmbeddingOptimizerSpec;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Replicated shards in one JVM (S nodes with R replicas each, 127.0.0.1, free ports): with plain SGD at lr 1 and a
+ * gradient of −1, every push applied adds exactly 1.0 to its row, so a row's value counts the pushes applied to it
+ * and can be compared with the pushes the client saw acknowledged.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ReplicationTest {
+    /** One table of 8 rows × 2 (row r on shard r mod 2), zeros; a dense vector of 4 (blocks of 2). */
+    private static final long[][] SHAPES = {{8, 2}};
+    private static final Transport LOOPBACK = new Transport(NetConfig.LOOPBACK.withCallDeadline(Duration.ofSeconds(5)));
+    private static final int MARKER = 1; // shard 1: primary on node 1, backup on node 0
+
+    /** S nodes holding R replicas each, told each other's addresses; closed (or crashed) together. */
+    private static final class Cluster implements AutoCloseable {
+        final List<PsServer> nodes = new ArrayList<>();
+        final List<HostPort> addresses = new ArrayList<>();
+        final ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+
+        Cluster(int shards, int replicas) throws IOException {
+            PsShardSpec spec = new PsShardSpec(SHAPES, new float[] {0f}, 7, new EmbeddingOptimizerSpec("sgd", 1.0),
+                    new float[4], null, 0, shards);
+            try {
+                for (int s = 0; s < shards; s++) {
+                    int node = s;
+                    PsServer ps = PsServer.start(LOOPBACK, 0, spec.forShard(s), replicas, line -> events.add("node " + node + ": " + line));
+                    nodes.add(ps);
+                    addresses.add(new HostPort("127.0.0.1", ps.port()));
+                }
+                for (PsServer ps : nodes) ps.connectReplicas(addresses);
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        PsServer node(int n) {
+            return nodes.get(n);
+        }
+
+        @Override
+        public void close() {
+            for (PsServer ps : nodes) ps.crash();
+        }
+    }
+
+    /** Pushes −1 to every element of row id: +1 with SGD at lr 1. */
+    private static void pushOne(RemoteEmbeddingStore store, int id) {
+        store.push(0, new int[] {id}, 0, 1, new float[] {-1f, -1f}, 0);
+    }
+
+    private static float[] row(RemoteEmbeddingStore store, int id) {
+        float[] out = new float[2];
+        store.pull(0, new int[] {id}, 0, 1, out, 0);
+        return out;
+    }
+
+    /** Row id's values in node n's replica of shard id mod S at chain position k. */
+    private static float[] held(PsServer node, int k, int id) {
+        Replica r = node.replicaAt(k);
+        int l = id / node.shards();
+        return new float[] {r.slices.slice(0)[2 * l], r.slices.slice(0)[2 * l + 1]};
+    }
+
+    @Test
+    void aPrimaryCrashLosesNoAcknowledgedPushAndAppliesNoneTwice() throws Exception {
+        List<String> clientEvents = new ArrayList<>();
+        try (Cluster c = new Cluster(2, 2);
+             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, clientEvents::add)) {
+            assertEquals(2, store.replicas());
+            final int total = 300, crashAfter = 60;
+            AtomicReference<Throwable> crasher = new AtomicReference<>();
+            Thread crash = new Thread(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (c.node(1).replicaAt(0).applied.sum() < crashAfter && System.nanoTime() < deadline) Thread.onSpinWait();
+                try {
+                    c.node(1).crash(); // mid-stream: the client's next (or current) push finds the primary gone
+                } catch (Throwable t) {
+                    crasher.set(t);
+                }
+            }, "test/crash-primary");
+            crash.start();
+            long acked = 0;
+            try {
+                for (int i = 0; i < total; i++) {
+                    pushOne(store, MARKER);
+                    acked++;
+                }
+            } finally {
+                crash.join(TimeUnit.SECONDS.toMillis(30));
+            }
+            assertEquals(null, crasher.get());
+            assertEquals(total, acked, "every push was acknowledged (on the primary, then on the backup that took over)");
+            assertEquals(1, store.failovers());
+            float[] expect = {acked, acked};
+            assertArrayEquals(expect, row(store, MARKER), "the row counts every acknowledged push exactly once");
+            assertArrayEquals(expect, held(c.node(0), 1, MARKER), "the surviving replica holds them");
+            assertArrayEquals(expect, java.util.Arrays.copyOfRange(store.exportTables()[0], 2 * MARKER, 2 * MARKER + 2),
+                    "an export reads the new primary");
+            Replica survivor = c.node(0).replicaAt(1);
+            assertTrue(survivor.isPrimary(), "shard 1's backup took over");
+            assertEquals(acked, survivor.applied.sum(), "applied once per acknowledged push; repeats are counted apart");
+            assertTrue(survivor.forwardsReceived.sum() >= crashAfter - 1, "the backup had every push the primary acknowledged: "
+                    + survivor.forwardsReceived.sum() + " forwards");
+            assertTrue(clientEvents.size() == 1 && clientEvents.get(0).contains("parameter server shard 1: replica 0 at "
+                    + c.addresses.get(1) + " failed") && clientEvents.get(0).contains("failing over to replica 1 at " + c.addresses.get(0)),
+                    clientEvents.toString());
+            assertTrue(c.events.stream().anyMatch(e -> e.startsWith("node 0: shard 1 replica 1 takes over as primary")), c.events.toString());
+        }
+    }
+
+    @Test
+    void aPushReplayedOnTheBackupAfterItsForwardIsIgnored() throws Exception {
+        try (Cluster c = new Cluster(2, 2)) {
+            ManagedChannel ch1 = LOOPBACK.channel(c.addresses.get(1).toString()), ch0 = LOOPBACK.channel(c.addresses.get(0).toString());
+            try {
+                var primary = EmbeddingShardGrpc.newBlockingStub(ch1).withDeadlineAfter(5, TimeUnit.SECONDS);
+                var backup = EmbeddingShardGrpc.newBlockingStub(ch0).withDeadlineAfter(5, TimeUnit.SECONDS);
+                // seq 1 to the primary: applied there and forwarded to the backup before the answer
+                assertEquals(1, primary.push(push(1, 0, 1)).getRows());
+                assertArrayEquals(new float[] {1, 1}, held(c.node(0), 1, MARKER), "forwarded before the acknowledgement");
+                // the client retries seq 1 on the backup (it never saw the answer): acknowledged, not applied again
+                assertEquals(1, backup.push(push(1, 1, 1)).getRows());
+                Replica b = c.node(0).replicaAt(1);
+                assertArrayEquals(new float[] {1, 1}, held(c.node(0), 1, MARKER));
+                assertEquals(1, b.duplicates.sum());
+                assertEquals(1, b.applied.sum());
+                assertEquals(1, b.forwardsReceived.sum());
+                assertTrue(b.isPrimary(), "the client's call made the backup the primary");
+                // the old primary, not knowing, applies seq 2 and forwards it: refused, so it steps down and sends the
+                // client on; the retry on the new primary applies it once
+                StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> primary.push(push(1, 0, 2)));
+                assertEquals(Status.Code.ABORTED, e.getStatus().getCode());
+                assertTrue(e.getStatus().getDescription().contains("shard 1 replica 0 was replaced as primary"), e.getMessage());
+                assertFalse(c.node(1).replicaAt(0).isPrimary());
+                assertEquals(Status.Code.ABORTED, assertThrows(StatusRuntimeException.class, () -> primary.push(push(1, 0, 3)))
+                        .getStatus().getCode(), "a replaced primary takes no more calls");
+                assertEquals(1, backup.push(push(1, 1, 2)).getRows());
+                assertArrayEquals(new float[] {2, 2}, held(c.node(0), 1, MARKER));
+                // a different client's seq 1 is its own
+                assertEquals(1, backup.push(push(2, 1, 1)).getRows());
+                assertArrayEquals(new float[] {3, 3}, held(c.node(0), 1, MARKER));
+                assertEquals(2, c.node(1).refused(Refusal.NOT_PRIMARY), "seq 2 after its forward, seq 3 at once");
+                assertEquals(1, c.node(0).refused(Refusal.NOT_PRIMARY), "the forward from the replaced primary");
+            } finally {
+                ch0.shutdownNow();
+                ch1.shutdownNow();
+            }
+        }
+    }
+
+    /** A push of −1 to the marker row from client lane `client`, seq, for shard 1's replica at position pos. */
+    private static RowBatch push(long client, int pos, long seq) {
+        byte[] ids = new byte[4];
+        LittleEndian.putInt(ids, 0, MARKER);
+        byte[] grads = new byte[8];
+        LittleEndian.putFloats(new float[] {-1f, -1f}, 0, grads, 0, 2);
+        return RowBatch.newBuilder().addSegments(Segment.newBuilder().setTable(0).setCount(1)).setIds(ByteString.copyFrom(ids))
+                .setGrads(ByteString.copyFrom(grads))
+                .setRoute(Route.newBuilder().setShard(1).setPrimary(pos).setClient(client).setSeq(seq)).build();
+    }
+
+    @Test
+    void aBackupCrashLeavesThePrimaryAckingAlone() throws Exception {
+        try (Cluster c = new Cluster(2, 2);
+             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses);
+             RemoteDenseServer dense = RemoteDenseServer.connect(LOOPBACK, c.addresses)) {
+            pushOne(store, MARKER);
+            dense.pushDelta(new float[] {1, 2, 3, 4});
+            assertArrayEquals(new float[] {1, 1}, held(c.node(0), 1, MARKER), "the backup has the push");
+            assertArrayEquals(new float[] {3, 4}, c.node(0).replicaAt(1).dense.copy(), "and the dense delta");
+            c.node(0).crash(); // shard 1's backup, and shard 0's primary
+            for (int i = 0; i < 20; i++) {
+                pushOne(store, MARKER); // shard 1: primary acks alone once the backup is dropped
+                pushOne(store, 0);      // shard 0: fails over to its backup on node 1
+                dense.pushDelta(new float[] {1, 1, 1, 1});
+            }
+            assertArrayEquals(new float[] {21, 21}, row(store, MARKER));
+            assertArrayEquals(new float[] {20, 20}, row(store, 0));
+            float[] d = new float[4];
+            dense.pull(d);
+            assertArrayEquals(new float[] {21, 22, 23, 24}, d, "dense pushes land on both shards' survivors");
+            assertEquals(1, store.failovers(), "shard 0 moved to node 1");
+            ShardStats stats = PsAdmin.stats(LOOPBACK, List.of(c.addresses.get(1))).get(0);
+            ReplicaStats own = stats.getReplicas(0), adopted = stats.getReplicas(1);
+            assertEquals(1, own.getShard());
+            assertTrue(own.getIsPrimary());
+            assertEquals(0, own.getLiveBackupsCount(), "the dead backup was dropped");
+            assertEquals(1 + 20 + 1 + 20, own.getPushesApplied(), "rows and dense pushes");
+            assertEquals(2, own.getForwardsSent(), "forwarded while the backup lived");
+            assertEquals(0, adopted.getShard());
+            assertEquals(1, adopted.getPosition());
+            assertTrue(adopted.getIsPrimary(), "shard 0's backup took over");
+            assertTrue(c.events.stream().anyMatch(e -> e.startsWith("node 1: shard 1 replica 0 (primary) drops its backup at position 1")
+                    && e.contains(c.addresses.get(0).toString())), c.events.toString());
+            assertEquals(List.of(c.addresses.get(0)), PsAdmin.shutdown(LOOPBACK, c.addresses), "the crashed node is skipped");
+            assertTrue(c.node(1).awaitTermination(Duration.ofSeconds(10)));
+        }
+    }
+
+    @Test
+    void aShardWithNoReplicaLeftFailsNamingThemAll() throws Exception {
+        try (Cluster c = new Cluster(2, 2);
+             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses)) {
+            pushOne(store, MARKER);
+            c.node(0).crash();
+            c.node(1).crash();
+            ParameterServerException e = assertThrows(ParameterServerException.class, () -> pushOne(store, MARKER));
+            assertEquals(1, e.shard());
+            assertTrue(e.getMessage().startsWith("parameter server shard 1 has no replica left (all 2 failed): replica 0 at "
+                    + c.addresses.get(1)) && e.getMessage().contains("replica 1 at " + c.addresses.get(0)), e.getMessage());
+        }
+    }
+
+    @Test
+    void replicasAreBetweenOneAndTheNodes() {
+        PsShardSpec spec = new PsShardSpec(SHAPES, new float[] {0f}, 7, new EmbeddingOptimizerSpec("sgd", 1.0), null, null, 0, 2);
+        for (int r : new int[] {0, 3}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PsServer.start(LOOPBACK, 0, spec, r, line -> { }));
+            assertTrue(e.getMessage().contains("between 1 and the 2 parameter-server nodes"), e.getMessage());
+        }
+    }
+}
