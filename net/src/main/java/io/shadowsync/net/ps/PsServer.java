@@ -33,6 +33,7 @@ public final class PsServer implements AutoCloseable {
     private final DenseBlock dense;
     private final ServerCounters counters = new ServerCounters();
     private final ShardInfo info;
+    private final ShardCheckpoints checkpoints;
     private volatile Server server;
     private volatile boolean shutdownRequested;
 
@@ -41,6 +42,7 @@ public final class PsServer implements AutoCloseable {
         this.slices = new EmbeddingSlices(spec, maxMessageBytes);
         this.dense = new DenseBlock(spec.denseInitial(), spec.shard(), spec.shards(), spec.denseOptimizer());
         this.info = PsServices.info(slices, dense, spec, maxMessageBytes);
+        this.checkpoints = new ShardCheckpoints(slices, dense, spec.shard(), counters);
     }
 
     /**
@@ -54,7 +56,7 @@ public final class PsServer implements AutoCloseable {
         if (transport == null || spec == null) throw new IllegalArgumentException("a transport and a shard spec are required");
         PsServer ps = new PsServer(spec, transport.config().maxMessageBytes());
         ps.server = transport.serve(port, List.of(new PsServices.Embeddings(ps.slices, ps.counters),
-                new PsServices.Dense(ps.dense, ps.counters), new PsServices.Admin(ps)), List.of(ps.counters.tracerFactory()));
+                new PsServices.Dense(ps.dense, ps.counters), new PsServices.Admin(ps), ps.checkpoints), List.of(ps.counters.tracerFactory()));
         if (ps.shutdownRequested) ps.server.shutdown();
         return ps;
     }
@@ -96,6 +98,11 @@ public final class PsServer implements AutoCloseable {
             s.shutdownNow();
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The node's checkpoint service ({@code ckpt.proto}): give it the job's checkpoint directory to enable it. */
+    public ShardCheckpoints checkpoints() {
+        return checkpoints;
     }
 
     /** Calls served (refusals by handlers included; calls refused by the transport are not). */
