@@ -158,10 +158,11 @@ abstract class JobCommand {
     boolean verbose;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
-            description = "train: write checkpoints into DIR (ckpt-<seq>/ each), periodically with the options below and once more on SIGTERM/SIGINT before exiting.")
+            description = "Write checkpoints into DIR (ckpt-<seq>/ each), periodically with the options below and once more on SIGTERM/SIGINT before exiting. "
+                    + "Multi-process jobs: every process must see DIR at the same absolute path (one host, or a shared file system).")
     Path checkpointDir;
 
-    @Option(names = "--checkpoint-every-sec", paramLabel = "T", description = "A checkpoint every T seconds of training (default: none).")
+    @Option(names = "--checkpoint-every-sec", paramLabel = "T", description = "A checkpoint every T seconds of training (multi-process: by trainer 0's clock) (default: none).")
     double checkpointEverySec;
 
     @Option(names = "--checkpoint-every-examples", paramLabel = "E", description = "A checkpoint every E examples trained, all trainers (default: none).")
@@ -218,13 +219,8 @@ abstract class JobCommand {
         return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
     }
 
-    /** Checkpoint flags: sensible values, a directory when they need one, and only for the embedded job of train. */
+    /** Checkpoint flags: sensible values, and a directory when they need one. */
     private void checkCheckpointFlags() {
-        boolean any = checkpointDir != null || resume || checkpointEverySec != 0 || checkpointEveryExamples != 0;
-        if (any && !"train".equals(spec.name())) {
-            throw new UsageException("checkpoints (--checkpoint-dir, --resume) are written by 'shadowsync train' only: the parameter servers of a "
-                    + "multi-process job cannot write theirs yet");
-        }
         if (!(checkpointEverySec >= 0) || Double.isInfinite(checkpointEverySec)) {
             throw new UsageException("--checkpoint-every-sec must be zero (none) or positive, got " + checkpointEverySec);
         }

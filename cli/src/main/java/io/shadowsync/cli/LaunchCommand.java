@@ -44,6 +44,9 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
     @Mixin
     NetOptions net = new NetOptions();
 
+    /** Set by the shutdown hook: the processes are being stopped in order. */
+    private volatile boolean stopping;
+
     /** Options this command sets for its children itself (with their arity: 1 takes a value). */
     private static final Map<String, Integer> OWN = Map.ofEntries(Map.entry("--local", 1), Map.entry("--ps", 1),
             Map.entry("--stop-grace", 1), Map.entry("--trainers", 1), Map.entry("--ps-shards", 1), Map.entry("--summary-json", 1),
@@ -76,7 +79,10 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
         List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());
         List<Child> children = new ArrayList<>();
-        Thread hook = new Thread(() -> stopAll(children, err), "launch/stop");
+        Thread hook = new Thread(() -> {
+            stopping = true;
+            stopAll(children, err, true);
+        }, "launch/stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             for (int s = 0; s < psShards; s++) {
@@ -90,7 +96,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             err.flush();
             return supervise(children, out, err);
         } finally {
-            stopAll(children, err);
+            stopAll(children, err, false);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -104,6 +110,10 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
     private int supervise(List<Child> children, PrintWriter out, PrintWriter err) throws Exception {
         Child trainer0 = children.get(psShards);
         while (true) {
+            if (stopping) { // a signal: the shutdown hook stops the processes in order, then the JVM exits
+                Thread.sleep(50);
+                continue;
+            }
             boolean trainersDone = true;
             for (Child c : children) {
                 if (c.process.isAlive()) {
@@ -111,6 +121,13 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                     continue;
                 }
                 int code = c.process.exitValue();
+                if (code == TrainerCommand.EXIT_STOPPED && c.name.startsWith("trainer") && checkpointDir != null) {
+                    c.drain();
+                    err.println("shadowsync launch: " + c.name + " stopped after a final checkpoint (a trainer was sent a signal); "
+                            + "continue with launch --resume; stopping the other processes");
+                    err.flush();
+                    return Main.EXIT_FAILURE;
+                }
                 if (code != 0) {
                     c.drain();
                     err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
@@ -182,7 +199,42 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         return c;
     }
 
-    private void stopAll(List<Child> children, PrintWriter err) {
+    /** How long the trainers get for a final checkpoint after SIGTERM, before the servers are stopped anyway. */
+    private static final long CHECKPOINT_GRACE_SECONDS = 300;
+
+    /**
+     * Stops every child still running: SIGTERM, then after --stop-grace a kill. On a signal with --checkpoint-dir the
+     * trainers go first and get up to {@value #CHECKPOINT_GRACE_SECONDS} s to write a final checkpoint (the servers
+     * write theirs in it), and the servers are stopped after them.
+     */
+    private synchronized void stopAll(List<Child> children, PrintWriter err, boolean signalled) {
+        if (signalled && checkpointDir != null) {
+            boolean any = false;
+            for (Child c : children) {
+                if (c.name.startsWith("trainer") && c.process.isAlive()) {
+                    // SIGTERM: each trainer's hook asks for the final checkpoint (through the handle: Process.destroy would
+                    // also close the pipes, and the trainers' last lines would be lost)
+                    c.process.toHandle().destroy();
+                    any = true;
+                }
+            }
+            if (any) {
+                synchronized (err) {
+                    err.println("shadowsync launch: stopping; the trainers write a final checkpoint into " + checkpointDir);
+                    err.flush();
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CHECKPOINT_GRACE_SECONDS);
+                for (Child c : children) {
+                    if (!c.name.startsWith("trainer")) continue;
+                    try {
+                        c.process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
         boolean any = false;
         for (Child c : children) {
             if (c.process.isAlive()) {
@@ -190,7 +242,11 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                 any = true;
             }
         }
-        if (!any) return;
+        if (!any) {
+            for (Child c : children) c.drain();
+            err.flush();
+            return;
+        }
         long deadline = System.nanoTime() + (long) (stopGrace * 1e9);
         for (Child c : children) {
             try {

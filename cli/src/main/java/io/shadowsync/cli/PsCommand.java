@@ -49,9 +49,12 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
         PsServer server = PsServer.start(transport, port, new PsShardSpec(shapes, initStd, seed, plan.embOpt(), model.dense().data(),
                 plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards));
         try {
+            if (checkpointDir != null) server.checkpoints().allow(checkpointDir); // trainer 0 asks for checkpoints and restores
             HostPort self = net.advertised(server.port());
             err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + self + " ("
-                    + String.format(java.util.Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values in all shards)");
+                    + String.format(java.util.Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values in all shards)"
+                    + (checkpointDir == null ? "" : "; checkpoints in " + checkpointDir.toAbsolutePath().normalize()
+                    + (resume ? ", restored when trainer 0 has chosen one" : "")));
             err.flush();
             if (net.coordinator != null) {
                 HostPort coord;
