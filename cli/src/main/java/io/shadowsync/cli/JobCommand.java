@@ -312,7 +312,7 @@ abstract class JobCommand {
         String d = String.join("|", new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
                 plan.sync().toString(), "trainers=" + trainers, "workers=" + workers, "batch=" + plan.batchSize(), "seed=" + seed,
                 "ps=" + psShards, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
-                "in-memory=" + inMemory);
+                "in-memory=" + inMemory, "checkpoints=" + (checkpointDir != null)); // all take part in checkpoints, or none
         try {
             byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(d.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return java.util.HexFormat.of().formatHex(h, 0, 8);

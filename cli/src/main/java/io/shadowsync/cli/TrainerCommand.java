@@ -207,6 +207,11 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 return;
             }
             if (!checkpointer.stopped() || signalled) return;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook); // this process was not signalled: the hook has nothing to do
+            } catch (IllegalStateException shuttingDown) {
+                return; // a signal came meanwhile: the hook reports and the JVM exits after it
+            }
             log("stopped: another trainer was asked to stop; the final checkpoint is written; continue with --resume");
             stopServers();
             System.exit(EXIT_STOPPED);

@@ -65,9 +65,9 @@ class MultiProcessCheckpointTest {
     void aJobKilledMidTrainingResumesFromItsNewestGoodCheckpoint() throws Exception {
         Path ckpts = dir.resolve("kill-ckpts");
         String[] job = {"--model", "dlrm", "--train", train(), "--eval", eval(), "--emb-rows", "2000", "--sync", "s-ma",
-                "--sync-interval-ms", "5", "--epochs", "2", "--seed", "4", "--no-progress"};
+                "--sync-interval-ms", "5", "--epochs", "1", "--seed", "4", "--no-progress"};
         String[] ck = {"--checkpoint-dir", ckpts.toString(), "--keep", "4"};
-        String[] periodic = {"--checkpoint-every-examples", "3000"}; // the resumed run needs none: its checkpoints are not looked at
+        String[] periodic = {"--checkpoint-every-examples", "2000"}; // the resumed run needs none: its checkpoints are not looked at
         CliTest.Run undisturbed = CliTest.run(concat(new String[] {"train", "--trainers", "2", "--ps-shards", "1"}, job));
         assertEquals(0, undisturbed.code(), undisturbed.err());
         long budget = undisturbed.json().get("examples").asLong();
@@ -141,7 +141,7 @@ class MultiProcessCheckpointTest {
         }
         String text = log.toString();
         assertTrue(text.contains("the trainers write a final checkpoint"), text);
-        assertTrue(text.contains("stopped by a signal; wrote checkpoint " + ckpts.resolve("ckpt-1")), text);
+        assertTrue(text.contains("[trainer-0] shadowsync trainer 0: wrote checkpoint " + ckpts.resolve("ckpt-1")), text);
         CheckpointDir.Verified v = new CheckpointDir(ckpts, 3).newestVerified(w -> { throw new AssertionError(w); }).orElseThrow();
         assertEquals(ckpts.resolve("ckpt-1"), v.path());
         List<String> names = v.manifest().files().stream().map(f -> f.name()).sorted().toList();
