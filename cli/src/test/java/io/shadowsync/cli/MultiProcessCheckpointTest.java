@@ -125,9 +125,14 @@ class MultiProcessCheckpointTest {
         StringBuilder log = new StringBuilder();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            // training under way in both trainers (each starts its checkpointer beside its progress lines)
+            boolean[] spoke = new boolean[2];
             String line;
-            while ((line = out.readLine()) != null && !(line.startsWith("[trainer-1]") && line.contains(" ex/s"))) log.append(line).append('\n');
-            assertTrue(line != null, "the launcher ended before trainer 1 spoke:\n" + log);
+            while (!(spoke[0] && spoke[1]) && (line = out.readLine()) != null) {
+                log.append(line).append('\n');
+                for (int t = 0; t < 2; t++) spoke[t] |= line.startsWith("[trainer-" + t + "]") && line.contains(" ex/s");
+            }
+            assertTrue(spoke[0] && spoke[1], "the launcher ended before both trainers reported progress:\n" + log);
             List<ProcessHandle> job = launcher.descendants().toList();
             launcher.toHandle().destroy(); // SIGTERM (Process.destroy would also close the pipe we still read)
             while ((line = out.readLine()) != null) log.append(line).append('\n');
