@@ -164,10 +164,11 @@ abstract class JobCommand {
     boolean verbose;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
-            description = "train: write checkpoints into DIR (ckpt-<seq>/ each), periodically with the options below and once more on SIGTERM/SIGINT before exiting.")
+            description = "Write checkpoints into DIR (ckpt-<seq>/ each), periodically with the options below and once more on SIGTERM/SIGINT before exiting. "
+                    + "Multi-process jobs: every process must see DIR at the same absolute path (one host, or a shared file system).")
     Path checkpointDir;
 
-    @Option(names = "--checkpoint-every-sec", paramLabel = "T", description = "A checkpoint every T seconds of training (default: none).")
+    @Option(names = "--checkpoint-every-sec", paramLabel = "T", description = "A checkpoint every T seconds of training (multi-process: by trainer 0's clock) (default: none).")
     double checkpointEverySec;
 
     @Option(names = "--checkpoint-every-examples", paramLabel = "E", description = "A checkpoint every E examples trained, all trainers (default: none).")
@@ -232,19 +233,18 @@ abstract class JobCommand {
             throw new UsageException("--ps-replicas " + psReplicas + " is more than --ps-shards " + psShards + ": each parameter-server "
                     + "process holds at most one copy of a shard, so a job of " + psShards + " server(s) keeps at most " + psShards + " copies");
         }
+        if (psReplicas > 1 && checkpointDir != null) {
+            throw new UsageException("--ps-replicas above 1 and --checkpoint-dir do not go together yet: a server writes and restores its own "
+                    + "shard, not the backups it holds; pick one");
+        }
         if (psReplicas > 1 && "train".equals(spec.name())) {
             throw new UsageException("--ps-replicas is for multi-process jobs ('shadowsync launch', 'ps', 'trainer'): in 'train' the "
                     + "parameter servers live in the trainers' process and cannot outlive it");
         }
     }
 
-    /** Checkpoint flags: sensible values, a directory when they need one, and only for the embedded job of train. */
+    /** Checkpoint flags: sensible values, and a directory when they need one. */
     private void checkCheckpointFlags() {
-        boolean any = checkpointDir != null || resume || checkpointEverySec != 0 || checkpointEveryExamples != 0;
-        if (any && !"train".equals(spec.name())) {
-            throw new UsageException("checkpoints (--checkpoint-dir, --resume) are written by 'shadowsync train' only: the parameter servers of a "
-                    + "multi-process job cannot write theirs yet");
-        }
         if (!(checkpointEverySec >= 0) || Double.isInfinite(checkpointEverySec)) {
             throw new UsageException("--checkpoint-every-sec must be zero (none) or positive, got " + checkpointEverySec);
         }
@@ -336,7 +336,7 @@ abstract class JobCommand {
         String d = String.join("|", String.join(",", more), new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
                 plan.sync().toString(), "trainers=" + trainers, "workers=" + workers, "batch=" + plan.batchSize(), "seed=" + seed,
                 "ps=" + psShards, "ps-replicas=" + psReplicas, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
-                "in-memory=" + inMemory);
+                "in-memory=" + inMemory, "checkpoints=" + (checkpointDir != null)); // all take part in checkpoints, or none
         try {
             byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(d.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return java.util.HexFormat.of().formatHex(h, 0, 8);

@@ -49,6 +49,9 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
     @Mixin
     NetOptions net = new NetOptions();
 
+    /** Set by the shutdown hook: the processes are being stopped in order. */
+    private volatile boolean stopping;
+
     /** Options this command sets for its children itself (with their arity: 1 takes a value). */
     private static final Map<String, Integer> OWN = Map.ofEntries(Map.entry("--local", 1), Map.entry("--ps", 1),
             Map.entry("--stop-grace", 1), Map.entry("--respawn", 1), Map.entry("--trainers", 1), Map.entry("--ps-shards", 1), Map.entry("--summary-json", 1),
@@ -74,6 +77,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         if (respawn > 0 && !net.elastic) throw new UsageException("--respawn needs --elastic: a restarted trainer joins a running job only with elastic trainers");
         if (!(stopGrace >= 0)) throw new UsageException("--stop-grace must be zero or positive, got " + stopGrace);
         Plan plan = plan(err, false); // refuse bad flags here, before starting anything
+        if (net.elastic) TrainerCommand.refuseElasticCheckpoints(checkpointDir);
         if (respawn > 0 && !TrainerCommand.joinable(plan)) {
             throw new UsageException("--respawn needs a collective sync algorithm (s-ma, s-bmuf, or their foreground forms): a restarted trainer "
                     + "is admitted at their rounds; with " + plan.algorithm() + " the others finish without a dead one");
@@ -94,7 +98,10 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
         List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());
         List<Child> children = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Thread hook = new Thread(() -> stopAll(children, err), "launch/stop");
+        Thread hook = new Thread(() -> {
+            stopping = true;
+            stopAll(children, err, true);
+        }, "launch/stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             for (int s = 0; s < psShards; s++) {
@@ -108,7 +115,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             err.flush();
             return supervise(children, passOn, coord, out, err);
         } finally {
-            stopAll(children, err);
+            stopAll(children, err, false);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -128,6 +135,10 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         boolean anyFinished = false;
         List<Child> gone = new ArrayList<>();
         while (true) {
+            if (stopping) { // a signal: the shutdown hook stops the processes in order, then the JVM exits
+                Thread.sleep(50);
+                continue;
+            }
             boolean trainersRunning = false;
             for (int i = 0; i < children.size(); i++) {
                 Child c = children.get(i);
@@ -140,6 +151,13 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                 if (code == 0) {
                     anyFinished |= c.name.startsWith("trainer");
                     continue;
+                }
+                if (code == TrainerCommand.EXIT_STOPPED && c.name.startsWith("trainer") && checkpointDir != null) {
+                    c.drain();
+                    err.println("shadowsync launch: " + c.name + " stopped after a final checkpoint (a trainer was sent a signal); "
+                            + "continue with launch --resume; stopping the other processes");
+                    err.flush();
+                    return Main.EXIT_FAILURE;
                 }
                 if (psReplicas > 1 && c.name.startsWith("ps-")) {
                     // its shards go on at their backups; a shard with no copy left fails the trainers, which ends the job
@@ -241,7 +259,42 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         return c;
     }
 
-    private void stopAll(List<Child> children, PrintWriter err) {
+    /** How long the trainers get for a final checkpoint after SIGTERM, before the servers are stopped anyway. */
+    private static final long CHECKPOINT_GRACE_SECONDS = 300;
+
+    /**
+     * Stops every child still running: SIGTERM, then after --stop-grace a kill. On a signal with --checkpoint-dir the
+     * trainers go first and get up to {@value #CHECKPOINT_GRACE_SECONDS} s to write a final checkpoint (the servers
+     * write theirs in it), and the servers are stopped after them.
+     */
+    private synchronized void stopAll(List<Child> children, PrintWriter err, boolean signalled) {
+        if (signalled && checkpointDir != null) {
+            boolean any = false;
+            for (Child c : children) {
+                if (c.name.startsWith("trainer") && c.process.isAlive()) {
+                    // SIGTERM: each trainer's hook asks for the final checkpoint (through the handle: Process.destroy would
+                    // also close the pipes, and the trainers' last lines would be lost)
+                    c.process.toHandle().destroy();
+                    any = true;
+                }
+            }
+            if (any) {
+                synchronized (err) {
+                    err.println("shadowsync launch: stopping; the trainers write a final checkpoint into " + checkpointDir);
+                    err.flush();
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CHECKPOINT_GRACE_SECONDS);
+                for (Child c : children) {
+                    if (!c.name.startsWith("trainer")) continue;
+                    try {
+                        c.process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
         boolean any = false;
         for (Child c : children) {
             if (c.process.isAlive()) {
@@ -249,7 +302,11 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                 any = true;
             }
         }
-        if (!any) return;
+        if (!any) {
+            for (Child c : children) c.drain();
+            err.flush();
+            return;
+        }
         long deadline = System.nanoTime() + (long) (stopGrace * 1e9);
         for (Child c : children) {
             try {

@@ -65,10 +65,13 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                     }
                 });
         try {
+            if (checkpointDir != null) server.checkpoints().allow(checkpointDir); // trainer 0 asks for checkpoints and restores
             HostPort self = net.advertised(server.port());
             err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + self + " ("
                     + String.format(java.util.Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values in all shards"
-                    + (psReplicas > 1 ? "; " + psReplicas + " replicas: primary of shard " + shard + ", backup of shard(s) " + backups() : "") + ")");
+                    + (psReplicas > 1 ? "; " + psReplicas + " replicas: primary of shard " + shard + ", backup of shard(s) " + backups() : "") + ")"
+                    + (checkpointDir == null ? "" : "; checkpoints in " + checkpointDir.toAbsolutePath().normalize()
+                    + (resume ? ", restored when trainer 0 has chosen one" : "")));
             err.flush();
             if (net.coordinator != null) {
                 HostPort coord;

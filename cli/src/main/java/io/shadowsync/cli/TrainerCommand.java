@@ -1,8 +1,10 @@
 package io.shadowsync.cli;
 
 import io.grpc.Server;
+import io.shadowsync.ckpt.CheckpointDir;
 import io.shadowsync.ckpt.ModelFile;
 import io.shadowsync.comm.Collective;
+import io.shadowsync.ckpt.MultiProcessCheckpointer;
 import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobResult;
@@ -16,6 +18,7 @@ import io.shadowsync.net.Transport;
 import io.shadowsync.net.coll.RingEndpoint;
 import io.shadowsync.net.proto.StatusReply;
 import io.shadowsync.net.ps.PsAdmin;
+import io.shadowsync.net.ps.PsCheckpointClient;
 import io.shadowsync.net.rdv.Coordinator;
 import io.shadowsync.net.rdv.ElasticRing;
 import io.shadowsync.net.rdv.Groups;
@@ -26,6 +29,9 @@ import io.shadowsync.net.rdv.Role;
 import io.shadowsync.nn.Model;
 import io.shadowsync.sync.SyncSpec;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,6 +65,9 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
     @Mixin
     NetOptions net = new NetOptions();
 
+    /** This run's checkpoints, or null without --checkpoint-dir. */
+    private Checkpoints checkpoints;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -90,6 +99,9 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                     probe.dense().size(), net.rendezvousTimeout(), elastic)) {
                 Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), plan.train(), plan.job(), cluster, new int[]{rank});
                 Model model = job.model();
+                Checkpoints ck = checkpointDir == null ? null : new Checkpoints(job, cluster, transport, members, plan, err);
+                checkpoints = ck;
+                Path resumedFrom = ck != null && resume ? ck.resume() : null;
                 if (rank == 0) {
                     err.println(banner(plan, model));
                     err.println("shadowsync: gemm: " + Blas.backend() + "; vector kernels: " + Vec.simdDescription()
@@ -98,6 +110,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 }
                 ProgressReporter progress = new ProgressReporter(job::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
                 progress.start();
+                if (ck != null) ck.start();
                 JobResult mine;
                 try {
                     mine = job.run();
@@ -107,6 +120,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                     throw e;
                 } finally {
                     progress.stop();
+                    if (ck != null) ck.finish(); // the control collective is this thread's again
                 }
                 SyncStats s = job.trainer(0).syncStats();
                 Collective control = cluster.control();
@@ -131,6 +145,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                     m.put("changes", ring.changes());
                     summary.put("membership", m);
                 }
+                if (ck != null) summary.put("checkpoint", ck.summary(resumedFrom));
                 // one paged export of every shard's rows, then evaluation and saving read the copy locally
                 io.shadowsync.nn.EmbeddingStore tables = plan.eval() != null || save != null ? cluster.tables().snapshot() : null;
                 if (plan.eval() != null) summary.put("eval", Evaluator.evaluate(model, tables, plan.eval(), evalBatch).toMap());
@@ -148,6 +163,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             err.println("shadowsync trainer " + rank + ": " + e.getMessage());
             return 0;
         } finally {
+            if (checkpoints != null) checkpoints.close();
             for (Server s : servers) s.shutdownNow();
         }
     }
@@ -156,6 +172,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
     private void checkElastic(Plan plan) {
         if (join && !net.elastic) throw new UsageException("--join needs --elastic: only a job with elastic trainers takes trainers while it runs");
         if (!net.elastic) return;
+        refuseElasticCheckpoints(checkpointDir);
         if (net.coordinator == null) {
             throw new UsageException("--elastic needs --coordinator HOST:PORT: the coordinator re-forms the group when trainers come and go, "
                     + "which static --peers lists cannot");
@@ -169,6 +186,17 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         }
         if (join && net.startCoordinator) {
             throw new UsageException("--join: the job's coordinator is already running; give its address with --coordinator, without --start-coordinator");
+        }
+    }
+
+    /**
+     * Elastic trainers and multi-process checkpoints do not go together yet: the checkpoints' pause protocol polls the
+     * trainers' control group, which with --elastic is the trainer group that the sync thread uses at the same time.
+     */
+    static void refuseElasticCheckpoints(java.nio.file.Path checkpointDir) {
+        if (checkpointDir != null) {
+            throw new UsageException("--elastic and --checkpoint-dir do not go together yet: a job survives a trainer's death with --elastic, or a "
+                    + "whole-job crash with checkpoints; pick one");
         }
     }
 
@@ -196,6 +224,130 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         for (String a : s.getTrainersList()) t.add(HostPort.parse(a));
         for (String a : s.getServersList()) p.add(HostPort.parse(a));
         return Membership.fromStatic(t, p);
+    }
+
+    /** How long a checkpoint waits for the job's threads, in every process, to reach the end of their step or round. */
+    private static final Duration PAUSE_TIMEOUT = Duration.ofMinutes(2);
+    /** How long one parameter server may take to write or load its part of a checkpoint. */
+    private static final Duration SERVER_CHECKPOINT_DEADLINE = Duration.ofMinutes(10);
+    /** The exit code of a trainer that stopped after a final checkpoint: as if ended by SIGTERM (128 + 15). */
+    static final int EXIT_STOPPED = 143;
+
+    /**
+     * This process's part in the job's checkpoints ({@link MultiProcessCheckpointer}): resume before training, the
+     * polling thread during it, and the signal handling: SIGTERM or SIGINT here asks every trainer for a final
+     * checkpoint; a stop asked by another trainer ends this process once the checkpoint is written.
+     */
+    private final class Checkpoints {
+        private final MultiProcessCheckpointer checkpointer;
+        private final PsCheckpointClient client;
+        private final Transport transport;
+        private final Membership members;
+        private final PrintWriter err;
+        private final Thread hook = new Thread(this::onSignal, "checkpoint-on-exit");
+        private volatile boolean signalled;
+
+        Checkpoints(Job job, NetCluster cluster, Transport transport, Membership members, Plan plan, PrintWriter err) {
+            Map<String, String> settings = new LinkedHashMap<>(checkpointSettings(plan));
+            settings.put("layout", "multi-process"); // an embedded train --resume refuses these, and the other way round
+            this.client = rank == 0 ? new PsCheckpointClient(transport, members.servers(), SERVER_CHECKPOINT_DEADLINE) : null;
+            this.transport = transport;
+            this.members = members;
+            this.err = err;
+            this.checkpointer = new MultiProcessCheckpointer(job, cluster.control(), new CheckpointDir(checkpointDir, keep), client, settings,
+                    checkpointEverySec, checkpointEveryExamples, PAUSE_TIMEOUT, this::log);
+        }
+
+        private void log(String line) {
+            synchronized (err) {
+                err.println("shadowsync trainer " + rank + ": " + line);
+                err.flush();
+            }
+        }
+
+        Path resume() throws Exception {
+            Path p;
+            try {
+                p = checkpointer.resume(w -> log("warning: " + w));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            if (p != null && rank == 0) log("resuming from " + p);
+            return p;
+        }
+
+        void start() {
+            checkpointer.start();
+            Runtime.getRuntime().addShutdownHook(hook);
+            Thread watch = new Thread(this::watchForStop, "checkpoint-stop-watch");
+            watch.setDaemon(true);
+            watch.start();
+        }
+
+        void finish() throws InterruptedException {
+            checkpointer.finish();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // a signal came as the job ended: the hook runs, the JVM exits after it
+            }
+        }
+
+        /** A stop asked by another trainer: once the final checkpoint is written, this process ends too. */
+        private void watchForStop() {
+            try {
+                checkpointer.awaitStop(Duration.ofDays(365));
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!checkpointer.stopped() || signalled) return;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook); // this process was not signalled: the hook has nothing to do
+            } catch (IllegalStateException shuttingDown) {
+                return; // a signal came meanwhile: the hook reports and the JVM exits after it
+            }
+            log("stopped: another trainer was asked to stop; the final checkpoint is written; continue with --resume");
+            stopServers();
+            System.exit(EXIT_STOPPED);
+        }
+
+        /** The shutdown hook (SIGTERM, SIGINT): every trainer comes to rest, a checkpoint is written, the JVM exits. */
+        private void onSignal() {
+            signalled = true;
+            checkpointer.requestStop();
+            try {
+                Path p = checkpointer.awaitStop(PAUSE_TIMEOUT.plus(SERVER_CHECKPOINT_DEADLINE));
+                if (checkpointer.stopped()) {
+                    if (rank == 0) log("stopped by a signal; wrote checkpoint " + p + " (" + String.format(java.util.Locale.ROOT, "%,d",
+                            checkpointer.lastExamples()) + " examples trained); continue with --resume");
+                    stopServers();
+                }
+            } catch (InterruptedException e) {
+                log("stopped by a signal before the final checkpoint was written");
+            }
+        }
+
+        /** Trainer 0 after a stop: the servers go too (unless --keep-servers), so that the whole job can be started again. */
+        private void stopServers() {
+            if (rank != 0 || keepServers) return;
+            try {
+                PsAdmin.shutdown(transport, members.servers());
+            } catch (RuntimeException e) {
+                log("could not stop the parameter servers: " + e.getMessage());
+            }
+        }
+
+        Map<String, Object> summary(Path resumedFrom) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("written", checkpointer.written());
+            m.put("last", checkpointer.last() == null ? null : checkpointer.last().toString());
+            m.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
+            return m;
+        }
+
+        void close() {
+            if (client != null) client.close();
+        }
     }
 
     /** Learns every process's address from the coordinator (started here on trainer 0 if asked). */

@@ -125,10 +125,11 @@ class CheckpointCliTest {
         r = run(job("--checkpoint-every-sec", "-1", "--checkpoint-dir", dir.resolve("x").toString()));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--checkpoint-every-sec must be zero (none) or positive"), r.err());
-        r = CliTest.run("trainer", "--rank", "0", "--model", "lr", "--train", train(), "--checkpoint-dir", dir.resolve("x").toString(),
+        // the multi-process commands take checkpoint flags too, checked the same way before anything starts
+        r = CliTest.run("trainer", "--rank", "0", "--model", "lr", "--train", train(), "--resume",
                 "--peers", "127.0.0.1:1", "--servers", "127.0.0.1:2");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("written by 'shadowsync train' only"), r.err());
+        assertTrue(r.err().contains("--resume needs --checkpoint-dir DIR"), r.err());
         // a directory holding only damaged checkpoints is not silently started over
         Path broken = dir.resolve("ck-broken/ckpt-1");
         Files.createDirectories(broken);

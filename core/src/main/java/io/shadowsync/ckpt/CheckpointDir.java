@@ -128,6 +128,81 @@ public final class CheckpointDir {
         return ck;
     }
 
+    /**
+     * The sequence number the next checkpoint takes: one past the highest {@code ckpt-<seq>} directory, complete or not
+     * (a directory is written once, so a crashed writer's debris is never reused).
+     */
+    public long nextSeq() throws IOException {
+        long seq = 1;
+        for (long s : sequences()) seq = Math.max(seq, s + 1);
+        return seq;
+    }
+
+    /** The directory of checkpoint seq (it may not exist). */
+    public Path checkpoint(long seq) {
+        return dir.resolve(PREFIX + seq);
+    }
+
+    /**
+     * Creates the empty directory of checkpoint seq, for a multi-process job whose processes each write their own files
+     * into it; {@link #commit} or {@link #discard} finishes it.
+     *
+     * @throws java.nio.file.FileAlreadyExistsException when it exists: a checkpoint directory is written once
+     */
+    public Path create(long seq) throws IOException {
+        Files.createDirectories(dir);
+        Path ck = checkpoint(seq);
+        Files.createDirectory(ck);
+        fsync(dir);
+        return ck;
+    }
+
+    /**
+     * Completes checkpoint seq, whose files are written: writes its manifest (the files' entries as their writers
+     * returned them, the examples trained and the run's settings), then deletes the oldest beyond {@code keep}.
+     */
+    public Path commit(long seq, long examples, Map<String, String> settings, List<Manifest.Entry> files) throws IOException {
+        Path ck = checkpoint(seq);
+        new Manifest(Manifest.FORMAT, seq, Instant.now().toString(), examples, settings, List.copyOf(files)).write(ck);
+        fsync(dir);
+        prune(seq);
+        return ck;
+    }
+
+    /** Removes checkpoint seq, which could not be completed (without its manifest it is no checkpoint). */
+    public void discard(long seq) throws IOException {
+        Path ck = checkpoint(seq);
+        if (Files.exists(ck)) deleteTree(ck);
+    }
+
+    /** A checkpoint whose manifest and every listed file check out (not read into memory). */
+    public record Verified(Path path, Manifest manifest) {}
+
+    /**
+     * The newest checkpoint whose manifest is valid and whose files all match it, without reading the state: for a
+     * multi-process job, whose processes each read their own files of it. Each newer one that does not check out is
+     * skipped with a warning naming the file and why. Empty when the directory holds no checkpoint at all.
+     *
+     * @throws ModelFileException when it holds checkpoints but none is good (resuming would silently start over)
+     */
+    public Optional<Verified> newestVerified(Consumer<String> warn) throws IOException {
+        TreeMap<Long, Path> bySeq = new TreeMap<>(Comparator.reverseOrder());
+        for (long s : sequences()) bySeq.put(s, checkpoint(s));
+        List<String> why = new ArrayList<>();
+        for (Path ck : bySeq.values()) {
+            try {
+                Manifest m = Manifest.read(ck);
+                m.verifyFiles(ck);
+                return Optional.of(new Verified(ck, m));
+            } catch (ModelFileException e) {
+                warn.accept("skipping checkpoint " + ck + ": " + reason(e, ck));
+                why.add(ck.getFileName() + " (" + reason(e, ck) + ")");
+            }
+        }
+        if (bySeq.isEmpty()) return Optional.empty();
+        throw new ModelFileException(dir, "no good checkpoint: " + String.join("; ", why));
+    }
+
     private record Part(String name, PartWriter writer) {}
 
     @FunctionalInterface

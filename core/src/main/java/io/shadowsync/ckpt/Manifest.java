@@ -66,7 +66,7 @@ public record Manifest(int format, long seq, String created, long examples, Map<
     }
 
     /** Writes {@code MANIFEST} into dir atomically (temp file, fsync, rename, fsync of the directory). */
-    void write(Path dir) throws IOException {
+    public void write(Path dir) throws IOException {
         AtomicFiles.writeString(dir.resolve(NAME), text());
     }
 
@@ -74,8 +74,12 @@ public record Manifest(int format, long seq, String created, long examples, Map<
         return HexFormat.of().toHexDigits(v);
     }
 
-    /** Reads and checks dir's manifest: present, its checksum right, a format this build reads. */
-    static Manifest read(Path dir) throws IOException {
+    /**
+     * Reads and checks dir's manifest: present, its checksum right, a format this build reads.
+     *
+     * @throws ModelFileException naming the manifest and what is wrong with it
+     */
+    public static Manifest read(Path dir) throws IOException {
         Path file = dir.resolve(NAME);
         byte[] bytes;
         try {
@@ -128,26 +132,39 @@ public record Manifest(int format, long seq, String created, long examples, Map<
         return new Manifest(format, seq, created, examples, settings, files);
     }
 
-    /** Checks every listed file against its size and CRC32C; the first that differs is named. */
-    void verifyFiles(Path dir) throws IOException {
-        for (Entry e : files) {
-            Path f = dir.resolve(e.name());
-            long size;
-            try {
-                size = Files.size(f);
-            } catch (NoSuchFileException x) {
-                throw new ModelFileException(f, "is missing");
-            }
-            if (size != e.size()) {
-                throw new ModelFileException(f, "has " + size + " bytes, the manifest says " + e.size() + (size < e.size() ? " (truncated)" : ""));
-            }
-            CRC32C crc = new CRC32C();
-            try (InputStream in = Files.newInputStream(f)) {
-                byte[] buf = new byte[1 << 16];
-                for (int n; (n = in.read(buf)) > 0; ) crc.update(buf, 0, n);
-            }
-            if ((int) crc.getValue() != e.crc()) throw new ModelFileException(f, "checksum mismatch: the file is corrupt");
+    /** The entry of the file called name, or null when the manifest does not list it. */
+    public Entry entry(String name) {
+        for (Entry e : files) if (e.name().equals(name)) return e;
+        return null;
+    }
+
+    /**
+     * Checks every listed file against its size and CRC32C; the first that differs is named.
+     *
+     * @throws ModelFileException naming the file: missing, truncated, or corrupt
+     */
+    public void verifyFiles(Path dir) throws IOException {
+        for (Entry e : files) verify(dir, e);
+    }
+
+    /** Checks one file of dir against its entry: present, its size and CRC32C as listed. */
+    public static void verify(Path dir, Entry e) throws IOException {
+        Path f = dir.resolve(e.name());
+        long size;
+        try {
+            size = Files.size(f);
+        } catch (NoSuchFileException x) {
+            throw new ModelFileException(f, "is missing");
         }
+        if (size != e.size()) {
+            throw new ModelFileException(f, "has " + size + " bytes, the manifest says " + e.size() + (size < e.size() ? " (truncated)" : ""));
+        }
+        CRC32C crc = new CRC32C();
+        try (InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) crc.update(buf, 0, n);
+        }
+        if ((int) crc.getValue() != e.crc()) throw new ModelFileException(f, "checksum mismatch: the file is corrupt");
     }
 
     private static int parseInt(Path file, String s) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
  * trainer-R.bin   "SSCKTRNR" u32 rank, floats params, arrays optimizer, u64 adam steps, arrays sync, position, totals
  * emb-shard-S.bin "SSCKEMBS" u32 shard, u32 tables, tables × (floats values, u8 has state, [floats row state])
  * dense-server.bin "SSCKDSRV" floats values, u32 shards, shards × (arrays optimizer, u64 adam steps)
+ * dense-block-S.bin the same, of one parameter-server process's block of the dense vector (u32 shards is 1)
  * position: u8 1 (stream): u32 epoch, u64 index, u64 read, u64 skipped, longs assigned, ints strata, longs consumed
  *           u8 2 (in memory): longs delivered
  * totals:   longs worker examples, u64 trained, f64 loss, f64 labels, u64 non-finite, u64 busy, u64 wait,
@@ -18,24 +19,32 @@ import java.nio.file.Path;
  *           f64 window loss, f64 window labels; then u8 pending foreground round
  * floats = u64 n, f32[n]; arrays = u32 count, count × floats; longs = u32 n, i64[n]; ints = u32 n, i32[n]
  * </pre>
+ * Public for the processes of a multi-process job, each of which writes its own files of a checkpoint
+ * ({@link MultiProcessCheckpointer} and the parameter servers' checkpoint service); a file's reader checks its magic
+ * and its end, not its checksum: verify the file against the manifest first ({@link Manifest#verify}).
  */
-final class StateFiles {
+public final class StateFiles {
     private static final String TRAINER = "SSCKTRNR", SHARD = "SSCKEMBS", SERVER = "SSCKDSRV";
     private static final int STREAM = 1, IN_MEMORY = 2;
 
     private StateFiles() {}
 
-    static String trainerFile(int rank) {
+    public static String trainerFile(int rank) {
         return "trainer-" + rank + ".bin";
     }
 
-    static String shardFile(int shard) {
+    public static String shardFile(int shard) {
         return "emb-shard-" + shard + ".bin";
     }
 
     static final String SERVER_FILE = "dense-server.bin";
 
-    static Manifest.Entry writeTrainer(Path file, JobState.TrainerState t) throws IOException {
+    /** Parameter-server process s's block of the dense server, in a multi-process job's checkpoint. */
+    public static String denseBlockFile(int shard) {
+        return "dense-block-" + shard + ".bin";
+    }
+
+    public static Manifest.Entry writeTrainer(Path file, JobState.TrainerState t) throws IOException {
         try (StateOut out = new StateOut(file)) {
             out.magic(TRAINER);
             out.u32(t.rank());
@@ -80,7 +89,7 @@ final class StateFiles {
         }
     }
 
-    static JobState.TrainerState readTrainer(Path file) throws IOException {
+    public static JobState.TrainerState readTrainer(Path file) throws IOException {
         try (StateIn in = new StateIn(file)) {
             in.expectMagic(TRAINER);
             int rank = in.u32();
@@ -103,7 +112,7 @@ final class StateFiles {
         }
     }
 
-    static Manifest.Entry writeShard(Path file, JobState.ShardState s) throws IOException {
+    public static Manifest.Entry writeShard(Path file, JobState.ShardState s) throws IOException {
         try (StateOut out = new StateOut(file)) {
             out.magic(SHARD);
             out.u32(s.shard());
@@ -118,7 +127,7 @@ final class StateFiles {
         }
     }
 
-    static JobState.ShardState readShard(Path file) throws IOException {
+    public static JobState.ShardState readShard(Path file) throws IOException {
         try (StateIn in = new StateIn(file)) {
             in.expectMagic(SHARD);
             int shard = in.u32();
@@ -136,7 +145,7 @@ final class StateFiles {
         }
     }
 
-    static Manifest.Entry writeServer(Path file, JobState.ServerState s) throws IOException {
+    public static Manifest.Entry writeServer(Path file, JobState.ServerState s) throws IOException {
         try (StateOut out = new StateOut(file)) {
             out.magic(SERVER);
             out.floats(s.values());
@@ -149,7 +158,7 @@ final class StateFiles {
         }
     }
 
-    static JobState.ServerState readServer(Path file) throws IOException {
+    public static JobState.ServerState readServer(Path file) throws IOException {
         try (StateIn in = new StateIn(file)) {
             in.expectMagic(SERVER);
             float[] values = in.floats();

@@ -264,15 +264,38 @@ public final class Job {
      *
      * @throws TimeoutException      when some thread did not come to rest within the timeout (named in the message);
      *                               the job then goes on
-     * @throws IllegalStateException for a part of a multi-process job (its collectives span processes), or a job that
-     *                               failed
+     * @throws IllegalStateException for a part of a multi-process job (its collectives span processes: use
+     *                               {@link #beginPause} and {@link #finishPause}), or a job that failed
      */
     public Paused pause(Duration timeout) throws InterruptedException, TimeoutException {
         if (!ownsCluster) {
-            throw new IllegalStateException("checkpoints of multi-process jobs are not supported: a pause would have to be agreed across processes");
+            throw new IllegalStateException("a part of a multi-process job pauses with the other processes: beginPause, agree, finishPause");
         }
         gate.pause(timeout.toNanos());
         return new Paused();
+    }
+
+    /**
+     * Phase one of a pause agreed across the processes of a job: asks this process's threads to rest and returns, per
+     * lockstep group of the {@link PauseGate} (0: synchronous-SGD workers, 1: collective sync rounds), the most
+     * operations any of them has begun here. The processes exchange these counts and pass the largest of each group,
+     * over all processes, to {@link #finishPause}: every rank of a collective then stops after the same operation,
+     * so none waits forever for a peer that has already come to rest. Call {@link #finishPause} or
+     * {@link #cancelPause} next.
+     */
+    public long[] beginPause() {
+        return gate.raise();
+    }
+
+    /** Phase two: this process's threads come to rest after {@code agreed[g]} operations of each lockstep group g. */
+    public Paused finishPause(long[] agreed, Duration timeout) throws InterruptedException, TimeoutException {
+        gate.awaitRest(agreed, timeout.toNanos());
+        return new Paused();
+    }
+
+    /** Withdraws a pause begun with {@link #beginPause} (the exchange of counts failed): the threads go on. */
+    public void cancelPause() {
+        gate.release();
     }
 
     /** A job at rest; {@link #close()} lets it go on. Not thread-safe: one holder. */
@@ -284,7 +307,6 @@ public final class Job {
         /** The job's state: live arrays that hold still until {@link #close()}; see {@link JobState}. */
         public JobState state() {
             if (!open) throw new IllegalStateException("the pause is over: the job has gone on training");
-            InProcessCluster local = (InProcessCluster) cluster;
             List<JobState.TrainerState> ts = new ArrayList<>(trainers.length);
             long examples = 0;
             for (int i = 0; i < trainers.length; i++) {
@@ -296,6 +318,8 @@ public final class Job {
                 ts.add(new JobState.TrainerState(ranks[i], models[i].dense().data(), opt == null ? new float[0][] : opt.state(),
                         opt instanceof Adam a ? a.steps() : 0, syncState(algorithms[i]), pos, tr.totals(), pending));
             }
+            if (!ownsCluster) return new JobState(examples, ts, List.of(), null); // the servers hold the rest
+            InProcessCluster local = (InProcessCluster) cluster;
             return new JobState(examples, ts, local.embeddingShards(), local.denseServerState());
         }
 
@@ -318,15 +342,18 @@ public final class Job {
      * Puts a checkpoint's state into this job before it runs: every trainer's replica, optimizer and sync state, data
      * position and counters, the embedding shards and the dense server. The job must have the checkpoint's shape (the
      * same model, optimizers, synchronization, trainers, workers and shards); a difference is refused with a sentence
-     * naming it, possibly after part of the state was copied: build a new job before trying another state.
+     * naming it, possibly after part of the state was copied: build a new job before trying another state. A part of
+     * a multi-process job takes the state of its own trainers only, without shards or dense server: the parameter
+     * servers restore theirs.
      */
     public void restore(JobState state) {
         if (running) throw new IllegalStateException("restore a checkpoint before the job runs");
-        if (!ownsCluster) throw new IllegalStateException("checkpoints of multi-process jobs are not supported");
+        if (!ownsCluster && (!state.embeddingShards().isEmpty() || state.server() != null)) {
+            throw new IllegalArgumentException("a part of a multi-process job restores its trainers only; the parameter servers restore the tables and the dense server");
+        }
         if (state.trainers().size() != trainers.length) {
             throw new IllegalArgumentException("the checkpoint holds " + state.trainers().size() + " trainer(s), this job runs " + trainers.length);
         }
-        InProcessCluster local = (InProcessCluster) cluster;
         for (int i = 0; i < trainers.length; i++) {
             JobState.TrainerState t = state.trainers().get(i);
             if (t.rank() != ranks[i]) throw new IllegalArgumentException("the checkpoint's trainer " + i + " has rank " + t.rank() + ", this job's " + ranks[i]);
@@ -344,6 +371,11 @@ public final class Job {
             }
             trainers[i].restore(t.position(), t.totals(), t.pendingRound());
         }
+        if (!ownsCluster) {
+            if (config.sync().mode() == SyncSpec.Mode.ASYNC_PS) pullIntoWorkers(); // the servers were restored first
+            return;
+        }
+        InProcessCluster local = (InProcessCluster) cluster;
         local.restoreEmbeddings(state.embeddingShards());
         local.restoreDenseServer(state.server());
         if (state.server() != null && config.sync().mode() == SyncSpec.Mode.ASYNC_PS) {
@@ -352,6 +384,19 @@ public final class Job {
                 if (wm == null) continue;
                 for (Model m : wm) System.arraycopy(state.server().values(), 0, m.dense().data(), 0, m.dense().size());
             }
+        }
+    }
+
+    /** Asynchronous SGD in a multi-process job: each worker starts from the restored server's parameters. */
+    private void pullIntoWorkers() {
+        try {
+            for (int i = 0; i < ranks.length; i++) {
+                if (workerModels[i] == null) continue;
+                for (Model m : workerModels[i]) cluster.denseServer(ranks[i], false).pull(m.dense().data());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while pulling the restored server's parameters", e);
         }
     }
 

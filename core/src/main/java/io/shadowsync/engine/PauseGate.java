@@ -40,6 +40,8 @@ final class PauseGate {
     private long[] targets;
     private long generation;
     private boolean aborted;
+    /** The counts read by {@link #raise}, until {@link #awaitRest} uses them; written and read by the pausing thread. */
+    private volatile long[] raisedAt;
 
     /**
      * @param names    per participant, its thread's name (for the message when it does not come to rest)
@@ -101,6 +103,18 @@ final class PauseGate {
      * @throws IllegalStateException when the gate was aborted (the job failed or stopped) or a pause is in progress
      */
     void pause(long timeoutNanos) throws InterruptedException, TimeoutException {
+        awaitRest(raise(), timeoutNanos);
+    }
+
+    /**
+     * Phase one of a pause: raises the request (participants that reach their next operation wait for the targets)
+     * and returns, per group, the most operations any member has begun. A pause agreed across processes exchanges
+     * these counts, takes the largest of each lockstep group and passes them to {@link #awaitRest}; in between, it
+     * must call either that or {@link #release}.
+     *
+     * @throws IllegalStateException when the gate was aborted (the job failed or stopped) or a pause is in progress
+     */
+    long[] raise() {
         synchronized (lock) {
             if (aborted) throw new IllegalStateException("the job has stopped");
             if (requested) throw new IllegalStateException("the job is already paused");
@@ -110,11 +124,33 @@ final class PauseGate {
         int n = names.length;
         long[] t = new long[n];
         for (int p = 0; p < n; p++) t[p] = begun.get(p * PAD);
+        raisedAt = t;
         long[] groupMax = new long[lockstep.length];
         for (int p = 0; p < n; p++) groupMax[group[p]] = Math.max(groupMax[group[p]], t[p]);
-        for (int p = 0; p < n; p++) {
-            if (lockstep[group[p]]) t[p] = groupMax[group[p]];
+        return groupMax;
+    }
+
+    /**
+     * Phase two: members of a lockstep group finish {@code groupTargets[g]} operations (at least what they have begun
+     * here), the others the operation they began, and this waits until every participant has parked or exited.
+     *
+     * @param groupTargets per group, the operations its lockstep members take before they rest (the largest count
+     *                     any member begun, in this process and, for a job of several processes, in every one)
+     * @throws TimeoutException      when some did not within the timeout (the request is then withdrawn); names them
+     * @throws IllegalStateException when the gate was aborted, or {@link #raise} was not called first
+     */
+    void awaitRest(long[] groupTargets, long timeoutNanos) throws InterruptedException, TimeoutException {
+        long[] raised = raisedAt;
+        if (raised == null || !requested) throw new IllegalStateException("no pause was raised");
+        if (groupTargets.length != lockstep.length) {
+            throw new IllegalArgumentException(groupTargets.length + " group targets for " + lockstep.length + " groups");
         }
+        int n = names.length;
+        long[] t = raised.clone();
+        for (int p = 0; p < n; p++) {
+            if (lockstep[group[p]]) t[p] = Math.max(t[p], groupTargets[group[p]]);
+        }
+        raisedAt = null;
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (lock) {
             targets = t;
@@ -155,6 +191,7 @@ final class PauseGate {
 
     private void releaseLocked() {
         requested = false;
+        raisedAt = null;
         targets = null;
         generation++;
         // running again from now on, though they wake later: the next pause must not count them at rest already

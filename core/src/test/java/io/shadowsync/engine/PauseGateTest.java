@@ -56,6 +56,63 @@ class PauseGateTest {
         assertTrue(pauses > 0);
     }
 
+    /**
+     * Two gates, as in two processes of a job, whose participants' every operation is a barrier of both (a collective
+     * across processes): each gate raises its pause, they exchange their counts and both rest after the larger — the
+     * same operation on both sides, nobody stuck inside one (each gate alone would pick its own count and leave the
+     * other side waiting).
+     */
+    @Test
+    void gatesOfTwoProcessesAgreeOnTheLargestCount() throws Exception {
+        int ops = 600;
+        PauseGate[] gates = {new PauseGate(new String[] {"p0"}, new int[] {0}, new boolean[] {true}),
+                new PauseGate(new String[] {"p1"}, new int[] {0}, new boolean[] {true})};
+        CyclicBarrier op = new CyclicBarrier(2);
+        AtomicLongArray done = new AtomicLongArray(2);
+        Thread[] threads = new Thread[2];
+        for (int p = 0; p < 2; p++) {
+            int pp = p;
+            threads[p] = new Thread(() -> {
+                try {
+                    for (int k = 0; k < ops; k++) {
+                        gates[pp].beforeOp(0);
+                        op.await(10, TimeUnit.SECONDS);
+                        done.incrementAndGet(pp);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    gates[pp].exit(0);
+                }
+            });
+            threads[p].start();
+        }
+        int pauses = 0;
+        while (threads[0].isAlive() && pauses < 40) {
+            long[] a = gates[0].raise(), b = gates[1].raise();
+            long[] agreed = {Math.max(a[0], b[0])};
+            // each process waits for its own threads at once (one waiting first would stall the other's last operation)
+            java.util.concurrent.CompletableFuture<Void> other = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    gates[1].awaitRest(agreed, TimeUnit.SECONDS.toNanos(10));
+                } catch (InterruptedException | TimeoutException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            gates[0].awaitRest(agreed, TimeUnit.SECONDS.toNanos(10));
+            other.get(10, TimeUnit.SECONDS);
+            assertEquals(done.get(0), done.get(1), "both sides rest after the same operation");
+            assertEquals(0, op.getNumberWaiting(), "nobody rests inside an operation");
+            gates[0].release();
+            gates[1].release();
+            pauses++;
+        }
+        for (Thread t : threads) t.join();
+        assertEquals(ops, done.get(0));
+        assertEquals(ops, done.get(1));
+        assertTrue(pauses > 0);
+    }
+
     @Test
     void aParticipantThatNeverArrivesIsNamedAfterTheTimeout() throws Exception {
         PauseGate gate = new PauseGate(new String[] {"trainer-0/worker-0", "trainer-0/sync"}, new int[] {0, 1}, new boolean[] {false, false});

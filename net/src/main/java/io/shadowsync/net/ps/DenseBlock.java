@@ -1,6 +1,8 @@
 package io.shadowsync.net.ps;
 
 import com.google.protobuf.ByteString;
+import io.shadowsync.engine.JobState;
+import io.shadowsync.optim.Adam;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.OptimizerSpec;
 import java.util.concurrent.locks.ReentrantLock;
@@ -86,6 +88,46 @@ final class DenseBlock {
         lock.lock();
         try {
             optimizer.step(values, g, values.length);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The block, its optimizer's state and Adam's step count, copied under the lock (for a checkpoint). */
+    JobState.ServerState checkpointState() {
+        lock.lock();
+        try {
+            float[][] opt = optimizer == null ? new float[0][] : optimizer.state();
+            float[][] copy = new float[opt.length][];
+            for (int i = 0; i < opt.length; i++) copy[i] = opt[i].clone();
+            long steps = optimizer instanceof Adam a ? a.steps() : 0;
+            return new JobState.ServerState(values.clone(), new float[][][] {copy}, new long[] {steps});
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts a checkpoint's block back, refusing one of another length or optimizer with a sentence naming it. */
+    void restore(JobState.ServerState s) {
+        float[][] live = optimizer == null ? new float[0][] : optimizer.state();
+        if (s.values().length != values.length) {
+            throw new IllegalArgumentException("the checkpoint's dense block holds " + s.values().length + " floats, this node's ["
+                    + start + ", " + (start + values.length) + ") " + values.length);
+        }
+        if (s.optimizer().length != 1 || s.optimizer()[0].length != live.length) {
+            throw new IllegalArgumentException("the checkpoint's dense block has another optimizer state than this node's '" + optimizerName + "'");
+        }
+        for (int i = 0; i < live.length; i++) {
+            if (s.optimizer()[0][i].length != live[i].length) {
+                throw new IllegalArgumentException("the checkpoint's dense optimizer state " + i + " holds " + s.optimizer()[0][i].length
+                        + " floats, this node's " + live[i].length);
+            }
+        }
+        lock.lock();
+        try {
+            System.arraycopy(s.values(), 0, values, 0, values.length);
+            for (int i = 0; i < live.length; i++) System.arraycopy(s.optimizer()[0][i], 0, live[i], 0, live[i].length);
+            if (optimizer instanceof Adam a) a.restoreSteps(s.optimizerSteps()[0]);
         } finally {
             lock.unlock();
         }

@@ -237,6 +237,11 @@ final class EmbeddingSlices {
         }
     }
 
+    /** Table t's row-optimizer state (the live array), or null when the optimizer keeps none or the shard holds no row. */
+    float[] rowState(int t) {
+        return optimizers[t] == null ? null : optimizers[t].state();
+    }
+
     /** Per handler thread: decoded ids (then local ids) and gradients, grown as needed. */
     private static final class Scratch {
         int[] ids = new int[1024];

@@ -50,6 +50,7 @@ public final class PsServer implements AutoCloseable {
     /** The route of a call that carries none: the node's own shard, position 0 (unreplicated clients). */
     private final Route ownRoute;
     private final Forwarder forwarder;
+    private final ShardCheckpoints checkpoints;
     private volatile Server server;
     private volatile boolean shutdownRequested;
 
@@ -65,6 +66,7 @@ public final class PsServer implements AutoCloseable {
                 .setReplicas(r).build();
         this.ownRoute = Route.newBuilder().setShard(spec.shard()).build();
         this.forwarder = r > 1 ? new Forwarder(transport, spec.shard(), spec.shards(), counters) : null;
+        this.checkpoints = new ShardCheckpoints(replicas[0].slices, replicas[0].dense, spec.shard(), counters);
     }
 
     /**
@@ -103,7 +105,7 @@ public final class PsServer implements AutoCloseable {
             rows = r::bindService;
             dense = d::bindService;
         }
-        ps.server = transport.serve(port, List.of(rows, dense, new PsServices.Admin(ps)), List.of(ps.counters.tracerFactory()));
+        ps.server = transport.serve(port, List.of(rows, dense, new PsServices.Admin(ps), ps.checkpoints), List.of(ps.counters.tracerFactory()));
         if (ps.shutdownRequested) ps.server.shutdown();
         return ps;
     }
@@ -195,6 +197,11 @@ public final class PsServer implements AutoCloseable {
         } finally {
             if (forwarder != null) forwarder.close();
         }
+    }
+
+    /** The node's checkpoint service ({@code ckpt.proto}): give it the job's checkpoint directory to enable it. */
+    public ShardCheckpoints checkpoints() {
+        return checkpoints;
     }
 
     /**

@@ -1,0 +1,181 @@
+package io.shadowsync.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.shadowsync.ckpt.CheckpointDir;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkpoints of whole jobs run as separate JVMs ({@code launch --local 2 --ps 1}): killed with SIGKILL mid-training
+ * (every process at once), the job resumes from its newest good checkpoint — skipping, with a warning each, one whose
+ * manifest and one whose shard file were truncated — and ends with the budget's examples and the quality of an
+ * undisturbed run; SIGTERM to the launcher leaves a final checkpoint written by every process. Each test starts its
+ * processes itself (ports chosen free at run time) and leaves none behind.
+ */
+class MultiProcessCheckpointTest {
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void generate() throws Exception {
+        CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", "16000", "--eval-rows", "4000",
+                "--vocab", "2000", "--seed", "11");
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @AfterEach
+    void noProcessLeftBehind() throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
+        List<String> alive = new ArrayList<>();
+        ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(p -> {
+            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        });
+        assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+    }
+
+    private static String train() {
+        return dir.resolve("ctr/train.tsv").toString();
+    }
+
+    private static String eval() {
+        return dir.resolve("ctr/eval.tsv").toString();
+    }
+
+    @Test
+    @Timeout(150)
+    void aJobKilledMidTrainingResumesFromItsNewestGoodCheckpoint() throws Exception {
+        Path ckpts = dir.resolve("kill-ckpts");
+        String[] job = {"--model", "dlrm", "--train", train(), "--eval", eval(), "--emb-rows", "2000", "--sync", "s-ma",
+                "--sync-interval-ms", "5", "--epochs", "1", "--seed", "4", "--no-progress"};
+        String[] ck = {"--checkpoint-dir", ckpts.toString(), "--keep", "4"};
+        String[] periodic = {"--checkpoint-every-examples", "2000"}; // the resumed run needs none: its checkpoints are not looked at
+        CliTest.Run undisturbed = CliTest.run(concat(new String[] {"train", "--trainers", "2", "--ps-shards", "1"}, job));
+        assertEquals(0, undisturbed.code(), undisturbed.err());
+        long budget = undisturbed.json().get("examples").asLong();
+
+        Process launcher = launcher(concat(concat(concat(new String[] {"launch", "--local", "2", "--ps", "1"}, job), ck), periodic));
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            int written = 0;
+            StringBuilder log = new StringBuilder();
+            for (String line; written < 3 && (line = out.readLine()) != null; ) {
+                log.append(line).append('\n');
+                if (line.startsWith("[trainer-0]") && line.contains("wrote checkpoint")) written++;
+            }
+            assertEquals(3, written, "three checkpoints before the job ended:\n" + log);
+            // SIGKILL to every process of the job at once: nobody gets to write anything more
+            List<ProcessHandle> all = new ArrayList<>(launcher.descendants().toList());
+            all.add(launcher.toHandle());
+            assertEquals(4, all.stream().filter(ProcessHandle::isAlive).count(), "the launcher, 2 trainers and 1 server were running: " + log);
+            for (ProcessHandle p : all) p.destroyForcibly();
+            for (ProcessHandle p : all) p.onExit().get(10, TimeUnit.SECONDS);
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
+
+        // damage the two newest complete checkpoints: the newest's manifest, the next one's shard file
+        List<Path> complete = new ArrayList<>();
+        try (Stream<Path> s = Files.list(ckpts)) {
+            s.filter(p -> Files.exists(p.resolve("MANIFEST")))
+                    .sorted((a, b) -> Long.compare(seq(b), seq(a)))
+                    .forEach(complete::add);
+        }
+        assertTrue(complete.size() >= 3, "complete checkpoints: " + complete);
+        truncate(complete.get(0).resolve("MANIFEST"), 10);
+        truncate(complete.get(1).resolve("emb-shard-0.bin"), 100);
+
+        CliTest.Run resumed = CliTest.run(concat(concat(new String[] {"launch", "--local", "2", "--ps", "1", "--resume"}, job), ck));
+        assertEquals(0, resumed.code(), resumed.err());
+        String err = resumed.err();
+        assertTrue(err.contains("warning: skipping checkpoint " + complete.get(0) + ": MANIFEST: is truncated"), err);
+        assertTrue(err.contains("warning: skipping checkpoint " + complete.get(1) + ": emb-shard-0.bin: has ") && err.contains("(truncated)"), err);
+        JsonNode s = resumed.json();
+        assertEquals(complete.get(2).toString(), s.get("checkpoint").get("resumed_from").asText(), resumed.out());
+        assertEquals(budget, s.get("examples").asLong(), "the budget's examples, each once, across the restart: " + resumed.out());
+        double la = undisturbed.json().get("eval").get("logloss").asDouble(), lb = s.get("eval").get("logloss").asDouble();
+        assertEquals(la, lb, 0.02, "undisturbed " + la + " vs killed and resumed " + lb);
+    }
+
+    @Test
+    @Timeout(120)
+    void sigtermToTheLauncherWritesAFinalCheckpoint() throws Exception {
+        Path ckpts = dir.resolve("term-ckpts");
+        Process launcher = launcher("launch", "--local", "2", "--ps", "1", "--model", "dlrm", "--emb-rows", "500", "--train", train(),
+                "--epochs", "1000", "--sync", "s-ma", "--sync-interval-ms", "20", "--log-every", "0.2", "--checkpoint-dir", ckpts.toString());
+        StringBuilder log = new StringBuilder();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            // training under way in both trainers (each starts its checkpointer beside its progress lines)
+            boolean[] spoke = new boolean[2];
+            String line;
+            while (!(spoke[0] && spoke[1]) && (line = out.readLine()) != null) {
+                log.append(line).append('\n');
+                for (int t = 0; t < 2; t++) spoke[t] |= line.startsWith("[trainer-" + t + "]") && line.contains(" ex/s");
+            }
+            assertTrue(spoke[0] && spoke[1], "the launcher ended before both trainers reported progress:\n" + log);
+            List<ProcessHandle> job = launcher.descendants().toList();
+            launcher.toHandle().destroy(); // SIGTERM (Process.destroy would also close the pipe we still read)
+            while ((line = out.readLine()) != null) log.append(line).append('\n');
+            assertTrue(launcher.waitFor(60, TimeUnit.SECONDS), "the launcher did not stop:\n" + log);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (job.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
+            assertTrue(job.stream().noneMatch(ProcessHandle::isAlive), "processes of the job outlived the launcher");
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
+        String text = log.toString();
+        assertTrue(text.contains("the trainers write a final checkpoint"), text);
+        assertTrue(text.contains("[trainer-0] shadowsync trainer 0: wrote checkpoint " + ckpts.resolve("ckpt-1")), text);
+        CheckpointDir.Verified v = new CheckpointDir(ckpts, 3).newestVerified(w -> { throw new AssertionError(w); }).orElseThrow();
+        assertEquals(ckpts.resolve("ckpt-1"), v.path());
+        List<String> names = v.manifest().files().stream().map(f -> f.name()).sorted().toList();
+        assertEquals(List.of("dense-block-0.bin", "emb-shard-0.bin", "trainer-0.bin", "trainer-1.bin"), names);
+        assertTrue(v.manifest().examples() > 0, "examples trained: " + v.manifest().examples());
+        assertEquals("multi-process", v.manifest().settings().get("layout"));
+    }
+
+    private static long seq(Path ckpt) {
+        return Long.parseLong(ckpt.getFileName().toString().substring("ckpt-".length()));
+    }
+
+    private static void truncate(Path file, int bytes) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        Files.write(file, java.util.Arrays.copyOf(b, b.length - bytes));
+    }
+
+    /** The shadowsync CLI in a JVM of its own, stderr merged into stdout (read it, or it could fill and stall). */
+    private static Process launcher(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = new String[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}

@@ -1,0 +1,448 @@
+package io.shadowsync.ckpt;
+
+import io.shadowsync.comm.Collective;
+import io.shadowsync.engine.Job;
+import io.shadowsync.engine.JobState;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * Checkpoints of a multi-process job, taken by its trainer processes together over their control collective (one
+ * instance in each trainer process, over the job part it runs) with the parameter servers writing their shards in
+ * parallel. The checkpoint directory must be the same for every process: one host, or a shared file system.
+ *
+ * <p><b>Protocol.</b> A thread named {@code checkpointer} in every trainer process polls every {@value #POLL_MILLIS} ms
+ * with one small all-reduce of {want a checkpoint, want to stop, finished, examples trained}: trainer 0 wants one when
+ * its timer is due, any trainer when it got a signal (stop), and all see the summed examples, so every process makes
+ * the same decision in the same poll. A checkpoint then goes:
+ * <ol>
+ *   <li>every process raises its pause ({@link Job#beginPause}) and all-gathers, per lockstep group, the operations
+ *       begun; each finishes up to the largest ({@link Job#finishPause}) and rests: no worker is mid-step, no sync
+ *       round mid-way, nothing is in flight to a server;</li>
+ *   <li>trainer 0 picks the sequence number and creates {@code ckpt-<seq>/}; all-gather of {at rest, seq};</li>
+ *   <li>each trainer writes {@code trainer-<rank>.bin}; meanwhile trainer 0 asks every parameter server to write its
+ *       {@code emb-shard-<s>.bin} (and {@code dense-block-<s>.bin}), in parallel; all-gather of {written, size, CRC32C,
+ *       examples}: it returns on the others only once the servers are done, so nobody trains while they write;</li>
+ *   <li>the trainers go on (or, for a stop, stay at rest for the process to exit); trainer 0 writes the manifest
+ *       last, atomically, listing every file with its size and CRC32C, then deletes checkpoints beyond keep.</li>
+ * </ol>
+ * A failure anywhere (a process not at rest in time, a file not written) makes every process go on without the
+ * checkpoint; trainer 0 removes its directory. Once any trainer has finished its part, polling stops: no checkpoint is
+ * taken while the job ends.
+ *
+ * <p>Resume ({@link #resume}): trainer 0 picks the newest checkpoint whose manifest and every file verify (a damaged
+ * newer one is skipped with a warning naming the file), refuses one written with other settings, has the servers
+ * restore their shards, and broadcasts its choice; every trainer then restores its own file.
+ *
+ * <p>Sharing contract: the checkpointer thread is the only user of the control collective between {@link #start}
+ * and {@link #finish}; the process's main thread uses it before and after. {@link #requestStop} may be called from
+ * any thread (a shutdown hook).
+ */
+public final class MultiProcessCheckpointer {
+    /** Milliseconds between polls of the trainers. */
+    static final long POLL_MILLIS = 100;
+    private static final int FRESH = 0, RESUME = 1, REFUSED = 2;
+
+    /** The parameter servers of the job, as trainer 0 reaches them. */
+    public interface Servers {
+        /**
+         * Every server writes its files of checkpoint seq into {@code checkpointDir/ckpt-<seq>/}, all in parallel;
+         * returns their entries for the manifest.
+         */
+        List<Manifest.Entry> checkpoint(Path checkpointDir, long seq) throws IOException, InterruptedException;
+
+        /** Every server loads its files of checkpoint seq (checking them against its manifest). */
+        void restore(Path checkpointDir, long seq) throws IOException, InterruptedException;
+    }
+
+    private final Job job;
+    private final Collective control;
+    private final int rank;
+    private final int n;
+    private final CheckpointDir dir;
+    private final Map<String, String> settings;
+    private final Servers servers;
+    private final long everyNanos;
+    private final long everyExamples;
+    private final Duration pauseTimeout;
+    private final Consumer<String> log;
+    private final Object wake = new Object();
+    private volatile boolean stopWanted;
+    private volatile boolean finished;
+    private volatile boolean stoppedHere;
+    private volatile Thread thread;
+    private volatile int written;
+    private volatile Path last;
+    private volatile long lastExamples;
+    private volatile Path stopCheckpoint;
+
+    /**
+     * @param job           this process's part of the job (one trainer)
+     * @param control       the trainers' control collective
+     * @param servers       the parameter servers (trainer 0 calls them)
+     * @param settings      the run's settings, saved in every manifest (a resumed run must match them)
+     * @param everySeconds  seconds between periodic checkpoints, by trainer 0's clock; 0 for none by time
+     * @param everyExamples examples (all trainers) between periodic checkpoints; 0 for none by examples
+     * @param pauseTimeout  how long a checkpoint waits for the job to come to rest before it gives up
+     * @param log           receives one line per checkpoint written (trainer 0) or failed
+     */
+    public MultiProcessCheckpointer(Job job, Collective control, CheckpointDir dir, Servers servers, Map<String, String> settings,
+                                    double everySeconds, long everyExamples, Duration pauseTimeout, Consumer<String> log) {
+        if (!(everySeconds >= 0) || Double.isInfinite(everySeconds)) {
+            throw new IllegalArgumentException("--checkpoint-every-sec must be zero (none) or positive, got " + everySeconds);
+        }
+        if (everyExamples < 0) throw new IllegalArgumentException("--checkpoint-every-examples must be zero (none) or positive, got " + everyExamples);
+        if (job.trainers() != 1) throw new IllegalArgumentException("a process of a multi-process job runs one trainer, this part runs " + job.trainers());
+        this.job = job;
+        this.control = control;
+        this.rank = control.rank();
+        this.n = control.size();
+        if (job.ranks()[0] != rank) throw new IllegalArgumentException("trainer " + job.ranks()[0] + " is rank " + rank + " of the control group");
+        this.dir = dir;
+        this.servers = servers;
+        this.settings = Map.copyOf(settings);
+        this.everyNanos = (long) (everySeconds * 1e9);
+        this.everyExamples = everyExamples;
+        this.pauseTimeout = pauseTimeout;
+        this.log = log;
+    }
+
+    /**
+     * Before training, on every trainer together (it uses the control collective): trainer 0 picks the newest good
+     * checkpoint, checks its settings and has the servers restore theirs; every trainer then restores its own part.
+     * Returns the checkpoint's directory, or null when there is none yet (the run starts from the beginning; trainer
+     * 0 warns).
+     *
+     * @throws IllegalArgumentException when the checkpoint was written with other settings (named) or none is good
+     */
+    public Path resume(Consumer<String> warn) throws IOException, InterruptedException {
+        int status = FRESH;
+        long seq = 0;
+        RuntimeException refusal = null;
+        if (rank == 0) {
+            try {
+                Optional<CheckpointDir.Verified> found = dir.newestVerified(warn);
+                if (found.isEmpty()) {
+                    warn.accept("--resume: no checkpoint in " + dir.path() + " yet; starting from the beginning");
+                } else {
+                    CheckpointDir.Verified v = found.get();
+                    List<String> diff = CheckpointDir.differences(v.manifest().settings(), settings);
+                    if (!diff.isEmpty()) {
+                        throw new IllegalArgumentException("--resume: " + v.path() + " was written with other settings: " + String.join("; ", diff)
+                                + ". Give the flags it was written with, or another --checkpoint-dir to start over");
+                    }
+                    seq = v.manifest().seq();
+                    servers.restore(dir.path(), seq);
+                    status = RESUME;
+                }
+            } catch (ModelFileException e) {
+                refusal = new IllegalArgumentException("--resume: " + e.getMessage(), e);
+                status = REFUSED;
+            } catch (IOException | RuntimeException e) {
+                refusal = e instanceof RuntimeException r ? r : new IllegalStateException("--resume: " + e.getMessage(), e);
+                status = REFUSED;
+            }
+        }
+        float[] msg = new float[5];
+        msg[0] = status;
+        putLong(msg, 1, seq);
+        control.broadcast(msg, 0, msg.length, 0);
+        status = (int) msg[0];
+        seq = getLong(msg, 1);
+        if (status == REFUSED) {
+            if (refusal != null) throw refusal;
+            throw new IllegalStateException("trainer 0 could not resume from " + dir.path() + " (its log says why)");
+        }
+        if (status == FRESH) return null;
+        Path ck = dir.checkpoint(seq);
+        Manifest m = Manifest.read(ck);
+        Manifest.Entry e = m.entry(StateFiles.trainerFile(rank));
+        if (e == null) throw new ModelFileException(ck, "lists no file of trainer " + rank);
+        Manifest.verify(ck, e);
+        JobState.TrainerState t = StateFiles.readTrainer(ck.resolve(e.name()));
+        if (t.rank() != rank) throw new ModelFileException(ck.resolve(e.name()), "holds trainer " + t.rank());
+        job.restore(new JobState(m.examples(), List.of(t), List.of(), null));
+        return ck;
+    }
+
+    /** Starts the polling thread (a daemon); every trainer process starts one, periodic checkpoints or not. */
+    public void start() {
+        Thread t = new Thread(this::loop, "checkpointer");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    /**
+     * This process's part has finished (or failed): tells the others at the next poll, after which nobody takes a
+     * checkpoint, and waits for the thread to end (so that the control collective is free again).
+     */
+    public void finish() throws InterruptedException {
+        finished = true;
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+        Thread t = thread;
+        if (t != null) t.join();
+    }
+
+    /**
+     * A signal: asks every trainer to write a final checkpoint and stay at rest (the processes exit next). Returns at
+     * once; {@link #awaitStop} waits for the outcome.
+     */
+    public void requestStop() {
+        stopWanted = true;
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    /**
+     * Waits until the thread has ended (a stop checkpoint written, or the job finished first) or the timeout passes;
+     * returns the stop checkpoint's directory on trainer 0, or null (none written, or another trainer).
+     */
+    public Path awaitStop(Duration timeout) throws InterruptedException {
+        Thread t = thread;
+        if (t != null) t.join(Math.max(1, timeout.toMillis()));
+        return stopCheckpoint;
+    }
+
+    /** Whether this process came to rest for a stop asked by some trainer (the process should exit, not go on). */
+    public boolean stopped() {
+        return stoppedHere;
+    }
+
+    private void loop() {
+        long nextTime = everyNanos > 0 ? System.nanoTime() + everyNanos : Long.MAX_VALUE;
+        long nextExamples = -1;
+        float[] poll = new float[7];
+        try {
+            while (true) {
+                synchronized (wake) {
+                    if (!finished && !stopWanted) wake.wait(POLL_MILLIS);
+                }
+                poll[0] = rank == 0 && System.nanoTime() >= nextTime ? 1 : 0;
+                poll[1] = stopWanted ? 1 : 0;
+                poll[2] = finished ? 1 : 0;
+                putLong(poll, 3, job.progress().examples());
+                control.allReduce(poll, 0, poll.length, Collective.ReduceOp.SUM);
+                long examples = getLong(poll, 3);
+                if (everyExamples > 0 && nextExamples < 0) nextExamples = (examples / everyExamples + 1) * everyExamples;
+                if (poll[2] > 0) {
+                    if (poll[1] > 0 && rank == 0) log.accept("no final checkpoint: the job was finishing");
+                    return;
+                }
+                boolean stop = poll[1] > 0;
+                if (!stop && poll[0] == 0 && (nextExamples < 0 || examples < nextExamples)) continue;
+                Path p = checkpoint(stop);
+                if (stop) {
+                    stoppedHere = true;
+                    stopCheckpoint = p;
+                    return;
+                }
+                if (everyNanos > 0) nextTime = System.nanoTime() + everyNanos;
+                if (everyExamples > 0) nextExamples = (Math.max(examples, lastExamples) / everyExamples + 1) * everyExamples;
+            }
+        } catch (InterruptedException e) {
+            // the process is going down
+        } catch (RuntimeException e) {
+            // a peer went away or the job failed: the job's own failure says why; no more checkpoints
+            if (!finished) log.accept("no more checkpoints: " + e.getMessage());
+        }
+    }
+
+    /** One checkpoint, every trainer together (see the class comment); null when it could not be written. */
+    private Path checkpoint(boolean hold) throws InterruptedException {
+        long[] begun = null;
+        String failure = null;
+        try {
+            begun = job.beginPause();
+        } catch (IllegalStateException e) {
+            failure = e.getMessage();
+        }
+        // 1. agree on how far each lockstep group goes before it rests
+        float[] mine = new float[1 + 4 * 2];
+        mine[0] = begun != null ? 1 : 0;
+        if (begun != null) {
+            putLong(mine, 1, begun[0]);
+            putLong(mine, 5, begun[1]);
+        }
+        float[] all = new float[mine.length * n];
+        try {
+            control.allGather(mine, 0, mine.length, all, 0);
+        } catch (RuntimeException | InterruptedException e) {
+            if (begun != null) job.cancelPause();
+            throw e;
+        }
+        long[] agreed = new long[2];
+        int notReady = -1;
+        for (int r = 0; r < n; r++) {
+            int o = r * mine.length;
+            if (all[o] == 0 && notReady < 0) notReady = r;
+            agreed[0] = Math.max(agreed[0], getLong(all, o + 1));
+            agreed[1] = Math.max(agreed[1], getLong(all, o + 5));
+        }
+        if (notReady >= 0) {
+            if (begun != null) job.cancelPause();
+            log.accept("could not write a checkpoint: " + (failure != null ? failure : "trainer " + notReady + " could not pause"));
+            return null;
+        }
+        Job.Paused paused = null;
+        try {
+            paused = job.finishPause(agreed, pauseTimeout);
+        } catch (TimeoutException | IllegalStateException e) {
+            failure = e.getMessage();
+        }
+        try {
+            return write(paused, failure, hold);
+        } finally {
+            if (paused != null && !hold) paused.close();
+        }
+    }
+
+    /** Steps 2 to 4 of a checkpoint, with this process at rest (paused non-null) or not. */
+    private Path write(Job.Paused paused, String failure, boolean hold) throws InterruptedException {
+        long seq = 0;
+        if (rank == 0 && paused != null) {
+            try {
+                seq = dir.nextSeq();
+                dir.create(seq);
+            } catch (IOException e) {
+                failure = "cannot create the checkpoint's directory in " + dir.path() + ": " + e.getMessage();
+                paused.close();
+                paused = null;
+            }
+        }
+        float[] a = new float[5];
+        a[0] = paused != null ? 1 : 0;
+        putLong(a, 1, seq);
+        float[] allA = new float[a.length * n];
+        control.allGather(a, 0, a.length, allA, 0);
+        seq = getLong(allA, 1);
+        for (int r = 0; r < n; r++) {
+            if (allA[r * a.length] == 0) {
+                if (rank == 0) discardQuietly(seq);
+                log.accept("could not write a checkpoint: " + (failure != null ? failure : "trainer " + r + " did not come to rest"));
+                return null;
+            }
+        }
+        Path ck = dir.checkpoint(seq);
+        JobState state = paused.state();
+        // trainer 0 has the servers write theirs while it writes its own file
+        List<Manifest.Entry> serverEntries = new ArrayList<>();
+        String[] serverFailure = new String[1];
+        final long seqF = seq;
+        Thread serverCall = null;
+        if (rank == 0) {
+            serverCall = new Thread(() -> {
+                try {
+                    serverEntries.addAll(servers.checkpoint(dir.path(), seqF));
+                } catch (IOException | RuntimeException e) {
+                    serverFailure[0] = e.getMessage();
+                } catch (InterruptedException e) {
+                    serverFailure[0] = "interrupted";
+                }
+            }, "checkpointer/servers");
+            serverCall.start();
+        }
+        Manifest.Entry own = null;
+        try {
+            own = StateFiles.writeTrainer(ck.resolve(StateFiles.trainerFile(rank)), state.trainers().get(0));
+        } catch (IOException | RuntimeException e) {
+            failure = "writing " + StateFiles.trainerFile(rank) + ": " + e.getMessage();
+        }
+        if (serverCall != null) {
+            serverCall.join(); // the servers' calls carry their own deadline
+            if (serverFailure[0] != null && failure == null) failure = serverFailure[0];
+        }
+        float[] b = new float[1 + 4 * 3];
+        b[0] = own != null && failure == null ? 1 : 0;
+        if (own != null) {
+            putLong(b, 1, own.size());
+            putLong(b, 5, own.crc() & 0xFFFF_FFFFL);
+        }
+        putLong(b, 9, state.examples());
+        float[] allB = new float[b.length * n];
+        control.allGather(b, 0, b.length, allB, 0);
+        long examples = 0;
+        List<Manifest.Entry> entries = new ArrayList<>(n + serverEntries.size());
+        int bad = -1;
+        for (int r = 0; r < n; r++) {
+            int o = r * b.length;
+            if (allB[o] == 0 && bad < 0) bad = r;
+            entries.add(new Manifest.Entry(StateFiles.trainerFile(r), getLong(allB, o + 1), (int) getLong(allB, o + 5)));
+            examples += getLong(allB, o + 9);
+        }
+        if (bad >= 0) {
+            if (rank == 0) discardQuietly(seq);
+            log.accept("could not write checkpoint " + ck + ": " + (failure != null ? failure : "trainer " + bad + " could not write its file"));
+            return null;
+        }
+        if (!hold) paused.close(); // the files are written: training goes on while trainer 0 writes the manifest
+        if (rank != 0) {
+            written++;
+            lastExamples = examples;
+            return ck;
+        }
+        entries.addAll(serverEntries);
+        try {
+            dir.commit(seq, examples, settings, entries);
+        } catch (IOException | RuntimeException e) {
+            discardQuietly(seq);
+            log.accept("could not write the manifest of " + ck + ": " + e.getMessage());
+            return null;
+        }
+        written++;
+        last = ck;
+        lastExamples = examples;
+        log.accept("wrote checkpoint " + ck + " (" + String.format(java.util.Locale.ROOT, "%,d", examples) + " examples)");
+        return ck;
+    }
+
+    private void discardQuietly(long seq) {
+        if (seq <= 0) return;
+        try {
+            dir.discard(seq);
+        } catch (IOException e) {
+            log.accept("could not remove the incomplete checkpoint " + dir.checkpoint(seq) + ": " + e.getMessage());
+        }
+    }
+
+    /** Checkpoints this process took part in. */
+    public int written() {
+        return written;
+    }
+
+    /** Trainer 0: the newest checkpoint written, or null. */
+    public Path last() {
+        return last;
+    }
+
+    /** Examples trained, all trainers, when the newest checkpoint was taken. */
+    public long lastExamples() {
+        return lastExamples;
+    }
+
+    /**
+     * A non-negative long as four floats of 16 bits each: exact through a collective, and through a sum of up to 256
+     * ranks (each chunk stays below 2^24).
+     */
+    static void putLong(float[] a, int off, long v) {
+        if (v < 0) throw new IllegalArgumentException("a count is never negative: " + v);
+        for (int k = 0; k < 4; k++) a[off + k] = (float) ((v >>> (16 * k)) & 0xFFFF);
+    }
+
+    /** The long of {@link #putLong}, or the sum of several (carries included). */
+    static long getLong(float[] a, int off) {
+        long v = 0;
+        for (int k = 0; k < 4; k++) v += ((long) a[off + k]) << (16 * k);
+        return v;
+    }
+}
