@@ -319,7 +319,9 @@ class NetCollectiveTest {
                     assertInstanceOf(IllegalStateException.class, thrown[r], "rank " + r);
                     assertTrue(thrown[r].getMessage().contains(peer), thrown[r].getMessage());
                 }
-                assertTrue(thrown[1].getMessage().contains(peer + " vanished during allReduce"), thrown[1].getMessage());
+                // who reports first is a race: rank 1 sees its neighbour's stream cut, or the killed side's own endpoint
+                // reports rank 1's stream cut before it goes; either way the survivors learn that a stream vanished
+                assertTrue(thrown[1].getMessage().contains("vanished during allReduce"), thrown[1].getMessage());
             } finally {
                 closeAll(c);
             }
