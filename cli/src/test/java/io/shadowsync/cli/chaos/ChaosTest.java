@@ -162,6 +162,7 @@ class ChaosTest {
             CheckpointAudit audit = CheckpointAudit.of(ck, KEEP, false);
             for (String s : audit.problems()) problems.add("after kill " + (k + 1) + ": " + s);
             if (at < 0) {
+                if (p.exitValue() != 0) problems.add("run " + (k + 1) + " ended by itself with " + p.exitValue() + ": " + tail(Files.readString(err)));
                 moments.add(String.format(Locale.ROOT, "ended first (%.2f s)", (System.nanoTime() - start) / 1e9));
                 midWrite.add("—");
             } else {
