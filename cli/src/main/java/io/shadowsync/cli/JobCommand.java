@@ -8,6 +8,7 @@ import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.JobConfig;
 import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.SlowTrainer;
 import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.engine.TrainingException;
 import io.shadowsync.comm.LinkModel;
@@ -180,6 +181,9 @@ abstract class JobCommand {
     @Option(names = "--resume", description = "Continue from the newest good checkpoint in --checkpoint-dir (none there yet: start from the beginning, with a warning).")
     boolean resume;
 
+    @Option(names = "--emulate-slow-trainer", paramLabel = "I:MS",
+            description = "Testing: trainer I's workers sleep MS milliseconds per batch, an emulated straggler; I:MS:spin burns the time on the CPU instead (default: none).")
+    String emulateSlowTrainer;
 
     /** What the flags describe, ready for the engine. */
     record Plan(DataSource train, long skippedLoading, DataSource eval, ModelSpec modelSpec, OptimizerSpec opt,
@@ -222,8 +226,25 @@ abstract class JobCommand {
                 bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN);
         LinkModel link = LinkModel.parse(netBandwidth, netLatency);
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle);
-        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link);
+        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer());
         return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
+    }
+
+    /** --emulate-slow-trainer I:MS, checked against --trainers; null when not given. */
+    private SlowTrainer slowTrainer() {
+        if (emulateSlowTrainer == null) return null;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9}):(\\d{1,9})(:spin)?").matcher(emulateSlowTrainer.strip());
+        if (!m.matches()) {
+            throw new UsageException("--emulate-slow-trainer takes I:MS, a trainer's rank and the milliseconds its workers sleep per batch "
+                    + "(e.g. 1:20; 1:20:spin to spin instead), got '" + emulateSlowTrainer + "'");
+        }
+        int rank = Integer.parseInt(m.group(1));
+        long ms = Long.parseLong(m.group(2));
+        if (rank >= trainers) {
+            throw new UsageException("--emulate-slow-trainer names trainer " + rank + ", but the job's trainers are 0.." + (trainers - 1));
+        }
+        if (ms < 1) throw new UsageException("--emulate-slow-trainer: a slow trainer sleeps at least 1 ms per batch, got " + ms);
+        return new SlowTrainer(rank, ms, m.group(3) != null);
     }
 
     /** --ps-replicas: 1 to --ps-shards (each server process holds at most one copy of a shard), multi-process jobs only. */

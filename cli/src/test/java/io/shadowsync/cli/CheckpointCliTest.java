@@ -112,6 +112,17 @@ class CheckpointCliTest {
         assertTrue(r.json().get("checkpoint").get("resumed_from").isNull());
         assertEquals(0, r.json().get("checkpoint").get("written").asInt());
         assertEquals(5000, r.json().get("examples").asLong());
+
+        // a process killed while writing its first checkpoint left only an incomplete one: nothing to lose, start over
+        Path cut = dir.resolve("ck-cut");
+        Files.createDirectories(cut.resolve("ckpt-1"));
+        Files.writeString(cut.resolve("ckpt-1/trainer-0.bin"), "half");
+        args.set(args.indexOf(ck.toString()), cut.toString());
+        r = run(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("warning: skipping checkpoint " + cut.resolve("ckpt-1") + ": no MANIFEST"), r.err());
+        assertTrue(r.err().contains("warning: --resume: no checkpoint in " + cut + " yet; starting from the beginning"), r.err());
+        assertEquals(5000, r.json().get("examples").asLong());
     }
 
     @Test
@@ -133,9 +144,10 @@ class CheckpointCliTest {
         // a directory holding only damaged checkpoints is not silently started over
         Path broken = dir.resolve("ck-broken/ckpt-1");
         Files.createDirectories(broken);
+        Files.writeString(broken.resolve("MANIFEST"), "shadowsync-checkpoint 1\n");
         r = run(job("--checkpoint-dir", broken.getParent().toString(), "--resume"));
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("warning: skipping checkpoint " + broken + ": no MANIFEST"), r.err());
+        assertTrue(r.err().contains("warning: skipping checkpoint " + broken + ": MANIFEST: is truncated"), r.err());
         assertTrue(r.err().contains("no good checkpoint"), r.err());
     }
 

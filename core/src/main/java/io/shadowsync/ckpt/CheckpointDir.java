@@ -226,7 +226,14 @@ public final class CheckpointDir {
         }
     }
 
+    /**
+     * Deletes a checkpoint directory, its manifest first: a process killed part way through then leaves an incomplete
+     * checkpoint (skipped, and pruned by a later write), never a manifest that lists files already gone. (A walk in
+     * reverse name order would take {@code trainer-*} and {@code emb-shard-*} before {@code MANIFEST}; the chaos
+     * harness checks that every checkpoint with a manifest verifies after any kill.)
+     */
     private static void deleteTree(Path p) throws IOException {
+        if (Files.deleteIfExists(p.resolve(Manifest.NAME))) fsync(p);
         try (Stream<Path> walk = Files.walk(p)) {
             List<Path> all = walk.sorted(Comparator.reverseOrder()).toList();
             for (Path x : all) Files.deleteIfExists(x);
@@ -251,26 +258,41 @@ public final class CheckpointDir {
 
     /**
      * The newest checkpoint whose manifest is valid and whose files match it, read back. Each newer one that does not
-     * check out is skipped with a warning naming it and why. Empty when the directory holds no checkpoint at all.
+     * check out is skipped with a warning naming it and why. Empty when the directory holds no complete checkpoint:
+     * none at all, or only writes cut short before their manifest (a process killed during its first checkpoint):
+     * nothing was saved, so starting over loses nothing.
      *
-     * @throws ModelFileException when it holds checkpoints but none is good (resuming would silently start over)
+     * @throws ModelFileException when it holds a checkpoint with a manifest but none is good (resuming would silently
+     *                            start over, throwing away what was saved)
      */
     public Optional<Loaded> newest(Consumer<String> warn) throws IOException {
         TreeMap<Long, Path> bySeq = new TreeMap<>(Comparator.reverseOrder());
         for (long s : sequences()) bySeq.put(s, dir.resolve(PREFIX + s));
         List<String> why = new ArrayList<>();
+        boolean anyManifest = false;
         for (Path ck : bySeq.values()) {
+            anyManifest |= Files.exists(ck.resolve(Manifest.NAME));
             try {
-                Manifest m = Manifest.read(ck);
-                m.verifyFiles(ck);
-                return Optional.of(new Loaded(ck, m, read(ck, m)));
+                return Optional.of(verify(ck));
             } catch (ModelFileException e) {
                 warn.accept("skipping checkpoint " + ck + ": " + reason(e, ck));
                 why.add(ck.getFileName() + " (" + reason(e, ck) + ")");
             }
         }
-        if (bySeq.isEmpty()) return Optional.empty();
+        if (!anyManifest) return Optional.empty();
         throw new ModelFileException(dir, "no good checkpoint: " + String.join("; ", why));
+    }
+
+    /**
+     * Reads and checks one checkpoint as {@link #newest} would take it: its manifest valid, every file it lists of the
+     * size and CRC32C it gives, and every file parsed back into a state. For tools and tests that audit a directory.
+     *
+     * @throws ModelFileException naming what does not check out
+     */
+    public static Loaded verify(Path checkpoint) throws IOException {
+        Manifest m = Manifest.read(checkpoint);
+        m.verifyFiles(checkpoint);
+        return new Loaded(checkpoint, m, read(checkpoint, m));
     }
 
     /** The exception's sentence, with paths inside the checkpoint shortened to their file names. */

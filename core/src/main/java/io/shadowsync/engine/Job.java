@@ -140,6 +140,7 @@ public final class Job {
                 }
                 case NONE -> { }
             }
+            if (config.slow() != null && config.slow().trainer() == t) rule = new SlowStep(rule, config.slow());
             this.workerModels[i] = workerModels;
             if (shadow == null && finisher == null) gate.exit(syncParticipant(i));
             BatchSupply supply = Trainer.supply(train, config.trainer(), t, n);

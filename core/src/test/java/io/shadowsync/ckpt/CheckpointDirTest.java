@@ -176,6 +176,35 @@ class CheckpointDirTest {
     }
 
     @Test
+    void onlyWritesCutShortBeforeTheirManifestAreNoCheckpoint(@TempDir Path dir) throws Exception {
+        // a process killed while writing its first checkpoint: nothing was saved, resuming starts over
+        Files.createDirectories(dir.resolve("ckpt-1"));
+        Files.writeString(dir.resolve("ckpt-1/trainer-0.bin"), "half");
+        Files.writeString(dir.resolve("ckpt-1/MANIFEST.tmp-12-34"), "shadowsync-checkpoint 1\n");
+        CheckpointDir d = new CheckpointDir(dir, 2);
+        assertEquals(Optional.empty(), newest(d));
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("ckpt-1: no MANIFEST (incomplete"), warnings.get(0));
+        // the next run's first checkpoint is ckpt-2, and it is taken
+        d.write(state(2), Map.of());
+        assertEquals(2f, newest(d).orElseThrow().state().trainers().get(0).params()[0]);
+    }
+
+    @Test
+    void verifyChecksOneCheckpointAsNewestWouldTakeIt(@TempDir Path dir) throws Exception {
+        CheckpointDir d = new CheckpointDir(dir, 3);
+        Path good = d.write(state(1), Map.of("k", "v"));
+        CheckpointDir.Loaded l = CheckpointDir.verify(good);
+        assertEquals(192, l.manifest().examples());
+        assertEquals(1f, l.state().trainers().get(0).params()[0]);
+        flipByte(good.resolve("emb-shard-1.bin"), 12);
+        ModelFileException e = assertThrows(ModelFileException.class, () -> CheckpointDir.verify(good));
+        assertTrue(e.getMessage().contains("emb-shard-1.bin: checksum mismatch"), e.getMessage());
+        e = assertThrows(ModelFileException.class, () -> CheckpointDir.verify(dir.resolve("ckpt-9")));
+        assertTrue(e.getMessage().contains("no MANIFEST"), e.getMessage());
+    }
+
+    @Test
     void keepMustBePositive(@TempDir Path dir) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CheckpointDir(dir, 0));
         assertTrue(e.getMessage().contains("--keep must be at least 1"), e.getMessage());
