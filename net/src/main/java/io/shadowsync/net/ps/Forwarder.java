@@ -128,6 +128,7 @@ final class Forwarder implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true; // before the channels: a forward they cancel must not read as a dead backup
         ManagedChannel[] ch = channels;
         if (ch == null) return;
         for (ManagedChannel c : ch) if (c != null) c.shutdownNow();
@@ -137,6 +138,9 @@ final class Forwarder implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
+
+    /** Set when this node stops: its forwards fail because of it, not because a backup died. */
+    private volatile boolean closed;
 
     /** The forwards of one push: answers the client when the last one ends. */
     private final class Pending<A> implements Runnable {
@@ -186,6 +190,13 @@ final class Forwarder implements AutoCloseable {
                 } catch (ExecutionException e) {
                     Status st = Status.fromThrowable(e.getCause());
                     String detail = st.getCode() + (st.getDescription() == null ? "" : ": " + st.getDescription());
+                    if (closed) {
+                        // this node is stopping (a crash, a shutdown) and cancelled the forward itself: the backup may
+                        // not have the push, so the client must not be told it is stored; it sends it to the backup
+                        failure = Status.UNAVAILABLE.withDescription(r.name() + " (primary) stopped before its backup at " + where
+                                + " had the push; send it to the next replica");
+                        continue;
+                    }
                     switch (st.getCode()) {
                         case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED -> r.dropBackup(j, "the forward to " + where + " failed: " + detail);
                         case ABORTED -> {
