@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "launch", sortOptions = false, usageHelpAutoWidth = true,
         description = {"Run the job as separate local processes (S parameter servers + N trainers) over gRPC on 127.0.0.1.",
-                "Takes every flag train takes. The last line on stdout is trainer 0's JSON summary plus \"processes\"."})
+                "Takes every flag train takes. The last line on stdout is trainer 0's (--elastic: the leader's) JSON summary plus \"processes\"."})
 public final class LaunchCommand extends JobCommand implements Callable<Integer> {
     @Option(names = "--local", paramLabel = "N", required = true, description = "Trainer processes to start on this host.")
     int local;
