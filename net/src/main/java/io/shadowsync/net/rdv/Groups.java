@@ -230,6 +230,11 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         }
         timer.shutdownNow();
         for (StreamObserver<GroupReply> w : waiting) fail(w, Status.UNAVAILABLE.withDescription("the coordinator was closed"));
+        try {
+            if (!timer.awaitTermination(5, TimeUnit.SECONDS)) throw new IllegalStateException("the groups timer did not stop within 5 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private StatusReply statusReply() {

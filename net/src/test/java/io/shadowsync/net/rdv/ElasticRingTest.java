@@ -62,9 +62,17 @@ class ElasticRingTest {
     @AfterEach
     void stopAll() throws Exception {
         pool.shutdownNow();
-        for (int i = closeables.size() - 1; i >= 0; i--) closeables.get(i).close();
+        Exception first = null;
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                if (first == null) first = e; // close the rest (the coordinator's timer among them) before failing
+            }
+        }
         for (Server s : servers) s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS), "test threads did not end");
+        if (first != null) throw first;
     }
 
     private Proc process() throws Exception {

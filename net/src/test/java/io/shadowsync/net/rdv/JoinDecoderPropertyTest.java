@@ -39,12 +39,14 @@ class JoinDecoderPropertyTest {
             Status.Code.ALREADY_EXISTS, Status.Code.OUT_OF_RANGE, Status.Code.RESOURCE_EXHAUSTED);
     private static Server server;
     private static ManagedChannel channel;
+    private static Coordinator coordinator;
 
     @BeforeContainer
     static void start() throws IOException {
         Transport t = new Transport(NetConfig.LOOPBACK.withMaxMessageBytes(64 << 10));
         // one trainer, no server: the first good join completes the membership, so no valid request long-polls
-        server = t.serve(0, List.of(new Coordinator(1, 0, Duration.ofMinutes(5))));
+        coordinator = new Coordinator(1, 0, Duration.ofMinutes(5));
+        server = t.serve(0, List.of(coordinator));
         channel = t.channel("127.0.0.1:" + server.getPort());
     }
 
@@ -52,6 +54,7 @@ class JoinDecoderPropertyTest {
     static void stop() throws InterruptedException {
         if (channel != null) channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         if (server != null) server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        if (coordinator != null) coordinator.close(); // its timer thread must not outlive the class (RendezvousTest checks)
     }
 
     @Property(tries = 300)
