@@ -34,22 +34,12 @@ class MultiProcessCheckpointTest {
 
     @BeforeAll
     static void generate() throws Exception {
-        CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", "16000", "--eval-rows", "4000",
-                "--vocab", "2000", "--seed", "11");
-        assertEquals(0, r.code(), r.err());
+        ChildJvms.generateCtr(dir, 16000, 4000);
     }
 
     @AfterEach
     void noProcessLeftBehind() throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
-        List<String> alive = new ArrayList<>();
-        ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(p -> {
-            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        });
-        assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+        ChildJvms.assertNoneLeftBehind();
     }
 
     private static String train() {

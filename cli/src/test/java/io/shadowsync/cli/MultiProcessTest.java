@@ -56,14 +56,7 @@ class MultiProcessTest {
 
     @AfterEach
     void noProcessLeftBehind() throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
-        List<String> alive = new ArrayList<>();
-        ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(p -> {
-            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
-            p.destroyForcibly();
-        });
-        assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+        ChildJvms.assertNoneLeftBehind();
     }
 
     private static String train() {

@@ -32,21 +32,12 @@ class ReplicationProcessTest {
 
     @BeforeAll
     static void generate() {
-        CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", "8000", "--eval-rows", "2000",
-                "--vocab", "2000", "--seed", "11");
-        assertEquals(0, r.code(), r.err());
+        ChildJvms.generateCtr(dir, 8000, 2000);
     }
 
     @AfterEach
     void noProcessLeftBehind() throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (ProcessHandle.current().descendants().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
-        List<String> alive = new ArrayList<>();
-        ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).forEach(p -> {
-            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
-            p.destroyForcibly();
-        });
-        assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+        ChildJvms.assertNoneLeftBehind();
     }
 
     private static String[] job() {
