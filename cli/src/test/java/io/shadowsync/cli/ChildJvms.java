@@ -3,16 +3,28 @@ package io.shadowsync.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
-/** What the tests that start JVMs share: their synthetic data, and the check that no process outlives a test. */
-final class ChildJvms {
+/**
+ * What the tests that start JVMs share: their synthetic data, a launched job with one of its processes killed, and
+ * the check that no process outlives a test.
+ */
+public final class ChildJvms {
     private ChildJvms() {}
 
     /** Synthetic CTR data in dir/ctr (train.tsv, eval.tsv): 2,000-id vocabulary, seed 11. */
-    static void generateCtr(Path dir, int rows, int evalRows) {
+    public static void generateCtr(Path dir, int rows, int evalRows) {
         CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", Integer.toString(rows), "--eval-rows",
                 Integer.toString(evalRows), "--vocab", "2000", "--seed", "11");
         assertEquals(0, r.code(), r.err());
@@ -22,7 +34,7 @@ final class ChildJvms {
      * Waits (at most 10 s) for this JVM's child processes to end; any still alive then is killed, with its own
      * children, and fails the test naming it.
      */
-    static void assertNoneLeftBehind() throws InterruptedException {
+    public static void assertNoneLeftBehind() throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
         List<String> alive = new ArrayList<>();
@@ -32,5 +44,57 @@ final class ChildJvms {
             p.destroyForcibly();
         });
         assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+    }
+
+    /**
+     * A launched job that had one process killed: its exit code (−1 when it did not end within 180 s), its JSON summary
+     * (the last stdout line starting with '{', or null), every line it printed, and whether the victim was found.
+     */
+    public record Launched(int code, JsonNode summary, List<String> lines, boolean killed) {
+        public String log() {
+            return String.join("\n", lines);
+        }
+    }
+
+    /**
+     * Runs {@code shadowsync launch ARGS} in a child JVM; once a line starting with {@code waitTag} reports progress
+     * (" ex/s"), waits {@code delayMillis} more, SIGKILLs the first process of the job whose command line contains
+     * {@code victim} (no goodbye, no shutdown hook), and waits for the job to end by itself. Every process of the
+     * job is killed on the way out, whatever happened.
+     */
+    public static Launched launchAndKill(List<String> args, String waitTag, long delayMillis, String victim) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch"));
+        cmd.addAll(args);
+        Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            Thread reader = new Thread(() -> {
+                try {
+                    String line;
+                    while ((line = out.readLine()) != null) lines.add(line);
+                } catch (IOException e) {
+                    // the launcher is gone
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (lines.stream().noneMatch(l -> l.startsWith(waitTag) && l.contains(" ex/s")) && System.nanoTime() < deadline && launcher.isAlive()) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(delayMillis);
+            Optional<ProcessHandle> target = launcher.descendants().filter(p -> p.info().commandLine().orElse("").contains(victim)).findFirst();
+            target.ifPresent(ProcessHandle::destroyForcibly);
+            if (!launcher.waitFor(180, TimeUnit.SECONDS)) return new Launched(-1, null, lines, target.isPresent());
+            reader.join(5000);
+            JsonNode summary = null;
+            for (String l : lines) if (l.startsWith("{")) summary = new ObjectMapper().readTree(l);
+            return new Launched(launcher.exitValue(), summary, lines, target.isPresent());
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
     }
 }

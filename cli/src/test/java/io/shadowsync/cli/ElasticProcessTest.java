@@ -4,16 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,9 +45,9 @@ class ElasticProcessTest {
         assertEquals(0, in.code(), in.err());
         double reference = in.json().get("eval").get("logloss").asDouble();
 
-        Result r = launchAndKill("2", "--respawn", "1");
-        assertEquals(0, r.code, r.log());
-        JsonNode s = r.summary;
+        ChildJvms.Launched r = launchAndKill("2", "--respawn", "1");
+        assertEquals(0, r.code(), r.log());
+        JsonNode s = r.summary();
         JsonNode m = s.get("membership");
         assertEquals("[0,1,2]", m.get("members").toString(), r.log());
         String changes = m.get("changes").toString();
@@ -69,59 +62,25 @@ class ElasticProcessTest {
     @Test
     @Timeout(240)
     void withoutRespawnTheSurvivorsFinishTheJob() throws Exception {
-        Result r = launchAndKill("1");
-        assertEquals(0, r.code, r.log());
-        JsonNode m = r.summary.get("membership");
+        ChildJvms.Launched r = launchAndKill("1");
+        assertEquals(0, r.code(), r.log());
+        JsonNode m = r.summary().get("membership");
         assertEquals("[0,2]", m.get("members").toString(), r.log());
         assertTrue(m.get("changes").toString().contains("trainer 1"), m.toString());
         assertTrue(r.log().contains("the other trainers go on"), r.log());
-        assertTrue(r.summary.get("eval").get("logloss").asDouble() < 0.6, r.summary.toString());
-    }
-
-    private record Result(int code, JsonNode summary, List<String> lines) {
-        String log() {
-            return String.join("\n", lines);
-        }
+        assertTrue(r.summary().get("eval").get("logloss").asDouble() < 0.6, r.summary().toString());
     }
 
     /** Launches 3 elastic trainers and 1 server, kills trainer {@code victim}'s JVM once it trains, waits for the end. */
-    private static Result launchAndKill(String victim, String... more) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch", "--local", "3", "--ps", "1",
-                "--elastic", "--straggler-timeout", "10", "--regroup-window", "1", "--log-every", "0.3"));
-        cmd.addAll(List.of(more));
-        cmd.addAll(job());
-        Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> lines = new CopyOnWriteArrayList<>();
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
-            Thread reader = new Thread(() -> {
-                try {
-                    String line;
-                    while ((line = out.readLine()) != null) lines.add(line);
-                } catch (IOException e) {
-                    // the launcher is gone
-                }
-            });
-            reader.setDaemon(true);
-            reader.start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            String tag = "[trainer-" + victim + "]";
-            while (lines.stream().noneMatch(l -> l.startsWith(tag) && l.contains(" ex/s")) && System.nanoTime() < deadline && launcher.isAlive()) {
-                Thread.sleep(20);
-            }
-            ProcessHandle target = launcher.descendants().filter(p -> p.info().commandLine().orElse("").contains("trainer --rank " + victim))
-                    .findFirst().orElseThrow(() -> new AssertionError("trainer " + victim + " is not running:\n" + String.join("\n", lines)));
-            target.destroyForcibly(); // SIGKILL: no goodbye, no shutdown hook
-            assertTrue(launcher.waitFor(180, TimeUnit.SECONDS), "the job did not end:\n" + String.join("\n", lines));
-            reader.join(5000);
-            JsonNode summary = null;
-            for (String l : lines) if (l.startsWith("{")) summary = new ObjectMapper().readTree(l);
-            return new Result(launcher.exitValue(), summary, lines);
-        } finally {
-            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
-            launcher.destroyForcibly();
-        }
+    private static ChildJvms.Launched launchAndKill(String victim, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--local", "3", "--ps", "1", "--elastic", "--straggler-timeout", "10",
+                "--regroup-window", "1", "--log-every", "0.3"));
+        args.addAll(List.of(more));
+        args.addAll(job());
+        ChildJvms.Launched r = ChildJvms.launchAndKill(args, "[trainer-" + victim + "]", 0, "trainer --rank " + victim);
+        assertTrue(r.killed(), "trainer " + victim + " was not running:\n" + r.log());
+        assertTrue(r.code() >= 0, "the job did not end:\n" + r.log());
+        return r;
     }
 
     private static String[] concat(List<String> a, List<String> b) {

@@ -121,10 +121,14 @@ public final class Transport {
         for (ServerMethodDefinition<?, ?> m : def.getMethods()) {
             if (m.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) return def;
         }
-        return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(def, RAW), new DecodeCheck());
+        return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(def, RAW_BYTES), new DecodeCheck());
     }
 
-    private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    /**
+     * A message as its bytes, unparsed: what the transport reads a unary request as before it checks that it decodes
+     * (and what a client that must send arbitrary bytes, such as a fuzz test, calls with).
+     */
+    public static final MethodDescriptor.Marshaller<byte[]> RAW_BYTES = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
             return new ByteArrayInputStream(value);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shadowsync.cli.ChildJvms;
 import io.shadowsync.cli.Main;
 import io.shadowsync.ckpt.Manifest;
 import java.io.IOException;
@@ -82,13 +83,8 @@ class ChaosTest {
     }
 
     @AfterEach
-    void noProcessLeftBehind() {
-        List<String> alive = new ArrayList<>();
-        ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(p -> {
-            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
-            p.destroyForcibly();
-        });
-        assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+    void noProcessLeftBehind() throws InterruptedException {
+        ChildJvms.assertNoneLeftBehind();
     }
 
     /** The job's flags; resume adds --resume. */

@@ -5,20 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shadowsync.cli.ChildJvms;
 import io.shadowsync.cli.Main;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,14 +58,8 @@ class ProcessChaosTest {
     }
 
     @AfterEach
-    void noProcessLeftBehind() {
-        List<String> alive = new ArrayList<>();
-        ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(p -> {
-            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        });
-        assertTrue(alive.isEmpty(), "processes left behind: " + alive);
+    void noProcessLeftBehind() throws InterruptedException {
+        ChildJvms.assertNoneLeftBehind();
     }
 
     static List<String> job() {
@@ -92,29 +82,29 @@ class ProcessChaosTest {
             boolean server = i % 2 == 0;
             String victim = server ? "ps-" + r.nextInt(2) : "trainer-" + r.nextInt(3);
             double delay = r.nextDouble() * 3.0;
-            Trial t = run(victim, delay);
+            ChildJvms.Launched t = run(victim, delay);
             List<String> problems = new ArrayList<>();
             String said = "";
-            if (t.code != 0 || t.summary == null) {
-                problems.add("exit " + t.code + ": " + tail(t.lines));
+            if (t.code() != 0 || t.summary() == null) {
+                problems.add("exit " + t.code() + ": " + tail(t.lines()));
             } else {
-                double ll = t.summary.get("eval").get("logloss").asDouble();
+                double ll = t.summary().get("eval").get("logloss").asDouble();
                 if (!(Math.abs(ll - reference) <= MARGIN)) problems.add(String.format(Locale.ROOT, "logloss %.5f vs %.5f", ll, reference));
                 if (server) {
-                    long failovers = t.summary.path("ps_failovers").asLong(0);
+                    long failovers = t.summary().path("ps_failovers").asLong(0);
                     said = "ps_failovers " + failovers + " (the leader's)";
-                    if (t.lines.stream().noneMatch(l -> l.contains(victim + " died"))) problems.add("the launcher did not report " + victim + "'s death");
+                    if (t.lines().stream().noneMatch(l -> l.contains(victim + " died"))) problems.add("the launcher did not report " + victim + "'s death");
                 } else {
-                    JsonNode m = t.summary.get("membership");
+                    JsonNode m = t.summary().get("membership");
                     said = "members " + m.get("members") + ", epoch " + m.get("epoch");
                     String changes = m.get("changes").toString();
                     String index = victim.substring("trainer-".length());
                     if (!(changes.contains("trainer " + index) && changes.contains("left"))) problems.add("membership does not name the departure: " + changes);
                 }
             }
-            table.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %d | %s | %s | %s | %s |%n", i, victim, delay, t.code,
-                    t.summary == null ? "—" : t.summary.get("examples").asText(),
-                    t.summary == null ? "—" : String.format(Locale.ROOT, "%.5f", t.summary.get("eval").get("logloss").asDouble()), said,
+            table.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %d | %s | %s | %s | %s |%n", i, victim, delay, t.code(),
+                    t.summary() == null ? "—" : t.summary().get("examples").asText(),
+                    t.summary() == null ? "—" : String.format(Locale.ROOT, "%.5f", t.summary().get("eval").get("logloss").asDouble()), said,
                     problems.isEmpty() ? "ok" : String.join("; ", problems)));
             if (!problems.isEmpty()) failures.add("trial " + i + " (" + victim + "): " + String.join("; ", problems));
         }
@@ -124,47 +114,13 @@ class ProcessChaosTest {
         assertTrue(failures.isEmpty(), String.join("\n", failures) + "\n" + table);
     }
 
-    private record Trial(int code, JsonNode summary, List<String> lines) {}
-
     /** Launches the job, SIGKILLs {@code victim} {@code delay} seconds after trainer 0 first reports progress. */
-    private static Trial run(String victim, double delay) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch", "--local", "3", "--ps", "2",
-                "--ps-replicas", "2", "--elastic", "--respawn", "1", "--straggler-timeout", "10", "--regroup-window", "1",
-                "--call-timeout", "10", "--log-every", "0.3"));
-        cmd.addAll(job());
-        Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> lines = new CopyOnWriteArrayList<>();
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
-            Thread reader = new Thread(() -> {
-                try {
-                    String line;
-                    while ((line = out.readLine()) != null) lines.add(line);
-                } catch (IOException e) {
-                    // the launcher is gone
-                }
-            });
-            reader.setDaemon(true);
-            reader.start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (lines.stream().noneMatch(l -> l.startsWith("[trainer-0]") && l.contains(" ex/s")) && System.nanoTime() < deadline
-                    && launcher.isAlive()) {
-                Thread.sleep(20);
-            }
-            Thread.sleep((long) (delay * 1000));
-            String match = victim.startsWith("ps-") ? "ps --shard " + victim.substring(3) : "trainer --rank " + victim.substring(8);
-            launcher.descendants().filter(p -> p.info().commandLine().orElse("").contains(match)).findFirst()
-                    .ifPresent(ProcessHandle::destroyForcibly); // SIGKILL; absent when the job already ended
-            if (!launcher.waitFor(180, TimeUnit.SECONDS)) return new Trial(-1, null, lines);
-            reader.join(5000);
-            JsonNode summary = null;
-            for (String l : lines) if (l.startsWith("{")) summary = new ObjectMapper().readTree(l);
-            return new Trial(launcher.exitValue(), summary, lines);
-        } finally {
-            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
-            launcher.destroyForcibly();
-        }
+    private static ChildJvms.Launched run(String victim, double delay) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--local", "3", "--ps", "2", "--ps-replicas", "2", "--elastic", "--respawn", "1",
+                "--straggler-timeout", "10", "--regroup-window", "1", "--call-timeout", "10", "--log-every", "0.3"));
+        args.addAll(job());
+        String match = victim.startsWith("ps-") ? "ps --shard " + victim.substring(3) : "trainer --rank " + victim.substring(8);
+        return ChildJvms.launchAndKill(args, "[trainer-0]", (long) (delay * 1000), match); // no victim: the job ended first
     }
 
     private static String tail(List<String> lines) {

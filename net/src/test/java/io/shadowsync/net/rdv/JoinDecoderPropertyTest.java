@@ -11,10 +11,7 @@ import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.JoinRequest;
 import io.shadowsync.net.proto.RendezvousGrpc;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -88,23 +85,8 @@ class JoinDecoderPropertyTest {
         return Arbitraries.oneOf(valid, garbage, flipped);
     }
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     private static final MethodDescriptor<byte[], byte[]> JOIN = MethodDescriptor.<byte[], byte[]>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(RendezvousGrpc.getJoinMethod().getFullMethodName())
-            .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+            .setRequestMarshaller(Transport.RAW_BYTES).setResponseMarshaller(Transport.RAW_BYTES).build();
 }
