@@ -115,7 +115,6 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 try {
                     mine = job.run();
                 } catch (TrainingException e) {
-                    progress.stop();
                     cluster.abort();
                     throw e;
                 } finally {
