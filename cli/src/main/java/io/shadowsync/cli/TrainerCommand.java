@@ -127,7 +127,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 // the leader: trainer 0, or with elastic trainers the first member still in the job
                 boolean leader = control.rank() == 0;
                 if (leader && control instanceof ElasticRing ring) ring.finish(); // trainers still waiting to join are sent away
-                if (plan.sync().mode() == SyncSpec.Mode.ASYNC_PS && leader) job.pullServerModel();
+                // every trainer has ended (gathered above): the server holds all their last pushes
+                if (job.modelOnServer() && leader) job.pullServerModel();
                 if (!leader) {
                     control.barrier(); // the leader has evaluated and saved: the servers may go
                     err.println("shadowsync trainer " + rank + ": done, " + mine.examples() + " examples");

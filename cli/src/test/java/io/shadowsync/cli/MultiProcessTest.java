@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.shadowsync.ckpt.ModelFile;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.Transport;
+import io.shadowsync.net.ps.PsAdmin;
+import io.shadowsync.net.ps.RemoteDenseServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Whole jobs as separate JVMs on 127.0.0.1 ({@code shadowsync launch --local N --ps S}): the same summary and quality
- * as in-process, synchronous SGD bit-identical to the in-process run, a failing process stopping the whole job.
+ * as in-process, synchronous SGD bit-identical to the in-process run, EASGD's model the servers' center after every
+ * trainer's last round, a failing process stopping the whole job.
  * Each test starts its processes itself (ports chosen free at run time) and leaves none behind.
  */
 class MultiProcessTest {
@@ -162,6 +168,41 @@ class MultiProcessTest {
             }
         } finally {
             for (Process p : children) p.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void easgdsModelIsTheCenterOnceEveryTrainerHasEnded() throws Exception {
+        // trainer 1 sleeps 5 ms per batch, so trainer 0 ends first and trainer 1's rounds go on pushing into the center:
+        // the saved model must be the center the servers hold at the end (kept running here to read it)
+        Path saved = dir.resolve("easgd.model");
+        int[] ports = freePorts(3);
+        String peers = "127.0.0.1:" + ports[1] + ",127.0.0.1:" + ports[2], servers = "127.0.0.1:" + ports[0];
+        String[] job = {"--model", "mlp", "--train", dir.resolve("dense.csv").toString(), "--label-col", "label", "--hidden", "16",
+                "--trainers", "2", "--ps-shards", "1", "--sync", "s-easgd", "--sync-interval-ms", "2", "--epochs", "2", "--batch", "32",
+                "--emulate-slow-trainer", "1:5", "--seed", "3", "--no-progress"};
+        List<Process> children = new ArrayList<>();
+        Transport transport = new Transport(NetConfig.LOOPBACK);
+        List<HostPort> ps = List.of(HostPort.parse(servers));
+        try {
+            children.add(child(concat(new String[]{"ps", "--shard", "0", "--listen", servers}, job)));
+            children.add(child(concat(new String[]{"trainer", "--rank", "1", "--peers", peers, "--servers", servers}, job)));
+            CliTest.Run r = CliTest.run(concat(new String[]{"trainer", "--rank", "0", "--peers", peers, "--servers", servers,
+                    "--save", saved.toString(), "--keep-servers"}, job));
+            assertEquals(0, r.code(), r.err());
+            assertTrue(children.get(1).waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "trainer 1 ends");
+            float[] model = ModelFile.read(saved).dense();
+            float[] center = new float[model.length];
+            try (RemoteDenseServer dense = RemoteDenseServer.connect(transport, ps)) {
+                dense.pull(center);
+            }
+            assertArrayEquals(center, model, "the saved model is the center after every trainer's last round");
+        } finally {
+            PsAdmin.shutdown(transport, ps);
+            for (Process p : children) {
+                if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
+            }
         }
     }
 

@@ -26,7 +26,8 @@ import java.util.concurrent.TimeoutException;
  * this JVM over an {@link InProcessCluster}; a process of a multi-process job runs one trainer over a networked
  * cluster. Every replica starts from the same initial parameters (the seeded initialization, the same in every
  * process). The final model is trainer 0's replica after the last synchronization (for asynchronous SGD: the
- * server's parameters), with the server's embedding tables.
+ * server's parameters; for EASGD: the center once every trainer has pushed its last round), with the server's
+ * embedding tables.
  *
  * <p>Checkpoints: {@link #pause} brings every thread of an in-process job to rest between steps and rounds (see
  * {@link PauseGate}), {@link Paused#state()} hands out the state to write, and {@link #restore} puts a state back into
@@ -215,9 +216,10 @@ public final class Job {
         Throwable f = first.get();
         if (f instanceof TrainingException te) throw te;
         if (f != null) throw new TrainingException(f);
-        // asynchronous SGD's model is the server's: take it once every trainer has pushed its last gradient (here
-        // when the whole job ran in this process; a multi-process job calls pullServerModel after its final barrier)
-        if (config.sync().mode() == SyncSpec.Mode.ASYNC_PS && ranks.length == config.trainers()) pullServerModel();
+        // asynchronous SGD's model is the server's, EASGD's the center: take it once every trainer has pushed its last
+        // gradient or round (here when the whole job ran in this process; a multi-process job calls pullServerModel
+        // once every trainer has ended)
+        if (modelOnServer() && ranks.length == config.trainers()) pullServerModel();
         if (ownsCluster) cluster.close();
         long examples = 0, syncWait = 0, allTime = 0;
         double seconds = 0;
@@ -410,14 +412,36 @@ public final class Job {
         if (opt instanceof Adam a) a.restoreSteps(steps);
     }
 
-    /** Asynchronous SGD: copies the server's dense parameters into the final model. */
+    /**
+     * Whether the final dense model is the dense server's rather than a replica's: asynchronous SGD's parameters, or
+     * EASGD's center (the global model; the replicas only orbit it). {@link #pullServerModel} takes it.
+     */
+    public boolean modelOnServer() {
+        return config.sync().mode() == SyncSpec.Mode.ASYNC_PS || config.sync().base().equals("easgd");
+    }
+
+    /**
+     * Copies the dense server's values (asynchronous SGD's parameters, EASGD's center) into the final model. Call it
+     * once every trainer of the job has ended, so that the last pushes of all of them are in it.
+     */
     public void pullServerModel() throws InterruptedException {
-        cluster.denseServer(ranks[0], false).pull(models[0].dense().data());
+        boolean center = config.sync().mode() != SyncSpec.Mode.ASYNC_PS;
+        cluster.denseServer(ranks[0], center).pull(models[0].dense().data());
     }
 
     /** The final model: the replica of the first trainer run here (trainer 0 in an in-process job). */
     public Model model() {
         return models[0];
+    }
+
+    /** The dense replica of the i-th trainer run here (the live array: read it once the job has ended). */
+    float[] replica(int i) {
+        return models[i].dense().data();
+    }
+
+    /** The shared state this job part runs over. */
+    Cluster cluster() {
+        return cluster;
     }
 
     /** The ranks of the trainers this job part runs. */

@@ -9,13 +9,20 @@ import io.shadowsync.comm.GroupChangedException;
  * incremental block training with intra-block parallel optimization and blockwise model-update filtering",
  * ICASSP 2016):
  * <pre>
- *   a = allreduce(s) / N;   Δ = μ·Δ + ζ·(a − g);   g = g + Δ;   t = g   (Nesterov: t = g + μ·Δ)
+ *   a = allreduce(s) / N;   Δ = μ·Δ + ζ·(a − p);   g = g + Δ;   t = g   (Nesterov: t = g + μ·Δ)
  * </pre>
  * State: g, the last global model (starts at the common initial parameters), and Δ, the block momentum (starts
- * at 0). Defaults: ζ = 1 (block learning rate), μ = 1 − 1/N (block momentum). Pick it over MA when averaging
+ * at 0). p is the point the trainers started the block from, the t handed out last round: g, or with Nesterov the
+ * look-ahead g + μ·Δ (derived from g and Δ, the same float operations that made the last t, so it is not state of
+ * its own). Measuring the block's progress from g while the trainers started at g + μ·Δ would count the momentum
+ * twice (with no local progress Δ would grow as μ(1 + ζ) per round, and diverge); measured from p, Δ decays as μ.
+ * Defaults: ζ = 1 (block learning rate), μ = 1 − 1/N (block momentum). Pick it over MA when averaging
  * many trainers slows convergence: the momentum recovers the progress that averaging dilutes.
  * With μ = 0 and ζ = 1 it is exactly model averaging. Over an {@link io.shadowsync.comm.ElasticGroup}, N is the
- * number of trainers that took part in the round, and a newcomer receives g and Δ.
+ * number of trainers that took part in the round, and a newcomer receives g and Δ (so p and t as well).
+ *
+ * <p>A round taken once this trainer's workers are done (training false) assigns {@code w = t}: nobody writes w
+ * any more, and in the last round every trainer thus ends with the same bits.
  */
 public final class BlockMomentum implements SyncAlgorithm {
     private final Collective trainers;
@@ -66,14 +73,21 @@ public final class BlockMomentum implements SyncAlgorithm {
             return 1;
         }
         float inv = 1f / Rounds.contributors(trainers, sum, snapshot.length), mu = momentum, zeta = blockLr;
+        boolean nest = nesterov;
         for (int i = 0; i < snapshot.length; i++) {
             float a = sum[i] * inv;
-            float d = mu * delta[i] + zeta * (a - global[i]);
+            float g0 = global[i], d0 = delta[i];
+            float p = nest ? g0 + mu * d0 : g0; // where the trainers started this block: last round's t
+            float d = mu * d0 + zeta * (a - p);
             delta[i] = d;
-            float g = global[i] + d;
+            float g = g0 + d;
             global[i] = g;
-            float t = nesterov ? g + mu * d : g;
-            w[i] += t - snapshot[i]; // the change, racing with the workers (intended)
+            float t = nest ? g + mu * d : g;
+            if (training) {
+                w[i] += t - snapshot[i]; // the change, racing with the workers (intended)
+            } else {
+                w[i] = t; // the workers are done: w is s, and every trainer's last round ends on the same bits
+            }
         }
         if (Rounds.admitted(trainers, sum, snapshot.length, active)) {
             float[] state = new float[2 * global.length]; // an admission is rare: a buffer for it is fine
@@ -89,7 +103,10 @@ public final class BlockMomentum implements SyncAlgorithm {
         if (trainers instanceof ElasticGroup g && g.needsState()) receiveState(w);
     }
 
-    /** A newcomer's side of the broadcast after an admission: g and Δ become the group's, w its target t. */
+    /**
+     * A newcomer's side of the broadcast after an admission: g and Δ become the group's, w its target t, which is also
+     * the start point p its next round derives from them (the same expression as in {@link #round}).
+     */
     private void receiveState(float[] w) throws InterruptedException {
         int n = global.length;
         float[] state = new float[2 * n];

@@ -13,7 +13,9 @@ import io.shadowsync.comm.DenseParameterServer;
  * speeds or the network is slow; α trades exploration (small) against agreement (large). Default α = 0.5/N.
  *
  * <p>The last round, taken once this trainer's workers are done, also adopts the center: in EASGD the center is
- * the global model (the replicas only orbit it), so that is what the final synchronization hands back.
+ * the global model (the replicas only orbit it), so that is what the final synchronization hands back. Trainers
+ * that are still training push on into the center after that: the job's final model is the center taken once every
+ * trainer has ended ({@code Job}), not a replica.
  */
 public final class ElasticAveraging implements SyncAlgorithm {
     private final DenseParameterServer center;

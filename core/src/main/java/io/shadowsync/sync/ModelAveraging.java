@@ -10,6 +10,9 @@ import io.shadowsync.comm.GroupChangedException;
  *
  * <p>With N = 1 a round leaves w unchanged (t = s). Over an {@link ElasticGroup}, N is the number of trainers that
  * took part in the round (every contributor weighs the same), and the state a newcomer receives is the last t.
+ *
+ * <p>A round taken once this trainer's workers are done (training false) assigns {@code w = t} rather than adding
+ * {@code t − s} (which can differ from t in the last bit): in the last round every trainer ends with the same bits.
  */
 public final class ModelAveraging implements SyncAlgorithm {
     private final Collective trainers;
@@ -41,11 +44,14 @@ public final class ModelAveraging implements SyncAlgorithm {
             return 1;
         }
         float inv = 1f / Rounds.contributors(trainers, sum, n);
-        // write back the change t − s; workers keep writing w meanwhile (Hogwild race, intended)
         for (int i = 0; i < n; i++) {
             float t = sum[i] * inv;
             sum[i] = t;
-            w[i] += t - snapshot[i];
+            if (training) {
+                w[i] += t - snapshot[i]; // the change t − s; workers keep writing w meanwhile (Hogwild race, intended)
+            } else {
+                w[i] = t; // the workers are done: w is s, and every trainer's last round ends on the same bits
+            }
         }
         if (Rounds.admitted(trainers, sum, n, active)) trainers.broadcast(sum, 0, n, 0);
         return active;

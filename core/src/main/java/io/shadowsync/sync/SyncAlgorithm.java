@@ -6,7 +6,9 @@ package io.shadowsync.sync;
  * <p>A round snapshots {@code s = w}, computes a target {@code t} with the other trainers, and writes back
  * <b>the change, not the value</b>: {@code w += t − s}, so Hogwild progress made by the workers during the round
  * is kept. The write-back races with the workers on purpose (a worker's concurrent update of an element may be
- * lost, exactly the Hogwild race); it never takes a lock a worker waits on.
+ * lost, exactly the Hogwild race); it never takes a lock a worker waits on. A round taken with {@code training}
+ * false (this trainer's workers are done, nobody else writes w) assigns {@code w = t} instead: the same value
+ * without the rounding of {@code w + (t − s)}, so the replicas of a collective algorithm's last round are identical.
  *
  * <p>Shadow mode calls {@link #round} in a loop on the trainer's sync thread; foreground mode calls it from the
  * workers every K steps while the trainer's workers wait. One instance per trainer, used by one thread at a time.

@@ -1,5 +1,6 @@
 package io.shadowsync.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An emulated straggler ({@link SlowTrainer}): in shadow mode the other trainers' workers never wait on it — their
@@ -76,6 +79,21 @@ class SlowTrainerTest {
         assertEquals(EXAMPLES, r.examples());
         assertEquals(0.0, r.trainers()[0].syncWaitFraction());
         assertEquals(0.0, r.trainers()[1].syncWaitFraction());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"s-easgd", "fr-easgd"})
+    void easgdsFinalModelIsTheCenterAfterEveryTrainersLastRound(String algorithm) throws Exception {
+        // trainer 0 ends long before the slow trainer 1, whose rounds go on pushing into the center: the final model
+        // must be the center after those pushes, not the center as trainer 0 saw it when its own workers were done
+        TrainerConfig tc = new TrainerConfig(1, BATCH, EXAMPLES, 1, DataSplit.ROUND_ROBIN, 7, 4, 10_000, false);
+        SyncSpec sync = new SyncSpec(algorithm, 1, 0, Double.NaN, 1.0, false, Double.NaN);
+        Job job = new Job(SPEC, 11, OptimizerSpec.of("sgd", 0.1), new EmbeddingOptimizerSpec("sgd", 0.1), train,
+                new JobConfig(2, tc, sync, 1, LinkModel.NONE, new SlowTrainer(1, 10)));
+        job.run();
+        float[] model = job.model().dense().data(), center = new float[model.length];
+        ((InProcessCluster) job.cluster()).denseServer().pull(center);
+        assertArrayEquals(center, model, algorithm + ": the final model is the center once every trainer has ended");
     }
 
     @Test

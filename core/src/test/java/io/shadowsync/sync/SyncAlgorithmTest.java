@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.comm.InProcessCollectives;
 import io.shadowsync.comm.InProcessDenseServer;
 import io.shadowsync.comm.LinkModel;
@@ -14,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SyncAlgorithmTest {
@@ -158,5 +161,270 @@ class SyncAlgorithmTest {
             for (int r = 0; r < n; r++) assertEquals(center[i], w[r][i], 1e-3, "replica " + r + " reached the center");
         }
         assertTrue(easgd[0].bytesSent() > 0);
+    }
+
+    // --- BMUF's start point, Nesterov (issue 10) ---
+
+    /** Largest |x[i]| (for the block momentum's size). */
+    static double maxAbs(float[] x) {
+        double m = 0;
+        for (float v : x) m = Math.max(m, Math.abs(v));
+        return m;
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void bmufOnIdleReplicasConvergesAndItsMomentumDecays(boolean nesterov) throws Exception {
+        // one round with progress, then rounds in which no trainer makes any: the block momentum must die out as μ^k
+        // (measuring the block from g while the trainers start at the look-ahead g + μΔ makes it grow as μ(1 + ζ):
+        // 1.5 per round here, so Δ reaches about 1e3 times its size after these 17 rounds)
+        int n = 4, size = 300;
+        double mu = 0.75;
+        float[][] w = replicas(n, size);
+        float[] initial = new float[size];
+        Collective[] c = InProcessCollectives.create(n, LinkModel.NONE);
+        BlockMomentum[] bmuf = new BlockMomentum[n];
+        for (int r = 0; r < n; r++) bmuf[r] = new BlockMomentum(c[r], initial, mu, 1.0, nesterov);
+        roundAll(bmuf, w, true);
+        double first = maxAbs(bmuf[0].momentumState());
+        assertTrue(first > 0.1, "the first round moved the global model: " + first);
+        int idle = 17;
+        for (int k = 0; k < idle; k++) roundAll(bmuf, w, true);
+        double last = maxAbs(bmuf[0].momentumState());
+        assertTrue(last <= first * Math.pow(mu, idle) * 1.01 + 1e-6, "Δ decays as μ^k: " + first + " → " + last);
+        roundAll(bmuf, w, false);
+        for (int r = 1; r < n; r++) assertArrayEquals(w[0], w[r], "replica " + r + " agrees with replica 0");
+        for (int i = 0; i < size; i++) assertTrue(Float.isFinite(w[0][i]), "element " + i + " is finite: " + w[0][i]);
+    }
+
+    @Test
+    void bmufNesterovOnAQuadraticConverges() throws Exception {
+        // trainer r minimizes ½ Σ c_i (w_i − m_r,i)² with K plain gradient steps between rounds: the consensus optimum
+        // is the mean of the m_r. Each block shrinks the distance to m_r by ρ = (1 − ηc)^K ∈ [0.81, 0.95]; measuring
+        // the block from g rather than the look-ahead the trainers started at gives a growth of det = μ(1 + ρ) > 1
+        // per round, and BMUF diverges
+        int n = 4, size = 50, steps = 2, rounds = 300;
+        double mu = BlockMomentum.defaultMomentum(n);
+        float eta = 0.05f;
+        float[][] w = new float[n][size], m = replicas(n, size);
+        float[] curvature = new float[size];
+        double[] optimum = new double[size];
+        for (int i = 0; i < size; i++) {
+            curvature[i] = 0.5f + 1.5f * i / (size - 1);
+            for (int r = 0; r < n; r++) optimum[i] += m[r][i] / (double) n;
+        }
+        Collective[] c = InProcessCollectives.create(n, LinkModel.NONE);
+        SyncAlgorithm[] bmuf = each(n, r -> new BlockMomentum(c[r], new float[size], mu, 1.0, true));
+        for (int round = 0; round < rounds; round++) {
+            for (int r = 0; r < n; r++) {
+                for (int k = 0; k < steps; k++) {
+                    for (int i = 0; i < size; i++) w[r][i] -= eta * curvature[i] * (w[r][i] - m[r][i]);
+                }
+            }
+            roundAll(bmuf, w, round < rounds - 1);
+        }
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < size; i++) assertEquals(optimum[i], w[r][i], 1e-3, "replica " + r + " element " + i + " at the optimum");
+            assertArrayEquals(w[0], w[r], "replica " + r + " agrees with replica 0 to the bit");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void bmufGoesOnFromItsSavedStateAsIfNeverStopped(boolean nesterov) throws Exception {
+        // a checkpoint keeps g and Δ (Job.restore copies them into the live arrays; a newcomer to an elastic group is
+        // sent the same two): the start point p must follow from them, or a resumed run measures its first block wrong
+        int n = 3, size = 200;
+        float[] initial = new float[size];
+        float[][] a = replicas(n, size);
+        Collective[] c1 = InProcessCollectives.create(n, LinkModel.NONE), c2 = InProcessCollectives.create(n, LinkModel.NONE);
+        BlockMomentum[] run = new BlockMomentum[n], resumed = new BlockMomentum[n];
+        for (int r = 0; r < n; r++) run[r] = new BlockMomentum(c1[r], initial, 0.75, 1.0, nesterov);
+        for (int round = 0; round < 4; round++) {
+            roundAll(run, a, true);
+            train(a, round);
+        }
+        float[][] b = new float[n][];
+        for (int r = 0; r < n; r++) {
+            b[r] = a[r].clone();
+            resumed[r] = new BlockMomentum(c2[r], initial, 0.75, 1.0, nesterov);
+            System.arraycopy(run[r].global(), 0, resumed[r].global(), 0, size);
+            System.arraycopy(run[r].momentumState(), 0, resumed[r].momentumState(), 0, size);
+        }
+        for (int round = 4; round < 8; round++) {
+            roundAll(run, a, true);
+            roundAll(resumed, b, true);
+            train(a, round);
+            train(b, round);
+        }
+        for (int r = 0; r < n; r++) assertArrayEquals(a[r], b[r], "replica " + r + " after resuming from g and Δ");
+    }
+
+    /** Some "training" between rounds: each replica moves its own seeded way. */
+    static void train(float[][] w, int round) {
+        for (int r = 0; r < w.length; r++) {
+            SplittableRandom rnd = new SplittableRandom(1000 + 10 * round + r);
+            for (int i = 0; i < w[r].length; i++) w[r][i] += (float) (0.1 * rnd.nextGaussian());
+        }
+    }
+
+    // --- the last round: every replica ends on the same bits ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ma", "bmuf", "bmuf-nesterov"})
+    void theLastRoundLeavesEveryReplicaOnTheSameBits(String algorithm) throws Exception {
+        // w += t − s differs from t by an ulp for some elements, and not in the same way on every replica
+        int n = 3, size = 4096;
+        float[][] w = replicas(n, size);
+        Collective[] c = InProcessCollectives.create(n, LinkModel.NONE);
+        float[] initial = new float[size];
+        SyncAlgorithm[] algs = each(n, r -> switch (algorithm) {
+            case "ma" -> new ModelAveraging(c[r], size);
+            case "bmuf" -> new BlockMomentum(c[r], initial, 0.5, 1.0, false);
+            default -> new BlockMomentum(c[r], initial, 0.5, 1.0, true);
+        });
+        for (int round = 0; round < 3; round++) {
+            roundAll(algs, w, true);
+            for (int r = 0; r < n; r++) {
+                SplittableRandom rnd = new SplittableRandom(100 + 10 * round + r);
+                for (int i = 0; i < size; i++) w[r][i] += (float) (0.1 * rnd.nextGaussian()); // each trains its own way
+            }
+        }
+        int[] active = roundAll(algs, w, false);
+        assertEquals(0, active[0], "the last round");
+        for (int r = 1; r < n; r++) assertArrayEquals(w[0], w[r], "replica " + r + " is replica 0, bit for bit");
+    }
+
+    // --- a worker's change made while the round runs is kept ---
+
+    /** A collective that, while an allreduce is in flight, adds change to w as this trainer's workers would. */
+    static final class MeddlingCollective implements Collective {
+        final Collective inner;
+        final float[] w, change;
+
+        MeddlingCollective(Collective inner, float[] w, float[] change) {
+            this.inner = inner;
+            this.w = w;
+            this.change = change;
+        }
+
+        @Override
+        public int rank() {
+            return inner.rank();
+        }
+
+        @Override
+        public int size() {
+            return inner.size();
+        }
+
+        @Override
+        public void allReduce(float[] data, int off, int len, ReduceOp op) throws InterruptedException {
+            for (int i = 0; i < change.length; i++) w[i] += change[i]; // after the snapshot, before the write-back
+            inner.allReduce(data, off, len, op);
+        }
+
+        @Override
+        public void broadcast(float[] data, int off, int len, int root) throws InterruptedException {
+            inner.broadcast(data, off, len, root);
+        }
+
+        @Override
+        public void allGather(float[] send, int sOff, int len, float[] recv, int rOff) throws InterruptedException {
+            inner.allGather(send, sOff, len, recv, rOff);
+        }
+
+        @Override
+        public void barrier() throws InterruptedException {
+            inner.barrier();
+        }
+
+        @Override
+        public long bytesSent() {
+            return inner.bytesSent();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    /** A dense server that, while a pull is in flight, adds change to w as this trainer's workers would. */
+    record MeddlingServer(DenseParameterServer inner, float[] w, float[] change) implements DenseParameterServer {
+        @Override
+        public int size() {
+            return inner.size();
+        }
+
+        @Override
+        public void pull(float[] dst) throws InterruptedException {
+            for (int i = 0; i < change.length; i++) w[i] += change[i];
+            inner.pull(dst);
+        }
+
+        @Override
+        public void pushDelta(float[] delta) throws InterruptedException {
+            inner.pushDelta(delta);
+        }
+
+        @Override
+        public void pushGradient(float[] grad) throws InterruptedException {
+            inner.pushGradient(grad);
+        }
+
+        @Override
+        public long bytes() {
+            return inner.bytes();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ma", "bmuf", "bmuf-nesterov", "easgd"})
+    void aChangeTheWorkersMakeDuringARoundIsKept(String algorithm) throws Exception {
+        // the same rounds twice, once with workers that change w while each round runs: the replicas must differ by
+        // exactly those changes (w += t − s); a round that writes w = t would erase them
+        int n = 3, size = 257;
+        float[][] plain = replicas(n, size), meddled = replicas(n, size), change = new float[n][size];
+        for (int r = 0; r < n; r++) {
+            SplittableRandom rnd = new SplittableRandom(50 + r);
+            for (int i = 0; i < size; i++) change[r][i] = (float) (0.25 * rnd.nextGaussian());
+        }
+        float[] initial = new float[size];
+        Collective[] c1 = InProcessCollectives.create(n, LinkModel.NONE), c2 = InProcessCollectives.create(n, LinkModel.NONE);
+        InProcessDenseServer s1 = new InProcessDenseServer(initial, 2, LinkModel.NONE), s2 = new InProcessDenseServer(initial, 2, LinkModel.NONE);
+        IntFunction<SyncAlgorithm> plainAlg = r -> make(algorithm, c1[r], s1, initial);
+        IntFunction<SyncAlgorithm> meddledAlg = r -> make(algorithm, new MeddlingCollective(c2[r], meddled[r], change[r]),
+                new MeddlingServer(s2, meddled[r], change[r]), initial);
+        SyncAlgorithm[] a = each(n, plainAlg), b = each(n, meddledAlg);
+        for (int round = 1; round <= 3; round++) {
+            if (algorithm.equals("easgd")) {
+                for (int r = 0; r < n; r++) { // no collective: one trainer at a time, in the same order on both sides
+                    a[r].round(plain[r], true);
+                    b[r].round(meddled[r], true);
+                }
+            } else {
+                roundAll(a, plain, true);
+                roundAll(b, meddled, true);
+            }
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < size; i++) {
+                    assertEquals(plain[r][i] + change[r][i], meddled[r][i], 1e-4,
+                            algorithm + " round " + round + " replica " + r + " element " + i + " keeps the workers' change");
+                }
+            }
+            // the changes are part of the replicas from now on (the next round averages them in): both sides start it alike
+            for (int r = 0; r < n; r++) for (int i = 0; i < size; i++) plain[r][i] += change[r][i];
+        }
+    }
+
+    static SyncAlgorithm make(String algorithm, Collective c, DenseParameterServer server, float[] initial) {
+        return switch (algorithm) {
+            case "ma" -> new ModelAveraging(c, initial.length);
+            case "bmuf" -> new BlockMomentum(c, initial, 0.5, 1.0, false);
+            case "bmuf-nesterov" -> new BlockMomentum(c, initial, 0.5, 1.0, true);
+            case "easgd" -> new ElasticAveraging(server, initial.length, 0.3);
+            default -> throw new IllegalArgumentException(algorithm);
+        };
     }
 }
