@@ -347,7 +347,7 @@ abstract class JobCommand {
                 .input("JOB.yaml", jobFile).output("--save", save).output("--summary-json", summaryJson)
                 .output("--save (its MODEL.partial)", partialOf(save))
                 .check();
-        if (save != null && Outputs.isStdout(save)) throw new UsageException("--save needs a file (a model file is binary), not '-'");
+        if (save != null && Outputs.isStdout(save)) throw new UsageException("--save needs a file (a model file is binary), not standard output ('" + save + "')");
     }
 
     /** The job's JSON summary (everything but eval and saved), from the per-trainer results of the whole job. */

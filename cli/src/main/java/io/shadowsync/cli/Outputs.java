@@ -15,8 +15,8 @@ import java.util.Objects;
  * The files a command reads and writes, checked before any work: every output can be written (not a directory, not a
  * link that leads nowhere, its directory there or creatable and writable), no output is an input, and no two outputs
  * are the same file. Paths are compared as real paths (symbolic links followed, {@code ./a} and {@code a} alike) and by
- * file identity (hard links). Special files ({@code /dev/null}, FIFOs, {@code /dev/stdout}) and {@code -} (stdout) are
- * written in place and may be named more than once.
+ * file identity (hard links). Special files ({@code /dev/null}, FIFOs) are written in place, and {@code -} or
+ * {@code /dev/stdout} (and {@code /dev/stderr}) through the process's own streams; these may be named more than once.
  *
  * <pre>
  *   new Outputs().input("--train", train).output("--save", save).output("--summary-json", summary).check();
@@ -41,15 +41,28 @@ final class Outputs {
         return this;
     }
 
+    /**
+     * Whether p is this process's standard output: {@code -}, {@code /dev/stdout}, {@code /dev/fd/1} or
+     * {@code /proc/self/fd/1}. Those are written through the stream stdout already is, not opened again: a second
+     * opening of a redirected stdout would start at offset 0 and collide with the process's own output.
+     */
     static boolean isStdout(Path p) {
-        return p != null && p.toString().equals(STDOUT);
+        return p != null && (p.toString().equals(STDOUT) || STDOUT_ALIASES.contains(p.toAbsolutePath().normalize().toString()));
     }
+
+    /** Whether p is this process's standard error ({@code /dev/stderr}, {@code /dev/fd/2}, {@code /proc/self/fd/2}). */
+    static boolean isStderr(Path p) {
+        return p != null && STDERR_ALIASES.contains(p.toAbsolutePath().normalize().toString());
+    }
+
+    private static final java.util.Set<String> STDOUT_ALIASES = java.util.Set.of("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1");
+    private static final java.util.Set<String> STDERR_ALIASES = java.util.Set.of("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2");
 
     /** Refuses, with a sentence naming the flags and the path, an output that cannot be written or would overwrite an input. */
     void check() {
         List<Map.Entry<String, Path>> files = new ArrayList<>();
         for (Map.Entry<String, Path> o : outputs.entrySet()) {
-            if (isStdout(o.getValue())) continue;
+            if (isStdout(o.getValue()) || isStderr(o.getValue())) continue;
             AtomicFiles.Destination d = writable(o.getKey(), o.getValue());
             if (!d.special()) files.add(Map.entry(o.getKey(), o.getValue()));
         }
@@ -103,7 +116,7 @@ final class Outputs {
 
     /** Whether a and b are one file: the same real path, or (both existing) the same file key. */
     static boolean sameFile(Path a, Path b) {
-        if (isStdout(a) || isStdout(b)) return false;
+        if (isStdout(a) || isStdout(b) || isStderr(a) || isStderr(b)) return false;
         try {
             if (Files.exists(a) && Files.exists(b)) return Files.isSameFile(a, b);
         } catch (IOException e) {

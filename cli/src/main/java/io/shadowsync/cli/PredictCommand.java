@@ -64,6 +64,8 @@ public final class PredictCommand implements Callable<Integer> {
         boolean toStdout = Outputs.isStdout(outFile);
         if (toStdout) {
             count = score(m, source, out);
+        } else if (Outputs.isStderr(outFile)) {
+            count = score(m, source, err);
         } else {
             long[] n = new long[1];
             AtomicFiles.write(outFile, ch -> {
@@ -75,7 +77,7 @@ public final class PredictCommand implements Callable<Integer> {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", m.spec().kind());
         summary.put("examples", count);
-        summary.put("out", toStdout ? "-" : outFile.toString());
+        summary.put("out", outFile.toString());
         PrintWriter summaryTo = toStdout ? err : out; // the scores own stdout
         summaryTo.println(Json.line(summary));
         summaryTo.flush();

@@ -165,12 +165,14 @@ class CliSafetyTest {
         assertEquals(500, reader.get(30, TimeUnit.SECONDS).size());
         assertFalse(Files.isRegularFile(fifo), "the FIFO is still a FIFO");
 
-        CliTest.Run s = run("predict", "--model-file", model.toString(), "--input", eval(), "--out", "-");
-        assertEquals(0, s.code(), s.err());
-        String[] lines = s.out().strip().split("\n");
-        assertEquals(500, lines.length, "only scores on stdout");
-        Double.parseDouble(lines[0]);
-        assertTrue(s.err().contains("\"examples\":500"), "the JSON line goes to stderr: " + s.err());
+        for (String stdout : List.of("-", "/dev/stdout")) {
+            CliTest.Run s = run("predict", "--model-file", model.toString(), "--input", eval(), "--out", stdout);
+            assertEquals(0, s.code(), s.err());
+            String[] lines = s.out().strip().split("\n");
+            assertEquals(500, lines.length, "only scores on stdout, through the command's own stream: " + stdout);
+            Double.parseDouble(lines[0]);
+            assertTrue(s.err().contains("\"examples\":500"), "the JSON line goes to stderr: " + s.err());
+        }
 
         CliTest.Run j = run(lr("--summary-json", "-"));
         assertEquals(0, j.code(), j.err());
