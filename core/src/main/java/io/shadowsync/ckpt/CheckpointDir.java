@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  * previous one. {@link #newest} returns the newest checkpoint whose manifest and files check out, naming every newer
  * one it skips and why.
  *
- * <p>Not thread-safe: one writer per directory (the {@link Checkpointer} serializes its writes).
+ * <p>Not thread-safe: one writer per directory (the {@link Checkpointer} serializes its writes; {@link #lock} keeps a
+ * second job out).
  */
 public final class CheckpointDir {
     private static final String PREFIX = "ckpt-";
