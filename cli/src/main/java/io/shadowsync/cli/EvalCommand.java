@@ -44,7 +44,10 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        new Outputs().input("--model-file", modelFile).input("--eval", eval).input("--eval-labels", evalLabels)
+                .output("--summary-json", summaryJson).check();
         LoadedModel m = LoadedModel.read(modelFile);
+        data.classesOfModel(m.spec());
         DataSource source = data.source(eval, evalLabels, "--eval", "--eval-labels");
         err.println("model " + modelFile + ": " + m.spec().toProperties());
         for (Map.Entry<String, String> e : m.provenance().entrySet()) err.println("  " + e.getKey() + ": " + e.getValue());

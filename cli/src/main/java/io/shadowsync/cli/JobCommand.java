@@ -178,6 +178,10 @@ abstract class JobCommand {
     @Option(names = "--keep", paramLabel = "K", description = "Checkpoints kept in --checkpoint-dir, the newest (default: 3).")
     int keep = 3;
 
+    @Option(names = "--checkpoint-max-failures", paramLabel = "N",
+            description = "Stop the job (exit 1, the model so far kept in MODEL.partial) after N periodic checkpoints in a row could not be written; 0: never stop, only warn (default: 3).")
+    int checkpointMaxFailures = io.shadowsync.ckpt.Checkpointer.DEFAULT_MAX_FAILURES;
+
     @Option(names = "--resume", description = "Continue from the newest good checkpoint in --checkpoint-dir (none there yet: start from the beginning, with a warning).")
     boolean resume;
 
@@ -201,6 +205,7 @@ abstract class JobCommand {
         int batchSize = batch != null ? batch : model.defaultBatch();
         if (batchSize < 1) throw new UsageException("--batch must be at least 1, got " + batchSize);
 
+        data.inferClasses(train, err);
         DataSource trainSource = data.source(train, trainLabels, "--train", "--train-labels");
         long skippedLoading = 0;
         if (inMemory && loadInMemory) {
@@ -271,6 +276,9 @@ abstract class JobCommand {
         }
         if (checkpointEveryExamples < 0) throw new UsageException("--checkpoint-every-examples must be zero (none) or positive, got " + checkpointEveryExamples);
         if (keep < 1) throw new UsageException("--keep must be at least 1 (the newest checkpoint), got " + keep);
+        if (checkpointMaxFailures < 0) {
+            throw new UsageException("--checkpoint-max-failures must be zero (never stop) or positive, got " + checkpointMaxFailures);
+        }
         if (checkpointDir == null && (resume || checkpointEverySec > 0 || checkpointEveryExamples > 0)) {
             throw new UsageException((resume ? "--resume needs" : "periodic checkpoints need") + " --checkpoint-dir DIR");
         }
@@ -304,7 +312,42 @@ abstract class JobCommand {
         m.put("in-memory", Boolean.toString(inMemory));
         if (inMemory) m.put("shuffle", Boolean.toString(shuffle));
         m.put("data", plan.train().schema().toString());
+        m.put(io.shadowsync.ckpt.CheckpointDir.DATA_FINGERPRINT, dataFingerprint(train) + (trainLabels == null ? "" : "; labels " + dataFingerprint(trainLabels)));
         return m;
+    }
+
+    /**
+     * What tells one training file from another of the same layout: its size and the CRC32C of its first MiB (not its
+     * name or modification time: a copied or moved file is the same data).
+     */
+    static String dataFingerprint(Path file) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(in.readNBytes(1 << 20));
+            return "size=" + java.nio.file.Files.size(file) + " crc32c(first MiB)=" + Long.toHexString(crc.getValue());
+        } catch (java.io.IOException e) {
+            throw new UsageException(file + ": cannot read it to fingerprint the training data: " + Main.describe(e));
+        }
+    }
+
+    /** MODEL.partial beside --save MODEL, where what was trained is kept when training fails; null for a special file. */
+    static Path partialOf(Path save) {
+        if (save == null || Outputs.isStdout(save)) return null;
+        if (java.nio.file.Files.exists(save) && !java.nio.file.Files.isRegularFile(save)) return null; // /dev/null: nothing to keep
+        if (save.toAbsolutePath().normalize().startsWith("/dev")) return null;
+        return save.resolveSibling(save.getFileName() + ".partial");
+    }
+
+    /**
+     * Before any work: every output can be written, none is an input, no two are the same file (real paths, links
+     * followed); and the evaluation data can be read, so that a finished training run is not lost to it afterwards.
+     */
+    void checkFiles() {
+        new Outputs().input("--train", train).input("--train-labels", trainLabels).input("--eval", eval).input("--eval-labels", evalLabels)
+                .input("JOB.yaml", jobFile).output("--save", save).output("--summary-json", summaryJson)
+                .output("--save (its MODEL.partial)", partialOf(save))
+                .check();
+        if (save != null && Outputs.isStdout(save)) throw new UsageException("--save needs a file (a model file is binary), not standard output ('" + save + "')");
     }
 
     /** The job's JSON summary (everything but eval and saved), from the per-trainer results of the whole job. */

@@ -10,10 +10,18 @@ final class Json {
 
     private Json() {}
 
-    /** Prints the summary as the last line on out and, when file is given, writes it there too (atomically). */
+    /**
+     * Prints the summary as the last line on out and, when file is given, writes it there too (atomically; a special
+     * file such as /dev/null in place; "-" or /dev/stdout is stdout, which has it already; /dev/stderr goes through System.err).
+     */
     static void emit(java.io.PrintWriter out, java.nio.file.Path file, Map<String, ?> summary) throws java.io.IOException {
         String json = line(summary);
-        if (file != null) io.shadowsync.ckpt.AtomicFiles.writeString(file, json + "\n");
+        if (Outputs.isStderr(file)) {
+            System.err.println(json);
+            System.err.flush();
+        } else if (file != null && !Outputs.isStdout(file)) {
+            io.shadowsync.ckpt.AtomicFiles.writeString(file, json + "\n");
+        }
         out.println(json);
         out.flush();
     }

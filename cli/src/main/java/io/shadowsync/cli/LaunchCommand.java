@@ -76,6 +76,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         if (respawn < 0) throw new UsageException("--respawn must be zero or positive, got " + respawn);
         if (respawn > 0 && !net.elastic) throw new UsageException("--respawn needs --elastic: a restarted trainer joins a running job only with elastic trainers");
         if (!(stopGrace >= 0)) throw new UsageException("--stop-grace must be zero or positive, got " + stopGrace);
+        checkFiles(); // trainer 0 writes --save and --summary-json here: refuse a bad one before starting anything
         Plan plan = plan(err, false); // refuse bad flags here, before starting anything
         if (net.elastic) TrainerCommand.refuseElasticCheckpoints(checkpointDir);
         if (respawn > 0 && !TrainerCommand.joinable(plan)) {

@@ -20,12 +20,26 @@ public final class Main {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_BAD_INPUT = 2;
 
+    /**
+     * netlib's loggers ({@code dev.ludovic.netlib.*}, java.util.logging). When native BLAS is absent netlib logs
+     * "WARNING: Failed to load implementation from:dev.ludovic.netlib.blas.JNIBLAS" with a date line; the banner
+     * already names the BLAS in use, so that stays quiet unless --verbose. Held here: JUL keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger NETLIB_LOG = java.util.logging.Logger.getLogger("dev.ludovic.netlib");
+
+    /** Quiets netlib's java.util.logging output before BLAS is first touched; --verbose keeps it. */
+    static void configureLogging(String[] args) {
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        NETLIB_LOG.setLevel(verbose ? null : java.util.logging.Level.OFF);
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
     /** Runs the command line with the given output streams and returns the exit code (for tests). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        configureLogging(args);
         CommandLine cl = commandLine(out, err);
         try {
             attachJobFile(cl, args);
@@ -79,6 +93,10 @@ public final class Main {
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // every command answers --help and -h (and --version, -V), as the top-level command does
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (!(sub.getCommand() instanceof CommandLine.HelpCommand)) sub.getCommandSpec().mixinStandardHelpOptions(true);
+        }
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             boolean verbose = parseResult.hasMatchedOption("--verbose");
             Throwable root = ex instanceof TrainingException && ex.getCause() != null ? ex.getCause() : ex;

@@ -6,6 +6,7 @@ import io.shadowsync.engine.Inference;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,7 +38,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--input-labels", paramLabel = "PATH", description = "IDX: the label file that goes with --input.")
     Path inputLabels;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the scores.")
+    @Option(names = "--out", required = true, paramLabel = "FILE",
+            description = "Where to write the scores: a file (replaced atomically), a special file such as a FIFO (written in place), or - for stdout (the JSON line then goes to stderr).")
     Path outFile;
 
     @Mixin
@@ -52,14 +54,41 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        new Outputs().input("--model-file", modelFile).input("--input", input).input("--input-labels", inputLabels)
+                .output("--out", outFile).check();
         LoadedModel m = LoadedModel.read(modelFile);
+        data.classesOfModel(m.spec());
         DataSource source = data.source(input, inputLabels, "--input", "--input-labels");
+        long count;
+        boolean toStdout = Outputs.isStdout(outFile);
+        if (toStdout) {
+            count = score(m, source, out);
+        } else if (Outputs.isStderr(outFile)) {
+            count = score(m, source, err);
+        } else {
+            long[] n = new long[1];
+            AtomicFiles.write(outFile, ch -> {
+                Writer w = new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(ch), StandardCharsets.UTF_8), 1 << 16);
+                n[0] = score(m, source, w);
+            });
+            count = n[0];
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("model", m.spec().kind());
+        summary.put("examples", count);
+        summary.put("out", outFile.toString());
+        PrintWriter summaryTo = toStdout ? err : out; // the scores own stdout
+        summaryTo.println(Json.line(summary));
+        summaryTo.flush();
+        return 0;
+    }
+
+    /** Writes one line of scores per example of source to w (flushed); returns the examples scored. */
+    private long score(LoadedModel m, DataSource source, Writer w) throws java.io.IOException {
         int k = m.model().outputsPerExample();
-        long[] count = new long[1];
-        AtomicFiles.write(outFile, ch -> {
-            BufferedWriter w = new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(ch), StandardCharsets.UTF_8), 1 << 16);
-            StringBuilder sb = new StringBuilder();
-            count[0] = Inference.forEachBatch(m.model(), m.tables(), source, batch, (b, outputs, loss) -> {
+        StringBuilder sb = new StringBuilder();
+        long n = Inference.forEachBatch(m.model(), m.tables(), source, batch, (b, outputs, loss) -> {
                 for (int i = 0; i < b.size; i++) {
                     sb.setLength(0);
                     if (k == 1) {
@@ -74,14 +103,7 @@ public final class PredictCommand implements Callable<Integer> {
                     w.append(sb);
                 }
             });
-            w.flush();
-        });
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("model", m.spec().kind());
-        summary.put("examples", count[0]);
-        summary.put("out", outFile.toString());
-        out.println(Json.line(summary));
-        out.flush();
-        return 0;
+        w.flush();
+        return n;
     }
 }

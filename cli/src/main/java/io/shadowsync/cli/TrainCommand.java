@@ -46,7 +46,39 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        checkFiles();
         Plan plan = plan(err, true);
+        if (plan.eval() != null) readable(plan.eval(), "--eval");
+        CheckpointDir.Lock lock = lockCheckpoints();
+        try {
+            return train(plan, out, err);
+        } finally {
+            if (lock != null) lock.close();
+        }
+    }
+
+    /** --checkpoint-dir taken for this job (one writer at a time), or null without one. */
+    private CheckpointDir.Lock lockCheckpoints() throws java.io.IOException {
+        if (checkpointDir == null) return null;
+        try {
+            return new CheckpointDir(checkpointDir, keep).lock();
+        } catch (CheckpointDir.LockedException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** Reads the first example of data: a missing, empty or malformed file is refused before training, not after it. */
+    private static void readable(DataSource data, String flag) throws java.io.IOException {
+        try (io.shadowsync.data.ExampleReader r = data.open()) {
+            r.readInto(new io.shadowsync.data.Batch(1, data.schema()));
+        } catch (io.shadowsync.data.DataException e) {
+            throw e;
+        } catch (java.io.IOException e) {
+            throw new UsageException(flag + " " + data.describe() + ": " + Main.describe(e));
+        }
+    }
+
+    private Integer train(Plan plan, PrintWriter out, PrintWriter err) throws Exception {
         Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), plan.train(), plan.job());
         Model net = job.model();
         CheckpointDir checkpoints = checkpointDir == null ? null : new CheckpointDir(checkpointDir, keep);
@@ -58,7 +90,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
 
         ProgressReporter progress = new ProgressReporter(job::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
         Checkpointer checkpointer = checkpoints == null ? null : new Checkpointer(job, checkpoints, settings, checkpointEverySec,
-                checkpointEveryExamples, PAUSE_TIMEOUT, line -> err.println("shadowsync train: " + line));
+                checkpointEveryExamples, PAUSE_TIMEOUT, checkpointMaxFailures, line -> err.println("shadowsync train: " + line));
         Thread onSignal = checkpointer == null ? null : new Thread(() -> checkpointOnExit(checkpointer, err), "checkpoint-on-exit");
         progress.start();
         if (checkpointer != null) {
@@ -92,18 +124,46 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
             ck.put("written", checkpointer.written());
             ck.put("last", checkpointer.last() == null ? null : checkpointer.last().toString());
             ck.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
+            ck.put("failed", checkpointer.failed());
+            if (checkpointer.lastError() != null) ck.put("last_error", checkpointer.lastError());
+            if (checkpointer.gaveUp()) ck.put("stopped_job", true);
             summary.put("checkpoint", ck);
         }
+        if (checkpointer != null && checkpointer.gaveUp()) {
+            // the job was cut short: what it trained is kept, as after any failure inside training, and the run fails
+            savePartial(job, plan.modelSpec(), err);
+            Json.emit(out, summaryJson, summary);
+            err.println("shadowsync train: stopped after " + checkpointMaxFailures + " checkpoints in a row could not be written into "
+                    + checkpointDir + " (" + checkpointer.lastError() + "); fix the directory and continue with --resume, "
+                    + "or raise --checkpoint-max-failures (0: never stop)");
+            err.flush();
+            return Main.EXIT_FAILURE;
+        }
         if (plan.eval() != null) {
-            Evaluator.Result ev = Evaluator.evaluate(net, job.tables(), plan.eval(), evalBatch);
+            Evaluator.Result ev;
+            try {
+                ev = Evaluator.evaluate(net, job.tables(), plan.eval(), evalBatch);
+            } catch (Exception | Error e) {
+                // the trained model outlives a failed evaluation: saved without its eval metrics
+                if (save != null) {
+                    summary.put("eval_failed", Main.describe(e));
+                    saveModel(plan, summary, net, job);
+                    err.println("shadowsync train: evaluation failed; the trained model is saved in " + save + " (without eval metrics)");
+                }
+                throw e;
+            }
             summary.put("eval", ev.toMap());
         }
         if (save != null) {
-            ModelFile.write(save, plan.modelSpec().toProperties(), Provenance.of(spec, jobFile, plan.train(), summary), net.dense().data(), job.tables());
+            saveModel(plan, summary, net, job);
             summary.put("saved", save.toString());
         }
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    private void saveModel(Plan plan, Map<String, Object> summary, Model net, Job job) throws java.io.IOException {
+        ModelFile.write(save, plan.modelSpec().toProperties(), Provenance.of(spec, jobFile, plan.train(), summary), net.dense().data(), job.tables());
     }
 
     /** How long a checkpoint waits for the job's threads to reach the end of their step or round. */
@@ -121,7 +181,9 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
             return null;
         }
         CheckpointDir.Loaded l = found.get();
-        List<String> diff = CheckpointDir.differences(l.manifest().settings(), settings);
+        List<String> diff = new java.util.ArrayList<>(CheckpointDir.differences(l.manifest().settings(), settings));
+        diff.replaceAll(d -> d.startsWith(CheckpointDir.DATA_FINGERPRINT + " is ")
+                ? "--train " + train + " is not the file it was trained on (" + d.substring(CheckpointDir.DATA_FINGERPRINT.length() + 4) + ")" : d);
         if (!diff.isEmpty()) {
             throw new UsageException("--resume: " + l.path() + " was written with other settings: " + String.join("; ", diff)
                     + ". Give the flags it was written with, or another --checkpoint-dir to start over");
@@ -146,8 +208,8 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
 
     /** After a failure mid-training, keep what was trained: MODEL.partial beside the requested --save file. */
     private void savePartial(Job job, ModelSpec modelSpec, PrintWriter err) {
-        if (save == null || job.progress().examples() == 0) return;
-        Path partial = save.resolveSibling(save.getFileName() + ".partial");
+        Path partial = partialOf(save);
+        if (partial == null || job.progress().examples() == 0) return;
         try {
             Map<String, Object> note = new LinkedHashMap<>();
             note.put("partial", true);

@@ -73,6 +73,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (rank < 0 || rank >= trainers) throw new UsageException("--rank " + rank + " is not in 0.." + (trainers - 1) + " (--trainers " + trainers + ")");
+        if (rank == 0) checkFiles(); // trainer 0 writes --save and --summary-json: refuse a bad one before training
         Plan plan = plan(err, true);
         checkElastic(plan);
         String digest = digest(plan, "elastic=" + net.elastic);

@@ -11,17 +11,107 @@ import java.nio.file.StandardOpenOption;
 /**
  * Atomic file replacement: write everything to a temporary file beside the target, fsync it, rename it over
  * the target, fsync the directory. A reader sees either the old file or the complete new one, never a
- * half-written one; a crash leaves at most a stray {@code .tmp-*} file.
+ * half-written one. A process that ends on a signal (SIGTERM, SIGINT: the JVM's shutdown hooks run) deletes the
+ * temporary files of the writes in flight; a SIGKILL or a crash leaves at most a stray {@code .tmp-*} file.
+ *
+ * <p>What is at the target decides how it is written ({@link #destination}): a regular file, or nothing, is replaced
+ * atomically; a symbolic link is followed, deliberately, and the file it leads to is replaced (the link stays); a
+ * special file — a device such as {@code /dev/null}, a FIFO, a socket — and anything under {@code /dev} or
+ * {@code /proc} ({@code /dev/stdout}) are written in place (appended to), never replaced by a regular file; a directory, and a link that leads nowhere, are refused.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
 
-    /** Writes the content produced by writer to target atomically. */
+    /** Temporary files of writes in flight, deleted by a shutdown hook when the process ends on a signal. */
+    private static final java.util.Set<Path> IN_FLIGHT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static final class CleanupHook {
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                for (Path p : IN_FLIGHT) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException | RuntimeException e) {
+                        // the process is ending; a stray temp file is all that is left
+                    }
+                }
+            }, "temp-file-cleanup"));
+        }
+
+        static void install() {}
+    }
+
+    /**
+     * Registers a temporary file that a signal ending the process should delete (its write is cut short); call
+     * {@link #settled} once it is renamed or deleted.
+     */
+    public static void inFlight(Path tmp) {
+        CleanupHook.install();
+        IN_FLIGHT.add(tmp.toAbsolutePath());
+    }
+
+    /** The temporary file is renamed or deleted: nothing left to clean up. */
+    public static void settled(Path tmp) {
+        IN_FLIGHT.remove(tmp.toAbsolutePath());
+    }
+
+    /** Temporary files of writes in flight now (for tests). */
+    static java.util.Set<Path> inFlight() {
+        return java.util.Set.copyOf(IN_FLIGHT);
+    }
+
+    /** Where a write to target goes: {@code file} is replaced atomically, or (special) target is written in place. */
+    public record Destination(Path file, boolean special) {}
+
+    /**
+     * Where a write to target goes: the target itself when it is a regular file or absent; the file a symbolic link
+     * leads to (followed through every link); or target itself, written in place, when it is a special file (device,
+     * FIFO, socket).
+     *
+     * @throws java.nio.file.FileSystemException when target is a directory, or a symbolic link that leads to no file
+     */
+    public static Destination destination(Path target) throws IOException {
+        if (Files.isDirectory(target)) throw new java.nio.file.FileSystemException(target.toString(), null, "is a directory");
+        Path abs = target.toAbsolutePath().normalize();
+        if ((abs.startsWith("/dev") || abs.startsWith("/proc")) && Files.exists(target)) {
+            return new Destination(target, true); // /dev/stdout, /proc/self/fd/1: whatever they lead to, never replaced
+        }
+        if (Files.isSymbolicLink(target)) {
+            if (!Files.exists(target)) {
+                throw new java.nio.file.FileSystemException(target.toString(), null, "is a symbolic link to "
+                        + Files.readSymbolicLink(target) + ", which does not exist (give the file's own path)");
+            }
+            if (!Files.isRegularFile(target)) return new Destination(target, true);
+            return new Destination(target.toRealPath(), false);
+        }
+        if (Files.exists(target) && !Files.isRegularFile(target)) return new Destination(target, true);
+        return new Destination(target, false);
+    }
+
+    /** Writes the content produced by writer to target: atomically, or in place for a special file ({@link #destination}). */
     public static void write(Path target, ChannelWriter writer) throws IOException {
-        Path abs = target.toAbsolutePath();
+        write(target, writer, true);
+    }
+
+    /**
+     * As {@link #write(Path, ChannelWriter)}; cleanUpOnSignal false leaves the temporary file to a writer that a
+     * shutdown hook itself drives (a checkpoint's manifest written as the process stops), which must not be removed
+     * under it.
+     */
+    public static void write(Path target, ChannelWriter writer, boolean cleanUpOnSignal) throws IOException {
+        Destination d = destination(target);
+        if (d.special()) {
+            // APPEND: a redirected stdout reached through /dev/stdout goes on at its end; devices and FIFOs ignore it
+            try (FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                writer.write(ch);
+            }
+            return;
+        }
+        Path abs = d.file().toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        if (cleanUpOnSignal) inFlight(tmp);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writer.write(ch);
@@ -35,16 +125,22 @@ public final class AtomicFiles {
             if (dir != null) fsyncDirectory(dir);
         } finally {
             Files.deleteIfExists(tmp);
+            settled(tmp);
         }
     }
 
     /** Writes text (UTF-8) to target atomically. */
     public static void writeString(Path target, String text) throws IOException {
+        writeString(target, text, true);
+    }
+
+    /** Writes text (UTF-8) to target; see {@link #write(Path, ChannelWriter, boolean)} for cleanUpOnSignal. */
+    public static void writeString(Path target, String text, boolean cleanUpOnSignal) throws IOException {
         byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         write(target, ch -> {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) ch.write(buf);
-        });
+        }, cleanUpOnSignal);
     }
 
     private static void fsyncDirectory(Path dir) {

@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  * previous one. {@link #newest} returns the newest checkpoint whose manifest and files check out, naming every newer
  * one it skips and why.
  *
- * <p>Not thread-safe: one writer per directory (the {@link Checkpointer} serializes its writes).
+ * <p>Not thread-safe: one writer per directory (the {@link Checkpointer} serializes its writes; {@link #lock} keeps a
+ * second job out).
  */
 public final class CheckpointDir {
     private static final String PREFIX = "ckpt-";
@@ -53,6 +54,103 @@ public final class CheckpointDir {
 
     public Path path() {
         return dir;
+    }
+
+    /** The lock file of a directory that a job writes checkpoints into. */
+    public static final String LOCK_NAME = "LOCK";
+
+    /**
+     * A held lock on the directory ({@link #lock}): an OS file lock on {@code DIR/LOCK} (released by the OS when the
+     * process dies, so a killed job's lock file never blocks the next one) whose content names the owner. Closing
+     * releases it; the file stays.
+     */
+    public static final class Lock implements AutoCloseable {
+        private final FileChannel channel;
+        private final java.nio.channels.FileLock lock;
+
+        private Lock(FileChannel channel, java.nio.channels.FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                if (lock.isValid()) lock.release();
+            } finally {
+                channel.close();
+            }
+        }
+    }
+
+    /** Another job holds the directory's lock; the message names its owner as the lock file records it. */
+    public static final class LockedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        LockedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Takes the directory for this process, creating it: one job at a time writes checkpoints into a directory (two
+     * would interleave sequence numbers and prune each other's checkpoints). Writes "pid P on host H since T" into
+     * the lock file.
+     *
+     * @throws LockedException when another process (or another job in this JVM) holds it, naming the holder
+     */
+    public Lock lock() throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve(LOCK_NAME);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        java.nio.channels.FileLock l;
+        try {
+            l = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
+            l = null;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        if (l == null) {
+            String owner;
+            try {
+                owner = Files.readString(file).strip();
+            } catch (IOException e) {
+                owner = "";
+            } finally {
+                ch.close();
+            }
+            throw new LockedException("checkpoint directory " + dir + " is in use by another job"
+                    + (owner.isEmpty() ? "" : " (" + owner + ")") + "; one job at a time writes into a checkpoint directory: "
+                    + "wait for it to end, stop it, or give another --checkpoint-dir");
+        }
+        try {
+            String me = "pid " + ProcessHandle.current().pid() + " on host " + hostName() + " since " + Instant.now() + "\n";
+            ch.truncate(0);
+            ch.write(java.nio.ByteBuffer.wrap(me.getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0);
+            ch.force(true);
+        } catch (IOException | RuntimeException e) {
+            l.release();
+            ch.close();
+            throw e;
+        }
+        return new Lock(ch, l);
+    }
+
+    /** This host's name, without a DNS lookup where the kernel says it. */
+    private static String hostName() {
+        try {
+            String h = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            if (!h.isEmpty()) return h;
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     /** A checkpoint read back: its directory, manifest and the state to {@code Job.restore}. */
@@ -110,7 +208,7 @@ public final class CheckpointDir {
             }
             for (int i = 0; i < failures.length; i++) {
                 Throwable f = failures[i];
-                if (f instanceof IOException e) throw new IOException("writing " + ck.resolve(parts.get(i).name) + ": " + e.getMessage(), e);
+                if (f instanceof IOException e) throw new IOException("writing " + ck.resolve(parts.get(i).name) + ": " + Checkpointer.reason(e), e);
                 if (f instanceof RuntimeException e) throw e;
                 if (f instanceof Error e) throw e;
             }
@@ -337,11 +435,23 @@ public final class CheckpointDir {
      * has 0.5"), in key order; empty when they agree.
      */
     public static List<String> differences(Map<String, String> checkpoint, Map<String, String> now) {
+        return differences(checkpoint, now, java.util.Set.of(DATA_FINGERPRINT));
+    }
+
+    /**
+     * The setting that records the training data's fingerprint (size and a checksum of its start): a resumed run on
+     * another file is refused. Checkpoints written before it was recorded lack it and are not refused for that.
+     */
+    public static final String DATA_FINGERPRINT = "train-data";
+
+    /** As {@link #differences(Map, Map)}; a key in optional that the checkpoint lacks is no difference. */
+    public static List<String> differences(Map<String, String> checkpoint, Map<String, String> now, java.util.Set<String> optional) {
         TreeMap<String, String> keys = new TreeMap<>(checkpoint);
         for (String k : now.keySet()) keys.putIfAbsent(k, null);
         List<String> out = new ArrayList<>();
         for (String k : keys.keySet()) {
             String a = checkpoint.get(k), b = now.get(k);
+            if (a == null && optional.contains(k)) continue;
             if (a == null) out.add(k + " is " + b + ", the checkpoint has none");
             else if (b == null) out.add(k + " is not set, the checkpoint has " + a);
             else if (!a.equals(b)) out.add(k + " is " + b + ", the checkpoint has " + a);

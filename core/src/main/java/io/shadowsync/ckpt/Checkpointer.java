@@ -38,7 +38,12 @@ public final class Checkpointer {
     /** Wakes the periodic thread early (stop); guarded by itself. */
     private final Object wake = new Object();
     private boolean stopping;
+    private final int maxFailures;
     private volatile int written;
+    private volatile int failed;
+    private volatile int consecutiveFailures;
+    private volatile String lastError;
+    private volatile boolean gaveUp;
     private volatile Path last;
     private volatile long lastExamples;
 
@@ -51,6 +56,20 @@ public final class Checkpointer {
      */
     public Checkpointer(Job job, CheckpointDir dir, Map<String, String> settings, double everySeconds, long everyExamples,
                         Duration pauseTimeout, Consumer<String> log) {
+        this(job, dir, settings, everySeconds, everyExamples, pauseTimeout, DEFAULT_MAX_FAILURES, log);
+    }
+
+    /** Periodic checkpoints that fail this many times in a row stop the job, unless told otherwise. */
+    public static final int DEFAULT_MAX_FAILURES = 3;
+
+    /**
+     * @param maxFailures periodic checkpoints that may fail in a row before the checkpointer gives up and stops the job
+     *                    ({@link Job#stop}; {@link #gaveUp()} then says so); 0: never give up, only log each failure
+     */
+    public Checkpointer(Job job, CheckpointDir dir, Map<String, String> settings, double everySeconds, long everyExamples,
+                        Duration pauseTimeout, int maxFailures, Consumer<String> log) {
+        if (maxFailures < 0) throw new IllegalArgumentException("--checkpoint-max-failures must be zero (never stop) or positive, got " + maxFailures);
+        this.maxFailures = maxFailures;
         if (!(everySeconds >= 0) || Double.isInfinite(everySeconds)) {
             throw new IllegalArgumentException("--checkpoint-every-sec must be zero (none) or positive, got " + everySeconds);
         }
@@ -98,9 +117,23 @@ public final class Checkpointer {
                 if (System.nanoTime() < nextTime && ex < nextExamples) continue;
                 try {
                     Path p = checkpoint();
+                    consecutiveFailures = 0;
                     log.accept("wrote checkpoint " + p + " (" + lastExamples + " examples)");
-                } catch (TimeoutException | IOException | IllegalStateException e) {
-                    log.accept("could not write a checkpoint: " + e.getMessage());
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception e) {
+                    failed++;
+                    consecutiveFailures++;
+                    lastError = reason(e);
+                    boolean giveUp = maxFailures > 0 && consecutiveFailures >= maxFailures;
+                    log.accept("could not write a checkpoint into " + dir.path() + ": " + lastError
+                            + (maxFailures > 0 ? " (" + consecutiveFailures + " of " + maxFailures + " failures in a row allowed)" : ""));
+                    if (giveUp) {
+                        gaveUp = true;
+                        log.accept("stopping the job: " + consecutiveFailures + " checkpoints in a row could not be written");
+                        job.stop();
+                        return;
+                    }
                 }
                 if (everyNanos > 0) nextTime = System.nanoTime() + everyNanos;
                 if (everyExamples > 0) nextExamples = (lastExamples / everyExamples + 1) * everyExamples;
@@ -138,6 +171,38 @@ public final class Checkpointer {
         last = p;
         written++;
         return p;
+    }
+
+    /**
+     * Why e happened, in one phrase with its reason: file-system errors name the file and the reason
+     * ({@code "ckpt/ckpt-3/trainer-0.bin: No space left on device"}), others their message or, without one, their kind.
+     */
+    public static String reason(Throwable e) {
+        if (e instanceof java.nio.file.NoSuchFileException f) return f.getFile() + ": no such file or directory";
+        if (e instanceof java.nio.file.AccessDeniedException f) return f.getFile() + ": permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) return f.getFile() + ": already exists";
+        if (e instanceof java.nio.file.NotDirectoryException f) return f.getFile() + ": not a directory";
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            Throwable c = e.getCause();
+            return c != null && c != e ? reason(c) : e.getClass().getSimpleName();
+        }
+        return m;
+    }
+
+    /** Periodic checkpoints that could not be written, in all. */
+    public int failed() {
+        return failed;
+    }
+
+    /** Why the most recent failed checkpoint failed, or null. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Whether the checkpointer stopped the job after {@code maxFailures} failures in a row. */
+    public boolean gaveUp() {
+        return gaveUp;
     }
 
     /** Checkpoints written so far. */

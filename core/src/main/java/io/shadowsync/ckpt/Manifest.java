@@ -67,7 +67,8 @@ public record Manifest(int format, long seq, String created, long examples, Map<
 
     /** Writes {@code MANIFEST} into dir atomically (temp file, fsync, rename, fsync of the directory). */
     public void write(Path dir) throws IOException {
-        AtomicFiles.writeString(dir.resolve(NAME), text());
+        // not cleaned up on a signal: the final checkpoint is written from a shutdown hook, beside the cleanup hook
+        AtomicFiles.writeString(dir.resolve(NAME), text(), false);
     }
 
     private static String hex(int v) {

@@ -31,6 +31,7 @@ final class CriteoTsvWriter implements Closeable {
     CriteoTsvWriter(Path target) throws IOException {
         this.target = target;
         this.temp = target.resolveSibling(target.getFileName() + ".tmp");
+        io.shadowsync.ckpt.AtomicFiles.inFlight(temp); // a signal deletes it
         this.out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
     }
@@ -70,13 +71,20 @@ final class CriteoTsvWriter implements Closeable {
         len = 0;
     }
 
-    /** Writes what is buffered, forces it to disk and renames the temp file over the target. */
-    void commit() throws IOException {
+    /** Writes what is buffered and forces it to disk; the temp file stays until {@link #commit()}. */
+    void finish() throws IOException {
+        if (!out.isOpen()) return;
         flush();
         out.force(true);
         out.close();
+    }
+
+    /** Finishes, then renames the temp file over the target. */
+    void commit() throws IOException {
+        finish();
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         committed = true;
+        io.shadowsync.ckpt.AtomicFiles.settled(temp);
     }
 
     @Override
@@ -84,5 +92,6 @@ final class CriteoTsvWriter implements Closeable {
         if (committed) return;
         out.close();
         Files.deleteIfExists(temp);
+        io.shadowsync.ckpt.AtomicFiles.settled(temp);
     }
 }

@@ -72,7 +72,11 @@ public final class SyntheticCtr {
         return config;
     }
 
-    /** Writes {@code outDir/train.tsv} and {@code outDir/eval.tsv} (each atomically), creating outDir if needed. */
+    /**
+     * Writes {@code outDir/train.tsv} and {@code outDir/eval.tsv}, creating outDir if needed: both into temp files
+     * first, then both renamed over the targets, so that an interruption leaves the old pair (its temp files deleted
+     * on a signal), never a new train.tsv beside an old eval.tsv.
+     */
     public Summary generate(Path outDir) throws IOException {
         long t0 = System.nanoTime();
         Files.createDirectories(outDir);
@@ -80,8 +84,13 @@ public final class SyntheticCtr {
         CtrTeacher teacher = new CtrTeacher(config.vocab(), new SplitMix64(seeder.nextLong()));
         SplitMix64 rows = new SplitMix64(seeder.nextLong());
         SplitStats train = new SplitStats(false), eval = new SplitStats(true);
-        writeSplit(outDir.resolve("train.tsv"), config.trainRows(), teacher, rows, train);
-        writeSplit(outDir.resolve("eval.tsv"), config.evalRows(), teacher, rows, eval);
+        try (CriteoTsvWriter trainOut = new CriteoTsvWriter(outDir.resolve("train.tsv"));
+             CriteoTsvWriter evalOut = new CriteoTsvWriter(outDir.resolve("eval.tsv"))) {
+            writeSplit(trainOut, config.trainRows(), teacher, rows, train);
+            writeSplit(evalOut, config.evalRows(), teacher, rows, eval);
+            trainOut.commit();
+            evalOut.commit();
+        }
         double trainCtr = train.ctr(), evalCtr = eval.ctr();
         double seconds = (System.nanoTime() - t0) * 1e-9;
         return new Summary(config.trainRows(), config.evalRows(), trainCtr, evalCtr,
@@ -90,21 +99,19 @@ public final class SyntheticCtr {
                 eval.auc(), seconds);
     }
 
-    private static void writeSplit(Path file, long n, CtrTeacher teacher, SplitMix64 rng, SplitStats stats)
+    private static void writeSplit(CriteoTsvWriter out, long n, CtrTeacher teacher, SplitMix64 rng, SplitStats stats)
             throws IOException {
         int[] counts = new int[CtrTeacher.NUM_DENSE];
         int[] ranks = new int[CtrTeacher.NUM_CAT];
         int[] ids = new int[CtrTeacher.NUM_CAT];
-        try (CriteoTsvWriter out = new CriteoTsvWriter(file)) {
-            for (long i = 0; i < n; i++) {
-                teacher.sampleRow(rng, counts, ranks, ids);
-                double p = CtrTeacher.sigmoid(teacher.logit(counts, ranks));
-                boolean label = rng.nextDouble() < p;
-                out.write(label, counts, ids);
-                stats.add(p, label);
-            }
-            out.commit();
+        for (long i = 0; i < n; i++) {
+            teacher.sampleRow(rng, counts, ranks, ids);
+            double p = CtrTeacher.sigmoid(teacher.logit(counts, ranks));
+            boolean label = rng.nextDouble() < p;
+            out.write(label, counts, ids);
+            stats.add(p, label);
         }
+        out.finish();
     }
 
     /** Logloss of always predicting q on labels with positive rate ctr. */

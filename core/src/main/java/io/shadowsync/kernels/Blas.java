@@ -85,7 +85,7 @@ public final class Blas {
         if (!available(primary, nativeOk, javaOk)) {
             throw new IllegalStateException("shadowsync.blas=" + requested + " was requested, but that backend"
                     + " could not be loaded" + (netlibFailure == null ? "" : " (" + netlibFailure + ")")
-                    + "; see the netlib warning above, or drop the property to fall back automatically");
+                    + "; run with --verbose for netlib's own warning, or drop the property to fall back automatically");
         }
         PRIMARY = primary;
         FORCED = !requested.isEmpty() && !requested.equals("auto");
@@ -94,6 +94,7 @@ public final class Blas {
             desc += "; " + describe(Backend.JAVA, javaKind) + " below m·n·k = " + NATIVE_MIN_MNK;
         }
         if (netlibFailure != null) desc += " (netlib failed to load: " + netlibFailure + ")";
+        else if (!nativeOk && !FORCED) desc += "; no native BLAS (netlib found no loadable libblas.so.3, e.g. libopenblas0-pthread)";
         if (FORCED) desc += " [forced by shadowsync.blas]";
         DESCRIPTION = desc;
     }

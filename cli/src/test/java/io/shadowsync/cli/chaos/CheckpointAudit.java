@@ -56,6 +56,7 @@ record CheckpointAudit(List<Long> complete, List<Long> incomplete, List<String> 
         if (!Files.isDirectory(dir)) return new CheckpointAudit(List.of(), List.of(), List.of());
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
+                if (p.getFileName().toString().equals(CheckpointDir.LOCK_NAME)) continue; // the job's lock, not a checkpoint
                 var m = CKPT.matcher(p.getFileName().toString());
                 if (!m.matches() || !Files.isDirectory(p)) {
                     problems.add("stray entry " + p.getFileName() + " in the checkpoint directory");
