@@ -12,6 +12,7 @@ import io.shadowsync.optim.OptimizerSpec;
 import io.shadowsync.sync.BlockMomentum;
 import io.shadowsync.sync.ElasticAveraging;
 import io.shadowsync.sync.ModelAveraging;
+import io.shadowsync.sync.NonFiniteException;
 import io.shadowsync.sync.SyncAlgorithm;
 import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
@@ -237,6 +238,14 @@ public final class Job {
         // asynchronous SGD's model is the server's: take it once every trainer has pushed its last gradient (here
         // when the whole job ran in this process; a multi-process job calls pullServerModel after its final barrier)
         if (config.sync().mode() == SyncSpec.Mode.ASYNC_PS && ranks.length == config.trainers()) pullServerModel();
+        // the final model must be finite: it is what gets evaluated, saved and checkpointed (a replica that went non-finite
+        // without a round to refuse it, e.g. one trainer or none, or a diverged server model)
+        float[] fin = models[0].dense().data();
+        int bad = NonFiniteException.firstNonFinite(fin, fin.length);
+        if (bad >= 0) {
+            throw new TrainingException(new NonFiniteException("trainer " + ranks[0] + "'s final model went non-finite (parameter "
+                    + bad + " is " + fin[bad] + "); it is not saved"));
+        }
         if (ownsCluster) cluster.close();
         long examples = 0, syncWait = 0, allTime = 0;
         double seconds = 0;
