@@ -387,6 +387,36 @@ class NetCollectiveTest {
         }
     }
 
+    /**
+     * A trainer whose job failed aborts its handle with the cause while its peers wait in an allreduce for it: they
+     * wake at once (not after the 30 s timeout) with the cause in the message. Caught: an abort that only closes
+     * gracefully (the peers learn nothing of why), or one that waits on the neighbours.
+     */
+    @Test
+    void anAbortedRankWakesItsWaitingPeersWithTheCause() throws Exception {
+        try (Hosts hosts = new Hosts(3)) {
+            Collective[] c = join(hosts, "abort", hosts.ranks(1), 1, LONG, 64);
+            try {
+                allReduce(c, 100, ReduceOp.SUM); // a running job: every rank's streams are up
+                Throwable[] thrown = new Throwable[2];
+                Thread[] t = Ranks.start(2, thrown, r -> c[r].allReduce(new float[100], 0, 100, ReduceOp.SUM));
+                while (t[0].isAlive() && t[0].getState() != Thread.State.WAITING && t[0].getState() != Thread.State.TIMED_WAITING) {
+                    Thread.onSpinWait();
+                }
+                long t0 = System.nanoTime();
+                c[2].abort(new IllegalStateException("trainer 2's job failed: data.tsv:7: bad label"));
+                Ranks.join(t, 10_000);
+                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "took too long to notice");
+                for (int r = 0; r < 2; r++) {
+                    IllegalStateException e = assertInstanceOf(IllegalStateException.class, thrown[r], "rank " + r);
+                    assertTrue(e.getMessage().contains("data.tsv:7: bad label"), e.getMessage());
+                }
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
     @Test
     void closingAfterTheLastOperationDoesNotBreakSlowerPeers() throws Exception {
         try (Hosts hosts = new Hosts(3)) {
