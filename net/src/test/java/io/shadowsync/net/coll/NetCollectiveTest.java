@@ -2,6 +2,7 @@ package io.shadowsync.net.coll;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -411,6 +412,33 @@ class NetCollectiveTest {
                     IllegalStateException e = assertInstanceOf(IllegalStateException.class, thrown[r], "rank " + r);
                     assertTrue(e.getMessage().contains("data.tsv:7: bad label"), e.getMessage());
                 }
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
+    /**
+     * A rank that sends a NaN (a broken or foreign peer: the trainers never contribute one) is refused by the rank that
+     * receives it, naming the sender, and the whole group fails instead of summing the NaN into every replica. Caught: a
+     * ring that adds whatever arrives, as the in-process one does.
+     */
+    @Test
+    void aFrameWithANaNIsRefusedAndFailsTheGroup() throws Exception {
+        try (Hosts hosts = new Hosts(3)) {
+            Collective[] c = join(hosts, "nan", hosts.ranks(1), 1, LONG, 64);
+            try {
+                float[][] data = new float[3][30];
+                data[1][17] = Float.NaN;
+                Throwable[] thrown = Ranks.run(3, r -> c[r].allReduce(data[r], 0, 30, ReduceOp.SUM));
+                String sender = "rank 1 at " + hosts.address(1);
+                boolean named = false;
+                for (int r = 0; r < 3; r++) {
+                    IllegalStateException e = assertInstanceOf(IllegalStateException.class, thrown[r], "rank " + r);
+                    named |= e.getMessage().contains("refused a ring frame from " + sender);
+                    if (r != 1) assertFalse(Float.isNaN(data[r][17]), "rank " + r + " took the NaN in");
+                }
+                assertTrue(named, "the sender is named: " + thrown[2].getMessage());
             } finally {
                 closeAll(c);
             }
