@@ -259,7 +259,7 @@ public final class Job {
             bytes[t] = trainers[t].syncBytes();
         }
         double waitSum = 0;
-        for (TrainResult r : results) waitSum += r.syncWaitFraction();
+        for (TrainResult r : results) waitSum += r.readerWaitFraction() + r.syncWaitFraction();
         return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n);
     }
 

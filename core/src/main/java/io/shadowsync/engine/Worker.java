@@ -72,16 +72,20 @@ final class Worker implements Runnable {
                 }
                 double loss;
                 boolean finite;
+                long pushStart = 0;
                 embeddings.beginStep();
                 try {
                     loss = model.forwardBackward(b, workspace, pushes);
                     finite = Double.isFinite(loss) && pushes.allFinite() && Vec.allFinite(grad.length, grad, 0);
+                    pushStart = System.nanoTime();
                     if (finite) pushes.commit();
                 } finally {
                     pushes.discard(); // a skipped step, or a model that threw: nothing held survives the step
                     embeddings.endStep();
                 }
-                long syncWait = rule.apply(index, params, grad, finite ? b.size : 0);
+                // waiting on the parameter server: its pulls and the round trips of the pushes (none for local tables)
+                long psWait = pushes.remote() ? pushes.takeRemoteNanos() + System.nanoTime() - pushStart : 0;
+                long syncWait = rule.apply(index, params, grad, finite ? b.size : 0) + psWait;
                 long busy = System.nanoTime() - t1 - syncWait;
                 if (finite) {
                     double labels = labelSum(b);
