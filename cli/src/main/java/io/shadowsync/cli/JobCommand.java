@@ -146,6 +146,10 @@ abstract class JobCommand {
     @Option(names = "--train-window", paramLabel = "N", description = "Examples the sliding training metrics cover (default: 100000).")
     long trainWindow = 100_000;
 
+    @Option(names = "--max-non-finite", paramLabel = "K", description = "Stop (exit 1) when a worker has K non-finite batches in a row: "
+            + "the model has diverged; 0: never stop, only count them (default: " + TrainerConfig.DEFAULT_MAX_NON_FINITE + ").")
+    int maxNonFinite = TrainerConfig.DEFAULT_MAX_NON_FINITE;
+
     @Option(names = "--eval-batch", paramLabel = "B", description = "Batch size for evaluation (default: 1024).")
     int evalBatch = 1024;
 
@@ -230,7 +234,8 @@ abstract class JobCommand {
         SyncSpec syncSpec = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum != null ? bmufMomentum : Double.NaN,
                 bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN);
         LinkModel link = LinkModel.parse(netBandwidth, netLatency);
-        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle);
+        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
+                maxNonFinite);
         JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer());
         return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
     }

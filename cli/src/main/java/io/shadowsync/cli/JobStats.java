@@ -55,7 +55,7 @@ final class JobStats {
             syncBytes[t] = v[9];
             examples += v[0];
             seconds = Math.max(seconds, dbl(v[1]));
-            wait += dbl(v[6]);
+            wait += dbl(v[5]) + dbl(v[6]); // taking batches, synchronization and servers, as in process
         }
         return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n);
     }

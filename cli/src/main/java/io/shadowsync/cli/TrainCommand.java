@@ -15,6 +15,7 @@ import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.engine.TrainingException;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.kernels.Blas;
+import io.shadowsync.sync.NonFiniteException;
 import io.shadowsync.sync.SyncSpec;
 import io.shadowsync.kernels.Vec;
 import io.shadowsync.nn.Model;
@@ -103,7 +104,14 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
             result = job.run();
         } catch (TrainingException e) {
             progress.stop();
-            savePartial(job, plan.modelSpec(), err);
+            if (e.getCause() instanceof NonFiniteException) {
+                if (save != null) err.println("shadowsync train: training diverged: nothing is kept in " + save + ".partial");
+            } else {
+                savePartial(job, plan.modelSpec(), err);
+            }
+            if (checkpointer != null && checkpointer.last() != null) {
+                err.println("shadowsync train: the last good checkpoint is " + checkpointer.last() + " (continue from it with --resume)");
+            }
             throw e;
         } finally {
             if (checkpointer != null) {
@@ -210,6 +218,10 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
     private void savePartial(Job job, ModelSpec modelSpec, PrintWriter err) {
         Path partial = partialOf(save);
         if (partial == null || job.progress().examples() == 0) return;
+        if (!Vec.allFinite(job.model().dense().size(), job.model().dense().data(), 0)) {
+            err.println("shadowsync train: the model went non-finite: nothing is kept in " + partial);
+            return;
+        }
         try {
             Map<String, Object> note = new LinkedHashMap<>();
             note.put("partial", true);

@@ -105,7 +105,8 @@ class CliTest {
         JsonNode s = r.json();
         assertEquals(2, s.get("trainers").asInt());
         assertEquals("s-bmuf", s.get("algorithm").asText());
-        assertEquals(0.0, s.get("worker_wait_fraction").asDouble());
+        // two server shards over 50 us links: every step's pulls and pushes are a wait, and the summary shows it
+        assertTrue(s.get("worker_wait_fraction").asDouble() > 0, r.out());
         assertTrue(s.get("sync").get("rounds_per_trainer").get(0).asLong() > 0, r.out());
         assertTrue(s.get("sync").get("bytes_sent").get(1).asLong() > 0, r.out());
         Run e = run("eval", "--model-file", model.toString(), "--eval", eval());

@@ -30,7 +30,8 @@ class SlowTrainerFlagTest {
             CliTest.Run r = train(slow);
             assertEquals(0, r.code(), r.err());
             assertEquals(2000, r.json().get("examples").asLong());
-            assertEquals(0.0, r.json().get("worker_wait_fraction").asDouble(), "shadow mode: nobody waits");
+            double wait = r.json().get("worker_wait_fraction").asDouble(); // who waits how long: SlowTrainerTest, WorkerWaitTest
+            assertTrue(wait >= 0 && wait < 1, "a share of the workers' time: " + wait);
         }
     }
 

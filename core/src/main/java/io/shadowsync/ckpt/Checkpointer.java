@@ -166,6 +166,13 @@ public final class Checkpointer {
 
     private Path write(Job.Paused paused) throws IOException, InterruptedException {
         JobState state = paused.state();
+        for (JobState.TrainerState t : state.trainers()) {
+            int bad = io.shadowsync.sync.NonFiniteException.firstNonFinite(t.params(), t.params().length);
+            if (bad >= 0) {
+                throw new IllegalStateException("trainer " + t.rank() + "'s replica went non-finite (parameter " + bad + " is "
+                        + t.params()[bad] + "): no checkpoint of it is written" + (last == null ? "" : "; the last good one is " + last));
+            }
+        }
         Path p = dir.write(state, settings);
         lastExamples = state.examples();
         last = p;

@@ -33,6 +33,15 @@ public interface Collective extends AutoCloseable {
     @Override
     void close();
 
+    /**
+     * Breaks the group because this rank's job failed: every rank blocked in, or later entering, an operation throws
+     * an exception that carries {@code cause} (across processes too), then this handle is closed. Unlike the graceful
+     * {@link #close()}, it never waits for a neighbour to read what was sent. Idempotent; any thread.
+     */
+    default void abort(RuntimeException cause) {
+        close();
+    }
+
     /** Element-wise reduction of an allreduce. */
     enum ReduceOp { SUM, MEAN }
 }

@@ -216,6 +216,12 @@ public final class RingCollective implements Collective {
     }
 
     @Override
+    public void abort(RuntimeException cause) {
+        link.fail(cause);
+        close();
+    }
+
+    @Override
     public String toString() {
         return "rank " + rank + " of " + n + " (" + link + ")";
     }

@@ -35,6 +35,14 @@ public interface Cluster extends AutoCloseable {
     /** Wakes everything blocked in this process's collectives and server calls: a trainer failed. */
     void abort();
 
+    /**
+     * The same, saying why: the collectives break with {@code cause}, so that the trainers of other processes blocked
+     * in them learn at once which failure ended the job (by default the same as {@link #abort()}).
+     */
+    default void abort(Throwable cause) {
+        abort();
+    }
+
     /** Releases what this process holds (collective handles, channels). */
     @Override
     void close();

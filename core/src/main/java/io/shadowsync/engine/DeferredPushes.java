@@ -33,9 +33,12 @@ final class DeferredPushes implements EmbeddingStore {
     private float[] grads = new float[1 << 14];
     private int numGrads;
     private boolean finite = true;
+    private final boolean remote;
+    private long remoteNanos;
 
     DeferredPushes(EmbeddingStore store) {
         this.store = store;
+        this.remote = store.numTables() > 0 && store.localTable(0) == null;
     }
 
     @Override
@@ -55,12 +58,31 @@ final class DeferredPushes implements EmbeddingStore {
 
     @Override
     public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
+        long t0 = remote ? System.nanoTime() : 0;
         store.pull(table, ids, idOff, n, out, outOff);
+        if (remote) remoteNanos += System.nanoTime() - t0;
     }
 
     @Override
     public void prefetch(int table, int[] ids, int idOff, int n) {
+        long t0 = remote ? System.nanoTime() : 0;
         store.prefetch(table, ids, idOff, n);
+        if (remote) remoteNanos += System.nanoTime() - t0;
+    }
+
+    /**
+     * Whether the store is a parameter server reached by calls (not this process's own tables, which a pull reads in
+     * place): then the time in its pulls is the worker waiting on the server.
+     */
+    boolean remote() {
+        return remote;
+    }
+
+    /** Nanoseconds spent in the remote store's pulls and lookups since the last call (0 for local tables). */
+    long takeRemoteNanos() {
+        long t = remoteNanos;
+        remoteNanos = 0;
+        return t;
     }
 
     @Override

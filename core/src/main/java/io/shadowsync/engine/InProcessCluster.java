@@ -214,6 +214,12 @@ public final class InProcessCluster implements Cluster {
     }
 
     @Override
+    public void abort(Throwable cause) {
+        IllegalStateException e = new IllegalStateException("the job failed: " + cause.getMessage(), cause);
+        for (Collective c : collectives) c.abort(e);
+    }
+
+    @Override
     public void close() {
         for (Collective c : collectives) c.close();
     }

@@ -12,6 +12,7 @@ import io.shadowsync.optim.OptimizerSpec;
 import io.shadowsync.sync.BlockMomentum;
 import io.shadowsync.sync.ElasticAveraging;
 import io.shadowsync.sync.ModelAveraging;
+import io.shadowsync.sync.NonFiniteException;
 import io.shadowsync.sync.SyncAlgorithm;
 import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
@@ -53,6 +54,8 @@ public final class Job {
     /** Per trainer here: its workers' own models (asynchronous SGD), or null. */
     private final Model[][] workerModels;
     private volatile boolean running;
+    /** The first failure of any trainer here; it releases every blocking point of the job (see {@link FailureSignal}). */
+    private final FailureSignal failures = new FailureSignal();
 
     /** The embedded default: the whole job in this JVM, over an {@link InProcessCluster}. */
     public Job(ModelSpec spec, long seed, OptimizerSpec optimizer, EmbeddingOptimizerSpec embOptimizer, DataSource train, JobConfig config) {
@@ -123,7 +126,7 @@ public final class Job {
             switch (sync.mode()) {
                 case SHADOW -> shadow = pointless ? null : algorithm;
                 case FOREGROUND -> {
-                    rule = new ForegroundStep(hogwild, sync.syncEvery(), w, algorithm, params, stats);
+                    rule = new ForegroundStep(hogwild, sync.syncEvery(), w, algorithm, params, stats, failures);
                     finisher = algorithm;
                 }
                 case SYNC_SGD -> {
@@ -151,8 +154,14 @@ public final class Job {
                 supply = new GatedSupply(supply, gate, i * w);
             }
             trainers[i] = new Trainer(t, model, workerModels, cluster.embeddings(t), rule, supply,
-                    config.trainer(), shadow, finisher, sync.syncIntervalMs(), stats);
+                    config.trainer(), shadow, finisher, sync.syncIntervalMs(), stats, failures);
         }
+        PauseGate g = gate;
+        Cluster c = cluster;
+        failures.onFailure(() -> {
+            g.abort(); // let resting threads go on to their end
+            c.abort(failures.first()); // wake everything blocked in a collective or a server call, here and, through them, in the peers
+        });
     }
 
     /**
@@ -183,43 +192,62 @@ public final class Job {
         return r;
     }
 
-    /** Runs every trainer to the end (and the last synchronization); the first failure ends the whole job. */
+    /**
+     * Runs every trainer to the end (and the last synchronization). The first failure of any trainer — bad data, a
+     * worker, a round, a sync thread — ends the whole job at once: every blocking point is released (see {@link
+     * FailureSignal}), every thread ends, and this throws that first failure as a {@link TrainingException}.
+     */
     public JobResult run() throws InterruptedException {
         if (running) throw new IllegalStateException("a job runs once");
         running = true;
         int n = trainers.length;
         TrainResult[] results = new TrainResult[n];
-        java.util.concurrent.atomic.AtomicReference<Throwable> first = new java.util.concurrent.atomic.AtomicReference<>();
         Thread[] threads = new Thread[n];
+        TrainingException[] thrown = new TrainingException[n];
         for (int t = 0; t < n; t++) {
             int tt = t;
             threads[t] = new Thread(() -> {
                 try {
                     results[tt] = trainers[tt].run();
+                } catch (TrainingException e) {
+                    failures.fail(e); // the cause; the others' failures may only be its echo
+                    thrown[tt] = e;
                 } catch (Throwable e) {
-                    first.compareAndSet(null, e); // the cause; the others' failures may only be its echo
-                    abort(); // wake trainers blocked in collectives with this one
+                    failures.fail(e);
                 } finally {
                     leaveGate(tt);
                 }
-            }, "trainer-" + t);
+            }, "trainer-" + ranks[t]);
             threads[t].setDaemon(true);
             threads[t].start();
         }
         try {
-            for (Thread th : threads) th.join();
+            for (Thread th : threads) th.join(); // each trainer bounds its own wait once the job has failed
         } catch (InterruptedException e) {
-            abort();
+            failures.fail(e);
             for (Thread th : threads) th.interrupt();
             throw e;
         }
-        Throwable f = first.get();
-        if (f instanceof TrainingException te) throw te;
-        if (f != null) throw new TrainingException(f);
+        Throwable f = failures.first();
+        if (f != null) {
+            TrainingException e = new TrainingException(f);
+            for (TrainingException te : thrown) {
+                if (te != null) for (Throwable s : te.getSuppressed()) e.addSuppressed(s); // threads left behind
+            }
+            throw e;
+        }
         // asynchronous SGD's model is the server's, EASGD's the center: take it once every trainer has pushed its last
         // gradient or round (here when the whole job ran in this process; a multi-process job calls pullServerModel
         // once every trainer has ended)
         if (modelOnServer() && ranks.length == config.trainers()) pullServerModel();
+        // the final model must be finite: it is what gets evaluated, saved and checkpointed (a replica that went non-finite
+        // without a round to refuse it, e.g. one trainer or none, or a diverged server model)
+        float[] fin = models[0].dense().data();
+        int bad = NonFiniteException.firstNonFinite(fin, fin.length);
+        if (bad >= 0) {
+            throw new TrainingException(new NonFiniteException("trainer " + ranks[0] + "'s final model went non-finite (parameter "
+                    + bad + " is " + fin[bad] + "); it is not saved"));
+        }
         if (ownsCluster) cluster.close();
         long examples = 0, syncWait = 0, allTime = 0;
         double seconds = 0;
@@ -233,14 +261,8 @@ public final class Job {
             bytes[t] = trainers[t].syncBytes();
         }
         double waitSum = 0;
-        for (TrainResult r : results) waitSum += r.syncWaitFraction();
+        for (TrainResult r : results) waitSum += r.readerWaitFraction() + r.syncWaitFraction();
         return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n);
-    }
-
-    private void abort() {
-        gate.abort(); // let resting threads go on to their end
-        for (Trainer t : trainers) t.stop();
-        cluster.abort();
     }
 
     /**

@@ -9,7 +9,8 @@ package io.shadowsync.engine;
  * @param syncRounds         sync rounds per trainer
  * @param meanRoundMillis    mean duration of a sync round per trainer
  * @param syncBytes          bytes each trainer sent for synchronization
- * @param workerWaitFraction share of all worker time spent waiting on synchronization
+ * @param workerWaitFraction share of worker time spent waiting, the mean over the trainers: for a batch (the reader, a
+ *                           pause), on synchronization (phaser, barrier, collective) and on the parameter servers
  */
 public record JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
                         long[] syncBytes, double workerWaitFraction) {

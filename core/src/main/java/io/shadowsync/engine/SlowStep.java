@@ -34,4 +34,9 @@ final class SlowStep implements StepRule {
     public long finish(int worker) throws InterruptedException {
         return rule.finish(worker);
     }
+
+    @Override
+    public void abort() {
+        rule.abort();
+    }
 }

@@ -18,4 +18,10 @@ public interface StepRule {
     default long finish(int worker) throws InterruptedException {
         return 0;
     }
+
+    /**
+     * The job failed: wakes every worker waiting in this rule (a phaser, a barrier) so that it ends at once, and makes
+     * later waits end at once too. Called from any thread; idempotent.
+     */
+    default void abort() {}
 }

@@ -15,9 +15,12 @@ final class SyncLoop implements Runnable {
     private final BooleanSupplier training;
     private final long intervalNanos;
     private final SyncStats stats;
-    private volatile Throwable failure;
+    private final FailureSignal failures;
 
-    SyncLoop(SyncAlgorithm algorithm, float[] params, BooleanSupplier training, long intervalMillis, SyncStats stats) {
+    /** A round that throws fails the job through {@code failures}; a failed job ends the loop before its next round. */
+    SyncLoop(SyncAlgorithm algorithm, float[] params, BooleanSupplier training, long intervalMillis, SyncStats stats,
+             FailureSignal failures) {
+        this.failures = failures;
         this.algorithm = algorithm;
         this.params = params;
         this.training = training;
@@ -28,7 +31,7 @@ final class SyncLoop implements Runnable {
     @Override
     public void run() {
         try {
-            while (true) {
+            while (!failures.failed()) {
                 boolean stillTraining = training.getAsBoolean();
                 long t0 = System.nanoTime();
                 int active = algorithm.round(params, stillTraining);
@@ -37,13 +40,11 @@ final class SyncLoop implements Runnable {
                 if (stillTraining && intervalNanos > 0) Thread.sleep(intervalNanos / 1_000_000L, (int) (intervalNanos % 1_000_000L));
             }
         } catch (InterruptedException e) {
+            // only a failure elsewhere interrupts a sync thread (then this is its echo) or the job's own interruption
+            failures.fail(e);
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
-            failure = t;
+            failures.fail(t);
         }
-    }
-
-    Throwable failure() {
-        return failure;
     }
 }

@@ -23,6 +23,8 @@ final class SyncSgdStep implements StepRule {
     private final CyclicBarrier barrier;
     private volatile long total;
     private volatile long exchangeNanos;
+    /** Set once the job failed: no worker waits at the barrier again (one that missed it is woken by its interrupt). */
+    private volatile boolean aborted;
 
     /** @param ranks this trainer's workers' handles on the job-wide collective of all workers */
     SyncSgdStep(Collective[] ranks, DenseOptimizer optimizer, float[] params, SyncStats stats) {
@@ -54,6 +56,13 @@ final class SyncSgdStep implements StepRule {
         return System.nanoTime() - t0;
     }
 
+    /** The job failed: workers waiting at the barrier wake (broken) and end; a collective wakes by the cluster's abort. */
+    @Override
+    public void abort() {
+        aborted = true;
+        barrier.reset();
+    }
+
     /** Allreduce of grad·examples ‖ examples; leaves the mean gradient in this worker's buffer; returns the total count. */
     private long exchange(int worker, float[] grad, int examples) throws InterruptedException {
         float[] buf = buffers[worker];
@@ -78,6 +87,7 @@ final class SyncSgdStep implements StepRule {
     }
 
     private void await() throws InterruptedException {
+        if (aborted) throw new InterruptedException("synchronous SGD was abandoned: the job failed");
         try {
             barrier.await();
         } catch (BrokenBarrierException e) {

@@ -7,6 +7,8 @@ import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.sync.SyncAlgorithm;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One trainer: a reader thread (or, for in-memory data, the workers themselves) feeding W Hogwild worker threads
@@ -33,7 +35,8 @@ public final class Trainer {
     private final SyncStats syncStats;
     private volatile boolean training = true;
     private volatile long startNanos;
-    private volatile Throwable workerFailure;
+    /** The job's failure signal (this trainer's own when it runs alone). */
+    private final FailureSignal failures;
     /** The counters of the run(s) before the checkpoint this one resumed from; zero for a fresh run. */
     private volatile JobState.Totals base;
     /** Resumed from a foreground pause taken before a round: take that round before the workers go on. */
@@ -41,7 +44,8 @@ public final class Trainer {
 
     /** A single Hogwild trainer with no synchronization (the plain single-trainer job). */
     public Trainer(int rank, Model model, EmbeddingStore embeddings, DenseOptimizer optimizer, DataSource train, TrainerConfig config) {
-        this(rank, model, null, embeddings, new HogwildStep(optimizer), supply(train, config, 0, 1), config, null, null, 0, new SyncStats());
+        this(rank, model, null, embeddings, new HogwildStep(optimizer), supply(train, config, 0, 1), config, null, null, 0, new SyncStats(),
+                new FailureSignal());
     }
 
     /**
@@ -51,9 +55,12 @@ public final class Trainer {
      * @param shadow       the algorithm the sync thread loops in the background, or null for no sync thread
      * @param finisher     the algorithm whose rounds this trainer keeps joining after its workers finish
      *                     (foreground collectives), or null
+     * @param failures     the job's failure signal: any failure of this trainer fails it, and its failure ends this trainer
      */
     Trainer(int rank, Model model, Model[] workerModels, EmbeddingStore embeddings, StepRule rule, BatchSupply feeder,
-            TrainerConfig config, SyncAlgorithm shadow, SyncAlgorithm finisher, long syncIntervalMs, SyncStats syncStats) {
+            TrainerConfig config, SyncAlgorithm shadow, SyncAlgorithm finisher, long syncIntervalMs, SyncStats syncStats,
+            FailureSignal failures) {
+        this.failures = failures;
         this.syncStats = syncStats;
         this.rank = rank;
         this.model = model;
@@ -87,58 +94,92 @@ public final class Trainer {
 
     /**
      * Trains until the data or the example budget runs out, then finishes synchronization. Rethrows, as
-     * {@link TrainingException}, the first failure of the reader (bad data), a worker or the sync thread; the
-     * replica keeps whatever was trained so far.
+     * {@link TrainingException}, the first failure of the job (for a trainer of a {@link Job}, that of any trainer):
+     * the reader's (bad data), a worker's, a round's or the sync thread's. A failure ends the trainer at once — its
+     * feeder stops, its workers and sync thread are woken from whatever they wait on and end — and the replica keeps
+     * whatever was trained so far. A thread that still has not ended {@value #ABORT_GRACE_SECONDS} s after the failure
+     * is left behind (daemon) and named in the exception.
      */
     public TrainResult run() throws InterruptedException {
         String prefix = "trainer-" + rank + "/";
         Runnable readerTask = feeder.readerTask();
-        Thread reader = readerTask == null ? null : new Thread(readerTask, prefix + "reader");
+        Thread reader = readerTask == null ? null : new Thread(() -> {
+            readerTask.run();
+            Throwable f = feeder.failure();
+            if (f != null) failures.fail(f);
+        }, prefix + "reader");
         if (reader != null) reader.setDaemon(true);
         Thread[] threads = new Thread[config.workers()];
         for (int i = 0; i < threads.length; i++) {
             Model m = workerModels != null ? workerModels[i] : model;
-            Worker w = new Worker(i, m, rule, embeddings, feeder, config.batchSize(), stats[i], window);
+            Worker w = new Worker(rank, i, m, rule, embeddings, feeder, config.batchSize(), config.maxNonFinite(), stats[i], window);
             threads[i] = new Thread(() -> runGuarded(w), prefix + "worker-" + i);
             threads[i].setDaemon(true);
         }
-        SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, syncIntervalMs, syncStats);
+        SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, syncIntervalMs, syncStats, failures);
         Thread sync = loop == null ? null : new Thread(loop, prefix + "sync");
         if (sync != null) sync.setDaemon(true);
-        SyncAlgorithm first = shadow != null ? shadow : finisher;
-        if (first != null) first.prepare(model.dense().data()); // a trainer joining a running job takes its model first
-        startNanos = System.nanoTime();
-        if (pendingRound) {
-            // the round this trainer's workers had reached when the checkpoint was taken: theirs come after it
-            long t0 = System.nanoTime();
-            finisher.round(model.dense().data(), true);
-            syncStats.recordRound(System.nanoTime() - t0, finisher.bytesSent());
-        }
-        if (reader != null) reader.start();
-        if (sync != null) sync.start();
-        for (Thread t : threads) t.start();
-        try {
-            for (Thread t : threads) t.join();
-            double seconds = (System.nanoTime() - startNanos) / 1e9;
-            training = false;
-            if (reader != null) reader.join();
-            if (finisher != null && workerFailure == null && feeder.failure() == null) {
-                new SyncLoop(finisher, model.dense().data(), () -> false, 0, syncStats).run();
-            }
-            if (sync != null) {
-                // a failed trainer must not keep the others' rounds going: interrupting its sync thread fails the
-                // collective group, so every trainer ends instead of training on to the end for nothing
-                if (workerFailure != null || feeder.failure() != null) sync.interrupt();
-                sync.join();
-            }
-            Throwable failure = feeder.failure() != null ? feeder.failure() : workerFailure != null ? workerFailure : loop != null ? loop.failure() : null;
-            if (failure != null) throw new TrainingException(failure);
-            return result(seconds);
-        } catch (InterruptedException e) {
+        failures.onFailure(() -> {
             feeder.stop();
+            rule.abort();
             for (Thread t : threads) t.interrupt();
             if (sync != null) sync.interrupt();
+        });
+        List<String> stuck = new ArrayList<>();
+        try {
+            SyncAlgorithm first = shadow != null ? shadow : finisher;
+            if (first != null) first.prepare(model.dense().data()); // a trainer joining a running job takes its model first
+            startNanos = System.nanoTime();
+            if (pendingRound) {
+                // the round this trainer's workers had reached when the checkpoint was taken: theirs come after it
+                long t0 = System.nanoTime();
+                finisher.round(model.dense().data(), true);
+                syncStats.recordRound(System.nanoTime() - t0, finisher.bytesSent());
+            }
+            if (reader != null) reader.start();
+            if (sync != null) sync.start();
+            for (Thread t : threads) t.start();
+            for (Thread t : threads) awaitEnd(t, stuck);
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            training = false;
+            awaitEnd(reader, stuck);
+            if (finisher != null && !failures.failed()) {
+                new SyncLoop(finisher, model.dense().data(), () -> false, 0, syncStats, failures).run();
+            }
+            awaitEnd(sync, stuck);
+            if (!failures.failed()) return result(seconds);
+        } catch (InterruptedException e) {
+            failures.fail(e);
             throw e;
+        } catch (RuntimeException | Error e) {
+            failures.fail(e); // a failure on this thread (the first round, the finishing rounds): end the others too
+        }
+        TrainingException e = new TrainingException(failures.first());
+        if (!stuck.isEmpty()) {
+            e.addSuppressed(new IllegalStateException(String.join(", ", stuck) + " did not end within "
+                    + ABORT_GRACE_SECONDS + " s of the failure and was left behind"));
+        }
+        throw e;
+    }
+
+    /** How long a thread may take to end once the job has failed before it is left behind. */
+    static final long ABORT_GRACE_SECONDS = 20;
+
+    /**
+     * Waits for thread t to end; once the job has failed, at most {@link #ABORT_GRACE_SECONDS} more (then its name
+     * goes into stuck). Returns at once for null.
+     */
+    private void awaitEnd(Thread t, List<String> stuck) throws InterruptedException {
+        if (t == null) return;
+        long deadline = 0;
+        while (t.isAlive()) {
+            t.join(100);
+            if (!failures.failed() || !t.isAlive()) continue;
+            if (deadline == 0) deadline = System.nanoTime() + ABORT_GRACE_SECONDS * 1_000_000_000L;
+            else if (System.nanoTime() - deadline > 0) {
+                stuck.add(t.getName());
+                return;
+            }
         }
     }
 
@@ -146,8 +187,7 @@ public final class Trainer {
         try {
             w.run();
         } catch (Throwable t) {
-            if (workerFailure == null) workerFailure = t;
-            feeder.stop();
+            failures.fail(t);
         }
     }
 

@@ -12,10 +12,22 @@ package io.shadowsync.engine;
  * @param queueDepth full batches buffered per worker between the reader and the worker
  * @param trainWindow number of most recent examples the sliding training metrics cover
  * @param shuffle    in-memory data: visit each worker's shard in a new random order every epoch
+ * @param maxNonFinite the job stops (a {@code NonFiniteException}) when a worker has this many non-finite batches in a
+ *                   row: the model has diverged; 0 never stops, only counts ({@value #DEFAULT_MAX_NON_FINITE})
  */
 public record TrainerConfig(int workers, int batchSize, long examples, int epochs, DataSplit split, long seed, int queueDepth,
-                            long trainWindow, boolean shuffle) {
+                            long trainWindow, boolean shuffle, int maxNonFinite) {
+    /** Consecutive non-finite batches of one worker that stop the job by default. */
+    public static final int DEFAULT_MAX_NON_FINITE = 50;
+
+    /** With the default limit of consecutive non-finite batches. */
+    public TrainerConfig(int workers, int batchSize, long examples, int epochs, DataSplit split, long seed, int queueDepth,
+                         long trainWindow, boolean shuffle) {
+        this(workers, batchSize, examples, epochs, split, seed, queueDepth, trainWindow, shuffle, DEFAULT_MAX_NON_FINITE);
+    }
+
     public TrainerConfig {
+        if (maxNonFinite < 0) throw new IllegalArgumentException("--max-non-finite must be at least 0 (0: never stop), got " + maxNonFinite);
         if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, got " + workers);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         if (examples <= 0 && epochs < 1) throw new IllegalArgumentException("give a positive example count or at least one epoch");

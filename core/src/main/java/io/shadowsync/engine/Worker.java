@@ -6,6 +6,7 @@ import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.Workspace;
+import io.shadowsync.sync.NonFiniteException;
 
 /**
  * One Hogwild worker of a trainer: takes batches from the trainer's {@link BatchSupply}, runs forward and
@@ -17,7 +18,9 @@ import io.shadowsync.nn.Workspace;
  * gradient are checked, and only a step with all of them finite commits its pushes to the embedding store and
  * hands its gradient to the rule. Otherwise the pushes are dropped, the rule gets 0 examples (it applies nothing,
  * but still takes part in a collective step), the batch counts in {@link WorkerStats#nonFinite()} (reported as
- * the run's non-finite batches), and training goes on with the next batch.
+ * the run's non-finite batches), and training goes on with the next batch — unless this worker has had
+ * {@link TrainerConfig#maxNonFinite()} of them in a row: then the model has diverged (or a parameter went NaN) and the
+ * worker throws {@link NonFiniteException}, which stops the job.
  *
  * <p><b>The race is intended.</b> All workers of a trainer update the same {@code float[]} at once, without
  * locks: one worker may read a parameter another is writing, and concurrent updates of one element may lose one
@@ -35,9 +38,13 @@ final class Worker implements Runnable {
     private final TrainWindow window;
     private final Workspace workspace;
     private final DeferredPushes pushes;
+    private final int trainer;
+    private final int maxNonFinite;
 
-    Worker(int index, Model model, StepRule rule, EmbeddingStore embeddings, BatchSupply feeder, int batchSize,
-           WorkerStats stats, TrainWindow window) {
+    Worker(int trainer, int index, Model model, StepRule rule, EmbeddingStore embeddings, BatchSupply feeder, int batchSize,
+           int maxNonFinite, WorkerStats stats, TrainWindow window) {
+        this.trainer = trainer;
+        this.maxNonFinite = maxNonFinite;
         this.index = index;
         this.model = model;
         this.rule = rule;
@@ -53,6 +60,7 @@ final class Worker implements Runnable {
     public void run() {
         float[] params = model.dense().data();
         float[] grad = workspace.denseGrad();
+        int inARow = 0;
         try {
             while (true) {
                 long t0 = System.nanoTime();
@@ -64,23 +72,34 @@ final class Worker implements Runnable {
                 }
                 double loss;
                 boolean finite;
+                long pushStart = 0;
                 embeddings.beginStep();
                 try {
                     loss = model.forwardBackward(b, workspace, pushes);
                     finite = Double.isFinite(loss) && pushes.allFinite() && Vec.allFinite(grad.length, grad, 0);
+                    pushStart = System.nanoTime();
                     if (finite) pushes.commit();
                 } finally {
                     pushes.discard(); // a skipped step, or a model that threw: nothing held survives the step
                     embeddings.endStep();
                 }
-                long syncWait = rule.apply(index, params, grad, finite ? b.size : 0);
+                // waiting on the parameter server: its pulls and the round trips of the pushes (none for local tables)
+                long psWait = pushes.remote() ? pushes.takeRemoteNanos() + System.nanoTime() - pushStart : 0;
+                long syncWait = rule.apply(index, params, grad, finite ? b.size : 0) + psWait;
                 long busy = System.nanoTime() - t1 - syncWait;
                 if (finite) {
                     double labels = labelSum(b);
                     stats.record(b.size, loss, labels, busy, t1 - t0, syncWait);
                     window.record(index, loss, b.size, labels);
+                    inARow = 0;
                 } else {
                     stats.recordNonFinite(b.size, busy, t1 - t0, syncWait);
+                    if (++inARow == maxNonFinite) {
+                        feeder.recycle(index, b);
+                        throw new NonFiniteException("trainer " + trainer + ", worker " + index + ": " + inARow
+                                + " non-finite batches in a row (the last at its batch " + stats.batches() + "): the model has"
+                                + " diverged; lower the learning rate (--lr), or raise --max-non-finite");
+                    }
                 }
                 feeder.recycle(index, b);
             }

@@ -71,7 +71,11 @@ public final class WorkerStats {
         return busyNanos;
     }
 
-    /** Nanoseconds spent waiting on synchronization (foreground rounds, synchronous steps, server round trips). */
+    /**
+     * Nanoseconds spent waiting on others: foreground rounds (the phaser), synchronous steps (collective and barrier),
+     * round trips to the parameter servers (embedding pulls and pushes, asynchronous SGD's dense calls). Local tables
+     * are read in place: no wait.
+     */
     public long syncWaitNanos() {
         return syncWaitNanos;
     }
@@ -80,7 +84,7 @@ public final class WorkerStats {
         syncWaitNanos += nanos;
     }
 
-    /** Nanoseconds spent waiting for the reader's next batch. */
+    /** Nanoseconds spent taking the next batch: waiting for the reader, or at a pause (a checkpoint). */
     public long waitNanos() {
         return waitNanos;
     }

@@ -47,6 +47,7 @@ public final class ElasticAveraging implements SyncAlgorithm {
     public int round(float[] w, boolean training) throws InterruptedException {
         int n = snapshot.length;
         System.arraycopy(w, 0, snapshot, 0, n);
+        Rounds.requireFinite("the replica", snapshot, n); // never pulls the center toward a non-finite replica
         center.pull(c);
         float a = alpha;
         for (int i = 0; i < n; i++) d[i] = a * (snapshot[i] - c[i]);

@@ -23,6 +23,7 @@ final class Rounds {
         int n = snapshot.length;
         if (w.length != n) throw new IllegalArgumentException("replica has " + w.length + " parameters, the sync state " + n);
         System.arraycopy(w, 0, snapshot, 0, n);
+        requireFinite("trainer " + trainers.rank() + "'s replica", snapshot, n);
         System.arraycopy(snapshot, 0, sum, 0, n);
         sum[n] = training ? 1f : 0f;
         if (trainers instanceof ElasticGroup g) {
@@ -31,6 +32,18 @@ final class Rounds {
         }
         trainers.allReduce(sum, 0, bufferLength(trainers, n), Collective.ReduceOp.SUM);
         return Math.round(sum[n]);
+    }
+
+    /**
+     * Refuses to contribute a replica that went non-finite: one NaN in an allreduce (or pushed to the EASGD center)
+     * would spread to every trainer's replica. The job stops instead, naming the parameter.
+     */
+    static void requireFinite(String who, float[] snapshot, int n) {
+        int bad = NonFiniteException.firstNonFinite(snapshot, n);
+        if (bad >= 0) {
+            throw new NonFiniteException(who + " went non-finite (parameter " + bad + " is " + snapshot[bad] + ")"
+                    + ": a non-finite replica is not contributed to a round, so the other trainers' replicas stay finite");
+        }
     }
 
     /**

@@ -110,10 +110,10 @@ class JobTest {
         assertReplicasIdentical(nesterov, algorithm + " with Nesterov");
     }
 
+    /** Shadow rounds complete and send bytes; whether the workers wait for them is WorkerWaitTest's business. */
     @Test
-    void shadowWorkersNeverWaitWhileRoundsComplete() throws Exception {
+    void shadowRoundsCompleteAndSendBytes() throws Exception {
         Outcome o = run("s-ma", 2, 1);
-        assertEquals(0.0, o.result().workerWaitFraction());
         for (long rounds : o.result().syncRounds()) assertTrue(rounds > 1, "sync rounds ran: " + rounds);
         assertTrue(o.result().syncBytes()[0] > 0);
     }
@@ -129,7 +129,8 @@ class JobTest {
     @Test
     void shadowSyncOverAnEmulatedNetworkAndShardedServer() throws Exception {
         Outcome o = run(SyncSpec.of("s-bmuf"), 2, 1, LinkModel.parse("1gbit", "0.2ms"), 3);
-        assertEquals(0.0, o.result().workerWaitFraction());
+        // every step pulls and pushes embedding rows over a 0.2 ms link: that is waiting, and the metric must show it
+        assertTrue(o.result().workerWaitFraction() > 0, "workers wait on the sharded server's links: " + o.result().workerWaitFraction());
         assertTrue(o.metrics().logloss() < single + MARGIN, "logloss " + o.metrics().logloss());
     }
 }

@@ -219,6 +219,34 @@ class NonFiniteGuardTest {
         for (int t = 0; t < tables.length; t++) assertBitIdentical(tables[t], s.store().table(t), "table " + t);
     }
 
+    /**
+     * A parameter gone NaN makes every batch non-finite: after K of them in a row the job stops with a
+     * NonFiniteException naming the trainer and worker (caught: a guard that only counts, or that resets the streak on
+     * a skipped batch, trains on with a garbage model); K = 0 only counts; batches that alternate never stop it.
+     */
+    @Test
+    void kNonFiniteBatchesInARowStopTheTrainerAndFewerDoNot() throws Exception {
+        Setup s = Setup.of(SPEC.build());
+        float[] p = s.model().dense().data();
+        p[p.length - 1] = Float.NaN;
+        TrainerConfig k4 = new TrainerConfig(1, BATCH, 0, 1, DataSplit.ROUND_ROBIN, 3, 2, 1000, false, 4);
+        TrainingException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingException.class,
+                () -> new Trainer(0, s.model(), s.store(), new Sgd(p.length, 0.05), source(examples(10 * BATCH, 7)), k4).run());
+        assertTrue(e.getCause() instanceof io.shadowsync.sync.NonFiniteException, "cause: " + e.getCause());
+        assertTrue(e.getMessage().contains("trainer 0, worker 0: 4 non-finite batches in a row"), e.getMessage());
+
+        TrainerConfig never = new TrainerConfig(1, BATCH, 0, 1, DataSplit.ROUND_ROBIN, 3, 2, 1000, false, 0);
+        TrainResult r = new Trainer(0, s.model(), s.store(), new Sgd(p.length, 0.05), source(examples(10 * BATCH, 7)), never).run();
+        assertEquals(10, r.nonFiniteBatches(), "K = 0 counts and goes on");
+
+        List<Example> alternating = examples(10 * BATCH, 8);
+        for (int b = 0; b < 10; b += 2) alternating = poisoned(alternating, b * BATCH, Float.NaN);
+        Setup clean = Setup.of(SPEC.build());
+        TrainerConfig k2 = new TrainerConfig(1, BATCH, 0, 1, DataSplit.ROUND_ROBIN, 3, 2, 1000, false, 2);
+        r = new Trainer(0, clean.model(), clean.store(), new Sgd(clean.model().dense().size(), 0.05), source(alternating), k2).run();
+        assertEquals(5, r.nonFiniteBatches(), "every other batch: never 2 in a row");
+    }
+
     /** Without non-finite values the guard changes nothing: same bits as pushing straight into the store. */
     @Test
     void aCleanRunIsBitIdenticalToPushingStraightIntoTheStore() throws Exception {

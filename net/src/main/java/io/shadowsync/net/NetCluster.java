@@ -201,6 +201,15 @@ public final class NetCluster implements Cluster {
         if (workerGroup != null) for (Collective c : workerGroup) c.close();
     }
 
+    /** Breaks the groups with the cause, so the other trainers learn at once why this one stopped (never waiting on them). */
+    @Override
+    public void abort(Throwable cause) {
+        IllegalStateException e = new IllegalStateException("trainer " + rank + "'s job failed: " + cause.getMessage(), cause);
+        if (trainerGroup != null) trainerGroup.abort(e);
+        if (control instanceof ElasticRing) control.abort(e);
+        if (workerGroup != null) for (Collective c : workerGroup) c.abort(e);
+    }
+
     @Override
     public void close() {
         for (int i = owned.size() - 1; i >= 0; i--) {

@@ -537,12 +537,27 @@ final class NetRingLink implements RingLink {
         public float[] floats() {
             if (scratch.length < len) scratch = new float[len];
             frame.copyFloats(scratch, 0);
+            requireFinite(scratch, 0);
             return scratch;
         }
 
         @Override
         public void copyTo(float[] dst, int off) {
             frame.copyFloats(dst, off);
+            requireFinite(dst, off);
+        }
+
+        /**
+         * Refuses a frame with a NaN or infinite value, as the parameter servers refuse one: no honest rank sends one
+         * (a round never contributes a non-finite replica, a worker never a non-finite gradient), so it is a broken or
+         * foreign peer, or a sum that overflowed, and either way it must not reach a replica. Fails the group.
+         */
+        private void requireFinite(float[] a, int off) {
+            if (io.shadowsync.kernels.Vec.allFinite(len, a, off)) return;
+            int i = 0;
+            while (Float.isFinite(a[off + i])) i++;
+            throw new IllegalStateException("rank " + rank + " refused a ring frame from " + peer(left()) + ": value " + i
+                    + " of the frame is " + a[off + i] + " (a non-finite value never enters a replica)");
         }
     }
 }

@@ -2,6 +2,7 @@ package io.shadowsync.net.coll;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -381,6 +382,63 @@ class NetCollectiveTest {
                 assertInstanceOf(InterruptedException.class, thrown[0]);
                 IllegalStateException peer = assertInstanceOf(IllegalStateException.class, thrown[1]);
                 assertTrue(peer.getMessage().contains("rank 0 was interrupted"), peer.getMessage());
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
+    /**
+     * A trainer whose job failed aborts its handle with the cause while its peers wait in an allreduce for it: they
+     * wake at once (not after the 30 s timeout) with the cause in the message. Caught: an abort that only closes
+     * gracefully (the peers learn nothing of why), or one that waits on the neighbours.
+     */
+    @Test
+    void anAbortedRankWakesItsWaitingPeersWithTheCause() throws Exception {
+        try (Hosts hosts = new Hosts(3)) {
+            Collective[] c = join(hosts, "abort", hosts.ranks(1), 1, LONG, 64);
+            try {
+                allReduce(c, 100, ReduceOp.SUM); // a running job: every rank's streams are up
+                Throwable[] thrown = new Throwable[2];
+                Thread[] t = Ranks.start(2, thrown, r -> c[r].allReduce(new float[100], 0, 100, ReduceOp.SUM));
+                while (t[0].isAlive() && t[0].getState() != Thread.State.WAITING && t[0].getState() != Thread.State.TIMED_WAITING) {
+                    Thread.onSpinWait();
+                }
+                long t0 = System.nanoTime();
+                c[2].abort(new IllegalStateException("trainer 2's job failed: data.tsv:7: bad label"));
+                Ranks.join(t, 10_000);
+                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "took too long to notice");
+                for (int r = 0; r < 2; r++) {
+                    IllegalStateException e = assertInstanceOf(IllegalStateException.class, thrown[r], "rank " + r);
+                    assertTrue(e.getMessage().contains("data.tsv:7: bad label"), e.getMessage());
+                }
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
+    /**
+     * A rank that sends a NaN (a broken or foreign peer: the trainers never contribute one) is refused by the rank that
+     * receives it, naming the sender, and the whole group fails instead of summing the NaN into every replica. Caught: a
+     * ring that adds whatever arrives, as the in-process one does.
+     */
+    @Test
+    void aFrameWithANaNIsRefusedAndFailsTheGroup() throws Exception {
+        try (Hosts hosts = new Hosts(3)) {
+            Collective[] c = join(hosts, "nan", hosts.ranks(1), 1, LONG, 64);
+            try {
+                float[][] data = new float[3][30];
+                data[1][17] = Float.NaN;
+                Throwable[] thrown = Ranks.run(3, r -> c[r].allReduce(data[r], 0, 30, ReduceOp.SUM));
+                String sender = "rank 1 at " + hosts.address(1);
+                boolean named = false;
+                for (int r = 0; r < 3; r++) {
+                    IllegalStateException e = assertInstanceOf(IllegalStateException.class, thrown[r], "rank " + r);
+                    named |= e.getMessage().contains("refused a ring frame from " + sender);
+                    if (r != 1) assertFalse(Float.isNaN(data[r][17]), "rank " + r + " took the NaN in");
+                }
+                assertTrue(named, "the sender is named: " + thrown[2].getMessage());
             } finally {
                 closeAll(c);
             }
