@@ -126,4 +126,61 @@ class LimitsCliTest {
                 "--rendezvous-timeout", "1", "--token-file", token.toString());
         assertFalse(r.err().contains("warning: token file"), r.err());
     }
+
+    /**
+     * launch without --token-file: its servers on loopback must still refuse a caller without the job's token (any
+     * local user), the children get the token through a file only this user can read, never on their command line,
+     * and the file is gone when the job ends.
+     */
+    @Test
+    @Timeout(180)
+    void launchGivesItsJobATokenOfItsOwn() throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+        java.util.concurrent.atomic.AtomicInteger code = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Thread launch = new Thread(() -> code.set(Main.run(new String[] {"launch", "--local", "1", "--ps", "1", "--train", train(), "--emb-rows", "1000",
+                "--epochs", "3", "--no-progress"}, new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true))), "test/launch");
+        launch.start();
+        java.util.regex.Pattern listening = java.util.regex.Pattern.compile("\\[ps-0\\] shadowsync ps: shard 0 of 1 listening on 127\\.0\\.0\\.1:(\\d+)");
+        java.util.regex.Matcher m = listening.matcher("");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!(m = listening.matcher(err.toString())).find() && launch.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
+        assertTrue(m.find(0), "the server came up: " + err);
+        int port = Integer.parseInt(m.group(1));
+        // the children's command lines name the token file, not the token
+        Path tokenFile = null;
+        for (ProcessHandle p : ProcessHandle.current().descendants().toList()) {
+            String[] a = arguments(p);
+            for (int k = 0; k + 1 < a.length; k++) if (a[k].equals("--token-file")) tokenFile = Path.of(a[k + 1]);
+        }
+        assertTrue(tokenFile != null, "the children were handed a --token-file");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+        String token = Files.readString(tokenFile).strip();
+        for (ProcessHandle p : ProcessHandle.current().descendants().toList()) {
+            assertFalse(String.join(" ", arguments(p)).contains(token), "the token is on a command line");
+        }
+        io.shadowsync.net.Transport anonymous = new io.shadowsync.net.Transport(io.shadowsync.net.NetConfig.LOOPBACK);
+        io.grpc.ManagedChannel ch = anonymous.channel("127.0.0.1:" + port);
+        try {
+            io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> io.shadowsync.net.proto.PsAdminGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+                            .describe(io.shadowsync.net.proto.Empty.getDefaultInstance()));
+            assertEquals(io.grpc.Status.Code.UNAUTHENTICATED, e.getStatus().getCode(), e.toString());
+        } finally {
+            ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        launch.join(TimeUnit.SECONDS.toMillis(150));
+        assertEquals(0, code.get(), err.toString());
+        assertFalse(err.toString().contains(token), "the token is in the log");
+        assertFalse(Files.exists(tokenFile) || Files.exists(tokenFile.getParent()), "the token file is removed with the job");
+        ChildJvms.assertNoneLeftBehind();
+    }
+
+    /** A process's command line, as the kernel shows it to every user of the host (/proc/PID/cmdline). */
+    private static String[] arguments(ProcessHandle p) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc/" + p.pid() + "/cmdline")), java.nio.charset.StandardCharsets.UTF_8).split("\0");
+        } catch (java.io.IOException e) {
+            return new String[0]; // it has ended
+        }
+    }
 }
