@@ -132,12 +132,21 @@ public record JobMemory(ModelSpec spec, JobConfig job, int trainersHere, long ta
         long need = total();
         long usable = (long) (maxHeap * HEAP_FRACTION) - BASE_BYTES;
         if (need <= usable) return;
+        StringBuilder parts = new StringBuilder();
+        part(parts, "embedding tables", tables);
+        part(parts, trainersHere == 0 ? "dense server" : "dense replicas", replicas);
+        part(parts, "worker workspaces", workspaces);
+        part(parts, "batch queues", queues);
         throw new JobTooLargeException(String.format(Locale.ROOT,
-                "%s needs about %s of heap (embedding tables %s, dense replicas %s, worker workspaces %s, batch queues %s) "
-                        + "but this JVM can use about %s of its %s: lower %s, or raise the heap (JAVA_OPTS=-Xmx%s)",
+                "%s needs about %s of heap (%s) but this JVM can use about %s of its %s: lower %s, or raise the heap (JAVA_OPTS=-Xmx%s)",
                 trainersHere == 0 ? "a parameter server of this job" : trainersHere == job.trainers() ? "the job" : "a trainer of this job",
-                human(need), human(tables), human(replicas), human(workspaces), human(queues), human(Math.max(0, usable)), human(maxHeap),
-                flagToLower(), xmx(need)));
+                human(need), parts, human(Math.max(0, usable)), human(maxHeap), flagToLower(), xmx(need)));
+    }
+
+    private static void part(StringBuilder b, String name, long bytes) {
+        if (bytes == 0) return;
+        if (!b.isEmpty()) b.append(", ");
+        b.append(name).append(' ').append(human(bytes));
     }
 
     /** The flag whose part of the estimate is largest. */
