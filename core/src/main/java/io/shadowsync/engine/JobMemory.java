@@ -60,14 +60,20 @@ public record JobMemory(ModelSpec spec, JobConfig job, int trainersHere, long ta
      */
     public static JobMemory ofServer(ModelSpec spec, OptimizerSpec opt, EmbeddingOptimizerSpec embOpt, JobConfig job, int copies) {
         int shards = job.psShards();
-        long tables = saturatingMul(tableBytes(spec, embOpt) / shards + 1, copies);
+        long tables = saturatingMul(share(tableBytes(spec, embOpt), shards), copies);
         SyncSpec sync = job.sync();
-        long replicas = 0;
+        long dense = saturatingMul(4, spec.denseParameters());
+        long replicas = dense; // the model a server builds for the seeded initial values
         if (sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd")) {
-            long dense = saturatingMul(4, spec.denseParameters());
-            replicas = saturatingMul(dense / shards + 1, (1 + (sync.mode() == SyncSpec.Mode.ASYNC_PS ? 1 + optimizerState(opt) : 0)) * (long) copies);
+            long perCopy = (1 + (sync.mode() == SyncSpec.Mode.ASYNC_PS ? 1 + optimizerState(opt) : 0)) * (long) copies;
+            replicas = saturatingAdd(replicas, saturatingMul(share(dense, shards), perCopy));
         }
         return new JobMemory(spec, job, 0, tables, replicas, 0, 0);
+    }
+
+    /** One of {@code shards} equal shares of {@code total}, rounded up. */
+    private static long share(long total, int shards) {
+        return total / shards + (total % shards == 0 ? 0 : 1);
     }
 
     /** The embedding tables of spec with their row optimizer's state, in bytes. */
