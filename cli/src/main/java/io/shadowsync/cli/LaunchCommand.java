@@ -93,22 +93,19 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             // servers; the children get the file's path (only this user can read it), never the token itself
             generatedToken = TokenFile.generate(Path.of(System.getProperty("java.io.tmpdir")));
             net.tokenFile = generatedToken;
+            // removed at the end below; should this process fail before, at its exit (the file first, then its directory)
+            generatedToken.getParent().toFile().deleteOnExit();
+            generatedToken.toFile().deleteOnExit();
         }
-        Server coordinator;
-        try {
-            Transport transport = new Transport(net.config(err));
-            Coordinator rdv = new Coordinator(local, psShards, net.rendezvousTimeout());
-            Groups groups = new Groups(rdv, net.regroupWindow(), line -> {
-                synchronized (err) {
-                    err.println("shadowsync launch: " + line);
-                    err.flush();
-                }
-            });
-            coordinator = transport.serve(0, List.of(rdv, groups));
-        } catch (IOException | RuntimeException e) {
-            deleteGeneratedToken();
-            throw e;
-        }
+        Transport transport = new Transport(net.config(err));
+        Coordinator rdv = new Coordinator(local, psShards, net.rendezvousTimeout());
+        Groups groups = new Groups(rdv, net.regroupWindow(), line -> {
+            synchronized (err) {
+                err.println("shadowsync launch: " + line);
+                err.flush();
+            }
+        });
+        Server coordinator = transport.serve(0, List.of(rdv, groups));
         HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
         List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());
         List<Child> children = new java.util.concurrent.CopyOnWriteArrayList<>();
