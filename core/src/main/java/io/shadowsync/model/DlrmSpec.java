@@ -86,7 +86,8 @@ public record DlrmSpec(int numDense, int numCat, long embRows, int embDim, int[]
 
     @Override
     public long denseParameters() {
-        return MlpStack.parameters(widths(numDense, bottom, embDim)) + MlpStack.parameters(widths(topInputs(), top, 1));
+        // in a double: two saturated stacks add up to Long.MAX_VALUE when cast, not a negative count
+        return (long) ((double) MlpStack.parameters(widths(numDense, bottom, embDim)) + MlpStack.parameters(widths(topInputs(), top, 1)));
     }
 
     @Override

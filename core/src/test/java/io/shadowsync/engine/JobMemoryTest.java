@@ -161,6 +161,18 @@ class JobMemoryTest {
         assertTrue(e.getMessage().startsWith("--batch 2000000000 is too large for this model"), e.getMessage());
     }
 
+    /** Widths whose products overflow a long saturate: a wrapped (negative) size would pass the heap check. */
+    @Test
+    void absurdWidthsSaturateInsteadOfWrapping() {
+        int big = 2_000_000_000;
+        MlpSpec absurd = new MlpSpec(big, new int[] {big, big, big}, 2, "relu", "multiclass");
+        assertEquals(Long.MAX_VALUE, absurd.denseParameters());
+        JobMemory m = JobMemory.of(absurd, new DataSchema(big, 0, false, 0, 2), OptimizerSpec.of("adam", 0.1), SGD_ROWS, job(1, 1, 1, 1, "none"), 1, true);
+        assertTrue(m.total() > 0 && m.replicas() == Long.MAX_VALUE, m.toString());
+        JobMemory.JobTooLargeException e = assertThrows(JobMemory.JobTooLargeException.class, () -> m.check(Long.MAX_VALUE / 2));
+        assertTrue(e.getMessage().contains("more than 8 EiB"), e.getMessage());
+    }
+
     /** The specs' sizes, computed without building, are the built models' (a formula off by a layer would show here). */
     @Test
     void specSizesAreTheBuiltModels() {
