@@ -49,8 +49,8 @@ public final class EvalCommand implements Callable<Integer> {
         LoadedModel m = LoadedModel.read(modelFile);
         data.classesOfModel(m.spec());
         DataSource source = data.source(eval, evalLabels, "--eval", "--eval-labels");
-        err.println("model " + modelFile + ": " + m.spec().toProperties());
-        for (Map.Entry<String, String> e : m.provenance().entrySet()) err.println("  " + e.getKey() + ": " + e.getValue());
+        err.println("model " + printable(modelFile.toString()) + ": " + printable(m.spec().toProperties().toString()));
+        for (Map.Entry<String, String> e : m.provenance().entrySet()) err.println("  " + printable(e.getKey()) + ": " + printable(e.getValue()));
         err.flush();
         Evaluator.Result r = Evaluator.evaluate(m.model(), m.tables(), source, evalBatch);
         Map<String, Object> summary = new LinkedHashMap<>();
@@ -59,5 +59,27 @@ public final class EvalCommand implements Callable<Integer> {
         summary.put("eval", r.toMap());
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /**
+     * s as it may reach a terminal: control and format characters (escape sequences, carriage returns, C1 controls,
+     * DEL, bidi overrides) written as a backslash, x and two hex digits (u and four above U+00FF), so that a crafted
+     * model file cannot drive the terminal; a line break goes on indented (a job file's content spans lines).
+     */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\n') {
+                b.append("\n    ");
+            } else if (c == '\t') {
+                b.append(c);
+            } else if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT) {
+                b.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 }

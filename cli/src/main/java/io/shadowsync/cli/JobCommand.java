@@ -7,6 +7,7 @@ import io.shadowsync.engine.DataSplit;
 import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.JobConfig;
+import io.shadowsync.engine.JobMemory;
 import io.shadowsync.engine.JobResult;
 import io.shadowsync.engine.SlowTrainer;
 import io.shadowsync.engine.TrainerConfig;
@@ -211,6 +212,24 @@ abstract class JobCommand {
 
         data.inferClasses(train, err);
         DataSource trainSource = data.source(train, trainLabels, "--train", "--train-labels");
+        ModelSpec modelSpec = model.spec(trainSource.schema());
+        OptimizerSpec opt = OptimizerSpec.of(optimizer.toLowerCase(Locale.ROOT), lr != null ? lr : model.defaultLr()).withMomentum(momentum);
+        EmbeddingOptimizerSpec embOpt = EmbeddingOptimizerSpec.defaultFor(opt);
+        if (embOptimizer != null || embLr != null) {
+            embOpt = new EmbeddingOptimizerSpec(embOptimizer != null ? embOptimizer.toLowerCase(Locale.ROOT) : embOpt.name(),
+                    embLr != null ? embLr : embOpt.lr());
+        }
+        String algorithm = sync != null ? sync : trainers > 1 ? "s-ma" : "none";
+        // SyncSpec reads NaN as "the default": a NaN typed by the user must not pass for it
+        if (bmufMomentum != null && bmufMomentum.isNaN()) throw new UsageException("--bmuf-momentum must be in [0, 1), got NaN");
+        if (easgdAlpha != null && easgdAlpha.isNaN()) throw new UsageException("--easgd-alpha must be in (0, 1], got NaN");
+        SyncSpec syncSpec = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum != null ? bmufMomentum : Double.NaN,
+                bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN);
+        LinkModel link = LinkModel.parse(netBandwidth, netLatency);
+        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
+                maxNonFinite);
+        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer());
+        checkMemory(modelSpec, trainSource, opt, embOpt, job); // before --in-memory fills the heap with the data
         long skippedLoading = 0;
         if (inMemory && loadInMemory) {
             long t0 = System.nanoTime();
@@ -220,24 +239,26 @@ abstract class JobCommand {
             err.println(String.format(Locale.ROOT, "shadowsync: loaded %,d training examples into memory in %.1f s", loaded.size(), (System.nanoTime() - t0) / 1e9));
         }
         DataSource evalSource = eval == null ? null : data.source(eval, evalLabels, "--eval", "--eval-labels");
-        ModelSpec modelSpec = model.spec(trainSource.schema());
         if (evalSource != null && !evalSource.schema().equals(trainSource.schema())) {
             throw new UsageException("--eval data has a different layout than --train data: " + evalSource.schema() + " vs " + trainSource.schema());
         }
-        OptimizerSpec opt = OptimizerSpec.of(optimizer.toLowerCase(Locale.ROOT), lr != null ? lr : model.defaultLr()).withMomentum(momentum);
-        EmbeddingOptimizerSpec embOpt = EmbeddingOptimizerSpec.defaultFor(opt);
-        if (embOptimizer != null || embLr != null) {
-            embOpt = new EmbeddingOptimizerSpec(embOptimizer != null ? embOptimizer.toLowerCase(Locale.ROOT) : embOpt.name(),
-                    embLr != null ? embLr : embOpt.lr());
-        }
-        String algorithm = sync != null ? sync : trainers > 1 ? "s-ma" : "none";
-        SyncSpec syncSpec = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum != null ? bmufMomentum : Double.NaN,
-                bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN);
-        LinkModel link = LinkModel.parse(netBandwidth, netLatency);
-        TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
-                maxNonFinite);
-        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer());
         return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
+    }
+
+    /**
+     * Refuses, before anything is allocated, a job whose part in one process of this command cannot fit the heap:
+     * train runs every trainer and the tables; a trainer process one trainer; a ps process its share of the tables;
+     * launch checks both kinds of child, which run with this JVM's heap flags.
+     */
+    private void checkMemory(ModelSpec modelSpec, DataSource source, OptimizerSpec opt, EmbeddingOptimizerSpec embOpt, JobConfig job) {
+        long heap = Runtime.getRuntime().maxMemory();
+        String command = spec.name();
+        if (command.equals("train")) {
+            JobMemory.of(modelSpec, source.schema(), opt, embOpt, job, trainers, true).check(heap);
+            return;
+        }
+        if (!command.equals("ps")) JobMemory.of(modelSpec, source.schema(), opt, embOpt, job, 1, false).check(heap);
+        if (!command.equals("trainer")) JobMemory.ofServer(modelSpec, opt, embOpt, job, psReplicas).check(heap);
     }
 
     /** --emulate-slow-trainer I:MS, checked against --trainers; null when not given. */

@@ -3,6 +3,7 @@ package io.shadowsync.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Server;
 import io.shadowsync.net.HostPort;
+import io.shadowsync.net.TokenFile;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.rdv.Coordinator;
 import io.shadowsync.net.rdv.Groups;
@@ -13,6 +14,7 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,7 +89,16 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             throw new UsageException("launch --local runs every process on 127.0.0.1; --listen " + net.listen + " is for 'shadowsync trainer' and 'ps' across hosts");
         }
 
-        Transport transport = new Transport(net.config());
+        if (net.tokenFile == null && net.tlsCert == null) {
+            // loopback is shared by every user of the host: without a secret any of them could read rows or stop the
+            // servers; the children get the file's path (only this user can read it), never the token itself
+            generatedToken = TokenFile.generate(Path.of(System.getProperty("java.io.tmpdir")));
+            net.tokenFile = generatedToken;
+            // removed at the end below; should this process fail before, at its exit (the file first, then its directory)
+            generatedToken.getParent().toFile().deleteOnExit();
+            generatedToken.toFile().deleteOnExit();
+        }
+        Transport transport = new Transport(net.config(err));
         Coordinator rdv = new Coordinator(local, psShards, net.rendezvousTimeout());
         Groups groups = new Groups(rdv, net.regroupWindow(), line -> {
             synchronized (err) {
@@ -102,6 +113,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         Thread hook = new Thread(() -> {
             stopping = true;
             stopAll(children, err, true);
+            deleteGeneratedToken();
         }, "launch/stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -123,7 +135,16 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                 // the hook is running (Ctrl-C) and stops the children itself
             }
             coordinator.shutdownNow();
+            deleteGeneratedToken();
         }
+    }
+
+    /** The per-job token file this command wrote (none given, no TLS), or null. */
+    private volatile Path generatedToken;
+
+    private void deleteGeneratedToken() {
+        Path t = generatedToken;
+        if (t != null) TokenFile.delete(t);
     }
 
     /**
@@ -252,6 +273,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         cmd.addAll(passOn);
         cmd.addAll(List.of("--trainers", Integer.toString(local), "--ps-shards", Integer.toString(psShards),
                 "--coordinator", coord.toString(), "--listen", "127.0.0.1:0"));
+        if (generatedToken != null) cmd.addAll(List.of("--token-file", generatedToken.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Process p = pb.start();
         Child c = new Child(name, p);

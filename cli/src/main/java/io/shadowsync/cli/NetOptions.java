@@ -2,6 +2,7 @@ package io.shadowsync.cli;
 
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.TokenFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,13 +73,22 @@ final class NetOptions {
         return Duration.ofMillis(Math.max(1, (long) (regroupWindow * 1000)));
     }
 
-    NetConfig config() {
+    /** The network settings; a token file that others may read gets a warning on err (as ssh gives for a private key). */
+    NetConfig config(java.io.PrintWriter err) {
         HostPort l = listenAddress();
         if (!(rendezvousTimeout > 0)) throw new UsageException("--rendezvous-timeout must be positive, got " + rendezvousTimeout);
         if (!(callTimeout > 0)) throw new UsageException("--call-timeout must be positive, got " + callTimeout);
         try {
             NetConfig c = NetConfig.LOOPBACK.withBindHost(l.host()).withCallDeadline(Duration.ofMillis((long) (callTimeout * 1000)));
-            if (tokenFile != null) c = c.withToken(tokenFile);
+            if (tokenFile != null) {
+                TokenFile.read(tokenFile); // missing, unreadable or malformed: refused here, as bad input
+                String warning = TokenFile.permissionWarning(tokenFile);
+                if (warning != null) {
+                    err.println("shadowsync: warning: " + warning);
+                    err.flush();
+                }
+                c = c.withToken(tokenFile);
+            }
             if (tlsCert != null || tlsKey != null || tlsCa != null) c = c.withTls(tlsCert, tlsKey, tlsCa);
             return c;
         } catch (IllegalArgumentException e) {

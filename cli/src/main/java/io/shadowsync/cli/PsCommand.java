@@ -44,7 +44,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
         long[][] shapes = model.embeddingShapes();
         float[] initStd = new float[shapes.length];
         for (int k = 0; k < shapes.length; k++) initStd[k] = model.embeddingInitStd(k);
-        Transport transport = new Transport(net.config());
+        Transport transport = new Transport(net.config(err));
         int port = net.listenAddress().port();
         if (net.coordinator == null && port == 0) {
             throw new UsageException("without --coordinator, give --listen HOST:PORT: the port the trainers' --servers list names for shard " + shard);

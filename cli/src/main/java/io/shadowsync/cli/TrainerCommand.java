@@ -77,7 +77,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         Plan plan = plan(err, true);
         checkElastic(plan);
         String digest = digest(plan, "elastic=" + net.elastic);
-        Transport transport = new Transport(net.config());
+        Transport transport = new Transport(net.config(err));
         RingEndpoint endpoint = new RingEndpoint();
         List<Server> servers = new ArrayList<>();
         try {

@@ -77,12 +77,18 @@ public final class ModelFile {
     /** Reads and verifies a model file. */
     public static Contents read(Path file) throws IOException {
         long size;
+        if (Files.isDirectory(file)) throw new ModelFileException(file, "is a directory, not a model file");
         try {
             size = Files.size(file);
         } catch (NoSuchFileException e) {
             throw new ModelFileException(file, "no such file");
         }
         if (size < MAGIC.length + 4 + 4 + END_MAGIC.length) throw new ModelFileException(file, "too short to be a shadowsync model file (" + size + " bytes)");
+        long heap = Runtime.getRuntime().maxMemory();
+        if (size > heap * 0.85) { // its arrays are about as large as the file
+            throw new ModelFileException(file, "is " + (size >> 20) + " MiB, more than this JVM's heap of " + (heap >> 20)
+                    + " MiB can read; raise the heap (JAVA_OPTS=-Xmx" + (2 * size / (1L << 30) + 2) + "g)");
+        }
         verifyChecksum(file, size);
         ByteBuffer all;
         try (FileChannel ch = FileChannel.open(file)) {

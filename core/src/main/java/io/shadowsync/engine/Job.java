@@ -77,6 +77,9 @@ public final class Job {
         }
         SyncSpec sync = config.sync();
         ownsCluster = cluster == null;
+        // refuse a job that cannot fit the heap before allocating any of it (an OutOfMemoryError halfway through
+        // building says nothing of which setting to lower)
+        JobMemory.of(spec, train.schema(), optimizer, embOptimizer, config, ranks.length, cluster == null).check(Runtime.getRuntime().maxMemory());
         Model first = spec.build();
         first.initDense(seed);
         float[] initial = first.dense().data();

@@ -10,9 +10,16 @@ import io.shadowsync.sync.SyncSpec;
  * @param slow an emulated straggler (testing and benchmarks), or null for none
  */
 public record JobConfig(int trainers, TrainerConfig trainer, SyncSpec sync, int psShards, LinkModel link, SlowTrainer slow) {
+    /** The most trainers a job takes: each is threads and a replica, and a sync round's cost grows with their number. */
+    public static final int MAX_TRAINERS = 1024;
+    /** The most parameter-server shards a job takes. */
+    public static final int MAX_PS_SHARDS = 1024;
+
     public JobConfig {
         if (trainers < 1) throw new IllegalArgumentException("--trainers must be at least 1, got " + trainers);
+        if (trainers > MAX_TRAINERS) throw new IllegalArgumentException("--trainers must be at most " + MAX_TRAINERS + ", got " + trainers);
         if (psShards < 1) throw new IllegalArgumentException("--ps-shards must be at least 1, got " + psShards);
+        if (psShards > MAX_PS_SHARDS) throw new IllegalArgumentException("--ps-shards must be at most " + MAX_PS_SHARDS + ", got " + psShards);
         if (sync.mode() == SyncSpec.Mode.SYNC_SGD && trainer.workers() * trainers < 1) throw new IllegalArgumentException("no workers");
         if (slow != null && slow.trainer() >= trainers) {
             throw new IllegalArgumentException("the slow trainer is trainer " + slow.trainer() + ", but the job's trainers are 0.." + (trainers - 1));

@@ -25,10 +25,13 @@ public record TrainerConfig(int workers, int batchSize, long examples, int epoch
                          long trainWindow, boolean shuffle) {
         this(workers, batchSize, examples, epochs, split, seed, queueDepth, trainWindow, shuffle, DEFAULT_MAX_NON_FINITE);
     }
+    /** The most Hogwild workers a trainer takes (each is a thread with its own workspace and batch pool). */
+    public static final int MAX_WORKERS = 1024;
 
     public TrainerConfig {
         if (maxNonFinite < 0) throw new IllegalArgumentException("--max-non-finite must be at least 0 (0: never stop), got " + maxNonFinite);
         if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+        if (workers > MAX_WORKERS) throw new IllegalArgumentException("--workers must be at most " + MAX_WORKERS + " per trainer, got " + workers);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         if (examples <= 0 && epochs < 1) throw new IllegalArgumentException("give a positive example count or at least one epoch");
         if (queueDepth < 1) throw new IllegalArgumentException("queue depth must be at least 1, got " + queueDepth);

@@ -1,5 +1,6 @@
 package io.shadowsync.model;
 
+import io.shadowsync.nn.MlpStack;
 import io.shadowsync.nn.ModelSpec;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -29,6 +30,10 @@ public record DlrmSpec(int numDense, int numCat, long embRows, int embDim, int[]
         if (bottom == null || top == null) throw new IllegalArgumentException("bottom and top widths must be given (empty arrays for none)");
         bottom = bottom.clone();
         top = top.clone();
+        if (bottom.length > MlpSpec.MAX_HIDDEN_LAYERS || top.length > MlpSpec.MAX_HIDDEN_LAYERS) {
+            throw new IllegalArgumentException("the bottom and top MLPs take at most " + MlpSpec.MAX_HIDDEN_LAYERS + " hidden layers each, got "
+                    + bottom.length + " and " + top.length);
+        }
         for (int w : bottom) if (w < 1) throw new IllegalArgumentException("bottom MLP widths must be positive, got " + Arrays.toString(bottom));
         for (int w : top) if (w < 1) throw new IllegalArgumentException("top MLP widths must be positive, got " + Arrays.toString(top));
         long f = numCat + 1L;
@@ -69,6 +74,46 @@ public record DlrmSpec(int numDense, int numCat, long embRows, int embDim, int[]
     @Override
     public Dlrm build() {
         return new Dlrm(this);
+    }
+
+    private static int[] widths(int in, int[] hidden, int out) {
+        int[] w = new int[hidden.length + 2];
+        w[0] = in;
+        System.arraycopy(hidden, 0, w, 1, hidden.length);
+        w[w.length - 1] = out;
+        return w;
+    }
+
+    @Override
+    public long denseParameters() {
+        // in a double: two saturated stacks add up to Long.MAX_VALUE when cast, not a negative count
+        return (long) ((double) MlpStack.parameters(widths(numDense, bottom, embDim)) + MlpStack.parameters(widths(topInputs(), top, 1)));
+    }
+
+    @Override
+    public long[][] embeddingShapes() {
+        long[][] s = new long[numCat][];
+        for (int f = 0; f < numCat; f++) s[f] = new long[] {embRows, embDim};
+        return s;
+    }
+
+    /**
+     * Dlrm's workspace per example: outputs, logits and their gradient; ids and their slots (ints, with a hash table of
+     * about 4 per example); the bottom output, its gradient and one field's rows; the F interacting vectors and their
+     * gradients; the top input and its gradient; both stacks' scratch. Plus the dense gradient.
+     */
+    @Override
+    public long workspaceBytes(long maxBatch) {
+        long f = numCat + 1L;
+        long perExample = 3 + 2L * numCat + 4 + 3L * embDim + 2 * f * embDim + 2L * topInputs()
+                + MlpStack.scratchFloatsPerExample(widths(numDense, bottom, embDim)) + MlpStack.scratchFloatsPerExample(widths(topInputs(), top, 1));
+        return (long) (4.0 * denseParameters() + 4.0 * maxBatch * perExample + 64.0 * f * (f - 1) / 2); // a double cast saturates
+    }
+
+    @Override
+    public long widestBufferPerExample() {
+        return Math.max(Math.max((numCat + 1L) * embDim, topInputs()),
+                Math.max(MlpStack.maxWidth(widths(numDense, bottom, embDim)), MlpStack.maxWidth(widths(topInputs(), top, 1))));
     }
 
     @Override

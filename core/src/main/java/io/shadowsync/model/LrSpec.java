@@ -39,6 +39,33 @@ public record LrSpec(int hashBits, int numDense, int numCat, boolean sparse) imp
     }
 
     @Override
+    public long denseParameters() {
+        return 1; // the bias
+    }
+
+    @Override
+    public long[][] embeddingShapes() {
+        return new long[][] {{1L << hashBits, 1}};
+    }
+
+    /**
+     * LogisticRegression's workspace: per example outputs, logits, their gradient, offsets and dense codes, and per
+     * feature an id, a push id, a row value, its gradient (and a weight when sparse: 16 sparse features per example
+     * are planned for); per dense field its 256 buckets' gradients, marks and touched list.
+     */
+    @Override
+    public long workspaceBytes(long maxBatch) {
+        long features = numDense + numCat + (sparse ? 16 : 0);
+        long perExample = 4 + numDense + features * (sparse ? 5 : 4);
+        return (long) (4.0 * maxBatch * perExample + 13.0 * 256 * numDense); // a double cast saturates, never wraps
+    }
+
+    @Override
+    public long widestBufferPerExample() {
+        return numDense + numCat + (sparse ? 16 : 0);
+    }
+
+    @Override
     public Map<String, String> toProperties() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("kind", KIND);

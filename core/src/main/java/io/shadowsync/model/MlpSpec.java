@@ -1,6 +1,7 @@
 package io.shadowsync.model;
 
 import io.shadowsync.nn.Activation;
+import io.shadowsync.nn.MlpStack;
 import io.shadowsync.nn.ModelSpec;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,12 +20,17 @@ import java.util.Set;
  */
 public record MlpSpec(int inputs, int[] hidden, int outputs, String activation, String task) implements ModelSpec {
     public static final String KIND = "mlp";
+    /** The most hidden layers an MLP (or either DLRM stack) takes: deeper is a mistake, not a model. */
+    public static final int MAX_HIDDEN_LAYERS = 1000;
     private static final Set<String> KEYS = Set.of("kind", "inputs", "hidden", "outputs", "activation", "task");
 
     public MlpSpec {
         if (inputs < 1) throw new IllegalArgumentException("an MLP needs at least one input, got inputs=" + inputs);
         if (hidden == null) throw new IllegalArgumentException("hidden widths must be given (an empty array for none)");
         hidden = hidden.clone();
+        if (hidden.length > MAX_HIDDEN_LAYERS) {
+            throw new IllegalArgumentException("an MLP takes at most " + MAX_HIDDEN_LAYERS + " hidden layers, got " + hidden.length + " hidden widths");
+        }
         for (int h : hidden) {
             if (h < 1) throw new IllegalArgumentException("hidden widths must be positive, got " + Arrays.toString(hidden));
         }
@@ -60,6 +66,36 @@ public record MlpSpec(int inputs, int[] hidden, int outputs, String activation, 
     @Override
     public MlpModel build() {
         return new MlpModel(this);
+    }
+
+    private int[] widths() {
+        int[] w = new int[hidden.length + 2];
+        w[0] = inputs;
+        System.arraycopy(hidden, 0, w, 1, hidden.length);
+        w[w.length - 1] = outputs;
+        return w;
+    }
+
+    @Override
+    public long denseParameters() {
+        return MlpStack.parameters(widths());
+    }
+
+    @Override
+    public long[][] embeddingShapes() {
+        return new long[0][];
+    }
+
+    /** MlpModel's workspace: the dense gradient, outputs, logits and their gradient, int labels, the stack's scratch. */
+    @Override
+    public long workspaceBytes(long maxBatch) {
+        long perExample = 3L * outputs + 1 + MlpStack.scratchFloatsPerExample(widths());
+        return (long) (4.0 * denseParameters() + 4.0 * maxBatch * perExample); // a double cast saturates, never wraps
+    }
+
+    @Override
+    public long widestBufferPerExample() {
+        return MlpStack.maxWidth(widths());
     }
 
     @Override

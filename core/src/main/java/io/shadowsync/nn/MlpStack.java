@@ -50,6 +50,33 @@ public final class MlpStack {
         this.maxWidth = mw;
     }
 
+    /**
+     * Parameters of a stack of the given widths {@code [in, h1, …, out]}: weights and biases of every layer
+     * ({@code Long.MAX_VALUE} when that overflows a long).
+     */
+    public static long parameters(int[] widths) {
+        double n = 0; // a double: absurd widths saturate at Long.MAX_VALUE when cast, instead of wrapping around
+        for (int l = 0; l + 1 < widths.length; l++) n += (double) widths[l] * widths[l + 1] + widths[l + 1];
+        return (long) n;
+    }
+
+    /** Floats per example a {@link Scratch} of a stack of these widths holds: the hidden outputs and two gradient buffers. */
+    public static long scratchFloatsPerExample(int[] widths) {
+        long n = 0, max = 0;
+        for (int l = 0; l + 1 < widths.length; l++) {
+            if (l + 2 < widths.length) n += widths[l + 1];
+            max = Math.max(max, Math.max(widths[l], widths[l + 1]));
+        }
+        return n + 2 * max;
+    }
+
+    /** The widest layer of a stack of these widths (the row length of its gradient buffers). */
+    public static int maxWidth(int[] widths) {
+        int max = 0;
+        for (int w : widths) max = Math.max(max, w);
+        return max;
+    }
+
     public int inputs() {
         return layers[0].in;
     }

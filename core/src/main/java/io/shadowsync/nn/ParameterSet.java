@@ -77,13 +77,13 @@ public final class ParameterSet {
     /** Builds the layout tensor by tensor, then allocates the one array. */
     public static final class Builder {
         private final List<View> views = new ArrayList<>();
+        /** The names so far: a duplicate is found in constant time, so building n tensors takes O(n), not O(n²). */
+        private final java.util.Set<String> names = new java.util.HashSet<>();
         private int size;
 
         /** Appends a tensor of the given shape and returns its offset in the final array. */
         public int add(String name, int... shape) {
-            for (View v : views) {
-                if (v.name().equals(name)) throw new IllegalArgumentException("duplicate parameter tensor name '" + name + "'");
-            }
+            if (names.contains(name)) throw new IllegalArgumentException("duplicate parameter tensor name '" + name + "'");
             long s = 1;
             for (int d : shape) {
                 if (d <= 0) throw new IllegalArgumentException("tensor '" + name + "' has a non-positive dimension " + d);
@@ -91,6 +91,7 @@ public final class ParameterSet {
             }
             if (size + s > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("dense parameters exceed 2^31 floats");
             int off = size;
+            names.add(name);
             views.add(new View(name, off, shape.clone()));
             size += (int) s;
             return off;

@@ -90,6 +90,9 @@ class ModelFileTest {
         Files.writeString(junk, "this is not a model file at all, just text");
         ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.read(junk));
         assertTrue(e.getMessage().contains("junk.model"), e.getMessage());
+        // a directory is bad input too (it was an IOException, "Is a directory", and exit 1)
+        ModelFileException d = assertThrows(ModelFileException.class, () -> ModelFile.read(dir));
+        assertTrue(d.getMessage().contains("is a directory"), d.getMessage());
     }
 
     @Test

@@ -202,6 +202,26 @@ class JobTerminationTest {
         public Model build() {
             return new FaultyModel(inner.build(), injected);
         }
+
+        @Override
+        public long denseParameters() {
+            return inner.denseParameters();
+        }
+
+        @Override
+        public long[][] embeddingShapes() {
+            return inner.embeddingShapes();
+        }
+
+        @Override
+        public long workspaceBytes(long maxBatch) {
+            return inner.workspaceBytes(maxBatch);
+        }
+
+        @Override
+        public long widestBufferPerExample() {
+            return inner.widestBufferPerExample();
+        }
     }
 
     /** Delegates to a model; its forwardBackward throws in trainer 1's worker 0 at that worker's 20th call. */

@@ -77,5 +77,13 @@ class ModelsTest {
         assertRefused("embRows", () -> new DlrmSpec(13, 26, 1L << 31, 16, new int[] {64}, new int[] {64}));
         assertRefused("numCat", () -> new DlrmSpec(13, 0, 100, 16, new int[] {64}, new int[] {64}));
         assertRefused("top", () -> new DlrmSpec(13, 26, 100, 16, new int[] {64}, new int[] {-1}));
+        int[] deep = new int[MlpSpec.MAX_HIDDEN_LAYERS + 1];
+        java.util.Arrays.fill(deep, 8);
+        assertRefused("at most 1000 hidden layers, got 1001", () -> new MlpSpec(4, deep, 2, "relu", "multiclass"));
+        assertRefused("at most 1000 hidden layers each, got 1 and 1001", () -> new DlrmSpec(13, 26, 100, 16, new int[] {64}, deep));
+        // the deepest allowed builds, in one pass over its layers
+        int[] deepest = java.util.Arrays.copyOf(deep, MlpSpec.MAX_HIDDEN_LAYERS);
+        assertEquals(new MlpSpec(4, deepest, 2, "relu", "multiclass").denseParameters(),
+                new MlpSpec(4, deepest, 2, "relu", "multiclass").build().dense().size());
     }
 }

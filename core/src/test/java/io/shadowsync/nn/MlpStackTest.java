@@ -77,4 +77,15 @@ class MlpStackTest {
         assertEquals(13 * 64 + 64 + 64 * 16 + 16, ps.size());
         assertEquals(64, ps.view("bottom.1.weight").shape()[1]);
     }
+
+    /** The builder finds a duplicate name through a set (linear construction), and still refuses it. */
+    @Test
+    void aDuplicateTensorNameIsRefused() {
+        ParameterSet.Builder b = new ParameterSet.Builder();
+        b.add("a.w", 2, 3);
+        b.add("b.w", 4);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> b.add("a.w", 1));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("duplicate parameter tensor name 'a.w'"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertEquals(10, b.build().size());
+    }
 }

@@ -28,12 +28,10 @@ import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.List;
@@ -57,7 +55,7 @@ public final class Transport {
 
     public Transport(NetConfig config) {
         this.config = config;
-        this.token = config.tokenFile() == null ? null : readToken(config);
+        this.token = config.tokenFile() == null ? null : TokenFile.read(config.tokenFile());
     }
 
     public NetConfig config() {
@@ -72,7 +70,7 @@ public final class Transport {
     /**
      * Starts a server on {@code bindHost:port} (0 = a free port chosen now) with the given services.
      *
-     * @throws IllegalStateException when the bind address is not loopback and neither a token nor TLS is set
+     * @throws IllegalArgumentException when the bind address is not loopback and neither a token nor TLS is set
      */
     public Server serve(int port, List<? extends BindableService> services) throws IOException {
         return serve(port, services, List.of());
@@ -87,7 +85,7 @@ public final class Transport {
             throws IOException {
         InetAddress addr = resolve(config.bindHost());
         if (!addr.isLoopbackAddress() && token == null && !config.tls()) {
-            throw new IllegalStateException("refusing to listen on " + config.bindHost() + " without authentication: "
+            throw new IllegalArgumentException("refusing to listen on " + config.bindHost() + " without authentication: "
                     + "anyone who can reach it could read and overwrite the model. Give --token-file FILE (a shared secret) "
                     + "or --tls-cert/--tls-key/--tls-ca (mutual TLS), or listen on 127.0.0.1");
         }
@@ -246,28 +244,6 @@ public final class Transport {
             return InetAddress.getByName(host);
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("cannot resolve the bind address " + host, e);
-        }
-    }
-
-    private static byte[] readToken(NetConfig config) {
-        try {
-            String s = Files.readString(config.tokenFile(), StandardCharsets.UTF_8).strip();
-            int nl = s.indexOf('\n');
-            if (nl >= 0) s = s.substring(0, nl).strip();
-            if (s.length() < 16) {
-                throw new IllegalArgumentException("token file " + config.tokenFile() + " holds " + s.length()
-                        + " characters; a shared token needs at least 16 (e.g. `head -c 32 /dev/urandom | base64 > FILE`)");
-            }
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (c < 0x21 || c > 0x7e) {
-                    throw new IllegalArgumentException("token file " + config.tokenFile() + ": the token must be printable ASCII "
-                            + "without spaces (character " + (i + 1) + " is not)");
-                }
-            }
-            return s.getBytes(StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the token file " + config.tokenFile() + ": " + e.getMessage(), e);
         }
     }
 

@@ -76,7 +76,7 @@ class TransportTest {
     @Test
     void aServerOnANonLoopbackAddressNeedsATokenOrTls() {
         Transport open = new Transport(NetConfig.LOOPBACK.withBindHost("0.0.0.0"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> PsServer.start(open, 0, ONE_NODE));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PsServer.start(open, 0, ONE_NODE));
         assertTrue(e.getMessage().startsWith("refusing to listen on 0.0.0.0 without authentication"), e.getMessage());
         assertTrue(e.getMessage().contains("--token-file"), e.getMessage());
     }

@@ -156,6 +156,10 @@ final class DenseBlock {
                 throw new Refused(Refusal.NOT_FINITE, "dense " + what + " element " + (start + i) + " is " + f[i]
                         + "; values must be finite");
             }
+            if (Math.abs(f[i]) > PsShardSpec.MAX_ABS_VALUE) {
+                throw new Refused(Refusal.VALUE_TOO_LARGE, "dense " + what + " element " + (start + i) + " is " + f[i]
+                        + "; values must be at most " + PsShardSpec.MAX_ABS_VALUE + " in magnitude");
+            }
         }
         return f;
     }

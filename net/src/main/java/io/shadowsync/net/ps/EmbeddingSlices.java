@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
 /**
  * One node's slice of every embedding table and the sparse optimizer of each slice: row r of table t, when
  * r mod S is this shard, at local row r / S (offset {@code (r / S)·dim} of the slice). Messages are checked whole
- * (tables, byte lengths, id ranges, shard ownership, finite gradients, size caps) before any row is read or written.
+ * (tables, byte lengths, id ranges, shard ownership, finite and bounded gradients, size caps) before any row is read or written.
  *
  * <p>Initial values are those of a {@code LocalEmbeddingStore} (and {@code ShardedEmbeddingServer}) of the same
  * shapes, stds and seed, element for element: the node draws every table's whole normal stream in row-major order
@@ -219,9 +219,9 @@ final class EmbeddingSlices {
         final float[] g = sc.grads;
         final int nf = gradBytes.size() / 4;
         LittleEndian.getFloats(gradBytes, 0, g, 0, nf);
-        float probe = 0f;
-        for (int i = 0; i < nf; i++) probe += g[i] - g[i]; // NaN iff some value is NaN or infinite
-        if (probe == 0f) return;
+        float max = 0f;
+        for (int i = 0; i < nf; i++) max = Math.max(max, Math.abs(g[i])); // NaN when some value is NaN
+        if (max <= PsShardSpec.MAX_ABS_VALUE) return;
         int j = 0, o = 0;
         for (int k = 0; k < req.getSegmentsCount(); k++) {
             Segment seg = req.getSegments(k);
@@ -231,6 +231,11 @@ final class EmbeddingSlices {
                     if (!Float.isFinite(g[o + e])) {
                         throw new Refused(Refusal.NOT_FINITE, "table " + t + ", row " + ((long) sc.ids[j] * shards + shard)
                                 + ": gradient element " + e + " is " + g[o + e] + "; gradients must be finite");
+                    }
+                    if (Math.abs(g[o + e]) > PsShardSpec.MAX_ABS_VALUE) {
+                        throw new Refused(Refusal.VALUE_TOO_LARGE, "table " + t + ", row " + ((long) sc.ids[j] * shards + shard)
+                                + ": gradient element " + e + " is " + g[o + e] + "; gradients must be at most "
+                                + PsShardSpec.MAX_ABS_VALUE + " in magnitude");
                     }
                 }
             }

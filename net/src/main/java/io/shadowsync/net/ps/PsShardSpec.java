@@ -26,6 +26,13 @@ import io.shadowsync.optim.OptimizerSpec;
 public record PsShardSpec(long[][] tableShapes, float[] initStd, long seed, EmbeddingOptimizerSpec embeddingOptimizer,
                           float[] denseInitial, OptimizerSpec denseOptimizer, int shard, int shards,
                           int maxRowsPerRequest) {
+    /**
+     * The largest magnitude a pushed gradient or delta element may have. A trainer's gradients of a mean loss and its
+     * EASGD deltas stay far below it; a push beyond it (a finite but absurd 3e38 from a broken or hostile client) is
+     * refused whole and counted ({@link Refusal#VALUE_TOO_LARGE}) instead of being applied to the shared parameters.
+     */
+    public static final float MAX_ABS_VALUE = 1e6f;
+
     /** The default row cap: a DLRM step of 26 tables × 4096 examples is 106k rows. */
     public static final int DEFAULT_MAX_ROWS_PER_REQUEST = 1 << 20;
 

@@ -20,6 +20,11 @@ public enum Refusal {
     LENGTH_MISMATCH(Status.Code.INVALID_ARGUMENT),
     /** A NaN or infinite gradient or delta. */
     NOT_FINITE(Status.Code.INVALID_ARGUMENT),
+    /**
+     * A finite gradient or delta element beyond {@link PsShardSpec#MAX_ABS_VALUE} in magnitude: applied, it would
+     * wreck the parameters it touches (every later batch that reads them goes non-finite), so nothing of it is.
+     */
+    VALUE_TOO_LARGE(Status.Code.INVALID_ARGUMENT),
     /** A dense gradient pushed to a node built without a dense optimizer. */
     NO_DENSE_OPTIMIZER(Status.Code.FAILED_PRECONDITION),
     /** A call for a shard this node holds no replica of, or naming the wrong chain position for it. */

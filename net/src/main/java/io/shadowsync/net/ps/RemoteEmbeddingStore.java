@@ -29,8 +29,9 @@ import java.util.function.Consumer;
  *       pull of one of them; each later {@code pull} of the same table and ids is served from that answer. A pull
  *       that was not announced is its own request.</li>
  * </ul>
- * A push's gradient rows that hold a NaN or infinity are dropped and counted ({@link #nonFiniteRowsDropped}): the
- * servers refuse non-finite values, and dropping the row keeps a bad step from ending the job.
+ * A push's gradient rows that hold a NaN, an infinity or a value beyond {@link PsShardSpec#MAX_ABS_VALUE} are dropped
+ * and counted ({@link #nonFiniteRowsDropped}): the servers refuse such values, and dropping the row keeps a bad step
+ * from ending the job.
  *
  * <p><b>Failures.</b> A call that fails (a shard unreachable, no answer within the call deadline, a refusal) throws
  * {@link ParameterServerException} naming the shard and its address; nothing waits longer than the call deadline
@@ -176,9 +177,9 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         final ShardBuffer[] bufs = lane.pushes;
         for (int j = 0; j < n; j++) {
             int g = gradOff + j * dim;
-            float probe = 0f;
-            for (int k = 0; k < dim; k++) probe += grads[g + k] - grads[g + k]; // NaN iff a value is not finite
-            if (probe != 0f) {
+            float max = 0f;
+            for (int k = 0; k < dim; k++) max = Math.max(max, Math.abs(grads[g + k])); // NaN when a value is NaN
+            if (!(max <= PsShardSpec.MAX_ABS_VALUE)) { // NaN, infinite or beyond what the servers take
                 nonFinite.increment();
                 continue;
             }
@@ -223,7 +224,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         return traffic.rowsPushed.sum();
     }
 
-    /** Gradient rows dropped because they held a NaN or infinity. */
+    /** Gradient rows dropped because they held a NaN, an infinity or a value beyond {@link PsShardSpec#MAX_ABS_VALUE}. */
     public long nonFiniteRowsDropped() {
         return nonFinite.sum();
     }

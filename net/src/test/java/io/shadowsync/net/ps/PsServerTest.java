@@ -172,6 +172,24 @@ class PsServerTest {
                 Status.Code.INVALID_ARGUMENT, "dense gradient element 0 is -Infinity", Refusal.NOT_FINITE);
     }
 
+    /**
+     * A finite but absurd value (3e38, from a client holding the token) is refused whole and counted, so the shared
+     * parameters stay as they were; applied, it would make every later batch that reads them non-finite.
+     */
+    @Test
+    void valuesBeyondTheBoundAreRefusedAndCounted() throws Exception {
+        refused(v -> emb.push(batch(0, ints(0, 2), 2, floats(1, 2, 3, 4, 5, -3e38f, 7, 8))), Status.Code.INVALID_ARGUMENT,
+                "table 0, row 2: gradient element 1 is -3.0E38; gradients must be at most", Refusal.VALUE_TOO_LARGE);
+        refused(v -> dense.pushDelta(DenseCall.newBuilder().setData(floats(0, 2e6f)).build()), Status.Code.INVALID_ARGUMENT,
+                "dense delta element 1 is 2000000.0; values must be at most", Refusal.VALUE_TOO_LARGE);
+        refused(v -> dense.pushGradient(DenseCall.newBuilder().setData(floats(3e38f, 0)).build()), Status.Code.INVALID_ARGUMENT,
+                "dense gradient element 0 is 3.0E38", Refusal.VALUE_TOO_LARGE);
+        // at the bound is still taken
+        float[] before = nodes.get(0).slices().slice(0).clone();
+        emb.push(batch(0, ints(0), 1, floats(PsShardSpec.MAX_ABS_VALUE, 0, 0, -PsShardSpec.MAX_ABS_VALUE)));
+        assertTrue(nodes.get(0).slices().slice(0)[0] != before[0], "a value at the bound is applied");
+    }
+
     @Test
     void rowIdsOutOfRangeOrOfAnotherShardAreRefused() throws Exception {
         refused(v -> emb.pull(batch(0, ints(0, 20), 2, ByteString.EMPTY)), Status.Code.OUT_OF_RANGE,

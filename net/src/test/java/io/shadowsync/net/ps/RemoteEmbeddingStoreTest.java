@@ -249,6 +249,10 @@ class RemoteEmbeddingStoreTest {
             remote.push(0, new int[] {1, 2, 3}, 0, 3, g, 0);
             local.push(0, new int[] {1, 3}, 0, 2, new float[] {1, 2, 3, 7, 8, 9}, 0);
             assertEquals(1, remote.nonFiniteRowsDropped());
+            // finite but beyond what the servers take: dropped too, instead of a refusal that would end the job
+            remote.push(0, new int[] {4, 5}, 0, 2, new float[] {1, 1, 1, 0, 3e38f, 0}, 0);
+            local.push(0, new int[] {4}, 0, 1, new float[] {1, 1, 1}, 0);
+            assertEquals(2, remote.nonFiniteRowsDropped());
             assertArrayEquals(local.table(0), remote.exportTables()[0]);
             assertThrows(IllegalArgumentException.class, () -> remote.pull(0, new int[] {50}, 0, 1, new float[3], 0));
             assertThrows(IllegalArgumentException.class, () -> remote.push(3, new int[] {0}, 0, 1, new float[3], 0));
