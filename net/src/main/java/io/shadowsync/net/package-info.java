@@ -1,0 +1,18 @@
+/**
+ * The gRPC side of shadowsync: what every server and channel shares, and a trainer process's view of a multi-process
+ * job. {@link Transport} builds every gRPC server and channel of the job from a {@link NetConfig}: the bind policy
+ * (loopback unless the job is authenticated), the shared-token check on every call (in constant time), mutual TLS,
+ * keepalives that notice a vanished peer within seconds, and message size limits; {@link HostPort} is an address.
+ * {@link NetCluster} implements core's {@link io.shadowsync.engine.Cluster} for one trainer process: embedding tables
+ * and the dense server on the parameter-server processes ({@code io.shadowsync.net.ps}), the trainer, worker and
+ * control groups as gRPC rings ({@code io.shadowsync.net.coll}), and the addresses from the rendezvous or the elastic
+ * trainer group ({@code io.shadowsync.net.rdv}). The messages are defined by the {@code .proto} files of this module,
+ * compiled into {@code io.shadowsync.net.proto}.
+ *
+ * <p>Contracts: authentication and TLS are checked at the edge, in the transport, so a service handler sees only calls
+ * that passed and deals with parameters alone. This module depends on {@code core} and grpc-java; nothing in
+ * {@code core} refers to it: it plugs into core's interfaces ({@code Cluster}, {@code Collective}, {@code RingLink},
+ * {@code ElasticGroup}, {@code EmbeddingStore}, {@code DenseParameterServer}). Start with {@link Transport}, then
+ * {@link NetCluster}.
+ */
+package io.shadowsync.net;
