@@ -30,7 +30,7 @@ import java.util.Map;
  * examples/s of the trainers other than the slow one — without a straggler, with trainer N−1 sleeping
  * {@code --slow-ms} per batch, and with it spinning that long on the CPU instead — medians over {@code --reps}
  * repetitions, interleaved so that drifts of a shared machine hit every variant alike. The ratio slowed/unslowed is
- * what the issue bounds (≥ 0.90 in shadow mode). A sleeping straggler frees its core: on a machine with fewer cores
+ * the figure to watch (the target is ≥ 0.90 in shadow mode). A sleeping straggler frees its core: on a machine with fewer cores
  * than threads the others then run faster than beside a trainer at full speed, which flatters the ratio; the spinning
  * one takes a full trainer's CPU share, so its ratio is the fair one there.
  *

@@ -6,7 +6,7 @@ package io.shadowsync.comm;
  *
  * <p>One {@code Collective} object is one rank's handle and is used by one thread at a time. Implementations:
  * in-process ({@code InProcessCollectives}, threads of one JVM, optionally over emulated links) and networked
- * (later issues). The allreduce is a ring (reduce-scatter, then allgather, in chunks) in both.
+ * (the gRPC ring in the net module). The allreduce is a ring (reduce-scatter, then allgather, in chunks) in both.
  */
 public interface Collective extends AutoCloseable {
     /** This rank, in [0, size). */

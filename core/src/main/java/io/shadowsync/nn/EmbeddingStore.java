@@ -3,7 +3,7 @@ package io.shadowsync.nn;
 /**
  * Where a model's embedding tables live: pulled from row by row, updated by pushing row gradients, so the
  * same model code runs with tables held by the trainer ({@code LocalEmbeddingStore}) or on sharded parameter
- * servers (later issues). The store owns the sparse optimizer (SGD, row-wise Adagrad): a push is a gradient,
+ * servers (the gRPC client in the net module). The store owns the sparse optimizer (SGD, row-wise Adagrad): a push is a gradient,
  * not a new value.
  *
  * <p>Sharing contract: pull and push are called concurrently by Hogwild workers without locks; a pull may
