@@ -202,6 +202,8 @@ class MultiProcessCheckpointTest {
         try (Stream<Path> s = Files.list(ckpts)) {
             assertEquals(List.of("LOCK", "ckpt-1", "ckpt-2"), s.map(p -> p.getFileName().toString()).sorted().toList());
         }
+        assertEquals("a file where the second checkpoint's directory goes", Files.readString(ckpts.resolve("ckpt-2")), "what was there is not touched");
+        assertFalse(err.contains("could not remove"), "only a checkpoint directory trainer 0 created is removed: " + err);
     }
 
     private static long seq(Path ckpt) {

@@ -346,10 +346,12 @@ public final class MultiProcessCheckpointer {
     /** Steps 2 to 4 of a checkpoint, with this process at rest (paused non-null) or not. */
     private Path write(Job.Paused paused, String failure, boolean hold) throws InterruptedException {
         long seq = 0;
+        boolean created = false;
         if (rank == 0 && paused != null) {
             try {
                 seq = dir.nextSeq();
                 dir.create(seq);
+                created = true;
             } catch (IOException e) {
                 failure = "cannot create the checkpoint's directory in " + dir.path() + ": " + Checkpointer.reason(e);
                 paused.close();
@@ -364,7 +366,7 @@ public final class MultiProcessCheckpointer {
         seq = getLong(allA, 1);
         for (int r = 0; r < n; r++) {
             if (allA[r * a.length] == 0) {
-                if (rank == 0) discardQuietly(seq);
+                if (rank == 0 && created) discardQuietly(seq); // never what was there before (a file where it goes)
                 String why = reasons(paused != null ? "" : failure != null ? failure : "did not come to rest");
                 fail(why, "could not write a checkpoint: " + why);
                 return null;
