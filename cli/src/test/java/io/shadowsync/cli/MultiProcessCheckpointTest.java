@@ -206,6 +206,66 @@ class MultiProcessCheckpointTest {
         assertFalse(err.contains("could not remove"), "only a checkpoint directory trainer 0 created is removed: " + err);
     }
 
+    @Test
+    @Timeout(150)
+    void aTrainerWhoseFileCannotBeWrittenIsNamedWithTheFileAndTheReason() throws Exception {
+        Path ckpts = dir.resolve("trainer1-fails-ckpts"), elsewhere = dir.resolve("trainer1-elsewhere");
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        String coord = "127.0.0.1:" + port;
+        String[] job = {"--trainers", "2", "--ps-shards", "1", "--coordinator", coord, "--model", "dlrm", "--emb-rows", "500", "--train", train(),
+                "--epochs", "1000", "--sync", "s-ma", "--sync-interval-ms", "20", "--no-progress", "--checkpoint-every-examples", "2000",
+                "--checkpoint-max-failures", "2"};
+        // started by hand, trainer 1 given another directory: its part of each checkpoint goes where trainer 0 created none
+        List<Process> procs = new ArrayList<>();
+        List<List<String>> logs = new ArrayList<>();
+        try {
+            procs.add(launcher(concat(concat(new String[] {"trainer", "--rank", "0", "--start-coordinator"}, job), new String[] {"--checkpoint-dir", ckpts.toString()})));
+            procs.add(launcher(concat(concat(new String[] {"ps", "--shard", "0"}, job), new String[] {"--checkpoint-dir", ckpts.toString()})));
+            procs.add(launcher(concat(concat(new String[] {"trainer", "--rank", "1"}, job), new String[] {"--checkpoint-dir", elsewhere.toString()})));
+            List<Thread> readers = new ArrayList<>();
+            for (Process p : procs) {
+                List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+                logs.add(lines);
+                Thread t = new Thread(() -> {
+                    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String l; (l = r.readLine()) != null; ) lines.add(l);
+                    } catch (IOException e) {
+                        // the process is gone
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
+                readers.add(t);
+            }
+            for (int i = 0; i < procs.size(); i++) {
+                assertTrue(procs.get(i).waitFor(120, TimeUnit.SECONDS), "process " + i + " did not end:\n" + String.join("\n", logs.get(i)));
+                readers.get(i).join(5000);
+            }
+        } finally {
+            for (Process p : procs) p.destroyForcibly();
+        }
+        String t0 = String.join("\n", logs.get(0)), t1 = String.join("\n", logs.get(2));
+        assertEquals(1, procs.get(0).exitValue(), t0);
+        assertEquals(1, procs.get(2).exitValue(), "every trainer stops, and says it failed: " + t1);
+        assertEquals(0, procs.get(1).exitValue(), "the server was told to stop: " + String.join("\n", logs.get(1)));
+        Path file = elsewhere.resolve("ckpt-1").resolve("trainer-1.bin");
+        String reason = "trainer 1: " + file + ": no such file or directory";
+        assertTrue(t0.contains("could not write checkpoint " + ckpts.resolve("ckpt-1") + ": " + reason), "trainer 0 learns which process, file and why: " + t0);
+        assertTrue(t1.contains(reason), t1);
+        String summary = logs.get(0).stream().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(t0));
+        JsonNode ck = new com.fasterxml.jackson.databind.ObjectMapper().readTree(summary).get("checkpoint");
+        assertEquals(reason, ck.get("last_error").asText());
+        assertEquals(2, ck.get("failed").asInt());
+        assertEquals(0, ck.get("written").asInt());
+        assertTrue(ck.get("stopped_job").asBoolean());
+        try (Stream<Path> st = Files.list(ckpts)) {
+            assertEquals(List.of("LOCK"), st.map(p -> p.getFileName().toString()).toList(), "failed checkpoints are removed, the servers' files with them");
+        }
+    }
+
     private static long seq(Path ckpt) {
         return Long.parseLong(ckpt.getFileName().toString().substring("ckpt-".length()));
     }
