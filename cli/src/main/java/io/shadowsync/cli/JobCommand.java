@@ -1,5 +1,6 @@
 package io.shadowsync.cli;
 
+import io.shadowsync.ckpt.CheckpointDir;
 import io.shadowsync.ckpt.ModelFile;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
@@ -353,6 +354,19 @@ abstract class JobCommand {
             return "size=" + java.nio.file.Files.size(file) + " crc32c(first MiB)=" + Long.toHexString(crc.getValue());
         } catch (java.io.IOException e) {
             throw new UsageException(file + ": cannot read it to fingerprint the training data: " + Main.describe(e));
+        }
+    }
+
+    /**
+     * --checkpoint-dir taken for this job (one writer at a time: train, or a multi-process job's trainer 0), or null
+     * without one; a directory another job holds is refused (exit 2) naming its pid and host.
+     */
+    CheckpointDir.Lock lockCheckpoints() throws java.io.IOException {
+        if (checkpointDir == null) return null;
+        try {
+            return new CheckpointDir(checkpointDir, keep).lock();
+        } catch (CheckpointDir.LockedException e) {
+            throw new UsageException(e.getMessage());
         }
     }
 

@@ -81,6 +81,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         checkFiles(); // trainer 0 writes --save and --summary-json here: refuse a bad one before starting anything
         Plan plan = plan(err, false); // refuse bad flags here, before starting anything
         if (net.elastic) TrainerCommand.refuseElasticCheckpoints(checkpointDir);
+        if (checkpointDir != null) lockCheckpoints().close(); // trainer 0 takes it for the job; a busy one is refused now
         if (respawn > 0 && !TrainerCommand.joinable(plan)) {
             throw new UsageException("--respawn needs a collective sync algorithm (s-ma, s-bmuf, or their foreground forms): a restarted trainer "
                     + "is admitted at their rounds; with " + plan.algorithm() + " the others finish without a dead one");
@@ -213,6 +214,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                 err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
                         + (c.lastError == null ? "" : ": " + c.lastError) + "; stopping the other processes");
                 err.flush();
+                if (code == Main.EXIT_FAILURE) emitFailedSummary(children, out, err);
                 return code == Main.EXIT_BAD_INPUT ? Main.EXIT_BAD_INPUT : Main.EXIT_FAILURE;
             }
             if (!trainersRunning) break;
@@ -238,6 +240,22 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         summary.put("processes", children.size() + gone.size());
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /**
+     * A job that failed inside training after trainer 0 printed its summary (checkpoints that kept failing stop every
+     * trainer, trainer 0 reporting): the other processes are stopped and that summary is this command's, as train's.
+     */
+    private void emitFailedSummary(List<Child> children, PrintWriter out, PrintWriter err) throws IOException {
+        Child first = children.stream().filter(x -> x.name.equals("trainer-0")).findFirst().orElse(null);
+        if (first == null) return;
+        stopAll(children, err, false); // trainer 0 printed its summary before the others could end: all of it is in the pipe
+        String last = first.lastStdout;
+        if (last == null || !last.startsWith("{")) return;
+        @SuppressWarnings("unchecked")
+        Map<String, Object> summary = new ObjectMapper().readValue(last, LinkedHashMap.class);
+        summary.put("processes", children.size());
+        Json.emit(out, summaryJson, summary);
     }
 
     /** This command's arguments minus the options it sets for its children, which get those from it. */

@@ -58,16 +58,6 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         }
     }
 
-    /** --checkpoint-dir taken for this job (one writer at a time), or null without one. */
-    private CheckpointDir.Lock lockCheckpoints() throws java.io.IOException {
-        if (checkpointDir == null) return null;
-        try {
-            return new CheckpointDir(checkpointDir, keep).lock();
-        } catch (CheckpointDir.LockedException e) {
-            throw new UsageException(e.getMessage());
-        }
-    }
-
     /** Reads the first example of data: a missing, empty or malformed file is refused before training, not after it. */
     private static void readable(DataSource data, String flag) throws java.io.IOException {
         try (io.shadowsync.data.ExampleReader r = data.open()) {

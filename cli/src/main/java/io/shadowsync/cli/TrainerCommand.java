@@ -76,6 +76,9 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         if (rank == 0) checkFiles(); // trainer 0 writes --save and --summary-json: refuse a bad one before training
         Plan plan = plan(err, true);
         checkElastic(plan);
+        // trainer 0 writes the manifests and prunes: it holds --checkpoint-dir for the job's life (the servers and the
+        // other trainers write their files into checkpoints it creates); a directory in use is refused before rendezvous
+        CheckpointDir.Lock lock = rank == 0 ? lockCheckpoints() : null;
         String digest = digest(plan, "elastic=" + net.elastic);
         Transport transport = new Transport(net.config(err));
         RingEndpoint endpoint = new RingEndpoint();
@@ -132,6 +135,10 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 if (job.modelOnServer() && leader) job.pullServerModel();
                 if (!leader) {
                     control.barrier(); // the leader has evaluated and saved: the servers may go
+                    if (ck != null && ck.checkpointer.jobStopped()) {
+                        err.println("shadowsync trainer " + rank + ": stopped after " + mine.examples() + " examples: trainer 0 could not write checkpoints");
+                        return Main.EXIT_FAILURE;
+                    }
                     err.println("shadowsync trainer " + rank + ": done, " + mine.examples() + " examples");
                     return 0;
                 }
@@ -147,6 +154,18 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                     summary.put("membership", m);
                 }
                 if (ck != null) summary.put("checkpoint", ck.summary(resumedFrom));
+                if (ck != null && ck.checkpointer.gaveUp()) {
+                    // the job was cut short, every process: what it trained is kept, as in train, and the run fails
+                    savePartial(plan, model, cluster, all.examples(), err);
+                    Json.emit(out, summaryJson, summary); // before the barrier: the others exit once past it
+                    err.println("shadowsync trainer 0: stopped after " + checkpointMaxFailures + " checkpoints in a row could not be written into "
+                            + checkpointDir + " (" + ck.checkpointer.lastError() + "); fix the directory and continue with --resume, "
+                            + "or raise --checkpoint-max-failures (0: never stop)");
+                    err.flush();
+                    control.barrier();
+                    if (!keepServers) PsAdmin.shutdown(transport, members.servers());
+                    return Main.EXIT_FAILURE;
+                }
                 // one paged export of every shard's rows, then evaluation and saving read the copy locally
                 io.shadowsync.nn.EmbeddingStore tables = plan.eval() != null || save != null ? cluster.tables().snapshot() : null;
                 if (plan.eval() != null) summary.put("eval", Evaluator.evaluate(model, tables, plan.eval(), evalBatch).toMap());
@@ -166,6 +185,23 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         } finally {
             if (checkpoints != null) checkpoints.close();
             for (Server s : servers) s.shutdownNow();
+            if (lock != null) lock.close();
+        }
+    }
+
+    /** After checkpoints stopped the job: what trainer 0 trained, with the servers' rows, in MODEL.partial beside --save. */
+    private void savePartial(Plan plan, Model model, NetCluster cluster, long examples, PrintWriter err) {
+        Path partial = partialOf(save);
+        if (partial == null || examples == 0) return;
+        try {
+            Map<String, Object> note = new LinkedHashMap<>();
+            note.put("partial", true);
+            note.put("examples", examples);
+            ModelFile.write(partial, plan.modelSpec().toProperties(), Provenance.of(spec, jobFile, null, note), model.dense().data(),
+                    cluster.tables().snapshot());
+            err.println("shadowsync trainer 0: kept the model trained so far (" + examples + " examples) in " + partial);
+        } catch (Exception e) {
+            err.println("shadowsync trainer 0: could not write " + partial + ": " + Main.describe(e));
         }
     }
 
@@ -240,7 +276,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
      * checkpoint; a stop asked by another trainer ends this process once the checkpoint is written.
      */
     private final class Checkpoints {
-        private final MultiProcessCheckpointer checkpointer;
+        final MultiProcessCheckpointer checkpointer;
         private final PsCheckpointClient client;
         private final Transport transport;
         private final Membership members;
@@ -256,7 +292,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             this.members = members;
             this.err = err;
             this.checkpointer = new MultiProcessCheckpointer(job, cluster.control(), new CheckpointDir(checkpointDir, keep), client, settings,
-                    checkpointEverySec, checkpointEveryExamples, PAUSE_TIMEOUT, this::log);
+                    checkpointEverySec, checkpointEveryExamples, PAUSE_TIMEOUT, checkpointMaxFailures, this::log);
         }
 
         private void log(String line) {
@@ -343,6 +379,9 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             m.put("written", checkpointer.written());
             m.put("last", checkpointer.last() == null ? null : checkpointer.last().toString());
             m.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
+            m.put("failed", checkpointer.failed());
+            if (checkpointer.lastError() != null) m.put("last_error", checkpointer.lastError());
+            if (checkpointer.gaveUp()) m.put("stopped_job", true);
             return m;
         }
 

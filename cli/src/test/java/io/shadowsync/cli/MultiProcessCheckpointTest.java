@@ -1,6 +1,8 @@
 package io.shadowsync.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -124,6 +126,11 @@ class MultiProcessCheckpointTest {
             }
             assertTrue(spoke[0] && spoke[1], "the launcher ended before both trainers reported progress:\n" + log);
             List<ProcessHandle> job = launcher.descendants().toList();
+            // trainer 0 holds the directory for the job's life; the servers, which write into it too, do not need it
+            long trainer0 = job.stream().filter(p -> p.info().commandLine().orElse("").contains(" trainer --rank 0 ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no trainer 0 among " + job)).pid();
+            CheckpointDir.LockedException busy = assertThrows(CheckpointDir.LockedException.class, () -> new CheckpointDir(ckpts, 3).lock());
+            assertTrue(busy.getMessage().contains("(pid " + trainer0 + " on host "), busy.getMessage());
             launcher.toHandle().destroy(); // SIGTERM (Process.destroy would also close the pipe we still read)
             while ((line = out.readLine()) != null) log.append(line).append('\n');
             assertTrue(launcher.waitFor(60, TimeUnit.SECONDS), "the launcher did not stop:\n" + log);
@@ -143,6 +150,120 @@ class MultiProcessCheckpointTest {
         assertEquals(List.of("dense-block-0.bin", "emb-shard-0.bin", "trainer-0.bin", "trainer-1.bin"), names);
         assertTrue(v.manifest().examples() > 0, "examples trained: " + v.manifest().examples());
         assertEquals("multi-process", v.manifest().settings().get("layout"));
+    }
+
+    @Test
+    @Timeout(60)
+    void aCheckpointDirectoryInUseIsRefusedByLaunchAndByTrainer0() throws Exception {
+        Path ckpts = dir.resolve("busy-ckpts");
+        String[] job = {"--model", "dlrm", "--emb-rows", "500", "--train", train(), "--checkpoint-dir", ckpts.toString()};
+        try (CheckpointDir.Lock held = new CheckpointDir(ckpts, 3).lock()) {
+            assertTrue(held != null);
+            String holder = "is in use by another job (pid " + ProcessHandle.current().pid() + " on host ";
+            CliTest.Run launch = CliTest.run(concat(new String[] {"launch", "--local", "2", "--ps", "1"}, job));
+            assertEquals(2, launch.code(), launch.err());
+            assertTrue(launch.err().contains(holder), launch.err());
+            assertFalse(launch.err().contains("started"), "refused before any process started: " + launch.err());
+            // a trainer 0 started by hand (across hosts) refuses it too, before it meets the others
+            CliTest.Run t0 = CliTest.run(concat(new String[] {"trainer", "--rank", "0", "--trainers", "2", "--ps-shards", "1",
+                    "--coordinator", "127.0.0.1:1"}, job));
+            assertEquals(2, t0.code(), t0.err());
+            assertTrue(t0.err().contains(holder), t0.err());
+        }
+    }
+
+    @Test
+    @Timeout(150)
+    void checkpointsThatKeepFailingStopEveryProcessWithTheReasonAndKeepWhatWasTrained() throws Exception {
+        Path ckpts = Files.createDirectories(dir.resolve("failing-ckpts"));
+        // the first checkpoint goes into ckpt-1; every later one finds a file where its directory goes
+        Files.writeString(ckpts.resolve("ckpt-2"), "a file where the second checkpoint's directory goes");
+        Path model = dir.resolve("failing.model");
+        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "1", "--model", "dlrm", "--emb-rows", "500", "--train", train(),
+                "--epochs", "1000", "--sync", "s-ma", "--sync-interval-ms", "20", "--no-progress", "--save", model.toString(),
+                "--checkpoint-dir", ckpts.toString(), "--checkpoint-every-examples", "2000", "--checkpoint-max-failures", "2");
+        assertEquals(1, r.code(), r.err());
+        String err = r.err();
+        assertTrue(err.contains("[trainer-0] shadowsync trainer 0: wrote checkpoint " + ckpts.resolve("ckpt-1")), err);
+        String reason = "trainer 0: cannot create the checkpoint's directory in " + ckpts + ": " + ckpts.resolve("ckpt-2") + ": already exists";
+        assertTrue(err.contains("[trainer-1] shadowsync trainer 1: could not write a checkpoint: " + reason), "every process learns why: " + err);
+        assertTrue(err.contains("[trainer-1] shadowsync trainer 1: stopped after "), err);
+        JsonNode ck = r.json().get("checkpoint");
+        assertEquals(1, ck.get("written").asInt(), r.out());
+        assertEquals(2, ck.get("failed").asInt(), r.out());
+        assertEquals(reason, ck.get("last_error").asText());
+        assertTrue(ck.get("stopped_job").asBoolean(), r.out());
+        assertTrue(r.json().get("examples").asLong() < 1000L * 16000, "stopped early: " + r.json().get("examples"));
+        assertTrue(Files.exists(dir.resolve("failing.model.partial")), "what was trained is kept");
+        assertFalse(Files.exists(model), "an incomplete run is not saved as the model");
+        // the last good checkpoint is intact, and nothing else was left in the directory
+        CheckpointDir.Verified v = new CheckpointDir(ckpts, 3).newestVerified(w -> { throw new AssertionError(w); }).orElseThrow();
+        assertEquals(ckpts.resolve("ckpt-1"), v.path());
+        try (Stream<Path> s = Files.list(ckpts)) {
+            assertEquals(List.of("LOCK", "ckpt-1", "ckpt-2"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertEquals("a file where the second checkpoint's directory goes", Files.readString(ckpts.resolve("ckpt-2")), "what was there is not touched");
+        assertFalse(err.contains("could not remove"), "only a checkpoint directory trainer 0 created is removed: " + err);
+    }
+
+    @Test
+    @Timeout(150)
+    void aTrainerWhoseFileCannotBeWrittenIsNamedWithTheFileAndTheReason() throws Exception {
+        Path ckpts = dir.resolve("trainer1-fails-ckpts"), elsewhere = dir.resolve("trainer1-elsewhere");
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        String coord = "127.0.0.1:" + port;
+        String[] job = {"--trainers", "2", "--ps-shards", "1", "--coordinator", coord, "--model", "dlrm", "--emb-rows", "500", "--train", train(),
+                "--epochs", "1000", "--sync", "s-ma", "--sync-interval-ms", "20", "--no-progress", "--checkpoint-every-examples", "2000",
+                "--checkpoint-max-failures", "2"};
+        // started by hand, trainer 1 given another directory: its part of each checkpoint goes where trainer 0 created none
+        List<Process> procs = new ArrayList<>();
+        List<List<String>> logs = new ArrayList<>();
+        try {
+            procs.add(launcher(concat(concat(new String[] {"trainer", "--rank", "0", "--start-coordinator"}, job), new String[] {"--checkpoint-dir", ckpts.toString()})));
+            procs.add(launcher(concat(concat(new String[] {"ps", "--shard", "0"}, job), new String[] {"--checkpoint-dir", ckpts.toString()})));
+            procs.add(launcher(concat(concat(new String[] {"trainer", "--rank", "1"}, job), new String[] {"--checkpoint-dir", elsewhere.toString()})));
+            List<Thread> readers = new ArrayList<>();
+            for (Process p : procs) {
+                List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+                logs.add(lines);
+                Thread t = new Thread(() -> {
+                    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String l; (l = r.readLine()) != null; ) lines.add(l);
+                    } catch (IOException e) {
+                        // the process is gone
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
+                readers.add(t);
+            }
+            for (int i = 0; i < procs.size(); i++) {
+                assertTrue(procs.get(i).waitFor(120, TimeUnit.SECONDS), "process " + i + " did not end:\n" + String.join("\n", logs.get(i)));
+                readers.get(i).join(5000);
+            }
+        } finally {
+            for (Process p : procs) p.destroyForcibly();
+        }
+        String t0 = String.join("\n", logs.get(0)), t1 = String.join("\n", logs.get(2));
+        assertEquals(1, procs.get(0).exitValue(), t0);
+        assertEquals(1, procs.get(2).exitValue(), "every trainer stops, and says it failed: " + t1);
+        assertEquals(0, procs.get(1).exitValue(), "the server was told to stop: " + String.join("\n", logs.get(1)));
+        Path file = elsewhere.resolve("ckpt-1").resolve("trainer-1.bin");
+        String reason = "trainer 1: " + file + ": no such file or directory";
+        assertTrue(t0.contains("could not write checkpoint " + ckpts.resolve("ckpt-1") + ": " + reason), "trainer 0 learns which process, file and why: " + t0);
+        assertTrue(t1.contains(reason), t1);
+        String summary = logs.get(0).stream().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(t0));
+        JsonNode ck = new com.fasterxml.jackson.databind.ObjectMapper().readTree(summary).get("checkpoint");
+        assertEquals(reason, ck.get("last_error").asText());
+        assertEquals(2, ck.get("failed").asInt());
+        assertEquals(0, ck.get("written").asInt());
+        assertTrue(ck.get("stopped_job").asBoolean());
+        try (Stream<Path> st = Files.list(ckpts)) {
+            assertEquals(List.of("LOCK"), st.map(p -> p.getFileName().toString()).toList(), "failed checkpoints are removed, the servers' files with them");
+        }
     }
 
     private static long seq(Path ckpt) {

@@ -27,18 +27,25 @@ public final class AtomicFiles {
 
     private static final class CleanupHook {
         static {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                for (Path p : IN_FLIGHT) {
-                    try {
-                        Files.deleteIfExists(p);
-                    } catch (IOException | RuntimeException e) {
-                        // the process is ending; a stray temp file is all that is left
-                    }
-                }
-            }, "temp-file-cleanup"));
+            Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deleteInFlight, "temp-file-cleanup"));
         }
 
         static void install() {}
+    }
+
+    /**
+     * What the shutdown hook does: claims every file in flight (removes it from the set, so that its writer's
+     * {@link #settled} then answers false) and deletes it.
+     */
+    static void deleteInFlight() {
+        for (Path p : IN_FLIGHT) {
+            if (!IN_FLIGHT.remove(p)) continue; // settled meanwhile: its writer keeps it
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException | RuntimeException e) {
+                // the process is ending; a stray temp file is all that is left
+            }
+        }
     }
 
     /**
@@ -50,9 +57,39 @@ public final class AtomicFiles {
         IN_FLIGHT.add(tmp.toAbsolutePath());
     }
 
-    /** The temporary file is renamed or deleted: nothing left to clean up. */
-    public static void settled(Path tmp) {
-        IN_FLIGHT.remove(tmp.toAbsolutePath());
+    /**
+     * The file is complete (or renamed, or deleted): nothing left to clean up. Returns false when the signal clean-up
+     * claimed it first: it is deleted, or about to be, and the writer must not count it as written. (Either this or
+     * the clean-up claims a file, never both: a file the writer settled in time is never deleted under it.)
+     */
+    public static boolean settled(Path tmp) {
+        return IN_FLIGHT.remove(tmp.toAbsolutePath());
+    }
+
+    /**
+     * Writes a file that is not replaced atomically but created in place, as the parts of a multi-process checkpoint
+     * are (the directory is no checkpoint until its manifest is written): while writer runs, a signal that ends the
+     * process deletes the file. Returns writer's result.
+     *
+     * @throws IOException writer's, or one naming the file when the signal clean-up deleted it before it was complete
+     */
+    public static <T> T createCleanedOnSignal(Path file, FileWrite<T> writer) throws IOException {
+        inFlight(file);
+        T result;
+        try {
+            result = writer.write(file);
+        } catch (IOException | RuntimeException | Error e) {
+            settled(file);
+            throw e;
+        }
+        if (!settled(file)) throw new IOException(file + ": deleted unfinished: the process is stopping on a signal");
+        return result;
+    }
+
+    /** Writes one file, returning what its caller needs of it (a manifest entry). */
+    @FunctionalInterface
+    public interface FileWrite<T> {
+        T write(Path file) throws IOException;
     }
 
     /** Temporary files of writes in flight now (for tests). */

@@ -138,6 +138,16 @@ public final class CheckpointDir {
         return new Lock(ch, l);
     }
 
+    /**
+     * Checks, without keeping it, that the directory's lock is free: for a launcher whose child process takes the
+     * lock, to refuse a busy directory before it starts anything. (The child's {@link #lock} still decides.)
+     *
+     * @throws LockedException naming the holder when another process holds it
+     */
+    public void checkFree() throws IOException {
+        lock().close();
+    }
+
     /** This host's name, without a DNS lookup where the kernel says it. */
     private static String hostName() {
         try {

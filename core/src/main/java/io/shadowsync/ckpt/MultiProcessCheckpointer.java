@@ -34,8 +34,11 @@ import java.util.function.Consumer;
  *       last, atomically, listing every file with its size and CRC32C, then deletes checkpoints beyond keep.</li>
  * </ol>
  * A failure anywhere (a process not at rest in time, a file not written) makes every process go on without the
- * checkpoint; trainer 0 removes its directory. Once any trainer has finished its part, polling stops: no checkpoint is
- * taken while the job ends.
+ * checkpoint; trainer 0 removes its directory, and every process learns why (an all-gather of each trainer's reason:
+ * which trainer, which file or server, why). After {@code maxFailures} periodic checkpoints in a row failed, trainer 0
+ * says so in the next poll and every process stops its job ({@link Job#stop}: the workers end, as at the end of the
+ * data; {@link #gaveUp}, {@link #jobStopped}); the newest good checkpoint stays. Once any trainer has finished its
+ * part, polling stops: no checkpoint is taken while the job ends.
  *
  * <p>Resume ({@link #resume}): trainer 0 picks the newest checkpoint whose manifest and every file verify (a damaged
  * newer one is skipped with a warning naming the file), refuses one written with other settings, has the servers
@@ -82,6 +85,14 @@ public final class MultiProcessCheckpointer {
     private volatile Path last;
     private volatile long lastExamples;
     private volatile Path stopCheckpoint;
+    private final int maxFailures;
+    private volatile int failed;
+    private volatile int consecutiveFailures;
+    private volatile String lastError;
+    /** Why the checkpoint being taken failed, as this process learned it (for {@link #lastError}). */
+    private String failureNow;
+    private volatile boolean gaveUp;
+    private volatile boolean jobStopped;
 
     /**
      * @param job           this process's part of the job (one trainer)
@@ -95,6 +106,17 @@ public final class MultiProcessCheckpointer {
      */
     public MultiProcessCheckpointer(Job job, Collective control, CheckpointDir dir, Servers servers, Map<String, String> settings,
                                     double everySeconds, long everyExamples, Duration pauseTimeout, Consumer<String> log) {
+        this(job, control, dir, servers, settings, everySeconds, everyExamples, pauseTimeout, Checkpointer.DEFAULT_MAX_FAILURES, log);
+    }
+
+    /**
+     * @param maxFailures periodic checkpoints that may fail in a row before trainer 0 stops the job, every process of
+     *                    it; 0: never, only log each failure (trainer 0's value decides)
+     */
+    public MultiProcessCheckpointer(Job job, Collective control, CheckpointDir dir, Servers servers, Map<String, String> settings,
+                                    double everySeconds, long everyExamples, Duration pauseTimeout, int maxFailures, Consumer<String> log) {
+        if (maxFailures < 0) throw new IllegalArgumentException("--checkpoint-max-failures must be zero (never stop) or positive, got " + maxFailures);
+        this.maxFailures = maxFailures;
         if (!(everySeconds >= 0) || Double.isInfinite(everySeconds)) {
             throw new IllegalArgumentException("--checkpoint-every-sec must be zero (none) or positive, got " + everySeconds);
         }
@@ -222,7 +244,7 @@ public final class MultiProcessCheckpointer {
     private void loop() {
         long nextTime = everyNanos > 0 ? System.nanoTime() + everyNanos : Long.MAX_VALUE;
         long nextExamples = -1;
-        float[] poll = new float[7];
+        float[] poll = new float[8];
         try {
             while (true) {
                 synchronized (wake) {
@@ -232,8 +254,15 @@ public final class MultiProcessCheckpointer {
                 poll[1] = stopWanted ? 1 : 0;
                 poll[2] = finished ? 1 : 0;
                 putLong(poll, 3, job.progress().examples());
+                poll[7] = rank == 0 && gaveUp ? 1 : 0;
                 control.allReduce(poll, 0, poll.length, Collective.ReduceOp.SUM);
                 long examples = getLong(poll, 3);
+                if (poll[7] > 0) { // trainer 0 gave up on checkpoints: every process stops its job in this same poll
+                    jobStopped = true;
+                    if (rank != 0) log.accept("stopping: trainer 0 stops the job, its checkpoints could not be written (" + lastError + ")");
+                    job.stop();
+                    return;
+                }
                 if (everyExamples > 0 && nextExamples < 0) nextExamples = (examples / everyExamples + 1) * everyExamples;
                 if (poll[2] > 0) {
                     if (poll[1] > 0 && rank == 0) log.accept("no final checkpoint: the job was finishing");
@@ -241,11 +270,17 @@ public final class MultiProcessCheckpointer {
                 }
                 boolean stop = poll[1] > 0;
                 if (!stop && poll[0] == 0 && (nextExamples < 0 || examples < nextExamples)) continue;
+                failureNow = null;
                 Path p = checkpoint(stop);
                 if (stop) {
                     stoppedHere = true;
                     stopCheckpoint = p;
                     return;
+                }
+                if (p != null) {
+                    consecutiveFailures = 0;
+                } else {
+                    countFailure();
                 }
                 if (everyNanos > 0) nextTime = System.nanoTime() + everyNanos;
                 if (everyExamples > 0) nextExamples = (Math.max(examples, lastExamples) / everyExamples + 1) * everyExamples;
@@ -291,7 +326,8 @@ public final class MultiProcessCheckpointer {
         }
         if (notReady >= 0) {
             if (begun != null) job.cancelPause();
-            log.accept("could not write a checkpoint: " + (failure != null ? failure : "trainer " + notReady + " could not pause"));
+            String why = reasons(begun != null ? "" : failure != null ? failure : "could not pause");
+            fail(why, "could not write a checkpoint: " + why);
             return null;
         }
         Job.Paused paused = null;
@@ -310,12 +346,14 @@ public final class MultiProcessCheckpointer {
     /** Steps 2 to 4 of a checkpoint, with this process at rest (paused non-null) or not. */
     private Path write(Job.Paused paused, String failure, boolean hold) throws InterruptedException {
         long seq = 0;
+        boolean created = false;
         if (rank == 0 && paused != null) {
             try {
                 seq = dir.nextSeq();
                 dir.create(seq);
+                created = true;
             } catch (IOException e) {
-                failure = "cannot create the checkpoint's directory in " + dir.path() + ": " + e.getMessage();
+                failure = "cannot create the checkpoint's directory in " + dir.path() + ": " + Checkpointer.reason(e);
                 paused.close();
                 paused = null;
             }
@@ -328,8 +366,9 @@ public final class MultiProcessCheckpointer {
         seq = getLong(allA, 1);
         for (int r = 0; r < n; r++) {
             if (allA[r * a.length] == 0) {
-                if (rank == 0) discardQuietly(seq);
-                log.accept("could not write a checkpoint: " + (failure != null ? failure : "trainer " + r + " did not come to rest"));
+                if (rank == 0 && created) discardQuietly(seq); // never what was there before (a file where it goes)
+                String why = reasons(paused != null ? "" : failure != null ? failure : "did not come to rest");
+                fail(why, "could not write a checkpoint: " + why);
                 return null;
             }
         }
@@ -356,7 +395,9 @@ public final class MultiProcessCheckpointer {
         try {
             own = StateFiles.writeTrainer(ck.resolve(StateFiles.trainerFile(rank)), state.trainers().get(0));
         } catch (IOException | RuntimeException e) {
-            failure = "writing " + StateFiles.trainerFile(rank) + ": " + e.getMessage();
+            String why = Checkpointer.reason(e);
+            Path f = ck.resolve(StateFiles.trainerFile(rank));
+            failure = why.contains(f.toString()) ? why : "writing " + f + ": " + why;
         }
         if (serverCall != null) {
             serverCall.join(); // the servers' calls carry their own deadline
@@ -382,7 +423,8 @@ public final class MultiProcessCheckpointer {
         }
         if (bad >= 0) {
             if (rank == 0) discardQuietly(seq);
-            log.accept("could not write checkpoint " + ck + ": " + (failure != null ? failure : "trainer " + bad + " could not write its file"));
+            String why = reasons(b[0] == 1 ? "" : failure != null ? failure : "could not write " + StateFiles.trainerFile(rank));
+            fail(why, "could not write checkpoint " + ck + ": " + why);
             return null;
         }
         if (!hold) paused.close(); // the files are written: training goes on while trainer 0 writes the manifest
@@ -396,7 +438,8 @@ public final class MultiProcessCheckpointer {
             dir.commit(seq, examples, settings, entries);
         } catch (IOException | RuntimeException e) {
             discardQuietly(seq);
-            log.accept("could not write the manifest of " + ck + ": " + e.getMessage());
+            String why = "trainer 0: writing " + ck.resolve(Manifest.NAME) + ": " + Checkpointer.reason(e);
+            fail(why, "could not write the manifest of " + ck + ": " + why);
             return null;
         }
         written++;
@@ -404,6 +447,80 @@ public final class MultiProcessCheckpointer {
         lastExamples = examples;
         log.accept("wrote checkpoint " + ck + " (" + String.format(java.util.Locale.ROOT, "%,d", examples) + " examples)");
         return ck;
+    }
+
+    /** Counts the periodic checkpoint that just failed; trainer 0 gives up after maxFailures in a row. */
+    private void countFailure() {
+        failed++;
+        consecutiveFailures++;
+        if (failureNow != null) lastError = failureNow;
+        if (rank != 0 || maxFailures == 0) return;
+        log.accept(consecutiveFailures + " of " + maxFailures + " failures in a row allowed (--checkpoint-max-failures)");
+        if (consecutiveFailures >= maxFailures) {
+            gaveUp = true;
+            log.accept("stopping the job, every process: " + consecutiveFailures + " checkpoints in a row could not be written");
+        }
+    }
+
+    /** Logs why the checkpoint being taken failed and keeps it for {@link #lastError}. */
+    private void fail(String why, String logLine) {
+        failureNow = why;
+        log.accept(logLine);
+    }
+
+    /**
+     * Every trainer's reason for a failed step, gathered (all call this together, with "" when they have none): "trainer
+     * 1: writing .../trainer-1.bin: No space left on device; trainer 0: ...".
+     */
+    private String reasons(String mine) throws InterruptedException {
+        float[] a = new float[REASON_CHARS + 1];
+        putString(a, 0, mine == null ? "" : mine);
+        float[] all = new float[a.length * n];
+        control.allGather(a, 0, a.length, all, 0);
+        StringBuilder b = new StringBuilder();
+        for (int r = 0; r < n; r++) {
+            String why = getString(all, r * a.length);
+            if (!why.isEmpty()) b.append(b.isEmpty() ? "" : "; ").append("trainer ").append(r).append(": ").append(why);
+        }
+        return b.toString();
+    }
+
+    /** Characters of a reason that travel to the other trainers (a longer one is cut, with "..."). */
+    static final int REASON_CHARS = 400;
+
+    /** s as floats at a[off]: its length, then its UTF-16 chars, each exact in a float; cut to {@value #REASON_CHARS}. */
+    static void putString(float[] a, int off, String s) {
+        if (s.length() > REASON_CHARS) s = s.substring(0, REASON_CHARS - 3) + "...";
+        a[off] = s.length();
+        for (int i = 0; i < s.length(); i++) a[off + 1 + i] = s.charAt(i);
+    }
+
+    /** The string of {@link #putString}. */
+    static String getString(float[] a, int off) {
+        int len = (int) a[off];
+        char[] c = new char[len];
+        for (int i = 0; i < len; i++) c[i] = (char) a[off + 1 + i];
+        return new String(c);
+    }
+
+    /** Periodic checkpoints that could not be written, in all (as this process saw them). */
+    public int failed() {
+        return failed;
+    }
+
+    /** Why the most recent failed checkpoint failed (which trainer, which file or server, why), or null. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Trainer 0: whether it stopped the job after {@code maxFailures} checkpoints in a row failed. */
+    public boolean gaveUp() {
+        return gaveUp;
+    }
+
+    /** Whether this process stopped its job because trainer 0 gave up on checkpoints (it ends its part early). */
+    public boolean jobStopped() {
+        return jobStopped;
     }
 
     private void discardQuietly(long seq) {

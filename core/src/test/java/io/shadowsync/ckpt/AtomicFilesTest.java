@@ -94,4 +94,33 @@ class AtomicFilesTest {
         for (Path p : AtomicFiles.inFlight()) assertFalse(p.getParent().equals(dir.toAbsolutePath()), "forgotten after a failure: " + p);
         assertEquals(3, Files.size(f), "a failed write leaves the old file");
     }
+    @Test
+    void aFileCreatedInPlaceIsDeletedByASignalMidWriteAndItsWriterToldSo() throws IOException {
+        Path part = dir.resolve("emb-shard-0.bin");
+        String entry = AtomicFiles.createCleanedOnSignal(part, f -> {
+            assertTrue(AtomicFiles.inFlight().contains(f.toAbsolutePath()), "known to the clean-up while written");
+            Files.writeString(f, "rows");
+            return "entry";
+        });
+        assertEquals("entry", entry);
+        assertFalse(AtomicFiles.inFlight().contains(part.toAbsolutePath()), "forgotten once complete");
+        AtomicFiles.deleteInFlight(); // a signal after it was complete: kept
+        assertEquals("rows", Files.readString(part));
+
+        // the signal comes while the file is written: deleted, and the writer does not count it as written
+        Path cut = dir.resolve("emb-shard-1.bin");
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.createCleanedOnSignal(cut, f -> {
+            Files.writeString(f, "half of the ro");
+            AtomicFiles.deleteInFlight();
+            return "entry";
+        }));
+        assertTrue(e.getMessage().contains(cut.toString()) && e.getMessage().contains("signal"), e.getMessage());
+        assertFalse(Files.exists(cut), "the unfinished file is gone");
+
+        // a write that fails by itself is forgotten too (its checkpoint is discarded as a whole)
+        assertThrows(IOException.class, () -> AtomicFiles.createCleanedOnSignal(dir.resolve("x.bin"), f -> {
+            throw new IOException("disk full");
+        }));
+        assertFalse(AtomicFiles.inFlight().contains(dir.resolve("x.bin").toAbsolutePath()));
+    }
 }

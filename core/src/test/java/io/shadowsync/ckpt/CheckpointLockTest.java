@@ -41,6 +41,17 @@ class CheckpointLockTest {
     }
 
     @Test
+    void checkFreeRefusesABusyDirectoryAndKeepsNothing() throws IOException {
+        CheckpointDir d = new CheckpointDir(dir.resolve("ck"), 3);
+        d.checkFree();
+        try (CheckpointDir.Lock held = d.lock()) { // free again right after the check: a launcher's child takes it
+            assertNotNull(held);
+            CheckpointDir.LockedException e = assertThrows(CheckpointDir.LockedException.class, () -> new CheckpointDir(dir.resolve("ck"), 3).checkFree());
+            assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid() + " on host "), e.getMessage());
+        }
+    }
+
+    @Test
     void staleLockFileOfADeadProcessBlocksNobody() throws IOException {
         Path ck = Files.createDirectories(dir.resolve("stale"));
         Files.writeString(ck.resolve(CheckpointDir.LOCK_NAME), "pid 999999 on host elsewhere since 2020-01-01T00:00:00Z\n");

@@ -2,6 +2,7 @@ package io.shadowsync.ckpt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -26,5 +27,23 @@ class MultiProcessCheckpointerTest {
             assertEquals(expect, MultiProcessCheckpointer.getLong(sum, 0), ranks + " ranks");
         }
         assertThrows(IllegalArgumentException.class, () -> MultiProcessCheckpointer.putLong(new float[4], 0, -1));
+    }
+    @Test
+    void reasonsTravelExactlyAsFloatsAndALongOneIsCut() {
+        int w = MultiProcessCheckpointer.REASON_CHARS + 1;
+        float[] two = new float[2 * w];
+        String a = "writing /data/ckpt/ckpt-3/trainer-1.bin: No space left on device", b = "Prüfsumme \u2260 ✓ \uD83D\uDE00";
+        MultiProcessCheckpointer.putString(two, 0, a);
+        MultiProcessCheckpointer.putString(two, w, b);
+        assertEquals(a, MultiProcessCheckpointer.getString(two, 0));
+        assertEquals(b, MultiProcessCheckpointer.getString(two, w), "every UTF-16 unit, surrogates included");
+        float[] one = new float[w];
+        MultiProcessCheckpointer.putString(one, 0, "");
+        assertEquals("", MultiProcessCheckpointer.getString(one, 0));
+        String longer = "x".repeat(MultiProcessCheckpointer.REASON_CHARS + 50);
+        MultiProcessCheckpointer.putString(one, 0, longer);
+        String cut = MultiProcessCheckpointer.getString(one, 0);
+        assertEquals(MultiProcessCheckpointer.REASON_CHARS, cut.length());
+        assertTrue(cut.endsWith("..."), cut);
     }
 }

@@ -2,6 +2,8 @@ package io.shadowsync.net.ps;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.shadowsync.ckpt.AtomicFiles;
+import io.shadowsync.ckpt.Checkpointer;
 import io.shadowsync.ckpt.Manifest;
 import io.shadowsync.ckpt.ModelFileException;
 import io.shadowsync.ckpt.StateFiles;
@@ -71,14 +73,17 @@ public final class ShardCheckpoints extends PsCheckpointGrpc.PsCheckpointImplBas
                     tables[t] = slices.slice(t);
                     state[t] = slices.rowState(t);
                 }
-                written.add(StateFiles.writeShard(ck.resolve(StateFiles.shardFile(shard)), new JobState.ShardState(shard, tables, state)));
+                // a signal that stops this process mid-write deletes the unfinished file (the checkpoint then fails)
+                JobState.ShardState slice = new JobState.ShardState(shard, tables, state);
+                written.add(AtomicFiles.createCleanedOnSignal(ck.resolve(StateFiles.shardFile(shard)), f -> StateFiles.writeShard(f, slice)));
                 if (dense.length() > 0) {
-                    written.add(StateFiles.writeServer(ck.resolve(StateFiles.denseBlockFile(shard)), dense.checkpointState()));
+                    JobState.ServerState block = dense.checkpointState();
+                    written.add(AtomicFiles.createCleanedOnSignal(ck.resolve(StateFiles.denseBlockFile(shard)), f -> StateFiles.writeServer(f, block)));
                 }
                 out.onNext(files(written));
                 out.onCompleted();
             } catch (IOException | RuntimeException e) {
-                out.onError(Status.INTERNAL.withDescription("shard " + shard + " could not write its part of " + ck + ": " + e.getMessage())
+                out.onError(Status.INTERNAL.withDescription("shard " + shard + " could not write its part of " + ck + ": " + Checkpointer.reason(e))
                         .asRuntimeException());
             }
         }
