@@ -99,7 +99,10 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             if (join) log.accept("waiting to be admitted to the running job at " + net.coordinator);
             try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, plan.job(), probe.embeddingShapes(),
                     probe.dense().size(), net.rendezvousTimeout(), elastic)) {
-                Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), plan.train(), plan.job(), cluster, new int[]{rank});
+                // elastic, streamed data: the trainers' own passes count the examples of an epoch (for examples_asked)
+                io.shadowsync.data.DataSource train = net.elastic && !(plan.train() instanceof io.shadowsync.data.InMemorySource)
+                        ? new PassCounter(plan.train()) : plan.train();
+                Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), train, plan.job(), cluster, new int[]{rank});
                 Model model = job.model();
                 if (cluster.control() instanceof ElasticRing ring) {
                     // the trainer before this one for the same index left its share at its mark: go on from there
@@ -143,7 +146,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                             if (shares.leftovers().isEmpty()) break;
                             log.accept("takes over its part (" + (ring.rank() + 1) + " of " + ring.size() + ") of what trainers "
                                     + leftIndices(shares.leftovers()) + " left untrained");
-                            part = part.continueWith(Takeover.supply(plan.train(), plan.job().trainer(), trainers, shares.leftovers(),
+                            part = part.continueWith(Takeover.supply(train, plan.job().trainer(), trainers, shares.leftovers(),
                                     ring.size(), ring.rank()));
                             JobResult more = part.run();
                             SyncStats ps = part.trainer(0).syncStats();
@@ -155,6 +158,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                     }
                 } catch (TrainingException e) {
                     cluster.abort();
+                    // dropped (a straggler) and refused as the job finished: the members took over its share
+                    if (e.getCause() instanceof JobFinishedException f) throw f;
                     throw e;
                 } finally {
                     progress.stop();
@@ -175,7 +180,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 summary.put("processes", trainers + psShards);
                 if (psReplicas > 1) summary.put("ps_failovers", cluster.tables().failovers()); // this trainer's switches to a backup
                 if (control instanceof ElasticRing ring) {
-                    long asked = examplesAsked(plan);
+                    long asked = examplesAsked(plan, train);
                     long trained = all.examples() + departedExamples;
                     summary.put("examples_asked", asked);
                     summary.put("examples_trained", trained);
@@ -214,12 +219,17 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         }
     }
 
-    /** The job's example budget, or its epochs of the whole training data (counted here when it is streamed). */
-    private long examplesAsked(Plan plan) throws java.io.IOException {
+    /**
+     * The job's example budget, or its epochs of the whole training data: in memory, its size; streamed, as this
+     * trainer's passes counted it (or, when none was read to its end here, counted now).
+     */
+    private long examplesAsked(Plan plan, io.shadowsync.data.DataSource train) throws java.io.IOException {
         if (examples > 0) return examples;
         long perEpoch;
         if (plan.train() instanceof io.shadowsync.data.InMemorySource mem) {
             perEpoch = mem.size();
+        } else if (train instanceof PassCounter c && c.perPass() >= 0) {
+            perEpoch = c.perPass();
         } else {
             perEpoch = 0;
             io.shadowsync.data.Batch b = new io.shadowsync.data.Batch(1, plan.train().schema());
