@@ -308,10 +308,16 @@ public final class ElasticRing implements ElasticGroup {
         return resume;
     }
 
+    /** This member's progress to report, or null: none yet (or none to tell: the poller must go on polling). */
     private Progress progress() {
         var m = marks;
         if (m == null) return null;
-        JobState.DataPosition p = m.get();
+        JobState.DataPosition p;
+        try {
+            p = m.get();
+        } catch (RuntimeException e) {
+            return null; // a supply that keeps no position: the coordinator keeps the last mark it heard
+        }
         if (p == null) return null;
         return Progress.newBuilder().setMark(com.google.protobuf.ByteString.copyFrom(Takeover.encode(p))).setExamples(p.examples()).build();
     }
