@@ -26,7 +26,7 @@ class ElasticTakeoverProcessTest {
 
     @BeforeAll
     static void generate() throws Exception {
-        ChildJvms.generateCtr(dir, 24000, 4000);
+        ChildJvms.generateCtr(dir, 24000, 2000);
     }
 
     @AfterEach
@@ -34,17 +34,18 @@ class ElasticTakeoverProcessTest {
         ChildJvms.assertNoneLeftBehind();
     }
 
-    private static List<String> job() {
+    /** The job; trainer {@code slow} sleeps 100 ms a batch, so its share of 125 batches takes at least 12 s. */
+    private static List<String> job(int slow) {
         return List.of("--model", "dlrm", "--train", dir.resolve("ctr/train.tsv").toString(), "--eval", dir.resolve("ctr/eval.tsv").toString(),
                 "--emb-rows", "2000", "--sync", "s-ma", "--sync-interval-ms", "5", "--epochs", "2", "--seed", "4",
-                "--straggler-timeout", "10", "--regroup-window", "1", "--log-every", "0.3");
+                "--straggler-timeout", "10", "--regroup-window", "1", "--log-every", "0.3", "--emulate-slow-trainer", slow + ":100");
     }
 
     @Test
     @Timeout(240)
     void aTrainerKilledForGoodHasTheRestOfItsShareTrainedByTheSurvivors() throws Exception {
         List<String> args = new ArrayList<>(List.of("--local", "3", "--ps", "1", "--elastic"));
-        args.addAll(job());
+        args.addAll(job(1)); // the victim is slow: it is killed with part of its share left, however fast the machine
         ChildJvms.Launched r = ChildJvms.launchAndKill(args, "[trainer-1]", List.of(new ChildJvms.Kill(1500, "trainer --rank 1")));
         assertTrue(r.killed(), "trainer 1 was not running:\n" + r.log());
         assertEquals(0, r.code(), r.log());
@@ -64,7 +65,8 @@ class ElasticTakeoverProcessTest {
     @Timeout(240)
     void aTrainerRespawnedAfterAServerDiedJoinsThroughTheBackupsAndFinishes() throws Exception {
         List<String> args = new ArrayList<>(List.of("--local", "3", "--ps", "2", "--ps-replicas", "2", "--elastic", "--respawn", "1"));
-        args.addAll(job());
+        // trainer 0 is slow: the job still runs when the respawned trainer 1 (a new JVM) asks to join, however slow its start
+        args.addAll(job(0));
         // node 1 holds replica 0 (the primary) of shard 1: the respawned trainer must not wait for it
         ChildJvms.Launched r = ChildJvms.launchAndKill(args, "[trainer-1]",
                 List.of(new ChildJvms.Kill(500, "ps --shard 1"), new ChildJvms.Kill(1500, "trainer --rank 1")));
