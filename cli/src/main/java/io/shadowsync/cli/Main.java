@@ -34,7 +34,25 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        quietLibraryLogs(java.util.Arrays.asList(args).contains("--verbose"));
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Kept here: java.util.logging holds loggers weakly, and a collected one forgets its level. */
+    private static final java.util.List<java.util.logging.Logger> QUIET = new java.util.ArrayList<>();
+
+    /**
+     * gRPC and Netty log transport events (a peer's connection reset, a dead server) through java.util.logging, with
+     * stack traces; what matters of them reaches the user as our own one-line errors and logs. They are shown with
+     * --verbose only.
+     */
+    static void quietLibraryLogs(boolean verbose) {
+        if (verbose) return;
+        for (String name : new String[] {"io.grpc", "io.netty"}) {
+            java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+            l.setLevel(java.util.logging.Level.OFF);
+            QUIET.add(l);
+        }
     }
 
     /** Runs the command line with the given output streams and returns the exit code (for tests). */

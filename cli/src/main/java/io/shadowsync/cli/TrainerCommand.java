@@ -9,6 +9,8 @@ import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobResult;
 import io.shadowsync.engine.SyncStats;
+import io.shadowsync.engine.Takeover;
+import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.TrainingException;
 import io.shadowsync.kernels.Blas;
 import io.shadowsync.kernels.Vec;
@@ -101,8 +103,22 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             if (join) log.accept("waiting to be admitted to the running job at " + net.coordinator);
             try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, plan.job(), probe.embeddingShapes(),
                     probe.dense().size(), net.rendezvousTimeout(), elastic)) {
-                Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), plan.train(), plan.job(), cluster, new int[]{rank});
+                // elastic, streamed data: the trainers' own passes count the examples of an epoch (for examples_asked)
+                io.shadowsync.data.DataSource train = net.elastic && !(plan.train() instanceof io.shadowsync.data.InMemorySource)
+                        ? new PassCounter(plan.train()) : plan.train();
+                Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), train, plan.job(), cluster, new int[]{rank});
                 Model model = job.model();
+                if (cluster.control() instanceof ElasticRing ring) {
+                    // the trainer before this one for the same index left its share at its mark: go on from there
+                    if (ring.resume() != null) {
+                        job.startFrom(ring.resume());
+                        if (ring.resume().examples() > 0) {
+                            log.accept(String.format(java.util.Locale.ROOT, "goes on with trainer %d's share after the %,d examples trained before it",
+                                    rank, ring.resume().examples()));
+                        }
+                    }
+                    ring.reportProgress(job::progressMark);
+                }
                 Checkpoints ck = checkpointDir == null ? null : new Checkpoints(job, cluster, transport, members, plan, err);
                 checkpoints = ck;
                 Path resumedFrom = ck != null && resume ? ck.resume() : null;
@@ -116,18 +132,45 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 progress.start();
                 if (ck != null) ck.start();
                 JobResult mine;
+                SyncStats s = job.trainer(0).syncStats();
+                long rounds, bytes;
+                double roundMs;
+                long departedExamples = 0;
                 try {
                     mine = job.run();
+                    rounds = s.rounds();
+                    roundMs = s.meanRoundMillis();
+                    bytes = s.bytesSent();
+                    if (cluster.control() instanceof ElasticRing ring) {
+                        // trainers that left for good: the members share the rest of their shares (Takeover's rule)
+                        Job part = job;
+                        while (true) {
+                            ElasticRing.Shares shares = ring.finishShares();
+                            departedExamples = shares.departedExamples();
+                            if (shares.leftovers().isEmpty()) break;
+                            log.accept("takes over its part (" + (ring.rank() + 1) + " of " + ring.size() + ") of what trainers "
+                                    + leftIndices(shares.leftovers()) + " left untrained");
+                            part = part.continueWith(Takeover.supply(train, plan.job().trainer(), trainers, shares.leftovers(),
+                                    ring.size(), ring.rank()));
+                            JobResult more = part.run();
+                            SyncStats ps = part.trainer(0).syncStats();
+                            roundMs = rounds + ps.rounds() == 0 ? 0 : (roundMs * rounds + ps.meanRoundMillis() * ps.rounds()) / (rounds + ps.rounds());
+                            rounds += ps.rounds();
+                            bytes += ps.bytesSent();
+                            mine = plus(mine, more);
+                        }
+                    }
                 } catch (TrainingException e) {
                     cluster.abort();
+                    // dropped (a straggler) and refused as the job finished: the members took over its share
+                    if (e.getCause() instanceof JobFinishedException f) throw f;
                     throw e;
                 } finally {
                     progress.stop();
                     if (ck != null) ck.finish(); // the control collective is this thread's again
                 }
-                SyncStats s = job.trainer(0).syncStats();
                 Collective control = cluster.control();
-                JobResult all = JobStats.gather(control, mine, s.rounds(), s.meanRoundMillis(), s.bytesSent());
+                JobResult all = JobStats.gather(control, mine, rounds, roundMs, bytes);
                 // the leader: trainer 0, or with elastic trainers the first member still in the job
                 boolean leader = control.rank() == 0;
                 if (leader && control instanceof ElasticRing ring) ring.finish(); // trainers still waiting to join are sent away
@@ -146,6 +189,15 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 summary.put("processes", trainers + psShards);
                 if (psReplicas > 1) summary.put("ps_failovers", cluster.tables().failovers()); // this trainer's switches to a backup
                 if (control instanceof ElasticRing ring) {
+                    long asked = examplesAsked(plan, train);
+                    long trained = all.examples() + departedExamples;
+                    summary.put("examples_asked", asked);
+                    summary.put("examples_trained", trained);
+                    if (trained < asked) {
+                        err.println(String.format(java.util.Locale.ROOT, "shadowsync: warning: trained %,d of the %,d examples asked (%,d short): "
+                                + "trainers that left took part of their shares with them", trained, asked, asked - trained));
+                        err.flush();
+                    }
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("leader", rank);
                     m.put("members", ring.members());
@@ -203,6 +255,56 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         } catch (Exception e) {
             err.println("shadowsync trainer 0: could not write " + partial + ": " + Main.describe(e));
         }
+    }
+
+    /**
+     * The job's example budget, or its epochs of the whole training data: in memory, its size; streamed, as this
+     * trainer's passes counted it (or, when none was read to its end here, counted now).
+     */
+    private long examplesAsked(Plan plan, io.shadowsync.data.DataSource train) throws java.io.IOException {
+        if (examples > 0) return examples;
+        long perEpoch;
+        if (plan.train() instanceof io.shadowsync.data.InMemorySource mem) {
+            perEpoch = mem.size();
+        } else if (train instanceof PassCounter c && c.perPass() >= 0) {
+            perEpoch = c.perPass();
+        } else {
+            perEpoch = 0;
+            io.shadowsync.data.Batch b = new io.shadowsync.data.Batch(1, plan.train().schema());
+            try (io.shadowsync.data.ExampleReader r = plan.train().open()) {
+                while (r.readInto(b)) { // one example each
+                    perEpoch++;
+                    b.clear();
+                }
+            }
+        }
+        return perEpoch * epochs;
+    }
+
+    /** This process's result over the phases of an elastic job: its own share, then its takes of departed ones. */
+    static JobResult plus(JobResult a, JobResult b) {
+        TrainResult x = a.trainers()[0], y = b.trainers()[0];
+        long ex = x.examples() + y.examples();
+        double seconds = x.seconds() + y.seconds();
+        long[] per = x.workerExamples().clone();
+        for (int w = 0; w < per.length && w < y.workerExamples().length; w++) per[w] += y.workerExamples()[w];
+        double loss = ex == 0 ? Double.NaN : (weighted(x.trainLoss(), x.examples()) + weighted(y.trainLoss(), y.examples())) / ex;
+        double readerWait = seconds == 0 ? 0 : (x.readerWaitFraction() * x.seconds() + y.readerWaitFraction() * y.seconds()) / seconds;
+        double syncWait = seconds == 0 ? 0 : (x.syncWaitFraction() * x.seconds() + y.syncWaitFraction() * y.seconds()) / seconds;
+        // skipped lines: the first phase's; a take re-reads part of a share that its trainer had read already
+        TrainResult r = new TrainResult(ex, seconds, per, x.skippedLines(), x.nonFiniteBatches() + y.nonFiniteBatches(), loss,
+                readerWait, syncWait, y.window().examples() > 0 ? y.window() : x.window());
+        return new JobResult(ex, seconds, new TrainResult[] {r}, a.syncRounds(), a.meanRoundMillis(), a.syncBytes(), syncWait);
+    }
+
+    private static double weighted(double loss, long examples) {
+        return examples == 0 ? 0 : loss * examples;
+    }
+
+    private static List<Integer> leftIndices(List<Takeover.Part> parts) {
+        List<Integer> out = new ArrayList<>();
+        for (Takeover.Part p : parts) if (!out.contains(p.trainer())) out.add(p.trainer());
+        return out;
     }
 
     /** --elastic and --join: what they need, refused with the reason otherwise. */

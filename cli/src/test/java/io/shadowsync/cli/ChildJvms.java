@@ -58,11 +58,22 @@ public final class ChildJvms {
 
     /**
      * Runs {@code shadowsync launch ARGS} in a child JVM; once a line starting with {@code waitTag} reports progress
-     * (" ex/s"), waits {@code delayMillis} more, SIGKILLs the first process of the job whose command line contains
+     * (" ex/s", more than 0 examples), waits {@code delayMillis} more, SIGKILLs the first process of the job whose command line contains
      * {@code victim} (no goodbye, no shutdown hook), and waits for the job to end by itself. Every process of the
      * job is killed on the way out, whatever happened.
      */
     public static Launched launchAndKill(List<String> args, String waitTag, long delayMillis, String victim) throws Exception {
+        return launchAndKill(args, waitTag, List.of(new Kill(delayMillis, victim)));
+    }
+
+    /** A process of the job to SIGKILL: {@code afterMillis} after the one before (or after training started). */
+    public record Kill(long afterMillis, String victim) {}
+
+    /**
+     * As {@link #launchAndKill(List, String, long, String)}, with several kills in turn; {@link Launched#killed} says
+     * whether every victim was found.
+     */
+    public static Launched launchAndKill(List<String> args, String waitTag, List<Kill> kills) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch"));
         cmd.addAll(args);
@@ -81,17 +92,23 @@ public final class ChildJvms {
             reader.setDaemon(true);
             reader.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (lines.stream().noneMatch(l -> l.startsWith(waitTag) && l.contains(" ex/s")) && System.nanoTime() < deadline && launcher.isAlive()) {
+            // a progress line with examples trained ("[trainer-1] epoch 1  5,120 ex  1,234 ex/s ..."), not "  0 ex "
+            while (lines.stream().noneMatch(l -> l.startsWith(waitTag) && l.contains(" ex/s") && !l.contains(" 0 ex "))
+                    && System.nanoTime() < deadline && launcher.isAlive()) {
                 Thread.sleep(20);
             }
-            Thread.sleep(delayMillis);
-            Optional<ProcessHandle> target = launcher.descendants().filter(p -> p.info().commandLine().orElse("").contains(victim)).findFirst();
-            target.ifPresent(ProcessHandle::destroyForcibly);
-            if (!launcher.waitFor(180, TimeUnit.SECONDS)) return new Launched(-1, null, lines, target.isPresent());
+            boolean found = true;
+            for (Kill k : kills) {
+                Thread.sleep(k.afterMillis());
+                Optional<ProcessHandle> target = launcher.descendants().filter(p -> p.info().commandLine().orElse("").contains(k.victim())).findFirst();
+                target.ifPresent(ProcessHandle::destroyForcibly);
+                found &= target.isPresent();
+            }
+            if (!launcher.waitFor(180, TimeUnit.SECONDS)) return new Launched(-1, null, lines, found);
             reader.join(5000);
             JsonNode summary = null;
             for (String l : lines) if (l.startsWith("{")) summary = new ObjectMapper().readTree(l);
-            return new Launched(launcher.exitValue(), summary, lines, target.isPresent());
+            return new Launched(launcher.exitValue(), summary, lines, found);
         } finally {
             launcher.descendants().forEach(ProcessHandle::destroyForcibly);
             launcher.destroyForcibly();

@@ -54,7 +54,7 @@ class ElasticProcessTest {
         assertTrue(changes.contains("trainer 2") && changes.contains("left") && changes.contains("joined"), changes);
         assertTrue(r.log().contains("trainer-2 died (exit code 137)") && r.log().contains("starting it again"), r.log());
         double logloss = s.get("eval").get("logloss").asDouble();
-        // what the killed trainer had trained since the last round is lost and its split starts over; the margin is
+        // the killed trainer's updates since its last round are lost and its successor redoes them from its mark; the margin is
         // twice the spread of shadow averaging between runs on this data (MultiProcessTest: 0.01)
         assertEquals(reference, logloss, 0.02, "undisturbed in-process " + reference + " vs with a killed trainer " + logloss);
     }

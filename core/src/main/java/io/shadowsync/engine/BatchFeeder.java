@@ -37,6 +37,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     private final int epochs;
     private final DataSplit split;
     private final long seed;
+    private final int batchSize;
     /** The random split's generator, reseeded at every epoch's start (reader thread only). */
     private SplittableRandom random;
     private final List<BlockingQueue<Batch>> full;
@@ -77,6 +78,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
         this.epochs = epochs;
         this.split = split;
         this.seed = seed;
+        this.batchSize = batchSize;
         this.consumed = new AtomicLongArray(workers);
         this.assigned = new long[workers];
         this.skip = new long[workers];
@@ -146,6 +148,14 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     public JobState.DataPosition position() {
         long[] taken = new long[workers];
         for (int w = 0; w < workers; w++) taken[w] = consumed.get(w);
+        return positionAt(taken);
+    }
+
+    /** Valid for counts up to one batch behind what each worker has taken: epoch starts are kept that long (see noteEpochStart). */
+    @Override
+    public JobState.DataPosition positionAt(long[] taken) {
+        if (taken.length != workers) throw new IllegalArgumentException("counts for " + taken.length + " workers, this feeder has " + workers);
+        taken = taken.clone();
         EpochStart start;
         synchronized (epochStarts) {
             // the oldest is always at or behind every worker: younger ones replace it only once they are
@@ -201,8 +211,10 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     /** Notes the start of an epoch; forgets the starts that no checkpoint can restart any more (every worker is past the next). */
     private void noteEpochStart(int epoch, long index, long read, long skipped) {
         EpochStart e = new EpochStart(epoch, index, read, skipped, assigned.clone(), stratumNext.clone());
+        // a start is forgotten only once every worker has applied the batches up to the next one: a worker may be a
+        // batch behind what it has taken (the batch in hand), and a progress mark (positionAt) counts applied ones
         long[] taken = new long[workers];
-        for (int w = 0; w < workers; w++) taken[w] = consumed.get(w);
+        for (int w = 0; w < workers; w++) taken[w] = Math.max(0, consumed.get(w) - batchSize);
         synchronized (epochStarts) {
             epochStarts.add(e);
             while (epochStarts.size() > 1 && atOrBehind(epochStarts.get(1).assigned(), taken)) epochStarts.remove(0);

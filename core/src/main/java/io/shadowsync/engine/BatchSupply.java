@@ -41,4 +41,13 @@ public interface BatchSupply {
 
     /** Continues from a checkpoint's position: the examples it counts as taken are not handed out again. Before the trainer runs. */
     void restore(JobState.DataPosition position);
+
+    /**
+     * The position at which worker w has taken exactly its first {@code taken[w]} examples (each a count it has reached,
+     * at most one batch behind what it has taken now): an elastic trainer's progress mark, counting only the batches its
+     * workers have applied, which a trainer taking over its share {@link #restore}s. Safe while the workers run.
+     */
+    default JobState.DataPosition positionAt(long[] taken) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no position");
+    }
 }

@@ -66,4 +66,9 @@ final class GatedSupply implements BatchSupply {
     public void restore(JobState.DataPosition position) {
         feeder.restore(position);
     }
+
+    @Override
+    public JobState.DataPosition positionAt(long[] taken) {
+        return feeder.positionAt(taken);
+    }
 }

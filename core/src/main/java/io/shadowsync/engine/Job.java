@@ -53,6 +53,11 @@ public final class Job {
     private final GatedAlgorithm[] gated;
     /** Per trainer here: its workers' own models (asynchronous SGD), or null. */
     private final Model[][] workerModels;
+    private final OptimizerSpec optimizerSpec;
+    /** Per trainer here: its progress mark around its sync algorithm, or null (see {@link #progressMark}). */
+    private final ProgressMark[] marks;
+    /** Per trainer here, per worker: the examples taken before this run (a joiner's start, see {@link #startFrom}). */
+    private final long[][] starts;
     private volatile boolean running;
     /** The first failure of any trainer here; it releases every blocking point of the job (see {@link FailureSignal}). */
     private final FailureSignal failures = new FailureSignal();
@@ -103,61 +108,31 @@ public final class Job {
         algorithms = new SyncAlgorithm[ranks.length];
         gated = new GatedAlgorithm[ranks.length];
         workerModels = new Model[ranks.length][];
+        marks = new ProgressMark[ranks.length];
+        starts = new long[ranks.length][];
+        optimizerSpec = optimizer;
         gate = newGate(ranks, w, sync);
         for (int i = 0; i < ranks.length; i++) {
             int t = ranks[i];
             Model model = i == 0 ? first : spec.build();
             if (i > 0) System.arraycopy(initial, 0, model.dense().data(), 0, size);
             models[i] = model;
-            float[] params = model.dense().data();
-            SyncStats stats = new SyncStats();
             optimizers[i] = sync.mode() == SyncSpec.Mode.ASYNC_PS ? null : optimizer.dense(size);
-            HogwildStep hogwild = new HogwildStep(optimizers[i] != null ? optimizers[i] : optimizer.dense(size));
-            SyncAlgorithm algorithm = switch (sync.base()) {
+            algorithms[i] = switch (sync.base()) {
                 case "ma" -> new ModelAveraging(cluster.trainerGroup(t), size);
                 case "bmuf" -> new BlockMomentum(cluster.trainerGroup(t), initial, sync.momentumFor(n), sync.bmufBlockLr(), sync.nesterov());
                 case "easgd" -> new ElasticAveraging(cluster.denseServer(t, true), size, sync.alphaFor(n));
                 default -> null;
             };
-            algorithms[i] = algorithm;
-            if (algorithm != null) algorithm = gated[i] = new GatedAlgorithm(algorithm, gate, syncParticipant(i));
-            StepRule rule = hogwild;
-            Model[] workerModels = null;
-            SyncAlgorithm shadow = null, finisher = null;
-            // one trainer has nobody to average with: MA (and BMUF without momentum) would only spin
-            boolean pointless = n == 1 && (sync.base().equals("ma") || (sync.base().equals("bmuf") && sync.momentumFor(n) == 0));
-            switch (sync.mode()) {
-                case SHADOW -> shadow = pointless ? null : algorithm;
-                case FOREGROUND -> {
-                    rule = new ForegroundStep(hogwild, sync.syncEvery(), w, algorithm, params, stats, failures);
-                    finisher = algorithm;
+            if (sync.mode() == SyncSpec.Mode.ASYNC_PS) {
+                workerModels[i] = new Model[w];
+                for (int k = 0; k < w; k++) {
+                    workerModels[i][k] = spec.build();
+                    System.arraycopy(initial, 0, workerModels[i][k].dense().data(), 0, size);
                 }
-                case SYNC_SGD -> {
-                    Collective[] mine = new Collective[w];
-                    for (int k = 0; k < w; k++) mine[k] = cluster.workerGroup(t, k);
-                    rule = new SyncSgdStep(mine, optimizers[i], params, stats);
-                }
-                case ASYNC_PS -> {
-                    rule = new AsyncPsStep(cluster.denseServer(t, false));
-                    workerModels = new Model[w];
-                    for (int k = 0; k < w; k++) {
-                        workerModels[k] = spec.build();
-                        System.arraycopy(initial, 0, workerModels[k].dense().data(), 0, size);
-                    }
-                }
-                case NONE -> { }
             }
-            if (config.slow() != null && config.slow().trainer() == t) rule = new SlowStep(rule, config.slow());
-            this.workerModels[i] = workerModels;
-            if (shadow == null && finisher == null) gate.exit(syncParticipant(i));
-            BatchSupply supply = Trainer.supply(train, config.trainer(), t, n);
-            if (sync.mode() == SyncSpec.Mode.FOREGROUND) {
-                for (int k = 0; k < w; k++) gate.exit(i * w + k); // they rest with their trainer, at its next round
-            } else {
-                supply = new GatedSupply(supply, gate, i * w);
-            }
-            trainers[i] = new Trainer(t, model, workerModels, cluster.embeddings(t), rule, supply,
-                    config.trainer(), shadow, finisher, sync.syncIntervalMs(), stats, failures);
+            starts[i] = new long[w];
+            trainers[i] = newTrainer(i, Trainer.supply(train, config.trainer(), t, n), !ownsCluster); // marks: elastic processes
         }
         PauseGate g = gate;
         Cluster c = cluster;
@@ -165,6 +140,107 @@ public final class Job {
             g.abort(); // let resting threads go on to their end
             c.abort(failures.first()); // wake everything blocked in a collective or a server call, here and, through them, in the peers
         });
+    }
+
+    /**
+     * The same trainers going on with other data: the same replicas, optimizers, sync algorithms (their state, such as
+     * BMUF's global model and momentum) and cluster, with new threads, each trainer taking its batches from its
+     * supply. An elastic job's survivors train a departed trainer's share this way ({@link Takeover}).
+     */
+    private Job(Job from, BatchSupply[] supplies) {
+        this.config = from.config;
+        this.ranks = from.ranks;
+        this.models = from.models;
+        this.cluster = from.cluster;
+        this.tables = from.tables;
+        this.ownsCluster = false; // the first part owns it
+        this.optimizers = from.optimizers;
+        this.optimizerSpec = from.optimizerSpec;
+        this.algorithms = from.algorithms;
+        this.workerModels = from.workerModels;
+        int n = ranks.length;
+        if (supplies.length != n) throw new IllegalArgumentException(supplies.length + " supplies for " + n + " trainers");
+        this.trainers = new Trainer[n];
+        this.gated = new GatedAlgorithm[n];
+        this.marks = new ProgressMark[n];
+        this.starts = new long[n][config.trainer().workers()];
+        this.gate = newGate(ranks, config.trainer().workers(), config.sync());
+        for (int i = 0; i < n; i++) trainers[i] = newTrainer(i, supplies[i], false);
+        PauseGate g = gate;
+        Cluster c = cluster;
+        failures.onFailure(() -> {
+            g.abort();
+            c.abort(failures.first());
+        });
+    }
+
+    /**
+     * This job's trainers going on with more data once {@link #run} has returned: {@code supplies[i]} for the i-th
+     * trainer run here (see {@link Takeover#supply}). Run the returned job; its result counts the new data only.
+     */
+    public Job continueWith(BatchSupply... supplies) {
+        if (!running) throw new IllegalStateException("run the job before continuing it");
+        return new Job(this, supplies);
+    }
+
+    /** The i-th trainer run here, over supply, with its step rule and sync threads; mark: keep its progress mark. */
+    private Trainer newTrainer(int i, BatchSupply supply, boolean mark) {
+        SyncSpec sync = config.sync();
+        int t = ranks[i], n = config.trainers(), w = config.trainer().workers();
+        float[] params = models[i].dense().data();
+        SyncStats stats = new SyncStats();
+        HogwildStep hogwild = new HogwildStep(optimizers[i] != null ? optimizers[i] : optimizerSpec.dense(params.length));
+        SyncAlgorithm algorithm = algorithms[i];
+        if (algorithm != null) algorithm = gated[i] = new GatedAlgorithm(algorithm, gate, syncParticipant(i));
+        if (algorithm != null && mark) algorithm = marks[i] = new ProgressMark(algorithm, () -> trainers[i].appliedPosition(starts[i]));
+        StepRule rule = hogwild;
+        SyncAlgorithm shadow = null, finisher = null;
+        // one trainer has nobody to average with: MA (and BMUF without momentum) would only spin
+        boolean pointless = n == 1 && (sync.base().equals("ma") || (sync.base().equals("bmuf") && sync.momentumFor(n) == 0));
+        switch (sync.mode()) {
+            case SHADOW -> shadow = pointless ? null : algorithm;
+            case FOREGROUND -> {
+                rule = new ForegroundStep(hogwild, sync.syncEvery(), w, algorithm, params, stats, failures);
+                finisher = algorithm;
+            }
+            case SYNC_SGD -> {
+                Collective[] mine = new Collective[w];
+                for (int k = 0; k < w; k++) mine[k] = cluster.workerGroup(t, k);
+                rule = new SyncSgdStep(mine, optimizers[i], params, stats);
+            }
+            case ASYNC_PS -> rule = new AsyncPsStep(cluster.denseServer(t, false));
+            case NONE -> { }
+        }
+        if (config.slow() != null && config.slow().trainer() == t) rule = new SlowStep(rule, config.slow());
+        if (shadow == null && finisher == null) gate.exit(syncParticipant(i));
+        if (sync.mode() == SyncSpec.Mode.FOREGROUND) {
+            for (int k = 0; k < w; k++) gate.exit(i * w + k); // they rest with their trainer, at its next round
+        } else {
+            supply = new GatedSupply(supply, gate, i * w);
+        }
+        return new Trainer(t, models[i], workerModels[i], cluster.embeddings(t), rule, supply,
+                config.trainer(), shadow, finisher, sync.syncIntervalMs(), stats, failures);
+    }
+
+    /**
+     * A trainer joining a running elastic job goes on with its share where the trainer before it for the same index
+     * left it: from that one's progress mark ({@link #progressMark}). Before the job runs; for the first trainer run here.
+     */
+    public void startFrom(JobState.DataPosition mark) {
+        if (running) throw new IllegalStateException("start a job part from a mark before it runs");
+        trainers[0].restore(mark, JobState.Totals.zero(config.trainer().workers()), false);
+        starts[0] = mark.perWorker();
+    }
+
+    /**
+     * The progress mark of the first trainer run here (a multi-process job runs one): where its data stood, counting
+     * the batches its workers had applied, when its last completed sync round took its snapshot (without rounds: now).
+     * A trainer that takes over its share if it leaves starts from there. Null before its first round. Any thread.
+     */
+    public JobState.DataPosition progressMark() {
+        if (marks[0] != null) return marks[0].mark();
+        if (algorithms[0] != null) return null; // a continuation: its supply keeps no position
+        return trainers[0].appliedPosition(starts[0]);
     }
 
     /**

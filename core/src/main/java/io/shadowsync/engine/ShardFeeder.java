@@ -116,6 +116,12 @@ public final class ShardFeeder implements BatchSupply {
         return new JobState.ShardPosition(d);
     }
 
+    @Override
+    public JobState.DataPosition positionAt(long[] taken) {
+        if (taken.length != cursors.length) throw new IllegalArgumentException("counts for " + taken.length + " workers, this supply has " + cursors.length);
+        return new JobState.ShardPosition(taken.clone());
+    }
+
     /**
      * Moves every worker's cursor to where it was after delivering the position's count, batch by batch as
      * {@link #take} moved it (the same batch sizes, wraps and reshuffles), without copying examples.

@@ -231,6 +231,16 @@ public final class Trainer {
         return base.syncBytes() + syncStats.bytesSent();
     }
 
+    /**
+     * Where the workers are in the data counting only the batches they have applied, from {@code from} (what each worker
+     * had taken before this run): an elastic trainer's progress (see {@link ProgressMark}). Safe while they run.
+     */
+    JobState.DataPosition appliedPosition(long[] from) {
+        long[] a = from.clone();
+        for (int w = 0; w < a.length; w++) a[w] += stats[w].examples();
+        return feeder.positionAt(a);
+    }
+
     /** Where the workers are in the data (read while the trainer rests: a paused job). */
     JobState.DataPosition position() {
         return feeder.position();

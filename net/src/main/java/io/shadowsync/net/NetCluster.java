@@ -85,11 +85,12 @@ public final class NetCluster implements Cluster {
         }
         SyncSpec sync = config.sync();
         try {
-            tables = RemoteEmbeddingStore.connect(transport, members.servers(), events);
+            boolean running = elastic != null && elastic.join(); // a joiner: servers may have died since the job started
+            tables = RemoteEmbeddingStore.connect(transport, members.servers(), events, running);
             checkTables(tables, shapes);
             owned.add(tables);
             boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
-            dense = needsServer ? RemoteDenseServer.connect(transport, members.servers(), events) : null;
+            dense = needsServer ? RemoteDenseServer.connect(transport, members.servers(), events, running) : null;
             if (dense != null && dense.size() != denseSize) {
                 throw new IllegalStateException("the parameter servers hold " + dense.size() + " dense parameters, this trainer's model " + denseSize
                         + ": every process of a job must be given the same model flags");

@@ -73,7 +73,7 @@ class ProcessChaosTest {
         int trials = Integer.getInteger("shadowsync.chaos.process.trials", 4);
         SplittableRandom master = new SplittableRandom(seed);
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "Process kills: seed %d, %d trials; undisturbed in-process "
-                + "eval logloss %.5f, margin %.2f.%n%n| trial | killed | at (s after training started) | exit | examples | eval logloss "
+                + "eval logloss %.5f, margin %.2f.%n%n| trial | killed | at (s after training started) | exit | examples trained / asked | eval logloss "
                 + "| what the summary says | outcome |%n|---|---|---|---|---|---|---|---|%n", seed, trials, reference, MARGIN));
         List<String> failures = new ArrayList<>();
         for (int i = 1; i <= trials; i++) {
@@ -90,6 +90,8 @@ class ProcessChaosTest {
             } else {
                 double ll = t.summary().get("eval").get("logloss").asDouble();
                 if (!(Math.abs(ll - reference) <= MARGIN)) problems.add(String.format(Locale.ROOT, "logloss %.5f vs %.5f", ll, reference));
+                long asked = t.summary().path("examples_asked").asLong(-1), trained = t.summary().path("examples_trained").asLong(-2);
+                if (trained != asked) problems.add("trained " + trained + " of the " + asked + " examples asked");
                 if (server) {
                     long failovers = t.summary().path("ps_failovers").asLong(0);
                     said = "ps_failovers " + failovers + " (the leader's)";
@@ -103,7 +105,7 @@ class ProcessChaosTest {
                 }
             }
             table.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %d | %s | %s | %s | %s |%n", i, victim, delay, t.code(),
-                    t.summary() == null ? "—" : t.summary().get("examples").asText(),
+                    t.summary() == null ? "—" : t.summary().path("examples_trained").asText() + " / " + t.summary().path("examples_asked").asText(),
                     t.summary() == null ? "—" : String.format(Locale.ROOT, "%.5f", t.summary().get("eval").get("logloss").asDouble()), said,
                     problems.isEmpty() ? "ok" : String.join("; ", problems)));
             if (!problems.isEmpty()) failures.add("trial " + i + " (" + victim + "): " + String.join("; ", problems));

@@ -97,7 +97,12 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
 
     /** As {@link #connect(Transport, List)}; {@code events} gets a line per failover to a shard's next replica. */
     public static RemoteDenseServer connect(Transport transport, List<HostPort> shards, java.util.function.Consumer<String> events) {
-        ShardSet set = ShardSet.connect(transport, shards, events);
+        return connect(transport, shards, events, false);
+    }
+
+    /** As {@link #connect(Transport, List, java.util.function.Consumer)}; running: see {@link RemoteEmbeddingStore#connect}. */
+    public static RemoteDenseServer connect(Transport transport, List<HostPort> shards, java.util.function.Consumer<String> events, boolean running) {
+        ShardSet set = ShardSet.connect(transport, shards, events, running);
         try {
             return new RemoteDenseServer(set);
         } catch (RuntimeException e) {

@@ -93,7 +93,16 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * (servers started with more than one replica), naming the shard, the replica given up and the one taking over.
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events) {
-        ShardSet set = ShardSet.connect(transport, shards, events);
+        return connect(transport, shards, events, false);
+    }
+
+    /**
+     * As {@link #connect(Transport, List, Consumer)}; with {@code running}, to the servers of a job that runs (a trainer
+     * joining it): dead nodes are tolerated while every shard keeps a live replica, and each shard starts at its
+     * current primary.
+     */
+    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events, boolean running) {
+        ShardSet set = ShardSet.connect(transport, shards, events, running);
         try {
             return new RemoteEmbeddingStore(set);
         } catch (RuntimeException e) {

@@ -9,7 +9,9 @@ import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.Empty;
 import io.shadowsync.net.proto.PsAdminGrpc;
+import io.shadowsync.net.proto.ReplicaStats;
 import io.shadowsync.net.proto.Route;
+import io.shadowsync.net.proto.ShardStats;
 import io.shadowsync.net.proto.ShardInfo;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -84,6 +86,16 @@ final class ShardSet implements AutoCloseable {
 
     /** As {@link #connect(Transport, List)}; {@code events} gets one line per failover, naming shard and replicas. */
     static ShardSet connect(Transport transport, List<HostPort> addresses, Consumer<String> events) {
+        return connect(transport, addresses, events, false);
+    }
+
+    /**
+     * As {@link #connect(Transport, List, Consumer)}; with {@code running}, the servers of a running job (a trainer that
+     * joins it): nodes are not waited for, a node that cannot be reached is taken for dead as long as every shard
+     * keeps a live replica, and each shard starts at its current primary, as the live replicas say it
+     * ({@code PsAdmin.Stats}: the highest primary position any of them knows, or the next live one after it).
+     */
+    static ShardSet connect(Transport transport, List<HostPort> addresses, Consumer<String> events, boolean running) {
         if (events == null) throw new IllegalArgumentException("an event sink is required (line -> { } for none)");
         if (transport == null || addresses == null || addresses.isEmpty()) {
             throw new IllegalArgumentException("a transport and at least one parameter-server address are required");
@@ -103,16 +115,27 @@ final class ShardSet implements AutoCloseable {
                     transport.config().maxMessageBytes(), 1, events);
             List<Future<ShardInfo>> calls = new ArrayList<>(n);
             for (int s = 0; s < n; s++) {
-                calls.add(unchecked.stub(PsAdminGrpc.newFutureStub(channels[s])).withWaitForReady()
-                        .withDeadlineAfter(deadline, TimeUnit.NANOSECONDS).describe(Empty.getDefaultInstance()));
+                PsAdminGrpc.PsAdminFutureStub stub = unchecked.stub(PsAdminGrpc.newFutureStub(channels[s]));
+                if (!running) stub = stub.withWaitForReady(); // servers of a job that starts may still be starting
+                calls.add(stub.withDeadlineAfter(deadline, TimeUnit.NANOSECONDS).describe(Empty.getDefaultInstance()));
             }
             ShardInfo[] infos = new ShardInfo[n];
-            for (int s = 0; s < n; s++) infos[s] = unchecked.await(s, calls.get(s), "PsAdmin.Describe");
+            ParameterServerException[] dead = new ParameterServerException[n];
+            for (int s = 0; s < n; s++) {
+                try {
+                    infos[s] = unchecked.await(s, calls.get(s), "PsAdmin.Describe");
+                } catch (ParameterServerException e) {
+                    if (!running) throw e;
+                    dead[s] = e;
+                }
+            }
+            if (running) fillDead(infos, dead);
             int max = transport.config().maxMessageBytes();
             for (ShardInfo i : infos) max = Math.min(max, i.getMaxMessageBytes());
             ShardSet set = new ShardSet(addrs, channels, infos, credentials, deadline, max,
                     Math.max(1, infos[0].getReplicas()), events);
             set.checkAgreement();
+            if (running) set.findPrimaries(dead);
             return set;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -122,6 +145,70 @@ final class ShardSet implements AutoCloseable {
         } catch (RuntimeException e) {
             closeAll(channels);
             throw e;
+        }
+    }
+
+    /**
+     * A running job's nodes that did not answer: fine when the shards are replicated (each dead node's place is filled
+     * with what a live one describes, placed at the dead one's shard), as long as every shard keeps a live replica.
+     */
+    private static void fillDead(ShardInfo[] infos, ParameterServerException[] dead) {
+        int n = infos.length;
+        ShardInfo live = null;
+        for (ShardInfo i : infos) if (i != null) live = i;
+        ParameterServerException first = null;
+        for (ParameterServerException e : dead) if (e != null && first == null) first = e;
+        if (first == null) return;
+        if (live == null || live.getReplicas() <= 1) throw first; // unreplicated (or nobody answers): that shard is lost
+        int r = live.getReplicas();
+        for (int s = 0; s < n; s++) {
+            boolean any = false;
+            for (int pos = 0; pos < r; pos++) any |= dead[(s + pos) % n] == null;
+            if (!any) {
+                throw new ParameterServerException("parameter server shard " + s + " has no live replica: every node holding one is "
+                        + "unreachable (" + first.getMessage() + ")", s, first.address(), first.code(), first);
+            }
+        }
+        for (int s = 0; s < n; s++) {
+            if (infos[s] != null) continue;
+            long size = live.getDenseSize();
+            infos[s] = live.toBuilder().setShard(s).setDenseStart(size * s / n).setDenseLength((int) (size * (s + 1) / n - size * s / n)).build();
+        }
+    }
+
+    /**
+     * Sets each shard's primary position as the live replicas know it: the highest position any of them takes for
+     * the primary (positions only move forward), or the next one whose node is alive.
+     */
+    private void findPrimaries(ParameterServerException[] dead) throws InterruptedException {
+        int n = channels.length;
+        if (replicas == 1) return;
+        int[] best = new int[n];
+        List<Future<ShardStats>> calls = new ArrayList<>(n);
+        for (int node = 0; node < n; node++) {
+            calls.add(dead[node] != null ? null : stub(PsAdminGrpc.newFutureStub(channels[node]))
+                    .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).stats(Empty.getDefaultInstance()));
+        }
+        for (int node = 0; node < n; node++) {
+            if (calls.get(node) == null) continue;
+            ShardStats st;
+            try {
+                st = await(node, 0, calls.get(node), "PsAdmin.Stats");
+            } catch (ParameterServerException e) {
+                dead[node] = e; // gone since it described itself
+                continue;
+            }
+            for (ReplicaStats rs : st.getReplicasList()) {
+                if (rs.getShard() < n) best[rs.getShard()] = Math.max(best[rs.getShard()], rs.getPrimary());
+            }
+        }
+        for (int s = 0; s < n; s++) {
+            int pos = Math.min(best[s], replicas - 1);
+            while (pos < replicas - 1 && dead[node(s, pos)] != null) {
+                lost[s][pos] = dead[node(s, pos)].getMessage();
+                pos++;
+            }
+            primary.set(s, pos);
         }
     }
 

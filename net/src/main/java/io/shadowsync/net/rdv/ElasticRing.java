@@ -15,6 +15,11 @@ import io.shadowsync.net.proto.EnterRequest;
 import io.shadowsync.net.proto.FinishRequest;
 import io.shadowsync.net.proto.GroupReply;
 import io.shadowsync.net.proto.GroupsGrpc;
+import io.shadowsync.net.proto.BatchFilter;
+import io.shadowsync.net.proto.Leftover;
+import io.shadowsync.net.proto.Progress;
+import io.shadowsync.engine.JobState;
+import io.shadowsync.engine.Takeover;
 import io.shadowsync.net.proto.RegroupRequest;
 import io.shadowsync.net.proto.StatusReply;
 import io.shadowsync.net.proto.StatusRequest;
@@ -62,6 +67,10 @@ public final class ElasticRing implements ElasticGroup {
     private String digest;
     private long bytesBefore;
     private float[] backup = new float[0];
+    /** This member's progress mark on its share, reported with status polls and regroups; null: none to report. */
+    private volatile java.util.function.Supplier<JobState.DataPosition> marks;
+    /** A joiner's: where its share resumes (its index's previous process's mark); null: from the start. */
+    private JobState.DataPosition resume;
 
     private ElasticRing(Transport transport, RingEndpoint endpoint, HostPort coordinator, int index, Duration straggler,
                         Duration enterTimeout, long pollMillis, Consumer<String> log) {
@@ -118,7 +127,8 @@ public final class ElasticRing implements ElasticGroup {
         try {
             r.self = self.toString();
             r.digest = digest;
-            r.enterAgain();
+            GroupReply admitted = r.enterAgain();
+            r.resume = Takeover.decode(admitted.getResume().toByteArray());
         } catch (RuntimeException | InterruptedException e) {
             r.close();
             throw e;
@@ -142,7 +152,7 @@ public final class ElasticRing implements ElasticGroup {
         }
     }
 
-    private void enterAgain() throws InterruptedException {
+    private GroupReply enterAgain() throws InterruptedException {
         GroupReply r;
         try {
             r = stub.withDeadlineAfter(enterTimeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -157,6 +167,7 @@ public final class ElasticRing implements ElasticGroup {
         }
         adopt(r);
         needsState = true;
+        return r;
     }
 
     @Override
@@ -247,7 +258,7 @@ public final class ElasticRing implements ElasticGroup {
     @Override
     public int admitJoiners() throws InterruptedException {
         checkState("admitJoiners");
-        GroupReply r = ask(true, "trainers wait to join");
+        GroupReply r = ask(true, "trainers wait to join", false);
         waiting = false;
         if (r.getDropped()) return rejoin("while the members admitted newcomers"); // its next operation says rejoined
         List<Integer> old = members;
@@ -284,6 +295,63 @@ public final class ElasticRing implements ElasticGroup {
         return bytesBefore + (ring == null ? 0 : ring.bytesSent());
     }
 
+    /**
+     * Where this member's progress mark comes from (read twice a second and at every regroup, and sent to the
+     * coordinator, which hands it to whoever takes over this trainer's share if it leaves).
+     */
+    public void reportProgress(java.util.function.Supplier<JobState.DataPosition> marks) {
+        this.marks = marks;
+    }
+
+    /** A joiner's: where its share resumes (the mark its index's previous process reported), or null: from the start. */
+    public JobState.DataPosition resume() {
+        return resume;
+    }
+
+    /** This member's progress to report, or null: none yet (or none to tell: the poller must go on polling). */
+    private Progress progress() {
+        var m = marks;
+        if (m == null) return null;
+        JobState.DataPosition p;
+        try {
+            p = m.get();
+        } catch (RuntimeException e) {
+            return null; // a supply that keeps no position: the coordinator keeps the last mark it heard
+        }
+        if (p == null) return null;
+        return Progress.newBuilder().setMark(com.google.protobuf.ByteString.copyFrom(Takeover.encode(p))).setExamples(p.examples()).build();
+    }
+
+    /** What the members do after they finished what they were given: the rest of departed members' shares to share. */
+    public record Shares(List<Takeover.Part> leftovers, long departedExamples) {}
+
+    /**
+     * Called by every member once it has trained all it was given (its share; then its take of what departed members
+     * left): the members agree on it (a barrier), then re-form with the coordinator, whose answer lists what departed
+     * members left untrained. This member's take is {@link Takeover#supply} of those leftovers with its rank of the
+     * size (both now current); an empty list: the job's data is done. Throws {@link JobFinishedException} when this
+     * member was dropped meanwhile (the others took over its share).
+     */
+    public Shares finishShares() throws InterruptedException {
+        while (true) {
+            barrier();
+            GroupReply r = ask(false, "the members finished their data", true);
+            if (r.getDropped()) {
+                rejoin("as the members finished their data"); // refused: the job is finishing without it
+                throw new JobFinishedException("trainer " + index + " was dropped as the job finished its data: the others took over its share");
+            }
+            adopt(r);
+            if (!r.getFinishing()) continue; // the group changed between the barrier and the regroup: agree again
+            List<Takeover.Part> parts = new ArrayList<>();
+            for (Leftover l : r.getLeftoversList()) {
+                List<Takeover.Filter> filters = new ArrayList<>();
+                for (BatchFilter f : l.getFiltersList()) filters.add(new Takeover.Filter(f.getOf(), f.getPick()));
+                parts.add(new Takeover.Part(l.getTrainer(), Takeover.decode(l.getMark().toByteArray()), filters));
+            }
+            return new Shares(parts, r.getDepartedExamples());
+        }
+    }
+
     /** Tells the coordinator the job is over: trainers still waiting to join are sent away. The leader calls it. */
     public void finish() {
         try {
@@ -308,7 +376,7 @@ public final class ElasticRing implements ElasticGroup {
         if (Thread.currentThread().isInterrupted()) throw failure;
         String reason = failure.getMessage() == null ? failure.toString() : failure.getMessage();
         log.accept("the group of epoch " + epoch + " failed in " + op + " (" + reason + "); re-forming");
-        GroupReply r = ask(false, reason);
+        GroupReply r = ask(false, reason, false);
         if (r.getDropped()) {
             rejoin("after " + op + " failed");
             throw new GroupChangedException("trainer " + index + " was dropped from the group and admitted again", true);
@@ -323,8 +391,11 @@ public final class ElasticRing implements ElasticGroup {
         return 0;
     }
 
-    private GroupReply ask(boolean admit, String reason) throws InterruptedException {
-        RegroupRequest req = RegroupRequest.newBuilder().setIndex(index).setEpoch(epoch).setAdmit(admit).setReason(reason).build();
+    private GroupReply ask(boolean admit, String reason, boolean finishing) throws InterruptedException {
+        RegroupRequest.Builder b = RegroupRequest.newBuilder().setIndex(index).setEpoch(epoch).setAdmit(admit).setReason(reason).setFinishing(finishing);
+        Progress p = progress();
+        if (p != null) b.setProgress(p);
+        RegroupRequest req = b.build();
         try {
             // a long poll: the regroup waits up to its window for the other members
             return stub.withDeadlineAfter(straggler.toMillis() + TimeUnit.MINUTES.toMillis(1), TimeUnit.MILLISECONDS).regroup(req);
@@ -361,7 +432,10 @@ public final class ElasticRing implements ElasticGroup {
         while (!closed) {
             try {
                 Thread.sleep(millis);
-                StatusReply s = stub.withDeadlineAfter(Math.max(1000, millis), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance());
+                StatusRequest.Builder req = StatusRequest.newBuilder().setIndex(index).setAddress(self);
+                Progress p = progress();
+                if (p != null) req.setProgress(p);
+                StatusReply s = stub.withDeadlineAfter(Math.max(1000, millis), TimeUnit.MILLISECONDS).status(req.build());
                 if (s.getWaiting() > 0 && !s.getFinished() && s.getEpoch() >= epoch) waiting = true; // not a stale answer
             } catch (InterruptedException e) {
                 return;

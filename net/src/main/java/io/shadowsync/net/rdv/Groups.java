@@ -8,6 +8,9 @@ import io.shadowsync.net.proto.EnterRequest;
 import io.shadowsync.net.proto.FinishRequest;
 import io.shadowsync.net.proto.GroupReply;
 import io.shadowsync.net.proto.GroupsGrpc;
+import io.shadowsync.net.proto.BatchFilter;
+import io.shadowsync.net.proto.Leftover;
+import io.shadowsync.net.proto.Progress;
 import io.shadowsync.net.proto.RegroupRequest;
 import io.shadowsync.net.proto.StatusReply;
 import io.shadowsync.net.proto.StatusRequest;
@@ -39,6 +42,14 @@ import java.util.function.Consumer;
  * {@code Enter} and waits until an admitting regroup takes it in; once the leader says {@code Finish}, waiting and
  * later entrants are refused: the job is over. Every change is logged and sent to the members with the epoch.
  *
+ * <p><b>Shares.</b> Each member reports its progress on its index's share (its progress mark, see
+ * {@code io.shadowsync.engine.Takeover}) with its status polls and regroups; the latest of the index's current process
+ * is kept. A process that leaves is credited with the examples from where it started to its mark. A new process for
+ * that index resumes from the mark (sent with its admission). When the members have trained all they were given,
+ * they re-form with {@code finishing}: the answer lists what departed members left (each departed index's share from
+ * its mark), which the members share by Takeover's rule; from then on nobody is admitted. If a member leaves while it
+ * trains its take, the next finishing regroup hands out that take again, filtered once more.
+ *
  * <p>Sharing contract: thread-safe (one monitor); its timer thread ends with {@link #close()}.
  */
 public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoCloseable {
@@ -56,6 +67,21 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
     private List<String> servers = List.of();
     private Round open;
     private final TreeMap<Integer, Entrant> entrants = new TreeMap<>();
+    /** Per trainer index: the latest progress of its current process (or, once it left, its last). */
+    private Progress[] progress;
+    /** Per trainer index: the examples of the mark its current process started from. */
+    private long[] startExamples;
+    /** Per departed trainer index: the process that left and what it was credited with. */
+    private final Map<Integer, Departure> departed = new LinkedHashMap<>();
+    /** Examples trained by processes that left, up to their marks. */
+    private long departedExamples;
+    /** After the first finishing regroup: the shares are done or taken over; nobody is admitted any more. */
+    private boolean ending;
+    /** The leftovers handed out at the last finishing regroup, and the members that share them, in rank order. */
+    private List<Leftover> handedOut = List.of();
+    private List<Integer> handedTo = List.of();
+
+    private record Departure(HostPort address, long credited) {}
 
     /** One regroup in progress: who asked, and their calls waiting for the answer. */
     private static final class Round {
@@ -63,6 +89,7 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         final Map<Integer, StreamObserver<GroupReply>> asked = new LinkedHashMap<>();
         final List<String> reasons = new ArrayList<>();
         boolean admit;
+        boolean finishing = true;
         ScheduledFuture<?> expiry;
 
         Round(long epoch) {
@@ -99,6 +126,9 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         List<Integer> all = new ArrayList<>();
         for (int i = 0; i < addresses.length; i++) all.add(i);
         members = List.copyOf(all);
+        progress = new Progress[addresses.length];
+        java.util.Arrays.fill(progress, Progress.getDefaultInstance());
+        startExamples = new long[addresses.length];
         List<String> s = new ArrayList<>();
         for (HostPort h : m.servers()) s.add(h.toString());
         servers = List.copyOf(s);
@@ -132,6 +162,8 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
                 StreamObserver<GroupReply> earlier = open.asked.put(who, call);
                 if (earlier != null) fail(earlier, Status.ABORTED.withDescription("trainer " + who + " asked again"));
                 open.admit |= req.getAdmit();
+                open.finishing &= req.getFinishing();
+                if (req.hasProgress()) progress[who] = req.getProgress();
                 if (!req.getReason().isEmpty()) open.reasons.add(req.getReason());
                 if (open.asked.keySet().containsAll(members)) complete(open);
             }
@@ -158,6 +190,9 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
                         + "not started (its rendezvous has not completed): start it without --join");
             } else if (finished) {
                 refusal = Status.FAILED_PRECONDITION.withDescription("the job has finished: trainer " + who + " has nothing to join");
+            } else if (ending) {
+                refusal = Status.FAILED_PRECONDITION.withDescription("the job has finished its shares (the members took over what departed "
+                        + "trainers left): trainer " + who + " has nothing to join");
             } else if (rendezvous.digest() != null && !rendezvous.digest().equals(req.getDigest())) {
                 refusal = Status.FAILED_PRECONDITION.withDescription("trainer " + who + " at " + address + " has config digest '"
                         + req.getDigest() + "', the job '" + rendezvous.digest() + "': a joiner must run the job's configuration and version");
@@ -184,6 +219,9 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
             if (!start()) {
                 r = StatusReply.newBuilder().build();
             } else {
+                int who = req.getIndex();
+                // a member's report; a process that is not the index's member (dropped, or gone and replaced) is not heard
+                if (req.hasProgress() && members.contains(who) && addresses[who].toString().equals(req.getAddress())) progress[who] = req.getProgress();
                 r = statusReply();
             }
         }
@@ -241,13 +279,14 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         int admissible = 0;
         for (int who : entrants.keySet()) if (!members.contains(who)) admissible++;
         StatusReply.Builder b = StatusReply.newBuilder().setEpoch(epoch).addAllMembers(members).setWaiting(admissible)
-                .setFinished(finished).addAllServers(servers);
+                .setFinished(finished || ending).addAllServers(servers);
         for (HostPort h : addresses) b.addTrainers(h.toString());
         return b.build();
     }
 
     private GroupReply reply(List<String> changes) {
-        GroupReply.Builder b = GroupReply.newBuilder().setEpoch(epoch).addAllMembers(members).addAllServers(servers).addAllChanges(changes);
+        GroupReply.Builder b = GroupReply.newBuilder().setEpoch(epoch).addAllMembers(members).addAllServers(servers).addAllChanges(changes)
+                .setDepartedExamples(departedExamples);
         for (int m : members) b.addAddresses(addresses[m].toString());
         return b.build();
     }
@@ -269,30 +308,90 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
             if (r.asked.containsKey(m)) {
                 next.add(m);
             } else {
+                long credited = Math.max(0, progress[m].getExamples() - startExamples[m]);
+                departed.put(m, new Departure(addresses[m], credited));
+                departedExamples += credited;
                 changes.add("trainer " + m + " at " + addresses[m] + " left: it did not re-form within " + Coordinator.seconds(window)
                         + " (" + why + ")");
             }
         }
         Map<Integer, StreamObserver<GroupReply>> admitted = new LinkedHashMap<>();
-        if (r.admit) {
+        Map<Integer, com.google.protobuf.ByteString> resume = new LinkedHashMap<>();
+        if (r.admit && !ending) {
             for (var it = entrants.entrySet().iterator(); it.hasNext(); ) {
                 Map.Entry<Integer, Entrant> e = it.next();
-                if (next.contains(e.getKey())) continue; // its old process is still a member
+                int who = e.getKey();
+                if (next.contains(who)) continue; // its old process is still a member
                 it.remove();
-                next.add(e.getKey());
-                addresses[e.getKey()] = e.getValue().address();
-                admitted.put(e.getKey(), e.getValue().call());
-                changes.add("trainer " + e.getKey() + " at " + e.getValue().address() + " joined");
+                next.add(who);
+                Departure d = departed.remove(who);
+                if (d != null && d.address().equals(e.getValue().address())) {
+                    departedExamples -= d.credited(); // the same process, dropped and back: it goes on with its own data
+                } else {
+                    startExamples[who] = progress[who].getExamples(); // a new process: it resumes from the mark
+                    resume.put(who, progress[who].getMark());
+                }
+                addresses[who] = e.getValue().address();
+                admitted.put(who, e.getValue().call());
+                changes.add("trainer " + who + " at " + e.getValue().address() + " joined"
+                        + (resume.containsKey(who) && progress[who].getExamples() > 0
+                        ? " (it goes on with its share after the " + progress[who].getExamples() + " examples trained before it)" : ""));
             }
         }
         epoch = r.epoch + 1;
         members = List.copyOf(next);
+        List<Leftover> leftovers = List.of();
+        boolean finishing = r.finishing && !r.asked.isEmpty();
+        if (finishing) leftovers = handOut(changes);
         GroupReply answer = reply(changes);
+        if (finishing) answer = answer.toBuilder().setFinishing(true).addAllLeftovers(leftovers).build();
         for (String c : changes) log.accept("epoch " + epoch + ": " + c);
         if (changes.isEmpty()) log.accept("epoch " + epoch + ": re-formed with the same members " + members + " (" + why + ")");
         Set<StreamObserver<GroupReply>> calls = new LinkedHashSet<>(r.asked.values());
-        calls.addAll(admitted.values());
+        calls.removeAll(admitted.values());
         for (StreamObserver<GroupReply> c : calls) answer(c, answer);
+        for (Map.Entry<Integer, StreamObserver<GroupReply>> a : admitted.entrySet()) {
+            GroupReply mine = resume.containsKey(a.getKey()) ? answer.toBuilder().setResume(resume.get(a.getKey())).build() : answer;
+            answer(a.getValue(), mine);
+        }
+    }
+
+    /**
+     * A finishing regroup (called with the monitor held): what the departed left, for the new members to share. The
+     * first one hands out the share of every index that has no member, from its mark, and closes the door to
+     * entrants; a later one hands out again the takes of the members that left since the last one.
+     */
+    private List<Leftover> handOut(List<String> changes) {
+        List<Leftover> out = new ArrayList<>();
+        if (!ending) {
+            ending = true;
+            for (int i = 0; i < addresses.length; i++) {
+                if (members.contains(i)) continue;
+                out.add(Leftover.newBuilder().setTrainer(i).setMark(progress[i].getMark()).build());
+                changes.add("the members take over the rest of trainer " + i + "'s share (" + progress[i].getExamples()
+                        + " examples of it were trained up to its last mark)");
+            }
+            for (Entrant e : entrants.values()) fail(e.call(), Status.FAILED_PRECONDITION.withDescription(
+                    "the job has finished its shares (the members took over what departed trainers left): nothing to join"));
+            entrants.clear();
+        } else {
+            for (int j = 0; j < handedTo.size(); j++) {
+                int x = handedTo.get(j);
+                if (members.contains(x)) continue;
+                for (Leftover l : handedOut) {
+                    out.add(l.toBuilder().addFilters(BatchFilter.newBuilder().setOf(handedTo.size()).setPick(j)).build());
+                }
+                if (!handedOut.isEmpty()) changes.add("the members take over again what trainer " + x + " was given to take over");
+            }
+        }
+        handedOut = List.copyOf(out);
+        handedTo = members;
+        return out;
+    }
+
+    /** Examples trained by trainer processes that left, up to their progress marks. */
+    public synchronized long departedExamples() {
+        return departedExamples;
     }
 
     private synchronized void forget(int who, StreamObserver<GroupReply> call) {

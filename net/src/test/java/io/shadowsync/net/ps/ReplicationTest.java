@@ -93,6 +93,48 @@ class ReplicationTest {
         return new float[] {r.slices.slice(0)[2 * l], r.slices.slice(0)[2 * l + 1]};
     }
 
+    /**
+     * A trainer joining a running job after a node died (node 1: the primary of shard 1, the backup of shard 0)
+     * connects without waiting for it and starts each shard at the primary the live replicas name: no call of its own
+     * goes to the dead node (no failover), and it reads what was pushed before.
+     */
+    @Test
+    void aClientJoiningARunningJobSkipsDeadNodesAndStartsAtTheCurrentPrimaries() throws Exception {
+        try (Cluster c = new Cluster(2, 2);
+             RemoteEmbeddingStore first = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, line -> { })) {
+            pushOne(first, MARKER);
+            c.node(1).crash();
+            pushOne(first, MARKER); // the first client fails over: node 0's replica of shard 1 takes over
+            assertEquals(1, first.failovers());
+
+            List<String> events = new ArrayList<>();
+            // (waiting for the dead node, as a starting job does, would end in the exception below)
+            try (RemoteEmbeddingStore joiner = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, events::add, true)) {
+                assertArrayEquals(new float[] {2, 2}, row(joiner, MARKER));
+                pushOne(joiner, MARKER);
+                pushOne(joiner, 0); // shard 0: its primary, node 0, is alive
+                assertEquals(0, joiner.failovers(), "every call went to the current primary: " + events);
+                assertArrayEquals(new float[] {3, 3}, row(first, MARKER));
+            }
+            // a job that is starting waits for every node: the dead one is named
+            ParameterServerException e = assertThrows(ParameterServerException.class,
+                    () -> RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, line -> { }));
+            assertTrue(e.getMessage().contains("shard 1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aClientJoiningARunningJobIsToldWhenAShardHasNoLiveReplica() throws Exception {
+        try (Cluster c = new Cluster(3, 2)) {
+            c.node(1).crash();
+            c.node(2).crash(); // shard 1 lives on nodes 1 and 2
+            ParameterServerException e = assertThrows(ParameterServerException.class,
+                    () -> RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, line -> { }, true));
+            assertTrue(e.getMessage().contains("shard 1 has no live replica"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
     @Test
     void aPrimaryCrashLosesNoAcknowledgedPushAndAppliesNoneTwice() throws Exception {
         List<String> clientEvents = new ArrayList<>();

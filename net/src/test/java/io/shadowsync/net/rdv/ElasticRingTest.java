@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Server;
 import io.shadowsync.comm.Collective;
+import io.shadowsync.engine.JobState;
+import io.shadowsync.engine.Takeover;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
@@ -137,6 +139,99 @@ class ElasticRingTest {
                     rings.get(i).changes().toString());
         }
         assertEquals(List.of(0, 1), groups.members());
+    }
+
+    /** Member i reports a mark of (10·(i+1), i+1) examples for its two workers. */
+    private static void report(List<ElasticRing> rings) {
+        for (int i = 0; i < rings.size(); i++) {
+            JobState.ShardPosition mark = new JobState.ShardPosition(new long[] {10L * (i + 1), i + 1});
+            rings.get(i).reportProgress(() -> mark);
+        }
+    }
+
+    private static Callable<ElasticRing.Shares> finish(ElasticRing r) {
+        return r::finishShares;
+    }
+
+    @Test
+    void theSurvivorsAreHandedTheRestOfADepartedSharesFromItsMark() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        report(rings);
+        Thread.sleep(300); // the members poll every 50 ms, with their progress
+        kill(procs.get(2));
+        rings.get(2).close();
+
+        List<ElasticRing.Shares> got = onEach(List.of(finish(rings.get(0)), finish(rings.get(1))));
+        for (ElasticRing.Shares s : got) {
+            assertEquals(1, s.leftovers().size(), s.toString());
+            Takeover.Part p = s.leftovers().get(0);
+            assertEquals(2, p.trainer());
+            assertArrayEquals(new long[] {30, 3}, p.from().perWorker(), "trainer 2's share from its last reported mark");
+            assertEquals(List.of(), p.filters());
+            assertEquals(33, s.departedExamples(), "trainer 2 is credited with what it trained up to its mark");
+        }
+        assertTrue(log.stream().anyMatch(l -> l.contains("take over the rest of trainer 2's share (33 examples")), log.toString());
+        // once the takes are trained, nothing is left: the job's data is done
+        got = onEach(List.of(finish(rings.get(0)), finish(rings.get(1))));
+        for (ElasticRing.Shares s : got) assertEquals(List.of(), s.leftovers());
+        // and a trainer 2 started now has nothing to join
+        Proc late = process();
+        assertThrows(JobFinishedException.class, () -> ElasticRing.enter(transport, late.endpoint(), coordinator, 2, late.address(), DIGEST,
+                STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+    }
+
+    @Test
+    void aSurvivorThatLeavesDuringItsTakeHasItTakenOverAgain() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        report(rings);
+        Thread.sleep(300);
+        kill(procs.get(2));
+        rings.get(2).close();
+        onEach(List.of(finish(rings.get(0)), finish(rings.get(1))));
+        kill(procs.get(1)); // trainer 1 dies while it trains its take (1 of 2)
+        rings.get(1).close();
+        ElasticRing.Shares s = finish(rings.get(0)).call();
+        assertEquals(1, s.leftovers().size(), s.toString());
+        Takeover.Part p = s.leftovers().get(0);
+        assertEquals(2, p.trainer());
+        assertEquals(List.of(new Takeover.Filter(2, 1)), p.filters(), "trainer 1's take: batch 1 of every 2 of trainer 2's rest");
+        assertEquals(33 + 22, s.departedExamples(), "trainer 1 is credited with its own share (its last mark), not its take");
+        assertEquals(List.of(0), rings.get(0).members());
+        assertEquals(List.of(), finish(rings.get(0)).call().leftovers());
+    }
+
+    @Test
+    void aNewProcessForADepartedIndexResumesFromItsMark() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        report(rings);
+        Thread.sleep(300);
+        kill(procs.get(2));
+        rings.get(2).close();
+        Proc again = process();
+        Future<ElasticRing> joiner = pool.submit(() -> {
+            ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
+                    Duration.ofSeconds(20), 50, log::add);
+            synchronized (closeables) {
+                closeables.add(r);
+            }
+            new ModelAveraging(r, 1).prepare(new float[1]);
+            return r;
+        });
+        float[][] w = {{1}, {3}};
+        ModelAveraging[] ma = {new ModelAveraging(rings.get(0), 1), new ModelAveraging(rings.get(1), 1)};
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (rings.get(0).epoch() < 2 && System.nanoTime() < deadline) onEach(List.of(() -> ma[0].round(w[0], true), () -> ma[1].round(w[1], true)));
+        ElasticRing r = joiner.get(20, TimeUnit.SECONDS);
+        assertArrayEquals(new long[] {30, 3}, r.resume().perWorker(), "the joiner goes on from its index's last mark");
+        // it has not reported yet: its share is not handed out, and nothing departed is credited any more
+        List<ElasticRing.Shares> got = onEach(List.of(finish(rings.get(0)), finish(rings.get(1)), finish(r)));
+        for (ElasticRing.Shares s : got) {
+            assertEquals(List.of(), s.leftovers());
+            assertEquals(33, s.departedExamples(), "the first trainer 2 trained 33 examples; the new one counts its own");
+        }
     }
 
     private static Callable<float[]> reduce(Collective c, float scale) {
