@@ -20,7 +20,7 @@ public interface DataSource {
      * What tells this data from other data of the same layout, for provenance and for checking that a resumed run
      * reads what it was trained on. A source read from a file gives {@link #fileFingerprint} of it (the size and the
      * CRC32C of its first MiB: not its name or modification time, so a copied or moved file is the same data). This
-     * default, for sources without a file, reads the first {@value DataFiles#FINGERPRINT_EXAMPLES} examples and gives
+     * default, for sources without a file, reads the first 65,536 examples and gives
      * their count and the CRC32C of their labels and features.
      */
     default String fingerprint() throws IOException {
