@@ -1,5 +1,6 @@
 package io.shadowsync.cli;
 
+import io.shadowsync.api.TrainedModel;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.engine.Evaluator;
 import java.io.PrintWriter;
@@ -46,11 +47,11 @@ public final class EvalCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         new Outputs().input("--model-file", modelFile).input("--eval", eval).input("--eval-labels", evalLabels)
                 .output("--summary-json", summaryJson).check();
-        LoadedModel m = LoadedModel.read(modelFile);
+        TrainedModel m = TrainedModel.load(modelFile);
         data.classesOfModel(m.spec());
         DataSource source = data.source(eval, evalLabels, "--eval", "--eval-labels");
         err.println("model " + printable(modelFile.toString()) + ": " + printable(m.spec().toProperties().toString()));
-        for (Map.Entry<String, String> e : m.provenance().entrySet()) err.println("  " + printable(e.getKey()) + ": " + printable(e.getValue()));
+        for (Map.Entry<String, String> e : m.provenance().toMap().entrySet()) err.println("  " + printable(e.getKey()) + ": " + printable(e.getValue()));
         err.flush();
         Evaluator.Result r = Evaluator.evaluate(m.model(), m.tables(), source, evalBatch);
         Map<String, Object> summary = new LinkedHashMap<>();

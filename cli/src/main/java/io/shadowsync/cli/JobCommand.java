@@ -344,14 +344,12 @@ abstract class JobCommand {
     }
 
     /**
-     * What tells one training file from another of the same layout: its size and the CRC32C of its first MiB (not its
-     * name or modification time: a copied or moved file is the same data).
+     * What tells one training file from another of the same layout: {@link DataSource#fileFingerprint}, its size and the
+     * CRC32C of its first MiB (not its name or modification time: a copied or moved file is the same data).
      */
     static String dataFingerprint(Path file) {
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
-            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-            crc.update(in.readNBytes(1 << 20));
-            return "size=" + java.nio.file.Files.size(file) + " crc32c(first MiB)=" + Long.toHexString(crc.getValue());
+        try {
+            return DataSource.fileFingerprint(file);
         } catch (java.io.IOException e) {
             throw new UsageException(file + ": cannot read it to fingerprint the training data: " + Main.describe(e));
         }

@@ -1,8 +1,8 @@
 package io.shadowsync.cli;
 
+import io.shadowsync.api.TrainedModel;
 import io.shadowsync.ckpt.AtomicFiles;
 import io.shadowsync.data.DataSource;
-import io.shadowsync.engine.Inference;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -57,7 +57,7 @@ public final class PredictCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         new Outputs().input("--model-file", modelFile).input("--input", input).input("--input-labels", inputLabels)
                 .output("--out", outFile).check();
-        LoadedModel m = LoadedModel.read(modelFile);
+        TrainedModel m = TrainedModel.load(modelFile);
         data.classesOfModel(m.spec());
         DataSource source = data.source(input, inputLabels, "--input", "--input-labels");
         long count;
@@ -85,10 +85,10 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /** Writes one line of scores per example of source to w (flushed); returns the examples scored. */
-    private long score(LoadedModel m, DataSource source, Writer w) throws java.io.IOException {
+    private long score(TrainedModel m, DataSource source, Writer w) throws java.io.IOException {
         int k = m.model().outputsPerExample();
         StringBuilder sb = new StringBuilder();
-        long n = Inference.forEachBatch(m.model(), m.tables(), source, batch, (b, outputs, loss) -> {
+        long n = m.predict(source, batch, (b, outputs, loss) -> {
                 for (int i = 0; i < b.size; i++) {
                     sb.setLength(0);
                     if (k == 1) {

@@ -2,62 +2,72 @@ package io.shadowsync.cli;
 
 import io.shadowsync.data.DataSource;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32C;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * How a saved model came to be: the command line and job file, the data it saw (path, size, modification
- * time and a checksum of its first MiB), the algorithm and its result. Stored in the model file and printed by
+ * How a saved model came to be, as the CLI records it: core's {@link io.shadowsync.api.Provenance} (version, time,
+ * algorithm and job size, the training data and its fingerprint, the job's settings, the metrics of the summary),
+ * with the command line, the job file and the JSON summary besides. Stored in the model file and printed by
  * {@code shadowsync eval}.
  */
 final class Provenance {
     private Provenance() {}
 
+    /** Without the job's settings (a partial model, a multi-process trainer). */
     static Map<String, String> of(CommandSpec spec, Path jobFile, DataSource train, Map<String, Object> summary) {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("shadowsync_version", Version.get());
-        p.put("created", Instant.now().toString());
-        p.put("jvm", Runtime.version().toString());
-        List<String> args = spec.commandLine().getParseResult().originalArgs();
-        p.put("command", "shadowsync " + String.join(" ", args));
-        if (jobFile != null) {
-            p.put("job_file", jobFile.toAbsolutePath().toString());
-            try {
-                p.put("job_file_content", Files.readString(jobFile));
-            } catch (IOException e) {
-                p.put("job_file_content", "(unreadable: " + e.getMessage() + ")");
-            }
-        }
-        if (train != null) {
-            p.put("train_data", train.describe());
-            p.put("train_data_fingerprint", fingerprint(train.describe()));
-        }
-        p.put("algorithm", "sync " + summary.getOrDefault("algorithm", "none") + ", " + summary.getOrDefault("trainers", 1)
-                + " trainer(s) x " + summary.getOrDefault("workers", 1) + " Hogwild worker(s)");
-        p.put("summary", Json.line(summary));
-        return p;
+        return of(spec, jobFile, train, summary, Map.of());
     }
 
-    /** size, mtime and CRC32C of the first MiB of the file named in a source description ("fmt:/path"). */
-    static String fingerprint(String describe) {
-        int colon = describe.indexOf(':');
-        Path path = Path.of(colon >= 0 ? describe.substring(colon + 1) : describe);
-        try {
-            long size = Files.size(path);
-            CRC32C crc = new CRC32C();
-            try (InputStream in = Files.newInputStream(path)) {
-                crc.update(in.readNBytes(1 << 20));
+    static Map<String, String> of(CommandSpec spec, Path jobFile, DataSource train, Map<String, Object> summary, Map<String, String> settings) {
+        Map<String, String> other = new LinkedHashMap<>();
+        other.put("jvm", Runtime.version().toString());
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        other.put("command", "shadowsync " + String.join(" ", args));
+        if (jobFile != null) {
+            other.put("job_file", jobFile.toAbsolutePath().toString());
+            try {
+                other.put("job_file_content", Files.readString(jobFile));
+            } catch (IOException e) {
+                other.put("job_file_content", "(unreadable: " + e.getMessage() + ")");
             }
-            return "size=" + size + " mtime=" + Files.getLastModifiedTime(path) + " crc32c(first MiB)=" + Long.toHexString(crc.getValue());
-        } catch (IOException | RuntimeException e) {
-            return "(unavailable: " + e.getMessage() + ")";
+        }
+        other.put("summary", Json.line(summary));
+        String fingerprint = null;
+        if (train != null) {
+            try {
+                fingerprint = train.fingerprint();
+            } catch (IOException | RuntimeException e) {
+                fingerprint = "(unavailable: " + Main.describe(e) + ")";
+            }
+        }
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        flatten("", summary, metrics);
+        return new io.shadowsync.api.Provenance(Version.get(), Instant.now(), String.valueOf(summary.getOrDefault("algorithm", "none")),
+                count(summary.get("trainers")), count(summary.get("workers")), train == null ? null : train.describe(), fingerprint,
+                settings, metrics, other).toMap();
+    }
+
+    private static int count(Object o) {
+        return o instanceof Number n && n.intValue() > 0 ? n.intValue() : 1;
+    }
+
+    /** The numbers of the summary, nested maps as "eval.auc"; lists and strings are left to the JSON summary. */
+    private static void flatten(String prefix, Map<String, Object> m, Map<String, Double> into) {
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            if (e.getValue() instanceof Number n && !e.getKey().equals("trainers") && !e.getKey().equals("workers")) {
+                double v = n.doubleValue();
+                if (Double.isFinite(v)) into.put(prefix + e.getKey(), v);
+            } else if (e.getValue() instanceof Map<?, ?> inner) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> sub = (Map<String, Object>) inner;
+                flatten(prefix + e.getKey() + ".", sub, into);
+            }
         }
     }
 }

@@ -161,7 +161,14 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
     }
 
     private void saveModel(Plan plan, Map<String, Object> summary, Model net, Job job) throws java.io.IOException {
-        ModelFile.write(save, plan.modelSpec().toProperties(), Provenance.of(spec, jobFile, plan.train(), summary), net.dense().data(), job.tables());
+        Map<String, String> settings;
+        try {
+            settings = checkpointSettings(plan);
+        } catch (RuntimeException unreadable) { // the data went away after training: the model is still saved
+            settings = Map.of();
+        }
+        ModelFile.write(save, plan.modelSpec().toProperties(), Provenance.of(spec, jobFile, plan.train(), summary, settings), net.dense().data(),
+                job.tables());
     }
 
     /** How long a checkpoint waits for the job's threads to reach the end of their step or round. */

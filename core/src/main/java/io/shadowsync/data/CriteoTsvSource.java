@@ -70,6 +70,12 @@ public final class CriteoTsvSource implements DataSource {
         return "criteo:" + file;
     }
 
+    /** The size and CRC32C of the first MiB of the file (see {@link DataSource#fileFingerprint}). */
+    @Override
+    public String fingerprint() throws IOException {
+        return DataFiles.fingerprint(file);
+    }
+
     /** One pass over the file; owned by one thread. */
     private static final class Reader implements ExampleReader {
         private final LineScanner lines;

@@ -86,6 +86,12 @@ public final class CsvSource implements DataSource {
         return "csv:" + file + " (label " + labelColumn + ")";
     }
 
+    /** The size and CRC32C of the first MiB of the file (see {@link DataSource#fileFingerprint}). */
+    @Override
+    public String fingerprint() throws IOException {
+        return DataFiles.fingerprint(file);
+    }
+
     private static List<String> readHeader(LineScanner lines) throws IOException {
         if (!lines.next()) throw new DataException(lines.file, 0, "empty file");
         String header = new String(lines.buf, lines.start, lines.end - lines.start, StandardCharsets.UTF_8);

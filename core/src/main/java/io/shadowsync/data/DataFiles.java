@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.zip.CRC32C;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -18,6 +19,52 @@ final class DataFiles {
     static final int STREAM_BUFFER_BYTES = 1 << 16;
 
     private DataFiles() {
+    }
+
+    /** Examples {@link DataSource#fingerprint()} reads from a source that is not a file. */
+    static final int FINGERPRINT_EXAMPLES = 65_536;
+
+    /** See {@link DataSource#fileFingerprint}: the form checkpoints have recorded as {@code train-data} since they exist. */
+    static String fingerprint(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            CRC32C crc = new CRC32C();
+            crc.update(in.readNBytes(1 << 20));
+            return "size=" + Files.size(file) + " crc32c(first MiB)=" + Long.toHexString(crc.getValue());
+        }
+    }
+
+    /** See {@link DataSource#fingerprint()}: the first examples of source, counted and checksummed. */
+    static String fingerprintExamples(DataSource source) throws IOException {
+        CRC32C crc = new CRC32C();
+        DataSchema schema = source.schema();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 * (1 + schema.numDense() + schema.numCat()) + 8);
+        Batch b = new Batch(1024, schema);
+        long n = 0;
+        try (ExampleReader r = source.open()) {
+            boolean more = true;
+            while (more && n < FINGERPRINT_EXAMPLES) {
+                b.clear();
+                while (!b.isFull() && (more = r.readInto(b))) {
+                    // fill the batch
+                }
+                int size = (int) Math.min(b.size, FINGERPRINT_EXAMPLES - n);
+                for (int i = 0; i < size; i++) {
+                    buf.clear();
+                    buf.putFloat(b.labels[i]);
+                    for (int j = 0; j < b.numDense; j++) buf.putFloat(b.dense[i * b.numDense + j]);
+                    for (int j = 0; j < b.numCat; j++) buf.putInt(b.cat[i * b.numCat + j]);
+                    crc.update(buf.flip());
+                    if (b.sparseOffsets != null) {
+                        for (int k = b.sparseOffsets[i]; k < b.sparseOffsets[i + 1]; k++) {
+                            buf.clear();
+                            crc.update(buf.putInt(b.sparseIdx[k]).putFloat(b.sparseVal[k]).flip());
+                        }
+                    }
+                }
+                n += size;
+            }
+        }
+        return "examples(first " + FINGERPRINT_EXAMPLES + ")=" + n + " crc32c=" + Long.toHexString(crc.getValue());
     }
 
     /** The name used in error messages: the path as the user gave it. */

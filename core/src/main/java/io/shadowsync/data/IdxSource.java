@@ -99,6 +99,12 @@ public final class IdxSource implements DataSource {
         return "idx:" + images + "," + labels;
     }
 
+    /** The images file's fingerprint, then the labels file's (see {@link DataSource#fileFingerprint}). */
+    @Override
+    public String fingerprint() throws IOException {
+        return DataFiles.fingerprint(images) + "; labels " + DataFiles.fingerprint(labels);
+    }
+
     /**
      * Refuses bytes after the last record: the header's count then disagrees with the data (a wrong header, or two
      * files run together), and reading on would silently leave data out.

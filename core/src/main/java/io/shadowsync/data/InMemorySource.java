@@ -19,9 +19,12 @@ public final class InMemorySource implements DataSource {
     private final int[] sparseIdx;
     private final float[] sparseVal;
     private final long skipped;
+    /** Where the examples were read from (its fingerprint is this source's). */
+    private final DataSource origin;
 
     private InMemorySource(DataSchema schema, String description, int count, float[] labels, float[] dense, int[] cat,
-                           long[] sparseOffsets, int[] sparseIdx, float[] sparseVal, long skipped) {
+                           long[] sparseOffsets, int[] sparseIdx, float[] sparseVal, long skipped, DataSource origin) {
+        this.origin = origin;
         this.schema = schema;
         this.description = description;
         this.count = count;
@@ -85,7 +88,7 @@ public final class InMemorySource implements DataSource {
             skipped = r.skippedLines();
         }
         if (n == 0) throw new DataException(source.describe(), 0, "no examples");
-        return new InMemorySource(s, "memory:" + source.describe(), n, labels, dense, cat, offs, idx, val, skipped);
+        return new InMemorySource(s, "memory:" + source.describe(), n, labels, dense, cat, offs, idx, val, skipped, source);
     }
 
     public int size() {
@@ -127,6 +130,12 @@ public final class InMemorySource implements DataSource {
     @Override
     public String describe() {
         return description;
+    }
+
+    /** The fingerprint of the source the examples were loaded from: the same data, in memory. */
+    @Override
+    public String fingerprint() throws IOException {
+        return origin.fingerprint();
     }
 
     @Override

@@ -54,6 +54,12 @@ public final class LibSvmSource implements DataSource {
         return "libsvm:" + file;
     }
 
+    /** The size and CRC32C of the first MiB of the file (see {@link DataSource#fileFingerprint}). */
+    @Override
+    public String fingerprint() throws IOException {
+        return DataFiles.fingerprint(file);
+    }
+
     /** One pass over the file; owned by one thread. */
     private static final class Reader implements ExampleReader {
         private final LineScanner lines;

@@ -1,7 +1,8 @@
 package io.shadowsync.engine;
 
 /**
- * How one trainer trains.
+ * How one trainer trains. Java users configure a job with {@code io.shadowsync.api.TrainingJob.builder()}, which
+ * names every setting and fills in the defaults; this record is the engine's form of it.
  *
  * @param workers    Hogwild worker threads
  * @param batchSize  examples per mini-batch (per worker)

@@ -1,0 +1,338 @@
+package io.shadowsync.api;
+
+import io.shadowsync.comm.LinkModel;
+import io.shadowsync.data.DataSchema;
+import io.shadowsync.data.DataSource;
+import io.shadowsync.engine.DataSplit;
+import io.shadowsync.engine.Evaluator;
+import io.shadowsync.engine.Job;
+import io.shadowsync.engine.JobConfig;
+import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.TrainerConfig;
+import io.shadowsync.metrics.Metrics;
+import io.shadowsync.model.DlrmSpec;
+import io.shadowsync.model.LrSpec;
+import io.shadowsync.model.MlpSpec;
+import io.shadowsync.nn.ModelSpec;
+import io.shadowsync.optim.EmbeddingOptimizerSpec;
+import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.SyncSpec;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A training job configured from Java: the embedded form of {@code shadowsync train}, every trainer in this JVM.
+ *
+ * <pre>{@code
+ * TrainingResult r = TrainingJob.builder()
+ *         .data(new CriteoTsvSource(Path.of("train.tsv"), false))
+ *         .eval(new CriteoTsvSource(Path.of("eval.tsv"), false))
+ *         .trainers(4).workers(2).sync("s-ma")
+ *         .build().run();
+ * r.model().save(Path.of("model.bin"));
+ * }</pre>
+ *
+ * Only the data is required. The defaults are those of {@code shadowsync train}: the model fits the data (DLRM for
+ * dense and categorical features with binary labels, logistic regression for other binary data, an MLP for dense
+ * features only), SGD at learning rate 0.5 (0.05 for an MLP), batches of 128 (64 for an MLP), one trainer with one
+ * worker, one epoch, seed 1234; with several trainers they synchronize by shadow model averaging ({@code s-ma}).
+ * {@link Builder#build()} refuses settings that cannot work with a sentence naming the setting.
+ *
+ * <p>A built job is an immutable description: every {@link #run()} trains a new model from the seeded start.
+ */
+public final class TrainingJob {
+    private final DataSource data;
+    private final DataSource eval;
+    private final ModelSpec model;
+    private final OptimizerSpec optimizer;
+    private final EmbeddingOptimizerSpec embeddingOptimizer;
+    private final JobConfig config;
+    private final long seed;
+
+    private TrainingJob(Builder b, ModelSpec model, OptimizerSpec optimizer, EmbeddingOptimizerSpec embeddingOptimizer, JobConfig config) {
+        this.data = b.data;
+        this.eval = b.eval;
+        this.model = model;
+        this.optimizer = optimizer;
+        this.embeddingOptimizer = embeddingOptimizer;
+        this.config = config;
+        this.seed = b.seed;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Trains, evaluates on the evaluation data when there is one, and returns the model with its provenance. A failure
+     * inside training (bad data, a diverged model) ends every thread of the job and is thrown as a
+     * {@link io.shadowsync.engine.TrainingException}.
+     */
+    public TrainingResult run() throws IOException, InterruptedException {
+        Job job = new Job(model, seed, optimizer, embeddingOptimizer, data, config);
+        JobResult result = job.run();
+        TrainedModel trained = new TrainedModel(job.model(), job.tables(), null);
+        Metrics metrics = eval == null ? null : Evaluator.evaluate(job.model(), job.tables(), eval, 1024).metrics();
+        TrainingResult r = new TrainingResult(trained, result, metrics);
+        return new TrainingResult(trained.withProvenance(provenance(r)), result, metrics);
+    }
+
+    /** The model this job trains (given, or the default for the data). */
+    public ModelSpec model() {
+        return model;
+    }
+
+    /** The engine's configuration of this job: trainers, each trainer's settings, synchronization. */
+    public JobConfig config() {
+        return config;
+    }
+
+    public OptimizerSpec optimizer() {
+        return optimizer;
+    }
+
+    public EmbeddingOptimizerSpec embeddingOptimizer() {
+        return embeddingOptimizer;
+    }
+
+    /** The settings that describe this job, as recorded in the provenance of the models it trains. */
+    public Map<String, String> settings() {
+        Map<String, String> m = new LinkedHashMap<>();
+        new TreeMap<>(model.toProperties()).forEach((k, v) -> m.put("model." + k, v));
+        optimizer.toMap().forEach((k, v) -> m.put("optimizer." + k, String.valueOf(v)));
+        embeddingOptimizer.toMap().forEach((k, v) -> m.put("emb-optimizer." + k, String.valueOf(v)));
+        TrainerConfig t = config.trainer();
+        m.put("sync", config.sync().algorithm());
+        m.put("trainers", Integer.toString(config.trainers()));
+        m.put("workers", Integer.toString(t.workers()));
+        m.put("batch", Integer.toString(t.batchSize()));
+        if (t.examples() > 0) m.put("examples", Long.toString(t.examples()));
+        else m.put("epochs", Integer.toString(t.epochs()));
+        m.put("seed", Long.toString(seed));
+        m.put("split", t.split().label());
+        m.put("shuffle", Boolean.toString(t.shuffle()));
+        m.put("ps-shards", Integer.toString(config.psShards()));
+        m.put("data", data.schema().toString());
+        return m;
+    }
+
+    private Provenance provenance(TrainingResult r) {
+        String fingerprint;
+        try {
+            fingerprint = data.fingerprint();
+        } catch (IOException | RuntimeException e) {
+            fingerprint = "(unavailable: " + e.getMessage() + ")";
+        }
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("examples", (double) r.examples());
+        metrics.put("seconds", r.job().seconds());
+        metrics.put("examples_per_sec", r.examplesPerSecond());
+        if (Double.isFinite(r.trainLoss())) metrics.put("train_loss", r.trainLoss());
+        if (r.eval() != null) {
+            r.eval().toMap().forEach((k, v) -> {
+                if (v instanceof Number n) metrics.put("eval." + k, n.doubleValue());
+            });
+        }
+        Map<String, String> other = new LinkedHashMap<>();
+        other.put("jvm", Runtime.version().toString());
+        if (eval != null) other.put("eval_data", eval.describe());
+        return new Provenance(Provenance.currentVersion(), Instant.now(), config.sync().algorithm(), config.trainers(),
+                config.trainer().workers(), data.describe(), fingerprint, settings(), metrics, other);
+    }
+
+    /** Collects a job's settings; {@link #build()} checks them. Not thread-safe (a builder belongs to one thread). */
+    public static final class Builder {
+        private DataSource data;
+        private DataSource eval;
+        private ModelSpec model;
+        private OptimizerSpec optimizer;
+        private Double learningRate;
+        private EmbeddingOptimizerSpec embeddingOptimizer;
+        private int trainers = 1;
+        private int workers = 1;
+        private SyncSpec sync;
+        private Integer batchSize;
+        private int epochs = 1;
+        private long examples;
+        private long seed = 1234;
+        private DataSplit split = DataSplit.ROUND_ROBIN;
+        private boolean shuffle;
+        private int psShards = 1;
+        private int maxNonFinite = TrainerConfig.DEFAULT_MAX_NON_FINITE;
+
+        private Builder() {}
+
+        /** The training data (required). Wrap it in {@link io.shadowsync.data.InMemorySource#load} to read it once. */
+        public Builder data(DataSource train) {
+            this.data = train;
+            return this;
+        }
+
+        /** Held-out data of the same layout, evaluated after training (default: none). */
+        public Builder eval(DataSource eval) {
+            this.eval = eval;
+            return this;
+        }
+
+        /** The model (default: fitted to the data, see the class comment), e.g. {@code new DlrmSpec(13, 26, 100_000, 16, new int[] {64}, new int[] {64})}. */
+        public Builder model(ModelSpec model) {
+            this.model = model;
+            return this;
+        }
+
+        /** The dense optimizer (default: SGD); its learning rate is replaced by {@link #learningRate} when that is given too. */
+        public Builder optimizer(OptimizerSpec optimizer) {
+            this.optimizer = optimizer;
+            return this;
+        }
+
+        /** The dense optimizer's learning rate (default: 0.5, 0.05 for an MLP). */
+        public Builder learningRate(double lr) {
+            this.learningRate = lr;
+            return this;
+        }
+
+        /** The optimizer of the embedding tables (default: SGD with SGD, row-wise Adagrad otherwise, at the dense rate). */
+        public Builder embeddingOptimizer(EmbeddingOptimizerSpec embeddingOptimizer) {
+            this.embeddingOptimizer = embeddingOptimizer;
+            return this;
+        }
+
+        /** Trainers, each with its own replica, Hogwild workers and sync thread (default: 1). */
+        public Builder trainers(int trainers) {
+            this.trainers = trainers;
+            return this;
+        }
+
+        /** Hogwild worker threads per trainer (default: 1). */
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        /** The synchronization algorithm by name with its default settings: s-ma, s-bmuf, fr-ma, sync-sgd, ... (see {@link SyncSpec}). */
+        public Builder sync(String algorithm) {
+            if (algorithm == null) throw new IllegalArgumentException("sync(algorithm): give an algorithm name, e.g. \"s-ma\", or \"none\"");
+            this.sync = SyncSpec.of(algorithm);
+            return this;
+        }
+
+        /** The synchronization algorithm and its settings (default: s-ma with several trainers, none with one). */
+        public Builder sync(SyncSpec sync) {
+            this.sync = sync;
+            return this;
+        }
+
+        /** Examples per mini-batch, per worker (default: 128, 64 for an MLP). */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Passes over the training data (default: 1). */
+        public Builder epochs(int epochs) {
+            this.epochs = epochs;
+            return this;
+        }
+
+        /** Train on this many examples in total instead of whole epochs (default: 0, whole epochs). */
+        public Builder examples(long examples) {
+            this.examples = examples;
+            return this;
+        }
+
+        /** Seeds the initialization and the data split (default: 1234). */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** How examples are dealt out to the workers (default: round-robin). */
+        public Builder split(DataSplit split) {
+            this.split = split;
+            return this;
+        }
+
+        /** In-memory data: a new random order every epoch (default: file order). */
+        public Builder shuffle(boolean shuffle) {
+            this.shuffle = shuffle;
+            return this;
+        }
+
+        /** Parameter-server shards holding the embedding tables (default: 1). */
+        public Builder psShards(int psShards) {
+            this.psShards = psShards;
+            return this;
+        }
+
+        /** Stop when a worker has this many non-finite batches in a row; 0 never stops (default: 50). */
+        public Builder maxNonFinite(int maxNonFinite) {
+            this.maxNonFinite = maxNonFinite;
+            return this;
+        }
+
+        /** Checks the settings and fixes the defaults; throws {@link IllegalArgumentException} naming what is wrong. */
+        public TrainingJob build() {
+            if (data == null) throw new IllegalArgumentException("no training data: give data(DataSource), e.g. new CriteoTsvSource(path, false)");
+            DataSchema schema = data.schema();
+            if (eval != null && !eval.schema().equals(schema)) {
+                throw new IllegalArgumentException("eval(...) data " + eval.describe() + " has another layout than the training data: "
+                        + eval.schema() + " vs " + schema);
+            }
+            if (trainers < 1 || trainers > JobConfig.MAX_TRAINERS) {
+                throw new IllegalArgumentException("trainers(" + trainers + "): give 1 to " + JobConfig.MAX_TRAINERS);
+            }
+            if (workers < 1 || workers > TrainerConfig.MAX_WORKERS) {
+                throw new IllegalArgumentException("workers(" + workers + "): give 1 to " + TrainerConfig.MAX_WORKERS + " per trainer");
+            }
+            if (psShards < 1 || psShards > JobConfig.MAX_PS_SHARDS) {
+                throw new IllegalArgumentException("psShards(" + psShards + "): give 1 to " + JobConfig.MAX_PS_SHARDS);
+            }
+            if (examples < 0) throw new IllegalArgumentException("examples(" + examples + "): give a positive count, or 0 for whole epochs");
+            if (examples == 0 && epochs < 1) throw new IllegalArgumentException("epochs(" + epochs + "): give at least 1");
+            if (maxNonFinite < 0) throw new IllegalArgumentException("maxNonFinite(" + maxNonFinite + "): give 0 (never stop) or more");
+            if (split == null) throw new IllegalArgumentException("split(null): give a DataSplit, e.g. DataSplit.ROUND_ROBIN");
+            ModelSpec spec = model != null ? model : defaultModel(schema);
+            DataSchema takes = TrainedModel.schemaOf(spec);
+            if (takes.numDense() != schema.numDense() || takes.numCat() != schema.numCat() || takes.sparse() != schema.sparse()
+                    || takes.numClasses() != schema.numClasses()) {
+                throw new IllegalArgumentException("model(" + spec + ") takes " + describe(takes) + ", but the data " + data.describe()
+                        + " has " + describe(schema));
+            }
+            boolean mlp = spec instanceof MlpSpec;
+            int batch = batchSize != null ? batchSize : mlp ? 64 : 128;
+            if (batch < 1) throw new IllegalArgumentException("batchSize(" + batch + "): give at least 1");
+            if (learningRate != null && !(learningRate > 0 && Double.isFinite(learningRate))) {
+                throw new IllegalArgumentException("learningRate(" + learningRate + "): give a positive finite rate");
+            }
+            OptimizerSpec opt = optimizer != null ? optimizer : OptimizerSpec.of("sgd", mlp ? 0.05 : 0.5);
+            if (learningRate != null) opt = opt.withLr(learningRate);
+            EmbeddingOptimizerSpec embOpt = embeddingOptimizer != null ? embeddingOptimizer : EmbeddingOptimizerSpec.defaultFor(opt);
+            SyncSpec syncSpec = sync != null ? sync : SyncSpec.of(trainers > 1 ? "s-ma" : "none");
+            TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, 4, 100_000, shuffle, maxNonFinite);
+            JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, LinkModel.NONE);
+            return new TrainingJob(this, spec, opt, embOpt, config);
+        }
+
+        private static String describe(DataSchema s) {
+            String labels = s.numClasses() == 2 ? "binary labels" : s.numClasses() == 0 ? "regression targets" : s.numClasses() + " classes";
+            return s.numDense() + " dense features, " + s.numCat() + " categorical fields" + (s.sparse() ? ", sparse features" : "") + " and " + labels;
+        }
+
+        /** As {@code shadowsync train} picks with its default flags, fitted to the data's layout. */
+        private static ModelSpec defaultModel(DataSchema s) {
+            if (s.numClasses() == 2 && s.numDense() > 0 && s.numCat() > 0 && !s.sparse()) {
+                return new DlrmSpec(s.numDense(), s.numCat(), 100_000, 16, new int[] {64}, new int[] {64});
+            }
+            if (s.numClasses() == 2 && (s.numCat() > 0 || s.sparse())) return new LrSpec(20, s.numDense(), s.numCat(), s.sparse());
+            if (s.numCat() == 0 && !s.sparse() && s.numDense() > 0) {
+                String task = s.numClasses() == 0 ? "regression" : s.numClasses() == 2 ? "binary" : "multiclass";
+                return new MlpSpec(s.numDense(), new int[] {256, 128}, s.numClasses() > 2 ? s.numClasses() : 1, "relu", task);
+            }
+            throw new IllegalArgumentException("no default model fits data with " + describe(s) + ": give model(ModelSpec)");
+        }
+    }
+}
