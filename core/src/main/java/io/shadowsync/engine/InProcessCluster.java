@@ -9,7 +9,6 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.comm.ShardedEmbeddingServer;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.LocalEmbeddingStore;
-import io.shadowsync.optim.Adam;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
@@ -178,7 +177,7 @@ public final class InProcessCluster implements Cluster {
         for (int i = 0; i < s; i++) {
             DenseOptimizer o = denseServer.optimizer(i);
             opt[i] = o == null ? new float[0][] : o.state();
-            steps[i] = o instanceof Adam a ? a.steps() : 0;
+            steps[i] = o == null ? 0 : o.steps();
         }
         return new JobState.ServerState(values, opt, steps);
     }

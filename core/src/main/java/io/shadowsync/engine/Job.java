@@ -5,7 +5,6 @@ import io.shadowsync.data.DataSource;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
-import io.shadowsync.optim.Adam;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
@@ -344,7 +343,7 @@ public final class Job {
                 examples += pos.examples();
                 boolean pending = config.sync().mode() == SyncSpec.Mode.FOREGROUND && gated[i] != null && gated[i].pendingRound();
                 ts.add(new JobState.TrainerState(ranks[i], models[i].dense().data(), opt == null ? new float[0][] : opt.state(),
-                        opt instanceof Adam a ? a.steps() : 0, syncState(algorithms[i]), pos, tr.totals(), pending));
+                        opt == null ? 0 : opt.steps(), syncState(algorithms[i]), pos, tr.totals(), pending));
             }
             if (!ownsCluster) return new JobState(examples, ts, List.of(), null); // the servers hold the rest
             InProcessCluster local = (InProcessCluster) cluster;
@@ -361,9 +360,9 @@ public final class Job {
         }
     }
 
-    /** BMUF's {global model, block momentum} (live arrays); nothing for the other algorithms. */
+    /** The checkpoint state of a trainer's sync algorithm (live arrays; see {@link SyncAlgorithm#state()}), or none. */
     private static float[][] syncState(SyncAlgorithm a) {
-        return a instanceof BlockMomentum b ? new float[][] {b.global(), b.momentumState()} : new float[0][];
+        return a == null ? new float[0][] : a.state();
     }
 
     /**
@@ -428,13 +427,13 @@ public final class Job {
         }
     }
 
-    /** Copies a checkpoint's optimizer state arrays into live ones (and Adam's step count). */
+    /** Copies a checkpoint's optimizer state arrays into live ones (and its step counter). */
     static void restoreOptimizer(String what, float[][] live, float[][] saved, DenseOptimizer opt, long steps) {
         if (live.length != saved.length) {
             throw new IllegalArgumentException(what + ": the checkpoint holds " + saved.length + " state array(s), this job's optimizer " + live.length);
         }
         for (int k = 0; k < live.length; k++) InProcessCluster.copyInto(what + " state " + k, saved[k], live[k]);
-        if (opt instanceof Adam a) a.restoreSteps(steps);
+        if (opt != null) opt.restoreSteps(steps);
     }
 
     /**
