@@ -1,6 +1,7 @@
 package io.shadowsync.cli;
 
 import io.shadowsync.data.DataSource;
+import io.shadowsync.sync.SyncAlgorithms;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ final class Provenance {
             p.put("train_data", train.describe());
             p.put("train_data_fingerprint", fingerprint(train.describe()));
         }
-        p.put("algorithm", "sync " + summary.getOrDefault("algorithm", "none") + ", " + summary.getOrDefault("trainers", 1)
+        p.put("algorithm", "sync " + summary.getOrDefault("algorithm", SyncAlgorithms.NONE) + ", " + summary.getOrDefault("trainers", 1)
                 + " trainer(s) x " + summary.getOrDefault("workers", 1) + " Hogwild worker(s)");
         p.put("summary", Json.line(summary));
         return p;

@@ -8,11 +8,10 @@ import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
-import io.shadowsync.sync.BlockMomentum;
-import io.shadowsync.sync.ElasticAveraging;
-import io.shadowsync.sync.ModelAveraging;
+import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.NonFiniteException;
 import io.shadowsync.sync.SyncAlgorithm;
+import io.shadowsync.sync.SyncContext;
 import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,6 +52,8 @@ public final class Job {
     /** Per trainer here: its workers' own models (asynchronous SGD), or null. */
     private final Model[][] workerModels;
     private volatile boolean running;
+    /** Sentences for the user about a pointless configuration (see {@link AlgorithmDescriptor#note}); usually none. */
+    private final List<String> notes;
     /** The first failure of any trainer here; it releases every blocking point of the job (see {@link FailureSignal}). */
     private final FailureSignal failures = new FailureSignal();
 
@@ -75,6 +76,9 @@ public final class Job {
             if (r < 0 || r >= n) throw new IllegalArgumentException("trainer rank " + r + " is not in 0.." + (n - 1));
         }
         SyncSpec sync = config.sync();
+        AlgorithmDescriptor algo = sync.descriptor();
+        String note = algo.note(sync, n);
+        notes = note == null ? List.of() : List.of(note);
         ownsCluster = cluster == null;
         // refuse a job that cannot fit the heap before allocating any of it (an OutOfMemoryError halfway through
         // building says nothing of which setting to lower)
@@ -110,21 +114,17 @@ public final class Job {
             models[i] = model;
             float[] params = model.dense().data();
             SyncStats stats = new SyncStats();
-            optimizers[i] = sync.mode() == SyncSpec.Mode.ASYNC_PS ? null : optimizer.dense(size);
+            optimizers[i] = algo.serverOptimizer() ? null : optimizer.dense(size);
             HogwildStep hogwild = new HogwildStep(optimizers[i] != null ? optimizers[i] : optimizer.dense(size));
-            SyncAlgorithm algorithm = switch (sync.base()) {
-                case "ma" -> new ModelAveraging(cluster.trainerGroup(t), size);
-                case "bmuf" -> new BlockMomentum(cluster.trainerGroup(t), initial, sync.momentumFor(n), sync.bmufBlockLr(), sync.nesterov());
-                case "easgd" -> new ElasticAveraging(cluster.denseServer(t, true), size, sync.alphaFor(n));
-                default -> null;
-            };
+            SyncAlgorithm algorithm = algo.rounds() == null ? null : algo.create(new SyncContext(sync, n, initial,
+                    algo.trainerGroup() ? cluster.trainerGroup(t) : null, algo.rounds().center() ? cluster.denseServer(t, true) : null));
             algorithms[i] = algorithm;
             if (algorithm != null) algorithm = gated[i] = new GatedAlgorithm(algorithm, gate, syncParticipant(i));
             StepRule rule = hogwild;
             Model[] workerModels = null;
             SyncAlgorithm shadow = null, finisher = null;
-            // one trainer has nobody to average with: MA (and BMUF without momentum) would only spin
-            boolean pointless = n == 1 && (sync.base().equals("ma") || (sync.base().equals("bmuf") && sync.momentumFor(n) == 0));
+            // one trainer has nobody to average with: MA (and BMUF without momentum) would only spin (see notes())
+            boolean pointless = algo.idleAlone(sync, n);
             switch (sync.mode()) {
                 case SHADOW -> shadow = pointless ? null : algorithm;
                 case FOREGROUND -> {
@@ -180,8 +180,8 @@ public final class Job {
             names[t * w + i] = sync.mode() == SyncSpec.Mode.FOREGROUND ? "trainer-" + ranks[i] + " (foreground round)" : "trainer-" + ranks[i] + "/sync";
             group[t * w + i] = 1;
         }
-        boolean collective = sync.base().equals("ma") || sync.base().equals("bmuf");
-        return new PauseGate(names, group, new boolean[] {sync.mode() == SyncSpec.Mode.SYNC_SGD, collective});
+        AlgorithmDescriptor algo = sync.descriptor();
+        return new PauseGate(names, group, new boolean[] {algo.workerGroup(), algo.trainerGroup()});
     }
 
     private int syncParticipant(int i) {
@@ -441,7 +441,7 @@ public final class Job {
      * EASGD's center (the global model; the replicas only orbit it). {@link #pullServerModel} takes it.
      */
     public boolean modelOnServer() {
-        return config.sync().mode() == SyncSpec.Mode.ASYNC_PS || config.sync().base().equals("easgd");
+        return config.sync().descriptor().modelOnServer();
     }
 
     /**
@@ -449,8 +449,16 @@ public final class Job {
      * once every trainer of the job has ended, so that the last pushes of all of them are in it.
      */
     public void pullServerModel() throws InterruptedException {
-        boolean center = config.sync().mode() != SyncSpec.Mode.ASYNC_PS;
+        boolean center = !config.sync().descriptor().serverOptimizer();
         cluster.denseServer(ranks[0], center).pull(models[0].dense().data());
+    }
+
+    /**
+     * What the user should know about this job's configuration, one sentence each: e.g. that one trainer with a
+     * collective algorithm has nobody to synchronize with (the CLI prints these on stderr). Usually empty.
+     */
+    public List<String> notes() {
+        return notes;
     }
 
     /** The final model: the replica of the first trainer run here (trainer 0 in an in-process job). */
