@@ -119,6 +119,19 @@ class JobTest {
         assertReplicasIdentical(nesterov, algorithm + " with Nesterov");
     }
 
+    /** One trainer with model averaging has nobody to average with: the job says so (the CLI prints it) instead of silently idling. */
+    @Test
+    void oneTrainerWithACollectiveAlgorithmSaysSo() {
+        TrainerConfig tc = new TrainerConfig(1, 64, 0, 1, DataSplit.ROUND_ROBIN, 7, 4, 10_000, false);
+        Job alone = new Job(SPEC, 11, OptimizerSpec.of("sgd", 0.3), new EmbeddingOptimizerSpec("sgd", 0.3), train,
+                new JobConfig(1, tc, SyncSpec.of("s-ma"), 1, LinkModel.NONE));
+        assertEquals(1, alone.notes().size(), alone.notes().toString());
+        assertTrue(alone.notes().get(0).contains("s-ma has nobody to synchronize with"), alone.notes().get(0));
+        Job two = new Job(SPEC, 11, OptimizerSpec.of("sgd", 0.3), new EmbeddingOptimizerSpec("sgd", 0.3), train,
+                new JobConfig(2, tc, SyncSpec.of("s-ma"), 1, LinkModel.NONE));
+        assertEquals(List.of(), two.notes());
+    }
+
     /** Shadow rounds complete and send bytes; whether the workers wait for them is WorkerWaitTest's business. */
     @Test
     void shadowRoundsCompleteAndSendBytes() throws Exception {
