@@ -14,6 +14,7 @@ import io.shadowsync.metrics.Metrics;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ public final class SyncScenario {
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = parse(args);
         List<Integer> trainerCounts = ints(opt.getOrDefault("trainers", "1,2,4,8"));
-        List<String> algorithms = List.of(opt.getOrDefault("algorithms", String.join(",", SyncSpec.NAMES)).split(","));
+        List<String> algorithms = List.of(opt.getOrDefault("algorithms", String.join(",", SyncAlgorithms.names())).split(","));
         long examples = Long.parseLong(opt.getOrDefault("examples", "200000"));
         int syncEvery = Integer.parseInt(opt.getOrDefault("sync-every", "1"));
         long interval = Long.parseLong(opt.getOrDefault("sync-interval-ms", "0"));
@@ -71,7 +72,7 @@ public final class SyncScenario {
                 Outcome o = runOnce(spec, train, eval, algorithm, n, examples, syncEvery, interval, link);
                 JobResult r = o.result();
                 Metrics m = o.metrics();
-                if (algorithm.equals("none")) noneRate = r.examplesPerSecond();
+                if (algorithm.equals(SyncAlgorithms.NONE)) noneRate = r.examplesPerSecond();
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("trainers", n);
                 row.put("algorithm", algorithm);

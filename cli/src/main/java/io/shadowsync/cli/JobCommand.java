@@ -15,6 +15,7 @@ import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.engine.TrainingException;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.kernels.Blas;
+import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import io.shadowsync.kernels.Vec;
 import io.shadowsync.nn.Model;
@@ -220,7 +221,7 @@ abstract class JobCommand {
             embOpt = new EmbeddingOptimizerSpec(embOptimizer != null ? embOptimizer.toLowerCase(Locale.ROOT) : embOpt.name(),
                     embLr != null ? embLr : embOpt.lr());
         }
-        String algorithm = sync != null ? sync : trainers > 1 ? "s-ma" : "none";
+        String algorithm = sync != null ? sync : SyncAlgorithms.defaultFor(trainers);
         // SyncSpec reads NaN as "the default": a NaN typed by the user must not pass for it
         if (bmufMomentum != null && bmufMomentum.isNaN()) throw new UsageException("--bmuf-momentum must be in [0, 1), got NaN");
         if (easgdAlpha != null && easgdAlpha.isNaN()) throw new UsageException("--easgd-alpha must be in (0, 1], got NaN");
@@ -323,13 +324,7 @@ abstract class JobCommand {
         for (Map.Entry<String, Object> e : plan.embOpt().toMap().entrySet()) m.put("emb-optimizer." + e.getKey(), String.valueOf(e.getValue()));
         SyncSpec s = plan.sync();
         m.put("sync", plan.algorithm());
-        if (s.mode() == SyncSpec.Mode.FOREGROUND) m.put("sync-every", Integer.toString(s.syncEvery()));
-        if (s.base().equals("bmuf")) {
-            m.put("bmuf-momentum", Double.toString(s.momentumFor(trainers)));
-            m.put("bmuf-block-lr", Double.toString(s.bmufBlockLr()));
-            m.put("nesterov", Boolean.toString(s.nesterov()));
-        }
-        if (s.base().equals("easgd")) m.put("easgd-alpha", Double.toString(s.alphaFor(trainers)));
+        m.putAll(s.descriptor().settings(s, trainers)); // sync-every in the foreground, the algorithm's own settings
         m.put("trainers", Integer.toString(trainers));
         m.put("workers", Integer.toString(workers));
         m.put("batch", Integer.toString(plan.batchSize()));

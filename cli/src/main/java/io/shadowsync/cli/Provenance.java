@@ -1,6 +1,7 @@
 package io.shadowsync.cli;
 
 import io.shadowsync.data.DataSource;
+import io.shadowsync.sync.SyncAlgorithms;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ final class Provenance {
         }
         Map<String, Double> metrics = new LinkedHashMap<>();
         flatten("", summary, metrics);
-        return new io.shadowsync.api.Provenance(Version.get(), Instant.now(), String.valueOf(summary.getOrDefault("algorithm", "none")),
+        return new io.shadowsync.api.Provenance(Version.get(), Instant.now(), String.valueOf(summary.getOrDefault("algorithm", SyncAlgorithms.NONE)),
                 count(summary.get("trainers")), count(summary.get("workers")), train == null ? null : train.describe(), fingerprint,
                 settings, metrics, other).toMap();
     }

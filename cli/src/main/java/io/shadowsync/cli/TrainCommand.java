@@ -76,6 +76,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         Map<String, String> settings = checkpoints == null ? Map.of() : checkpointSettings(plan);
         Path resumedFrom = resume ? resume(job, checkpoints, settings, err) : null;
         err.println(banner(plan, net));
+        for (String note : job.notes()) err.println("shadowsync: note: " + note);
         err.println("shadowsync: gemm: " + Blas.backend() + "; vector kernels: " + Vec.simdDescription());
         err.flush();
 

@@ -341,8 +341,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
 
     /** Whether trainers can join a running job of this algorithm: its rounds admit them. */
     static boolean joinable(Plan plan) {
-        return (plan.sync().mode() == SyncSpec.Mode.SHADOW || plan.sync().mode() == SyncSpec.Mode.FOREGROUND)
-                && (plan.sync().base().equals("ma") || plan.sync().base().equals("bmuf"));
+        return plan.sync().descriptor().joinable();
     }
 
     /** A joiner learns the running job's processes from its coordinator. */

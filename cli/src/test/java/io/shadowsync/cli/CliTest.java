@@ -125,6 +125,25 @@ class CliTest {
         assertTrue(b.err().contains("fast"), b.err());
     }
 
+    /** A pointless configuration says so, rather than silently training as --sync none. */
+    @Test
+    void oneTrainerWithACollectiveAlgorithmSaysSoOnStderr() {
+        Run r = run("train", "--model", "lr", "--train", train(), "--trainers", "1", "--sync", "s-ma", "--examples", "2000", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("shadowsync: note: with one trainer, s-ma has nobody to synchronize with"), r.err());
+        Run plain = run("train", "--model", "lr", "--train", train(), "--trainers", "1", "--examples", "2000", "--no-progress");
+        assertEquals(0, plain.code(), plain.err());
+        assertTrue(!plain.err().contains("note:"), "the default for one trainer is none, nothing to say: " + plain.err());
+    }
+
+    /** The --sync help is written by hand: it must name every registered algorithm. */
+    @Test
+    void syncHelpNamesEveryRegisteredAlgorithm() {
+        Run r = run("train", "--help");
+        String help = (r.out() + r.err()).replaceAll("\\s+", " ");
+        for (String name : io.shadowsync.sync.SyncAlgorithms.names()) assertTrue(help.contains(name), name + " missing from: " + help);
+    }
+
     @Test
     void oneWorkerWithFixedSeedIsBitForBitRepeatable() throws Exception {
         Path a = dir.resolve("a.model"), b = dir.resolve("b.model");

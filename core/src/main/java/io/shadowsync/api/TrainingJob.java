@@ -16,6 +16,7 @@ import io.shadowsync.model.MlpSpec;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.io.IOException;
 import java.time.Instant;
@@ -311,7 +312,7 @@ public final class TrainingJob {
             OptimizerSpec opt = optimizer != null ? optimizer : OptimizerSpec.of("sgd", mlp ? 0.05 : 0.5);
             if (learningRate != null) opt = opt.withLr(learningRate);
             EmbeddingOptimizerSpec embOpt = embeddingOptimizer != null ? embeddingOptimizer : EmbeddingOptimizerSpec.defaultFor(opt);
-            SyncSpec syncSpec = sync != null ? sync : SyncSpec.of(trainers > 1 ? "s-ma" : "none");
+            SyncSpec syncSpec = sync != null ? sync : SyncSpec.of(SyncAlgorithms.defaultFor(trainers));
             TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, 4, 100_000, shuffle, maxNonFinite);
             JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, LinkModel.NONE);
             return new TrainingJob(this, spec, opt, embOpt, config);

@@ -9,11 +9,11 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.comm.ShardedEmbeddingServer;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.LocalEmbeddingStore;
-import io.shadowsync.optim.Adam;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 import io.shadowsync.optim.RowOptimizer;
+import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.SyncSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,14 +73,13 @@ public final class InProcessCluster implements Cluster {
             tables = server.client(new EmulatedLink(LinkModel.NONE));
             localTables = null;
         }
-        boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
-        denseServer = needsServer
+        AlgorithmDescriptor algo = sync.descriptor();
+        denseServer = algo.denseServer()
                 ? new InProcessDenseServer(initial, Math.min(config.psShards(), initial.length),
-                        sync.mode() == SyncSpec.Mode.ASYNC_PS ? optimizer : null, config.link())
+                        algo.serverOptimizer() ? optimizer : null, config.link())
                 : null;
-        boolean trainerGroup = (sync.mode() == SyncSpec.Mode.SHADOW || sync.mode() == SyncSpec.Mode.FOREGROUND) && !sync.base().equals("easgd");
-        trainerRanks = trainerGroup ? InProcessCollectives.create(n, config.link()) : null;
-        workerRanks = sync.mode() == SyncSpec.Mode.SYNC_SGD ? InProcessCollectives.create(n * workers, config.link()) : null;
+        trainerRanks = algo.trainerGroup() ? InProcessCollectives.create(n, config.link()) : null;
+        workerRanks = algo.workerGroup() ? InProcessCollectives.create(n * workers, config.link()) : null;
         if (trainerRanks != null) collectives.addAll(List.of(trainerRanks));
         if (workerRanks != null) collectives.addAll(List.of(workerRanks));
     }
@@ -178,7 +177,7 @@ public final class InProcessCluster implements Cluster {
         for (int i = 0; i < s; i++) {
             DenseOptimizer o = denseServer.optimizer(i);
             opt[i] = o == null ? new float[0][] : o.state();
-            steps[i] = o instanceof Adam a ? a.steps() : 0;
+            steps[i] = o == null ? 0 : o.steps();
         }
         return new JobState.ServerState(values, opt, steps);
     }

@@ -5,15 +5,13 @@ import io.shadowsync.data.DataSource;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
-import io.shadowsync.optim.Adam;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
-import io.shadowsync.sync.BlockMomentum;
-import io.shadowsync.sync.ElasticAveraging;
-import io.shadowsync.sync.ModelAveraging;
+import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.NonFiniteException;
 import io.shadowsync.sync.SyncAlgorithm;
+import io.shadowsync.sync.SyncContext;
 import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +57,8 @@ public final class Job {
     /** Per trainer here, per worker: the examples taken before this run (a joiner's start, see {@link #startFrom}). */
     private final long[][] starts;
     private volatile boolean running;
+    /** Sentences for the user about a pointless configuration (see {@link AlgorithmDescriptor#note}); usually none. */
+    private final List<String> notes;
     /** The first failure of any trainer here; it releases every blocking point of the job (see {@link FailureSignal}). */
     private final FailureSignal failures = new FailureSignal();
 
@@ -81,6 +81,9 @@ public final class Job {
             if (r < 0 || r >= n) throw new IllegalArgumentException("trainer rank " + r + " is not in 0.." + (n - 1));
         }
         SyncSpec sync = config.sync();
+        AlgorithmDescriptor algo = sync.descriptor();
+        String note = algo.note(sync, n);
+        notes = note == null ? List.of() : List.of(note);
         ownsCluster = cluster == null;
         // refuse a job that cannot fit the heap before allocating any of it (an OutOfMemoryError halfway through
         // building says nothing of which setting to lower)
@@ -117,13 +120,9 @@ public final class Job {
             Model model = i == 0 ? first : spec.build();
             if (i > 0) System.arraycopy(initial, 0, model.dense().data(), 0, size);
             models[i] = model;
-            optimizers[i] = sync.mode() == SyncSpec.Mode.ASYNC_PS ? null : optimizer.dense(size);
-            algorithms[i] = switch (sync.base()) {
-                case "ma" -> new ModelAveraging(cluster.trainerGroup(t), size);
-                case "bmuf" -> new BlockMomentum(cluster.trainerGroup(t), initial, sync.momentumFor(n), sync.bmufBlockLr(), sync.nesterov());
-                case "easgd" -> new ElasticAveraging(cluster.denseServer(t, true), size, sync.alphaFor(n));
-                default -> null;
-            };
+            optimizers[i] = algo.serverOptimizer() ? null : optimizer.dense(size);
+            algorithms[i] = algo.rounds() == null ? null : algo.create(new SyncContext(sync, n, initial,
+                    algo.trainerGroup() ? cluster.trainerGroup(t) : null, algo.rounds().center() ? cluster.denseServer(t, true) : null));
             if (sync.mode() == SyncSpec.Mode.ASYNC_PS) {
                 workerModels[i] = new Model[w];
                 for (int k = 0; k < w; k++) {
@@ -158,6 +157,7 @@ public final class Job {
         this.optimizerSpec = from.optimizerSpec;
         this.algorithms = from.algorithms;
         this.workerModels = from.workerModels;
+        this.notes = from.notes;
         int n = ranks.length;
         if (supplies.length != n) throw new IllegalArgumentException(supplies.length + " supplies for " + n + " trainers");
         this.trainers = new Trainer[n];
@@ -195,8 +195,8 @@ public final class Job {
         if (algorithm != null && mark) algorithm = marks[i] = new ProgressMark(algorithm, () -> trainers[i].appliedPosition(starts[i]));
         StepRule rule = hogwild;
         SyncAlgorithm shadow = null, finisher = null;
-        // one trainer has nobody to average with: MA (and BMUF without momentum) would only spin
-        boolean pointless = n == 1 && (sync.base().equals("ma") || (sync.base().equals("bmuf") && sync.momentumFor(n) == 0));
+        // one trainer has nobody to average with: MA (and BMUF without momentum) would only spin (see notes())
+        boolean pointless = sync.descriptor().idleAlone(sync, n);
         switch (sync.mode()) {
             case SHADOW -> shadow = pointless ? null : algorithm;
             case FOREGROUND -> {
@@ -257,8 +257,8 @@ public final class Job {
             names[t * w + i] = sync.mode() == SyncSpec.Mode.FOREGROUND ? "trainer-" + ranks[i] + " (foreground round)" : "trainer-" + ranks[i] + "/sync";
             group[t * w + i] = 1;
         }
-        boolean collective = sync.base().equals("ma") || sync.base().equals("bmuf");
-        return new PauseGate(names, group, new boolean[] {sync.mode() == SyncSpec.Mode.SYNC_SGD, collective});
+        AlgorithmDescriptor algo = sync.descriptor();
+        return new PauseGate(names, group, new boolean[] {algo.workerGroup(), algo.trainerGroup()});
     }
 
     private int syncParticipant(int i) {
@@ -420,7 +420,7 @@ public final class Job {
                 examples += pos.examples();
                 boolean pending = config.sync().mode() == SyncSpec.Mode.FOREGROUND && gated[i] != null && gated[i].pendingRound();
                 ts.add(new JobState.TrainerState(ranks[i], models[i].dense().data(), opt == null ? new float[0][] : opt.state(),
-                        opt instanceof Adam a ? a.steps() : 0, syncState(algorithms[i]), pos, tr.totals(), pending));
+                        opt == null ? 0 : opt.steps(), syncState(algorithms[i]), pos, tr.totals(), pending));
             }
             if (!ownsCluster) return new JobState(examples, ts, List.of(), null); // the servers hold the rest
             InProcessCluster local = (InProcessCluster) cluster;
@@ -437,9 +437,9 @@ public final class Job {
         }
     }
 
-    /** BMUF's {global model, block momentum} (live arrays); nothing for the other algorithms. */
+    /** The checkpoint state of a trainer's sync algorithm (live arrays; see {@link SyncAlgorithm#state()}), or none. */
     private static float[][] syncState(SyncAlgorithm a) {
-        return a instanceof BlockMomentum b ? new float[][] {b.global(), b.momentumState()} : new float[0][];
+        return a == null ? new float[0][] : a.state();
     }
 
     /**
@@ -504,13 +504,13 @@ public final class Job {
         }
     }
 
-    /** Copies a checkpoint's optimizer state arrays into live ones (and Adam's step count). */
+    /** Copies a checkpoint's optimizer state arrays into live ones (and its step counter). */
     static void restoreOptimizer(String what, float[][] live, float[][] saved, DenseOptimizer opt, long steps) {
         if (live.length != saved.length) {
             throw new IllegalArgumentException(what + ": the checkpoint holds " + saved.length + " state array(s), this job's optimizer " + live.length);
         }
         for (int k = 0; k < live.length; k++) InProcessCluster.copyInto(what + " state " + k, saved[k], live[k]);
-        if (opt instanceof Adam a) a.restoreSteps(steps);
+        if (opt != null) opt.restoreSteps(steps);
     }
 
     /**
@@ -518,7 +518,7 @@ public final class Job {
      * EASGD's center (the global model; the replicas only orbit it). {@link #pullServerModel} takes it.
      */
     public boolean modelOnServer() {
-        return config.sync().mode() == SyncSpec.Mode.ASYNC_PS || config.sync().base().equals("easgd");
+        return config.sync().descriptor().modelOnServer();
     }
 
     /**
@@ -526,8 +526,16 @@ public final class Job {
      * once every trainer of the job has ended, so that the last pushes of all of them are in it.
      */
     public void pullServerModel() throws InterruptedException {
-        boolean center = config.sync().mode() != SyncSpec.Mode.ASYNC_PS;
+        boolean center = !config.sync().descriptor().serverOptimizer();
         cluster.denseServer(ranks[0], center).pull(models[0].dense().data());
+    }
+
+    /**
+     * What the user should know about this job's configuration, one sentence each: e.g. that one trainer with a
+     * collective algorithm has nobody to synchronize with (the CLI prints these on stderr). Usually empty.
+     */
+    public List<String> notes() {
+        return notes;
     }
 
     /** The final model: the replica of the first trainer run here (trainer 0 in an in-process job). */

@@ -20,7 +20,7 @@ public record JobConfig(int trainers, TrainerConfig trainer, SyncSpec sync, int 
         if (trainers > MAX_TRAINERS) throw new IllegalArgumentException("--trainers must be at most " + MAX_TRAINERS + ", got " + trainers);
         if (psShards < 1) throw new IllegalArgumentException("--ps-shards must be at least 1, got " + psShards);
         if (psShards > MAX_PS_SHARDS) throw new IllegalArgumentException("--ps-shards must be at most " + MAX_PS_SHARDS + ", got " + psShards);
-        if (sync.mode() == SyncSpec.Mode.SYNC_SGD && trainer.workers() * trainers < 1) throw new IllegalArgumentException("no workers");
+        if (sync.descriptor().workerGroup() && trainer.workers() * trainers < 1) throw new IllegalArgumentException("no workers");
         if (slow != null && slow.trainer() >= trainers) {
             throw new IllegalArgumentException("the slow trainer is trainer " + slow.trainer() + ", but the job's trainers are 0.." + (trainers - 1));
         }

@@ -4,6 +4,7 @@ import io.shadowsync.data.DataSchema;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.SyncSpec;
 import java.util.Locale;
 
@@ -40,11 +41,11 @@ public record JobMemory(ModelSpec spec, JobConfig job, int trainersHere, long ta
         SyncSpec sync = job.sync();
         long dense = saturatingMul(4, spec.denseParameters());
         long tables = tablesHere ? tableBytes(spec, embOpt) : 0;
-        long perReplica = saturatingMul(dense, 1 + optimizerState(opt) + syncState(sync, tc.workers()));
+        long perReplica = saturatingMul(dense, 1 + optimizerState(opt) + syncState(sync, tc.workers(), job.trainers()));
         long replicas = saturatingMul(trainersHere, perReplica);
-        boolean denseServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
-        if (denseServer && tablesHere) replicas = saturatingAdd(replicas, saturatingMul(dense, 1 + (sync.mode() == SyncSpec.Mode.ASYNC_PS ? 1 + optimizerState(opt) : 0)));
-        if (sync.mode() == SyncSpec.Mode.ASYNC_PS) replicas = saturatingAdd(replicas, saturatingMul((long) trainersHere * tc.workers(), dense));
+        AlgorithmDescriptor algo = sync.descriptor();
+        if (algo.denseServer() && tablesHere) replicas = saturatingAdd(replicas, saturatingMul(dense, 1 + (algo.serverOptimizer() ? 1 + optimizerState(opt) : 0)));
+        if (algo.serverOptimizer()) replicas = saturatingAdd(replicas, saturatingMul((long) trainersHere * tc.workers(), dense));
         long workers = (long) trainersHere * tc.workers();
         long workspaces = saturatingMul(workers, spec.workspaceBytes(tc.batchSize()));
         long pool = tc.queueDepth() + 2L;
@@ -64,8 +65,9 @@ public record JobMemory(ModelSpec spec, JobConfig job, int trainersHere, long ta
         SyncSpec sync = job.sync();
         long dense = saturatingMul(4, spec.denseParameters());
         long replicas = dense; // the model a server builds for the seeded initial values
-        if (sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd")) {
-            long perCopy = (1 + (sync.mode() == SyncSpec.Mode.ASYNC_PS ? 1 + optimizerState(opt) : 0)) * (long) copies;
+        AlgorithmDescriptor algo = sync.descriptor();
+        if (algo.denseServer()) {
+            long perCopy = (1 + (algo.serverOptimizer() ? 1 + optimizerState(opt) : 0)) * (long) copies;
             replicas = saturatingAdd(replicas, saturatingMul(share(dense, shards), perCopy));
         }
         return new JobMemory(spec, job, 0, tables, replicas, 0, 0);
@@ -101,14 +103,8 @@ public record JobMemory(ModelSpec spec, JobConfig job, int trainersHere, long ta
     }
 
     /** Floats per dense parameter a trainer's synchronization keeps (snapshots, sums, BMUF's global model and momentum). */
-    static int syncState(SyncSpec sync, int workers) {
-        return switch (sync.base()) {
-            case "ma" -> 2;
-            case "bmuf" -> 4;
-            case "easgd" -> 3;
-            case "sync-sgd" -> workers;
-            default -> 0;
-        };
+    static int syncState(SyncSpec sync, int workers, int trainers) {
+        return sync.descriptor().stateFloats(trainers, workers);
     }
 
     /** A pooled {@link io.shadowsync.data.Batch} of batchSize examples of schema (16 sparse features per example planned). */

@@ -82,11 +82,13 @@ public final class Adam implements DenseOptimizer {
     }
 
     /** Number of step calls so far (t of the bias correction); a checkpoint saves it beside {@link #state()}. */
+    @Override
     public long steps() {
         return steps.get();
     }
 
     /** Sets t when restoring a checkpoint, before any worker steps. */
+    @Override
     public void restoreSteps(long t) {
         if (t < 0) throw new IllegalArgumentException("Adam step count must not be negative, got " + t);
         steps.set(t);

@@ -117,7 +117,13 @@ public final class BlockMomentum implements SyncAlgorithm {
         ((ElasticGroup) trainers).stateReceived();
     }
 
-    /** The global model g after the last round (for checkpoints and tests). */
+    /** {g, Δ}: the global model and the block momentum (live arrays), for checkpoints. */
+    @Override
+    public float[][] state() {
+        return new float[][] {global, delta};
+    }
+
+    /** The global model g after the last round (for tests). */
     public float[] global() {
         return global;
     }

@@ -39,4 +39,13 @@ public interface SyncAlgorithm {
 
     /** Bytes this trainer has sent for synchronization so far. */
     long bytesSent();
+
+    /**
+     * The state a checkpoint saves and a resumed job copies back (BMUF: the global model and the block momentum): live
+     * arrays, not copies, read and written while the job is paused between rounds; their number and lengths must be the
+     * same in every instance built from the same settings and size. Empty (the default) for a stateless algorithm.
+     */
+    default float[][] state() {
+        return new float[0][];
+    }
 }

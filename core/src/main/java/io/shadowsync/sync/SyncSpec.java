@@ -1,10 +1,10 @@
 package io.shadowsync.sync;
 
-import java.util.List;
-import java.util.Locale;
 
 /**
- * How the trainers of a job synchronize: the algorithm ({@code --sync}) and its settings.
+ * How the trainers of a job synchronize: the algorithm ({@code --sync}) and its settings. The algorithms are those of
+ * {@link SyncAlgorithms}, the registry; {@link #descriptor()} is this spec's, which says where it runs and what it needs.
+ * Built in:
  *
  * <ul>
  *   <li>{@code s-ma}, {@code s-bmuf}, {@code s-easgd}: shadow (background) mode, a sync thread per trainer loops
@@ -23,14 +23,11 @@ import java.util.Locale;
  */
 public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, double bmufMomentum, double bmufBlockLr,
                        boolean nesterov, double easgdAlpha) {
-    public static final List<String> NAMES = List.of("none", "s-ma", "s-bmuf", "s-easgd", "fr-ma", "fr-bmuf", "fr-easgd", "sync-sgd", "async-ps");
-
     /** Where a job's synchronization runs. */
     public enum Mode { NONE, SHADOW, FOREGROUND, SYNC_SGD, ASYNC_PS }
 
     public SyncSpec {
-        algorithm = algorithm.toLowerCase(Locale.ROOT);
-        if (!NAMES.contains(algorithm)) throw new IllegalArgumentException("unknown sync algorithm '" + algorithm + "' (valid: " + String.join(", ", NAMES) + ")");
+        algorithm = SyncAlgorithms.get(algorithm).name(); // refuses an unknown name, naming the valid ones
         if (syncEvery < 1) throw new IllegalArgumentException("--sync-every must be at least 1 worker step, got " + syncEvery);
         if (syncIntervalMs < 0) throw new IllegalArgumentException("--sync-interval-ms must be ≥ 0, got " + syncIntervalMs);
         if (!Double.isNaN(bmufMomentum) && !(bmufMomentum >= 0 && bmufMomentum < 1)) throw new IllegalArgumentException("BMUF block momentum must be in [0, 1), got " + bmufMomentum);
@@ -43,20 +40,19 @@ public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, dou
         return new SyncSpec(algorithm, 50, 0, Double.NaN, 1.0, false, Double.NaN);
     }
 
-    public Mode mode() {
-        if (algorithm.startsWith("s-")) return Mode.SHADOW;
-        if (algorithm.startsWith("fr-")) return Mode.FOREGROUND;
-        return switch (algorithm) {
-            case "sync-sgd" -> Mode.SYNC_SGD;
-            case "async-ps" -> Mode.ASYNC_PS;
-            default -> Mode.NONE;
-        };
+    /** The registry's descriptor of this spec's algorithm. */
+    public AlgorithmDescriptor descriptor() {
+        return SyncAlgorithms.get(algorithm);
     }
 
-    /** "ma", "bmuf" or "easgd" for shadow and foreground algorithms; the algorithm otherwise. */
+    public Mode mode() {
+        return descriptor().mode();
+    }
+
+    /** The round algorithm's short name (e.g. "ma") for shadow and foreground algorithms; the algorithm otherwise. */
     public String base() {
-        int dash = algorithm.indexOf('-');
-        return mode() == Mode.SHADOW || mode() == Mode.FOREGROUND ? algorithm.substring(dash + 1) : algorithm;
+        RoundAlgorithm r = descriptor().rounds();
+        return r != null ? r.name() : algorithm;
     }
 
     /**

@@ -1,5 +1,17 @@
 /**
- * The synchronization algorithms: {@link SyncAlgorithm} is one round of synchronization of one trainer's dense replica,
+ * The synchronization algorithms and their registry. {@link SyncAlgorithms} is the only place that knows the
+ * {@code --sync} names: for each, an {@link AlgorithmDescriptor} says where it runs ({@link SyncSpec.Mode}: shadow
+ * loop, foreground every K steps, synchronous SGD, asynchronous SGD, none), what it needs from the cluster (trainer
+ * collective, dense server, worker collective), whether trainers may join, the settings a resumed checkpoint must
+ * match, and builds a trainer's rounds from a {@link SyncContext}. A round algorithm is defined once, by a
+ * {@link RoundAlgorithm}, and registered under both its shadow ({@code s-NAME}) and foreground ({@code fr-NAME})
+ * names; its checkpoint state is {@link SyncAlgorithm#state()} (optimizers likewise expose theirs, with no
+ * {@code instanceof} in the checkpoint code). To add one: implement {@link SyncAlgorithm} and {@link RoundAlgorithm},
+ * then call {@link SyncAlgorithms#register} or list the {@link RoundAlgorithm} in
+ * {@code META-INF/services/io.shadowsync.sync.RoundAlgorithm}; the job, checkpoint and termination test suites
+ * iterate {@link SyncAlgorithms#all()}.
+ *
+ * <p>{@link SyncAlgorithm} is one round of synchronization of one trainer's dense replica,
  * implemented by {@link ModelAveraging} (MA), {@link BlockMomentum} (BMUF, optionally with Nesterov look-ahead) and
  * {@link ElasticAveraging} (EASGD, against a center on a {@link io.shadowsync.comm.DenseParameterServer}).
  * {@link SyncSpec} is what the user chose: the algorithm's name, whether it runs in the shadow ({@code s-*}) or in the

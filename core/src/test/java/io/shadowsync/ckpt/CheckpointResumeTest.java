@@ -21,6 +21,7 @@ import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Write a checkpoint mid-run, stop the job, resume from the checkpoint in a new job: with one trainer, one worker and
@@ -149,8 +150,13 @@ class CheckpointResumeTest {
         assertArrayEquals(expected, model(resumed), algorithm + ": resumed model differs from the uninterrupted one");
     }
 
+    /** Every registered algorithm: a new one is checkpointed and resumed here the day it is registered. */
+    static List<String> algorithms() {
+        return SyncAlgorithms.names();
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"s-ma", "s-bmuf", "s-easgd", "fr-ma", "fr-easgd", "sync-sgd", "async-ps", "none"})
+    @MethodSource("algorithms")
     void everyAlgorithmComesToRestAndAResumedJobTrainsTheRest(String algorithm, @TempDir Path dir) throws Exception {
         CheckpointDir ckdir = new CheckpointDir(dir, 2);
         Job first = job(sync(algorithm), true, 2, 2, 2);

@@ -21,6 +21,7 @@ import io.shadowsync.nn.ParameterSet;
 import io.shadowsync.nn.Workspace;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +47,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class JobTerminationTest {
     static final DlrmSpec DLRM = NonFiniteGuardTest.SPEC;
     static final long BOUND_MS = 30_000;
-    static final String[] MODES = {"none", "s-ma", "s-bmuf", "s-easgd", "fr-ma", "fr-bmuf", "fr-easgd", "sync-sgd", "async-ps"};
+    /** Every registered algorithm. */
+    static final List<String> MODES = SyncAlgorithms.names();
 
     enum Fault { BAD_LINE, ROUND, WORKER }
 
@@ -63,7 +65,7 @@ class JobTerminationTest {
         List<Arguments> out = new ArrayList<>();
         for (String mode : MODES) {
             for (Fault f : Fault.values()) {
-                if (f == Fault.ROUND && mode.equals("none")) continue; // no rounds
+                if (f == Fault.ROUND && SyncAlgorithms.get(mode).mode() == SyncSpec.Mode.NONE) continue; // no rounds
                 out.add(Arguments.of(mode, f));
             }
         }

@@ -12,14 +12,17 @@ import io.shadowsync.metrics.Metrics;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -77,21 +80,27 @@ class JobTest {
         return new Outcome(r, m, replicas);
     }
 
+    /** Every registered algorithm: a new one is trained here the day it is registered. */
+    static List<String> algorithms() {
+        return SyncAlgorithms.names();
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"none", "s-ma", "s-bmuf", "s-easgd", "fr-ma", "fr-bmuf", "fr-easgd", "sync-sgd", "async-ps"})
+    @MethodSource("algorithms")
     void everyAlgorithmTrainsCloseToASingleTrainer(String algorithm) throws Exception {
         for (int n : new int[] {1, 2, 4}) {
             Outcome o = run(algorithm, n, 1);
             assertEquals(2L * 48_000, o.result().examples(), algorithm + " N=" + n + " trains on every example of its share");
             double ll = o.metrics().logloss();
-            double margin = algorithm.equals("none") && n > 1 ? MARGIN_INDEPENDENT : MARGIN;
+            double margin = algorithm.equals(SyncAlgorithms.NONE) && n > 1 ? MARGIN_INDEPENDENT : MARGIN;
             assertTrue(ll < single + margin, algorithm + " N=" + n + ": eval logloss " + ll + " vs single trainer " + single);
             assertTrue(Double.isFinite(ll));
-            if (algorithm.endsWith("-ma") || algorithm.endsWith("-bmuf")) assertReplicasIdentical(o, algorithm + " N=" + n);
+            // collective rounds end on the same bits everywhere (the SyncAlgorithm contract; README's promise for MA and BMUF)
+            if (SyncAlgorithms.get(algorithm).trainerGroup()) assertReplicasIdentical(o, algorithm + " N=" + n);
         }
     }
 
-    /** After the last round every trainer's replica holds the same bits (the README's promise for MA and BMUF). */
+    /** After the last round every trainer's replica holds the same bits (collective algorithms: MA, BMUF). */
     static void assertReplicasIdentical(Outcome o, String what) {
         for (int r = 1; r < o.replicas().length; r++) assertArrayEquals(o.replicas()[0], o.replicas()[r], what + ": replica " + r + " is replica 0, bit for bit");
     }
@@ -108,6 +117,19 @@ class JobTest {
         assertEquals(a, b, 0.01, algorithm + ": eval logloss " + b + " with Nesterov momentum, " + a + " without");
         assertEquals(0, nesterov.result().trainers()[0].nonFiniteBatches(), "no batch went non-finite");
         assertReplicasIdentical(nesterov, algorithm + " with Nesterov");
+    }
+
+    /** One trainer with model averaging has nobody to average with: the job says so (the CLI prints it) instead of silently idling. */
+    @Test
+    void oneTrainerWithACollectiveAlgorithmSaysSo() {
+        TrainerConfig tc = new TrainerConfig(1, 64, 0, 1, DataSplit.ROUND_ROBIN, 7, 4, 10_000, false);
+        Job alone = new Job(SPEC, 11, OptimizerSpec.of("sgd", 0.3), new EmbeddingOptimizerSpec("sgd", 0.3), train,
+                new JobConfig(1, tc, SyncSpec.of("s-ma"), 1, LinkModel.NONE));
+        assertEquals(1, alone.notes().size(), alone.notes().toString());
+        assertTrue(alone.notes().get(0).contains("s-ma has nobody to synchronize with"), alone.notes().get(0));
+        Job two = new Job(SPEC, 11, OptimizerSpec.of("sgd", 0.3), new EmbeddingOptimizerSpec("sgd", 0.3), train,
+                new JobConfig(2, tc, SyncSpec.of("s-ma"), 1, LinkModel.NONE));
+        assertEquals(List.of(), two.notes());
     }
 
     /** Shadow rounds complete and send bytes; whether the workers wait for them is WorkerWaitTest's business. */

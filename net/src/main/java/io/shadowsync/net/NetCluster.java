@@ -11,6 +11,7 @@ import io.shadowsync.net.ps.RemoteDenseServer;
 import io.shadowsync.net.ps.RemoteEmbeddingStore;
 import io.shadowsync.net.rdv.ElasticRing;
 import io.shadowsync.net.rdv.Membership;
+import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,16 +90,16 @@ public final class NetCluster implements Cluster {
             tables = RemoteEmbeddingStore.connect(transport, members.servers(), events, running);
             checkTables(tables, shapes);
             owned.add(tables);
-            boolean needsServer = sync.mode() == SyncSpec.Mode.ASYNC_PS || sync.base().equals("easgd");
-            dense = needsServer ? RemoteDenseServer.connect(transport, members.servers(), events, running) : null;
+            AlgorithmDescriptor algo = sync.descriptor();
+            dense = algo.denseServer() ? RemoteDenseServer.connect(transport, members.servers(), events, running) : null;
             if (dense != null && dense.size() != denseSize) {
                 throw new IllegalStateException("the parameter servers hold " + dense.size() + " dense parameters, this trainer's model " + denseSize
                         + ": every process of a job must be given the same model flags");
             }
             if (dense != null) owned.add(dense);
-            boolean group = (sync.mode() == SyncSpec.Mode.SHADOW || sync.mode() == SyncSpec.Mode.FOREGROUND) && !sync.base().equals("easgd");
+            boolean group = algo.trainerGroup();
             if (elastic != null) {
-                if (sync.mode() == SyncSpec.Mode.SYNC_SGD) {
+                if (algo.workerGroup()) {
                     throw new IllegalArgumentException("elastic trainers need shadow or foreground synchronization, async-ps or easgd: synchronous SGD "
                             + "cannot take a step without every worker");
                 }
@@ -116,7 +117,7 @@ public final class NetCluster implements Cluster {
                 trainerGroup = group ? NetCollective.join(transport, endpoint, "trainers", rank, members.trainers(), timeout) : null;
             }
             if (trainerGroup != null && trainerGroup != control) owned.add(trainerGroup);
-            if (sync.mode() == SyncSpec.Mode.SYNC_SGD) {
+            if (algo.workerGroup()) {
                 List<HostPort> byRank = new ArrayList<>(n * workers);
                 for (int t = 0; t < n; t++) for (int w = 0; w < workers; w++) byRank.add(members.trainers().get(t));
                 workerGroup = new Collective[workers];

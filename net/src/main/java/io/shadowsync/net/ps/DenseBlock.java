@@ -2,7 +2,6 @@ package io.shadowsync.net.ps;
 
 import com.google.protobuf.ByteString;
 import io.shadowsync.engine.JobState;
-import io.shadowsync.optim.Adam;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.OptimizerSpec;
 import java.util.concurrent.locks.ReentrantLock;
@@ -93,14 +92,14 @@ final class DenseBlock {
         }
     }
 
-    /** The block, its optimizer's state and Adam's step count, copied under the lock (for a checkpoint). */
+    /** The block, its optimizer's state and step counter, copied under the lock (for a checkpoint). */
     JobState.ServerState checkpointState() {
         lock.lock();
         try {
             float[][] opt = optimizer == null ? new float[0][] : optimizer.state();
             float[][] copy = new float[opt.length][];
             for (int i = 0; i < opt.length; i++) copy[i] = opt[i].clone();
-            long steps = optimizer instanceof Adam a ? a.steps() : 0;
+            long steps = optimizer == null ? 0 : optimizer.steps();
             return new JobState.ServerState(values.clone(), new float[][][] {copy}, new long[] {steps});
         } finally {
             lock.unlock();
@@ -127,7 +126,7 @@ final class DenseBlock {
         try {
             System.arraycopy(s.values(), 0, values, 0, values.length);
             for (int i = 0; i < live.length; i++) System.arraycopy(s.optimizer()[0][i], 0, live[i], 0, live[i].length);
-            if (optimizer instanceof Adam a) a.restoreSteps(s.optimizerSteps()[0]);
+            if (optimizer != null) optimizer.restoreSteps(s.optimizerSteps()[0]);
         } finally {
             lock.unlock();
         }

@@ -1,0 +1,23 @@
+package io.shadowsync.sync;
+
+import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.DenseParameterServer;
+
+/**
+ * What a {@link RoundAlgorithm} builds one trainer's {@link SyncAlgorithm} from: the settings, the job's size and the
+ * parts of the cluster it declared it needs.
+ *
+ * @param spec         the user's settings ({@code --sync} and its options)
+ * @param trainers     N, the number of trainers of the whole job
+ * @param initial      the common initial dense parameters (every trainer is given the same values; do not write them)
+ * @param trainerGroup this trainer's handle in the N-rank group of trainers, or null unless the algorithm is
+ *                     {@link RoundAlgorithm#collective() collective}
+ * @param center       the dense server as this trainer's sync thread reaches it, or null unless the algorithm
+ *                     {@link RoundAlgorithm#center() keeps a center}
+ */
+public record SyncContext(SyncSpec spec, int trainers, float[] initial, Collective trainerGroup, DenseParameterServer center) {
+    /** The number of dense parameters. */
+    public int size() {
+        return initial.length;
+    }
+}
