@@ -42,10 +42,10 @@ class TrainingJobTest {
 
     @BeforeAll
     static void trainOnce() throws Exception {
-        gen = new SyntheticCtr(new SyntheticCtr.Config(20_000, 4_000, 7, 2_000)).generate(dir.resolve("ctr"));
+        gen = new SyntheticCtr(new SyntheticCtr.Config(20_000, 4_000, 7, 100)).generate(dir.resolve("ctr"));
         trained = TrainingJob.builder()
                 .data(train()).eval(eval())
-                .model(new DlrmSpec(13, 26, 2_000, 8, new int[] {32}, new int[] {32}))
+                .model(new DlrmSpec(13, 26, 100, 8, new int[] {32}, new int[] {32}))
                 .trainers(2).workers(2).sync("s-ma").epochs(2)
                 .build().run();
     }
