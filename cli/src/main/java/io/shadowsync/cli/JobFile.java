@@ -143,6 +143,11 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
         return null;
     }
 
+    /** Whether the file gives this option ({@code --trainers}). */
+    boolean sets(String option) {
+        return values.containsKey(option);
+    }
+
     Path file() {
         return file;
     }

@@ -28,7 +28,11 @@ import picocli.CommandLine.Option;
         description = {"Run one parameter-server shard of a multi-process job (see 'shadowsync launch').",
                 "Takes every flag train takes; every process of the job must be given the same ones."})
 public final class PsCommand extends JobCommand implements Callable<Integer> {
-    @Option(names = "--shard", paramLabel = "I", required = true, description = "This server's shard, 0 .. ps-shards-1.")
+    @Option(names = "--shard", paramLabel = "I", description = "This server's shard, 0 .. ps-shards-1 (default: from the environment, "
+            + "SHADOWSYNC_RANK, RANK or JOB_COMPLETION_INDEX; see README).")
+    Integer shardFlag;
+
+    /** This server's shard: --shard, or from the environment. */
     int shard;
 
     @Mixin
@@ -37,6 +41,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
+        shard = FromEnvironment.apply(this, net, Role.PS, "--shard", shardFlag, false).index(); // what the command line leaves out
         if (shard < 0 || shard >= psShards) throw new UsageException("--shard " + shard + " is not in 0.." + (psShards - 1) + " (--ps-shards " + psShards + ")");
         Plan plan = plan(err, false);
         Model model = plan.modelSpec().build();

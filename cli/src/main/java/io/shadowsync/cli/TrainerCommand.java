@@ -54,7 +54,11 @@ import picocli.CommandLine.Option;
         description = {"Run one trainer of a multi-process job (see 'shadowsync launch' to start a whole job on this host).",
                 "Takes every flag train takes; every process of the job must be given the same ones."})
 public final class TrainerCommand extends JobCommand implements Callable<Integer> {
-    @Option(names = "--rank", paramLabel = "I", required = true, description = "This trainer's rank, 0 .. trainers-1.")
+    @Option(names = "--rank", paramLabel = "I", description = "This trainer's rank, 0 .. trainers-1 (default: from the environment, "
+            + "SHADOWSYNC_RANK, RANK or JOB_COMPLETION_INDEX; see README).")
+    Integer rankFlag;
+
+    /** This trainer's rank: --rank, or from the environment. */
     int rank;
 
     @Option(names = "--join", description = "With --elastic: join the running job as trainer --rank (one that died, or was never started): "
@@ -74,6 +78,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        rank = FromEnvironment.apply(this, net, Role.TRAINER, "--rank", rankFlag, join).index(); // what the command line leaves out
         if (rank < 0 || rank >= trainers) throw new UsageException("--rank " + rank + " is not in 0.." + (trainers - 1) + " (--trainers " + trainers + ")");
         if (rank == 0) checkFiles(); // trainer 0 writes --save and --summary-json: refuse a bad one before training
         Plan plan = plan(err, true);

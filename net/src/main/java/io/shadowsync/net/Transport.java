@@ -25,6 +25,8 @@ import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -37,6 +39,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -44,6 +47,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Servers and channels built one way for the whole job: the bind policy (loopback unless authenticated), the
  * shared-token check on every call (constant time), mutual TLS, keepalives that notice a vanished peer within
  * seconds, and message size limits. Every gRPC server and channel of shadowsync comes from here.
+ *
+ * <p>Every server also answers the standard {@code grpc.health.v1.Health} service (for Kubernetes gRPC probes,
+ * {@code grpc_health_probe}): {@code SERVING} for the server as a whole ({@code ""}) and for each of its services
+ * once it has started, {@code NOT_SERVING} from the moment it is shut down. Health calls need no token (probes do not
+ * carry one); every other call still does.
  */
 public final class Transport {
     /** The metadata header carrying the job's shared token. */
@@ -100,13 +108,102 @@ public final class Transport {
         for (ServerStreamTracer.Factory f : tracers) b.addStreamTracerFactory(f);
         ServerInterceptor auth = token == null ? null : new TokenCheck();
         Set<String> inline = new HashSet<>();
+        HealthStatusManager health = new HealthStatusManager();
+        // outside the token check: a probe carries no token, and the answer tells nothing but "up" or "going"
+        b.addService(health.getHealthService());
         for (BindableService s : services) {
             ServerServiceDefinition def = refuseUndecodable(s.bindService());
             if (s instanceof InlineService) inline.add(def.getServiceDescriptor().getName());
             b.addService(auth == null ? def : ServerInterceptors.intercept(def, auth));
+            health.setStatus(def.getServiceDescriptor().getName(), ServingStatus.SERVING);
         }
         if (!inline.isEmpty()) b.callExecutor(new InlineCalls(inline));
-        return b.build().start();
+        return new HealthReporting(b.build().start(), health);
+    }
+
+    /**
+     * A started server whose health service says {@code NOT_SERVING} (for good: a stopped server does not come back)
+     * from the moment {@link #shutdown} or {@link #shutdownNow} is called, so that a probe sees it going while calls
+     * in flight still finish.
+     */
+    private static final class HealthReporting extends Server {
+        private final Server server;
+        private final HealthStatusManager health;
+
+        HealthReporting(Server server, HealthStatusManager health) {
+            this.server = server;
+            this.health = health;
+        }
+
+        @Override
+        public Server start() throws IOException {
+            server.start();
+            return this;
+        }
+
+        @Override
+        public int getPort() {
+            return server.getPort();
+        }
+
+        @Override
+        public List<? extends SocketAddress> getListenSockets() {
+            return server.getListenSockets();
+        }
+
+        @Override
+        public List<ServerServiceDefinition> getServices() {
+            return server.getServices();
+        }
+
+        @Override
+        public List<ServerServiceDefinition> getImmutableServices() {
+            return server.getImmutableServices();
+        }
+
+        @Override
+        public List<ServerServiceDefinition> getMutableServices() {
+            return server.getMutableServices();
+        }
+
+        @Override
+        public Server shutdown() {
+            health.enterTerminalState();
+            server.shutdown();
+            return this;
+        }
+
+        @Override
+        public Server shutdownNow() {
+            health.enterTerminalState();
+            server.shutdownNow();
+            return this;
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return server.isShutdown();
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return server.isTerminated();
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            return server.awaitTermination(timeout, unit);
+        }
+
+        @Override
+        public void awaitTermination() throws InterruptedException {
+            server.awaitTermination();
+        }
+
+        @Override
+        public String toString() {
+            return server.toString();
+        }
     }
 
     /**
