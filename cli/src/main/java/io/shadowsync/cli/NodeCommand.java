@@ -17,7 +17,7 @@ import picocli.CommandLine.Mixin;
  */
 @Command(name = "node", sortOptions = false, usageHelpAutoWidth = true,
         description = {"Run one process of a multi-process job, trainer or parameter server as the environment says "
-                + "(SHADOWSYNC_ROLE, SHADOWSYNC_RANK / RANK / JOB_COMPLETION_INDEX, ...; see README): one command line for every process.",
+                + "(SHADOWSYNC_ROLE, SHADOWSYNC_RANK / RANK / JOB_COMPLETION_INDEX, ...; see docs/multi-process.md): one command line for every process.",
                 "Takes every flag trainer and ps take, except --rank and --shard."})
 public final class NodeCommand extends JobCommand implements Callable<Integer> {
     @Mixin

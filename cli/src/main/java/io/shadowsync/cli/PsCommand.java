@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
                 "Takes every flag train takes; every process of the job must be given the same ones."})
 public final class PsCommand extends JobCommand implements Callable<Integer> {
     @Option(names = "--shard", paramLabel = "I", description = "This server's shard, 0 .. ps-shards-1 (default: from the environment, "
-            + "SHADOWSYNC_RANK, RANK or JOB_COMPLETION_INDEX; see README).")
+            + "SHADOWSYNC_RANK, RANK or JOB_COMPLETION_INDEX; see docs/multi-process.md).")
     Integer shardFlag;
 
     /** This server's shard: --shard, or from the environment. */

@@ -55,7 +55,7 @@ import picocli.CommandLine.Option;
                 "Takes every flag train takes; every process of the job must be given the same ones."})
 public final class TrainerCommand extends JobCommand implements Callable<Integer> {
     @Option(names = "--rank", paramLabel = "I", description = "This trainer's rank, 0 .. trainers-1 (default: from the environment, "
-            + "SHADOWSYNC_RANK, RANK or JOB_COMPLETION_INDEX; see README).")
+            + "SHADOWSYNC_RANK, RANK or JOB_COMPLETION_INDEX; see docs/multi-process.md).")
     Integer rankFlag;
 
     /** This trainer's rank: --rank, or from the environment. */
