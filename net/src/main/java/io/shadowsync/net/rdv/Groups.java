@@ -389,6 +389,11 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         return out;
     }
 
+    /** The examples of the latest progress mark heard for trainer {@code index} (0: none yet); for tests. */
+    synchronized long reportedExamples(int index) {
+        return started ? progress[index].getExamples() : 0;
+    }
+
     /** Examples trained by trainer processes that left, up to their progress marks. */
     public synchronized long departedExamples() {
         return departedExamples;

@@ -149,6 +149,21 @@ class ElasticRingTest {
         }
     }
 
+    /**
+     * Waits until the coordinator has heard every member's mark from {@link #report}: the members send it with their
+     * status polls (every 50 ms), and a member killed before its first poll got through leaves no mark (nothing of its
+     * share is credited; the survivors take it over from the start).
+     */
+    private void awaitReported(int members) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (int i = 0; i < members; i++) {
+            while (groups.reportedExamples(i) != 11L * (i + 1)) {
+                assertTrue(System.nanoTime() < deadline, "the coordinator has not heard trainer " + i + "'s mark within 20 s");
+                Thread.sleep(10);
+            }
+        }
+    }
+
     private static Callable<ElasticRing.Shares> finish(ElasticRing r) {
         return r::finishShares;
     }
@@ -158,7 +173,7 @@ class ElasticRingTest {
         List<Proc> procs = new ArrayList<>();
         List<ElasticRing> rings = threeMembers(procs);
         report(rings);
-        Thread.sleep(300); // the members poll every 50 ms, with their progress
+        awaitReported(3);
         kill(procs.get(2));
         rings.get(2).close();
 
@@ -186,7 +201,7 @@ class ElasticRingTest {
         List<Proc> procs = new ArrayList<>();
         List<ElasticRing> rings = threeMembers(procs);
         report(rings);
-        Thread.sleep(300);
+        awaitReported(3);
         kill(procs.get(2));
         rings.get(2).close();
         onEach(List.of(finish(rings.get(0)), finish(rings.get(1))));
@@ -207,7 +222,7 @@ class ElasticRingTest {
         List<Proc> procs = new ArrayList<>();
         List<ElasticRing> rings = threeMembers(procs);
         report(rings);
-        Thread.sleep(300);
+        awaitReported(3);
         kill(procs.get(2));
         rings.get(2).close();
         Proc again = process();
