@@ -121,7 +121,8 @@ class HealthTest {
     void theCoordinatorAnswersProbesAndItsServicesStillNeedTheToken() throws Exception {
         Transport transport = tokenTransport();
         Coordinator c = new Coordinator(2, 1, Duration.ofSeconds(30));
-        Server server = transport.serve(0, List.of(c, new Groups(c, Duration.ofSeconds(5), line -> { })));
+        Groups groups = new Groups(c, Duration.ofSeconds(5), line -> { });
+        Server server = transport.serve(0, List.of(c, groups));
         ManagedChannel ch = probeChannel(server.getPort());
         try {
             assertEquals(ServingStatus.SERVING, check(ch, ""));
@@ -143,6 +144,8 @@ class HealthTest {
             server.shutdownNow();
             ch.shutdownNow();
             ch.awaitTermination(5, TimeUnit.SECONDS);
+            groups.close(); // their timers must not outlive the test (RendezvousTest checks for a leftover timer thread)
+            c.close();
         }
     }
 }

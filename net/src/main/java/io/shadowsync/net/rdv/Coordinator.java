@@ -33,6 +33,8 @@ public final class Coordinator extends RendezvousGrpc.RendezvousImplBase impleme
     private final int servers;
     private final Duration timeout;
     private final ScheduledExecutorService timer;
+    /** The timer's one thread, joined by {@link #close}. */
+    private volatile Thread timerThread;
 
     // guarded by this
     private final Seat[] seats;
@@ -67,6 +69,7 @@ public final class Coordinator extends RendezvousGrpc.RendezvousImplBase impleme
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "rendezvous-timeout");
             t.setDaemon(true);
+            timerThread = t;
             return t;
         });
         timer.schedule(this::expire, timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -167,6 +170,10 @@ public final class Coordinator extends RendezvousGrpc.RendezvousImplBase impleme
             if (!timer.awaitTermination(5, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the rendezvous timer did not stop within 5 s");
             }
+            // the executor reports termination from its thread just before that thread ends: wait for the end itself,
+            // so that nothing of a closed coordinator is left running
+            Thread t = timerThread;
+            if (t != null) t.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
