@@ -30,10 +30,24 @@ final class MailboxLink implements RingLink {
         Mailbox.Slot slot = out.claim(op);
         System.arraycopy(a, from, slot.ensure(len), 0, len);
         slot.len = len;
+        slot.byteLen = 0;
         slot.opcode = opcode;
         slot.total = total;
         slot.extra = extra;
         slot.deliverAt = link.reserve(4L * len);
+        out.publish();
+    }
+
+    @Override
+    public void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException {
+        Mailbox.Slot slot = out.claim(op);
+        System.arraycopy(b, from, slot.ensureBytes(len), 0, len);
+        slot.byteLen = len;
+        slot.len = 0;
+        slot.opcode = opcode;
+        slot.total = total;
+        slot.extra = extra;
+        slot.deliverAt = link.reserve(len);
         out.publish();
     }
 
@@ -95,6 +109,16 @@ final class MailboxLink implements RingLink {
         @Override
         public float[] floats() {
             return slot.buf;
+        }
+
+        @Override
+        public int byteLen() {
+            return slot.byteLen;
+        }
+
+        @Override
+        public void copyBytes(byte[] dst, int off) {
+            System.arraycopy(slot.bytes, 0, dst, off, slot.byteLen);
         }
 
         @Override

@@ -26,6 +26,12 @@ public interface RingLink {
     void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException;
 
     /**
+     * Sends b[from .. from+len) to the right neighbour as one typed byte message: the control channel, whose bytes
+     * travel exactly as given (never through a float or a codec). Waits as {@link #send} does.
+     */
+    void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException;
+
+    /**
      * Waits, at most the timeout, for the next message from the left neighbour. Its payload stays valid until
      * {@link #release()}.
      *
@@ -61,6 +67,12 @@ public interface RingLink {
 
         /** The floats, at {@code [0, len())} of the returned array (owned by the link). */
         float[] floats();
+
+        /** Bytes in a byte message (one sent by {@link #sendBytes}; the opcode says which kind was sent). */
+        int byteLen();
+
+        /** Copies a byte message's bytes into {@code dst[off .. off+byteLen())}. */
+        void copyBytes(byte[] dst, int off);
 
         /** Copies the floats into {@code dst[off .. off+len())}, straight from wherever the link holds them. */
         void copyTo(float[] dst, int off);

@@ -40,6 +40,16 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<FrameMarshall
             return n;
         }
 
+        /** Copies the data, as bytes, into {@code dst[off .. off+dataBytes())}. */
+        void copyBytes(byte[] dst, int off) {
+            int at = off;
+            for (ByteBuffer buf : data) {
+                int k = buf.remaining();
+                buf.duplicate().get(dst, at, k);
+                at += k;
+            }
+        }
+
         /**
          * Copies the data, little-endian float32s, into {@code dst[off .. off+dataBytes()/4)}: one bulk copy per
          * buffer, and a float that straddles two buffers is put together byte by byte.

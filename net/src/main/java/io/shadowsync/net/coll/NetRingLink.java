@@ -8,6 +8,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.shadowsync.comm.CollectiveTimeoutException;
+import io.shadowsync.comm.RingCollective;
 import io.shadowsync.comm.RingLink;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
@@ -161,6 +162,20 @@ final class NetRingLink implements RingLink {
         }
     }
 
+    /** A typed byte message: its bytes go into the frame's data as they are (the opcode tells the receiver). */
+    @Override
+    public void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException {
+        awaitRoom(op);
+        RingFrame frame = RingFrame.newBuilder().setSeq(++outSeq).setOpcode(opcode).setTotal(total).setExtra(extra)
+                .setData(UnsafeByteOperations.unsafeWrap(b, from, len)).build();
+        callLock.lockInterruptibly();
+        try {
+            if (!outHalfClosed) outCall.onNext(frame); // copies the bytes into gRPC's buffers before it returns
+        } finally {
+            callLock.unlock();
+        }
+    }
+
     /** Waits until the right neighbour has accepted the stream and gRPC has room for a message. */
     private void awaitRoom(String op) throws InterruptedException {
         lock.lockInterruptibly();
@@ -212,7 +227,8 @@ final class NetRingLink implements RingLink {
         }
         current = r;
         int bytes = r.dataBytes();
-        if ((bytes & 3) != 0) {
+        taken.bytes = bytes;
+        if (r.header().getOpcode() != RingCollective.ALL_GATHER_BYTES && (bytes & 3) != 0) {
             throw new IllegalStateException("rank " + rank + " got a message of " + bytes + " bytes from "
                     + peer(left()) + " in " + op + ": not a whole number of float32s");
         }
@@ -512,6 +528,17 @@ final class NetRingLink implements RingLink {
     private final class FrameMessage implements Message {
         FrameMarshaller.Received frame;
         int len;
+        int bytes;
+
+        @Override
+        public int byteLen() {
+            return bytes;
+        }
+
+        @Override
+        public void copyBytes(byte[] dst, int off) {
+            frame.copyBytes(dst, off);
+        }
 
         @Override
         public int opcode() {
