@@ -55,6 +55,26 @@ public interface Collective extends AutoCloseable {
     }
 
     /**
+     * The typed control channel: every rank's send[0 .. len) (the same len on every rank), exactly, rank r's at
+     * [r·len, (r+1)·len) of the returned array. Over {@link #allGatherBytes}.
+     */
+    default long[] allGatherLongs(long[] send) throws InterruptedException {
+        int len = send.length;
+        byte[] mine = new byte[8 * len];
+        ByteBuffer.wrap(mine).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(send);
+        byte[][] all = allGatherBytes(mine);
+        long[] out = new long[Math.multiplyExact(len, all.length)];
+        for (int r = 0; r < all.length; r++) {
+            if (all[r].length != 8 * len) {
+                throw new IllegalStateException("rank " + rank() + " called allGatherLongs of " + len + " longs, but rank "
+                        + r + " sent " + all[r].length / 8 + ": every rank must call the same operations with the same lengths");
+            }
+            ByteBuffer.wrap(all[r]).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out, r * len, len);
+        }
+        return out;
+    }
+
+    /**
      * The typed control channel: every rank contributes one byte message (of any length, the ranks' lengths may
      * differ) and gets all of them back, indexed by rank; the bytes arrive exactly as sent (text travels as UTF-8).
      * For small control messages (failure reasons, flags); the array passed in may be changed once this returns.
