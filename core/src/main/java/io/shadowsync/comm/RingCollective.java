@@ -103,7 +103,7 @@ public final class RingCollective implements Collective {
 
     /**
      * Typed byte messages around the ring: at step k (0 .. N−2) a rank forwards rank (rank − k)'s message and
-     * receives rank (rank − k − 1)'s, each split into messages of at most 4·chunkFloats bytes (the first one's header
+     * receives rank (rank − k − 1)'s, each split into messages of at most the bytes of chunkFloats encoded floats (the first one's header
      * carries the whole length). Within a step a rank sends its chunk i, then receives chunk i, so a rank blocked on
      * its right neighbour is always ahead of it, and a cycle of waits cannot close: no deadlock at any window ≥ 1.
      */
@@ -114,7 +114,7 @@ public final class RingCollective implements Collective {
         byte[][] out = new byte[n][];
         out[rank] = message.clone();
         if (n == 1) return out;
-        int max = (int) Math.min(Integer.MAX_VALUE, 4L * chunkFloats);
+        int max = (int) Math.min(Integer.MAX_VALUE, link.codec().encodedBytes(chunkFloats)); // a float message's size
         String op = name(ALL_GATHER_BYTES);
         try {
             for (int k = 0; k < n - 1; k++) {
@@ -259,7 +259,7 @@ public final class RingCollective implements Collective {
 
     private void send(int opcode, int total, int extra, float[] a, int from, int len) throws InterruptedException {
         link.send(opcode, total, extra, a, from, len, name(opcode));
-        bytesSent.addAndGet(4L * len);
+        bytesSent.addAndGet(link.codec().encodedBytes(len)); // bytes on the wire, after encoding
     }
 
     /**

@@ -18,6 +18,14 @@ public interface RingLink {
     int window();
 
     /**
+     * How float messages ({@link #send}) travel: their bytes on the wire, and their values as received (a lossy
+     * codec rounds them). Byte messages ({@link #sendBytes}) never go through it.
+     */
+    default Codec codec() {
+        return Codec.FLOAT32;
+    }
+
+    /**
      * Sends a[from .. from+len) to the right neighbour as one message with the header (opcode, total, extra); waits,
      * at most the timeout, while the link has no room. The array may be changed once this returns.
      *
