@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.Collective.ReduceOp;
 import io.shadowsync.comm.CollectiveTimeoutException;
@@ -221,6 +222,46 @@ class NetCollectiveTest {
                         assertArrayEquals(input(peers[r], len, 0), Arrays.copyOfRange(got[r], 1, len + 1),
                                 "rank " + r + " of pairing " + Arrays.toString(peers));
                     }
+                }
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
+    /**
+     * The job's codec on the wire: with bf16 an allReduce gives the in-process ring's bits under bf16 (the same
+     * rounding at the same places), an allGather counts 2 bytes per value sent, and the control channel still sums
+     * longs exactly (it never goes through the codec).
+     */
+    @Test
+    void aLossyCodecRoundsAsInProcessAndCountsItsEncodedBytes() throws Exception {
+        int n = 3, len = 1000, g = 11;
+        try (Hosts hosts = new Hosts(n)) {
+            Collective[] c = new Collective[n];
+            for (int r = 0; r < n; r++) {
+                c[r] = NetCollective.join(hosts.transport, hosts.endpoint(r), "bf", r, hosts.ranks(1), LONG, 7,
+                        NetCollective.DEFAULT_WINDOW, Codec.BF16);
+            }
+            try {
+                float[][] want;
+                try (InProcessCollectives ref = new InProcessCollectives(n, LinkModel.NONE, LONG, 7, Codec.BF16)) {
+                    want = allReduce(ref.ranks(), len, ReduceOp.SUM);
+                }
+                float[][] got = allReduce(c, len, ReduceOp.SUM);
+                for (int r = 0; r < n; r++) assertArrayEquals(bits(want[r]), bits(got[r]), "rank " + r);
+                long[] before = new long[n];
+                long[][] sums = new long[n][];
+                for (int r = 0; r < n; r++) before[r] = c[r].bytesSent();
+                Ranks.runAll(n, r -> {
+                    c[r].allGather(input(r, g, 0), 0, g, new float[n * g], 0);
+                    long[] x = {(1L << 40) + r};
+                    c[r].allReduceLongs(x, 0, 1);
+                    sums[r] = x;
+                });
+                for (int r = 0; r < n; r++) {
+                    assertEquals(before[r] + 2L * (n - 1) * g + 8L * (n - 1), c[r].bytesSent(), "rank " + r);
+                    assertEquals(3 * (1L << 40) + 3, sums[r][0], "rank " + r);
                 }
             } finally {
                 closeAll(c);
