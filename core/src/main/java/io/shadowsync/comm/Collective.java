@@ -155,7 +155,15 @@ public interface Collective extends AutoCloseable {
         return peers;
     }
 
-    /** Bytes this rank has sent so far (payload only). */
+    /**
+     * How this group puts float values on the wire ({@link Codec#FLOAT32} unless the job chose another); a lossy
+     * codec rounds what allReduce, broadcast, allGather and exchange deliver. The typed channel never uses it.
+     */
+    default Codec codec() {
+        return Codec.FLOAT32;
+    }
+
+    /** Bytes this rank has sent so far (payload, as encoded on the wire). */
     long bytesSent();
 
     @Override

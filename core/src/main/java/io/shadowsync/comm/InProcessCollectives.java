@@ -94,6 +94,11 @@ public final class InProcessCollectives implements AutoCloseable {
         return new InProcessCollectives(n, link).ranks();
     }
 
+    /** The N rank handles of a new group over the given link whose float messages take the given codec. */
+    public static Collective[] create(int n, LinkModel link, Codec codec) {
+        return new InProcessCollectives(n, link, DEFAULT_TIMEOUT, DEFAULT_CHUNK_FLOATS, codec).ranks();
+    }
+
     /** The N rank handles of a new group over the given link, giving up on a silent peer after timeout. */
     public static Collective[] create(int n, LinkModel link, Duration timeout) {
         return new InProcessCollectives(n, link, timeout, DEFAULT_CHUNK_FLOATS).ranks();

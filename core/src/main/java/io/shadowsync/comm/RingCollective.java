@@ -323,6 +323,11 @@ public final class RingCollective implements Collective {
     }
 
     @Override
+    public Codec codec() {
+        return link.codec();
+    }
+
+    @Override
     public long bytesSent() {
         return bytesSent.get();
     }

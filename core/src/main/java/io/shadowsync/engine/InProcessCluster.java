@@ -79,8 +79,8 @@ public final class InProcessCluster implements Cluster {
                         sync.mode() == SyncSpec.Mode.ASYNC_PS ? optimizer : null, config.link())
                 : null;
         boolean trainerGroup = (sync.mode() == SyncSpec.Mode.SHADOW || sync.mode() == SyncSpec.Mode.FOREGROUND) && !sync.base().equals("easgd");
-        trainerRanks = trainerGroup ? InProcessCollectives.create(n, config.link()) : null;
-        workerRanks = sync.mode() == SyncSpec.Mode.SYNC_SGD ? InProcessCollectives.create(n * workers, config.link()) : null;
+        trainerRanks = trainerGroup ? InProcessCollectives.create(n, config.link(), config.codec()) : null;
+        workerRanks = sync.mode() == SyncSpec.Mode.SYNC_SGD ? InProcessCollectives.create(n * workers, config.link(), config.codec()) : null;
         if (trainerRanks != null) collectives.addAll(List.of(trainerRanks));
         if (workerRanks != null) collectives.addAll(List.of(workerRanks));
     }

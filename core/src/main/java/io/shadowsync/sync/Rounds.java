@@ -13,7 +13,9 @@ final class Rounds {
      * pass around the ring, N − 1 more hops of latency, to every round. It is exact, and this is the one place that
      * relies on it: every rank adds 0 or 1 to each flag, so every partial sum, in any order, is an integer of at most
      * the group's size, and a float holds every integer up to 2^24 exactly. {@link #count} reads a flag sum back and
-     * refuses one that is not such an integer. (Only the float32 codec exists; a lossy one must not touch these.)
+     * refuses one that is not such an integer. Under a lossy codec ({@link Collective#codec()}) the flags must not
+     * ride with the parameters, so they take the typed channel in a second call and are put back where {@link #count}
+     * reads them.
      */
     static final int MAX_EXACT_COUNT = 1 << 24;
 
@@ -58,7 +60,16 @@ final class Rounds {
             sum[n + 1] = flag(true);
             sum[n + 2] = flag(g.joinersWaiting());
         }
-        trainers.allReduce(sum, 0, bufferLength(trainers, n), Collective.ReduceOp.SUM);
+        int len = bufferLength(trainers, n);
+        if (trainers.codec().lossless()) {
+            trainers.allReduce(sum, 0, len, Collective.ReduceOp.SUM);
+        } else {
+            long[] flags = new long[len - n];
+            for (int i = 0; i < flags.length; i++) flags[i] = (long) sum[n + i];
+            trainers.allReduce(sum, 0, n, Collective.ReduceOp.SUM);
+            trainers.allReduceLongs(flags, 0, flags.length);
+            for (int i = 0; i < flags.length; i++) sum[n + i] = flags[i];
+        }
         return count(sum, n);
     }
 
