@@ -145,6 +145,14 @@ class CliTest {
         assertTrue(rounds[0] > 0 && rounds[0] == rounds[1], "rounds " + rounds[0] + " and " + rounds[1]);
         // float32: the parameters and the flag, 4 bytes each; bf16: the parameters at 2 bytes, the flag's longs apart
         assertTrue(bytes[1] < bytes[0] * 0.55 && bytes[1] > bytes[0] * 0.45, bytes[0] + " vs " + bytes[1]);
+        // synchronous SGD under bf16: the examples' count takes the typed channel, every example is trained on
+        Run f = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--workers", "2", "--sync", "sync-sgd",
+                "--codec", "float32", "--no-progress");
+        Run h = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--workers", "2", "--sync", "sync-sgd",
+                "--codec", "bf16", "--no-progress");
+        assertEquals(0, f.code(), f.err());
+        assertEquals(0, h.code(), h.err());
+        assertEquals(f.json().get("examples").asLong(), h.json().get("examples").asLong(), h.out());
         Run bad = run("train", "--model", "lr", "--train", train(), "--codec", "fp8");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--codec: unknown codec 'fp8': use float32 (the default) or bf16"), bad.err());

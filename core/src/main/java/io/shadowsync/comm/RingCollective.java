@@ -103,9 +103,10 @@ public final class RingCollective implements Collective {
 
     /**
      * Typed byte messages around the ring: at step k (0 .. N−2) a rank forwards rank (rank − k)'s message and
-     * receives rank (rank − k − 1)'s, each split into messages of at most the bytes of chunkFloats encoded floats (the first one's header
-     * carries the whole length). Within a step a rank sends its chunk i, then receives chunk i, so a rank blocked on
-     * its right neighbour is always ahead of it, and a cycle of waits cannot close: no deadlock at any window ≥ 1.
+     * receives rank (rank − k − 1)'s, each split into messages of at most the size of a float message (chunkFloats
+     * encoded floats; the first one's header carries the whole length). Within a step a rank sends its chunk i, then
+     * receives chunk i, so a rank blocked on its right neighbour is always ahead of it, and a cycle of waits cannot
+     * close: no deadlock at any window ≥ 1.
      */
     @Override
     public byte[][] allGatherBytes(byte[] message) throws InterruptedException {
