@@ -2,6 +2,7 @@ package io.shadowsync.cli;
 
 import io.shadowsync.ckpt.CheckpointDir;
 import io.shadowsync.ckpt.ModelFile;
+import io.shadowsync.comm.Codec;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.engine.DataSplit;
@@ -109,6 +110,10 @@ abstract class JobCommand {
 
     @Option(names = "--net-latency", paramLabel = "T", description = "Emulated one-way latency per message, e.g. 0.5ms (default: 0).")
     String netLatency = "0";
+
+    @Option(names = "--codec", paramLabel = "NAME", description = "How the trainers' collectives put parameters on the wire: "
+            + "float32 (exact) or bf16 (half the bytes, rounded; not with elastic trainers) (default: float32).")
+    String codec = "float32";
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "Dense optimizer: sgd, adagrad or adam (default: sgd).")
     String optimizer = "sgd";
@@ -230,7 +235,13 @@ abstract class JobCommand {
         LinkModel link = LinkModel.parse(netBandwidth, netLatency);
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
                 maxNonFinite);
-        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer());
+        Codec wire;
+        try {
+            wire = Codec.named(codec);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--codec: " + e.getMessage());
+        }
+        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer(), wire);
         checkMemory(modelSpec, trainSource, opt, embOpt, job); // before --in-memory fills the heap with the data
         long skippedLoading = 0;
         if (inMemory && loadInMemory) {
@@ -433,7 +444,7 @@ abstract class JobCommand {
         String d = String.join("|", String.join(",", more), new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
                 plan.sync().toString(), "trainers=" + trainers, "workers=" + workers, "batch=" + plan.batchSize(), "seed=" + seed,
                 "ps=" + psShards, "ps-replicas=" + psReplicas, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
-                "in-memory=" + inMemory, "checkpoints=" + (checkpointDir != null)); // all take part in checkpoints, or none
+                "in-memory=" + inMemory, "codec=" + codec.toLowerCase(Locale.ROOT), "checkpoints=" + (checkpointDir != null)); // all take part in checkpoints, or none
         try {
             byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(d.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return java.util.HexFormat.of().formatHex(h, 0, 8);

@@ -8,14 +8,12 @@ import io.shadowsync.metrics.TrainWindow;
 
 /**
  * Gathers what each trainer process did into the whole job's {@link JobResult}, so that a multi-process job's summary
- * is built exactly as an in-process one. Each trainer encodes its numbers into floats that survive the trip exactly
- * (every long or double's 64 bits as three integers below 2^22, each exactly representable), and one allGather over
- * the trainers' control group brings everybody's to every rank.
+ * is built exactly as an in-process one. Each trainer's numbers (longs, and doubles as their 64 bits) travel on the
+ * control group's typed channel ({@link Collective#allGatherLongs}): exact, and everybody's reach every rank.
  */
 final class JobStats {
     /** examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3. */
     private static final int FIELDS = 13;
-    private static final int WIDTH = FIELDS * 3;
 
     private JobStats() {}
 
@@ -25,15 +23,12 @@ final class JobStats {
         TrainWindow.Snapshot w = r.window();
         long[] bits = {r.examples(), d(r.seconds()), r.skippedLines(), r.nonFiniteBatches(), d(r.trainLoss()), d(r.readerWaitFraction()),
                 d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels())};
-        float[] send = new float[WIDTH];
-        for (int i = 0; i < FIELDS; i++) encode(bits[i], send, 3 * i);
         int n;
-        float[] all;
+        long[] all;
         while (true) {
-            n = control.size();
-            all = new float[WIDTH * n];
             try {
-                control.allGather(send, 0, WIDTH, all, 0);
+                all = control.allGatherLongs(bits);
+                n = all.length / FIELDS;
                 break;
             } catch (GroupChangedException e) {
                 // elastic trainers: a member left during the gather; ask again over those still here
@@ -46,8 +41,7 @@ final class JobStats {
         long examples = 0;
         double seconds = 0, wait = 0;
         for (int t = 0; t < n; t++) {
-            long[] v = new long[FIELDS];
-            for (int i = 0; i < FIELDS; i++) v[i] = decode(all, t * WIDTH + 3 * i);
+            long[] v = java.util.Arrays.copyOfRange(all, t * FIELDS, (t + 1) * FIELDS);
             TrainWindow.Snapshot win = new TrainWindow.Snapshot(v[10], dbl(v[11]), dbl(v[12]));
             results[t] = new TrainResult(v[0], dbl(v[1]), new long[0], v[2], v[3], dbl(v[4]), dbl(v[5]), dbl(v[6]), win);
             syncRounds[t] = v[7];
@@ -66,16 +60,5 @@ final class JobStats {
 
     private static double dbl(long bits) {
         return Double.longBitsToDouble(bits);
-    }
-
-    /** 64 bits as three floats holding 22, 21 and 21 bits: integers below 2^22, exact in a float. */
-    static void encode(long v, float[] out, int off) {
-        out[off] = (float) (v >>> 42);
-        out[off + 1] = (float) ((v >>> 21) & 0x1FFFFF);
-        out[off + 2] = (float) (v & 0x1FFFFF);
-    }
-
-    static long decode(float[] in, int off) {
-        return ((long) in[off] << 42) | ((long) in[off + 1] << 21) | (long) in[off + 2];
     }
 }

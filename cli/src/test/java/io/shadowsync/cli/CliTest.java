@@ -144,6 +144,39 @@ class CliTest {
         for (String name : io.shadowsync.sync.SyncAlgorithms.names()) assertTrue(help.contains(name), name + " missing from: " + help);
     }
 
+    /**
+     * The wire codec is a job's choice: bf16 halves the bytes a round sends (the same rounds, 2 bytes a value instead
+     * of 4) and the job still trains; an unknown codec is named, exit 2.
+     */
+    @Test
+    void aJobChoosesItsWireCodec() throws Exception {
+        long[] bytes = new long[2];
+        long[] rounds = new long[2];
+        String[] codecs = {"float32", "bf16"};
+        for (int i = 0; i < 2; i++) {
+            Run r = run("train", "--model", "dlrm", "--emb-rows", "2000", "--train", train(), "--trainers", "2", "--sync", "fr-ma", "--sync-every", "4",
+                    "--workers", "1", "--seed", "3", "--codec", codecs[i], "--no-progress");
+            assertEquals(0, r.code(), r.err());
+            JsonNode s = r.json();
+            bytes[i] = s.get("sync").get("bytes_sent").get(0).asLong();
+            rounds[i] = s.get("sync").get("rounds_per_trainer").get(0).asLong();
+        }
+        assertTrue(rounds[0] > 0 && rounds[0] == rounds[1], "rounds " + rounds[0] + " and " + rounds[1]);
+        // float32: the parameters and the flag, 4 bytes each; bf16: the parameters at 2 bytes, the flag's longs apart
+        assertTrue(bytes[1] < bytes[0] * 0.55 && bytes[1] > bytes[0] * 0.45, bytes[0] + " vs " + bytes[1]);
+        // synchronous SGD under bf16: the examples' count takes the typed channel, every example is trained on
+        Run f = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--workers", "2", "--sync", "sync-sgd",
+                "--codec", "float32", "--no-progress");
+        Run h = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--workers", "2", "--sync", "sync-sgd",
+                "--codec", "bf16", "--no-progress");
+        assertEquals(0, f.code(), f.err());
+        assertEquals(0, h.code(), h.err());
+        assertEquals(f.json().get("examples").asLong(), h.json().get("examples").asLong(), h.out());
+        Run bad = run("train", "--model", "lr", "--train", train(), "--codec", "fp8");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--codec: unknown codec 'fp8': use float32 (the default) or bf16"), bad.err());
+    }
+
     @Test
     void oneWorkerWithFixedSeedIsBitForBitRepeatable() throws Exception {
         Path a = dir.resolve("a.model"), b = dir.resolve("b.model");

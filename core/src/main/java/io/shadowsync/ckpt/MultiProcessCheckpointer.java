@@ -4,6 +4,7 @@ import io.shadowsync.comm.Collective;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobState;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -172,12 +173,9 @@ public final class MultiProcessCheckpointer {
                 status = REFUSED;
             }
         }
-        float[] msg = new float[5];
-        msg[0] = status;
-        putLong(msg, 1, seq);
-        control.broadcast(msg, 0, msg.length, 0);
+        long[] msg = control.allGatherLongs(new long[] {status, seq}); // trainer 0's decision, at [0, 2)
         status = (int) msg[0];
-        seq = getLong(msg, 1);
+        seq = msg[1];
         if (status == REFUSED) {
             if (refusal != null) throw refusal;
             throw new IllegalStateException("trainer 0 could not resume from " + dir.path() + " (its log says why)");
@@ -244,7 +242,7 @@ public final class MultiProcessCheckpointer {
     private void loop() {
         long nextTime = everyNanos > 0 ? System.nanoTime() + everyNanos : Long.MAX_VALUE;
         long nextExamples = -1;
-        float[] poll = new float[8];
+        long[] poll = new long[5];
         try {
             while (true) {
                 synchronized (wake) {
@@ -253,11 +251,11 @@ public final class MultiProcessCheckpointer {
                 poll[0] = rank == 0 && System.nanoTime() >= nextTime ? 1 : 0;
                 poll[1] = stopWanted ? 1 : 0;
                 poll[2] = finished ? 1 : 0;
-                putLong(poll, 3, job.progress().examples());
-                poll[7] = rank == 0 && gaveUp ? 1 : 0;
-                control.allReduce(poll, 0, poll.length, Collective.ReduceOp.SUM);
-                long examples = getLong(poll, 3);
-                if (poll[7] > 0) { // trainer 0 gave up on checkpoints: every process stops its job in this same poll
+                poll[3] = job.progress().examples();
+                poll[4] = rank == 0 && gaveUp ? 1 : 0;
+                control.allReduceLongs(poll, 0, poll.length);
+                long examples = poll[3];
+                if (poll[4] > 0) { // trainer 0 gave up on checkpoints: every process stops its job in this same poll
                     jobStopped = true;
                     if (rank != 0) log.accept("stopping: trainer 0 stops the job, its checkpoints could not be written (" + lastError + ")");
                     job.stop();
@@ -303,15 +301,10 @@ public final class MultiProcessCheckpointer {
             failure = e.getMessage();
         }
         // 1. agree on how far each lockstep group goes before it rests
-        float[] mine = new float[1 + 4 * 2];
-        mine[0] = begun != null ? 1 : 0;
-        if (begun != null) {
-            putLong(mine, 1, begun[0]);
-            putLong(mine, 5, begun[1]);
-        }
-        float[] all = new float[mine.length * n];
+        long[] mine = {begun != null ? 1 : 0, begun != null ? begun[0] : 0, begun != null ? begun[1] : 0};
+        long[] all;
         try {
-            control.allGather(mine, 0, mine.length, all, 0);
+            all = control.allGatherLongs(mine);
         } catch (RuntimeException | InterruptedException e) {
             if (begun != null) job.cancelPause();
             throw e;
@@ -321,8 +314,8 @@ public final class MultiProcessCheckpointer {
         for (int r = 0; r < n; r++) {
             int o = r * mine.length;
             if (all[o] == 0 && notReady < 0) notReady = r;
-            agreed[0] = Math.max(agreed[0], getLong(all, o + 1));
-            agreed[1] = Math.max(agreed[1], getLong(all, o + 5));
+            agreed[0] = Math.max(agreed[0], all[o + 1]);
+            agreed[1] = Math.max(agreed[1], all[o + 2]);
         }
         if (notReady >= 0) {
             if (begun != null) job.cancelPause();
@@ -358,12 +351,9 @@ public final class MultiProcessCheckpointer {
                 paused = null;
             }
         }
-        float[] a = new float[5];
-        a[0] = paused != null ? 1 : 0;
-        putLong(a, 1, seq);
-        float[] allA = new float[a.length * n];
-        control.allGather(a, 0, a.length, allA, 0);
-        seq = getLong(allA, 1);
+        long[] a = {paused != null ? 1 : 0, seq};
+        long[] allA = control.allGatherLongs(a);
+        seq = allA[1]; // trainer 0's
         for (int r = 0; r < n; r++) {
             if (allA[r * a.length] == 0) {
                 if (rank == 0 && created) discardQuietly(seq); // never what was there before (a file where it goes)
@@ -403,23 +393,17 @@ public final class MultiProcessCheckpointer {
             serverCall.join(); // the servers' calls carry their own deadline
             if (serverFailure[0] != null && failure == null) failure = serverFailure[0];
         }
-        float[] b = new float[1 + 4 * 3];
-        b[0] = own != null && failure == null ? 1 : 0;
-        if (own != null) {
-            putLong(b, 1, own.size());
-            putLong(b, 5, own.crc() & 0xFFFF_FFFFL);
-        }
-        putLong(b, 9, state.examples());
-        float[] allB = new float[b.length * n];
-        control.allGather(b, 0, b.length, allB, 0);
+        long[] b = {own != null && failure == null ? 1 : 0, own != null ? own.size() : 0,
+                own != null ? own.crc() & 0xFFFF_FFFFL : 0, state.examples()};
+        long[] allB = control.allGatherLongs(b);
         long examples = 0;
         List<Manifest.Entry> entries = new ArrayList<>(n + serverEntries.size());
         int bad = -1;
         for (int r = 0; r < n; r++) {
             int o = r * b.length;
             if (allB[o] == 0 && bad < 0) bad = r;
-            entries.add(new Manifest.Entry(StateFiles.trainerFile(r), getLong(allB, o + 1), (int) getLong(allB, o + 5)));
-            examples += getLong(allB, o + 9);
+            entries.add(new Manifest.Entry(StateFiles.trainerFile(r), allB[o + 1], (int) allB[o + 2]));
+            examples += allB[o + 3];
         }
         if (bad >= 0) {
             if (rank == 0) discardQuietly(seq);
@@ -473,34 +457,29 @@ public final class MultiProcessCheckpointer {
      * 1: writing .../trainer-1.bin: No space left on device; trainer 0: ...".
      */
     private String reasons(String mine) throws InterruptedException {
-        float[] a = new float[REASON_CHARS + 1];
-        putString(a, 0, mine == null ? "" : mine);
-        float[] all = new float[a.length * n];
-        control.allGather(a, 0, a.length, all, 0);
+        return reasons(control, mine);
+    }
+
+    /** {@link #reasons(String)} over a given group: each reason travels as UTF-8 bytes on the typed channel. */
+    static String reasons(Collective control, String mine) throws InterruptedException {
+        byte[][] all = control.allGatherBytes(cut(mine == null ? "" : mine).getBytes(StandardCharsets.UTF_8));
         StringBuilder b = new StringBuilder();
-        for (int r = 0; r < n; r++) {
-            String why = getString(all, r * a.length);
+        for (int r = 0; r < all.length; r++) {
+            String why = new String(all[r], StandardCharsets.UTF_8);
             if (!why.isEmpty()) b.append(b.isEmpty() ? "" : "; ").append("trainer ").append(r).append(": ").append(why);
         }
         return b.toString();
     }
 
-    /** Characters of a reason that travel to the other trainers (a longer one is cut, with "..."). */
+    /** Characters of a reason that travel to the other trainers (a longer one is cut, with "..."), to keep logs short. */
     static final int REASON_CHARS = 400;
 
-    /** s as floats at a[off]: its length, then its UTF-16 chars, each exact in a float; cut to {@value #REASON_CHARS}. */
-    static void putString(float[] a, int off, String s) {
-        if (s.length() > REASON_CHARS) s = s.substring(0, REASON_CHARS - 3) + "...";
-        a[off] = s.length();
-        for (int i = 0; i < s.length(); i++) a[off + 1 + i] = s.charAt(i);
-    }
-
-    /** The string of {@link #putString}. */
-    static String getString(float[] a, int off) {
-        int len = (int) a[off];
-        char[] c = new char[len];
-        for (int i = 0; i < len; i++) c[i] = (char) a[off + 1 + i];
-        return new String(c);
+    /** s, or its first {@value #REASON_CHARS} − 3 chars and "..." (never half a surrogate pair). */
+    static String cut(String s) {
+        if (s.length() <= REASON_CHARS) return s;
+        int end = REASON_CHARS - 3;
+        if (Character.isHighSurrogate(s.charAt(end - 1))) end--;
+        return s.substring(0, end) + "...";
     }
 
     /** Periodic checkpoints that could not be written, in all (as this process saw them). */
@@ -545,21 +524,5 @@ public final class MultiProcessCheckpointer {
     /** Examples trained, all trainers, when the newest checkpoint was taken. */
     public long lastExamples() {
         return lastExamples;
-    }
-
-    /**
-     * A non-negative long as four floats of 16 bits each: exact through a collective, and through a sum of up to 256
-     * ranks (each chunk stays below 2^24).
-     */
-    static void putLong(float[] a, int off, long v) {
-        if (v < 0) throw new IllegalArgumentException("a count is never negative: " + v);
-        for (int k = 0; k < 4; k++) a[off + k] = (float) ((v >>> (16 * k)) & 0xFFFF);
-    }
-
-    /** The long of {@link #putLong}, or the sum of several (carries included). */
-    static long getLong(float[] a, int off) {
-        long v = 0;
-        for (int k = 0; k < 4; k++) v += ((long) a[off + k]) << (16 * k);
-        return v;
     }
 }

@@ -1,5 +1,10 @@
 package io.shadowsync.comm;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import java.util.Objects;
+
 /**
  * Collective operations among the N ranks (trainers, or workers for sync SGD) of a job. Every rank calls the
  * same operations in the same order with the same lengths; a call returns when this rank's part is done.
@@ -27,7 +32,138 @@ public interface Collective extends AutoCloseable {
     /** Returns when every rank has called it. */
     void barrier() throws InterruptedException;
 
-    /** Bytes this rank has sent so far (payload only). */
+    /**
+     * The typed control channel: in place, data[off .. off+len) becomes the element-wise sum over all ranks, exact
+     * (two's-complement, wrapping like {@code long} addition, never rounded through a float). For counts, flags and
+     * sequence numbers, not for parameters: the ring sends every rank's whole vector to every rank (N·len·8 bytes).
+     */
+    default void allReduceLongs(long[] data, int off, int len) throws InterruptedException {
+        Objects.checkFromIndexSize(off, len, data.length);
+        byte[] mine = new byte[8 * len];
+        ByteBuffer.wrap(mine).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(data, off, len);
+        byte[][] all = allGatherBytes(mine);
+        long[] sum = new long[len];
+        for (int r = 0; r < all.length; r++) {
+            if (all[r].length != 8 * len) {
+                throw new IllegalStateException("rank " + rank() + " called allReduceLongs of " + len + " longs, but rank "
+                        + r + " sent " + all[r].length / 8 + ": every rank must call the same operations with the same lengths");
+            }
+            LongBuffer b = ByteBuffer.wrap(all[r]).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+            for (int i = 0; i < len; i++) sum[i] += b.get(i);
+        }
+        System.arraycopy(sum, 0, data, off, len);
+    }
+
+    /**
+     * The typed control channel: every rank's send[0 .. len) (the same len on every rank), exactly, rank r's at
+     * [r·len, (r+1)·len) of the returned array. Over {@link #allGatherBytes}.
+     */
+    default long[] allGatherLongs(long[] send) throws InterruptedException {
+        int len = send.length;
+        byte[] mine = new byte[8 * len];
+        ByteBuffer.wrap(mine).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(send);
+        byte[][] all = allGatherBytes(mine);
+        long[] out = new long[Math.multiplyExact(len, all.length)];
+        for (int r = 0; r < all.length; r++) {
+            if (all[r].length != 8 * len) {
+                throw new IllegalStateException("rank " + rank() + " called allGatherLongs of " + len + " longs, but rank "
+                        + r + " sent " + all[r].length / 8 + ": every rank must call the same operations with the same lengths");
+            }
+            ByteBuffer.wrap(all[r]).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out, r * len, len);
+        }
+        return out;
+    }
+
+    /**
+     * The typed control channel: every rank contributes one byte message (of any length, the ranks' lengths may
+     * differ) and gets all of them back, indexed by rank; the bytes arrive exactly as sent (text travels as UTF-8).
+     * For small control messages (failure reasons, flags); the array passed in may be changed once this returns.
+     *
+     * <p>This default rides on {@link #allGather}: it carries 16 bits in each float as an integer in [0, 65535],
+     * which a float holds exactly, so it is exact over any transport; {@link RingCollective} sends typed byte
+     * messages instead.
+     */
+    default byte[][] allGatherBytes(byte[] message) throws InterruptedException {
+        int n = size();
+        int[] lengths = new int[n];
+        int len = message.length; // up to 2^31 − 1: split in two 16-bit halves
+        float[] mine = {len >>> 16, len & 0xffff};
+        float[] gotLen = new float[2 * n];
+        allGather(mine, 0, 2, gotLen, 0);
+        int max = 0;
+        for (int r = 0; r < n; r++) {
+            lengths[r] = ((int) gotLen[2 * r] << 16) | (int) gotLen[2 * r + 1];
+            max = Math.max(max, lengths[r]);
+        }
+        int halves = (max + 1) / 2;
+        float[] send = new float[halves];
+        for (int i = 0; i < len; i++) {
+            send[i / 2] += (i % 2 == 0 ? 256 : 1) * (message[i] & 0xff);
+        }
+        float[] recv = new float[halves * n];
+        allGather(send, 0, halves, recv, 0);
+        byte[][] out = new byte[n][];
+        for (int r = 0; r < n; r++) {
+            byte[] m = new byte[lengths[r]];
+            for (int i = 0; i < m.length; i++) {
+                int v = (int) recv[r * halves + i / 2];
+                m[i] = (byte) (i % 2 == 0 ? v >>> 8 : v);
+            }
+            out[r] = m;
+        }
+        return out;
+    }
+
+    /**
+     * Pairwise exchange: recv[rOff .. rOff+len) becomes rank {@code peer}'s send[sOff .. sOff+len). A collective
+     * call with a pairing: every rank of the group calls it (the same number of times, in the same order among its
+     * other operations, with the same len), and the peers form pairs: if rank a names b then b names a (a rank
+     * that names itself gets its own send). Because every rank enters every exchange, no pair waits on a rank that
+     * is busy elsewhere, so no pairing deadlocks; a pairing that is not symmetric fails on every rank with the same
+     * message instead of hanging. {@code send} and {@code recv} may be the same array when the ranges do not
+     * overlap.
+     *
+     * <p>This default gathers every rank's send (N·len floats per rank); {@link RingCollective} relays each vector
+     * only along the ring hops from its sender to its peer.
+     */
+    default void exchange(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
+        Objects.checkFromIndexSize(sOff, len, send.length);
+        Objects.checkFromIndexSize(rOff, len, recv.length);
+        int[] peers = checkPairing(this, peer);
+        float[] all = new float[Math.multiplyExact(len, size())];
+        allGather(send, sOff, len, all, 0);
+        System.arraycopy(all, peers[rank()] * len, recv, rOff, len);
+    }
+
+    /**
+     * Shares every rank's peer of an {@link #exchange} (through {@link #allGatherBytes}) and checks the pairing is
+     * symmetric; returns the peers, indexed by rank. Every rank sees the same peers, so all throw or none does.
+     */
+    static int[] checkPairing(Collective c, int peer) throws InterruptedException {
+        int n = c.size(); // a peer out of range is shared too, so that every rank throws, none waits
+        byte[][] all = c.allGatherBytes(ByteBuffer.allocate(4).putInt(0, peer).array());
+        int[] peers = new int[n];
+        for (int r = 0; r < n; r++) peers[r] = ByteBuffer.wrap(all[r]).getInt(0);
+        for (int r = 0; r < n; r++) {
+            int p = peers[r];
+            if (p < 0 || p >= n || peers[p] != r) {
+                throw new IllegalArgumentException("rank " + r + " named rank " + p + " for an exchange, but "
+                        + (p < 0 || p >= n ? "the group has " + n + " ranks" : "rank " + p + " named rank " + peers[p])
+                        + ": the peers of an exchange must form pairs (a names b and b names a)");
+            }
+        }
+        return peers;
+    }
+
+    /**
+     * How this group puts float values on the wire ({@link Codec#FLOAT32} unless the job chose another); a lossy
+     * codec rounds what allReduce, broadcast, allGather and exchange deliver. The typed channel never uses it.
+     */
+    default Codec codec() {
+        return Codec.FLOAT32;
+    }
+
+    /** Bytes this rank has sent so far (payload, as encoded on the wire). */
     long bytesSent();
 
     @Override

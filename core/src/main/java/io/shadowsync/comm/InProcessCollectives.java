@@ -60,6 +60,15 @@ public final class InProcessCollectives implements AutoCloseable {
      * @param chunkFloats most floats in one message, at least 1 (small values exercise the chunking in tests)
      */
     public InProcessCollectives(int n, LinkModel link, Duration timeout, int chunkFloats) {
+        this(n, link, timeout, chunkFloats, Codec.FLOAT32);
+    }
+
+    /**
+     * As {@link #InProcessCollectives(int, LinkModel, Duration, int)}, with the codec the float messages take: the
+     * emulated links carry its encoded bytes, and a lossy one rounds the values as a network would.
+     */
+    public InProcessCollectives(int n, LinkModel link, Duration timeout, int chunkFloats, Codec codec) {
+        java.util.Objects.requireNonNull(codec, "codec");
         if (n < 1) throw new IllegalArgumentException("a collective group needs at least 1 rank, got " + n);
         if (link == null) throw new IllegalArgumentException("a link model is required; LinkModel.NONE means no emulation");
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
@@ -76,13 +85,18 @@ public final class InProcessCollectives implements AutoCloseable {
             inboxes[r] = new Mailbox((r + n - 1) % n, r, INBOX_SLOTS, timeoutNanos);
         }
         for (int r = 0; r < n; r++) {
-            ranks[r] = new RingCollective(r, n, chunkFloats, new MailboxLink(this, inboxes[r], inboxes[(r + 1) % n], links[r]));
+            ranks[r] = new RingCollective(r, n, chunkFloats, new MailboxLink(this, inboxes[r], inboxes[(r + 1) % n], links[r], codec));
         }
     }
 
     /** The N rank handles of a new group over the given link (default timeout and chunk size). */
     public static Collective[] create(int n, LinkModel link) {
         return new InProcessCollectives(n, link).ranks();
+    }
+
+    /** The N rank handles of a new group over the given link whose float messages take the given codec. */
+    public static Collective[] create(int n, LinkModel link, Codec codec) {
+        return new InProcessCollectives(n, link, DEFAULT_TIMEOUT, DEFAULT_CHUNK_FLOATS, codec).ranks();
     }
 
     /** The N rank handles of a new group over the given link, giving up on a silent peer after timeout. */

@@ -21,10 +21,19 @@ final class Mailbox {
     static final class Slot {
         float[] buf = new float[0];
         int len;
+        /** A byte message's bytes (reused, grown as needed) and their count. */
+        byte[] bytes = new byte[0];
+        int byteLen;
         /** Which operation sent it, the operation's total length, and one operation-specific field (root, op). */
         int opcode, total, extra;
         /** System.nanoTime() at which the message is delivered (0: already). */
         long deliverAt;
+
+        /** Makes room for n bytes, growing (never shrinking) the reused buffer. */
+        byte[] ensureBytes(int n) {
+            if (bytes.length < n) bytes = new byte[n];
+            return bytes;
+        }
 
         /** Makes room for n floats, growing (never shrinking) the reused buffer. */
         float[] ensure(int n) {

@@ -12,8 +12,11 @@ final class MailboxLink implements RingLink {
     private final Mailbox out;
     private final EmulatedLink link;
     private final SlotMessage taken = new SlotMessage();
+    private final Codec codec;
+    private java.nio.ByteBuffer wire = java.nio.ByteBuffer.allocate(0); // a lossy codec's encoding, reused
 
-    MailboxLink(InProcessCollectives group, Mailbox in, Mailbox out, EmulatedLink link) {
+    MailboxLink(InProcessCollectives group, Mailbox in, Mailbox out, EmulatedLink link, Codec codec) {
+        this.codec = codec;
         this.group = group;
         this.in = in;
         this.out = out;
@@ -26,14 +29,43 @@ final class MailboxLink implements RingLink {
     }
 
     @Override
+    public Codec codec() {
+        return codec;
+    }
+
+    /** A lossless codec's floats are copied as they are; a lossy one's are encoded and decoded, as a wire would. */
+    @Override
     public void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException {
         Mailbox.Slot slot = out.claim(op);
-        System.arraycopy(a, from, slot.ensure(len), 0, len);
+        if (codec.lossless()) {
+            System.arraycopy(a, from, slot.ensure(len), 0, len);
+        } else {
+            int bytes = Math.toIntExact(codec.encodedBytes(len));
+            if (wire.capacity() < bytes) wire = java.nio.ByteBuffer.allocate(bytes);
+            wire.clear();
+            codec.encode(a, from, len, wire);
+            wire.flip();
+            codec.decode(wire, slot.ensure(len), 0, len);
+        }
         slot.len = len;
+        slot.byteLen = 0;
         slot.opcode = opcode;
         slot.total = total;
         slot.extra = extra;
-        slot.deliverAt = link.reserve(4L * len);
+        slot.deliverAt = link.reserve(codec.encodedBytes(len));
+        out.publish();
+    }
+
+    @Override
+    public void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException {
+        Mailbox.Slot slot = out.claim(op);
+        System.arraycopy(b, from, slot.ensureBytes(len), 0, len);
+        slot.byteLen = len;
+        slot.len = 0;
+        slot.opcode = opcode;
+        slot.total = total;
+        slot.extra = extra;
+        slot.deliverAt = link.reserve(len);
         out.publish();
     }
 
@@ -95,6 +127,16 @@ final class MailboxLink implements RingLink {
         @Override
         public float[] floats() {
             return slot.buf;
+        }
+
+        @Override
+        public int byteLen() {
+            return slot.byteLen;
+        }
+
+        @Override
+        public void copyBytes(byte[] dst, int off) {
+            System.arraycopy(slot.bytes, 0, dst, off, slot.byteLen);
         }
 
         @Override

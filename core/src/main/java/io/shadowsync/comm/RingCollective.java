@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class RingCollective implements Collective {
     /** Opcodes carried by every message, so that a receiver can check the sender runs the same call. */
-    public static final int ALL_REDUCE = 1, BROADCAST = 2, ALL_GATHER = 3, BARRIER = 4;
+    public static final int ALL_REDUCE = 1, BROADCAST = 2, ALL_GATHER = 3, BARRIER = 4, ALL_GATHER_BYTES = 5, EXCHANGE = 6;
     private static final float[] EMPTY = new float[0];
 
     private final RingLink link;
@@ -102,6 +102,122 @@ public final class RingCollective implements Collective {
     }
 
     /**
+     * Typed byte messages around the ring: at step k (0 .. N−2) a rank forwards rank (rank − k)'s message and
+     * receives rank (rank − k − 1)'s, each split into messages of at most the size of a float message (chunkFloats
+     * encoded floats; the first one's header carries the whole length). Within a step a rank sends its chunk i, then
+     * receives chunk i, so a rank blocked on its right neighbour is always ahead of it, and a cycle of waits cannot
+     * close: no deadlock at any window ≥ 1.
+     */
+    @Override
+    public byte[][] allGatherBytes(byte[] message) throws InterruptedException {
+        Objects.requireNonNull(message, "message");
+        checkOpen("allGatherBytes");
+        byte[][] out = new byte[n][];
+        out[rank] = message.clone();
+        if (n == 1) return out;
+        int max = (int) Math.min(Integer.MAX_VALUE, link.codec().encodedBytes(chunkFloats)); // a float message's size
+        String op = name(ALL_GATHER_BYTES);
+        try {
+            for (int k = 0; k < n - 1; k++) {
+                int src = Math.floorMod(rank - k, n), from = Math.floorMod(rank - k - 1, n);
+                byte[] s = out[src], r = null;
+                int cs = Math.max(1, Math.ceilDiv(s.length, max)), cr = 1;
+                for (int i = 0; i < Math.max(cs, cr); i++) {
+                    if (i < cs) {
+                        int at = i * max, len = Math.min(max, s.length - at);
+                        link.sendBytes(ALL_GATHER_BYTES, s.length, src, s, at, len, op);
+                        bytesSent.addAndGet(len);
+                    }
+                    if (i < cr) {
+                        RingLink.Message m = link.take(op);
+                        try {
+                            if (m.opcode() != ALL_GATHER_BYTES || m.extra() != from || r != null && m.total() != r.length) {
+                                throw new IllegalStateException("rank " + rank + " called allGatherBytes, waiting for rank "
+                                        + from + "'s message, but rank " + Math.floorMod(rank - 1, n) + " sent a message of "
+                                        + describe(m.opcode(), m.total(), m.extra()) + ": every rank must call the same"
+                                        + " collective operations, in the same order");
+                            }
+                            if (r == null) {
+                                r = new byte[m.total()];
+                                cr = Math.max(1, Math.ceilDiv(r.length, max));
+                            }
+                            int at = i * max, len = Math.min(max, r.length - at);
+                            if (m.byteLen() != len) {
+                                throw new IllegalStateException("rank " + rank + " got " + m.byteLen() + " bytes of rank "
+                                        + from + "'s message where " + len + " were due (do all ranks use the same chunk size?)");
+                            }
+                            m.copyBytes(r, at);
+                        } finally {
+                            link.release();
+                        }
+                    }
+                }
+                out[from] = r;
+            }
+        } catch (RuntimeException e) {
+            link.fail(e);
+            throw e;
+        } catch (InterruptedException e) {
+            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + op, e));
+            throw e;
+        }
+        return out;
+    }
+
+    /**
+     * Relays each rank's vector along the ring from its sender to its peer: at step k (1 .. the longest such path) a
+     * rank sends the vector of rank (rank − k + 1) and receives that of rank (rank − k), when that vector has at least
+     * k hops to go; one that arrives at its peer lands in recv, the others are held for the next step. Chunks go
+     * send-then-receive as in {@link #allGatherBytes}, so no pairing deadlocks. Every rank first learns every peer
+     * (a 4-byte {@link #allGatherBytes}), so all agree on the steps, or all throw on a pairing that is not symmetric.
+     */
+    @Override
+    public void exchange(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
+        Objects.checkFromIndexSize(sOff, len, send.length);
+        Objects.checkFromIndexSize(rOff, len, recv.length);
+        checkOpen("exchange");
+        int[] peers = Collective.checkPairing(this, peer);
+        if (peer == rank) System.arraycopy(send, sOff, recv, rOff, len); // and it still relays the others' vectors
+        int longest = 0;
+        for (int r = 0; r < n; r++) longest = Math.max(longest, hops(r, peers));
+        int chunks = Math.max(1, Math.ceilDiv(len, chunkFloats));
+        float[] held = null, incoming = null; // a vector received to forward at the next step, and a spare
+        try {
+            for (int k = 1; k <= longest; k++) {
+                int out = Math.floorMod(rank - k + 1, n), in = Math.floorMod(rank - k, n);
+                boolean sending = hops(out, peers) >= k, receiving = hops(in, peers) >= k;
+                boolean lands = receiving && hops(in, peers) == k;
+                float[] src = k == 1 ? send : held;
+                int srcOff = k == 1 ? sOff : 0;
+                if (receiving && !lands && incoming == null) incoming = new float[len];
+                float[] dst = lands ? recv : incoming;
+                int dstOff = lands ? rOff : 0;
+                for (int i = 0; i < chunks; i++) {
+                    int a = (int) ((long) len * i / chunks), b = (int) ((long) len * (i + 1) / chunks);
+                    if (sending) send(EXCHANGE, len, out, src, srcOff + a, b - a);
+                    if (receiving) receive(EXCHANGE, len, in, dst, dstOff + a, b - a, false, false);
+                }
+                if (receiving && !lands) { // forward it next step; what was held (sent now) becomes the spare
+                    float[] t = held;
+                    held = incoming;
+                    incoming = t;
+                }
+            }
+        } catch (RuntimeException e) {
+            link.fail(e);
+            throw e;
+        } catch (InterruptedException e) {
+            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + name(EXCHANGE), e));
+            throw e;
+        }
+    }
+
+    /** Ring hops from rank r to its peer (0: it names itself). */
+    private int hops(int r, int[] peers) {
+        return Math.floorMod(peers[r] - r, n);
+    }
+
+    /**
      * The ring schedule shared by allReduce, allGather and barrier. Segment s of the vector starts at
      * {@code base + s·q + min(s, rem)} and holds {@code q + (s < rem ? 1 : 0)} floats, split evenly into
      * {@code chunks} messages. At step k a rank sends segment (rank − k) and receives segment (rank − k − 1):
@@ -144,7 +260,7 @@ public final class RingCollective implements Collective {
 
     private void send(int opcode, int total, int extra, float[] a, int from, int len) throws InterruptedException {
         link.send(opcode, total, extra, a, from, len, name(opcode));
-        bytesSent.addAndGet(4L * len);
+        bytesSent.addAndGet(link.codec().encodedBytes(len)); // bytes on the wire, after encoding
     }
 
     /**
@@ -188,6 +304,8 @@ public final class RingCollective implements Collective {
             case BROADCAST -> "broadcast";
             case ALL_GATHER -> "allGather";
             case BARRIER -> "barrier";
+            case ALL_GATHER_BYTES -> "allGatherBytes";
+            case EXCHANGE -> "exchange";
             default -> "an unknown operation (" + opcode + ")";
         };
     }
@@ -199,8 +317,15 @@ public final class RingCollective implements Collective {
             case BROADCAST -> "broadcast from root " + extra + " of " + total + " floats";
             case ALL_GATHER -> "allGather of " + total + " floats per rank";
             case BARRIER -> "barrier";
+            case ALL_GATHER_BYTES -> "allGatherBytes (rank " + extra + "'s message of " + total + " bytes)";
+            case EXCHANGE -> "exchange of " + total + " floats (rank " + extra + "'s)";
             default -> name(opcode);
         };
+    }
+
+    @Override
+    public Codec codec() {
+        return link.codec();
     }
 
     @Override

@@ -18,12 +18,26 @@ public interface RingLink {
     int window();
 
     /**
+     * How float messages ({@link #send}) travel: their bytes on the wire, and their values as received (a lossy
+     * codec rounds them). Byte messages ({@link #sendBytes}) never go through it.
+     */
+    default Codec codec() {
+        return Codec.FLOAT32;
+    }
+
+    /**
      * Sends a[from .. from+len) to the right neighbour as one message with the header (opcode, total, extra); waits,
      * at most the timeout, while the link has no room. The array may be changed once this returns.
      *
      * @param op the operation's name, for messages
      */
     void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException;
+
+    /**
+     * Sends b[from .. from+len) to the right neighbour as one typed byte message: the control channel, whose bytes
+     * travel exactly as given (never through a float or a codec). Waits as {@link #send} does.
+     */
+    void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException;
 
     /**
      * Waits, at most the timeout, for the next message from the left neighbour. Its payload stays valid until
@@ -61,6 +75,12 @@ public interface RingLink {
 
         /** The floats, at {@code [0, len())} of the returned array (owned by the link). */
         float[] floats();
+
+        /** Bytes in a byte message (one sent by {@link #sendBytes}; the opcode says which kind was sent). */
+        int byteLen();
+
+        /** Copies a byte message's bytes into {@code dst[off .. off+byteLen())}. */
+        void copyBytes(byte[] dst, int off);
 
         /** Copies the floats into {@code dst[off .. off+len())}, straight from wherever the link holds them. */
         void copyTo(float[] dst, int off);

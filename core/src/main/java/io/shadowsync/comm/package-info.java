@@ -7,6 +7,12 @@
  * again over the new members it throws {@link GroupChangedException}. Parameter servers: {@link DenseParameterServer}
  * (the EASGD center, or the model of asynchronous SGD) with {@link InProcessDenseServer}, and
  * {@link ShardedEmbeddingServer}, whose clients are {@link io.shadowsync.nn.EmbeddingStore}s the models use unchanged.
+ * Besides the float operations, a {@code Collective} has a typed control channel ({@link Collective#allReduceLongs},
+ * exact; {@link Collective#allGatherBytes}, e.g. UTF-8 text; {@link Collective#allGatherLongs}) for counts, flags,
+ * sequence numbers and reasons, which never go through a float, and a pairwise {@link Collective#exchange} with a
+ * chosen peer (a collective call over a symmetric pairing, so it cannot deadlock). {@link Codec} is how float
+ * values become bytes on the wire, chosen per job ({@link Codec#FLOAT32}, the identity, by default); byte counters
+ * count encoded bytes, and control values never meet a codec.
  * {@link LinkModel} and {@link EmulatedLink} make in-process messages cost the bandwidth and latency of a network by
  * sleeping, not by burning CPU.
  *

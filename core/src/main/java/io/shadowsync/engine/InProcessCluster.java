@@ -78,8 +78,8 @@ public final class InProcessCluster implements Cluster {
                 ? new InProcessDenseServer(initial, Math.min(config.psShards(), initial.length),
                         algo.serverOptimizer() ? optimizer : null, config.link())
                 : null;
-        trainerRanks = algo.trainerGroup() ? InProcessCollectives.create(n, config.link()) : null;
-        workerRanks = algo.workerGroup() ? InProcessCollectives.create(n * workers, config.link()) : null;
+        trainerRanks = algo.trainerGroup() ? InProcessCollectives.create(n, config.link(), config.codec()) : null;
+        workerRanks = algo.workerGroup() ? InProcessCollectives.create(n * workers, config.link(), config.codec()) : null;
         if (trainerRanks != null) collectives.addAll(List.of(trainerRanks));
         if (workerRanks != null) collectives.addAll(List.of(workerRanks));
     }

@@ -75,9 +75,18 @@ final class SyncSgdStep implements StepRule {
             buf[n] = e;
         }
         long t0 = System.nanoTime();
-        ranks[worker].allReduce(buf, 0, n + 1, Collective.ReduceOp.SUM);
+        Collective c = ranks[worker];
+        long t;
+        if (c.codec().lossless()) { // the count rides with the gradient: one call, exact (a sum of counts below 2^24)
+            c.allReduce(buf, 0, n + 1, Collective.ReduceOp.SUM);
+            t = Math.round(buf[n]);
+        } else { // a lossy codec would round the count: it takes the typed channel
+            long[] count = {grad == null ? 0 : examples};
+            c.allReduce(buf, 0, n, Collective.ReduceOp.SUM);
+            c.allReduceLongs(count, 0, 1);
+            t = count[0];
+        }
         if (worker == 0) exchangeNanos = System.nanoTime() - t0;
-        long t = Math.round(buf[n]);
         if (t > 0) {
             float inv = 1f / t;
             for (int i = 0; i < n; i++) buf[i] *= inv;

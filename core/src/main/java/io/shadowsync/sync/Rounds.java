@@ -7,9 +7,39 @@ import io.shadowsync.comm.ElasticGroup;
 final class Rounds {
     private Rounds() {}
 
+    /**
+     * The round's integer flags ride in its float allreduce, after the parameters, so that a round stays one
+     * collective call: a separate {@link Collective#allReduceLongs} (exact, on the typed channel) would add a second
+     * pass around the ring, N − 1 more hops of latency, to every round. It is exact, and this is the one place that
+     * relies on it: every rank adds 0 or 1 to each flag, so every partial sum, in any order, is an integer of at most
+     * the group's size, and a float holds every integer up to 2^24 exactly. {@link #count} reads a flag sum back and
+     * refuses one that is not such an integer. Under a lossy codec ({@link Collective#codec()}) the flags must not
+     * ride with the parameters, so they take the typed channel in a second call and are put back where {@link #count}
+     * reads them.
+     */
+    static final int MAX_EXACT_COUNT = 1 << 24;
+
     /** Length of a round's allreduce buffer for n parameters: the flags travel after them. */
     static int bufferLength(Collective trainers, int n) {
+        if (trainers.size() >= MAX_EXACT_COUNT) {
+            throw new IllegalArgumentException(trainers.size() + " trainers: a round counts them in a float, exact below 2^24");
+        }
         return n + (trainers instanceof ElasticGroup ? 3 : 1);
+    }
+
+    /** A flag's contribution to a round: 1 or 0. */
+    static float flag(boolean b) {
+        return b ? 1f : 0f;
+    }
+
+    /** The sum of a flag over the round's ranks, at sum[at], checked to be a count (see {@link #MAX_EXACT_COUNT}). */
+    static int count(float[] sum, int at) {
+        float v = sum[at];
+        if (!(v >= 0 && v < MAX_EXACT_COUNT && v == Math.rint(v))) {
+            throw new IllegalStateException("a round's flag sum (value " + (at) + " of its buffer) is " + v
+                    + ", not a count of trainers: every trainer must contribute 0 or 1 there");
+        }
+        return (int) v;
     }
 
     /**
@@ -25,13 +55,22 @@ final class Rounds {
         System.arraycopy(w, 0, snapshot, 0, n);
         requireFinite("trainer " + trainers.rank() + "'s replica", snapshot, n);
         System.arraycopy(snapshot, 0, sum, 0, n);
-        sum[n] = training ? 1f : 0f;
+        sum[n] = flag(training);
         if (trainers instanceof ElasticGroup g) {
-            sum[n + 1] = 1f;
-            sum[n + 2] = g.joinersWaiting() ? 1f : 0f;
+            sum[n + 1] = flag(true);
+            sum[n + 2] = flag(g.joinersWaiting());
         }
-        trainers.allReduce(sum, 0, bufferLength(trainers, n), Collective.ReduceOp.SUM);
-        return Math.round(sum[n]);
+        int len = bufferLength(trainers, n);
+        if (trainers.codec().lossless()) {
+            trainers.allReduce(sum, 0, len, Collective.ReduceOp.SUM);
+        } else {
+            long[] flags = new long[len - n];
+            for (int i = 0; i < flags.length; i++) flags[i] = (long) sum[n + i];
+            trainers.allReduce(sum, 0, n, Collective.ReduceOp.SUM);
+            trainers.allReduceLongs(flags, 0, flags.length);
+            for (int i = 0; i < flags.length; i++) sum[n + i] = flags[i];
+        }
+        return count(sum, n);
     }
 
     /**
@@ -51,7 +90,7 @@ final class Rounds {
      * round carried (every member of that round added 1), so averages weigh every contributor equally.
      */
     static int contributors(Collective trainers, float[] sum, int n) {
-        return trainers instanceof ElasticGroup ? Math.round(sum[n + 1]) : trainers.size();
+        return trainers instanceof ElasticGroup ? count(sum, n + 1) : trainers.size();
     }
 
     /**
@@ -60,6 +99,6 @@ final class Rounds {
      * broadcast to them. None are admitted once every trainer has finished: the job is ending.
      */
     static boolean admitted(Collective trainers, float[] sum, int n, int active) throws InterruptedException {
-        return trainers instanceof ElasticGroup g && active > 0 && sum[n + 2] > 0.5f && g.admitJoiners() > 0;
+        return trainers instanceof ElasticGroup g && active > 0 && count(sum, n + 2) > 0 && g.admitJoiners() > 0;
     }
 }

@@ -1,49 +1,50 @@
 package io.shadowsync.ckpt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
+import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.InProcessCollectives;
+import io.shadowsync.comm.LinkModel;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The counts the checkpointer sends through float collectives: exact, alone and summed over ranks. */
+/** The reasons the checkpointer gathers from every trainer when a step fails: exact text, a long one cut. */
 class MultiProcessCheckpointerTest {
     @Test
-    void longsTravelExactlyAsFloatsAndSumWithCarries() {
-        SplittableRandom rnd = new SplittableRandom(3);
-        for (int trial = 0; trial < 1000; trial++) {
-            int ranks = 1 + rnd.nextInt(256);
-            float[] sum = new float[4];
-            long expect = 0;
-            for (int r = 0; r < ranks; r++) {
-                long v = trial % 3 == 0 ? 0xFFFF_FFFFL : rnd.nextLong(1L << 54);
-                float[] one = new float[4];
-                MultiProcessCheckpointer.putLong(one, 0, v);
-                assertEquals(v, MultiProcessCheckpointer.getLong(one, 0));
-                for (int k = 0; k < 4; k++) sum[k] += one[k]; // what an all-reduce of SUM does
-                expect += v;
-            }
-            assertEquals(expect, MultiProcessCheckpointer.getLong(sum, 0), ranks + " ranks");
-        }
-        assertThrows(IllegalArgumentException.class, () -> MultiProcessCheckpointer.putLong(new float[4], 0, -1));
-    }
-    @Test
-    void reasonsTravelExactlyAsFloatsAndALongOneIsCut() {
-        int w = MultiProcessCheckpointer.REASON_CHARS + 1;
-        float[] two = new float[2 * w];
+    void reasonsTravelExactlyAsUtf8AndALongOneIsCut() throws Exception {
         String a = "writing /data/ckpt/ckpt-3/trainer-1.bin: No space left on device", b = "Prüfsumme \u2260 ✓ \uD83D\uDE00";
-        MultiProcessCheckpointer.putString(two, 0, a);
-        MultiProcessCheckpointer.putString(two, w, b);
-        assertEquals(a, MultiProcessCheckpointer.getString(two, 0));
-        assertEquals(b, MultiProcessCheckpointer.getString(two, w), "every UTF-16 unit, surrogates included");
-        float[] one = new float[w];
-        MultiProcessCheckpointer.putString(one, 0, "");
-        assertEquals("", MultiProcessCheckpointer.getString(one, 0));
         String longer = "x".repeat(MultiProcessCheckpointer.REASON_CHARS + 50);
-        MultiProcessCheckpointer.putString(one, 0, longer);
-        String cut = MultiProcessCheckpointer.getString(one, 0);
-        assertEquals(MultiProcessCheckpointer.REASON_CHARS, cut.length());
-        assertTrue(cut.endsWith("..."), cut);
+        String[] mine = {a, "", b, longer};
+        String[] got = new String[mine.length];
+        Throwable[] thrown = new Throwable[mine.length];
+        try (InProcessCollectives g = new InProcessCollectives(mine.length, LinkModel.NONE, Duration.ofMinutes(1), 3)) {
+            Thread[] t = new Thread[mine.length];
+            for (int r = 0; r < mine.length; r++) {
+                final int rank = r;
+                Collective c = g.rank(r);
+                t[r] = new Thread(() -> {
+                    try {
+                        got[rank] = MultiProcessCheckpointer.reasons(c, mine[rank]);
+                    } catch (Throwable e) {
+                        thrown[rank] = e;
+                    }
+                });
+                t[r].start();
+            }
+            for (Thread x : t) x.join(60_000);
+        }
+        for (Throwable e : thrown) if (e != null) throw new AssertionError(e);
+        String cut = "x".repeat(MultiProcessCheckpointer.REASON_CHARS - 3) + "...";
+        String want = "trainer 0: " + a + "; trainer 2: " + b + "; trainer 3: " + cut;
+        for (String s : got) assertEquals(want, s, "every UTF-16 unit, surrogates included, on every trainer");
+    }
+
+    @Test
+    void aCutNeverSplitsASurrogatePair() {
+        String s = "y".repeat(MultiProcessCheckpointer.REASON_CHARS - 4) + "\uD83D\uDE00" + "z".repeat(10);
+        String cut = MultiProcessCheckpointer.cut(s);
+        assertTrue(cut.endsWith("y..."), cut);
+        assertEquals("", MultiProcessCheckpointer.cut(""));
     }
 }

@@ -106,6 +106,38 @@ class SyncAlgorithmTest {
         assertArrayEquals(new int[] {1, 1, 1}, active);
     }
 
+    /** A lossy codec that shifts every value by a quarter: it would make a flag sum that rode with it no count. */
+    static final io.shadowsync.comm.Codec SHIFT = new io.shadowsync.comm.Codec() {
+        public String name() { return "shift"; }
+        public boolean lossless() { return false; }
+        public int bytesPerValue() { return 4; }
+        public void encode(float[] src, int off, int len, java.nio.ByteBuffer dst) {
+            for (int i = 0; i < len; i++) dst.putFloat(src[off + i] + 0.25f);
+        }
+        public void decode(java.nio.ByteBuffer src, float[] dst, int off, int len) {
+            for (int i = 0; i < len; i++) dst[off + i] = src.getFloat();
+        }
+    };
+
+    /** Under a lossy codec a round's flags take the typed channel: the counts stay exact while the values are rounded. */
+    @Test
+    void flagsNeverGoThroughALossyCodec() throws Exception {
+        int n = 3, size = 50;
+        Collective[] c = new InProcessCollectives(n, LinkModel.NONE, java.time.Duration.ofMinutes(1), 7, SHIFT).ranks();
+        float[][] w = replicas(n, size);
+        SyncAlgorithm[] ma = each(n, r -> new ModelAveraging(c[r], size));
+        assertArrayEquals(new int[] {n, n, n}, roundAll(ma, w, true));
+        assertArrayEquals(new int[] {0, 0, 0}, roundAll(ma, w, false));
+        assertTrue(w[0][0] != replicas(n, size)[0][0], "the codec did touch the parameters");
+    }
+
+    @Test
+    void aFlagSumThatIsNoCountIsRefused() {
+        float[] sum = {0.5f, 3f, -1f, 1 << 24};
+        assertEquals(3, Rounds.count(sum, 1));
+        for (int at : new int[] {0, 2, 3}) assertThrows(IllegalStateException.class, () -> Rounds.count(sum, at), "value " + at);
+    }
+
     @Test
     void bmufWithoutMomentumAndUnitBlockRateEqualsModelAveraging() throws Exception {
         int n = 3, size = 501;

@@ -99,6 +99,10 @@ public final class NetCluster implements Cluster {
             if (dense != null) owned.add(dense);
             boolean group = algo.trainerGroup();
             if (elastic != null) {
+                if (!config.codec().lossless()) {
+                    throw new IllegalArgumentException("--codec " + config.codec().name() + " is not available with elastic "
+                            + "trainers yet: they send float32");
+                }
                 if (algo.workerGroup()) {
                     throw new IllegalArgumentException("elastic trainers need shadow or foreground synchronization, async-ps or easgd: synchronous SGD "
                             + "cannot take a step without every worker");
@@ -114,7 +118,8 @@ public final class NetCluster implements Cluster {
             } else {
                 control = NetCollective.join(transport, endpoint, "control", rank, members.trainers(), timeout);
                 owned.add(control);
-                trainerGroup = group ? NetCollective.join(transport, endpoint, "trainers", rank, members.trainers(), timeout) : null;
+                trainerGroup = group ? NetCollective.join(transport, endpoint, "trainers", rank, members.trainers(), timeout,
+                        NetCollective.DEFAULT_CHUNK_FLOATS, NetCollective.DEFAULT_WINDOW, config.codec()) : null;
             }
             if (trainerGroup != null && trainerGroup != control) owned.add(trainerGroup);
             if (algo.workerGroup()) {
@@ -122,7 +127,8 @@ public final class NetCluster implements Cluster {
                 for (int t = 0; t < n; t++) for (int w = 0; w < workers; w++) byRank.add(members.trainers().get(t));
                 workerGroup = new Collective[workers];
                 for (int w = 0; w < workers; w++) {
-                    workerGroup[w] = NetCollective.join(transport, endpoint, "workers", rank * workers + w, byRank, timeout);
+                    workerGroup[w] = NetCollective.join(transport, endpoint, "workers", rank * workers + w, byRank, timeout,
+                            NetCollective.DEFAULT_CHUNK_FLOATS, NetCollective.DEFAULT_WINDOW, config.codec());
                     owned.add(workerGroup[w]);
                 }
             } else {

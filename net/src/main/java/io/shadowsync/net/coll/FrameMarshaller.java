@@ -5,12 +5,12 @@ import io.grpc.HasByteBuffer;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.shadowsync.comm.Codec;
 import io.shadowsync.net.proto.RingFrame;
 import io.shadowsync.net.proto.RingGrpc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,27 +40,36 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<FrameMarshall
             return n;
         }
 
+        /** Copies the data, as bytes, into {@code dst[off .. off+dataBytes())}. */
+        void copyBytes(byte[] dst, int off) {
+            int at = off;
+            for (ByteBuffer buf : data) {
+                int k = buf.remaining();
+                buf.duplicate().get(dst, at, k);
+                at += k;
+            }
+        }
+
         /**
-         * Copies the data, little-endian float32s, into {@code dst[off .. off+dataBytes()/4)}: one bulk copy per
-         * buffer, and a float that straddles two buffers is put together byte by byte.
+         * Decodes the data, values of the codec, into {@code dst[off .. off+dataBytes()/width)}: one bulk decode per
+         * buffer, and a value that straddles two buffers is put together byte by byte.
          */
-        void copyFloats(float[] dst, int off) {
-            int at = off, carried = 0;
-            byte[] carry = new byte[4];
+        void copyFloats(Codec codec, float[] dst, int off) {
+            int width = codec.bytesPerValue(), at = off, carried = 0;
+            byte[] carry = new byte[width];
             for (ByteBuffer buf : data) {
                 ByteBuffer b = buf.duplicate();
                 while (carried > 0 && b.hasRemaining()) {
                     carry[carried++] = b.get();
-                    if (carried == 4) {
-                        dst[at++] = ByteBuffer.wrap(carry).order(ByteOrder.LITTLE_ENDIAN).getFloat(0);
+                    if (carried == width) {
+                        codec.decode(ByteBuffer.wrap(carry), dst, at++, 1);
                         carried = 0;
                     }
                 }
-                int whole = b.remaining() >>> 2;
+                int whole = b.remaining() / width;
                 if (whole > 0) {
-                    b.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(0, dst, at, whole);
+                    codec.decode(b, dst, at, whole);
                     at += whole;
-                    b.position(b.position() + 4 * whole);
                 }
                 while (b.hasRemaining()) carry[carried++] = b.get();
             }

@@ -1,5 +1,6 @@
 package io.shadowsync.net.coll;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.InProcessCollectives;
 import io.shadowsync.comm.RingCollective;
@@ -65,6 +66,16 @@ public final class NetCollective {
      */
     public static Collective join(Transport transport, RingEndpoint local, String group, int rank,
                                   List<HostPort> rankAddresses, Duration timeout, int chunkFloats, int window) {
+        return join(transport, local, group, rank, rankAddresses, timeout, chunkFloats, window, Codec.FLOAT32);
+    }
+
+    /**
+     * As {@link #join(Transport, RingEndpoint, String, int, List, Duration, int, int)}, with the job's codec for the
+     * float messages (the same on every rank; {@link Codec#FLOAT32} sends the bytes the ring always sent).
+     */
+    public static Collective join(Transport transport, RingEndpoint local, String group, int rank,
+                                  List<HostPort> rankAddresses, Duration timeout, int chunkFloats, int window, Codec codec) {
+        Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(local, "ring endpoint");
         if (group == null || group.isEmpty()) throw new IllegalArgumentException("a collective group needs a name");
@@ -79,7 +90,7 @@ public final class NetCollective {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the collective timeout must be positive, got " + timeout);
         }
-        int maxChunk = (transport.config().maxMessageBytes() - 1024) / 4;
+        int maxChunk = (transport.config().maxMessageBytes() - 1024) / codec.bytesPerValue();
         if (chunkFloats < 1 || chunkFloats > maxChunk) {
             throw new IllegalArgumentException("chunkFloats " + chunkFloats + " is not in 1.." + maxChunk
                     + ": a message must fit the transport's limit of " + transport.config().maxMessageBytes() + " bytes");
@@ -93,8 +104,8 @@ public final class NetCollective {
         }
         // two messages may wait in gRPC beside the one being written, so the sender rarely waits for on-ready; the
         // receiver re-asks for frames two at a time and relies on this for its one held-back frame (NetRingLink.release)
-        int onReady = (int) Math.min(Integer.MAX_VALUE, 2L * 4 * chunkFloats + 1024);
-        NetRingLink link = new NetRingLink(transport, local, group, rank, addresses, timeoutNanos, window, onReady);
+        int onReady = (int) Math.min(Integer.MAX_VALUE, 2 * codec.encodedBytes(chunkFloats) + 1024);
+        NetRingLink link = new NetRingLink(transport, local, group, rank, addresses, timeoutNanos, window, onReady, codec);
         if (addresses.size() > 1) {
             try {
                 local.register(link);

@@ -8,6 +8,8 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.shadowsync.comm.CollectiveTimeoutException;
+import io.shadowsync.comm.Codec;
+import io.shadowsync.comm.RingCollective;
 import io.shadowsync.comm.RingLink;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
@@ -15,7 +17,6 @@ import io.shadowsync.net.proto.RingAccept;
 import io.shadowsync.net.proto.RingFrame;
 import io.shadowsync.net.proto.RingGrpc;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
@@ -84,11 +85,13 @@ final class NetRingLink implements RingLink {
     private final FrameMessage taken = new FrameMessage();
     private float[] scratch = new float[0];
     private byte[] sendBytes = new byte[0];
+    private final Codec codec;
     private FrameMarshaller.Received current; // taken and not yet released
     private int unrequested; // frames consumed and not yet asked for again
 
     NetRingLink(Transport transport, RingEndpoint endpoint, String group, int rank, List<HostPort> addresses,
-                long timeoutNanos, int window, int onReadyThresholdBytes) {
+                long timeoutNanos, int window, int onReadyThresholdBytes, Codec codec) {
+        this.codec = codec;
         this.endpoint = endpoint;
         this.group = group;
         this.rank = rank;
@@ -142,6 +145,11 @@ final class NetRingLink implements RingLink {
     }
 
     @Override
+    public Codec codec() {
+        return codec;
+    }
+
+    @Override
     public int window() {
         return window;
     }
@@ -149,10 +157,25 @@ final class NetRingLink implements RingLink {
     @Override
     public void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException {
         awaitRoom(op);
-        if (sendBytes.length < 4 * len) sendBytes = new byte[4 * len];
-        ByteBuffer.wrap(sendBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(a, from, len);
+        int bytes = Math.toIntExact(codec.encodedBytes(len));
+        if (sendBytes.length < bytes) sendBytes = new byte[bytes];
+        codec.encode(a, from, len, ByteBuffer.wrap(sendBytes, 0, bytes));
         RingFrame frame = RingFrame.newBuilder().setSeq(++outSeq).setOpcode(opcode).setTotal(total).setExtra(extra)
-                .setData(UnsafeByteOperations.unsafeWrap(sendBytes, 0, 4 * len)).build();
+                .setData(UnsafeByteOperations.unsafeWrap(sendBytes, 0, bytes)).build();
+        callLock.lockInterruptibly();
+        try {
+            if (!outHalfClosed) outCall.onNext(frame); // copies the bytes into gRPC's buffers before it returns
+        } finally {
+            callLock.unlock();
+        }
+    }
+
+    /** A typed byte message: its bytes go into the frame's data as they are (the opcode tells the receiver). */
+    @Override
+    public void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException {
+        awaitRoom(op);
+        RingFrame frame = RingFrame.newBuilder().setSeq(++outSeq).setOpcode(opcode).setTotal(total).setExtra(extra)
+                .setData(UnsafeByteOperations.unsafeWrap(b, from, len)).build();
         callLock.lockInterruptibly();
         try {
             if (!outHalfClosed) outCall.onNext(frame); // copies the bytes into gRPC's buffers before it returns
@@ -212,12 +235,15 @@ final class NetRingLink implements RingLink {
         }
         current = r;
         int bytes = r.dataBytes();
-        if ((bytes & 3) != 0) {
+        taken.bytes = bytes;
+        int width = codec.bytesPerValue();
+        if (r.header().getOpcode() != RingCollective.ALL_GATHER_BYTES && bytes % width != 0) {
             throw new IllegalStateException("rank " + rank + " got a message of " + bytes + " bytes from "
-                    + peer(left()) + " in " + op + ": not a whole number of float32s");
+                    + peer(left()) + " in " + op + ": not a whole number of " + codec.name() + " values (" + width
+                    + " bytes each; do all ranks use the same codec?)");
         }
         taken.frame = r;
-        taken.len = bytes >>> 2;
+        taken.len = bytes / width;
         return taken;
     }
 
@@ -512,6 +538,17 @@ final class NetRingLink implements RingLink {
     private final class FrameMessage implements Message {
         FrameMarshaller.Received frame;
         int len;
+        int bytes;
+
+        @Override
+        public int byteLen() {
+            return bytes;
+        }
+
+        @Override
+        public void copyBytes(byte[] dst, int off) {
+            frame.copyBytes(dst, off);
+        }
 
         @Override
         public int opcode() {
@@ -536,14 +573,14 @@ final class NetRingLink implements RingLink {
         @Override
         public float[] floats() {
             if (scratch.length < len) scratch = new float[len];
-            frame.copyFloats(scratch, 0);
+            frame.copyFloats(codec, scratch, 0);
             requireFinite(scratch, 0);
             return scratch;
         }
 
         @Override
         public void copyTo(float[] dst, int off) {
-            frame.copyFloats(dst, off);
+            frame.copyFloats(codec, dst, off);
             requireFinite(dst, off);
         }
 

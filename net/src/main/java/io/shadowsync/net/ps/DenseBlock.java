@@ -1,6 +1,7 @@
 package io.shadowsync.net.ps;
 
 import com.google.protobuf.ByteString;
+import io.shadowsync.comm.Codec;
 import io.shadowsync.engine.JobState;
 import io.shadowsync.optim.DenseOptimizer;
 import io.shadowsync.optim.OptimizerSpec;
@@ -24,6 +25,11 @@ final class DenseBlock {
     private final String optimizerName;
     private final ReentrantLock lock = new ReentrantLock();
     private final ThreadLocal<float[]> scratch;
+    /**
+     * The dense wire's values ({@link Codec#FLOAT32}: the bytes it always carried). Clients and servers must agree,
+     * and the servers do not yet tell clients theirs, so it is float32 on both sides until they do.
+     */
+    static final Codec CODEC = Codec.FLOAT32;
 
     DenseBlock(float[] initial, int shard, int shards, OptimizerSpec spec) {
         this.size = initial.length;
@@ -55,10 +61,10 @@ final class DenseBlock {
 
     /** A little-endian copy of the block, taken under the lock. */
     byte[] pull() {
-        byte[] out = new byte[4 * values.length];
+        byte[] out = new byte[Math.toIntExact(CODEC.encodedBytes(values.length))];
         lock.lock();
         try {
-            LittleEndian.putFloats(values, 0, out, 0, values.length);
+            CODEC.encode(values, 0, values.length, java.nio.ByteBuffer.wrap(out));
         } finally {
             lock.unlock();
         }
@@ -144,12 +150,13 @@ final class DenseBlock {
 
     private float[] decode(ByteString data, String what) throws Refused {
         int n = values.length;
-        if (data.size() != 4L * n) {
+        if (data.size() != CODEC.encodedBytes(n)) {
             throw new Refused(Refusal.LENGTH_MISMATCH, "a dense " + what + " of " + data.size() + " bytes: this node's block ["
-                    + start + ", " + (start + n) + ") of " + size + " floats needs exactly " + 4L * n);
+                    + start + ", " + (start + n) + ") of " + size + " floats needs exactly " + CODEC.encodedBytes(n)
+                    + " (" + CODEC.name() + ")");
         }
         float[] f = scratch.get();
-        LittleEndian.getFloats(data, 0, f, 0, n);
+        CODEC.decode(data.asReadOnlyByteBuffer(), f, 0, n);
         for (int i = 0; i < n; i++) {
             if (!Float.isFinite(f[i])) {
                 throw new Refused(Refusal.NOT_FINITE, "dense " + what + " element " + (start + i) + " is " + f[i]

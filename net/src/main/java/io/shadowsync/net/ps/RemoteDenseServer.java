@@ -3,6 +3,7 @@ package io.shadowsync.net.ps;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
@@ -43,6 +44,8 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
     private final int[] starts;
     private final boolean takesGradients;
     private final AtomicLong bytes = new AtomicLong();
+    /** The dense wire's codec: the servers', {@link DenseBlock#CODEC}. */
+    private static final Codec CODEC = DenseBlock.CODEC;
     /** Per thread, per shard: the request's bytes, reused (the thread waits for its calls before it writes again). */
     private final ThreadLocal<byte[][]> buffers;
 
@@ -68,7 +71,7 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
         for (int s = 0; s < n; s++) {
             ShardInfo i = set.info(s);
             starts[s] = (int) i.getDenseStart();
-            if (4L * i.getDenseLength() > PsShardSpec.payloadLimit(set.maxMessageBytes())) {
+            if (CODEC.encodedBytes(i.getDenseLength()) > PsShardSpec.payloadLimit(set.maxMessageBytes())) {
                 throw new IllegalStateException(set.name(s) + " holds a dense block of " + i.getDenseLength()
                         + " floats, over the " + set.maxMessageBytes() + "-byte message limit: use more shards or raise the limit");
             }
@@ -79,7 +82,7 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
         for (int s = 0; s < n; s++) stubs[s] = set.stub(DenseShardGrpc.newFutureStub(set.channel(s))); // by node
         this.buffers = ThreadLocal.withInitial(() -> {
             byte[][] b = new byte[n][];
-            for (int s = 0; s < n; s++) b[s] = new byte[4 * (starts[s + 1] - starts[s])];
+            for (int s = 0; s < n; s++) b[s] = new byte[Math.toIntExact(CODEC.encodedBytes(starts[s + 1] - starts[s]))];
             return b;
         });
     }
@@ -144,14 +147,14 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
             if (calls.get(s) == null) continue;
             ByteString v = await(s, pos[s], reqs[s], false, false, calls).getData();
             int len = starts[s + 1] - starts[s];
-            if (v.size() != 4L * len) {
+            if (v.size() != CODEC.encodedBytes(len)) {
                 cancelFrom(calls, s + 1);
                 throw new ParameterServerException(set.name(s) + " answered a dense pull with " + v.size() + " bytes, not "
-                        + 4L * len, s, set.address(s), Status.Code.INTERNAL, null);
+                        + CODEC.encodedBytes(len), s, set.address(s), Status.Code.INTERNAL, null);
             }
-            LittleEndian.getFloats(v, 0, dst, starts[s], len);
+            CODEC.decode(v.asReadOnlyByteBuffer(), dst, starts[s], len);
         }
-        bytes.addAndGet(4L * size);
+        bytes.addAndGet(CODEC.encodedBytes(size));
     }
 
     @Override
@@ -170,7 +173,7 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
         push(grad, true);
     }
 
-    /** Bytes of dense values this client moved so far (4 per float each way). */
+    /** Bytes of dense values this client moved so far, as encoded on the wire (4 per float each way in float32). */
     @Override
     public long bytes() {
         return bytes.get();
@@ -193,14 +196,14 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
                 calls.add(null);
                 continue;
             }
-            LittleEndian.putFloats(v, starts[s], buf[s], 0, len);
+            CODEC.encode(v, starts[s], len, java.nio.ByteBuffer.wrap(buf[s]));
             pos[s] = set.primary(s);
             reqs[s] = call(s, pos[s], UnsafeByteOperations.unsafeWrap(buf[s]), ++id[1]);
             DenseShardGrpc.DenseShardFutureStub stub = stub(s, pos[s]);
             calls.add(gradient ? stub.pushGradient(reqs[s]) : stub.pushDelta(reqs[s]));
         }
         for (int s = 0; s < stubs.length; s++) if (calls.get(s) != null) await(s, pos[s], reqs[s], true, gradient, calls);
-        bytes.addAndGet(4L * size);
+        bytes.addAndGet(CODEC.encodedBytes(size));
     }
 
     /** A call to shard s's replica at pos: data (null for a pull) and, with replicas, its route. */

@@ -48,7 +48,7 @@ class FrameMarshallerTest {
             assertEquals(want.toBuilder().clearData().build(), got.header());
             assertEquals(4 * len, got.dataBytes());
             float[] back = new float[len + 2];
-            got.copyFloats(back, 1);
+            got.copyFloats(io.shadowsync.comm.Codec.FLOAT32, back, 1);
             float[] inner = new float[len];
             System.arraycopy(back, 1, inner, 0, len);
             assertArrayEquals(x, inner, "trial " + trial);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.Collective.ReduceOp;
 import io.shadowsync.comm.CollectiveTimeoutException;
@@ -171,6 +172,111 @@ class NetCollectiveTest {
                 closeAll(c);
             }
         }
+    }
+
+    /**
+     * The typed control channel and the pairwise exchange over gRPC, in chunks of 7 floats (28 bytes): longs above
+     * 2^53 sum exactly (a float or double encoding would round them), byte messages of different lengths (one empty,
+     * one of 36 frames, more than the window) arrive as sent and are counted as sent, and every rank gets its peer's
+     * vector for pairs of neighbours, of far ranks, and with ranks that name themselves.
+     */
+    @Test
+    void longsBytesAndPairwiseExchangeOverTheRing() throws Exception {
+        int n = 4;
+        try (Hosts hosts = new Hosts(2)) {
+            Collective[] c = join(hosts, "ctl", hosts.ranks(2), 2, LONG, 7);
+            try {
+                long[][] sums = new long[n][];
+                byte[][][] msgs = new byte[n][][];
+                Ranks.runAll(n, r -> {
+                    long[] x = {(1L << 40) + 3 * r + 1, Long.MAX_VALUE - r, -(1L << 60) + r};
+                    c[r].allReduceLongs(x, 0, 3);
+                    sums[r] = x;
+                    msgs[r] = c[r].allGatherBytes(message(r));
+                });
+                long[] want = new long[3];
+                for (int r = 0; r < n; r++) {
+                    want[0] += (1L << 40) + 3 * r + 1;
+                    want[1] += Long.MAX_VALUE - r;
+                    want[2] += -(1L << 60) + r;
+                }
+                long allBytes = 0;
+                for (int r = 0; r < n; r++) allBytes += message(r).length;
+                for (int r = 0; r < n; r++) {
+                    assertArrayEquals(want, sums[r], "rank " + r);
+                    for (int src = 0; src < n; src++) assertArrayEquals(message(src), msgs[r][src], "rank " + r + " from " + src);
+                    // 3 ranks' 24 bytes each, then every message but the right neighbour's
+                    assertEquals(3 * 24 + allBytes - message((r + 1) % n).length, c[r].bytesSent(), "rank " + r);
+                }
+                int len = 50;
+                for (int[] peers : new int[][] {{1, 0, 3, 2}, {3, 2, 1, 0}, {2, 1, 0, 3}}) {
+                    float[][] got = new float[n][];
+                    Ranks.runAll(n, r -> {
+                        float[] recv = new float[len + 2];
+                        c[r].exchange(peers[r], input(r, len, 0), 0, recv, 1, len);
+                        got[r] = recv;
+                    });
+                    for (int r = 0; r < n; r++) {
+                        assertEquals(0f, got[r][0]);
+                        assertEquals(0f, got[r][len + 1]);
+                        assertArrayEquals(input(peers[r], len, 0), Arrays.copyOfRange(got[r], 1, len + 1),
+                                "rank " + r + " of pairing " + Arrays.toString(peers));
+                    }
+                }
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
+    /**
+     * The job's codec on the wire: with bf16 an allReduce gives the in-process ring's bits under bf16 (the same
+     * rounding at the same places), an allGather counts 2 bytes per value sent, and the control channel still sums
+     * longs exactly (it never goes through the codec).
+     */
+    @Test
+    void aLossyCodecRoundsAsInProcessAndCountsItsEncodedBytes() throws Exception {
+        int n = 3, len = 1000, g = 11;
+        try (Hosts hosts = new Hosts(n)) {
+            Collective[] c = new Collective[n];
+            for (int r = 0; r < n; r++) {
+                c[r] = NetCollective.join(hosts.transport, hosts.endpoint(r), "bf", r, hosts.ranks(1), LONG, 7,
+                        NetCollective.DEFAULT_WINDOW, Codec.BF16);
+            }
+            try {
+                float[][] want;
+                try (InProcessCollectives ref = new InProcessCollectives(n, LinkModel.NONE, LONG, 7, Codec.BF16)) {
+                    want = allReduce(ref.ranks(), len, ReduceOp.SUM);
+                }
+                float[][] got = allReduce(c, len, ReduceOp.SUM);
+                for (int r = 0; r < n; r++) assertArrayEquals(bits(want[r]), bits(got[r]), "rank " + r);
+                long[] before = new long[n];
+                long[][] sums = new long[n][];
+                for (int r = 0; r < n; r++) before[r] = c[r].bytesSent();
+                Ranks.runAll(n, r -> {
+                    c[r].allGather(input(r, g, 0), 0, g, new float[n * g], 0);
+                    long[] x = {(1L << 40) + r};
+                    c[r].allReduceLongs(x, 0, 1);
+                    sums[r] = x;
+                });
+                for (int r = 0; r < n; r++) {
+                    assertEquals(before[r] + 2L * (n - 1) * g + 8L * (n - 1), c[r].bytesSent(), "rank " + r);
+                    assertEquals(3 * (1L << 40) + 3, sums[r][0], "rank " + r);
+                }
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
+    private static byte[] message(int r) {
+        if (r == 1) return new byte[0];
+        if (r == 2) {
+            byte[] b = new byte[1000];
+            new SplittableRandom(r).nextBytes(b);
+            return b;
+        }
+        return ("trainer " + r + " cannot write /ckpt-é✓").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test
