@@ -149,6 +149,16 @@ class ElasticRingTest {
         }
     }
 
+    /** Three members that reported their marks (the members poll every 50 ms, with their progress); then trainer 2 dies. */
+    private List<ElasticRing> threeMembersAfterTrainer2Left(List<Proc> procs) throws Exception {
+        List<ElasticRing> rings = threeMembers(procs);
+        report(rings);
+        Thread.sleep(300);
+        kill(procs.get(2));
+        rings.get(2).close();
+        return rings;
+    }
+
     private static Callable<ElasticRing.Shares> finish(ElasticRing r) {
         return r::finishShares;
     }
@@ -156,11 +166,7 @@ class ElasticRingTest {
     @Test
     void theSurvivorsAreHandedTheRestOfADepartedSharesFromItsMark() throws Exception {
         List<Proc> procs = new ArrayList<>();
-        List<ElasticRing> rings = threeMembers(procs);
-        report(rings);
-        Thread.sleep(300); // the members poll every 50 ms, with their progress
-        kill(procs.get(2));
-        rings.get(2).close();
+        List<ElasticRing> rings = threeMembersAfterTrainer2Left(procs);
 
         List<ElasticRing.Shares> got = onEach(List.of(finish(rings.get(0)), finish(rings.get(1))));
         for (ElasticRing.Shares s : got) {
@@ -184,11 +190,7 @@ class ElasticRingTest {
     @Test
     void aSurvivorThatLeavesDuringItsTakeHasItTakenOverAgain() throws Exception {
         List<Proc> procs = new ArrayList<>();
-        List<ElasticRing> rings = threeMembers(procs);
-        report(rings);
-        Thread.sleep(300);
-        kill(procs.get(2));
-        rings.get(2).close();
+        List<ElasticRing> rings = threeMembersAfterTrainer2Left(procs);
         onEach(List.of(finish(rings.get(0)), finish(rings.get(1))));
         kill(procs.get(1)); // trainer 1 dies while it trains its take (1 of 2)
         rings.get(1).close();
@@ -205,11 +207,7 @@ class ElasticRingTest {
     @Test
     void aNewProcessForADepartedIndexResumesFromItsMark() throws Exception {
         List<Proc> procs = new ArrayList<>();
-        List<ElasticRing> rings = threeMembers(procs);
-        report(rings);
-        Thread.sleep(300);
-        kill(procs.get(2));
-        rings.get(2).close();
+        List<ElasticRing> rings = threeMembersAfterTrainer2Left(procs);
         Proc again = process();
         Future<ElasticRing> joiner = pool.submit(() -> {
             ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
