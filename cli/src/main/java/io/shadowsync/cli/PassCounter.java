@@ -4,6 +4,7 @@ import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
+import io.shadowsync.data.ForwardingReader;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -38,33 +39,17 @@ final class PassCounter implements DataSource {
 
     @Override
     public ExampleReader open() throws IOException {
-        ExampleReader r = source.open();
-        return new ExampleReader() {
+        return new ForwardingReader(source.open()) {
             private long read;
 
             @Override
-            public DataSchema schema() {
-                return r.schema();
-            }
-
-            @Override
             public boolean readInto(Batch batch) throws IOException {
-                if (r.readInto(batch)) {
+                if (inner.readInto(batch)) {
                     read++;
                     return true;
                 }
                 perPass.compareAndSet(-1, read);
                 return false;
-            }
-
-            @Override
-            public long skippedLines() {
-                return r.skippedLines();
-            }
-
-            @Override
-            public void close() throws IOException {
-                r.close();
             }
         };
     }

@@ -160,8 +160,7 @@ class CheckpointCliTest {
     void sigtermWritesACheckpointAndResumeCompletesTheBudget() throws Exception {
         Path ck = dir.resolve("ck-signal");
         Path errFile = dir.resolve("signal.err");
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> cmd = ChildJvms.command();
         List<String> args = job("--checkpoint-dir", ck.toString(), "--checkpoint-every-examples", "4000");
         args.set(args.indexOf("4"), "400"); // far more than it will train before the signal
         cmd.addAll(args);

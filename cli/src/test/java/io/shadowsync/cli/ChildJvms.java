@@ -23,6 +23,23 @@ import java.util.concurrent.TimeUnit;
 public final class ChildJvms {
     private ChildJvms() {}
 
+    /**
+     * The command line of {@code shadowsync ARGS} in a JVM of its own: this JVM's java and class path, the vector
+     * module, then {@code jvmOptions} (a heap size at least). A mutable list: callers may add arguments.
+     */
+    public static List<String> command(List<String> jvmOptions, List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /** As {@link #command(List, List)} with a heap of 512 MiB. */
+    public static List<String> command(String... args) {
+        return command(List.of("-Xmx512m"), List.of(args));
+    }
+
     /** Synthetic CTR data in dir/ctr (train.tsv, eval.tsv): 2,000-id vocabulary, seed 11. */
     public static void generateCtr(Path dir, int rows, int evalRows) {
         CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", Integer.toString(rows), "--eval-rows",
@@ -74,8 +91,7 @@ public final class ChildJvms {
      * whether every victim was found.
      */
     public static Launched launchAndKill(List<String> args, String waitTag, List<Kill> kills) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch"));
+        List<String> cmd = command("launch");
         cmd.addAll(args);
         Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         List<String> lines = new CopyOnWriteArrayList<>();

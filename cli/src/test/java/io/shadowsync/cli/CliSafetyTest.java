@@ -313,8 +313,8 @@ class CliSafetyTest {
         CliTest.Run old = CliTest.run("gen-data", "--out", out.toString(), "--rows", "100", "--eval-rows", "100", "--seed", "1");
         assertEquals(0, old.code(), old.err());
         byte[] oldTrain = Files.readAllBytes(out.resolve("train.tsv")), oldEval = Files.readAllBytes(out.resolve("eval.tsv"));
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "gen-data", "--out", out.toString(), "--rows", "20000", "--eval-rows", "50000000", "--seed", "2"));
+        List<String> cmd = ChildJvms.command(List.of("-Xmx256m"),
+                List.of("gen-data", "--out", out.toString(), "--rows", "20000", "--eval-rows", "50000000", "--seed", "2"));
         Path errFile = dir.resolve("gen.err");
         Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errFile.toFile()).start();
         try {

@@ -39,9 +39,7 @@ class EnvironmentRolesTest {
 
     /** {@code shadowsync ARGS} in a child JVM with this environment (and none of the parent's launcher variables). */
     private static Process start(String name, Map<String, String> env, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx384m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
+        List<String> cmd = ChildJvms.command(List.of("-Xmx384m"), List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(dir.resolve(name + ".out").toFile()).redirectError(dir.resolve(name + ".err").toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("SHADOWSYNC_") || List.of("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
                 "JOB_COMPLETION_INDEX").contains(k));

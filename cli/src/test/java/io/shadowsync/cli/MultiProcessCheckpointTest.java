@@ -277,10 +277,7 @@ class MultiProcessCheckpointTest {
 
     /** The shadowsync CLI in a JVM of its own, stderr merged into stdout (read it, or it could fill and stall). */
     private static Process launcher(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return new ProcessBuilder(ChildJvms.command(args)).redirectErrorStream(true).start();
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -209,8 +209,7 @@ class MultiProcessTest {
     @Test
     @Timeout(120)
     void stoppingTheLauncherStopsEveryProcessOfTheJob() throws Exception {
-        Process launcher = new ProcessBuilder(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch", "--local", "2", "--ps", "1",
+        Process launcher = new ProcessBuilder(ChildJvms.command("launch", "--local", "2", "--ps", "1",
                 "--model", "lr", "--hash-bits", "12", "--train", train(), "--epochs", "1000", "--sync", "s-ma", "--sync-interval-ms", "20",
                 "--log-every", "0.2", "--stop-grace", "3"))
                 .redirectErrorStream(true).start();
@@ -242,9 +241,7 @@ class MultiProcessTest {
     }
 
     private static Process child(String... args) throws java.io.IOException {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
+        List<String> cmd = ChildJvms.command(args);
         // stderr to a file: a pipe nobody reads could fill and stall the child
         Path errFile = Files.createTempFile(dir, "child", ".err");
         Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errFile.toFile()).start();

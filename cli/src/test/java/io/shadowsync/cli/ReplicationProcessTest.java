@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -54,9 +53,8 @@ class ReplicationProcessTest {
         assertEquals(0, calm.code(), calm.err());
         double undisturbed = calm.json().get("eval").get("logloss").asDouble();
 
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "launch", "--local", "2", "--ps", "2",
-                "--ps-replicas", "2", "--log-every", "0.2", "--stop-grace", "3"));
+        List<String> cmd = ChildJvms.command("launch", "--local", "2", "--ps", "2",
+                "--ps-replicas", "2", "--log-every", "0.2", "--stop-grace", "3");
         cmd.addAll(List.of(job()));
         Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();

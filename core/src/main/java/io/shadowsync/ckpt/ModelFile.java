@@ -5,12 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
@@ -47,13 +45,13 @@ public final class ModelFile {
     public static void write(Path file, Map<String, String> spec, Map<String, String> provenance, float[] dense,
                              EmbeddingStore tables) throws IOException {
         AtomicFiles.write(file, ch -> {
-            Out out = new Out(ch);
+            BinaryOut out = new BinaryOut(ch);
             out.bytes(MAGIC);
             out.u32(VERSION);
             out.map(spec);
             out.map(provenance);
             out.u64(dense.length);
-            out.floats(dense, 0, dense.length);
+            out.f32s(dense, 0, dense.length);
             int t = tables == null ? 0 : tables.numTables();
             out.u32(t);
             for (int k = 0; k < t; k++) {
@@ -67,10 +65,13 @@ public final class ModelFile {
                     int n = (int) Math.min(CHUNK_ROWS, rows - r);
                     for (int j = 0; j < n; j++) ids[j] = (int) (r + j);
                     tables.pull(k, ids, 0, n, rowsBuf, 0);
-                    out.floats(rowsBuf, 0, n * dim);
+                    out.f32s(rowsBuf, 0, n * dim);
                 }
             }
-            out.finish();
+            out.flush();
+            out.u32(out.crc()); // the checksum covers every byte before it
+            out.bytes(END_MAGIC);
+            out.flush();
         });
     }
 
@@ -90,30 +91,29 @@ public final class ModelFile {
                     + " MiB can read; raise the heap (JAVA_OPTS=-Xmx" + (2 * size / (1L << 30) + 2) + "g)");
         }
         verifyChecksum(file, size);
-        ByteBuffer all;
-        try (FileChannel ch = FileChannel.open(file)) {
-            all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
+        try (BinaryIn in = new BinaryIn(file, size - 12, "truncated or inconsistent: a length field points past the end")) {
+            if (!java.util.Arrays.equals(in.bytes(MAGIC.length), MAGIC)) throw new ModelFileException(file, "not a shadowsync model file (bad magic)");
+            int version = in.u32();
+            if (version != VERSION) throw new ModelFileException(file, "format version " + version + " is not supported (this build reads version " + VERSION + ")");
+            Map<String, String> spec = in.map();
+            Map<String, String> prov = in.map();
+            long n = in.u64();
+            if (n < 0 || n > Integer.MAX_VALUE - 16) throw new ModelFileException(file, "implausible dense parameter count " + n);
+            float[] dense = in.f32s((int) n);
+            int t = in.u32();
+            if (t < 0 || t > 1 << 16) throw new ModelFileException(file, "implausible embedding table count " + t);
+            long[][] shapes = new long[t][];
+            float[][] tables = new float[t][];
+            for (int k = 0; k < t; k++) {
+                long rows = in.u64();
+                int dim = in.u32();
+                if (rows < 0 || dim <= 0 || rows * dim > Integer.MAX_VALUE - 16) throw new ModelFileException(file, "embedding table " + k + " has an invalid shape " + rows + "x" + dim);
+                shapes[k] = new long[] {rows, dim};
+                tables[k] = in.f32s((int) (rows * dim));
+            }
+            if (in.remaining() != 0) throw new ModelFileException(file, "unexpected bytes after the embedding tables");
+            return new Contents(spec, prov, dense, shapes, tables);
         }
-        In in = new In(all, file, size - 12);
-        in.expectMagic();
-        int version = in.u32();
-        if (version != VERSION) throw new ModelFileException(file, "format version " + version + " is not supported (this build reads version " + VERSION + ")");
-        Map<String, String> spec = in.map();
-        Map<String, String> prov = in.map();
-        float[] dense = in.floats(in.count(4, "dense parameter count"));
-        int t = in.u32();
-        if (t < 0 || t > 1 << 16) throw new ModelFileException(file, "implausible embedding table count " + t);
-        long[][] shapes = new long[t][];
-        float[][] tables = new float[t][];
-        for (int k = 0; k < t; k++) {
-            long rows = in.u64();
-            int dim = in.u32();
-            if (rows < 0 || dim <= 0 || rows * dim > Integer.MAX_VALUE - 16) throw new ModelFileException(file, "embedding table " + k + " has an invalid shape " + rows + "x" + dim);
-            shapes[k] = new long[] {rows, dim};
-            tables[k] = in.floats((int) (rows * dim));
-        }
-        if (in.position() != size - 12) throw new ModelFileException(file, "unexpected bytes after the embedding tables");
-        return new Contents(spec, prov, dense, shapes, tables);
     }
 
     private static void verifyChecksum(Path file, long size) throws IOException {
@@ -136,144 +136,5 @@ public final class ModelFile {
         tb.get(end);
         if (!java.util.Arrays.equals(end, END_MAGIC)) throw new ModelFileException(file, "truncated or not a shadowsync model file (end marker missing)");
         if (stored != (int) crc.getValue()) throw new ModelFileException(file, "checksum mismatch: the file is corrupt");
-    }
-
-    /** Buffered little-endian writer that checksums what it writes. */
-    private static final class Out {
-        private final FileChannel ch;
-        private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-        private final CRC32C crc = new CRC32C();
-
-        Out(FileChannel ch) {
-            this.ch = ch;
-        }
-
-        void room(int n) throws IOException {
-            if (buf.remaining() < n) flush();
-        }
-
-        void flush() throws IOException {
-            buf.flip();
-            crc.update(buf.duplicate());
-            while (buf.hasRemaining()) ch.write(buf);
-            buf.clear();
-        }
-
-        void bytes(byte[] b) throws IOException {
-            room(b.length);
-            buf.put(b);
-        }
-
-        void u32(int v) throws IOException {
-            room(4);
-            buf.putInt(v);
-        }
-
-        void u64(long v) throws IOException {
-            room(8);
-            buf.putLong(v);
-        }
-
-        void str(String s) throws IOException {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            u32(b.length);
-            if (b.length > buf.capacity()) throw new IOException("string property too long: " + b.length + " bytes");
-            bytes(b);
-        }
-
-        void map(Map<String, String> m) throws IOException {
-            u32(m.size());
-            for (Map.Entry<String, String> e : m.entrySet()) {
-                str(e.getKey());
-                str(e.getValue());
-            }
-        }
-
-        void floats(float[] a, int off, int n) throws IOException {
-            int i = 0;
-            while (i < n) {
-                room(4);
-                int k = Math.min(n - i, buf.remaining() / 4);
-                buf.asFloatBuffer().put(a, off + i, k);
-                buf.position(buf.position() + 4 * k);
-                i += k;
-            }
-        }
-
-        void finish() throws IOException {
-            flush();
-            ByteBuffer tail = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-            tail.putInt((int) crc.getValue()).put(END_MAGIC).flip();
-            while (tail.hasRemaining()) ch.write(tail);
-        }
-    }
-
-    /** Bounds-checked reader over the mapped file (the checksum already passed, but lengths are still checked). */
-    private static final class In {
-        private final ByteBuffer b;
-        private final Path file;
-        private final long limit;
-
-        In(ByteBuffer b, Path file, long limit) {
-            this.b = b;
-            this.file = file;
-            this.limit = limit;
-        }
-
-        long position() {
-            return b.position();
-        }
-
-        void need(long n) {
-            if (n < 0 || b.position() + n > limit) throw new ModelFileException(file, "truncated or inconsistent: a length field points past the end");
-        }
-
-        void expectMagic() {
-            need(MAGIC.length);
-            byte[] m = new byte[MAGIC.length];
-            b.get(m);
-            if (!java.util.Arrays.equals(m, MAGIC)) throw new ModelFileException(file, "not a shadowsync model file (bad magic)");
-        }
-
-        int u32() {
-            need(4);
-            return b.getInt();
-        }
-
-        long u64() {
-            need(8);
-            return b.getLong();
-        }
-
-        int count(int elementBytes, String what) {
-            long n = u64();
-            if (n < 0 || n > Integer.MAX_VALUE - 16) throw new ModelFileException(file, "implausible " + what + " " + n);
-            need(n * elementBytes);
-            return (int) n;
-        }
-
-        String str() {
-            int n = u32();
-            need(n);
-            byte[] s = new byte[n];
-            b.get(s);
-            return new String(s, StandardCharsets.UTF_8);
-        }
-
-        Map<String, String> map() {
-            int n = u32();
-            if (n < 0 || n > 1 << 20) throw new ModelFileException(file, "implausible property count " + n);
-            Map<String, String> m = new LinkedHashMap<>();
-            for (int i = 0; i < n; i++) m.put(str(), str());
-            return m;
-        }
-
-        float[] floats(int n) {
-            need(4L * n);
-            float[] a = new float[n];
-            b.asFloatBuffer().get(a);
-            b.position(b.position() + 4 * n);
-            return a;
-        }
     }
 }

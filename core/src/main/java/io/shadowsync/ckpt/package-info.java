@@ -7,7 +7,8 @@
  * it ({@link io.shadowsync.engine.Job#pause}); {@link MultiProcessCheckpointer} takes them together across the trainer
  * processes of a job over their control collective, while the parameter servers write their shards
  * ({@link MultiProcessCheckpointer.Servers}, implemented in the {@code net} module). {@link AtomicFiles} writes every
- * file: temporary file, fsync, rename, fsync of the directory.
+ * file: temporary file, fsync, rename, fsync of the directory. {@code BinaryOut} and {@code BinaryIn} write and read
+ * the little-endian numbers, strings and float arrays of both the model file and the checkpoint files.
  *
  * <p>Contracts: a reader sees the old file or the complete new one, never a half-written one; a checkpoint without a
  * valid manifest is incomplete, and {@link CheckpointDir#newest} skips a damaged newer one, naming it and why. Files

@@ -7,7 +7,8 @@
  * no String per field. {@link InMemorySource} parses a source once and replays it from primitive arrays.
  * {@link SyntheticCtr} writes seeded Criteo-format data whose labels come from a hidden teacher model, so a trained
  * model's logloss can be set against the teacher's own, the best possible; {@link ClassInference} works out the number
- * of classes when the user did not give it.
+ * of classes when the user did not give it. {@link ForwardingReader} is the base of readers that wrap another (to
+ * watch, pace or filter its examples).
  *
  * <p>Bad input is never passed over silently: it throws {@link DataException} as {@code file:line: reason}, or, when
  * the reader was opened to skip bad lines, is skipped and counted ({@link ExampleReader#skippedLines()}). Sharing: a

@@ -4,6 +4,7 @@ import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
+import io.shadowsync.data.ForwardingReader;
 import java.io.IOException;
 
 /** Trainer k of N's share of a streamed source: examples k, k+N, k+2N, … (each trainer parses the whole stream). */
@@ -31,34 +32,18 @@ final class EveryNthSource implements DataSource {
 
     @Override
     public ExampleReader open() throws IOException {
-        ExampleReader r = source.open();
-        return new ExampleReader() {
+        return new ForwardingReader(source.open()) {
             private long index;
-
-            @Override
-            public DataSchema schema() {
-                return r.schema();
-            }
 
             @Override
             public boolean readInto(Batch batch) throws IOException {
                 while (true) {
                     int before = batch.size;
-                    if (!r.readInto(batch)) return false;
+                    if (!inner.readInto(batch)) return false;
                     if (index++ % n == k) return true;
                     batch.size = before; // not ours: drop it
                     if (batch.sparseOffsets != null) batch.sparseOffsets[before + 1] = 0;
                 }
-            }
-
-            @Override
-            public long skippedLines() {
-                return r.skippedLines();
-            }
-
-            @Override
-            public void close() throws IOException {
-                r.close();
             }
         };
     }

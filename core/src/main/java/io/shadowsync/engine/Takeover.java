@@ -144,8 +144,21 @@ public final class Takeover {
         return s;
     }
 
+    /** A supply made for a takeover: it keeps no position (elastic jobs take no checkpoints). */
+    abstract static class Unpositioned implements BatchSupply {
+        @Override
+        public JobState.DataPosition position() {
+            throw new UnsupportedOperationException("a takeover keeps no position (elastic jobs take no checkpoints)");
+        }
+
+        @Override
+        public void restore(JobState.DataPosition position) {
+            throw new UnsupportedOperationException("a takeover keeps no position (elastic jobs take no checkpoints)");
+        }
+    }
+
     /** Per worker, the batches k of the inner supply with {@code k mod of == pick}; the others are skipped. */
-    static final class EveryNthBatch implements BatchSupply {
+    static final class EveryNthBatch extends Unpositioned {
         private final BatchSupply inner;
         private final int of, pick;
         /** Per worker: batches of the inner supply seen (touched by that worker only). */
@@ -197,20 +210,10 @@ public final class Takeover {
         public Runnable readerTask() {
             return inner.readerTask();
         }
-
-        @Override
-        public JobState.DataPosition position() {
-            throw new UnsupportedOperationException("a takeover keeps no position (elastic jobs take no checkpoints)");
-        }
-
-        @Override
-        public void restore(JobState.DataPosition position) {
-            throw new UnsupportedOperationException("a takeover keeps no position (elastic jobs take no checkpoints)");
-        }
     }
 
     /** Several supplies one after the other, per worker; their readers run one after the other on one thread. */
-    static final class Chained implements BatchSupply {
+    static final class Chained extends Unpositioned {
         private final List<BatchSupply> parts;
         /** Per worker: the part it takes from (touched by that worker only). */
         private final int[] current;
@@ -268,16 +271,6 @@ public final class Takeover {
             return () -> {
                 for (Runnable r : readers) r.run(); // a reader returns once its part is dealt out (or stopped)
             };
-        }
-
-        @Override
-        public JobState.DataPosition position() {
-            throw new UnsupportedOperationException("a takeover keeps no position (elastic jobs take no checkpoints)");
-        }
-
-        @Override
-        public void restore(JobState.DataPosition position) {
-            throw new UnsupportedOperationException("a takeover keeps no position (elastic jobs take no checkpoints)");
         }
     }
 }

@@ -49,18 +49,10 @@ public final class Dlrm implements Model {
         this.rows = spec.embRows();
         this.rowsMagic = Long.divideUnsigned(-1L, rows) + 1;
         ParameterSet.Builder pb = new ParameterSet.Builder();
-        this.bottom = new MlpStack(pb, "bottom", widths(spec.numDense(), spec.bottom(), dim), Activation.RELU, true);
-        this.top = new MlpStack(pb, "top", widths(topIn, spec.top(), 1), Activation.RELU, false);
+        this.bottom = new MlpStack(pb, "bottom", MlpStack.widths(spec.numDense(), spec.bottom(), dim), Activation.RELU, true);
+        this.top = new MlpStack(pb, "top", MlpStack.widths(topIn, spec.top(), 1), Activation.RELU, false);
         this.dense = pb.build();
         this.interaction = new DotInteraction(numCat + 1, dim);
-    }
-
-    private static int[] widths(int in, int[] hidden, int out) {
-        int[] w = new int[hidden.length + 2];
-        w[0] = in;
-        System.arraycopy(hidden, 0, w, 1, hidden.length);
-        w[w.length - 1] = out;
-        return w;
     }
 
     /** Table row of a raw 32-bit id (read unsigned): {@code (id & 0xffffffffL) % embRows}, by multiply-high. */
@@ -80,9 +72,7 @@ public final class Dlrm implements Model {
 
     @Override
     public long[][] embeddingShapes() {
-        long[][] s = new long[numCat][];
-        for (int f = 0; f < numCat; f++) s[f] = new long[] {rows, dim};
-        return s;
+        return spec.embeddingShapes();
     }
 
     /** Every table starts N(0, 0.05²), as the peer's {@code nn.init.normal_(weight, 0.0, 0.05)}. */

@@ -76,18 +76,10 @@ public record DlrmSpec(int numDense, int numCat, long embRows, int embDim, int[]
         return new Dlrm(this);
     }
 
-    private static int[] widths(int in, int[] hidden, int out) {
-        int[] w = new int[hidden.length + 2];
-        w[0] = in;
-        System.arraycopy(hidden, 0, w, 1, hidden.length);
-        w[w.length - 1] = out;
-        return w;
-    }
-
     @Override
     public long denseParameters() {
         // in a double: two saturated stacks add up to Long.MAX_VALUE when cast, not a negative count
-        return (long) ((double) MlpStack.parameters(widths(numDense, bottom, embDim)) + MlpStack.parameters(widths(topInputs(), top, 1)));
+        return (long) ((double) MlpStack.parameters(MlpStack.widths(numDense, bottom, embDim)) + MlpStack.parameters(MlpStack.widths(topInputs(), top, 1)));
     }
 
     @Override
@@ -106,14 +98,14 @@ public record DlrmSpec(int numDense, int numCat, long embRows, int embDim, int[]
     public long workspaceBytes(long maxBatch) {
         long f = numCat + 1L;
         long perExample = 3 + 2L * numCat + 4 + 3L * embDim + 2 * f * embDim + 2L * topInputs()
-                + MlpStack.scratchFloatsPerExample(widths(numDense, bottom, embDim)) + MlpStack.scratchFloatsPerExample(widths(topInputs(), top, 1));
+                + MlpStack.scratchFloatsPerExample(MlpStack.widths(numDense, bottom, embDim)) + MlpStack.scratchFloatsPerExample(MlpStack.widths(topInputs(), top, 1));
         return (long) (4.0 * denseParameters() + 4.0 * maxBatch * perExample + 64.0 * f * (f - 1) / 2); // a double cast saturates
     }
 
     @Override
     public long widestBufferPerExample() {
         return Math.max(Math.max((numCat + 1L) * embDim, topInputs()),
-                Math.max(MlpStack.maxWidth(widths(numDense, bottom, embDim)), MlpStack.maxWidth(widths(topInputs(), top, 1))));
+                Math.max(MlpStack.maxWidth(MlpStack.widths(numDense, bottom, embDim)), MlpStack.maxWidth(MlpStack.widths(topInputs(), top, 1))));
     }
 
     @Override

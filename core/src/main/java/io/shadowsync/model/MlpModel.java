@@ -30,11 +30,7 @@ public final class MlpModel implements Model {
 
     public MlpModel(MlpSpec spec) {
         this.spec = spec;
-        int[] hidden = spec.hidden();
-        int[] widths = new int[hidden.length + 2];
-        widths[0] = spec.inputs();
-        System.arraycopy(hidden, 0, widths, 1, hidden.length);
-        widths[widths.length - 1] = spec.outputs();
+        int[] widths = MlpStack.widths(spec.inputs(), spec.hidden(), spec.outputs());
         ParameterSet.Builder pb = new ParameterSet.Builder();
         this.stack = new MlpStack(pb, "layers", widths, Activation.of(spec.activation()), false);
         this.dense = pb.build();

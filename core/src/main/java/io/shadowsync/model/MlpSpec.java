@@ -69,11 +69,7 @@ public record MlpSpec(int inputs, int[] hidden, int outputs, String activation, 
     }
 
     private int[] widths() {
-        int[] w = new int[hidden.length + 2];
-        w[0] = inputs;
-        System.arraycopy(hidden, 0, w, 1, hidden.length);
-        w[w.length - 1] = outputs;
-        return w;
+        return MlpStack.widths(inputs, hidden, outputs);
     }
 
     @Override

@@ -50,6 +50,15 @@ public final class MlpStack {
         this.maxWidth = mw;
     }
 
+    /** The widths of a stack: {@code [in, hidden…, out]}. */
+    public static int[] widths(int in, int[] hidden, int out) {
+        int[] w = new int[hidden.length + 2];
+        w[0] = in;
+        System.arraycopy(hidden, 0, w, 1, hidden.length);
+        w[w.length - 1] = out;
+        return w;
+    }
+
     /**
      * Parameters of a stack of the given widths {@code [in, h1, …, out]}: weights and biases of every layer
      * ({@code Long.MAX_VALUE} when that overflows a long).

@@ -68,46 +68,8 @@ class FingerprintTest {
 
     /** A source without a file: one dense feature per example. */
     private static DataSource examples(float[] x, float[] y) {
-        DataSchema schema = new DataSchema(1, 0, false, 0, 2);
-        return new DataSource() {
-            @Override
-            public DataSchema schema() {
-                return schema;
-            }
-
-            @Override
-            public String describe() {
-                return "test";
-            }
-
-            @Override
-            public ExampleReader open() {
-                return new ExampleReader() {
-                    int next;
-
-                    @Override
-                    public DataSchema schema() {
-                        return schema;
-                    }
-
-                    @Override
-                    public boolean readInto(Batch b) {
-                        if (next == x.length) return false;
-                        b.labels[b.size] = y[next];
-                        b.dense[b.size] = x[next++];
-                        b.size++;
-                        return true;
-                    }
-
-                    @Override
-                    public long skippedLines() {
-                        return 0;
-                    }
-
-                    @Override
-                    public void close() {}
-                };
-            }
-        };
+        float[][] dense = new float[x.length][];
+        for (int i = 0; i < x.length; i++) dense[i] = new float[] {x[i]};
+        return new ArraySource(dense, y, 2, -1);
     }
 }

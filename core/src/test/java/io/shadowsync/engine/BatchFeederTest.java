@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataException;
 import java.util.ArrayList;

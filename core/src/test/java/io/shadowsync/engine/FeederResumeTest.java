@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.InMemorySource;
 import java.util.ArrayList;

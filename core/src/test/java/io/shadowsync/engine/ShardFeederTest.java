@@ -3,6 +3,7 @@ package io.shadowsync.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.InMemorySource;
 import java.util.ArrayList;

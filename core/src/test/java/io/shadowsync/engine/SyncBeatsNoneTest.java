@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.comm.LinkModel;
+import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
+import io.shadowsync.data.ForwardingReader;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.metrics.Metrics;
 import io.shadowsync.model.MlpSpec;
@@ -75,27 +77,21 @@ class SyncBeatsNoneTest {
     }
 
     /** A source whose readers sleep 1 ms every {@code every} examples they read. */
-    record Paced(DataSource inner, int every) implements DataSource {
+    record Paced(DataSource source, int every) implements DataSource {
         @Override
         public DataSchema schema() {
-            return inner.schema();
+            return source.schema();
         }
 
         @Override
         public String describe() {
-            return inner.describe();
+            return source.describe();
         }
 
         @Override
         public ExampleReader open() throws IOException {
-            ExampleReader r = inner.open();
-            return new ExampleReader() {
+            return new ForwardingReader(source.open()) {
                 long read;
-
-                @Override
-                public DataSchema schema() {
-                    return r.schema();
-                }
 
                 @Override
                 public boolean readInto(Batch b) throws IOException {
@@ -107,17 +103,7 @@ class SyncBeatsNoneTest {
                             throw new InterruptedIOException("stopped while pacing the test data");
                         }
                     }
-                    return r.readInto(b);
-                }
-
-                @Override
-                public long skippedLines() {
-                    return r.skippedLines();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    r.close();
+                    return inner.readInto(b);
                 }
             };
         }

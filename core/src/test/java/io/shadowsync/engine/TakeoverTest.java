@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.comm.LinkModel;
+import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.model.MlpSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;

@@ -1,6 +1,6 @@
 package io.shadowsync.cli.chaos;
 
-import io.shadowsync.cli.Main;
+import io.shadowsync.cli.ChildJvms;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,9 +17,7 @@ final class Children implements AutoCloseable {
 
     /** Starts {@code shadowsync args...} in a new JVM; out and err receive its stdout and stderr. */
     Process start(List<String> args, Path out, Path err) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(args);
+        List<String> cmd = ChildJvms.command(List.of("--enable-native-access=ALL-UNNAMED", "-Xmx512m"), args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().put("OPENBLAS_NUM_THREADS", "1");
         Process p = pb.start();

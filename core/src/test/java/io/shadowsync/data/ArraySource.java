@@ -1,19 +1,13 @@
-package io.shadowsync.engine;
+package io.shadowsync.data;
 
-import io.shadowsync.data.Batch;
-import io.shadowsync.data.DataException;
-import io.shadowsync.data.DataSchema;
-import io.shadowsync.data.DataSource;
-import io.shadowsync.data.ExampleReader;
-
-/** In-memory data for engine tests: example i has dense = {i, …} and label labels[i]; optionally fails at one index. */
-final class ArraySource implements DataSource {
+/** In-memory data for tests: example i has dense = {i, …} and label labels[i]; optionally fails at one index. */
+public final class ArraySource implements DataSource {
     final float[][] dense;
     final float[] labels;
     final int failAt;
     final DataSchema schema;
 
-    ArraySource(float[][] dense, float[] labels, int numClasses, int failAt) {
+    public ArraySource(float[][] dense, float[] labels, int numClasses, int failAt) {
         this.dense = dense;
         this.labels = labels;
         this.failAt = failAt;
@@ -21,7 +15,7 @@ final class ArraySource implements DataSource {
     }
 
     /** n examples, dense[i] = {i}, label i % classes. */
-    static ArraySource counting(int n, int classes) {
+    public static ArraySource counting(int n, int classes) {
         float[][] d = new float[n][1];
         float[] y = new float[n];
         for (int i = 0; i < n; i++) {
