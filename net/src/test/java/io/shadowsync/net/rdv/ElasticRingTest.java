@@ -149,11 +149,26 @@ class ElasticRingTest {
         }
     }
 
-    /** Three members that reported their marks (the members poll every 50 ms, with their progress); then trainer 2 dies. */
+    /**
+     * Waits until the coordinator has heard every member's mark from {@link #report}: the members send it with their
+     * status polls (every 50 ms), and a member killed before its first poll got through leaves no mark (nothing of its
+     * share is credited; the survivors take it over from the start).
+     */
+    private void awaitReported(int members) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (int i = 0; i < members; i++) {
+            while (groups.reportedExamples(i) != 11L * (i + 1)) {
+                assertTrue(System.nanoTime() < deadline, "the coordinator has not heard trainer " + i + "'s mark within 20 s");
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    /** Three members whose marks the coordinator has heard; then trainer 2 dies. */
     private List<ElasticRing> threeMembersAfterTrainer2Left(List<Proc> procs) throws Exception {
         List<ElasticRing> rings = threeMembers(procs);
         report(rings);
-        Thread.sleep(300);
+        awaitReported(3);
         kill(procs.get(2));
         rings.get(2).close();
         return rings;
