@@ -115,12 +115,21 @@ class JobTest {
         // 4 trainers (μ = 0.5 in shadow mode, 0.75 in the foreground): measuring each block from g while the trainers
         // started it at the look-ahead g + μΔ counted the momentum twice, and Nesterov diverged (CLI, 4 trainers:
         // eval logloss 4.8 for fr-bmuf, 0.69 for s-bmuf, against 0.526 without Nesterov)
-        Outcome plain = run(new SyncSpec(algorithm, 5, 0, Double.NaN, 1.0, false, Double.NaN), 4, 1, LinkModel.NONE, 1);
-        Outcome nesterov = run(new SyncSpec(algorithm, 5, 0, Double.NaN, 1.0, true, Double.NaN), 4, 1, LinkModel.NONE, 1);
-        double a = plain.metrics().logloss(), b = nesterov.metrics().logloss();
-        assertEquals(a, b, 0.01, algorithm + ": eval logloss " + b + " with Nesterov momentum, " + a + " without");
-        assertEquals(0, nesterov.result().trainers()[0].nonFiniteBatches(), "no batch went non-finite");
-        assertReplicasIdentical(nesterov, algorithm + " with Nesterov");
+        // a shadow job's result depends on how the threads interleave (one run of plain s-bmuf spreads by about 0.01):
+        // compare medians of three runs each, interleaved, so that a drift of the machine hits both alike
+        double[] a = new double[3], b = new double[3];
+        for (int rep = 0; rep < 3; rep++) {
+            Outcome plain = run(new SyncSpec(algorithm, 5, 0, Double.NaN, 1.0, false, Double.NaN), 4, 1, LinkModel.NONE, 1);
+            Outcome nesterov = run(new SyncSpec(algorithm, 5, 0, Double.NaN, 1.0, true, Double.NaN), 4, 1, LinkModel.NONE, 1);
+            a[rep] = plain.metrics().logloss();
+            b[rep] = nesterov.metrics().logloss();
+            assertEquals(0, nesterov.result().trainers()[0].nonFiniteBatches(), "no batch went non-finite");
+            assertReplicasIdentical(nesterov, algorithm + " with Nesterov");
+        }
+        java.util.Arrays.sort(a);
+        java.util.Arrays.sort(b);
+        assertEquals(a[1], b[1], 0.01, algorithm + ": median eval logloss " + b[1] + " with Nesterov momentum, " + a[1] + " without ("
+                + java.util.Arrays.toString(b) + " vs " + java.util.Arrays.toString(a) + ")");
     }
 
     /** One trainer with model averaging has nobody to average with: the job says so (the CLI prints it) instead of silently idling. */
