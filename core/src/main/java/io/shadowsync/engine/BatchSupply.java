@@ -1,6 +1,8 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.Batch;
+import io.shadowsync.data.DataSource;
+import io.shadowsync.data.InMemorySource;
 
 /**
  * Where a trainer's workers get their batches. Two kinds: {@link BatchFeeder} (a reader thread streams and
@@ -49,5 +51,19 @@ public interface BatchSupply {
      */
     default JobState.DataPosition positionAt(long[] taken) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no position");
+    }
+
+    /**
+     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data, or every
+     * {@code trainers}-th example of a streamed source; the example budget is shared evenly.
+     */
+    static BatchSupply ofTrainer(DataSource train, TrainerConfig c, int trainer, int trainers) {
+        long budget = c.examples() <= 0 ? 0 : c.examples() / trainers + (trainer < c.examples() % trainers ? 1 : 0);
+        if (train instanceof InMemorySource mem) {
+            int lo = (int) ((long) mem.size() * trainer / trainers), hi = (int) ((long) mem.size() * (trainer + 1) / trainers);
+            return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
+        }
+        DataSource mine = trainers == 1 ? train : new EveryNthSource(train, trainers, trainer);
+        return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
     }
 }

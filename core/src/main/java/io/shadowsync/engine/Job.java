@@ -131,7 +131,7 @@ public final class Job {
                 }
             }
             starts[i] = new long[w];
-            trainers[i] = newTrainer(i, Trainer.supply(train, config.trainer(), t, n), !ownsCluster); // marks: elastic processes
+            trainers[i] = newTrainer(i, BatchSupply.ofTrainer(train, config.trainer(), t, n), !ownsCluster); // marks: elastic processes
         }
         PauseGate g = gate;
         Cluster c = cluster;

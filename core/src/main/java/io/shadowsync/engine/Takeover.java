@@ -9,7 +9,7 @@ import java.util.List;
  * Re-sharding when elastic trainers leave for good: the survivors train the rest of each departed trainer's share.
  *
  * <p>The rule, which every survivor computes alike from the same answer of the coordinator. A departed share's rest
- * is a {@link Part}: trainer d's own supply (as {@code Trainer.supply} builds it: the same split, shuffles and
+ * is a {@link Part}: trainer d's own supply (as {@link BatchSupply#ofTrainer} builds it: the same split, shuffles and
  * budget), restored at d's progress mark — the examples its workers had applied before its last completed sync round
  * — so it hands out, per worker, exactly the batches d had not trained. The m survivors share it by batches: per
  * worker w, survivor j keeps the k-th batch of that worker's rest when {@code k mod m == j} and skips the others. A
@@ -138,7 +138,7 @@ public final class Takeover {
     /** One part's batches. */
     static BatchSupply supply(DataSource train, TrainerConfig c, int trainers, Part p) {
         if (p.trainer() >= trainers) throw new IllegalArgumentException("trainer " + p.trainer() + " is not one of the job's " + trainers);
-        BatchSupply s = Trainer.supply(train, c, p.trainer(), trainers);
+        BatchSupply s = BatchSupply.ofTrainer(train, c, p.trainer(), trainers);
         if (p.from() != null) s.restore(p.from());
         for (Filter f : p.filters()) s = new EveryNthBatch(s, f, c.workers());
         return s;

@@ -1,7 +1,6 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.DataSource;
-import io.shadowsync.data.InMemorySource;
 import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
@@ -44,7 +43,7 @@ public final class Trainer {
 
     /** A single Hogwild trainer with no synchronization (the plain single-trainer job). */
     public Trainer(int rank, Model model, EmbeddingStore embeddings, DenseOptimizer optimizer, DataSource train, TrainerConfig config) {
-        this(rank, model, null, embeddings, new HogwildStep(optimizer), supply(train, config, 0, 1), config, null, null, 0, new SyncStats(),
+        this(rank, model, null, embeddings, new HogwildStep(optimizer), BatchSupply.ofTrainer(train, config, 0, 1), config, null, null, 0, new SyncStats(),
                 new FailureSignal());
     }
 
@@ -76,20 +75,6 @@ public final class Trainer {
         for (int i = 0; i < stats.length; i++) stats[i] = new WorkerStats();
         this.window = new TrainWindow(config.workers(), config.trainWindow(), config.batchSize());
         this.base = JobState.Totals.zero(config.workers());
-    }
-
-    /**
-     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data, or every
-     * {@code trainers}-th example of a streamed source; the example budget is shared evenly.
-     */
-    static BatchSupply supply(DataSource train, TrainerConfig c, int trainer, int trainers) {
-        long budget = c.examples() <= 0 ? 0 : c.examples() / trainers + (trainer < c.examples() % trainers ? 1 : 0);
-        if (train instanceof InMemorySource mem) {
-            int lo = (int) ((long) mem.size() * trainer / trainers), hi = (int) ((long) mem.size() * (trainer + 1) / trainers);
-            return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
-        }
-        DataSource mine = trainers == 1 ? train : new EveryNthSource(train, trainers, trainer);
-        return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
     }
 
     /**

@@ -70,7 +70,7 @@ class TakeoverTest {
      */
     static JobState.DataPosition leave(DataSource data, TrainerConfig c, int d, int[] taken, int[] applied, List<Integer> trained)
             throws InterruptedException {
-        BatchSupply s = Trainer.supply(data, c, d, TRAINERS);
+        BatchSupply s = BatchSupply.ofTrainer(data, c, d, TRAINERS);
         Runnable reader = s.readerTask();
         Thread r = reader == null ? null : new Thread(reader);
         if (r != null) r.start();
@@ -101,7 +101,7 @@ class TakeoverTest {
 
     static void check(DataSource data, TrainerConfig c) throws InterruptedException {
         int d = 1;
-        List<Integer> whole = drain(Trainer.supply(data, c, d, TRAINERS));
+        List<Integer> whole = drain(BatchSupply.ofTrainer(data, c, d, TRAINERS));
         // worker 0 is deep into the second epoch with a batch in hand, worker 1 early in the first
         int perWorkerBatches = (int) Math.ceil(N / (double) TRAINERS / W / B);
         List<Integer> got = new ArrayList<>();
@@ -141,7 +141,7 @@ class TakeoverTest {
     void aTrainerThatLeftBeforeItsFirstMarkIsTakenOverWhole() throws Exception {
         DataSource data = ArraySource.counting(N, 3);
         TrainerConfig c = config(DataSplit.RANDOM, false);
-        List<Integer> whole = drain(Trainer.supply(data, c, 2, TRAINERS));
+        List<Integer> whole = drain(BatchSupply.ofTrainer(data, c, 2, TRAINERS));
         List<Integer> got = new ArrayList<>();
         Takeover.Part all = new Takeover.Part(2, Takeover.decode(Takeover.encode(null)), List.of());
         assertNull(all.from());
@@ -154,7 +154,7 @@ class TakeoverTest {
     void anExampleBudgetIsTakenOverToItsEnd() throws Exception {
         DataSource data = ArraySource.counting(N, 3);
         TrainerConfig c = new TrainerConfig(W, B, 500, 1, DataSplit.ROUND_ROBIN, 5, 16, 100, false);
-        List<Integer> whole = drain(Trainer.supply(data, c, 0, TRAINERS));
+        List<Integer> whole = drain(BatchSupply.ofTrainer(data, c, 0, TRAINERS));
         assertEquals(167, whole.size()); // 500 over 3 trainers: 167, 167, 166
         List<Integer> got = new ArrayList<>();
         JobState.DataPosition mark = leave(data, c, 0, new int[] {3, 4}, new int[] {3, 3}, got);
