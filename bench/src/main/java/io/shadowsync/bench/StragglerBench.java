@@ -4,7 +4,7 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.CriteoTsvSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.data.SyntheticCtr;
-import io.shadowsync.engine.DataSplit;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobConfig;
 import io.shadowsync.engine.JobResult;

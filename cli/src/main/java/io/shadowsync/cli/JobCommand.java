@@ -5,7 +5,7 @@ import io.shadowsync.ckpt.ModelFile;
 import io.shadowsync.comm.Codec;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
-import io.shadowsync.engine.DataSplit;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.JobConfig;

@@ -9,7 +9,7 @@ import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobResult;
 import io.shadowsync.engine.SyncStats;
-import io.shadowsync.engine.Takeover;
+import io.shadowsync.engine.feed.Takeover;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.TrainingException;
 import io.shadowsync.kernels.Blas;

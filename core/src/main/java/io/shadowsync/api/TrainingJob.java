@@ -3,7 +3,7 @@ package io.shadowsync.api;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
-import io.shadowsync.engine.DataSplit;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobConfig;

@@ -1,5 +1,7 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.engine.step.HogwildStep;
+import io.shadowsync.engine.step.StepRule;
 import io.shadowsync.sync.SyncAlgorithm;
 import java.util.concurrent.Phaser;
 

@@ -1,6 +1,7 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.Batch;
+import io.shadowsync.engine.feed.BatchSupply;
 
 /**
  * A trainer's {@link BatchSupply} with its workers' pause points: before taking its next batch a worker has applied

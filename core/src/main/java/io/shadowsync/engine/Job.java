@@ -2,6 +2,12 @@ package io.shadowsync.engine;
 
 import io.shadowsync.comm.Collective;
 import io.shadowsync.data.DataSource;
+import io.shadowsync.engine.feed.BatchSupply;
+import io.shadowsync.engine.feed.Takeover;
+import io.shadowsync.engine.step.AsyncPsStep;
+import io.shadowsync.engine.step.HogwildStep;
+import io.shadowsync.engine.step.SlowStep;
+import io.shadowsync.engine.step.StepRule;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;

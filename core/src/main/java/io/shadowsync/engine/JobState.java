@@ -1,5 +1,7 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.engine.feed.BatchFeeder;
+import io.shadowsync.engine.feed.ShardFeeder;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.engine.feed.Takeover;
 import io.shadowsync.sync.SyncAlgorithm;
 import java.util.function.Supplier;
 

@@ -1,6 +1,7 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.engine.step.StepRule;
 import io.shadowsync.kernels.Vec;
 import io.shadowsync.optim.DenseOptimizer;
 import java.util.concurrent.BrokenBarrierException;

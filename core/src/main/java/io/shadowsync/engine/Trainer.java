@@ -1,6 +1,9 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.DataSource;
+import io.shadowsync.engine.feed.BatchSupply;
+import io.shadowsync.engine.step.HogwildStep;
+import io.shadowsync.engine.step.StepRule;
 import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;

@@ -1,5 +1,7 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.engine.feed.DataSplit;
+
 /**
  * How one trainer trains. Java users configure a job with {@code io.shadowsync.api.TrainingJob.builder()}, which
  * names every setting and fills in the defaults; this record is the engine's form of it.

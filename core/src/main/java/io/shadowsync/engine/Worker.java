@@ -1,6 +1,8 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.data.Batch;
+import io.shadowsync.engine.feed.BatchSupply;
+import io.shadowsync.engine.step.StepRule;
 import io.shadowsync.kernels.Vec;
 import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;

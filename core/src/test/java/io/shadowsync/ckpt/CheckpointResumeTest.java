@@ -11,7 +11,7 @@ import io.shadowsync.data.CriteoTsvSource;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.data.SyntheticCtr;
-import io.shadowsync.engine.DataSplit;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobConfig;

@@ -8,6 +8,7 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.model.LrSpec;
 import io.shadowsync.model.MlpSpec;

@@ -11,6 +11,7 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataException;
 import io.shadowsync.data.DataSource;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;

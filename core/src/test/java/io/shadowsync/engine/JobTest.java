@@ -8,6 +8,7 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.CriteoTsvSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.data.SyntheticCtr;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.metrics.Metrics;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;

@@ -13,6 +13,7 @@ import io.shadowsync.data.DataException;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.kernels.Vec;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.nn.EmbeddingStore;

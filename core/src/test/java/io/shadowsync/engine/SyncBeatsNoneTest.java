@@ -12,6 +12,7 @@ import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
 import io.shadowsync.data.ForwardingReader;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.metrics.Metrics;
 import io.shadowsync.model.MlpSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.model.MlpSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;

@@ -19,7 +19,7 @@ import io.shadowsync.net.proto.BatchFilter;
 import io.shadowsync.net.proto.Leftover;
 import io.shadowsync.net.proto.Progress;
 import io.shadowsync.engine.JobState;
-import io.shadowsync.engine.Takeover;
+import io.shadowsync.engine.feed.Takeover;
 import io.shadowsync.net.proto.RegroupRequest;
 import io.shadowsync.net.proto.StatusReply;
 import io.shadowsync.net.proto.StatusRequest;

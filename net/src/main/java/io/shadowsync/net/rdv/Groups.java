@@ -43,7 +43,7 @@ import java.util.function.Consumer;
  * later entrants are refused: the job is over. Every change is logged and sent to the members with the epoch.
  *
  * <p><b>Shares.</b> Each member reports its progress on its index's share (its progress mark, see
- * {@code io.shadowsync.engine.Takeover}) with its status polls and regroups; the latest of the index's current process
+ * {@code io.shadowsync.engine.feed.Takeover}) with its status polls and regroups; the latest of the index's current process
  * is kept. A process that leaves is credited with the examples from where it started to its mark. A new process for
  * that index resumes from the mark (sent with its admission). When the members have trained all they were given,
  * they re-form with {@code finishing}: the answer lists what departed members left (each departed index's share from

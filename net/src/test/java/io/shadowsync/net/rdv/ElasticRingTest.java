@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Server;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.engine.JobState;
-import io.shadowsync.engine.Takeover;
+import io.shadowsync.engine.feed.Takeover;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;

@@ -1,4 +1,4 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.feed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,6 +9,8 @@ import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.engine.JobState;
+import io.shadowsync.engine.TrainerConfig;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,16 +1,18 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.step;
+
+import io.shadowsync.engine.SlowTrainer;
 
 /**
  * The step rule of an emulated straggler ({@link SlowTrainer}): stalls (asleep, or spinning on the CPU), then hands
  * the batch to the trainer's real rule. Shares nothing of its own; built only for the slow trainer, so the other
  * trainers' steps never pass through it.
  */
-final class SlowStep implements StepRule {
+public final class SlowStep implements StepRule {
     private final StepRule rule;
     private final long nanos;
     private final boolean spin;
 
-    SlowStep(StepRule rule, SlowTrainer slow) {
+    public SlowStep(StepRule rule, SlowTrainer slow) {
         this.rule = rule;
         this.nanos = slow.millisPerBatch() * 1_000_000L;
         this.spin = slow.spin();

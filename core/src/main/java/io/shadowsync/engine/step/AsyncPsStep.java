@@ -1,4 +1,4 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.step;
 
 import io.shadowsync.comm.DenseParameterServer;
 
@@ -7,10 +7,10 @@ import io.shadowsync.comm.DenseParameterServer;
  * server, which applies every pushed gradient with its optimizer; each worker pushes its gradient and pulls fresh
  * parameters into its own copy, never waiting for other workers (only for its own round trip to the server).
  */
-final class AsyncPsStep implements StepRule {
+public final class AsyncPsStep implements StepRule {
     private final DenseParameterServer server;
 
-    AsyncPsStep(DenseParameterServer server) {
+    public AsyncPsStep(DenseParameterServer server) {
         this.server = server;
     }
 

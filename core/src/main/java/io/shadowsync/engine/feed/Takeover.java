@@ -1,7 +1,9 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.feed;
 
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSource;
+import io.shadowsync.engine.JobState;
+import io.shadowsync.engine.TrainerConfig;
 import java.util.ArrayList;
 import java.util.List;
 

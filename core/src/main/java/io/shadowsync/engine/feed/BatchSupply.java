@@ -1,8 +1,10 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.feed;
 
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.engine.JobState;
+import io.shadowsync.engine.TrainerConfig;
 
 /**
  * Where a trainer's workers get their batches. Two kinds: {@link BatchFeeder} (a reader thread streams and

@@ -1,4 +1,4 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.feed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -1,9 +1,10 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.feed;
 
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
+import io.shadowsync.engine.JobState;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

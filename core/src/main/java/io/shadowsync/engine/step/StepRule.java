@@ -1,4 +1,4 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.step;
 
 /**
  * What a worker does with the gradient of a batch: apply it Hogwild-style ({@link HogwildStep}), and in the

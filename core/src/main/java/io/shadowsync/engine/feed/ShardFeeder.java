@@ -1,7 +1,8 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.feed;
 
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.engine.JobState;
 
 /**
  * Batches for in-memory data without a reader thread: worker w owns the contiguous shard

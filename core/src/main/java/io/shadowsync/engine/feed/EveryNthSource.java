@@ -1,4 +1,4 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.feed;
 
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSchema;

@@ -1,4 +1,4 @@
-package io.shadowsync.engine;
+package io.shadowsync.engine.step;
 
 import io.shadowsync.optim.DenseOptimizer;
 
