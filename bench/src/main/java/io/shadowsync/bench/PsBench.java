@@ -60,7 +60,7 @@ public final class PsBench {
         List<HostPort> addresses = new ArrayList<>();
         try {
             for (int s = 0; s < shards; s++) {
-                nodes.add(PsServer.start(transport, 0, spec.forShard(s), replicas, line -> System.err.println("ps: " + line)));
+                nodes.add(PsServer.start(transport, 0, spec.forShard(s), replicas));
                 addresses.add(new HostPort("127.0.0.1", nodes.get(s).port()));
             }
             if (replicas > 1) for (PsServer ps : nodes) ps.connectReplicas(addresses);

@@ -66,6 +66,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
 
     @Override
     public Integer call() throws Exception {
+        CliLogging.prefix("shadowsync launch");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (local < 1) throw new UsageException("--local must be at least 1, got " + local);
@@ -101,12 +102,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         }
         Transport transport = new Transport(net.config(err));
         Coordinator rdv = new Coordinator(local, psShards, net.rendezvousTimeout());
-        Groups groups = new Groups(rdv, net.regroupWindow(), line -> {
-            synchronized (err) {
-                err.println("shadowsync launch: " + line);
-                err.flush();
-            }
-        });
+        Groups groups = new Groups(rdv, net.regroupWindow());
         Server coordinator = transport.serve(0, List.of(rdv, groups));
         HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
         List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());

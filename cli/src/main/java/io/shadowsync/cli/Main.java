@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code shadowsync} command. Exit codes: 0 success, 1 a failure inside training, 2 bad input
- * (flags, job file, data, model file), with one sentence on stderr (the stack trace too with --verbose).
+ * (flags, job file, data, model file), with one sentence on stderr (the stack trace too with --verbose). What the
+ * library logs prints as the command's own stderr lines ({@link CliLogging}).
  */
 @Command(name = "shadowsync", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Distributed training of CTR models and MLPs on CPUs: Hogwild workers, background synchronization.",
@@ -20,44 +21,13 @@ public final class Main {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_BAD_INPUT = 2;
 
-    /**
-     * netlib's loggers ({@code dev.ludovic.netlib.*}, java.util.logging). When native BLAS is absent netlib logs
-     * "WARNING: Failed to load implementation from:dev.ludovic.netlib.blas.JNIBLAS" with a date line; the banner
-     * already names the BLAS in use, so that stays quiet unless --verbose. Held here: JUL keeps loggers weakly.
-     */
-    private static final java.util.logging.Logger NETLIB_LOG = java.util.logging.Logger.getLogger("dev.ludovic.netlib");
-
-    /** Quiets netlib's java.util.logging output before BLAS is first touched; --verbose keeps it. */
-    static void configureLogging(String[] args) {
-        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-        NETLIB_LOG.setLevel(verbose ? null : java.util.logging.Level.OFF);
-    }
-
     public static void main(String[] args) {
-        quietLibraryLogs(java.util.Arrays.asList(args).contains("--verbose"));
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
-    }
-
-    /** Kept here: java.util.logging holds loggers weakly, and a collected one forgets its level. */
-    private static final java.util.List<java.util.logging.Logger> QUIET = new java.util.ArrayList<>();
-
-    /**
-     * gRPC and Netty log transport events (a peer's connection reset, a dead server) through java.util.logging, with
-     * stack traces; what matters of them reaches the user as our own one-line errors and logs. They are shown with
-     * --verbose only.
-     */
-    static void quietLibraryLogs(boolean verbose) {
-        if (verbose) return;
-        for (String name : new String[] {"io.grpc", "io.netty"}) {
-            java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
-            l.setLevel(java.util.logging.Level.OFF);
-            QUIET.add(l);
-        }
     }
 
     /** Runs the command line with the given output streams and returns the exit code (for tests). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        configureLogging(args);
+        CliLogging.configure(err, java.util.Arrays.asList(args).contains("--verbose"));
         CommandLine cl = commandLine(out, err);
         try {
             attachJobFile(cl, args);

@@ -40,6 +40,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        CliLogging.prefix("shadowsync ps");
         PrintWriter err = spec.commandLine().getErr();
         shard = FromEnvironment.apply(this, net, Role.PS, "--shard", shardFlag, false).index(); // what the command line leaves out
         if (shard < 0 || shard >= psShards) throw new UsageException("--shard " + shard + " is not in 0.." + (psShards - 1) + " (--ps-shards " + psShards + ")");
@@ -63,12 +64,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
             }
         }
         PsServer server = PsServer.start(transport, port, new PsShardSpec(shapes, initStd, seed, plan.embOpt(), model.dense().data(),
-                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards), psReplicas, line -> {
-                    synchronized (err) {
-                        err.println("shadowsync ps: " + line);
-                        err.flush();
-                    }
-                });
+                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards), psReplicas);
         try {
             if (checkpointDir != null) server.checkpoints().allow(checkpointDir); // trainer 0 asks for checkpoints and restores
             HostPort self = net.advertised(server.port());

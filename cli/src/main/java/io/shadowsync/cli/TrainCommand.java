@@ -45,6 +45,7 @@ import picocli.CommandLine.Spec;
 public final class TrainCommand extends JobCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
+        CliLogging.prefix("shadowsync train");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         checkFiles();
@@ -82,7 +83,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
 
         ProgressReporter progress = new ProgressReporter(job::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
         Checkpointer checkpointer = checkpoints == null ? null : new Checkpointer(job, checkpoints, settings, checkpointEverySec,
-                checkpointEveryExamples, PAUSE_TIMEOUT, checkpointMaxFailures, line -> err.println("shadowsync train: " + line));
+                checkpointEveryExamples, PAUSE_TIMEOUT, checkpointMaxFailures);
         Thread onSignal = checkpointer == null ? null : new Thread(() -> checkpointOnExit(checkpointer, err), "checkpoint-on-exit");
         progress.start();
         if (checkpointer != null) {
@@ -181,7 +182,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
      * directory with checkpoints but no good one, or a checkpoint written with other settings, is refused.
      */
     private Path resume(Job job, CheckpointDir checkpoints, Map<String, String> settings, PrintWriter err) throws Exception {
-        Optional<CheckpointDir.Loaded> found = checkpoints.newest(w -> err.println("shadowsync train: warning: " + w));
+        Optional<CheckpointDir.Loaded> found = checkpoints.newest();
         if (found.isEmpty()) {
             err.println("shadowsync train: warning: --resume: no checkpoint in " + checkpoints.path() + " yet; starting from the beginning");
             return null;

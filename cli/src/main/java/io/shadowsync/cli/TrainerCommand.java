@@ -80,6 +80,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         PrintWriter err = spec.commandLine().getErr();
         rank = FromEnvironment.apply(this, net, Role.TRAINER, "--rank", rankFlag, join).index(); // what the command line leaves out
         if (rank < 0 || rank >= trainers) throw new UsageException("--rank " + rank + " is not in 0.." + (trainers - 1) + " (--trainers " + trainers + ")");
+        CliLogging.prefix("shadowsync trainer " + rank);
         if (rank == 0) checkFiles(); // trainer 0 writes --save and --summary-json: refuse a bad one before training
         Plan plan = plan(err, true);
         checkElastic(plan);
@@ -104,7 +105,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 err.flush();
             };
             NetCluster.Elastic elastic = net.elastic ? new NetCluster.Elastic(HostPort.parse(net.coordinator), self, digest, net.stragglerTimeout(),
-                    net.rendezvousTimeout(), join, log) : null;
+                    net.rendezvousTimeout(), join) : null;
             if (join) log.accept("waiting to be admitted to the running job at " + net.coordinator);
             try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, plan.job(), probe.embeddingShapes(),
                     probe.dense().size(), net.rendezvousTimeout(), elastic)) {
@@ -398,7 +399,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             this.members = members;
             this.err = err;
             this.checkpointer = new MultiProcessCheckpointer(job, cluster.control(), new CheckpointDir(checkpointDir, keep), client, settings,
-                    checkpointEverySec, checkpointEveryExamples, PAUSE_TIMEOUT, checkpointMaxFailures, this::log);
+                    checkpointEverySec, checkpointEveryExamples, PAUSE_TIMEOUT, checkpointMaxFailures);
         }
 
         private void log(String line) {
@@ -411,7 +412,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         Path resume() throws Exception {
             Path p;
             try {
-                p = checkpointer.resume(w -> log("warning: " + w));
+                p = checkpointer.resume();
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
@@ -509,7 +510,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             if (rank != 0) throw new UsageException("--start-coordinator: only trainer 0 runs the coordinator");
             Transport there = new Transport(transport.config().withBindHost(coord.host()));
             Coordinator c = new Coordinator(trainers, psShards, net.rendezvousTimeout());
-            Groups groups = new Groups(c, net.regroupWindow(), line -> System.err.println("shadowsync coordinator: " + line));
+            CliLogging.prefix(Groups.class.getName(), "shadowsync coordinator");
+            Groups groups = new Groups(c, net.regroupWindow());
             servers.add(there.serve(coord.port(), List.of(c, groups)));
         }
         return Rendezvous.join(transport, coord, Role.TRAINER, rank, self, digest, net.rendezvousTimeout());

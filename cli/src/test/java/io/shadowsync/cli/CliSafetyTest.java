@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shadowsync.ckpt.CheckpointDir;
 import io.shadowsync.ckpt.ModelFile;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,11 +87,11 @@ class CliSafetyTest {
     @Test
     void netlibLoggingIsQuietUnlessVerbose() {
         Logger netlib = Logger.getLogger("dev.ludovic.netlib.blas.InstanceBuilder");
-        Main.configureLogging(new String[] {"train", "--model", "lr"});
+        CliLogging.configure(new PrintWriter(new StringWriter()), false);
         assertFalse(netlib.isLoggable(Level.WARNING), "netlib's 'Failed to load implementation' warning is not shown");
-        Main.configureLogging(new String[] {"train", "--verbose"});
+        CliLogging.configure(new PrintWriter(new StringWriter()), true);
         assertTrue(netlib.isLoggable(Level.WARNING), "--verbose shows it");
-        Main.configureLogging(new String[] {});
+        CliLogging.configure(new PrintWriter(new StringWriter()), false);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.shadowsync.ckpt;
 
 import io.shadowsync.engine.JobState;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -36,6 +36,8 @@ import java.util.stream.Stream;
  * second job out).
  */
 public final class CheckpointDir {
+    private static final System.Logger LOG = System.getLogger(CheckpointDir.class.getName());
+
     private static final String PREFIX = "ckpt-";
 
     private final Path dir;
@@ -293,7 +295,7 @@ public final class CheckpointDir {
      *
      * @throws ModelFileException when it holds checkpoints but none is good (resuming would silently start over)
      */
-    public Optional<Verified> newestVerified(Consumer<String> warn) throws IOException {
+    public Optional<Verified> newestVerified() throws IOException {
         TreeMap<Long, Path> bySeq = new TreeMap<>(Comparator.reverseOrder());
         for (long s : sequences()) bySeq.put(s, checkpoint(s));
         List<String> why = new ArrayList<>();
@@ -303,7 +305,7 @@ public final class CheckpointDir {
                 m.verifyFiles(ck);
                 return Optional.of(new Verified(ck, m));
             } catch (ModelFileException e) {
-                warn.accept("skipping checkpoint " + ck + ": " + reason(e, ck));
+                LOG.log(Level.WARNING, "skipping checkpoint " + ck + ": " + reason(e, ck));
                 why.add(ck.getFileName() + " (" + reason(e, ck) + ")");
             }
         }
@@ -373,7 +375,7 @@ public final class CheckpointDir {
      * @throws ModelFileException when it holds a checkpoint with a manifest but none is good (resuming would silently
      *                            start over, throwing away what was saved)
      */
-    public Optional<Loaded> newest(Consumer<String> warn) throws IOException {
+    public Optional<Loaded> newest() throws IOException {
         TreeMap<Long, Path> bySeq = new TreeMap<>(Comparator.reverseOrder());
         for (long s : sequences()) bySeq.put(s, dir.resolve(PREFIX + s));
         List<String> why = new ArrayList<>();
@@ -383,7 +385,7 @@ public final class CheckpointDir {
             try {
                 return Optional.of(verify(ck));
             } catch (ModelFileException e) {
-                warn.accept("skipping checkpoint " + ck + ": " + reason(e, ck));
+                LOG.log(Level.WARNING, "skipping checkpoint " + ck + ": " + reason(e, ck));
                 why.add(ck.getFileName() + " (" + reason(e, ck) + ")");
             }
         }

@@ -3,11 +3,11 @@ package io.shadowsync.ckpt;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobState;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 
 /**
  * Takes a running job's checkpoints: periodically, every {@code everySeconds} of wall time and/or every
@@ -17,13 +17,15 @@ import java.util.function.Consumer;
  *
  * <p>Thread-safe: checkpoints are taken one at a time, in the order asked for.
  * <pre>
- *   Checkpointer c = new Checkpointer(job, new CheckpointDir(dir, 3), settings, 600, 0, Duration.ofMinutes(5), log);
+ *   Checkpointer c = new Checkpointer(job, new CheckpointDir(dir, 3), settings, 600, 0, Duration.ofMinutes(5));
  *   c.start();
  *   JobResult r = job.run();
  *   c.stop();
  * </pre>
  */
 public final class Checkpointer {
+    private static final System.Logger LOG = System.getLogger(Checkpointer.class.getName());
+
     /** How often the thread looks at the example count when checkpoints are due every E examples. */
     private static final long POLL_MILLIS = 20;
 
@@ -33,7 +35,6 @@ public final class Checkpointer {
     private final long everyNanos;
     private final long everyExamples;
     private final Duration pauseTimeout;
-    private final Consumer<String> log;
     private volatile Thread thread;
     /** Wakes the periodic thread early (stop); guarded by itself. */
     private final Object wake = new Object();
@@ -52,11 +53,10 @@ public final class Checkpointer {
      * @param everySeconds  seconds between periodic checkpoints; 0 for none by time
      * @param everyExamples examples between periodic checkpoints; 0 for none by examples
      * @param pauseTimeout  how long a checkpoint waits for the job to come to rest before it gives up (and the job goes on)
-     * @param log           receives one line per periodic checkpoint written or failed
      */
     public Checkpointer(Job job, CheckpointDir dir, Map<String, String> settings, double everySeconds, long everyExamples,
-                        Duration pauseTimeout, Consumer<String> log) {
-        this(job, dir, settings, everySeconds, everyExamples, pauseTimeout, DEFAULT_MAX_FAILURES, log);
+                        Duration pauseTimeout) {
+        this(job, dir, settings, everySeconds, everyExamples, pauseTimeout, DEFAULT_MAX_FAILURES);
     }
 
     /** Periodic checkpoints that fail this many times in a row stop the job, unless told otherwise. */
@@ -67,7 +67,7 @@ public final class Checkpointer {
      *                    ({@link Job#stop}; {@link #gaveUp()} then says so); 0: never give up, only log each failure
      */
     public Checkpointer(Job job, CheckpointDir dir, Map<String, String> settings, double everySeconds, long everyExamples,
-                        Duration pauseTimeout, int maxFailures, Consumer<String> log) {
+                        Duration pauseTimeout, int maxFailures) {
         if (maxFailures < 0) throw new IllegalArgumentException("--checkpoint-max-failures must be zero (never stop) or positive, got " + maxFailures);
         this.maxFailures = maxFailures;
         if (!(everySeconds >= 0) || Double.isInfinite(everySeconds)) {
@@ -80,7 +80,6 @@ public final class Checkpointer {
         this.everyNanos = (long) (everySeconds * 1e9);
         this.everyExamples = everyExamples;
         this.pauseTimeout = pauseTimeout;
-        this.log = log;
     }
 
     /** Starts the periodic thread (a daemon); nothing when neither period is set. */
@@ -118,7 +117,7 @@ public final class Checkpointer {
                 try {
                     Path p = checkpoint();
                     consecutiveFailures = 0;
-                    log.accept("wrote checkpoint " + p + " (" + lastExamples + " examples)");
+                    LOG.log(Level.INFO, "wrote checkpoint " + p + " (" + lastExamples + " examples)");
                 } catch (InterruptedException e) {
                     throw e;
                 } catch (Exception e) {
@@ -126,11 +125,11 @@ public final class Checkpointer {
                     consecutiveFailures++;
                     lastError = reason(e);
                     boolean giveUp = maxFailures > 0 && consecutiveFailures >= maxFailures;
-                    log.accept("could not write a checkpoint into " + dir.path() + ": " + lastError
-                            + (maxFailures > 0 ? " (" + consecutiveFailures + " of " + maxFailures + " failures in a row allowed)" : ""));
+                    LOG.log(Level.ERROR, "could not write a checkpoint into " + dir.path() + ": " + lastError
+                            + (maxFailures > 0 ? " (" + consecutiveFailures + " of " + maxFailures + " failures in a row allowed)" : ""), e);
                     if (giveUp) {
                         gaveUp = true;
-                        log.accept("stopping the job: " + consecutiveFailures + " checkpoints in a row could not be written");
+                        LOG.log(Level.ERROR, "stopping the job: " + consecutiveFailures + " checkpoints in a row could not be written");
                         job.stop();
                         return;
                     }
@@ -145,9 +144,20 @@ public final class Checkpointer {
 
     /** Pauses the job, writes a checkpoint, lets the job go on; returns the checkpoint's directory. */
     public synchronized Path checkpoint() throws IOException, InterruptedException, TimeoutException {
+        long t0 = System.nanoTime();
         try (Job.Paused paused = job.pause(pauseTimeout)) {
-            return write(paused);
+            long t1 = System.nanoTime();
+            Path p = write(paused);
+            logTimes(p, t0, t1);
+            return p;
         }
+    }
+
+    /** At DEBUG: how long the job took to come to rest (from t0 to t1) and the checkpoint to be written (until now). */
+    private static void logTimes(Path p, long t0, long t1) {
+        long t2 = System.nanoTime();
+        LOG.log(Level.DEBUG, () -> "checkpoint " + p + ": the job came to rest in " + (t1 - t0) / 1_000_000 + " ms, written in "
+                + (t2 - t1) / 1_000_000 + " ms");
     }
 
     /**

@@ -4,6 +4,7 @@ import io.shadowsync.comm.Collective;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobState;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 
 /**
  * Checkpoints of a multi-process job, taken by its trainer processes together over their control collective (one
@@ -50,6 +50,8 @@ import java.util.function.Consumer;
  * any thread (a shutdown hook).
  */
 public final class MultiProcessCheckpointer {
+    private static final System.Logger LOG = System.getLogger(MultiProcessCheckpointer.class.getName());
+
     /** Milliseconds between polls of the trainers. */
     static final long POLL_MILLIS = 100;
     private static final int FRESH = 0, RESUME = 1, REFUSED = 2;
@@ -76,7 +78,6 @@ public final class MultiProcessCheckpointer {
     private final long everyNanos;
     private final long everyExamples;
     private final Duration pauseTimeout;
-    private final Consumer<String> log;
     private final Object wake = new Object();
     private volatile boolean stopWanted;
     private volatile boolean finished;
@@ -103,11 +104,10 @@ public final class MultiProcessCheckpointer {
      * @param everySeconds  seconds between periodic checkpoints, by trainer 0's clock; 0 for none by time
      * @param everyExamples examples (all trainers) between periodic checkpoints; 0 for none by examples
      * @param pauseTimeout  how long a checkpoint waits for the job to come to rest before it gives up
-     * @param log           receives one line per checkpoint written (trainer 0) or failed
      */
     public MultiProcessCheckpointer(Job job, Collective control, CheckpointDir dir, Servers servers, Map<String, String> settings,
-                                    double everySeconds, long everyExamples, Duration pauseTimeout, Consumer<String> log) {
-        this(job, control, dir, servers, settings, everySeconds, everyExamples, pauseTimeout, Checkpointer.DEFAULT_MAX_FAILURES, log);
+                                    double everySeconds, long everyExamples, Duration pauseTimeout) {
+        this(job, control, dir, servers, settings, everySeconds, everyExamples, pauseTimeout, Checkpointer.DEFAULT_MAX_FAILURES);
     }
 
     /**
@@ -115,7 +115,7 @@ public final class MultiProcessCheckpointer {
      *                    it; 0: never, only log each failure (trainer 0's value decides)
      */
     public MultiProcessCheckpointer(Job job, Collective control, CheckpointDir dir, Servers servers, Map<String, String> settings,
-                                    double everySeconds, long everyExamples, Duration pauseTimeout, int maxFailures, Consumer<String> log) {
+                                    double everySeconds, long everyExamples, Duration pauseTimeout, int maxFailures) {
         if (maxFailures < 0) throw new IllegalArgumentException("--checkpoint-max-failures must be zero (never stop) or positive, got " + maxFailures);
         this.maxFailures = maxFailures;
         if (!(everySeconds >= 0) || Double.isInfinite(everySeconds)) {
@@ -134,7 +134,6 @@ public final class MultiProcessCheckpointer {
         this.everyNanos = (long) (everySeconds * 1e9);
         this.everyExamples = everyExamples;
         this.pauseTimeout = pauseTimeout;
-        this.log = log;
     }
 
     /**
@@ -145,15 +144,15 @@ public final class MultiProcessCheckpointer {
      *
      * @throws IllegalArgumentException when the checkpoint was written with other settings (named) or none is good
      */
-    public Path resume(Consumer<String> warn) throws IOException, InterruptedException {
+    public Path resume() throws IOException, InterruptedException {
         int status = FRESH;
         long seq = 0;
         RuntimeException refusal = null;
         if (rank == 0) {
             try {
-                Optional<CheckpointDir.Verified> found = dir.newestVerified(warn);
+                Optional<CheckpointDir.Verified> found = dir.newestVerified();
                 if (found.isEmpty()) {
-                    warn.accept("--resume: no checkpoint in " + dir.path() + " yet; starting from the beginning");
+                    LOG.log(Level.WARNING, "--resume: no checkpoint in " + dir.path() + " yet; starting from the beginning");
                 } else {
                     CheckpointDir.Verified v = found.get();
                     List<String> diff = CheckpointDir.differences(v.manifest().settings(), settings);
@@ -257,13 +256,13 @@ public final class MultiProcessCheckpointer {
                 long examples = poll[3];
                 if (poll[4] > 0) { // trainer 0 gave up on checkpoints: every process stops its job in this same poll
                     jobStopped = true;
-                    if (rank != 0) log.accept("stopping: trainer 0 stops the job, its checkpoints could not be written (" + lastError + ")");
+                    if (rank != 0) LOG.log(Level.ERROR, "stopping: trainer 0 stops the job, its checkpoints could not be written (" + lastError + ")");
                     job.stop();
                     return;
                 }
                 if (everyExamples > 0 && nextExamples < 0) nextExamples = (examples / everyExamples + 1) * everyExamples;
                 if (poll[2] > 0) {
-                    if (poll[1] > 0 && rank == 0) log.accept("no final checkpoint: the job was finishing");
+                    if (poll[1] > 0 && rank == 0) LOG.log(Level.INFO, "no final checkpoint: the job was finishing");
                     return;
                 }
                 boolean stop = poll[1] > 0;
@@ -287,7 +286,7 @@ public final class MultiProcessCheckpointer {
             // the process is going down
         } catch (RuntimeException e) {
             // a peer went away or the job failed: the job's own failure says why; no more checkpoints
-            if (!finished) log.accept("no more checkpoints: " + e.getMessage());
+            if (!finished) LOG.log(Level.ERROR, "no more checkpoints: " + e.getMessage(), e);
         }
     }
 
@@ -429,7 +428,7 @@ public final class MultiProcessCheckpointer {
         written++;
         last = ck;
         lastExamples = examples;
-        log.accept("wrote checkpoint " + ck + " (" + String.format(java.util.Locale.ROOT, "%,d", examples) + " examples)");
+        LOG.log(Level.INFO, "wrote checkpoint " + ck + " (" + String.format(java.util.Locale.ROOT, "%,d", examples) + " examples)");
         return ck;
     }
 
@@ -439,17 +438,17 @@ public final class MultiProcessCheckpointer {
         consecutiveFailures++;
         if (failureNow != null) lastError = failureNow;
         if (rank != 0 || maxFailures == 0) return;
-        log.accept(consecutiveFailures + " of " + maxFailures + " failures in a row allowed (--checkpoint-max-failures)");
+        LOG.log(Level.INFO, consecutiveFailures + " of " + maxFailures + " failures in a row allowed (--checkpoint-max-failures)");
         if (consecutiveFailures >= maxFailures) {
             gaveUp = true;
-            log.accept("stopping the job, every process: " + consecutiveFailures + " checkpoints in a row could not be written");
+            LOG.log(Level.ERROR, "stopping the job, every process: " + consecutiveFailures + " checkpoints in a row could not be written");
         }
     }
 
     /** Logs why the checkpoint being taken failed and keeps it for {@link #lastError}. */
     private void fail(String why, String logLine) {
         failureNow = why;
-        log.accept(logLine);
+        LOG.log(Level.ERROR, logLine);
     }
 
     /**
@@ -507,7 +506,7 @@ public final class MultiProcessCheckpointer {
         try {
             dir.discard(seq);
         } catch (IOException e) {
-            log.accept("could not remove the incomplete checkpoint " + dir.checkpoint(seq) + ": " + e.getMessage());
+            LOG.log(Level.ERROR, "could not remove the incomplete checkpoint " + dir.checkpoint(seq) + ": " + e.getMessage());
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.engine.JobState;
+import io.shadowsync.testing.LogCapture;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,11 +41,18 @@ class CheckpointDirTest {
         return new JobState(192, List.of(t0, t1), List.of(s0, s1), server);
     }
 
+    /** The warnings of the last {@link #newest} call: what CheckpointDir logged at WARNING (a checkpoint skipped, and why). */
     static List<String> warnings = new ArrayList<>();
 
     static Optional<CheckpointDir.Loaded> newest(CheckpointDir d) throws IOException {
         warnings.clear();
-        return d.newest(warnings::add);
+        try (LogCapture logs = LogCapture.of(CheckpointDir.class.getName())) {
+            try {
+                return d.newest();
+            } finally {
+                warnings.addAll(logs.messages(Level.WARNING));
+            }
+        }
     }
 
     static void flipByte(Path f, long at) throws IOException {

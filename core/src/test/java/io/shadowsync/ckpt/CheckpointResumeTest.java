@@ -23,6 +23,7 @@ import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
+import io.shadowsync.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -104,7 +106,7 @@ class CheckpointResumeTest {
      * {@code stop}, stops the job (the "kill"). Returns the checkpoint written.
      */
     static Path runAndCheckpoint(Job job, CheckpointDir dir, long from, boolean stop) throws Exception {
-        Checkpointer cp = new Checkpointer(job, dir, Map.of("test", "1"), 0, 0, Duration.ofSeconds(20), line -> { });
+        Checkpointer cp = new Checkpointer(job, dir, Map.of("test", "1"), 0, 0, Duration.ofSeconds(20));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread runner = new Thread(() -> {
             try {
@@ -138,7 +140,8 @@ class CheckpointResumeTest {
 
         CheckpointDir ckdir = new CheckpointDir(dir, 3);
         Path ck = runAndCheckpoint(job(sync(algorithm), memory, 1, 1, shards), ckdir, total / 3, true);
-        CheckpointDir.Loaded loaded = ckdir.newest(w -> { throw new AssertionError("no warning expected: " + w); }).orElseThrow();
+        CheckpointDir.Loaded loaded = CheckpointDirTest.newest(ckdir).orElseThrow();
+        assertEquals(List.of(), CheckpointDirTest.warnings, "no warning expected");
         assertEquals(ck, loaded.path());
         long at = loaded.manifest().examples();
         assertTrue(at > 0 && at < total, "checkpoint mid-run: at " + at + " of " + total);
@@ -162,7 +165,7 @@ class CheckpointResumeTest {
         Job first = job(sync(algorithm), true, 2, 2, 2);
         Path ck = runAndCheckpoint(first, ckdir, ROWS / 2, false);
         assertNotNull(ck);
-        CheckpointDir.Loaded loaded = ckdir.newest(w -> { }).orElseThrow();
+        CheckpointDir.Loaded loaded = ckdir.newest().orElseThrow();
         long at = loaded.manifest().examples();
         assertTrue(at > 0 && at <= 2L * ROWS, algorithm + ": checkpoint at " + at);
         assertEquals(at, loaded.state().trainers().get(0).totals().examples() + loaded.state().trainers().get(1).totals().examples(),
@@ -184,7 +187,7 @@ class CheckpointResumeTest {
         try (Job.Paused p = one.pause(Duration.ofSeconds(5))) {
             ckdir.write(p.state(), Map.of());
         }
-        CheckpointDir.Loaded loaded = ckdir.newest(w -> { }).orElseThrow();
+        CheckpointDir.Loaded loaded = ckdir.newest().orElseThrow();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> job(sync("s-ma"), true, 2, 1, 1).restore(loaded.state()));
         assertTrue(e.getMessage().contains("1 trainer(s), this job runs 2"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> job(sync("none"), false, 1, 1, 1).restore(loaded.state()));
@@ -202,14 +205,48 @@ class CheckpointResumeTest {
         assertEquals(List.of(), CheckpointDir.differences(Map.of("a", "1"), Map.of("a", "1")));
     }
 
+    /**
+     * A periodic checkpoint that cannot be written is logged at ERROR (shown by the JDK's default logging and by the
+     * CLI, which prints it as its own line) naming the directory and why, with the count of failures allowed; after
+     * maxFailures in a row the checkpointer says it stops the job and does.
+     */
+    @Test
+    void checkpointsThatCannotBeWrittenAreLoggedAsErrorsUntilTheJobStops(@TempDir Path dir) throws Exception {
+        Path notADir = Files.writeString(dir.resolve("a-file"), "a file where the checkpoint directory's parent should be");
+        Path ckpts = notADir.resolve("ckpts");
+        // 50 epochs: far more than the two attempts need, so that only the checkpointer's stop ends it early
+        TrainerConfig tc = new TrainerConfig(1, 32, 0, 50, DataSplit.ROUND_ROBIN, 7, 4, 1000, true);
+        Job j = new Job(SPEC, 11, OptimizerSpec.of("adam", 0.01), new EmbeddingOptimizerSpec("rowwise-adagrad", 0.05), inMemory,
+                new JobConfig(2, tc, sync("s-ma"), 1, LinkModel.NONE));
+        Checkpointer cp = new Checkpointer(j, new CheckpointDir(ckpts, 2), Map.of(), 0, 200, Duration.ofSeconds(20), 2);
+        try (LogCapture logs = LogCapture.of(Checkpointer.class.getName())) {
+            cp.start();
+            JobResult r = j.run();
+            cp.stop();
+            List<String> errors = logs.messages(Level.SEVERE);
+            assertEquals(3, errors.size(), errors.toString());
+            for (int k = 0; k < 2; k++) {
+                assertTrue(errors.get(k).startsWith("could not write a checkpoint into " + ckpts + ": " + notADir), errors.get(k));
+                assertTrue(errors.get(k).endsWith(" (" + (k + 1) + " of 2 failures in a row allowed)"), errors.get(k));
+            }
+            assertEquals("stopping the job: 2 checkpoints in a row could not be written", errors.get(2));
+            assertEquals(List.of(), logs.messages(Level.INFO), "no checkpoint was written");
+            assertTrue(cp.gaveUp());
+            assertTrue(r.examples() < 50L * ROWS, "the job stopped early: " + r.examples() + " of " + 50L * ROWS);
+        }
+    }
+
     @Test
     void periodicCheckpointsEveryExamplesKeepTheNewestK(@TempDir Path dir) throws Exception {
         Job j = job(sync("s-ma"), true, 2, 1, 1);
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
-        Checkpointer cp = new Checkpointer(j, new CheckpointDir(dir, 2), Map.of(), 0, 1000, Duration.ofSeconds(20), log::add);
-        cp.start();
-        j.run();
-        cp.stop();
+        Checkpointer cp = new Checkpointer(j, new CheckpointDir(dir, 2), Map.of(), 0, 1000, Duration.ofSeconds(20));
+        List<String> log;
+        try (LogCapture logs = LogCapture.of(Checkpointer.class.getName())) {
+            cp.start();
+            j.run();
+            cp.stop();
+            log = logs.messages(Level.INFO);
+        }
         assertTrue(cp.written() >= 1, "written " + cp.written() + ": " + log);
         assertEquals(cp.written(), log.size(), log.toString());
         for (String line : log) assertTrue(line.startsWith("wrote checkpoint " + dir.resolve("ckpt-")), line);
@@ -217,7 +254,7 @@ class CheckpointResumeTest {
         try (var list = Files.list(dir)) {
             assertEquals(Math.min(2, cp.written()), list.count());
         }
-        assertEquals(cp.last(), new CheckpointDir(dir, 2).newest(w -> { }).orElseThrow().path());
+        assertEquals(cp.last(), new CheckpointDir(dir, 2).newest().orElseThrow().path());
     }
 
     @Test

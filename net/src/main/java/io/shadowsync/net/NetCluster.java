@@ -16,7 +16,6 @@ import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * One trainer process's view of a multi-process job: the embedding tables and the dense server on the parameter
@@ -45,10 +44,9 @@ public final class NetCluster implements Cluster {
      * @param straggler    how long a rank waits for a peer before the group re-forms without it
      * @param enterTimeout how long a joiner waits to be admitted
      * @param join         whether this trainer joins a running job (it receives the state first)
-     * @param log          receives membership changes
      */
     public record Elastic(HostPort coordinator, HostPort self, String digest, Duration straggler, Duration enterTimeout,
-                          boolean join, Consumer<String> log) {}
+                          boolean join) {}
 
     /** Without elastic trainers: every trainer is needed to the end. */
     public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
@@ -63,17 +61,6 @@ public final class NetCluster implements Cluster {
      */
     public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
                       long[][] shapes, int denseSize, Duration timeout, Elastic elastic) throws InterruptedException {
-        this(transport, endpoint, members, rank, config, shapes, denseSize, timeout, elastic,
-                line -> System.err.println("shadowsync trainer " + rank + ": " + line));
-    }
-
-    /**
-     * @param elastic elastic trainers, or null
-     * @param events  receives a line each time a parameter-server shard fails over to its next replica (servers
-     *                started with {@code --ps-replicas} above 1); the other constructors print them on stderr
-     */
-    public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
-                      long[][] shapes, int denseSize, Duration timeout, Elastic elastic, Consumer<String> events) throws InterruptedException {
         this.n = config.trainers();
         this.workers = config.trainer().workers();
         this.rank = rank;
@@ -87,11 +74,11 @@ public final class NetCluster implements Cluster {
         SyncSpec sync = config.sync();
         try {
             boolean running = elastic != null && elastic.join(); // a joiner: servers may have died since the job started
-            tables = RemoteEmbeddingStore.connect(transport, members.servers(), events, running);
+            tables = RemoteEmbeddingStore.connect(transport, members.servers(), running);
             checkTables(tables, shapes);
             owned.add(tables);
             AlgorithmDescriptor algo = sync.descriptor();
-            dense = algo.denseServer() ? RemoteDenseServer.connect(transport, members.servers(), events, running) : null;
+            dense = algo.denseServer() ? RemoteDenseServer.connect(transport, members.servers(), running) : null;
             if (dense != null && dense.size() != denseSize) {
                 throw new IllegalStateException("the parameter servers hold " + dense.size() + " dense parameters, this trainer's model " + denseSize
                         + ": every process of a job must be given the same model flags");
@@ -109,9 +96,9 @@ public final class NetCluster implements Cluster {
                 }
                 ElasticRing ring = elastic.join()
                         ? ElasticRing.enter(transport, endpoint, elastic.coordinator(), rank, elastic.self(), elastic.digest(), elastic.straggler(),
-                                elastic.enterTimeout(), POLL_MILLIS, elastic.log())
+                                elastic.enterTimeout(), POLL_MILLIS)
                         : ElasticRing.start(transport, endpoint, elastic.coordinator(), rank, elastic.self(), elastic.digest(), members.trainers(),
-                                elastic.straggler(), elastic.enterTimeout(), POLL_MILLIS, elastic.log());
+                                elastic.straggler(), elastic.enterTimeout(), POLL_MILLIS);
                 owned.add(ring);
                 control = ring;
                 trainerGroup = group ? ring : null;

@@ -121,7 +121,7 @@ class HealthTest {
     void theCoordinatorAnswersProbesAndItsServicesStillNeedTheToken() throws Exception {
         Transport transport = tokenTransport();
         Coordinator c = new Coordinator(2, 1, Duration.ofSeconds(30));
-        Groups groups = new Groups(c, Duration.ofSeconds(5), line -> { });
+        Groups groups = new Groups(c, Duration.ofSeconds(5));
         Server server = transport.serve(0, List.of(c, groups));
         ManagedChannel ch = probeChannel(server.getPort());
         try {

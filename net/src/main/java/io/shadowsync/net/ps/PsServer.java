@@ -15,7 +15,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * One parameter-server node of a job: embedding shard {@code shard} of {@code shards} and dense block {@code shard}
@@ -54,13 +53,13 @@ public final class PsServer implements AutoCloseable {
     private volatile Server server;
     private volatile boolean shutdownRequested;
 
-    private PsServer(Transport transport, PsShardSpec spec, int r, Consumer<String> events) {
+    private PsServer(Transport transport, PsShardSpec spec, int r) {
         int maxMessageBytes = transport.config().maxMessageBytes();
         this.spec = spec;
         this.replicas = new Replica[r];
         for (int k = 0; k < r; k++) {
             int shard = Math.floorMod(spec.shard() - k, spec.shards());
-            replicas[k] = new Replica(spec.forShard(shard), k, r, maxMessageBytes, events);
+            replicas[k] = new Replica(spec.forShard(shard), k, r, maxMessageBytes);
         }
         this.info = PsServices.info(replicas[0].slices, replicas[0].dense, spec, maxMessageBytes).toBuilder()
                 .setReplicas(r).build();
@@ -77,27 +76,27 @@ public final class PsServer implements AutoCloseable {
      * @throws IllegalStateException when the bind address is not loopback and neither a token nor TLS is set
      */
     public static PsServer start(Transport transport, int port, PsShardSpec spec) throws IOException {
-        return start(transport, port, spec, 1, line -> { });
+        return start(transport, port, spec, 1);
     }
 
     /**
      * As {@link #start(Transport, int, PsShardSpec)}, holding {@code replicas} replicas (see the class comment); with
      * more than one, call {@link #connectReplicas} once the job's node addresses are known.
      *
+     * A change of a replica's role (a takeover, a backup dropped) is logged at INFO, naming the shard, the positions
+     * and the addresses.
+     *
      * @param replicas R, the copies of every shard in the job, in [1, spec.shards()]
-     * @param events   receives one line per change of a replica's role (a takeover, a backup dropped), naming the
-     *                 shard, the positions and the addresses
      */
-    public static PsServer start(Transport transport, int port, PsShardSpec spec, int replicas, Consumer<String> events)
-            throws IOException {
-        if (transport == null || spec == null || events == null) {
-            throw new IllegalArgumentException("a transport, a shard spec and an event sink are required");
+    public static PsServer start(Transport transport, int port, PsShardSpec spec, int replicas) throws IOException {
+        if (transport == null || spec == null) {
+            throw new IllegalArgumentException("a transport and a shard spec are required");
         }
         if (replicas < 1 || replicas > spec.shards()) {
             throw new IllegalArgumentException("the replicas of a shard must be between 1 and the " + spec.shards()
                     + " parameter-server nodes (each node holds at most one replica of a shard), got " + replicas);
         }
-        PsServer ps = new PsServer(transport, spec, replicas, events);
+        PsServer ps = new PsServer(transport, spec, replicas);
         BindableService rows = new PsServices.Embeddings(ps), dense = new PsServices.Dense(ps);
         if (replicas > 1) {
             // not inline: a primary's first push may wait (bounded) for connectReplicas on a handler thread

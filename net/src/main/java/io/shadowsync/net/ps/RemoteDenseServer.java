@@ -95,17 +95,12 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
      * @throws IllegalStateException    when the servers disagree, or hold no dense vector
      */
     public static RemoteDenseServer connect(Transport transport, List<HostPort> shards) {
-        return connect(transport, shards, line -> { });
+        return connect(transport, shards, false);
     }
 
-    /** As {@link #connect(Transport, List)}; {@code events} gets a line per failover to a shard's next replica. */
-    public static RemoteDenseServer connect(Transport transport, List<HostPort> shards, java.util.function.Consumer<String> events) {
-        return connect(transport, shards, events, false);
-    }
-
-    /** As {@link #connect(Transport, List, java.util.function.Consumer)}; running: see {@link RemoteEmbeddingStore#connect}. */
-    public static RemoteDenseServer connect(Transport transport, List<HostPort> shards, java.util.function.Consumer<String> events, boolean running) {
-        ShardSet set = ShardSet.connect(transport, shards, events, running);
+    /** As {@link #connect(Transport, List)}; running: see {@link RemoteEmbeddingStore#connect(Transport, List, boolean)}. */
+    public static RemoteDenseServer connect(Transport transport, List<HostPort> shards, boolean running) {
+        ShardSet set = ShardSet.connect(transport, shards, running);
         try {
             return new RemoteDenseServer(set);
         } catch (RuntimeException e) {

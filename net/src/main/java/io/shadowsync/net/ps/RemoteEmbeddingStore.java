@@ -7,7 +7,6 @@ import io.shadowsync.nn.EmbeddingStore;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 
 /**
  * Embedding tables held by S parameter-server nodes ({@link PsServer}): row r of every table on shard r mod S. The
@@ -85,24 +84,16 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * @throws IllegalStateException    when the servers disagree with each other or with their place in the list
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards) {
-        return connect(transport, shards, line -> { });
+        return connect(transport, shards, false);
     }
 
     /**
-     * As {@link #connect(Transport, List)}; {@code events} gets one line per failover of a shard to its next replica
-     * (servers started with more than one replica), naming the shard, the replica given up and the one taking over.
-     */
-    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events) {
-        return connect(transport, shards, events, false);
-    }
-
-    /**
-     * As {@link #connect(Transport, List, Consumer)}; with {@code running}, to the servers of a job that runs (a trainer
+     * As {@link #connect(Transport, List)}; with {@code running}, to the servers of a job that runs (a trainer
      * joining it): dead nodes are tolerated while every shard keeps a live replica, and each shard starts at its
      * current primary.
      */
-    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events, boolean running) {
-        ShardSet set = ShardSet.connect(transport, shards, events, running);
+    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, boolean running) {
+        ShardSet set = ShardSet.connect(transport, shards, running);
         try {
             return new RemoteEmbeddingStore(set);
         } catch (RuntimeException e) {

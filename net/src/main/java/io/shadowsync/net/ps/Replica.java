@@ -4,10 +4,10 @@ import com.google.protobuf.ByteString;
 import io.shadowsync.net.proto.ReplicaStats;
 import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.RowBatch;
+import java.lang.System.Logger.Level;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 
 /**
  * One replica of one shard on a node: a full copy of the shard's embedding rows with their optimizer state, and of
@@ -30,6 +30,8 @@ import java.util.function.Consumer;
  * <p>Sharing contract: thread-safe. Role changes are rare and synchronized; the data path reads a volatile.
  */
 final class Replica {
+    private static final System.Logger LOG = System.getLogger(Replica.class.getName());
+
     final int shard;
     final int position;
     final int replicas;
@@ -40,13 +42,12 @@ final class Replica {
     /** Per chain position after this one: 1 while this replica (as primary) still forwards to it. */
     private final AtomicIntegerArray liveBackups;
     private final ConcurrentHashMap<Long, LastSeq> clients = new ConcurrentHashMap<>();
-    private final Consumer<String> events;
     final LongAdder applied = new LongAdder();
     final LongAdder duplicates = new LongAdder();
     final LongAdder forwardsSent = new LongAdder();
     final LongAdder forwardsReceived = new LongAdder();
 
-    Replica(PsShardSpec spec, int position, int replicas, int maxMessageBytes, Consumer<String> events) {
+    Replica(PsShardSpec spec, int position, int replicas, int maxMessageBytes) {
         this.shard = spec.shard();
         this.position = position;
         this.replicas = replicas;
@@ -54,7 +55,6 @@ final class Replica {
         this.dense = new DenseBlock(spec.denseInitial(), spec.shard(), spec.shards(), spec.denseOptimizer());
         this.liveBackups = new AtomicIntegerArray(replicas);
         for (int j = position + 1; j < replicas; j++) liveBackups.set(j, 1);
-        this.events = events;
     }
 
     boolean isPrimary() {
@@ -109,7 +109,7 @@ final class Replica {
         int was = primary;
         if (was >= position) return;
         primary = position;
-        events.accept(name() + " takes over as primary (a client could not reach position " + was
+        LOG.log(Level.INFO, name() + " takes over as primary (a client could not reach position " + was
                 + "); it forwards to " + backups());
     }
 
@@ -117,13 +117,13 @@ final class Replica {
         int was = primary;
         if (from <= was) return;
         primary = from;
-        events.accept(name() + " now follows position " + from + " as primary (was " + was + ")");
+        LOG.log(Level.INFO, name() + " now follows position " + from + " as primary (was " + was + ")");
     }
 
     /** As primary: a backup that a forward could not reach is dropped; pushes are then on every live replica. */
     void dropBackup(int j, String why) {
         if (liveBackups.compareAndSet(j, 1, 0)) {
-            events.accept(name() + " (primary) drops its backup at position " + j + ": " + why + "; it forwards to "
+            LOG.log(Level.INFO, name() + " (primary) drops its backup at position " + j + ": " + why + "; it forwards to "
                     + backups() + " from now on");
         }
     }
@@ -132,7 +132,7 @@ final class Replica {
     synchronized void stepDown(int newPrimary, String why) {
         if (newPrimary <= primary) return;
         primary = newPrimary;
-        events.accept(name() + " steps down as primary: " + why);
+        LOG.log(Level.INFO, name() + " steps down as primary: " + why);
     }
 
     private String backups() {

@@ -13,6 +13,7 @@ import io.shadowsync.net.proto.ReplicaStats;
 import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.ShardStats;
 import io.shadowsync.net.proto.ShardInfo;
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -24,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 
 /**
  * A client's channels to the S nodes of a job, in shard order, with what each node said it holds
@@ -42,6 +42,8 @@ import java.util.function.Consumer;
  * and are read without it.
  */
 final class ShardSet implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ShardSet.class.getName());
+
     /** Beyond the call deadline, how long a client waits for gRPC to report the deadline before it gives up itself. */
     private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -56,11 +58,10 @@ final class ShardSet implements AutoCloseable {
     private final AtomicIntegerArray primary;
     /** Per shard and position, why the replica was given up (null while it is not). */
     private final String[][] lost;
-    private final Consumer<String> events;
     private final LongAdder failovers = new LongAdder();
 
     private ShardSet(List<HostPort> addresses, ManagedChannel[] channels, ShardInfo[] infos, CallCredentials credentials,
-                     long deadlineNanos, int maxMessageBytes, int replicas, Consumer<String> events) {
+                     long deadlineNanos, int maxMessageBytes, int replicas) {
         this.addresses = addresses;
         this.channels = channels;
         this.infos = infos;
@@ -70,7 +71,6 @@ final class ShardSet implements AutoCloseable {
         this.replicas = replicas;
         this.primary = new AtomicIntegerArray(channels.length);
         this.lost = new String[channels.length][replicas];
-        this.events = events;
     }
 
     /**
@@ -81,22 +81,16 @@ final class ShardSet implements AutoCloseable {
      * @throws IllegalStateException    when the nodes disagree with each other or with their place in the list
      */
     static ShardSet connect(Transport transport, List<HostPort> addresses) {
-        return connect(transport, addresses, line -> { });
-    }
-
-    /** As {@link #connect(Transport, List)}; {@code events} gets one line per failover, naming shard and replicas. */
-    static ShardSet connect(Transport transport, List<HostPort> addresses, Consumer<String> events) {
-        return connect(transport, addresses, events, false);
+        return connect(transport, addresses, false);
     }
 
     /**
-     * As {@link #connect(Transport, List, Consumer)}; with {@code running}, the servers of a running job (a trainer that
+     * As {@link #connect(Transport, List)}; with {@code running}, the servers of a running job (a trainer that
      * joins it): nodes are not waited for, a node that cannot be reached is taken for dead as long as every shard
      * keeps a live replica, and each shard starts at its current primary, as the live replicas say it
      * ({@code PsAdmin.Stats}: the highest primary position any of them knows, or the next live one after it).
      */
-    static ShardSet connect(Transport transport, List<HostPort> addresses, Consumer<String> events, boolean running) {
-        if (events == null) throw new IllegalArgumentException("an event sink is required (line -> { } for none)");
+    static ShardSet connect(Transport transport, List<HostPort> addresses, boolean running) {
         if (transport == null || addresses == null || addresses.isEmpty()) {
             throw new IllegalArgumentException("a transport and at least one parameter-server address are required");
         }
@@ -112,7 +106,7 @@ final class ShardSet implements AutoCloseable {
         try {
             for (int s = 0; s < n; s++) channels[s] = transport.channel(addrs.get(s).toString());
             ShardSet unchecked = new ShardSet(addrs, channels, new ShardInfo[n], credentials, deadline,
-                    transport.config().maxMessageBytes(), 1, events);
+                    transport.config().maxMessageBytes(), 1);
             List<Future<ShardInfo>> calls = new ArrayList<>(n);
             for (int s = 0; s < n; s++) {
                 PsAdminGrpc.PsAdminFutureStub stub = unchecked.stub(PsAdminGrpc.newFutureStub(channels[s]));
@@ -133,7 +127,7 @@ final class ShardSet implements AutoCloseable {
             int max = transport.config().maxMessageBytes();
             for (ShardInfo i : infos) max = Math.min(max, i.getMaxMessageBytes());
             ShardSet set = new ShardSet(addrs, channels, infos, credentials, deadline, max,
-                    Math.max(1, infos[0].getReplicas()), events);
+                    Math.max(1, infos[0].getReplicas()));
             set.checkAgreement();
             if (running) set.findPrimaries(dead);
             return set;
@@ -333,7 +327,7 @@ final class ShardSet implements AutoCloseable {
             }
             primary.set(s, pos + 1);
             failovers.increment();
-            events.accept("parameter server shard " + s + ": replica " + pos + " at " + addresses.get(node(s, pos)) + " failed ("
+            LOG.log(Level.INFO, "parameter server shard " + s + ": replica " + pos + " at " + addresses.get(node(s, pos)) + " failed ("
                     + c + "); failing over to replica " + (pos + 1) + " at " + addresses.get(node(s, pos + 1)) + " [" + why.getMessage() + "]");
             return pos + 1;
         }

@@ -23,12 +23,12 @@ import io.shadowsync.engine.feed.Takeover;
 import io.shadowsync.net.proto.RegroupRequest;
 import io.shadowsync.net.proto.StatusReply;
 import io.shadowsync.net.proto.StatusRequest;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * One trainer's handle in the job's elastic trainer group: a {@link NetCollective} ring over the current members,
@@ -45,13 +45,14 @@ import java.util.function.Consumer;
  * thread at a time, like every {@link Collective}.
  */
 public final class ElasticRing implements ElasticGroup {
+    private static final System.Logger LOG = System.getLogger(ElasticRing.class.getName());
+
     private final Transport transport;
     private final RingEndpoint endpoint;
     private final HostPort coordinator;
     private final int index;
     private final Duration straggler;
     private final Duration enterTimeout;
-    private final Consumer<String> log;
     private final ManagedChannel channel;
     private final GroupsGrpc.GroupsBlockingStub stub;
     private final Thread poller;
@@ -73,7 +74,7 @@ public final class ElasticRing implements ElasticGroup {
     private JobState.DataPosition resume;
 
     private ElasticRing(Transport transport, RingEndpoint endpoint, HostPort coordinator, int index, Duration straggler,
-                        Duration enterTimeout, long pollMillis, Consumer<String> log) {
+                        Duration enterTimeout, long pollMillis) {
         if (straggler == null || straggler.isNegative() || straggler.isZero()) throw new IllegalArgumentException("the straggler bound must be positive, got " + straggler);
         if (pollMillis < 1) throw new IllegalArgumentException("the poll interval must be at least 1 ms, got " + pollMillis);
         this.transport = transport;
@@ -82,7 +83,6 @@ public final class ElasticRing implements ElasticGroup {
         this.index = index;
         this.straggler = straggler;
         this.enterTimeout = enterTimeout;
-        this.log = log;
         this.channel = transport.channel(coordinator.toString());
         GroupsGrpc.GroupsBlockingStub s = GroupsGrpc.newBlockingStub(channel);
         CallCredentials creds = transport.callCredentials();
@@ -102,8 +102,8 @@ public final class ElasticRing implements ElasticGroup {
      */
     public static ElasticRing start(Transport transport, RingEndpoint endpoint, HostPort coordinator, int index, HostPort self,
                                     String digest, List<HostPort> trainers, Duration straggler, Duration enterTimeout,
-                                    long pollMillis, Consumer<String> log) {
-        ElasticRing r = new ElasticRing(transport, endpoint, coordinator, index, straggler, enterTimeout, pollMillis, log);
+                                    long pollMillis) {
+        ElasticRing r = new ElasticRing(transport, endpoint, coordinator, index, straggler, enterTimeout, pollMillis);
         r.self = self.toString();
         r.digest = digest;
         List<Integer> all = new ArrayList<>();
@@ -121,9 +121,9 @@ public final class ElasticRing implements ElasticGroup {
      *                             configuration) or does not admit it in time
      */
     public static ElasticRing enter(Transport transport, RingEndpoint endpoint, HostPort coordinator, int index, HostPort self,
-                                    String digest, Duration straggler, Duration enterTimeout, long pollMillis,
-                                    Consumer<String> log) throws InterruptedException {
-        ElasticRing r = new ElasticRing(transport, endpoint, coordinator, index, straggler, enterTimeout, pollMillis, log);
+                                    String digest, Duration straggler, Duration enterTimeout, long pollMillis)
+            throws InterruptedException {
+        ElasticRing r = new ElasticRing(transport, endpoint, coordinator, index, straggler, enterTimeout, pollMillis);
         try {
             r.self = self.toString();
             r.digest = digest;
@@ -357,7 +357,7 @@ public final class ElasticRing implements ElasticGroup {
         try {
             stub.withDeadlineAfter(straggler.toMillis(), TimeUnit.MILLISECONDS).finish(FinishRequest.newBuilder().setIndex(index).build());
         } catch (StatusRuntimeException e) {
-            log.accept("could not tell the coordinator at " + coordinator + " that the job finished: " + describe(e.getStatus()));
+            LOG.log(Level.ERROR, "could not tell the coordinator at " + coordinator + " that the job finished: " + describe(e.getStatus()));
         }
     }
 
@@ -375,7 +375,7 @@ public final class ElasticRing implements ElasticGroup {
         if (failure instanceof IllegalArgumentException) throw failure; // a caller's mistake, not a peer's
         if (Thread.currentThread().isInterrupted()) throw failure;
         String reason = failure.getMessage() == null ? failure.toString() : failure.getMessage();
-        log.accept("the group of epoch " + epoch + " failed in " + op + " (" + reason + "); re-forming");
+        LOG.log(Level.INFO, "the group of epoch " + epoch + " failed in " + op + " (" + reason + "); re-forming");
         GroupReply r = ask(false, reason, false);
         if (r.getDropped()) {
             rejoin("after " + op + " failed");
@@ -386,7 +386,7 @@ public final class ElasticRing implements ElasticGroup {
 
     /** Dropped (it did not re-form in time): enter again as a newcomer and wait to be admitted. */
     private int rejoin(String when) throws InterruptedException {
-        log.accept("dropped from the group " + when + " (it did not answer within the regroup window); joining again");
+        LOG.log(Level.INFO, "dropped from the group " + when + " (it did not answer within the regroup window); joining again");
         enterAgain();
         return 0;
     }
@@ -411,7 +411,7 @@ public final class ElasticRing implements ElasticGroup {
         for (String a : r.getAddressesList()) addresses.add(HostPort.parse(a));
         for (String c : r.getChangesList()) {
             changes.add("epoch " + r.getEpoch() + ": " + c);
-            log.accept("epoch " + r.getEpoch() + ": " + c);
+            LOG.log(Level.INFO, "epoch " + r.getEpoch() + ": " + c);
         }
         form(r.getEpoch(), r.getMembersList(), addresses);
     }

@@ -14,6 +14,7 @@ import io.shadowsync.net.proto.Progress;
 import io.shadowsync.net.proto.RegroupRequest;
 import io.shadowsync.net.proto.StatusReply;
 import io.shadowsync.net.proto.StatusRequest;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The membership of a job's elastic trainers, served by the coordinator beside the {@link Coordinator}'s rendezvous.
@@ -53,9 +53,10 @@ import java.util.function.Consumer;
  * <p>Sharing contract: thread-safe (one monitor); its timer thread ends with {@link #close()}.
  */
 public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Groups.class.getName());
+
     private final Coordinator rendezvous;
     private final Duration window;
-    private final Consumer<String> log;
     private final ScheduledExecutorService timer;
 
     // guarded by this
@@ -103,13 +104,11 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
     /**
      * @param rendezvous the job's rendezvous (epoch 0 is its membership)
      * @param window     how long a regroup waits, after the first member asked, for the others
-     * @param log        receives one line per membership change
      */
-    public Groups(Coordinator rendezvous, Duration window, Consumer<String> log) {
+    public Groups(Coordinator rendezvous, Duration window) {
         if (window == null || window.isNegative() || window.isZero()) throw new IllegalArgumentException("the regroup window must be positive, got " + window);
         this.rendezvous = rendezvous;
         this.window = window;
-        this.log = log;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "groups-timer");
             t.setDaemon(true);
@@ -205,7 +204,7 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
                 Entrant earlier = entrants.put(who, new Entrant(address, call));
                 if (earlier != null) fail(earlier.call(), Status.ABORTED.withDescription("trainer " + who + " asked to join again from " + address));
                 if (call instanceof ServerCallStreamObserver<GroupReply> c) c.setOnCancelHandler(() -> forget(who, call));
-                log.accept("trainer " + who + " at " + address + " waits to join the running job (epoch " + epoch + ")"
+                LOG.log(Level.INFO, "trainer " + who + " at " + address + " waits to join the running job (epoch " + epoch + ")"
                         + (members.contains(who) ? "; trainer " + who + " at " + addresses[who] + " is still a member: it is admitted once that one has left" : ""));
             }
         }
@@ -235,7 +234,7 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         StatusReply r;
         synchronized (this) {
             start();
-            if (!finished) log.accept("trainer " + req.getIndex() + " says the job has finished (epoch " + epoch + ", members " + members + ")");
+            if (!finished) LOG.log(Level.INFO, "trainer " + req.getIndex() + " says the job has finished (epoch " + epoch + ", members " + members + ")");
             finished = true;
             refused = new ArrayList<>(entrants.values());
             entrants.clear();
@@ -345,8 +344,8 @@ public final class Groups extends GroupsGrpc.GroupsImplBase implements AutoClose
         if (finishing) leftovers = handOut(changes);
         GroupReply answer = reply(changes);
         if (finishing) answer = answer.toBuilder().setFinishing(true).addAllLeftovers(leftovers).build();
-        for (String c : changes) log.accept("epoch " + epoch + ": " + c);
-        if (changes.isEmpty()) log.accept("epoch " + epoch + ": re-formed with the same members " + members + " (" + why + ")");
+        for (String c : changes) LOG.log(Level.INFO, "epoch " + epoch + ": " + c);
+        if (changes.isEmpty()) LOG.log(Level.INFO, "epoch " + epoch + ": re-formed with the same members " + members + " (" + why + ")");
         Set<StreamObserver<GroupReply>> calls = new LinkedHashSet<>(r.asked.values());
         calls.removeAll(admitted.values());
         for (StreamObserver<GroupReply> c : calls) answer(c, answer);

@@ -20,11 +20,11 @@ import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.Segment;
 import io.shadowsync.net.proto.ShardStats;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
+import io.shadowsync.testing.LogCapture;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -46,15 +46,15 @@ class ReplicationTest {
     private static final class Cluster implements AutoCloseable {
         final List<PsServer> nodes = new ArrayList<>();
         final List<HostPort> addresses = new ArrayList<>();
-        final ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+        /** What the nodes' replicas log: their changes of role (a replica's name says its shard and position). */
+        final LogCapture events = LogCapture.of(Replica.class.getName());
 
         Cluster(int shards, int replicas) throws IOException {
             PsShardSpec spec = new PsShardSpec(SHAPES, new float[] {0f}, 7, new EmbeddingOptimizerSpec("sgd", 1.0),
                     new float[4], null, 0, shards);
             try {
                 for (int s = 0; s < shards; s++) {
-                    int node = s;
-                    PsServer ps = PsServer.start(LOOPBACK, 0, spec.forShard(s), replicas, line -> events.add("node " + node + ": " + line));
+                    PsServer ps = PsServer.start(LOOPBACK, 0, spec.forShard(s), replicas);
                     nodes.add(ps);
                     addresses.add(new HostPort("127.0.0.1", ps.port()));
                 }
@@ -72,6 +72,7 @@ class ReplicationTest {
         @Override
         public void close() {
             for (PsServer ps : nodes) ps.crash();
+            events.close();
         }
     }
 
@@ -101,24 +102,24 @@ class ReplicationTest {
     @Test
     void aClientJoiningARunningJobSkipsDeadNodesAndStartsAtTheCurrentPrimaries() throws Exception {
         try (Cluster c = new Cluster(2, 2);
-             RemoteEmbeddingStore first = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, line -> { })) {
+             RemoteEmbeddingStore first = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses)) {
             pushOne(first, MARKER);
             c.node(1).crash();
             pushOne(first, MARKER); // the first client fails over: node 0's replica of shard 1 takes over
             assertEquals(1, first.failovers());
 
-            List<String> events = new ArrayList<>();
             // (waiting for the dead node, as a starting job does, would end in the exception below)
-            try (RemoteEmbeddingStore joiner = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, events::add, true)) {
+            try (LogCapture events = LogCapture.of(ShardSet.class.getName());
+                 RemoteEmbeddingStore joiner = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, true)) {
                 assertArrayEquals(new float[] {2, 2}, row(joiner, MARKER));
                 pushOne(joiner, MARKER);
                 pushOne(joiner, 0); // shard 0: its primary, node 0, is alive
-                assertEquals(0, joiner.failovers(), "every call went to the current primary: " + events);
+                assertEquals(0, joiner.failovers(), "every call went to the current primary: " + events.messages());
                 assertArrayEquals(new float[] {3, 3}, row(first, MARKER));
             }
             // a job that is starting waits for every node: the dead one is named
             ParameterServerException e = assertThrows(ParameterServerException.class,
-                    () -> RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, line -> { }));
+                    () -> RemoteEmbeddingStore.connect(LOOPBACK, c.addresses));
             assertTrue(e.getMessage().contains("shard 1"), e.getMessage());
         }
     }
@@ -129,7 +130,7 @@ class ReplicationTest {
             c.node(1).crash();
             c.node(2).crash(); // shard 1 lives on nodes 1 and 2
             ParameterServerException e = assertThrows(ParameterServerException.class,
-                    () -> RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, line -> { }, true));
+                    () -> RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, true));
             assertTrue(e.getMessage().contains("shard 1 has no live replica"), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
@@ -137,9 +138,9 @@ class ReplicationTest {
 
     @Test
     void aPrimaryCrashLosesNoAcknowledgedPushAndAppliesNoneTwice() throws Exception {
-        List<String> clientEvents = new ArrayList<>();
-        try (Cluster c = new Cluster(2, 2);
-             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, clientEvents::add)) {
+        try (LogCapture clientLog = LogCapture.of(ShardSet.class.getName());
+             Cluster c = new Cluster(2, 2);
+             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses)) {
             assertEquals(2, store.replicas());
             final int total = 300, crashAfter = 60;
             AtomicReference<Throwable> crasher = new AtomicReference<>();
@@ -175,10 +176,11 @@ class ReplicationTest {
             assertEquals(acked, survivor.applied.sum(), "applied once per acknowledged push; repeats are counted apart");
             assertTrue(survivor.forwardsReceived.sum() >= crashAfter - 1, "the backup had every push the primary acknowledged: "
                     + survivor.forwardsReceived.sum() + " forwards");
+            List<String> clientEvents = clientLog.messages();
             assertTrue(clientEvents.size() == 1 && clientEvents.get(0).contains("parameter server shard 1: replica 0 at "
                     + c.addresses.get(1) + " failed") && clientEvents.get(0).contains("failing over to replica 1 at " + c.addresses.get(0)),
                     clientEvents.toString());
-            assertTrue(c.events.stream().anyMatch(e -> e.startsWith("node 0: shard 1 replica 1 takes over as primary")), c.events.toString());
+            assertTrue(c.events.messages().stream().anyMatch(e -> e.startsWith("shard 1 replica 1 takes over as primary")), c.events.messages().toString());
         }
     }
 
@@ -257,7 +259,7 @@ class ReplicationTest {
                 long[][] mine = new long[3][8];
                 AtomicReference<Throwable> failed = new AtomicReference<>();
                 try {
-                    for (int w = 0; w < 3; w++) stores[w] = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses, line -> { });
+                    for (int w = 0; w < 3; w++) stores[w] = RemoteEmbeddingStore.connect(LOOPBACK, c.addresses);
                     for (int w = 0; w < 3; w++) {
                         int me = w;
                         writers[w] = new Thread(() -> {
@@ -332,8 +334,8 @@ class ReplicationTest {
             assertEquals(0, adopted.getShard());
             assertEquals(1, adopted.getPosition());
             assertTrue(adopted.getIsPrimary(), "shard 0's backup took over");
-            assertTrue(c.events.stream().anyMatch(e -> e.startsWith("node 1: shard 1 replica 0 (primary) drops its backup at position 1")
-                    && e.contains(c.addresses.get(0).toString())), c.events.toString());
+            assertTrue(c.events.messages().stream().anyMatch(e -> e.startsWith("shard 1 replica 0 (primary) drops its backup at position 1")
+                    && e.contains(c.addresses.get(0).toString())), c.events.messages().toString());
             assertEquals(List.of(c.addresses.get(0)), PsAdmin.shutdown(LOOPBACK, c.addresses), "the crashed node is skipped");
             assertTrue(c.node(1).awaitTermination(Duration.ofSeconds(10)));
         }
@@ -357,7 +359,7 @@ class ReplicationTest {
     void replicasAreBetweenOneAndTheNodes() {
         PsShardSpec spec = new PsShardSpec(SHAPES, new float[] {0f}, 7, new EmbeddingOptimizerSpec("sgd", 1.0), null, null, 0, 2);
         for (int r : new int[] {0, 3}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PsServer.start(LOOPBACK, 0, spec, r, line -> { }));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PsServer.start(LOOPBACK, 0, spec, r));
             assertTrue(e.getMessage().contains("between 1 and the 2 parameter-server nodes"), e.getMessage());
         }
     }

@@ -15,11 +15,11 @@ import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.coll.RingEndpoint;
 import io.shadowsync.sync.ModelAveraging;
+import io.shadowsync.testing.LogCapture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -42,7 +42,8 @@ class ElasticRingTest {
     private final Transport transport = new Transport(NetConfig.LOOPBACK);
     private final List<Server> servers = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private final List<String> log = new CopyOnWriteArrayList<>();
+    /** What the coordinator's Groups and the rings log (the io.shadowsync.net.rdv loggers), per test. */
+    private LogCapture logs;
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private Groups groups;
     private HostPort coordinator;
@@ -53,7 +54,9 @@ class ElasticRingTest {
     @BeforeEach
     void startCoordinator() throws Exception {
         Coordinator rdv = new Coordinator(3, 0, Duration.ofSeconds(30));
-        groups = new Groups(rdv, WINDOW, log::add);
+        logs = LogCapture.of("io.shadowsync.net.rdv");
+        closeables.add(logs);
+        groups = new Groups(rdv, WINDOW);
         Server s = transport.serve(0, List.of(rdv, groups));
         servers.add(s);
         closeables.add(groups);
@@ -98,7 +101,7 @@ class ElasticRingTest {
         for (int i = 0; i < 3; i++) {
             Membership m = joins.get(i).get(20, TimeUnit.SECONDS);
             ElasticRing r = ElasticRing.start(transport, procs.get(i).endpoint(), coordinator, i, procs.get(i).address(), DIGEST, m.trainers(),
-                    STRAGGLER, Duration.ofSeconds(20), 50, log::add);
+                    STRAGGLER, Duration.ofSeconds(20), 50);
             rings.add(r);
             closeables.add(r);
         }
@@ -192,14 +195,14 @@ class ElasticRingTest {
             assertEquals(List.of(), p.filters());
             assertEquals(33, s.departedExamples(), "trainer 2 is credited with what it trained up to its mark");
         }
-        assertTrue(log.stream().anyMatch(l -> l.contains("take over the rest of trainer 2's share (33 examples")), log.toString());
+        assertTrue(logs.messages().stream().anyMatch(l -> l.contains("take over the rest of trainer 2's share (33 examples")), logs.messages().toString());
         // once the takes are trained, nothing is left: the job's data is done
         got = onEach(List.of(finish(rings.get(0)), finish(rings.get(1))));
         for (ElasticRing.Shares s : got) assertEquals(List.of(), s.leftovers());
         // and a trainer 2 started now has nothing to join
         Proc late = process();
         assertThrows(JobFinishedException.class, () -> ElasticRing.enter(transport, late.endpoint(), coordinator, 2, late.address(), DIGEST,
-                STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+                STRAGGLER, Duration.ofSeconds(5), 50));
     }
 
     @Test
@@ -226,7 +229,7 @@ class ElasticRingTest {
         Proc again = process();
         Future<ElasticRing> joiner = pool.submit(() -> {
             ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
-                    Duration.ofSeconds(20), 50, log::add);
+                    Duration.ofSeconds(20), 50);
             synchronized (closeables) {
                 closeables.add(r);
             }
@@ -266,7 +269,7 @@ class ElasticRingTest {
         Proc again = process();
         Future<float[]> joiner = pool.submit(() -> {
             ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
-                    Duration.ofSeconds(20), 50, log::add);
+                    Duration.ofSeconds(20), 50);
             synchronized (closeables) {
                 closeables.add(r);
             }
@@ -309,8 +312,8 @@ class ElasticRingTest {
         assertEquals(1, late.get(5, TimeUnit.SECONDS), "the straggler's round ends by taking the state");
         assertArrayEquals(new float[]{2, 2}, w[0], "the two on time averaged without the straggler");
         assertArrayEquals(w[0], w[2], "the straggler took the global model when it came back");
-        assertTrue(log.stream().anyMatch(l -> l.contains("trainer 2") && l.contains("left")), log.toString());
-        assertTrue(log.stream().anyMatch(l -> l.contains("trainer 2") && l.contains("joined")), log.toString());
+        assertTrue(logs.messages().stream().anyMatch(l -> l.contains("trainer 2") && l.contains("left")), logs.messages().toString());
+        assertTrue(logs.messages().stream().anyMatch(l -> l.contains("trainer 2") && l.contains("joined")), logs.messages().toString());
     }
 
     @Test
@@ -319,14 +322,14 @@ class ElasticRingTest {
         List<ElasticRing> rings = threeMembers(procs);
         Proc other = process();
         RendezvousException running = assertThrows(RendezvousException.class, () -> ElasticRing.enter(transport, procs.get(1).endpoint(), coordinator, 1,
-                procs.get(1).address(), DIGEST, STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+                procs.get(1).address(), DIGEST, STRAGGLER, Duration.ofSeconds(5), 50));
         assertTrue(running.getMessage().contains("trainer 1 is running at"), running.getMessage());
         RendezvousException digest = assertThrows(RendezvousException.class, () -> ElasticRing.enter(transport, other.endpoint(), coordinator, 5,
-                other.address(), "other", STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+                other.address(), "other", STRAGGLER, Duration.ofSeconds(5), 50));
         assertTrue(digest.getMessage().contains("config digest"), digest.getMessage());
         rings.get(0).finish();
         JobFinishedException over = assertThrows(JobFinishedException.class, () -> ElasticRing.enter(transport, other.endpoint(), coordinator, 2,
-                other.address(), DIGEST, STRAGGLER, Duration.ofSeconds(5), 50, log::add));
+                other.address(), DIGEST, STRAGGLER, Duration.ofSeconds(5), 50));
         assertTrue(over.getMessage().contains("finished"), over.getMessage());
     }
 }
