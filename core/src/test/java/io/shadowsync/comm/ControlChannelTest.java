@@ -23,15 +23,10 @@ class ControlChannelTest {
     private static final Duration LONG = Duration.ofMinutes(1);
 
     /** Only the abstract operations of a ring handle: so the interface's default methods run. */
-    record DefaultsOnly(Collective c) implements Collective {
-        public int rank() { return c.rank(); }
-        public int size() { return c.size(); }
-        public void allReduce(float[] d, int o, int l, ReduceOp op) throws InterruptedException { c.allReduce(d, o, l, op); }
-        public void broadcast(float[] d, int o, int l, int root) throws InterruptedException { c.broadcast(d, o, l, root); }
-        public void allGather(float[] s, int so, int l, float[] r, int ro) throws InterruptedException { c.allGather(s, so, l, r, ro); }
-        public void barrier() throws InterruptedException { c.barrier(); }
-        public long bytesSent() { return c.bytesSent(); }
-        public void close() { c.close(); }
+    static final class DefaultsOnly extends ForwardingCollective {
+        DefaultsOnly(Collective c) {
+            super(c);
+        }
     }
 
     /** Each case over the ring itself and over the default methods, for 1..5 ranks, tiny and default chunks. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.ForwardingCollective;
 import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.Batch;
@@ -265,46 +266,11 @@ class JobTerminationTest {
         }
 
         private Collective faulty(int trainer, Collective c) {
-            return new Collective() {
-                @Override
-                public int rank() {
-                    return c.rank();
-                }
-
-                @Override
-                public int size() {
-                    return c.size();
-                }
-
+            return new ForwardingCollective(c) {
                 @Override
                 public void allReduce(float[] data, int off, int len, ReduceOp op) throws InterruptedException {
                     maybeFail(trainer, "allReduce");
-                    c.allReduce(data, off, len, op);
-                }
-
-                @Override
-                public void broadcast(float[] data, int off, int len, int root) throws InterruptedException {
-                    c.broadcast(data, off, len, root);
-                }
-
-                @Override
-                public void allGather(float[] send, int sOff, int len, float[] recv, int rOff) throws InterruptedException {
-                    c.allGather(send, sOff, len, recv, rOff);
-                }
-
-                @Override
-                public void barrier() throws InterruptedException {
-                    c.barrier();
-                }
-
-                @Override
-                public long bytesSent() {
-                    return c.bytesSent();
-                }
-
-                @Override
-                public void close() {
-                    c.close();
+                    inner.allReduce(data, off, len, op);
                 }
             };
         }

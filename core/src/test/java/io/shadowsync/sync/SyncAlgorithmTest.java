@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.DenseParameterServer;
+import io.shadowsync.comm.ForwardingCollective;
 import io.shadowsync.comm.InProcessCollectives;
 import io.shadowsync.comm.InProcessDenseServer;
 import io.shadowsync.comm.LinkModel;
@@ -330,55 +331,19 @@ class SyncAlgorithmTest {
     // --- a worker's change made while the round runs is kept ---
 
     /** A collective that, while an allreduce is in flight, adds change to w as this trainer's workers would. */
-    static final class MeddlingCollective implements Collective {
-        final Collective inner;
+    static final class MeddlingCollective extends ForwardingCollective {
         final float[] w, change;
 
         MeddlingCollective(Collective inner, float[] w, float[] change) {
-            this.inner = inner;
+            super(inner);
             this.w = w;
             this.change = change;
-        }
-
-        @Override
-        public int rank() {
-            return inner.rank();
-        }
-
-        @Override
-        public int size() {
-            return inner.size();
         }
 
         @Override
         public void allReduce(float[] data, int off, int len, ReduceOp op) throws InterruptedException {
             for (int i = 0; i < change.length; i++) w[i] += change[i]; // after the snapshot, before the write-back
             inner.allReduce(data, off, len, op);
-        }
-
-        @Override
-        public void broadcast(float[] data, int off, int len, int root) throws InterruptedException {
-            inner.broadcast(data, off, len, root);
-        }
-
-        @Override
-        public void allGather(float[] send, int sOff, int len, float[] recv, int rOff) throws InterruptedException {
-            inner.allGather(send, sOff, len, recv, rOff);
-        }
-
-        @Override
-        public void barrier() throws InterruptedException {
-            inner.barrier();
-        }
-
-        @Override
-        public long bytesSent() {
-            return inner.bytesSent();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 

@@ -10,6 +10,7 @@ import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.Collective.ReduceOp;
 import io.shadowsync.comm.InProcessCollectives;
 import io.shadowsync.comm.LinkModel;
+import io.shadowsync.comm.Ranks;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
