@@ -212,6 +212,16 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                     }
                     continue;
                 }
+                if (code == Main.EXIT_FAILURE) {
+                    // a trainer fails with 1 when another's failure broke their collectives: that one, if it failed on
+                    // bad input (exit 2, a malformed data line), is the cause to report; it ends a moment later
+                    Child cause = badInputWithin(children, c, 2000);
+                    if (cause != null) {
+                        c = cause;
+                        code = Main.EXIT_BAD_INPUT;
+                        c.drain();
+                    }
+                }
                 err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
                         + (c.lastError == null ? "" : ": " + c.lastError) + "; stopping the other processes");
                 err.flush();
@@ -241,6 +251,24 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         summary.put("processes", children.size() + gone.size());
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /** Another trainer of the job that ends with exit code 2 (bad input) within {@code millis}, or null. */
+    private static Child badInputWithin(List<Child> children, Child failed, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (true) {
+            boolean running = false;
+            for (Child o : children) {
+                if (o == failed || o.lost || !o.name.startsWith("trainer")) continue;
+                if (o.process.isAlive()) {
+                    running = true;
+                } else if (o.process.exitValue() == Main.EXIT_BAD_INPUT) {
+                    return o;
+                }
+            }
+            if (!running || System.nanoTime() - deadline >= 0) return null;
+            Thread.sleep(20);
+        }
     }
 
     /**

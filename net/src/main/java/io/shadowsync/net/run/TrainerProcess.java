@@ -475,27 +475,12 @@ public final class TrainerProcess {
 
     /** The model file's entries without a caller's: version, time, algorithm, the job's settings, the summary's numbers. */
     private Map<String, String> defaultNotes(Map<String, Object> summary, boolean partial) {
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        flatten("", summary, metrics);
+        Map<String, Double> metrics = Provenance.metricsOf(summary);
         Map<String, String> other = new LinkedHashMap<>();
         other.put("jvm", Runtime.version().toString());
         if (partial) other.put("partial", "true");
         return new Provenance(Provenance.currentVersion(), Instant.now(), job.config().sync().algorithm(), job.config().trainers(),
                 job.config().trainer().workers(), partial ? null : job.data().describe(), null, job.settings(), metrics, other).toMap();
-    }
-
-    /** The numbers of the summary, nested maps as "eval.auc". */
-    private static void flatten(String prefix, Map<String, Object> m, Map<String, Double> into) {
-        for (Map.Entry<String, Object> e : m.entrySet()) {
-            if (e.getValue() instanceof Number n && !e.getKey().equals("trainers") && !e.getKey().equals("workers")) {
-                double v = n.doubleValue();
-                if (Double.isFinite(v)) into.put(prefix + e.getKey(), v);
-            } else if (e.getValue() instanceof Map<?, ?> inner) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> sub = (Map<String, Object>) inner;
-                flatten(prefix + e.getKey() + ".", sub, into);
-            }
-        }
     }
 
     /**
