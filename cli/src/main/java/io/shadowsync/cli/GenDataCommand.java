@@ -1,5 +1,6 @@
 package io.shadowsync.cli;
 
+import io.shadowsync.net.run.JobSummary;
 import io.shadowsync.data.SyntheticCtr;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -51,14 +52,14 @@ public final class GenDataCommand implements Callable<Integer> {
         m.put("train_rows", s.trainRows());
         m.put("eval_rows", s.evalRows());
         m.put("seed", seed);
-        m.put("ctr_train", TrainCommand.round(s.trainCtr(), 5));
-        m.put("ctr_eval", TrainCommand.round(s.evalCtr(), 5));
-        m.put("teacher_logloss_eval", TrainCommand.round(s.evalTeacherLogloss(), 5));
-        m.put("constant_logloss_eval", TrainCommand.round(s.evalConstantLogloss(), 5));
-        m.put("teacher_auc_eval", TrainCommand.round(s.evalTeacherAuc(), 5));
-        m.put("teacher_logloss_train", TrainCommand.round(s.trainTeacherLogloss(), 5));
-        m.put("constant_logloss_train", TrainCommand.round(s.trainConstantLogloss(), 5));
-        m.put("seconds", TrainCommand.round(s.seconds(), 2));
+        m.put("ctr_train", JobSummary.round(s.trainCtr(), 5));
+        m.put("ctr_eval", JobSummary.round(s.evalCtr(), 5));
+        m.put("teacher_logloss_eval", JobSummary.round(s.evalTeacherLogloss(), 5));
+        m.put("constant_logloss_eval", JobSummary.round(s.evalConstantLogloss(), 5));
+        m.put("teacher_auc_eval", JobSummary.round(s.evalTeacherAuc(), 5));
+        m.put("teacher_logloss_train", JobSummary.round(s.trainTeacherLogloss(), 5));
+        m.put("constant_logloss_train", JobSummary.round(s.trainConstantLogloss(), 5));
+        m.put("seconds", JobSummary.round(s.seconds(), 2));
         stdout.println(Json.line(m));
         stdout.flush();
         return 0;

@@ -19,6 +19,11 @@ import io.shadowsync.kernels.Blas;
 import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import io.shadowsync.kernels.Vec;
+import io.shadowsync.api.TrainingJob;
+import io.shadowsync.net.run.CheckpointOptions;
+import io.shadowsync.net.run.JobOptions;
+import io.shadowsync.net.run.JobSummary;
+import io.shadowsync.net.run.JobTerms;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
@@ -324,29 +329,35 @@ abstract class JobCommand {
     }
 
     /**
-     * The settings a checkpoint records and a resumed run must match: everything that shapes the model, the optimizers,
-     * the synchronization and the data positions. The budget (--epochs, --examples) may change: the run goes on to the
-     * new total.
+     * The settings a checkpoint records and a resumed run must match ({@link JobTerms#checkpointSettings}): everything
+     * that shapes the model, the optimizers, the synchronization and the data positions. The budget (--epochs,
+     * --examples) may change: the run goes on to the new total.
      */
     Map<String, String> checkpointSettings(Plan plan) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : new java.util.TreeMap<>(plan.modelSpec().toProperties()).entrySet()) m.put("model." + e.getKey(), e.getValue());
-        for (Map.Entry<String, Object> e : plan.opt().toMap().entrySet()) m.put("optimizer." + e.getKey(), String.valueOf(e.getValue()));
-        for (Map.Entry<String, Object> e : plan.embOpt().toMap().entrySet()) m.put("emb-optimizer." + e.getKey(), String.valueOf(e.getValue()));
-        SyncSpec s = plan.sync();
-        m.put("sync", plan.algorithm());
-        m.putAll(s.descriptor().settings(s, trainers)); // sync-every in the foreground, the algorithm's own settings
-        m.put("trainers", Integer.toString(trainers));
-        m.put("workers", Integer.toString(workers));
-        m.put("batch", Integer.toString(plan.batchSize()));
-        m.put("seed", Long.toString(seed));
-        m.put("ps-shards", Integer.toString(psShards));
-        m.put("split", split);
-        m.put("in-memory", Boolean.toString(inMemory));
-        if (inMemory) m.put("shuffle", Boolean.toString(shuffle));
-        m.put("data", plan.train().schema().toString());
-        m.put(io.shadowsync.ckpt.CheckpointDir.DATA_FINGERPRINT, dataFingerprint(train) + (trainLabels == null ? "" : "; labels " + dataFingerprint(trainLabels)));
-        return m;
+        return JobTerms.checkpointSettings(trainingJob(plan), inMemory, trainFingerprint());
+    }
+
+    /** --train's fingerprint (and --train-labels'), as checkpoints record it. */
+    String trainFingerprint() {
+        return dataFingerprint(train) + (trainLabels == null ? "" : "; labels " + dataFingerprint(trainLabels));
+    }
+
+    /** The job the flags describe, as the library takes it (model, optimizers, data, the engine's configuration, seed). */
+    TrainingJob trainingJob(Plan plan) {
+        TrainerConfig t = plan.trainer();
+        JobConfig c = plan.job();
+        return TrainingJob.builder().data(plan.train()).eval(plan.eval()).model(plan.modelSpec()).optimizer(plan.opt())
+                .embeddingOptimizer(plan.embOpt()).trainers(c.trainers()).workers(t.workers()).sync(c.sync()).batchSize(t.batchSize())
+                .epochs(t.epochs()).examples(t.examples()).seed(seed).split(t.split()).shuffle(t.shuffle()).psShards(c.psShards())
+                .maxNonFinite(t.maxNonFinite()).queueDepth(t.queueDepth()).trainWindow(t.trainWindow()).link(c.link())
+                .slowTrainer(c.slow()).codec(c.codec()).build();
+    }
+
+    /** What every process of a multi-process job is given alike: replicas, in-memory data, checkpoints, elastic trainers. */
+    JobOptions jobOptions(NetOptions net) {
+        CheckpointOptions ck = checkpointDir == null ? null
+                : new CheckpointOptions(checkpointDir, keep, checkpointEverySec, checkpointEveryExamples, checkpointMaxFailures, resume);
+        return new JobOptions(psReplicas, inMemory, ck, net.elastic ? net.stragglerTimeout() : null);
     }
 
     /**
@@ -396,61 +407,7 @@ abstract class JobCommand {
 
     /** The job's JSON summary (everything but eval and saved), from the per-trainer results of the whole job. */
     Map<String, Object> summary(Plan plan, JobResult result) {
-        TrainResult first = result.trainers()[0];
-        long skipped = plan.skippedLoading(), nonFinite = 0;
-        double lossSum = 0, readerWait = 0;
-        for (TrainResult r : result.trainers()) {
-            skipped += r.skippedLines();
-            nonFinite += r.nonFiniteBatches();
-            lossSum += r.trainLoss() * r.examples();
-            readerWait += r.readerWaitFraction() / result.trainers().length;
-        }
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("model", plan.modelSpec().kind());
-        summary.put("examples", result.examples());
-        summary.put("seconds", round(result.seconds(), 3));
-        summary.put("examples_per_sec", round(result.examplesPerSecond(), 1));
-        summary.put("trainers", trainers);
-        summary.put("workers", workers);
-        summary.put("algorithm", plan.algorithm());
-        Map<String, Object> syncInfo = new LinkedHashMap<>();
-        syncInfo.put("rounds_per_trainer", result.syncRounds());
-        syncInfo.put("mean_round_ms", roundAll(result.meanRoundMillis(), 3));
-        syncInfo.put("bytes_sent", result.syncBytes());
-        if (!plan.link().isIdeal()) syncInfo.put("network", netBandwidth + " / " + netLatency);
-        summary.put("sync", syncInfo);
-        summary.put("worker_wait_fraction", round(result.workerWaitFraction(), 4));
-        summary.put("batch", plan.batchSize());
-        summary.put("optimizer", plan.opt().name());
-        summary.put("lr", plan.opt().lr());
-        summary.put("train_loss", round(result.examples() == 0 ? Double.NaN : lossSum / result.examples(), 6));
-        Map<String, Object> window = new LinkedHashMap<>();
-        window.put("examples", first.window().examples());
-        window.put("logloss", round(first.window().meanLoss(), 6));
-        if (plan.train().schema().numClasses() == 2) window.put("ne", round(first.window().ne(), 6));
-        summary.put("train_window", window);
-        summary.put("skipped_lines", skipped);
-        summary.put("non_finite_batches", nonFinite);
-        summary.put("reader_wait_fraction", round(readerWait, 4));
-        summary.put("blas", Blas.backend());
-        return summary;
-    }
-
-    /**
-     * What every process of a multi-process job must agree on — model, optimizers, synchronization, sizes, seed,
-     * budget — as a short hash; the coordinator refuses a process whose digest differs from the others'.
-     */
-    String digest(Plan plan, String... more) {
-        String d = String.join("|", String.join(",", more), new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
-                plan.sync().toString(), "trainers=" + trainers, "workers=" + workers, "batch=" + plan.batchSize(), "seed=" + seed,
-                "ps=" + psShards, "ps-replicas=" + psReplicas, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
-                "in-memory=" + inMemory, "codec=" + codec.toLowerCase(Locale.ROOT), "checkpoints=" + (checkpointDir != null)); // all take part in checkpoints, or none
-        try {
-            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(d.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(h, 0, 8);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
-        }
+        return JobSummary.of(trainingJob(plan), result, plan.skippedLoading(), netBandwidth + " / " + netLatency);
     }
 
     /** The line printed on stderr when training starts. */
@@ -467,17 +424,5 @@ abstract class JobCommand {
         long n = 0;
         for (long[] s : shapes) n += s[0] * s[1];
         return n;
-    }
-
-    static double[] roundAll(double[] v, int digits) {
-        double[] r = new double[v.length];
-        for (int i = 0; i < v.length; i++) r[i] = round(v[i], digits);
-        return r;
-    }
-
-    static double round(double v, int digits) {
-        if (!Double.isFinite(v)) return v;
-        double f = Math.pow(10, digits);
-        return Math.round(v * f) / f;
     }
 }

@@ -7,12 +7,13 @@ import io.shadowsync.net.TokenFile;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.rdv.Coordinator;
 import io.shadowsync.net.rdv.Groups;
+import io.shadowsync.net.rdv.Role;
+import io.shadowsync.net.run.Launcher;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,10 +61,6 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             Map.entry("--coordinator", 1), Map.entry("--start-coordinator", 0), Map.entry("--listen", 1), Map.entry("--peers", 1),
             Map.entry("--servers", 1), Map.entry("--rank", 1), Map.entry("--shard", 1), Map.entry("--advertise", 1));
 
-    /** JVM flags of this process that must not be copied to the children (a debugger port, a recording file). */
-    private static final List<String> NOT_INHERITED = List.of("-agentlib:", "-agentpath:", "-javaagent:", "-XX:StartFlightRecording",
-            "-Xrunjdwp", "-XX:FlightRecorderOptions");
-
     @Override
     public Integer call() throws Exception {
         CliLogging.prefix("shadowsync launch");
@@ -106,6 +103,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         Server coordinator = transport.serve(0, List.of(rdv, groups));
         HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
         List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());
+        launcher = new LocalJvms(passOn, local, psShards, generatedToken);
         List<Child> children = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread hook = new Thread(() -> {
             stopping = true;
@@ -115,15 +113,15 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             for (int s = 0; s < psShards; s++) {
-                children.add(start("ps-" + s, List.of("ps", "--shard", Integer.toString(s)), passOn, coord, err));
+                children.add(start("ps-" + s, Role.PS, s, false, coord, err));
             }
             for (int t = 0; t < local; t++) {
-                children.add(start("trainer-" + t, List.of("trainer", "--rank", Integer.toString(t)), passOn, coord, err));
+                children.add(start("trainer-" + t, Role.TRAINER, t, false, coord, err));
             }
             err.println("shadowsync launch: " + local + " trainer(s) and " + psShards + " parameter server(s) started ("
                     + plan.algorithm() + "), coordinator at " + coord);
             err.flush();
-            return supervise(children, passOn, coord, out, err);
+            return supervise(children, coord, out, err);
         } finally {
             stopAll(children, err, false);
             try {
@@ -135,6 +133,9 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             deleteGeneratedToken();
         }
     }
+
+    /** How the job's processes are started: child JVMs on this host. */
+    private Launcher launcher;
 
     /** The per-job token file this command wrote (none given, no TLS), or null. */
     private volatile Path generatedToken;
@@ -149,7 +150,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
      * dies (not of bad input): the others go on, and it is started again as a joiner while --respawn allows. Returns
      * the exit code.
      */
-    private int supervise(List<Child> children, List<String> passOn, HostPort coord, PrintWriter out, PrintWriter err) throws Exception {
+    private int supervise(List<Child> children, HostPort coord, PrintWriter out, PrintWriter err) throws Exception {
         int respawned = 0;
         boolean anyFinished = false;
         List<Child> gone = new ArrayList<>();
@@ -194,7 +195,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                     if (respawned < respawn && !anyFinished) {
                         respawned++;
                         line += "; starting it again to join the running job (" + respawned + " of --respawn " + respawn + ")";
-                        children.set(i, start(c.name, List.of("trainer", "--rank", rank, "--join"), passOn, coord, err));
+                        children.set(i, start(c.name, Role.TRAINER, Integer.parseInt(rank), true, coord, err));
                         trainersRunning = true;
                     } else {
                         line += "; the other trainers go on (--elastic)";
@@ -206,6 +207,16 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                         err.flush();
                     }
                     continue;
+                }
+                if (code == Main.EXIT_FAILURE) {
+                    // a trainer fails with 1 when another's failure broke their collectives: that one, if it failed on
+                    // bad input (exit 2, a malformed data line), is the cause to report; it ends a moment later
+                    Child cause = badInputWithin(children, c, 2000);
+                    if (cause != null) {
+                        c = cause;
+                        code = Main.EXIT_BAD_INPUT;
+                        c.drain();
+                    }
                 }
                 err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
                         + (c.lastError == null ? "" : ": " + c.lastError) + "; stopping the other processes");
@@ -236,6 +247,24 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         summary.put("processes", children.size() + gone.size());
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /** Another trainer of the job that ends with exit code 2 (bad input) within {@code millis}, or null. */
+    private static Child badInputWithin(List<Child> children, Child failed, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (true) {
+            boolean running = false;
+            for (Child o : children) {
+                if (o == failed || o.lost || !o.name.startsWith("trainer")) continue;
+                if (o.process.isAlive()) {
+                    running = true;
+                } else if (o.process.exitValue() == Main.EXIT_BAD_INPUT) {
+                    return o;
+                }
+            }
+            if (!running || System.nanoTime() - deadline >= 0) return null;
+            Thread.sleep(20);
+        }
     }
 
     /**
@@ -272,28 +301,44 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         return r;
     }
 
-    private Child start(String name, List<String> role, List<String> passOn, HostPort coord, PrintWriter err) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            boolean skip = false;
-            for (String p : NOT_INHERITED) skip |= a.startsWith(p);
-            if (!skip) cmd.add(a);
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        cmd.addAll(role);
-        cmd.addAll(passOn);
-        cmd.addAll(List.of("--trainers", Integer.toString(local), "--ps-shards", Integer.toString(psShards),
-                "--coordinator", coord.toString(), "--listen", "127.0.0.1:0"));
-        if (generatedToken != null) cmd.addAll(List.of("--token-file", generatedToken.toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Process p = pb.start();
+    /** Starts one process of the job through the {@link LocalJvms} launcher, its output streamed here with its name. */
+    private Child start(String name, Role role, int index, boolean join, HostPort coord, PrintWriter err) throws IOException {
+        Process p = launcher.start(role, index, coord, join);
         Child c = new Child(name, p);
         c.pump(p.getInputStream(), err, true);
         c.pump(p.getErrorStream(), err, false);
         return c;
+    }
+
+    /**
+     * {@code launch --local}'s {@link Launcher}: each process a child JVM on this host ({@link ChildJvm}, with this JVM's
+     * options) running {@code trainer} or {@code ps} with this command's flags, the job's counts, the coordinator, a free
+     * loopback port and the job's token file.
+     */
+    static final class LocalJvms implements Launcher {
+        private final List<String> passOn;
+        private final int trainers;
+        private final int shards;
+        private final Path token;
+
+        LocalJvms(List<String> passOn, int trainers, int shards, Path token) {
+            this.passOn = List.copyOf(passOn);
+            this.trainers = trainers;
+            this.shards = shards;
+            this.token = token;
+        }
+
+        @Override
+        public Process start(Role role, int index, HostPort coordinator, boolean join) throws IOException {
+            List<String> args = new ArrayList<>(role == Role.TRAINER ? List.of("trainer", "--rank", Integer.toString(index))
+                    : List.of("ps", "--shard", Integer.toString(index)));
+            if (join) args.add("--join");
+            args.addAll(passOn);
+            args.addAll(List.of("--trainers", Integer.toString(trainers), "--ps-shards", Integer.toString(shards),
+                    "--coordinator", coordinator.toString(), "--listen", "127.0.0.1:0"));
+            if (token != null) args.addAll(List.of("--token-file", token.toString()));
+            return new ProcessBuilder(ChildJvm.command(ChildJvm.inheritedOptions(), args)).start();
+        }
     }
 
     /** How long the trainers get for a final checkpoint after SIGTERM, before the servers are stopped anyway. */

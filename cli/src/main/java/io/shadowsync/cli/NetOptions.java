@@ -3,6 +3,7 @@ package io.shadowsync.cli;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.TokenFile;
+import io.shadowsync.net.run.NetSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,6 +97,12 @@ final class NetOptions {
         }
     }
 
+    /** This process's network settings for the library: transport, --listen port, --advertise, --rendezvous-timeout. */
+    NetSettings settings(java.io.PrintWriter err) {
+        NetConfig c = config(err);
+        return new NetSettings(c, listenAddress().port(), advertise, rendezvousTimeout());
+    }
+
     HostPort listenAddress() {
         String s = listen.strip();
         int colon = s.lastIndexOf(':');
@@ -109,15 +116,6 @@ final class NetOptions {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--listen: " + e.getMessage());
         }
-    }
-
-    /** The address other processes use to reach this one, once its server listens on {@code port}. */
-    HostPort advertised(int port) {
-        String host = advertise != null ? advertise : listenAddress().host();
-        if (host.equals("0.0.0.0") || host.equals("::")) {
-            throw new UsageException("listening on " + host + ": give --advertise HOST, the address the other processes reach this one at");
-        }
-        return new HostPort(host, port);
     }
 
     Duration rendezvousTimeout() {

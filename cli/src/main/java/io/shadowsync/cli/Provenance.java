@@ -47,8 +47,7 @@ final class Provenance {
                 fingerprint = "(unavailable: " + Main.describe(e) + ")";
             }
         }
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        flatten("", summary, metrics);
+        Map<String, Double> metrics = io.shadowsync.api.Provenance.metricsOf(summary);
         return new io.shadowsync.api.Provenance(Version.get(), Instant.now(), String.valueOf(summary.getOrDefault("algorithm", SyncAlgorithms.NONE)),
                 count(summary.get("trainers")), count(summary.get("workers")), train == null ? null : train.describe(), fingerprint,
                 settings, metrics, other).toMap();
@@ -56,19 +55,5 @@ final class Provenance {
 
     private static int count(Object o) {
         return o instanceof Number n && n.intValue() > 0 ? n.intValue() : 1;
-    }
-
-    /** The numbers of the summary, nested maps as "eval.auc"; lists and strings are left to the JSON summary. */
-    private static void flatten(String prefix, Map<String, Object> m, Map<String, Double> into) {
-        for (Map.Entry<String, Object> e : m.entrySet()) {
-            if (e.getValue() instanceof Number n && !e.getKey().equals("trainers") && !e.getKey().equals("workers")) {
-                double v = n.doubleValue();
-                if (Double.isFinite(v)) into.put(prefix + e.getKey(), v);
-            } else if (e.getValue() instanceof Map<?, ?> inner) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> sub = (Map<String, Object>) inner;
-                flatten(prefix + e.getKey() + ".", sub, into);
-            }
-        }
     }
 }

@@ -1,15 +1,13 @@
 package io.shadowsync.cli;
 
+import io.shadowsync.api.TrainingJob;
 import io.shadowsync.net.HostPort;
-import io.shadowsync.net.Transport;
 import io.shadowsync.net.ps.PsServer;
-import io.shadowsync.net.ps.PsShardSpec;
 import io.shadowsync.net.proto.ReplicaStats;
-import io.shadowsync.net.rdv.Membership;
 import io.shadowsync.net.rdv.Role;
-import io.shadowsync.net.rdv.Rendezvous;
-import io.shadowsync.nn.Model;
-import io.shadowsync.sync.SyncSpec;
+import io.shadowsync.net.run.NetSettings;
+import io.shadowsync.net.run.Placement;
+import io.shadowsync.net.run.ServerProcess;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,7 +20,8 @@ import picocli.CommandLine.Option;
  * parameter-server shard of a multi-process job: row r of every embedding table with r mod S = i, with the sparse
  * optimizer, and dense block i of S (the EASGD center, or the model of asynchronous SGD with the dense optimizer).
  * It reads the model's layout from the same flags (and the training data's header) as the trainers, starts from
- * the same seeded values, and serves until trainer 0 tells it the job is over (or it is stopped).
+ * the same seeded values, and serves until trainer 0 tells it the job is over (or it is stopped). The shard itself is
+ * {@link ServerProcess}; this command turns flags into its settings and prints what it did.
  */
 @Command(name = "ps", sortOptions = false, usageHelpAutoWidth = true,
         description = {"Run one parameter-server shard of a multi-process job (see 'shadowsync launch').",
@@ -45,14 +44,9 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
         shard = FromEnvironment.apply(this, net, Role.PS, "--shard", shardFlag, false).index(); // what the command line leaves out
         if (shard < 0 || shard >= psShards) throw new UsageException("--shard " + shard + " is not in 0.." + (psShards - 1) + " (--ps-shards " + psShards + ")");
         Plan plan = plan(err, false);
-        Model model = plan.modelSpec().build();
-        model.initDense(seed);
-        long[][] shapes = model.embeddingShapes();
-        float[] initStd = new float[shapes.length];
-        for (int k = 0; k < shapes.length; k++) initStd[k] = model.embeddingInitStd(k);
-        Transport transport = new Transport(net.config(err));
-        int port = net.listenAddress().port();
-        if (net.coordinator == null && port == 0) {
+        TrainingJob job = trainingJob(plan);
+        NetSettings settings = net.settings(err);
+        if (net.coordinator == null && settings.port() == 0) {
             throw new UsageException("without --coordinator, give --listen HOST:PORT: the port the trainers' --servers list names for shard " + shard);
         }
         List<HostPort> staticServers = null;
@@ -63,31 +57,30 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                         + " parameter servers' addresses, in shard order (this one's included), so that each can copy pushes to its backups");
             }
         }
-        PsServer server = PsServer.start(transport, port, new PsShardSpec(shapes, initStd, seed, plan.embOpt(), model.dense().data(),
-                plan.sync().mode() == SyncSpec.Mode.ASYNC_PS ? plan.opt() : null, shard, psShards), psReplicas);
+        HostPort coord = null;
+        if (net.coordinator != null) {
+            try {
+                coord = HostPort.parse(net.coordinator);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--coordinator: " + e.getMessage());
+            }
+        }
+        ServerProcess ps = ServerProcess.builder(job, shard).options(jobOptions(net)).net(settings).start(); // its replicas' role changes: PsServer's log lines, as "shadowsync ps: ..."
         try {
-            if (checkpointDir != null) server.checkpoints().allow(checkpointDir); // trainer 0 asks for checkpoints and restores
-            HostPort self = net.advertised(server.port());
-            err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + self + " ("
-                    + String.format(java.util.Locale.ROOT, "%,d", embeddingValues(shapes)) + " embedding values in all shards"
+            err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + ps.address() + " ("
+                    + String.format(java.util.Locale.ROOT, "%,d", ps.embeddingValues()) + " embedding values in all shards"
                     + (psReplicas > 1 ? "; " + psReplicas + " replicas: primary of shard " + shard + ", backup of shard(s) " + backups() : "") + ")"
                     + (checkpointDir == null ? "" : "; checkpoints in " + checkpointDir.toAbsolutePath().normalize()
                     + (resume ? ", restored when trainer 0 has chosen one" : "")));
             err.flush();
-            if (net.coordinator != null) {
-                HostPort coord;
-                try {
-                    coord = HostPort.parse(net.coordinator);
-                } catch (IllegalArgumentException e) {
-                    throw new UsageException("--coordinator: " + e.getMessage());
-                }
-                Membership members = Rendezvous.join(transport, coord, Role.PS, shard, self, digest(plan, "elastic=" + net.elastic), net.rendezvousTimeout());
-                if (psReplicas > 1) server.connectReplicas(members.servers());
+            if (coord != null) {
+                ps.place(Placement.coordinator(coord));
             } else if (staticServers != null) {
-                server.connectReplicas(staticServers);
+                ps.connectReplicas(staticServers);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ps/stop"));
-            server.awaitTermination();
+            Runtime.getRuntime().addShutdownHook(new Thread(ps::close, "ps/stop"));
+            ps.awaitTermination();
+            PsServer server = ps.server();
             StringBuilder refused = new StringBuilder();
             server.refusals().forEach((reason, count) -> {
                 if (count > 0) refused.append(refused.isEmpty() ? "" : ", ").append(count).append(' ').append(reason);
@@ -97,7 +90,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                     + (psReplicas > 1 ? replicaSummary(server.replicaStats()) : ""));
             return 0;
         } finally {
-            server.close();
+            ps.close();
         }
     }
 

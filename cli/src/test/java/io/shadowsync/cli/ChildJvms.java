@@ -24,15 +24,14 @@ public final class ChildJvms {
     private ChildJvms() {}
 
     /**
-     * The command line of {@code shadowsync ARGS} in a JVM of its own: this JVM's java and class path, the vector
-     * module, then {@code jvmOptions} (a heap size at least). A mutable list: callers may add arguments.
+     * The command line of {@code shadowsync ARGS} in a JVM of its own ({@link ChildJvm}, as {@code launch} starts its
+     * processes): this JVM's java and class path, the vector module, then {@code jvmOptions} (a heap size at least).
+     * A mutable list: callers may add arguments.
      */
     public static List<String> command(List<String> jvmOptions, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "--add-modules", "jdk.incubator.vector"));
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(args);
-        return cmd;
+        List<String> options = new ArrayList<>(List.of("--add-modules", "jdk.incubator.vector"));
+        options.addAll(jvmOptions);
+        return ChildJvm.command(options, args);
     }
 
     /** As {@link #command(List, List)} with a heap of 512 MiB. */

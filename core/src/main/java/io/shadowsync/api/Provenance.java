@@ -62,6 +62,29 @@ public record Provenance(String version, Instant created, String algorithm, int 
         return new Provenance(version, created, algorithm, trainers, workers, trainData, dataFingerprint, settings, metrics, o);
     }
 
+    /**
+     * The numbers of a job's JSON summary as metrics: nested maps as "eval.auc", non-finite values, lists and strings
+     * left out, and the job's size ("trainers", "workers"), which the provenance holds on its own.
+     */
+    public static Map<String, Double> metricsOf(Map<String, ?> summary) {
+        Map<String, Double> into = new LinkedHashMap<>();
+        flatten("", summary, into);
+        return into;
+    }
+
+    private static void flatten(String prefix, Map<String, ?> m, Map<String, Double> into) {
+        for (Map.Entry<String, ?> e : m.entrySet()) {
+            if (e.getValue() instanceof Number n && !e.getKey().equals("trainers") && !e.getKey().equals("workers")) {
+                double v = n.doubleValue();
+                if (Double.isFinite(v)) into.put(prefix + e.getKey(), v);
+            } else if (e.getValue() instanceof Map<?, ?> inner) {
+                @SuppressWarnings("unchecked")
+                Map<String, ?> sub = (Map<String, ?>) inner;
+                flatten(prefix + e.getKey() + ".", sub, into);
+            }
+        }
+    }
+
     /** The model file's form. */
     public Map<String, String> toMap() {
         Map<String, String> m = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.shadowsync.api;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
@@ -8,6 +9,7 @@ import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobConfig;
 import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.SlowTrainer;
 import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.metrics.Metrics;
 import io.shadowsync.model.DlrmSpec;
@@ -79,6 +81,21 @@ public final class TrainingJob {
         Metrics metrics = eval == null ? null : Evaluator.evaluate(job.model(), job.tables(), eval, 1024).metrics();
         TrainingResult r = new TrainingResult(trained, result, metrics);
         return new TrainingResult(trained.withProvenance(provenance(r)), result, metrics);
+    }
+
+    /** The training data. */
+    public DataSource data() {
+        return data;
+    }
+
+    /** The held-out data evaluated after training, or null. */
+    public DataSource eval() {
+        return eval;
+    }
+
+    /** The seed of the initialization and the data split. */
+    public long seed() {
+        return seed;
     }
 
     /** The model this job trains (given, or the default for the data). */
@@ -163,6 +180,11 @@ public final class TrainingJob {
         private boolean shuffle;
         private int psShards = 1;
         private int maxNonFinite = TrainerConfig.DEFAULT_MAX_NON_FINITE;
+        private int queueDepth = 4;
+        private long trainWindow = 100_000;
+        private LinkModel link = LinkModel.NONE;
+        private SlowTrainer slowTrainer;
+        private Codec codec = Codec.FLOAT32;
 
         private Builder() {}
 
@@ -275,6 +297,36 @@ public final class TrainingJob {
             return this;
         }
 
+        /** Full batches buffered per worker between the reader and the worker (default: 4). */
+        public Builder queueDepth(int queueDepth) {
+            this.queueDepth = queueDepth;
+            return this;
+        }
+
+        /** Examples the sliding training metrics cover (default: 100,000). */
+        public Builder trainWindow(long trainWindow) {
+            this.trainWindow = trainWindow;
+            return this;
+        }
+
+        /** Emulated links between the trainers and the servers (default: {@link LinkModel#NONE}, no emulation). */
+        public Builder link(LinkModel link) {
+            this.link = link;
+            return this;
+        }
+
+        /** Testing: one trainer's workers sleep (or spin) per batch, an emulated straggler (default: none). */
+        public Builder slowTrainer(SlowTrainer slowTrainer) {
+            this.slowTrainer = slowTrainer;
+            return this;
+        }
+
+        /** How the trainers' collectives put parameters on the wire (default: {@link Codec#FLOAT32}, exact). */
+        public Builder codec(Codec codec) {
+            this.codec = codec;
+            return this;
+        }
+
         /** Checks the settings and fixes the defaults; throws {@link IllegalArgumentException} naming what is wrong. */
         public TrainingJob build() {
             if (data == null) throw new IllegalArgumentException("no training data: give data(DataSource), e.g. new CriteoTsvSource(path, false)");
@@ -313,8 +365,10 @@ public final class TrainingJob {
             if (learningRate != null) opt = opt.withLr(learningRate);
             EmbeddingOptimizerSpec embOpt = embeddingOptimizer != null ? embeddingOptimizer : EmbeddingOptimizerSpec.defaultFor(opt);
             SyncSpec syncSpec = sync != null ? sync : SyncSpec.of(SyncAlgorithms.defaultFor(trainers));
-            TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, 4, 100_000, shuffle, maxNonFinite);
-            JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, LinkModel.NONE);
+            if (link == null) throw new IllegalArgumentException("link(null): give LinkModel.NONE for no emulated network");
+            if (codec == null) throw new IllegalArgumentException("codec(null): give Codec.FLOAT32 for the exact wire format");
+            TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, queueDepth, trainWindow, shuffle, maxNonFinite);
+            JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, link, slowTrainer, codec);
             return new TrainingJob(this, spec, opt, embOpt, config);
         }
 

@@ -87,6 +87,8 @@ public final class MultiProcessCheckpointer {
     private volatile Path last;
     private volatile long lastExamples;
     private volatile Path stopCheckpoint;
+    /** The pause a stop checkpoint holds (the job at rest until the process exits or {@link #endAfterStop}). */
+    private volatile Job.Paused held;
     private final int maxFailures;
     private volatile int failed;
     private volatile int consecutiveFailures;
@@ -233,6 +235,21 @@ public final class MultiProcessCheckpointer {
         return stopCheckpoint;
     }
 
+    /**
+     * After a stop ({@link #stopped}), for a process that does not exit: ends this process's part of the job as at the
+     * end of its data ({@link Job#stop}) and lets its threads go, so that {@link Job#run} returns. Every process of the
+     * job came to rest for the same stop and calls this: the trainers' last synchronization finds them all. The model
+     * goes on changing after the stop checkpoint only by that last round; the checkpoint is what a resumed run starts
+     * from.
+     */
+    public void endAfterStop() {
+        if (!stoppedHere) throw new IllegalStateException("the job was not stopped for a final checkpoint");
+        job.stop();
+        Job.Paused p = held;
+        held = null;
+        if (p != null) p.close();
+    }
+
     /** Whether this process came to rest for a stop asked by some trainer (the process should exit, not go on). */
     public boolean stopped() {
         return stoppedHere;
@@ -328,6 +345,7 @@ public final class MultiProcessCheckpointer {
         } catch (TimeoutException | IllegalStateException e) {
             failure = e.getMessage();
         }
+        if (hold && paused != null) held = paused;
         try {
             return write(paused, failure, hold);
         } finally {

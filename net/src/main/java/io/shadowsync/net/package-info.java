@@ -7,12 +7,17 @@
  * and the dense server on the parameter-server processes ({@code io.shadowsync.net.ps}), the trainer, worker and
  * control groups as gRPC rings ({@code io.shadowsync.net.coll}), and the addresses from the rendezvous or the elastic
  * trainer group ({@code io.shadowsync.net.rdv}). The messages are defined by the {@code .proto} files of this module,
- * compiled into {@code io.shadowsync.net.proto}.
+ * compiled into {@code io.shadowsync.net.proto}. {@code io.shadowsync.net.run} holds the processes of a job as library
+ * classes — a trainer ({@code TrainerProcess}: bind, placement, this cluster, training, checkpoints, the leader's
+ * summary, evaluation and saving) and a parameter-server shard ({@code ServerProcess}) — so that the CLI, a Spark task
+ * and a Java program run the same life.
  *
  * <p>Contracts: authentication and TLS are checked at the edge, in the transport, so a service handler sees only calls
  * that passed and deals with parameters alone. This module depends on {@code core} and grpc-java; nothing in
  * {@code core} refers to it: it plugs into core's interfaces ({@code Cluster}, {@code Collective}, {@code RingLink},
- * {@code ElasticGroup}, {@code EmbeddingStore}, {@code DenseParameterServer}). Start with {@link Transport}, then
- * {@link NetCluster}.
+ * {@code ElasticGroup}, {@code EmbeddingStore}, {@code DenseParameterServer}). A process binds before it learns the
+ * others' addresses (a {@code Placement}), so that ports may be chosen free and the addresses gathered however the
+ * deployment can (fixed lists, a coordinator, one Spark gather); nothing process-global (a shutdown hook, an exit)
+ * happens unless the caller asks. Start with {@link Transport}, then {@link NetCluster}, then {@code run}.
  */
 package io.shadowsync.net;

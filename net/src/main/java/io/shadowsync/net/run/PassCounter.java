@@ -1,4 +1,4 @@
-package io.shadowsync.cli;
+package io.shadowsync.net.run;
 
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSchema;

@@ -1,0 +1,39 @@
+package io.shadowsync.cli;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The command line of {@code shadowsync ARGS} in a JVM of its own: this JVM's java, the given JVM options, this JVM's
+ * class path, {@link Main}, the arguments. {@code launch --local} starts its processes with it (passing on this JVM's
+ * own options), and so do the tests that start JVMs.
+ */
+final class ChildJvm {
+    /** JVM flags of this process that must not be copied to the children (a debugger port, a recording file). */
+    private static final List<String> NOT_INHERITED = List.of("-agentlib:", "-agentpath:", "-javaagent:", "-XX:StartFlightRecording",
+            "-Xrunjdwp", "-XX:FlightRecorderOptions");
+
+    private ChildJvm() {}
+
+    /** The command line: a mutable list, callers may add arguments. */
+    static List<String> command(List<String> jvmOptions, List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /** This JVM's own options (heap, modules, system properties), less those a child must not share. */
+    static List<String> inheritedOptions() {
+        List<String> out = new ArrayList<>();
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            boolean skip = false;
+            for (String p : NOT_INHERITED) skip |= a.startsWith(p);
+            if (!skip) out.add(a);
+        }
+        return out;
+    }
+}
