@@ -1,6 +1,7 @@
 package io.shadowsync.bench;
 
 import io.grpc.Server;
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.Collective.ReduceOp;
 import io.shadowsync.net.HostPort;
@@ -43,9 +44,12 @@ import java.util.concurrent.TimeUnit;
  * next and read from the previous at once (the ring's traffic pattern, on the same cores).
  * <pre>
  * java -cp bench/target/benchmarks.jar io.shadowsync.bench.AllReduceBench \
- *      [--procs 2,4] [--sizes 1K,16K,256K,1M,4M,16M,64M] [--chunk-floats 65536] [--window 16] [--json FILE] [--jfr DIR]
- *      [--jvm-args "FLAGS"]
+ *      [--procs 2,4] [--sizes 1K,16K,256K,1M,4M,16M,64M] [--planes socket,grpc] [--chunk-floats 65536] [--window 16]
+ *      [--json FILE] [--jfr DIR] [--jvm-args "FLAGS"]
  * </pre>
+ * {@code --planes} says where the ranks send their messages ({@link NetCollective.DataPlane}): {@code socket}, the raw
+ * TCP data plane (the default of a job), and {@code grpc}, the gRPC streams alone; each plane gets its own set of
+ * rank JVMs, in the same run as the socket bounds.
  * Sizes are bytes (K = 1024). The table goes to stdout as Markdown; {@code --json} adds one JSON line per row;
  * {@code --jfr DIR} records each rank JVM with Flight Recorder; {@code --jvm-args} adds flags to the rank JVMs (e.g.
  * {@code "--sun-misc-unsafe-memory-access=allow -Dio.grpc.netty.shaded.io.netty.noUnsafe=false"}, which lets Netty
@@ -74,6 +78,10 @@ public final class AllReduceBench {
         for (String p : opt.getOrDefault("procs", "2,4").split(",")) procs.add(Integer.parseInt(p.strip()));
         List<Long> sizes = new ArrayList<>();
         for (String s : opt.getOrDefault("sizes", "1K,16K,256K,1M,4M,16M,64M").split(",")) sizes.add(bytes(s.strip()));
+        List<NetCollective.DataPlane> planes = new ArrayList<>();
+        for (String pl : opt.getOrDefault("planes", "socket,grpc").split(",")) {
+            planes.add(NetCollective.DataPlane.valueOf(pl.strip().toUpperCase(Locale.ROOT)));
+        }
         int chunk = Integer.parseInt(opt.getOrDefault("chunk-floats", Integer.toString(NetCollective.DEFAULT_CHUNK_FLOATS)));
         int window = Integer.parseInt(opt.getOrDefault("window", Integer.toString(NetCollective.DEFAULT_WINDOW)));
         Path json = opt.containsKey("json") ? Path.of(opt.get("json")) : null;
@@ -91,8 +99,9 @@ public final class AllReduceBench {
         }
         List<String> rows = new ArrayList<>();
         List<String> jsonLines = new ArrayList<>();
-        for (int p : procs) {
-            Map<Long, long[]> times = runRanks(p, sizes, chunk, window, jfr, jvmArgs);
+        for (int p : procs) for (NetCollective.DataPlane plane : planes) {
+            Map<Long, long[]> times = runRanks(p, plane, sizes, chunk, window, jfr, jvmArgs);
+            String pl = plane.name().toLowerCase(Locale.ROOT);
             for (long s : sizes) {
                 long[] t = times.get(s);
                 double med = median(t) / 1e9;
@@ -101,14 +110,14 @@ public final class AllReduceBench {
                 long[] c = lastCpu.get(s);
                 // every rank sends 2(P−1)/P·S per allreduce: 2(P−1)·S bytes cross links in all
                 double cpuPerByte = c == null ? Double.NaN : c[1] / (double) c[0] / (2.0 * (p - 1) * s);
-                rows.add(String.format(Locale.ROOT, "| %d | %s | %d | %.3f | %.3f | %.3f | %.0f%% | %.3f | %.0f%% | %.2f |",
-                        p, size(s), t.length, med * 1e3, s / med / 1e9, bound * 1e3, 100 * bound / med, boundRing * 1e3,
+                rows.add(String.format(Locale.ROOT, "| %d | %s | %s | %d | %.3f | %.3f | %.3f | %.0f%% | %.3f | %.0f%% | %.2f |",
+                        p, pl, size(s), t.length, med * 1e3, s / med / 1e9, bound * 1e3, 100 * bound / med, boundRing * 1e3,
                         100 * boundRing / med, cpuPerByte));
-                jsonLines.add(String.format(Locale.ROOT, "{\"procs\":%d,\"bytes\":%d,\"reps\":%d,\"median_s\":%.6g,"
+                jsonLines.add(String.format(Locale.ROOT, "{\"procs\":%d,\"plane\":\"%s\",\"bytes\":%d,\"reps\":%d,\"median_s\":%.6g,"
                                 + "\"algbw_Bps\":%.6g,\"bound_s\":%.6g,\"ring_bound_s\":%.6g,\"socket_Bps\":%.6g,"
                                 + "\"socket_ring_Bps\":%.6g,\"cpu_ns_per_byte\":%.4g,\"socket_cpu_ns_per_byte\":%.4g,"
                                 + "\"chunk_floats\":%d,\"window\":%d,\"cores\":%d}",
-                        p, s, t.length, med, s / med, bound, boundRing, b, ringB.get(p), cpuPerByte,
+                        p, pl, s, t.length, med, s / med, bound, boundRing, b, ringB.get(p), cpuPerByte,
                         socketCpuPerByte.get(p), chunk, window, Runtime.getRuntime().availableProcessors()));
             }
         }
@@ -118,9 +127,9 @@ public final class AllReduceBench {
                 jvmArgs.isEmpty() ? "" : "; rank JVM flags " + String.join(" ", jvmArgs));
         out.printf(Locale.ROOT, "Java-thread CPU per byte moved over one link, plain sockets: %.2f ns (one JVM to another)%s; "
                 + "load average at the end: %s%n%n", socketCpuPerByte.get(1), socketCpuText(procs), loadAverage());
-        out.println("| procs | size | reps | median ms | algbw GB/s | bound ms 2(n−1)/n·S/B | of bound | ring bound ms "
+        out.println("| procs | plane | size | reps | median ms | algbw GB/s | bound ms 2(n−1)/n·S/B | of bound | ring bound ms "
                 + "| of ring bound | CPU ns/B (Java threads) |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (String r : rows) out.println(r);
         if (json != null) {
             try (Writer w = Files.newBufferedWriter(json, StandardCharsets.UTF_8)) {
@@ -133,7 +142,7 @@ public final class AllReduceBench {
      * Runs P rank JVMs that meet through a rendezvous coordinator served here; returns, for every size, the time of
      * each timed repetition (the slowest rank's).
      */
-    private static Map<Long, long[]> runRanks(int p, List<Long> sizes, int chunk, int window, String jfr, List<String> jvmArgs)
+    private static Map<Long, long[]> runRanks(int p, NetCollective.DataPlane plane, List<Long> sizes, int chunk, int window, String jfr, List<String> jvmArgs)
             throws Exception {
         Transport t = new Transport(NetConfig.LOOPBACK);
         Coordinator rdv = new Coordinator(p, 0, Duration.ofSeconds(120));
@@ -147,9 +156,9 @@ public final class AllReduceBench {
             StringBuilder sizeList = new StringBuilder();
             for (long s : sizes) sizeList.append(sizeList.isEmpty() ? "" : ",").append(s);
             for (int r = 0; r < p; r++) {
-                List<String> cmd = javaCommand(jfr == null ? null : Path.of(jfr, "rank" + r + "-of-" + p + ".jfr"), jvmArgs);
+                List<String> cmd = javaCommand(jfr == null ? null : Path.of(jfr, "rank" + r + "-of-" + p + "-" + plane + ".jfr"), jvmArgs);
                 cmd.addAll(List.of("--rank", Integer.toString(r), "127.0.0.1:" + server.getPort(), sizeList.toString(),
-                        Integer.toString(chunk), Integer.toString(window)));
+                        Integer.toString(chunk), Integer.toString(window), plane.name()));
                 Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 children.add(proc);
                 logs[r] = new StringBuilder();
@@ -195,7 +204,7 @@ public final class AllReduceBench {
                 }
             }
             for (Thread th : readers) th.join(10_000);
-            System.err.printf(Locale.ROOT, "%d processes done%n", p);
+            System.err.printf(Locale.ROOT, "%d processes done (%s)%n", p, plane);
         } finally {
             for (Process proc : children) proc.destroyForcibly();
             server.shutdownNow();
@@ -216,18 +225,21 @@ public final class AllReduceBench {
         String[] sizes = args[3].split(",");
         int chunk = Integer.parseInt(args[4]);
         int window = Integer.parseInt(args[5]);
+        NetCollective.DataPlane plane = NetCollective.DataPlane.valueOf(args[6]);
         Transport t = new Transport(NetConfig.LOOPBACK);
         RingEndpoint ring = new RingEndpoint();
         Server server = t.serve(0, List.of(ring));
         try {
             HostPort self = new HostPort("127.0.0.1", server.getPort());
             Membership m = Rendezvous.join(t, coordinator, Role.TRAINER, rank, self, "allreduce-bench", Duration.ofSeconds(60));
-            try (Collective c = NetCollective.join(t, ring, "bench", rank, m.trainers(), Duration.ofSeconds(60), chunk, window)) {
+            try (Collective c = NetCollective.join(t, ring, "bench", rank, m.trainers(), Duration.ofSeconds(60), chunk, window,
+                    Codec.FLOAT32, plane)) {
                 // warm the JIT on the whole path first, so that its compile time is not in the figures
                 for (int len : new int[] {256, 1 << 14, 1 << 18, 1 << 20}) {
                     float[] w = new float[len];
                     for (int k = 0; k < (len < (1 << 18) ? 300 : 60); k++) c.allReduce(w, 0, len, ReduceOp.MEAN);
                 }
+                System.err.println("rank " + rank + ": " + c); // says which plane it sends on
                 for (String s : sizes) {
                     long bytes = Long.parseLong(s);
                     int floats = (int) (bytes / 4);
