@@ -68,9 +68,7 @@ public final class RingEndpoint implements Transport.InlineService, AutoCloseabl
                 data = new SocketPlane.Listener(transport, new SocketPlane.Router() {
                     @Override
                     public NetRingLink dataTarget(String group, int rank) {
-                        synchronized (RingEndpoint.this) {
-                            return links.get(new Key(group, rank));
-                        }
+                        return link(group, rank);
                     }
 
                     @Override
@@ -91,6 +89,11 @@ public final class RingEndpoint implements Transport.InlineService, AutoCloseabl
 
     void log(String line) {
         log.accept(line);
+    }
+
+    /** The rank of {@code group} joined here, or null. */
+    synchronized NetRingLink link(String group, int rank) {
+        return links.get(new Key(group, rank));
     }
 
     private final Map<Key, NetRingLink> links = new HashMap<>(); // guarded by this

@@ -42,7 +42,7 @@ final class SocketPlane {
     static final int END = -1;
     /** How long a handshake may take on either side. */
     static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final byte[] MAGIC = "SSRING01".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] MAGIC = "SSRING01".getBytes(StandardCharsets.US_ASCII);
     private static final int NONCE = 32, MAC = 32, MAX_GROUP = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
