@@ -13,7 +13,8 @@ import java.util.Objects;
 /**
  * Collectives among ranks in different processes: the same ring algorithms as {@link InProcessCollectives} (the
  * same {@link RingCollective} schedule and float arithmetic, so the same bits for the same N, length and inputs),
- * run over one gRPC stream from each rank to its right neighbour. Every rank of a group calls {@link #join} with the
+ * run over one connection pair from each rank to its right neighbour: a gRPC stream for control and a raw TCP
+ * connection for the messages ({@link DataPlane#SOCKET}, the default; under TLS the messages stay on the stream). Every rank of a group calls {@link #join} with the
  * same group name and the same list of addresses, where {@code rankAddresses.get(r)} is the process that hosts rank
  * r (several ranks may share a process, and a process may host ranks of several groups).
  * <pre>

@@ -28,8 +28,18 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One rank's ring connections over gRPC: an outgoing stream on its own channel to the right neighbour's {@link
+ * One rank's ring connections: an outgoing gRPC stream on its own channel to the right neighbour's {@link
  * RingEndpoint}, and the incoming stream from the left neighbour, which that endpoint hands over ({@link #adopt}).
+ * When the right neighbour offers a data port in its accept (and this rank sends on {@link
+ * NetCollective.DataPlane#SOCKET}), the messages go on a raw TCP connection to it instead ({@link SocketPlane}, opened
+ * by the rank's thread before its first message, so a receiver never mixes the two): a frame is encoded into a reused
+ * direct buffer and written without blocking ({@link SocketOut}); the left neighbour's frames are read into reused
+ * direct buffers by a reader thread ({@link SocketIn}) and decoded from there. The stream then carries control only:
+ * aborts, and the goodbye, which on a data connection is an {@code END} frame behind the last message (a half-close
+ * on the stream could overtake messages still in the socket). A data connection that ends without one fails the rank
+ * after the control stream has had {@link #GRACE_NANOS} to say why (an abort names the cause), else as vanished.
+ *
+ * <p>On the gRPC stream:
  *
  * <p>Flow control, both ways bounded: the sender writes only while the call {@code isReady()} (it waits for the
  * on-ready callback otherwise), and the receiver asks gRPC for one frame per frame it has consumed, so at most
@@ -584,6 +594,7 @@ final class NetRingLink implements RingLink {
             o.frame(SocketPlane.END, 0, 0, 0).flip();
             long deadline = System.nanoTime() + timeoutNanos;
             while (!o.drain(deadline - System.nanoTime()) && deadline - System.nanoTime() > 0) {
+                if (Thread.currentThread().isInterrupted()) return; // a select would return at once, again and again
                 lock.lock();
                 try {
                     if (failure != null || outFinished) return;
