@@ -640,15 +640,20 @@ final class NetRingLink implements RingLink {
     void dataEnded() {
         lock.lock();
         try {
-            inEnded = true;
-            if (inCall != null && !inFinished) {
-                inCall.onCompleted();
-                inFinished = true;
-            }
-            changed.signalAll();
+            endInbound();
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The left neighbour has sent its last message: its stream's call is completed, a waiting take fails (lock held). */
+    private void endInbound() {
+        inEnded = true;
+        if (inCall != null && !inFinished) {
+            inCall.onCompleted();
+            inFinished = true;
+        }
+        changed.signalAll();
     }
 
     /** The data connection from the left ended without a goodbye; the control stream may still say why. */
@@ -733,13 +738,7 @@ final class NetRingLink implements RingLink {
     void inboundEnded() {
         lock.lock();
         try {
-            if (in != null) return; // the goodbye that counts comes behind the last message, on the data connection
-            inEnded = true;
-            if (inCall != null && !inFinished) {
-                inCall.onCompleted();
-                inFinished = true;
-            }
-            changed.signalAll();
+            if (in == null) endInbound(); // else the goodbye that counts comes behind the last message, on the data connection
         } finally {
             lock.unlock();
         }
