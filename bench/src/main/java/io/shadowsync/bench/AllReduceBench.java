@@ -120,9 +120,10 @@ public final class AllReduceBench {
                 // every rank sends 2(P−1)/P·S per allreduce: 2(P−1)·S bytes cross links in all
                 double cpuPerByte = c == null ? Double.NaN : c[1] / (double) c[0] / (2.0 * (p - 1) * s);
                 double raw = median(lastRaw.get(s)) / 1e9;
-                rows.add(String.format(Locale.ROOT, "| %d | %s | %s | %d | %.3f | %.3f | %.3f | %.0f%% | %.3f | %.0f%% | %.3f | %.0f%% | %.2f |",
-                        p, pl, size(s), t.length, med * 1e3, s / med / 1e9, raw * 1e3, 100 * raw / med, bound * 1e3,
-                        100 * bound / med, boundRing * 1e3, 100 * boundRing / med, cpuPerByte));
+                String bounds = streamBounds ? String.format(Locale.ROOT, " %.3f | %.0f%% | %.3f | %.0f%% |", bound * 1e3,
+                        100 * bound / med, boundRing * 1e3, 100 * boundRing / med) : "";
+                rows.add(String.format(Locale.ROOT, "| %d | %s | %s | %d | %.3f | %.3f | %.3f | %.0f%% |%s %.2f |",
+                        p, pl, size(s), t.length, med * 1e3, s / med / 1e9, raw * 1e3, 100 * raw / med, bounds, cpuPerByte));
                 jsonLines.add(String.format(Locale.ROOT, "{\"procs\":%d,\"plane\":\"%s\",\"bytes\":%d,\"reps\":%d,\"median_s\":%.6g,"
                                 + "\"algbw_Bps\":%.6g,\"raw_ring_s\":%.6g,\"bound_s\":%.6g,\"ring_bound_s\":%.6g,\"socket_Bps\":%.6g,"
                                 + "\"socket_ring_Bps\":%.6g,\"cpu_ns_per_byte\":%.4g,\"socket_cpu_ns_per_byte\":%.4g,"
@@ -135,11 +136,15 @@ public final class AllReduceBench {
         out.printf(Locale.ROOT, "B (socket copy) = %.2f GB/s; B_ring: %s; %d cores; chunk %d floats, window %d%s%n%n",
                 b / 1e9, ringText(ringB), Runtime.getRuntime().availableProcessors(), chunk, window,
                 jvmArgs.isEmpty() ? "" : "; rank JVM flags " + String.join(" ", jvmArgs));
-        out.printf(Locale.ROOT, "Java-thread CPU per byte moved over one link, plain sockets: %.2f ns (one JVM to another)%s; "
-                + "load average at the end: %s%n%n", socketCpuPerByte.get(1), socketCpuText(procs), loadAverage());
-        out.println("| procs | plane | size | reps | median ms | algbw GB/s | raw ring ms | of raw ring | bound ms 2(n−1)/n·S/B | of bound | ring bound ms "
-                + "| of ring bound | CPU ns/B (Java threads) |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        if (streamBounds) {
+            out.printf(Locale.ROOT, "Java-thread CPU per byte moved over one link, plain sockets: %.2f ns (one JVM to another)%s%n",
+                    socketCpuPerByte.get(1), socketCpuText(procs));
+        }
+        out.printf(Locale.ROOT, "load average at the end: %s%n%n", loadAverage());
+        out.println("| procs | plane | size | reps | median ms | algbw GB/s | raw ring ms | of raw ring |"
+                + (streamBounds ? " bound ms 2(n−1)/n·S/B | of bound | ring bound ms | of ring bound |" : "")
+                + " CPU ns/B (Java threads) |");
+        out.println("|---|---|---|---|---|---|---|---|" + (streamBounds ? "---|---|---|---|" : "") + "---|");
         for (String r : rows) out.println(r);
         if (json != null) {
             try (Writer w = Files.newBufferedWriter(json, StandardCharsets.UTF_8)) {
