@@ -491,16 +491,20 @@ final class NetRingLink implements RingLink {
         if (o != null) o.wake();
     }
 
-    /** Closes both data connections (any thread): a write or read waiting on one fails at once. */
-    private void closeData() {
-        SocketOut o = out;
-        SocketIn i;
+    /** The data connection from the left, or null (any thread). */
+    private SocketIn inbound() {
         lock.lock();
         try {
-            i = in;
+            return in;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Closes both data connections (any thread): a write or read waiting on one fails at once. */
+    private void closeData() {
+        SocketOut o = out;
+        SocketIn i = inbound();
         if (o != null) o.close();
         if (i != null) i.stop();
     }
@@ -543,13 +547,7 @@ final class NetRingLink implements RingLink {
             }
         }
         endpoint.unregister(this);
-        SocketIn i;
-        lock.lock();
-        try {
-            i = in;
-        } finally {
-            lock.unlock();
-        }
+        SocketIn i = inbound();
         if (i != null) i.stop(); // a sender to this rank fails at once
         if (channel == null) return;
         boolean interrupted = false;
