@@ -1,6 +1,7 @@
 package io.shadowsync.bench;
 
 import io.grpc.Server;
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.Collective.ReduceOp;
 import io.shadowsync.net.HostPort;
@@ -19,6 +20,8 @@ import java.io.PrintStream;
 import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -43,9 +46,16 @@ import java.util.concurrent.TimeUnit;
  * next and read from the previous at once (the ring's traffic pattern, on the same cores).
  * <pre>
  * java -cp bench/target/benchmarks.jar io.shadowsync.bench.AllReduceBench \
- *      [--procs 2,4] [--sizes 1K,16K,256K,1M,4M,16M,64M] [--chunk-floats 65536] [--window 16] [--json FILE] [--jfr DIR]
- *      [--jvm-args "FLAGS"]
+ *      [--procs 2,4] [--sizes 1K,16K,256K,1M,4M,16M,64M] [--planes socket,grpc] [--chunk-floats 65536] [--window 16]
+ *      [--stream-bounds yes|no] [--json FILE] [--jfr DIR] [--jvm-args "FLAGS"]
  * </pre>
+ * Each rank JVM also runs, interleaved with the collective's repetitions (so that both see the same load), a plain
+ * socket ring of the same bytes: 2(P−1) steps, each writing S/P bytes to the right neighbour while reading S/P from
+ * the left, with no arithmetic — the "raw ring" column, the bound the data plane is measured against.
+ * {@code --stream-bounds no} skips the separate socket-stream measurements (B and B_ring) when only that comparison
+ * is wanted. {@code --planes} says where the ranks send their messages ({@link NetCollective.DataPlane}): {@code socket}, the raw
+ * TCP data plane (the default of a job), and {@code grpc}, the gRPC streams alone; each plane gets its own set of
+ * rank JVMs, in the same run as the socket bounds.
  * Sizes are bytes (K = 1024). The table goes to stdout as Markdown; {@code --json} adds one JSON line per row;
  * {@code --jfr DIR} records each rank JVM with Flight Recorder; {@code --jvm-args} adds flags to the rank JVMs (e.g.
  * {@code "--sun-misc-unsafe-memory-access=allow -Dio.grpc.netty.shaded.io.netty.noUnsafe=false"}, which lets Netty
@@ -57,6 +67,8 @@ public final class AllReduceBench {
     private static final Map<Integer, Double> socketCpuPerByte = new HashMap<>();
     /** Of the last {@link #runRanks}: size -> {reps, CPU nanos of all ranks over those reps}. */
     private static final Map<Long, long[]> lastCpu = new HashMap<>();
+    /** Of the last {@link #runRanks}: size -> the raw socket ring's time of each repetition (the slowest rank's). */
+    private static final Map<Long, long[]> lastRaw = new HashMap<>();
 
     private AllReduceBench() {}
 
@@ -74,6 +86,10 @@ public final class AllReduceBench {
         for (String p : opt.getOrDefault("procs", "2,4").split(",")) procs.add(Integer.parseInt(p.strip()));
         List<Long> sizes = new ArrayList<>();
         for (String s : opt.getOrDefault("sizes", "1K,16K,256K,1M,4M,16M,64M").split(",")) sizes.add(bytes(s.strip()));
+        List<NetCollective.DataPlane> planes = new ArrayList<>();
+        for (String pl : opt.getOrDefault("planes", "socket,grpc").split(",")) {
+            planes.add(NetCollective.DataPlane.valueOf(pl.strip().toUpperCase(Locale.ROOT)));
+        }
         int chunk = Integer.parseInt(opt.getOrDefault("chunk-floats", Integer.toString(NetCollective.DEFAULT_CHUNK_FLOATS)));
         int window = Integer.parseInt(opt.getOrDefault("window", Integer.toString(NetCollective.DEFAULT_WINDOW)));
         Path json = opt.containsKey("json") ? Path.of(opt.get("json")) : null;
@@ -82,17 +98,19 @@ public final class AllReduceBench {
 
         System.err.printf(Locale.ROOT, "allreduce bench: %d cores, chunk %d floats, window %d%n",
                 Runtime.getRuntime().availableProcessors(), chunk, window);
-        double b = socketBandwidth(1);
+        boolean streamBounds = !opt.getOrDefault("stream-bounds", "yes").equals("no");
+        double b = streamBounds ? socketBandwidth(1) : Double.NaN;
         System.err.printf(Locale.ROOT, "plain socket copy, one JVM to another: B = %.2f GB/s%n", b / 1e9);
         Map<Integer, Double> ringB = new HashMap<>();
         for (int p : procs) {
-            ringB.put(p, socketBandwidth(p));
+            ringB.put(p, streamBounds ? socketBandwidth(p) : Double.NaN);
             System.err.printf(Locale.ROOT, "socket ring of %d JVMs: B_ring = %.2f GB/s per link%n", p, ringB.get(p) / 1e9);
         }
         List<String> rows = new ArrayList<>();
         List<String> jsonLines = new ArrayList<>();
-        for (int p : procs) {
-            Map<Long, long[]> times = runRanks(p, sizes, chunk, window, jfr, jvmArgs);
+        for (int p : procs) for (NetCollective.DataPlane plane : planes) {
+            Map<Long, long[]> times = runRanks(p, plane, sizes, chunk, window, jfr, jvmArgs);
+            String pl = plane.name().toLowerCase(Locale.ROOT);
             for (long s : sizes) {
                 long[] t = times.get(s);
                 double med = median(t) / 1e9;
@@ -101,14 +119,16 @@ public final class AllReduceBench {
                 long[] c = lastCpu.get(s);
                 // every rank sends 2(P−1)/P·S per allreduce: 2(P−1)·S bytes cross links in all
                 double cpuPerByte = c == null ? Double.NaN : c[1] / (double) c[0] / (2.0 * (p - 1) * s);
-                rows.add(String.format(Locale.ROOT, "| %d | %s | %d | %.3f | %.3f | %.3f | %.0f%% | %.3f | %.0f%% | %.2f |",
-                        p, size(s), t.length, med * 1e3, s / med / 1e9, bound * 1e3, 100 * bound / med, boundRing * 1e3,
-                        100 * boundRing / med, cpuPerByte));
-                jsonLines.add(String.format(Locale.ROOT, "{\"procs\":%d,\"bytes\":%d,\"reps\":%d,\"median_s\":%.6g,"
-                                + "\"algbw_Bps\":%.6g,\"bound_s\":%.6g,\"ring_bound_s\":%.6g,\"socket_Bps\":%.6g,"
+                double raw = median(lastRaw.get(s)) / 1e9;
+                String bounds = streamBounds ? String.format(Locale.ROOT, " %.3f | %.0f%% | %.3f | %.0f%% |", bound * 1e3,
+                        100 * bound / med, boundRing * 1e3, 100 * boundRing / med) : "";
+                rows.add(String.format(Locale.ROOT, "| %d | %s | %s | %d | %.3f | %.3f | %.3f | %.0f%% |%s %.2f |",
+                        p, pl, size(s), t.length, med * 1e3, s / med / 1e9, raw * 1e3, 100 * raw / med, bounds, cpuPerByte));
+                jsonLines.add(String.format(Locale.ROOT, "{\"procs\":%d,\"plane\":\"%s\",\"bytes\":%d,\"reps\":%d,\"median_s\":%.6g,"
+                                + "\"algbw_Bps\":%.6g,\"raw_ring_s\":%.6g,\"bound_s\":%.6g,\"ring_bound_s\":%.6g,\"socket_Bps\":%.6g,"
                                 + "\"socket_ring_Bps\":%.6g,\"cpu_ns_per_byte\":%.4g,\"socket_cpu_ns_per_byte\":%.4g,"
                                 + "\"chunk_floats\":%d,\"window\":%d,\"cores\":%d}",
-                        p, s, t.length, med, s / med, bound, boundRing, b, ringB.get(p), cpuPerByte,
+                        p, pl, s, t.length, med, s / med, raw, bound, boundRing, b, ringB.get(p), cpuPerByte,
                         socketCpuPerByte.get(p), chunk, window, Runtime.getRuntime().availableProcessors()));
             }
         }
@@ -116,11 +136,15 @@ public final class AllReduceBench {
         out.printf(Locale.ROOT, "B (socket copy) = %.2f GB/s; B_ring: %s; %d cores; chunk %d floats, window %d%s%n%n",
                 b / 1e9, ringText(ringB), Runtime.getRuntime().availableProcessors(), chunk, window,
                 jvmArgs.isEmpty() ? "" : "; rank JVM flags " + String.join(" ", jvmArgs));
-        out.printf(Locale.ROOT, "Java-thread CPU per byte moved over one link, plain sockets: %.2f ns (one JVM to another)%s; "
-                + "load average at the end: %s%n%n", socketCpuPerByte.get(1), socketCpuText(procs), loadAverage());
-        out.println("| procs | size | reps | median ms | algbw GB/s | bound ms 2(n−1)/n·S/B | of bound | ring bound ms "
-                + "| of ring bound | CPU ns/B (Java threads) |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|");
+        if (streamBounds) {
+            out.printf(Locale.ROOT, "Java-thread CPU per byte moved over one link, plain sockets: %.2f ns (one JVM to another)%s%n",
+                    socketCpuPerByte.get(1), socketCpuText(procs));
+        }
+        out.printf(Locale.ROOT, "load average at the end: %s%n%n", loadAverage());
+        out.println("| procs | plane | size | reps | median ms | algbw GB/s | raw ring ms | of raw ring |"
+                + (streamBounds ? " bound ms 2(n−1)/n·S/B | of bound | ring bound ms | of ring bound |" : "")
+                + " CPU ns/B (Java threads) |");
+        out.println("|---|---|---|---|---|---|---|---|" + (streamBounds ? "---|---|---|---|" : "") + "---|");
         for (String r : rows) out.println(r);
         if (json != null) {
             try (Writer w = Files.newBufferedWriter(json, StandardCharsets.UTF_8)) {
@@ -133,7 +157,7 @@ public final class AllReduceBench {
      * Runs P rank JVMs that meet through a rendezvous coordinator served here; returns, for every size, the time of
      * each timed repetition (the slowest rank's).
      */
-    private static Map<Long, long[]> runRanks(int p, List<Long> sizes, int chunk, int window, String jfr, List<String> jvmArgs)
+    private static Map<Long, long[]> runRanks(int p, NetCollective.DataPlane plane, List<Long> sizes, int chunk, int window, String jfr, List<String> jvmArgs)
             throws Exception {
         Transport t = new Transport(NetConfig.LOOPBACK);
         Coordinator rdv = new Coordinator(p, 0, Duration.ofSeconds(120));
@@ -142,14 +166,15 @@ public final class AllReduceBench {
         List<Thread> readers = new ArrayList<>();
         Map<Long, long[]> slowest = new LinkedHashMap<>();
         Map<Long, long[]> cpu = new HashMap<>(); // size -> {reps, CPU nanos summed over ranks}
+        Map<Long, long[]> raw = new HashMap<>();
         StringBuilder[] logs = new StringBuilder[p];
         try {
             StringBuilder sizeList = new StringBuilder();
             for (long s : sizes) sizeList.append(sizeList.isEmpty() ? "" : ",").append(s);
             for (int r = 0; r < p; r++) {
-                List<String> cmd = javaCommand(jfr == null ? null : Path.of(jfr, "rank" + r + "-of-" + p + ".jfr"), jvmArgs);
+                List<String> cmd = javaCommand(jfr == null ? null : Path.of(jfr, "rank" + r + "-of-" + p + "-" + plane + ".jfr"), jvmArgs);
                 cmd.addAll(List.of("--rank", Integer.toString(r), "127.0.0.1:" + server.getPort(), sizeList.toString(),
-                        Integer.toString(chunk), Integer.toString(window)));
+                        Integer.toString(chunk), Integer.toString(window), plane.name()));
                 Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 children.add(proc);
                 logs[r] = new StringBuilder();
@@ -157,13 +182,13 @@ public final class AllReduceBench {
                 Thread reader = new Thread(() -> {
                     try (BufferedReader in = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8))) {
                         for (String line; (line = in.readLine()) != null; ) {
-                            if (line.startsWith("T ")) {
+                            if (line.startsWith("T ") || line.startsWith("R ")) {
                                 String[] f = line.split(" ");
                                 long size = Long.parseLong(f[1]);
                                 int rep = Integer.parseInt(f[2]), reps = Integer.parseInt(f[3]);
                                 long nanos = Long.parseLong(f[4]);
                                 synchronized (slowest) {
-                                    long[] a = slowest.computeIfAbsent(size, k -> new long[reps]);
+                                    long[] a = (line.startsWith("T ") ? slowest : raw).computeIfAbsent(size, k -> new long[reps]);
                                     a[rep] = Math.max(a[rep], nanos);
                                 }
                             } else if (line.startsWith("C ")) {
@@ -195,7 +220,7 @@ public final class AllReduceBench {
                 }
             }
             for (Thread th : readers) th.join(10_000);
-            System.err.printf(Locale.ROOT, "%d processes done%n", p);
+            System.err.printf(Locale.ROOT, "%d processes done (%s)%n", p, plane);
         } finally {
             for (Process proc : children) proc.destroyForcibly();
             server.shutdownNow();
@@ -205,6 +230,8 @@ public final class AllReduceBench {
         synchronized (slowest) {
             lastCpu.clear();
             lastCpu.putAll(cpu);
+            lastRaw.clear();
+            lastRaw.putAll(raw);
             return new LinkedHashMap<>(slowest);
         }
     }
@@ -216,18 +243,21 @@ public final class AllReduceBench {
         String[] sizes = args[3].split(",");
         int chunk = Integer.parseInt(args[4]);
         int window = Integer.parseInt(args[5]);
+        NetCollective.DataPlane plane = NetCollective.DataPlane.valueOf(args[6]);
         Transport t = new Transport(NetConfig.LOOPBACK);
         RingEndpoint ring = new RingEndpoint();
         Server server = t.serve(0, List.of(ring));
         try {
             HostPort self = new HostPort("127.0.0.1", server.getPort());
             Membership m = Rendezvous.join(t, coordinator, Role.TRAINER, rank, self, "allreduce-bench", Duration.ofSeconds(60));
-            try (Collective c = NetCollective.join(t, ring, "bench", rank, m.trainers(), Duration.ofSeconds(60), chunk, window)) {
+            try (Collective c = NetCollective.join(t, ring, "bench", rank, m.trainers(), Duration.ofSeconds(60), chunk, window,
+                    Codec.FLOAT32, plane); RawRing rawRing = new RawRing(c, rank, m.trainers().size(), maxBytes(sizes))) {
                 // warm the JIT on the whole path first, so that its compile time is not in the figures
                 for (int len : new int[] {256, 1 << 14, 1 << 18, 1 << 20}) {
                     float[] w = new float[len];
                     for (int k = 0; k < (len < (1 << 18) ? 300 : 60); k++) c.allReduce(w, 0, len, ReduceOp.MEAN);
                 }
+                System.err.println("rank " + rank + ": " + c); // says which plane it sends on
                 for (String s : sizes) {
                     long bytes = Long.parseLong(s);
                     int floats = (int) (bytes / 4);
@@ -235,17 +265,24 @@ public final class AllReduceBench {
                     for (int i = 0; i < floats; i++) x[i] = rank + i % 97;
                     int reps = bytes <= (256 << 10) ? 200 : bytes <= (4 << 20) ? 40 : bytes <= (16 << 20) ? 15 : 8;
                     int warm = Math.max(3, reps / 4);
-                    long cpu0 = 0;
+                    long cpu = 0;
                     for (int k = 0; k < warm + reps; k++) {
                         c.barrier();
-                        if (k == warm) cpu0 = processCpuNanos();
-                        long t0 = System.nanoTime();
+                        long c0 = processCpuNanos(), t0 = System.nanoTime();
                         c.allReduce(x, 0, floats, ReduceOp.MEAN);
                         long dt = System.nanoTime() - t0;
-                        if (k >= warm) System.out.println("T " + bytes + " " + (k - warm) + " " + reps + " " + dt);
+                        if (k >= warm) {
+                            cpu += processCpuNanos() - c0;
+                            System.out.println("T " + bytes + " " + (k - warm) + " " + reps + " " + dt);
+                        }
+                        c.barrier(); // then the same bytes around a plain socket ring, under the same load
+                        long r0 = System.nanoTime();
+                        rawRing.run(bytes);
+                        long rt = System.nanoTime() - r0;
+                        if (k >= warm) System.out.println("R " + bytes + " " + (k - warm) + " " + reps + " " + rt);
                     }
-                    // CPU of the timed repetitions, barriers included (they move no payload)
-                    System.out.println("C " + bytes + " " + reps + " " + (processCpuNanos() - cpu0));
+                    // CPU of the timed allreduces alone
+                    System.out.println("C " + bytes + " " + reps + " " + cpu);
                 }
                 c.barrier();
             }
@@ -357,6 +394,72 @@ public final class AllReduceBench {
             if (out != null) out.close();
         }
         System.exit(0);
+    }
+
+    private static long maxBytes(String[] sizes) {
+        long max = 0;
+        for (String s : sizes) max = Math.max(max, Long.parseLong(s));
+        return max;
+    }
+
+    /**
+     * The traffic of a ring allreduce over plain sockets, the bound a collective's data path is measured against: each
+     * of 2(P−1) steps writes S/P bytes to the right neighbour while it reads S/P bytes from the left, and the next step
+     * starts when both are done (as a ring step waits for its segment); no arithmetic, no framing.
+     */
+    private static final class RawRing implements AutoCloseable {
+        private final int p;
+        private final SocketChannel out, in;
+        private final Selector selector;
+        private final SelectionKey outKey, inKey;
+        private final ByteBuffer send, recv;
+
+        RawRing(Collective c, int rank, int p, long maxBytes) throws IOException, InterruptedException {
+            this.p = p;
+            try (ServerSocketChannel listen = ServerSocketChannel.open()) {
+                listen.bind(new InetSocketAddress("127.0.0.1", 0));
+                long[] ports = c.allGatherLongs(new long[] {((InetSocketAddress) listen.getLocalAddress()).getPort()});
+                out = SocketChannel.open(new InetSocketAddress("127.0.0.1", (int) ports[(rank + 1) % p]));
+                in = listen.accept();
+            }
+            out.configureBlocking(false);
+            in.configureBlocking(false);
+            selector = Selector.open();
+            outKey = out.register(selector, SelectionKey.OP_WRITE);
+            inKey = in.register(selector, SelectionKey.OP_READ);
+            int seg = (int) Math.ceilDiv(maxBytes, p);
+            send = ByteBuffer.allocateDirect(seg);
+            recv = ByteBuffer.allocateDirect(seg);
+        }
+
+        void run(long bytes) throws IOException {
+            int seg = (int) Math.ceilDiv(bytes, p);
+            for (int step = 0; step < 2 * (p - 1); step++) {
+                send.clear().limit(seg);
+                recv.clear().limit(seg);
+                while (send.hasRemaining() || recv.hasRemaining()) {
+                    int moved = send.hasRemaining() ? out.write(send) : 0;
+                    if (recv.hasRemaining()) {
+                        int k = in.read(recv);
+                        if (k < 0) throw new IOException("the raw ring's left neighbour closed its socket");
+                        moved += k;
+                    }
+                    if (moved == 0) {
+                        outKey.interestOps(send.hasRemaining() ? SelectionKey.OP_WRITE : 0);
+                        inKey.interestOps(recv.hasRemaining() ? SelectionKey.OP_READ : 0);
+                        selector.select(1000);
+                        selector.selectedKeys().clear();
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+            in.close();
+            selector.close();
+        }
     }
 
     /**

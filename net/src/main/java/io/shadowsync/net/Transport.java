@@ -34,7 +34,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -296,6 +299,23 @@ public final class Transport {
                 .directExecutor()
                 .build();
     }
+
+    /**
+     * HMAC-SHA256 of {@code message} keyed by the job's token (by a fixed key when the job has none): what a peer shows
+     * to prove it holds the token without sending it, on a connection that is not a gRPC call (the ring's data plane).
+     * Compare two proofs with {@link MessageDigest#isEqual}, which takes the same time wherever they differ.
+     */
+    public byte[] prove(byte[] message) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(token == null ? NO_TOKEN : token, "HmacSHA256"));
+            return mac.doFinal(message);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JVM cannot compute HMAC-SHA256: " + e.getMessage(), e);
+        }
+    }
+
+    private static final byte[] NO_TOKEN = "shadowsync: this job has no token".getBytes(StandardCharsets.US_ASCII);
 
     /** Credentials to attach to every stub ({@code stub.withCallCredentials(...)}); null when no token is set. */
     public CallCredentials callCredentials() {

@@ -10,6 +10,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.shadowsync.comm.Collective;
+import io.shadowsync.net.coll.NetCollective;
+import io.shadowsync.net.coll.RingEndpoint;
 import io.shadowsync.net.proto.Empty;
 import io.shadowsync.net.proto.PsAdminGrpc;
 import io.shadowsync.net.ps.PsServer;
@@ -135,6 +138,47 @@ class TransportTest {
             assertRefused(TlsChannelCredentials.newBuilder().trustManager(caPem.toFile())
                     .keyManager(pem("stranger.pem", strangerCert).toFile(), pem("stranger.key", strangerKeys.getPrivate()).toFile())
                     .build(), ps.port());
+        }
+    }
+
+    /**
+     * Under TLS the ring has no raw data connection: both ranks' messages stay on their encrypted gRPC streams, and the
+     * allreduce still sums. Caught: a data plane that would carry a TLS job's model in the clear.
+     */
+    @Test
+    void aRingUnderTlsKeepsItsMessagesOnTheEncryptedStreams() throws Exception {
+        KeyPair caKeys = keys(), a = keys(), b = keys();
+        X509Certificate ca = certificate("CN=shadowsync test CA", caKeys, "CN=shadowsync test CA", caKeys.getPrivate(), true);
+        Path caPem = pem("ca.pem", ca);
+        Transport[] t = {
+            new Transport(NetConfig.LOOPBACK.withTls(pem("a.pem", certificate("CN=a", a, "CN=shadowsync test CA", caKeys.getPrivate(),
+                    false)), pem("a.key", a.getPrivate()), caPem)),
+            new Transport(NetConfig.LOOPBACK.withTls(pem("b.pem", certificate("CN=b", b, "CN=shadowsync test CA", caKeys.getPrivate(),
+                    false)), pem("b.key", b.getPrivate()), caPem))};
+        RingEndpoint[] ends = {new RingEndpoint(), new RingEndpoint()};
+        io.grpc.Server[] servers = {t[0].serve(0, List.of(ends[0])), t[1].serve(0, List.of(ends[1]))};
+        List<HostPort> addr = List.of(new HostPort("127.0.0.1", servers[0].getPort()), new HostPort("127.0.0.1", servers[1].getPort()));
+        Collective[] c = new Collective[2];
+        try {
+            for (int r = 0; r < 2; r++) c[r] = NetCollective.join(t[r], ends[r], "tls", r, addr, Duration.ofSeconds(30));
+            float[][] x = {{1, 2}, {10, 20}};
+            Thread other = Thread.ofPlatform().start(() -> {
+                try {
+                    c[1].allReduce(x[1], 0, 2, Collective.ReduceOp.SUM);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            c[0].allReduce(x[0], 0, 2, Collective.ReduceOp.SUM);
+            other.join(30_000);
+            for (int r = 0; r < 2; r++) {
+                assertArrayEquals(new float[] {11, 22}, x[r], "rank " + r);
+                assertTrue(c[r].toString().contains("gRPC ring"), c[r].toString());
+            }
+        } finally {
+            for (Collective x : c) if (x != null) x.close();
+            for (RingEndpoint e : ends) e.close();
+            for (io.grpc.Server s : servers) s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 

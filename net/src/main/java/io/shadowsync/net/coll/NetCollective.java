@@ -13,7 +13,8 @@ import java.util.Objects;
 /**
  * Collectives among ranks in different processes: the same ring algorithms as {@link InProcessCollectives} (the
  * same {@link RingCollective} schedule and float arithmetic, so the same bits for the same N, length and inputs),
- * run over one gRPC stream from each rank to its right neighbour. Every rank of a group calls {@link #join} with the
+ * run over one connection pair from each rank to its right neighbour: a gRPC stream for control and a raw TCP
+ * connection for the messages ({@link DataPlane#SOCKET}, the default; under TLS the messages stay on the stream). Every rank of a group calls {@link #join} with the
  * same group name and the same list of addresses, where {@code rankAddresses.get(r)} is the process that hosts rank
  * r (several ranks may share a process, and a process may host ranks of several groups).
  * <pre>
@@ -75,6 +76,28 @@ public final class NetCollective {
      */
     public static Collective join(Transport transport, RingEndpoint local, String group, int rank,
                                   List<HostPort> rankAddresses, Duration timeout, int chunkFloats, int window, Codec codec) {
+        return join(transport, local, group, rank, rankAddresses, timeout, chunkFloats, window, codec, DataPlane.SOCKET);
+    }
+
+    /**
+     * Where a rank sends its messages. The control stream (the rendezvous of two neighbours, aborts, the goodbye,
+     * noticing a vanished peer) is always the gRPC stream; this chooses the data.
+     */
+    public enum DataPlane {
+        /**
+         * A raw TCP connection to the right neighbour's data port, proved by the job's token ({@code SocketPlane}):
+         * the default. A job under TLS stays on gRPC (the neighbour offers no data port), and so does a link whose
+         * data port cannot be reached (with a log line).
+         */
+        SOCKET,
+        /** The gRPC stream itself, as before the data plane (what AllReduceBench compares against). */
+        GRPC
+    }
+
+    /** As the join above, choosing where this rank sends its messages; the receiving side takes either. */
+    public static Collective join(Transport transport, RingEndpoint local, String group, int rank, List<HostPort> rankAddresses,
+                                  Duration timeout, int chunkFloats, int window, Codec codec, DataPlane plane) {
+        Objects.requireNonNull(plane, "data plane");
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(local, "ring endpoint");
@@ -105,9 +128,11 @@ public final class NetCollective {
         // two messages may wait in gRPC beside the one being written, so the sender rarely waits for on-ready; the
         // receiver re-asks for frames two at a time and relies on this for its one held-back frame (NetRingLink.release)
         int onReady = (int) Math.min(Integer.MAX_VALUE, 2 * codec.encodedBytes(chunkFloats) + 1024);
-        NetRingLink link = new NetRingLink(transport, local, group, rank, addresses, timeoutNanos, window, onReady, codec);
+        NetRingLink link = new NetRingLink(transport, local, group, rank, addresses, timeoutNanos, window, onReady, codec,
+                Math.toIntExact(codec.encodedBytes(chunkFloats)), plane == DataPlane.SOCKET);
         if (addresses.size() > 1) {
             try {
+                local.openDataPort(transport);
                 local.register(link);
             } catch (RuntimeException e) {
                 link.close();

@@ -1,5 +1,6 @@
 package io.shadowsync.net.coll;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
@@ -16,7 +17,9 @@ import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.RingAccept;
 import io.shadowsync.net.proto.RingFrame;
 import io.shadowsync.net.proto.RingGrpc;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
@@ -25,8 +28,18 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One rank's ring connections over gRPC: an outgoing stream on its own channel to the right neighbour's {@link
+ * One rank's ring connections: an outgoing gRPC stream on its own channel to the right neighbour's {@link
  * RingEndpoint}, and the incoming stream from the left neighbour, which that endpoint hands over ({@link #adopt}).
+ * When the right neighbour offers a data port in its accept (and this rank sends on {@link
+ * NetCollective.DataPlane#SOCKET}), the messages go on a raw TCP connection to it instead ({@link SocketPlane}, opened
+ * by the rank's thread before its first message, so a receiver never mixes the two): a frame is encoded into a reused
+ * direct buffer and written without blocking ({@link SocketOut}); the left neighbour's frames are read into reused
+ * direct buffers by a reader thread ({@link SocketIn}) and decoded from there. The stream then carries control only:
+ * aborts, and the goodbye, which on a data connection is an {@code END} frame behind the last message (a half-close
+ * on the stream could overtake messages still in the socket). A data connection that ends without one fails the rank
+ * after the control stream has had {@link #GRACE_NANOS} to say why (an abort names the cause), else as vanished.
+ *
+ * <p>On the gRPC stream:
  *
  * <p>Flow control, both ways bounded: the sender writes only while the call {@code isReady()} (it waits for the
  * on-ready callback otherwise), and the receiver asks gRPC for one frame per frame it has consumed, so at most
@@ -49,8 +62,13 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class NetRingLink implements RingLink {
     private static final RingAccept ACCEPT = RingAccept.getDefaultInstance();
+    /** How long a rank whose data connection broke waits for the control stream to say why (an abort, a goodbye). */
+    private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
+    private final Transport transport;
     private final RingEndpoint endpoint;
+    private final boolean socketPlane; // send on the right neighbour's data port when it offers one
+    private final int maxFrameBytes;
     private final String group;
     private final int rank;
     private final int n;
@@ -78,6 +96,15 @@ final class NetRingLink implements RingLink {
     private boolean outEnded; // ... because it closed its handle
     private String outVanished; // ... because the call broke, or null
     private long outSeq;
+    private int dataPort; // the right neighbour's data port from its accept, 0 for none
+    private byte[] dataTicket;
+    private boolean dataTried; // the rank's thread has tried to open the data connection
+    private volatile SocketOut out; // the data connection to the right, once open (written by the rank's thread)
+    // the data connection from the left (guarded by lock)
+    private byte[] ticket; // what the left neighbour must prove to attach its data connection; set by adopt
+    private SocketIn in;
+    private String inDataLost; // it broke without a goodbye: why, or null
+    private long inDataLostAt;
 
     private RuntimeException failure;
     private boolean closed;
@@ -87,10 +114,16 @@ final class NetRingLink implements RingLink {
     private byte[] sendBytes = new byte[0];
     private final Codec codec;
     private FrameMarshaller.Received current; // taken and not yet released
+    private boolean slotTaken; // a frame of the data connection is taken and not yet released
+    private final SlotMessage slotMessage = new SlotMessage();
+    private final ReentrantLock writeLock = new ReentrantLock(); // held while the rank's thread writes a data frame
     private int unrequested; // frames consumed and not yet asked for again
 
     NetRingLink(Transport transport, RingEndpoint endpoint, String group, int rank, List<HostPort> addresses,
-                long timeoutNanos, int window, int onReadyThresholdBytes, Codec codec) {
+                long timeoutNanos, int window, int onReadyThresholdBytes, Codec codec, int maxFrameBytes, boolean socketPlane) {
+        this.transport = transport;
+        this.maxFrameBytes = maxFrameBytes;
+        this.socketPlane = socketPlane;
         this.codec = codec;
         this.endpoint = endpoint;
         this.group = group;
@@ -156,8 +189,19 @@ final class NetRingLink implements RingLink {
 
     @Override
     public void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException {
-        awaitRoom(op);
+        SocketOut o = awaitRoom(op);
         int bytes = Math.toIntExact(codec.encodedBytes(len));
+        if (o != null) {
+            writeLock.lockInterruptibly();
+            try {
+                ByteBuffer b = o.frame(opcode, total, extra, bytes);
+                codec.encode(a, from, len, b);
+                push(o, b.flip(), op);
+            } finally {
+                writeLock.unlock();
+            }
+            return;
+        }
         if (sendBytes.length < bytes) sendBytes = new byte[bytes];
         codec.encode(a, from, len, ByteBuffer.wrap(sendBytes, 0, bytes));
         RingFrame frame = RingFrame.newBuilder().setSeq(++outSeq).setOpcode(opcode).setTotal(total).setExtra(extra)
@@ -173,7 +217,16 @@ final class NetRingLink implements RingLink {
     /** A typed byte message: its bytes go into the frame's data as they are (the opcode tells the receiver). */
     @Override
     public void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException {
-        awaitRoom(op);
+        SocketOut o = awaitRoom(op);
+        if (o != null) {
+            writeLock.lockInterruptibly();
+            try {
+                push(o, o.frame(opcode, total, extra, len).put(b, from, len).flip(), op);
+            } finally {
+                writeLock.unlock();
+            }
+            return;
+        }
         RingFrame frame = RingFrame.newBuilder().setSeq(++outSeq).setOpcode(opcode).setTotal(total).setExtra(extra)
                 .setData(UnsafeByteOperations.unsafeWrap(b, from, len)).build();
         callLock.lockInterruptibly();
@@ -184,24 +237,125 @@ final class NetRingLink implements RingLink {
         }
     }
 
-    /** Waits until the right neighbour has accepted the stream and gRPC has room for a message. */
-    private void awaitRoom(String op) throws InterruptedException {
+    /**
+     * Waits until the right neighbour has accepted the stream; then returns its data connection (opened now, on the
+     * first message, when the neighbour offers a data port), or null once gRPC has room for a message.
+     */
+    private SocketOut awaitRoom(String op) throws InterruptedException {
+        int port;
+        byte[] tk;
         lock.lockInterruptibly();
         try {
             long left = timeoutNanos;
             while (true) {
-                checkUsable(op);
-                if (outVanished != null) throw new IllegalStateException(peer(right()) + " vanished during " + op + ": " + outVanished);
-                if (outEnded) {
-                    throw new IllegalStateException("rank " + rank + " cannot send to " + peer(right()) + " in " + op
-                            + ": rank " + right() + " has closed its collective handle");
-                }
-                if (accepted && outCall.isReady()) return;
+                checkSendable(op);
+                if (out != null) return out;
+                if (accepted && socketPlane && dataPort > 0 && !dataTried) break;
+                if (accepted && outCall.isReady()) return null;
                 if (left <= 0) {
                     throw new CollectiveTimeoutException(rank, right(), peer(right()), op, accepted
                             ? "to make room for a message" : "to accept the ring stream of group '" + group
                             + "': is its process up and has rank " + right() + " joined the group?", timeoutNanos);
                 }
+                left = changed.awaitNanos(left);
+            }
+            dataTried = true;
+            port = dataPort;
+            tk = dataTicket;
+        } finally {
+            lock.unlock();
+        }
+        openData(port, tk, op);
+        return awaitRoom(op);
+    }
+
+    /** What stops a send: a failure, a closed handle, a right neighbour that vanished or left (lock held). */
+    private void checkSendable(String op) {
+        checkUsable(op);
+        if (outVanished != null) throw new IllegalStateException(peer(right()) + " vanished during " + op + ": " + outVanished);
+        if (outEnded) {
+            throw new IllegalStateException("rank " + rank + " cannot send to " + peer(right()) + " in " + op
+                    + ": rank " + right() + " has closed its collective handle");
+        }
+    }
+
+    /**
+     * Opens the data connection to the right neighbour's port (rank's thread, lock not held). A port that cannot be
+     * reached at all (a firewall, an address that only forwards the gRPC port) leaves this link on gRPC, with a log
+     * line; a refusal, or a break in the handshake, fails the rank.
+     */
+    private void openData(int port, byte[] tk, String op) throws InterruptedException {
+        String host = addresses.get(right()).host();
+        SocketChannel ch;
+        try {
+            ch = SocketPlane.connect(transport, host, port, tk, group, rank, right(), n,
+                    Math.min(timeoutNanos, SocketPlane.HANDSHAKE_NANOS));
+        } catch (SocketPlane.Unreachable e) {
+            endpoint.log("rank " + rank + " of group '" + group + "' sends over gRPC: the data port of " + peer(right())
+                    + " is unreachable (" + e.getMessage() + ")");
+            return;
+        } catch (IOException e) {
+            throw afterDataLoss(op, new IllegalStateException("rank " + rank + " could not open its ring data connection to "
+                    + peer(right()) + " (port " + port + ") in " + op + ": " + e.getMessage(), e));
+        } catch (IllegalStateException refused) { // e.g. the neighbour left meanwhile: its control stream says so
+            throw afterDataLoss(op, refused);
+        }
+        SocketOut o;
+        try {
+            o = new SocketOut(ch);
+        } catch (IOException e) {
+            SocketPlane.closeQuietly(ch);
+            throw new IllegalStateException("rank " + rank + " could not set up its ring data connection: " + e.getMessage(), e);
+        }
+        lock.lock();
+        try {
+            if (failure == null && !closed) {
+                out = o;
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        o.close();
+    }
+
+    /** Writes one data frame, waiting (at most the timeout) while the socket is full, and looking up when woken. */
+    private void push(SocketOut o, ByteBuffer frame, String op) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            boolean done;
+            try {
+                done = o.drain(deadline - System.nanoTime());
+            } catch (IOException e) {
+                throw afterDataLoss(op, new IllegalStateException(peer(right()) + " vanished during " + op
+                        + ": its data connection broke: " + e.getMessage(), e));
+            }
+            if (done) return;
+            if (Thread.interrupted()) throw new InterruptedException("rank " + rank + " was interrupted in " + op);
+            lock.lockInterruptibly();
+            try {
+                checkSendable(op);
+            } finally {
+                lock.unlock();
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                throw new CollectiveTimeoutException(rank, right(), peer(right()), op, "to make room for a message", timeoutNanos);
+            }
+        }
+    }
+
+    /**
+     * The data connection to the right broke or was refused. Its end may have failed or left, and say so on the
+     * control stream a moment later: wait for that (at most {@link #GRACE_NANOS}) so that the message names the
+     * cause; else it is {@code otherwise}.
+     */
+    private RuntimeException afterDataLoss(String op, RuntimeException otherwise) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            long left = GRACE_NANOS;
+            while (true) {
+                checkSendable(op);
+                if (left <= 0) return otherwise;
                 left = changed.awaitNanos(left);
             }
         } finally {
@@ -217,6 +371,10 @@ final class NetRingLink implements RingLink {
             long left = timeoutNanos;
             while (true) {
                 checkUsable(op);
+                if (in != null && in.count() > 0) {
+                    slotTaken = true;
+                    return slotMessage.at(in.head(), op);
+                }
                 r = inbox.pollFirst();
                 if (r != null) break;
                 if (inVanished != null) throw new IllegalStateException(peer(left()) + " vanished during " + op + ": " + inVanished);
@@ -224,11 +382,17 @@ final class NetRingLink implements RingLink {
                     throw new IllegalStateException("rank " + rank + " waits in " + op + " for a message from "
                             + peer(left()) + ", which has closed its collective handle");
                 }
+                long wait = left;
+                if (inDataLost != null) { // the control stream may still say why: give it a moment (afterDataLoss)
+                    long grace = inDataLostAt + GRACE_NANOS - System.nanoTime();
+                    if (grace <= 0) throw new IllegalStateException(peer(left()) + " vanished during " + op + ": " + inDataLost);
+                    wait = Math.min(wait, grace);
+                }
                 if (left <= 0) {
                     throw new CollectiveTimeoutException(rank, left(), peer(left()), op, inCall == null
                             ? "to open its ring stream to this rank" : "for a message", timeoutNanos);
                 }
-                left = changed.awaitNanos(left);
+                left -= wait - changed.awaitNanos(wait);
             }
         } finally {
             lock.unlock();
@@ -255,6 +419,11 @@ final class NetRingLink implements RingLink {
      */
     @Override
     public void release() {
+        if (slotTaken) {
+            slotTaken = false;
+            in.release();
+            return;
+        }
         FrameMarshaller.Received r = current;
         current = null;
         if (r != null) r.close();
@@ -301,6 +470,7 @@ final class NetRingLink implements RingLink {
         } finally {
             lock.unlock();
         }
+        closeData(); // wakes this rank's thread if it waits on a socket; the neighbours learn why on the control streams
         if (abortRight) {
             callLock.lock();
             try {
@@ -313,6 +483,30 @@ final class NetRingLink implements RingLink {
                 callLock.unlock();
             }
         }
+    }
+
+    /** Makes the rank's thread, if it waits for room on the data connection, look at the link's state now. */
+    private void wakeWriter() {
+        SocketOut o = out;
+        if (o != null) o.wake();
+    }
+
+    /** The data connection from the left, or null (any thread). */
+    private SocketIn inbound() {
+        lock.lock();
+        try {
+            return in;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes both data connections (any thread): a write or read waiting on one fails at once. */
+    private void closeData() {
+        SocketOut o = out;
+        SocketIn i = inbound();
+        if (o != null) o.close();
+        if (i != null) i.stop();
     }
 
     /** Returns the buffers of frames that will never be read (lock held). */
@@ -340,6 +534,7 @@ final class NetRingLink implements RingLink {
         } finally {
             lock.unlock();
         }
+        sayGoodbyeOnData();
         if (outCall != null) {
             callLock.lock();
             try {
@@ -352,6 +547,8 @@ final class NetRingLink implements RingLink {
             }
         }
         endpoint.unregister(this);
+        SocketIn i = inbound();
+        if (i != null) i.stop(); // a sender to this rank fails at once
         if (channel == null) return;
         boolean interrupted = false;
         lock.lock();
@@ -365,6 +562,7 @@ final class NetRingLink implements RingLink {
         } finally {
             lock.unlock();
         }
+        closeData();
         channel.shutdownNow();
         try {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -374,6 +572,105 @@ final class NetRingLink implements RingLink {
             interrupted = true;
         }
         if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /**
+     * The graceful end of the data connection to the right: an {@link SocketPlane#END} frame behind the last message,
+     * whose arrival completes the right neighbour's side of the control stream (what {@link #close} waits for). Skipped
+     * after a failure (the abort goes on the control stream), and when the rank's thread is in the middle of a frame.
+     */
+    private void sayGoodbyeOnData() {
+        SocketOut o = out;
+        if (o == null || !writeLock.tryLock()) return;
+        try {
+            lock.lock();
+            try {
+                if (failure != null) return;
+            } finally {
+                lock.unlock();
+            }
+            o.frame(SocketPlane.END, 0, 0, 0).flip();
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (!o.drain(deadline - System.nanoTime()) && deadline - System.nanoTime() > 0) {
+                if (Thread.currentThread().isInterrupted()) return; // a select would return at once, again and again
+                lock.lock();
+                try {
+                    if (failure != null || outFinished) return;
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } catch (IOException e) {
+            // the right neighbour is gone: the control stream tells it, or told it already
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    // ---- the data connection from the left: the endpoint's handshake and this link's reader thread
+
+    /** The ticket the left neighbour's data connection must prove, or null before its ring stream is accepted. */
+    byte[] ticket() {
+        lock.lock();
+        try {
+            return ticket;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes the left neighbour's data connection (handshake done); false if there is one already, or this rank left. */
+    boolean adoptData(SocketChannel ch) {
+        SocketIn i;
+        lock.lock();
+        try {
+            if (in != null || failure != null || closed || ticket == null) return false;
+            i = new SocketIn(ch, this, lock, changed, window + 1, maxFrameBytes);
+            in = i;
+        } finally {
+            lock.unlock();
+        }
+        i.start("ring-data-in '" + group + "' rank " + rank);
+        return true;
+    }
+
+    /** The left neighbour said goodbye on its data connection, after its last message. */
+    void dataEnded() {
+        lock.lock();
+        try {
+            endInbound();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The left neighbour has sent its last message: its stream's call is completed, a waiting take fails (lock held). */
+    private void endInbound() {
+        inEnded = true;
+        if (inCall != null && !inFinished) {
+            inCall.onCompleted();
+            inFinished = true;
+        }
+        changed.signalAll();
+    }
+
+    /** The data connection from the left ended without a goodbye; the control stream may still say why. */
+    void dataLost(String why) {
+        lock.lock();
+        try {
+            if (inDataLost == null && !inEnded && !closed) {
+                inDataLost = why;
+                inDataLostAt = System.nanoTime();
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A frame on the data connection that no honest sender writes. */
+    void dataMalformed(String what) {
+        fail(new IllegalStateException("rank " + rank + " got a malformed ring frame from " + peer(left()) + ": " + what));
     }
 
     // ---- inbound: called by the endpoint on gRPC's threads, serialized per call
@@ -392,7 +689,13 @@ final class NetRingLink implements RingLink {
                 call.onCompleted();
                 inFinished = true;
             } else {
-                call.onNext(ACCEPT);
+                int port = endpoint.dataPort();
+                if (port > 0) {
+                    ticket = SocketPlane.random();
+                    call.onNext(RingAccept.newBuilder().setDataPort(port).setTicket(ByteString.copyFrom(ticket)).build());
+                } else {
+                    call.onNext(ACCEPT);
+                }
                 call.request(window);
             }
             changed.signalAll();
@@ -433,12 +736,7 @@ final class NetRingLink implements RingLink {
     void inboundEnded() {
         lock.lock();
         try {
-            inEnded = true;
-            if (inCall != null && !inFinished) {
-                inCall.onCompleted();
-                inFinished = true;
-            }
-            changed.signalAll();
+            if (in == null) endInbound(); // else the goodbye that counts comes behind the last message, on the data connection
         } finally {
             lock.unlock();
         }
@@ -483,6 +781,8 @@ final class NetRingLink implements RingLink {
             lock.lock();
             try {
                 accepted = true;
+                dataPort = value.getDataPort();
+                dataTicket = value.getTicket().toByteArray();
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -514,6 +814,7 @@ final class NetRingLink implements RingLink {
             } finally {
                 lock.unlock();
             }
+            wakeWriter();
         }
 
         @Override
@@ -526,12 +827,92 @@ final class NetRingLink implements RingLink {
             } finally {
                 lock.unlock();
             }
+            wakeWriter();
         }
     }
 
+    /** "socket ring" once this rank sends on a data connection, "gRPC ring" while (or when) it sends on its stream. */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "gRPC ring, group '%s', at %s", group, addresses.get(rank));
+        return String.format(Locale.ROOT, "%s ring, group '%s', at %s", out != null ? "socket" : "gRPC", group, addresses.get(rank));
+    }
+
+    /**
+     * Refuses a frame with a NaN or infinite value, as the parameter servers refuse one: no honest rank sends one
+     * (a round never contributes a non-finite replica, a worker never a non-finite gradient), so it is a broken or
+     * foreign peer, or a sum that overflowed, and either way it must not reach a replica. Fails the group.
+     */
+    private void requireFinite(float[] a, int off, int len) {
+        if (io.shadowsync.kernels.Vec.allFinite(len, a, off)) return;
+        int i = 0;
+        while (Float.isFinite(a[off + i])) i++;
+        throw new IllegalStateException("rank " + rank + " refused a ring frame from " + peer(left()) + ": value " + i
+                + " of the frame is " + a[off + i] + " (a non-finite value never enters a replica)");
+    }
+
+    /** The frame last taken from the data connection: its values are decoded out of the reader's slot on demand. */
+    private final class SlotMessage implements Message {
+        private int slot, len;
+
+        /** This message, as the frame in {@code slot} (lock held); checks its payload is whole values. */
+        SlotMessage at(int slot, String op) {
+            this.slot = slot;
+            int bytes = in.payload(slot).remaining(), width = codec.bytesPerValue();
+            if (in.opcode(slot) != RingCollective.ALL_GATHER_BYTES && bytes % width != 0) {
+                throw new IllegalStateException("rank " + rank + " got a message of " + bytes + " bytes from "
+                        + peer(left()) + " in " + op + ": not a whole number of " + codec.name() + " values (" + width
+                        + " bytes each; do all ranks use the same codec?)");
+            }
+            len = bytes / width;
+            return this;
+        }
+
+        @Override
+        public int opcode() {
+            return in.opcode(slot);
+        }
+
+        @Override
+        public int total() {
+            return in.total(slot);
+        }
+
+        @Override
+        public int extra() {
+            return in.extra(slot);
+        }
+
+        @Override
+        public int len() {
+            return len;
+        }
+
+        @Override
+        public int byteLen() {
+            return in.payload(slot).remaining();
+        }
+
+        @Override
+        public void copyBytes(byte[] dst, int off) {
+            ByteBuffer b = in.payload(slot);
+            b.get(b.position(), dst, off, b.remaining());
+        }
+
+        @Override
+        public float[] floats() {
+            if (scratch.length < len) scratch = new float[len];
+            copyTo(scratch, 0);
+            return scratch;
+        }
+
+        @Override
+        public void copyTo(float[] dst, int off) {
+            ByteBuffer b = in.payload(slot);
+            int at = b.position();
+            codec.decode(b, dst, off, len);
+            b.position(at);
+            requireFinite(dst, off, len);
+        }
     }
 
     /** The frame last taken, seen as a message: its floats are copied out of the transport's buffers on demand. */
@@ -584,17 +965,8 @@ final class NetRingLink implements RingLink {
             requireFinite(dst, off);
         }
 
-        /**
-         * Refuses a frame with a NaN or infinite value, as the parameter servers refuse one: no honest rank sends one
-         * (a round never contributes a non-finite replica, a worker never a non-finite gradient), so it is a broken or
-         * foreign peer, or a sum that overflowed, and either way it must not reach a replica. Fails the group.
-         */
         private void requireFinite(float[] a, int off) {
-            if (io.shadowsync.kernels.Vec.allFinite(len, a, off)) return;
-            int i = 0;
-            while (Float.isFinite(a[off + i])) i++;
-            throw new IllegalStateException("rank " + rank + " refused a ring frame from " + peer(left()) + ": value " + i
-                    + " of the frame is " + a[off + i] + " (a non-finite value never enters a replica)");
+            NetRingLink.this.requireFinite(a, off, len);
         }
     }
 }

@@ -10,11 +10,14 @@ import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.RingAccept;
 import io.shadowsync.net.proto.RingFrame;
 import io.shadowsync.net.proto.RingGrpc;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.Set;
 
 /**
@@ -29,11 +32,69 @@ import java.util.Set;
  *   Server server = transport.serve(port, List.of(ring));
  *   Collective c = NetCollective.join(transport, ring, "trainers", rank, trainerAddresses, timeout);
  * </pre>
- * Sharing contract: thread-safe; gRPC calls it on its transport threads (it is a {@link Transport.InlineService}:
+ * It also holds the process's data port ({@link SocketPlane}): opened on the first join (unless the job uses TLS), on
+ * the transport's bind address, and offered to every left neighbour in the accept of its stream. Refused data
+ * connections are logged, one line each naming the peer, to the log given at construction (standard error by default).
+ *
+ * <p>Sharing contract: thread-safe; gRPC calls it on its transport threads (it is a {@link Transport.InlineService}:
  * every handler only hands a frame to a rank's inbox under a short lock), ranks join and leave on theirs.
  */
 public final class RingEndpoint implements Transport.InlineService, AutoCloseable {
     private record Key(String group, int rank) {}
+
+    private final Consumer<String> log;
+    private SocketPlane.Listener data; // guarded by this; null until the first join, and under TLS
+    private boolean dataTried; // guarded by this
+
+    /** An endpoint that logs to standard error. */
+    public RingEndpoint() {
+        this(line -> System.err.println("shadowsync ring: " + line));
+    }
+
+    /** @param log where lines about refused or dropped data connections go */
+    public RingEndpoint(Consumer<String> log) {
+        this.log = Objects.requireNonNull(log, "log");
+    }
+
+    /**
+     * Opens this process's data port on the transport's bind address, once; not under TLS (messages then stay on the
+     * encrypted gRPC streams). A port that cannot be opened leaves every rank here on gRPC, with a log line.
+     */
+    void openDataPort(Transport transport) {
+        synchronized (this) {
+            if (dataTried || closed || transport.config().tls()) return;
+            dataTried = true;
+            try {
+                data = new SocketPlane.Listener(transport, new SocketPlane.Router() {
+                    @Override
+                    public NetRingLink dataTarget(String group, int rank) {
+                        return link(group, rank);
+                    }
+
+                    @Override
+                    public void log(String line) {
+                        RingEndpoint.this.log(line);
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                log("no ring data port on " + transport.config().bindHost() + " (" + e + "): the ranks of this process receive over gRPC");
+            }
+        }
+    }
+
+    /** The data port offered to left neighbours, or 0 when there is none (TLS, not opened yet, or it failed). */
+    synchronized int dataPort() {
+        return data == null ? 0 : data.port();
+    }
+
+    void log(String line) {
+        log.accept(line);
+    }
+
+    /** The rank of {@code group} joined here, or null. */
+    synchronized NetRingLink link(String group, int rank) {
+        return links.get(new Key(group, rank));
+    }
 
     private final Map<Key, NetRingLink> links = new HashMap<>(); // guarded by this
     private final Map<Key, Incoming> waiting = new HashMap<>(); // streams for ranks not yet joined; guarded by this
@@ -96,13 +157,16 @@ public final class RingEndpoint implements Transport.InlineService, AutoCloseabl
     public void close() {
         List<NetRingLink> joined;
         List<Incoming> early;
+        SocketPlane.Listener listener;
         synchronized (this) {
             if (closed) return;
             closed = true;
             joined = new ArrayList<>(links.values());
             early = new ArrayList<>(waiting.values());
             waiting.clear();
+            listener = data;
         }
+        if (listener != null) listener.close();
         for (Incoming in : early) in.refuse(Status.UNAVAILABLE.withDescription("the ring endpoint was closed"));
         for (NetRingLink link : joined) link.endpointClosed();
     }

@@ -90,7 +90,21 @@ class NetCollectiveProcessesTest {
     /** Ranks 0 and 1 live in this JVM, rank 2 in a child that is killed mid-loop: both survivors name it quickly. */
     @Test
     void aKilledProcessIsNamedWithinSeconds(@TempDir Path dir) throws Exception {
-        int n = 3, len = 50_000;
+        killMidLoop(dir, 50_000);
+    }
+
+    /**
+     * The same with 8 MB allreduces, several 1 MiB messages per step on the data plane: the child dies in the middle
+     * of a transfer (its data connections end mid-frame, or a write to it breaks). Caught: a survivor blocked in a
+     * socket write or read that only its 30 s timeout ends, or that fails without naming the killed rank.
+     */
+    @Test
+    void aProcessKilledMidTransferIsNamedWithinSeconds(@TempDir Path dir) throws Exception {
+        killMidLoop(dir, 2_000_000);
+    }
+
+    private void killMidLoop(Path dir, int len) throws Exception {
+        int n = 3;
         Process child = null;
         Coordinator rdv = new Coordinator(n, 0, Duration.ofSeconds(30));
         try (Hosts hosts = new Hosts(2)) {

@@ -1,0 +1,296 @@
+package io.shadowsync.net.coll;
+
+import io.shadowsync.net.Transport;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The ring's data plane: one raw TCP connection from each rank to its right neighbour that carries the group's
+ * messages at the socket's rate, beside the gRPC ring stream, which stays open for control (the rendezvous of the
+ * two ranks, aborts, the goodbye, and noticing a peer that vanished). This class holds the listener of one process
+ * and the handshake that opens a connection; {@link SocketOut} writes frames and {@link SocketIn} reads them.
+ *
+ * <p>Handshake (the token is never sent): the listener sends a magic and a fresh 32-byte nonce; the connecting rank
+ * answers with its hello (group, its rank, the rank it sends to, the group's size, its own nonce) and
+ * {@code HMAC-SHA256(token, "client" ‖ server nonce ‖ ticket ‖ hello)}, where the ticket is the random value the
+ * receiving rank put in its {@code RingAccept} on the authenticated gRPC stream; the listener checks that proof in
+ * constant time and answers 0 and its own proof over the client's nonce, or 1 and why it refused (and logs a line
+ * naming the peer). So a connection is taken only from the process that opened the accepted gRPC stream and holds the
+ * job's token, and a replayed handshake fails on a new nonce. Without a token the key is a fixed string and the
+ * ticket alone binds the connection to the stream. Under TLS there is no data plane: the endpoint opens no listener
+ * and messages stay on the (encrypted) gRPC stream.
+ *
+ * <p>Frames: a 16-byte little-endian header (opcode, total, extra, payload bytes) and the payload, the codec's bytes
+ * of a float message or a byte message as it is; opcode {@link #END} (no payload) is the sender's goodbye.
+ */
+final class SocketPlane {
+    static final int HEADER_BYTES = 16;
+    /** The opcode of the last frame of a connection whose sender closed its handle. */
+    static final int END = -1;
+    /** How long a handshake may take on either side. */
+    static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    static final byte[] MAGIC = "SSRING01".getBytes(StandardCharsets.US_ASCII);
+    private static final int NONCE = 32, MAC = 32, MAX_GROUP = 1024;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private SocketPlane() {}
+
+    /** A fresh random value of 32 bytes (a ticket or a nonce). */
+    static byte[] random() {
+        byte[] b = new byte[NONCE];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /** What a listener needs of its process: the rank a connection is for (null if none) and where to log. */
+    interface Router {
+        NetRingLink dataTarget(String group, int rank);
+
+        void log(String line);
+    }
+
+    /** The connecting side could not reach the listener at all (nothing was sent): the sender may stay on gRPC. */
+    static final class Unreachable extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Unreachable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Connects to a rank's listener and proves the ticket and the token; returns the channel, blocking, ready for
+     * frames.
+     *
+     * @throws Unreachable           when the connection cannot be made (the caller may fall back to gRPC)
+     * @throws IOException           when it broke during the handshake
+     * @throws IllegalStateException when the listener refused it (with its reason) or did not prove the token itself
+     */
+    static SocketChannel connect(Transport transport, String host, int port, byte[] ticket, String group, int from, int to,
+                                 int size, long timeoutNanos) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        boolean ok = false;
+        try {
+            int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+            try {
+                ch.socket().connect(new InetSocketAddress(host, port), millis);
+            } catch (IOException e) {
+                throw new Unreachable("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+            }
+            ch.socket().setTcpNoDelay(true);
+            ch.socket().setSoTimeout(millis);
+            DataInputStream in = new DataInputStream(ch.socket().getInputStream());
+            OutputStream out = ch.socket().getOutputStream();
+            byte[] magic = in.readNBytes(MAGIC.length);
+            if (!Arrays.equals(magic, MAGIC)) {
+                throw new IllegalStateException(host + ":" + port + " is not a shadowsync ring data port");
+            }
+            byte[] serverNonce = in.readNBytes(NONCE), clientNonce = random();
+            if (serverNonce.length != NONCE) throw new IOException("the listener closed the connection during its greeting");
+            byte[] hello = hello(group, from, to, size, clientNonce);
+            ByteArrayOutputStream msg = new ByteArrayOutputStream();
+            msg.write(MAGIC);
+            msg.write(hello);
+            msg.write(transport.prove(clientProof(serverNonce, ticket, hello)));
+            out.write(msg.toByteArray());
+            out.flush();
+            int answer = in.read();
+            if (answer == 1) {
+                throw new IllegalStateException("rank " + to + " at " + host + ":" + port + " refused the ring data connection of group '"
+                        + group + "': " + in.readUTF());
+            }
+            if (answer != 0) throw new IOException("the listener closed the connection during the handshake");
+            byte[] proof = in.readNBytes(MAC);
+            if (!MessageDigest.isEqual(proof, transport.prove(serverProof(clientNonce, serverNonce, ticket)))) {
+                throw new IllegalStateException("rank " + to + " at " + host + ":" + port + " did not prove the job's token on the"
+                        + " ring data connection of group '" + group + "'");
+            }
+            ch.socket().setSoTimeout(0);
+            ok = true;
+            return ch;
+        } finally {
+            if (!ok) ch.close();
+        }
+    }
+
+    private static byte[] hello(String group, int from, int to, int size, byte[] clientNonce) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(b);
+        byte[] g = group.getBytes(StandardCharsets.UTF_8);
+        d.writeInt(g.length);
+        d.write(g);
+        d.writeInt(from);
+        d.writeInt(to);
+        d.writeInt(size);
+        d.write(clientNonce);
+        return b.toByteArray();
+    }
+
+    private static byte[] clientProof(byte[] serverNonce, byte[] ticket, byte[] hello) {
+        return concat("shadowsync ring data: client".getBytes(StandardCharsets.US_ASCII), serverNonce, ticket, hello);
+    }
+
+    private static byte[] serverProof(byte[] clientNonce, byte[] serverNonce, byte[] ticket) {
+        return concat("shadowsync ring data: server".getBytes(StandardCharsets.US_ASCII), clientNonce, serverNonce, ticket);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (byte[] p : parts) b.writeBytes(p);
+        return b.toByteArray();
+    }
+
+    /**
+     * One process's data listener, on the bind address of its gRPC server and a port of its own: a thread accepts, and
+     * each handshake runs on a virtual thread of its own (bounded by {@link #HANDSHAKE_NANOS}), so a stalled client
+     * holds up no other.
+     */
+    static final class Listener implements AutoCloseable {
+        private final ServerSocketChannel server;
+        private final Transport transport;
+        private final Router router;
+        private final Thread acceptor;
+        private volatile boolean closed;
+
+        Listener(Transport transport, Router router) throws IOException {
+            this.transport = transport;
+            this.router = router;
+            server = ServerSocketChannel.open();
+            try {
+                server.bind(new InetSocketAddress(InetAddress.getByName(transport.config().bindHost()), 0));
+            } catch (IOException | RuntimeException e) {
+                server.close();
+                throw e;
+            }
+            acceptor = Thread.ofPlatform().daemon().name("ring-data-listener:" + port()).start(this::accept);
+        }
+
+        int port() {
+            return server.socket().getLocalPort();
+        }
+
+        private void accept() {
+            while (!closed) {
+                SocketChannel ch;
+                try {
+                    ch = server.accept();
+                } catch (IOException e) {
+                    if (!closed) router.log("the ring data listener on port " + port() + " stopped: " + e);
+                    return;
+                }
+                Thread.ofVirtual().name("ring-data-handshake").start(() -> handshake(ch));
+            }
+        }
+
+        private void handshake(SocketChannel ch) {
+            String who = "an unknown peer";
+            boolean adopted = false;
+            try {
+                who = String.valueOf(ch.getRemoteAddress());
+                ch.socket().setTcpNoDelay(true);
+                ch.socket().setSoTimeout((int) TimeUnit.NANOSECONDS.toMillis(HANDSHAKE_NANOS));
+                DataInputStream in = new DataInputStream(ch.socket().getInputStream());
+                DataOutputStream out = new DataOutputStream(ch.socket().getOutputStream());
+                byte[] serverNonce = random();
+                out.write(MAGIC);
+                out.write(serverNonce);
+                out.flush();
+                byte[] magic = in.readNBytes(MAGIC.length);
+                if (!Arrays.equals(magic, MAGIC)) {
+                    refuse(ch, out, who, "it is not a shadowsync ring data connection");
+                    return;
+                }
+                int glen = in.readInt();
+                if (glen < 1 || glen > MAX_GROUP) {
+                    refuse(ch, out, who, "its hello names a group of " + glen + " bytes");
+                    return;
+                }
+                String group = new String(in.readNBytes(glen), StandardCharsets.UTF_8);
+                int from = in.readInt(), to = in.readInt(), size = in.readInt();
+                byte[] clientNonce = in.readNBytes(NONCE), mac = in.readNBytes(MAC);
+                if (mac.length != MAC) throw new IOException("the connection ended during the hello");
+                who = "rank " + from + " of group '" + group + "' at " + who;
+                NetRingLink link = router.dataTarget(group, to);
+                byte[] ticket = link == null ? null : link.ticket();
+                if (ticket == null) {
+                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' is not in its group in this process (it "
+                            + "has left, or has not accepted a ring stream)");
+                    return;
+                }
+                byte[] expected = transport.prove(clientProof(serverNonce, ticket, hello(group, from, to, size, clientNonce)));
+                if (!MessageDigest.isEqual(expected, mac)) {
+                    refuse(ch, out, who, "it did not prove the job's token and the ticket of rank " + to + "'s ring stream");
+                    return;
+                }
+                if (size != link.size() || from != (to + size - 1) % size) {
+                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' has " + link.size()
+                            + " ranks here and takes data from rank " + (to + link.size() - 1) % link.size());
+                    return;
+                }
+                ch.socket().setSoTimeout(0);
+                if (!link.adoptData(ch)) {
+                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' already has a data connection, or has left");
+                    return;
+                }
+                adopted = true;
+                out.writeByte(0);
+                out.write(transport.prove(serverProof(clientNonce, serverNonce, ticket)));
+                out.flush();
+            } catch (SocketTimeoutException e) {
+                router.log("dropped a ring data connection from " + who + ": its handshake took longer than "
+                        + TimeUnit.NANOSECONDS.toSeconds(HANDSHAKE_NANOS) + " s");
+                closeQuietly(ch);
+            } catch (IOException | RuntimeException e) {
+                // an adopted channel is the link's now: a broken one fails that link's next read with the cause
+                if (!adopted) {
+                    router.log("dropped a ring data connection from " + who + " during its handshake: " + e);
+                    closeQuietly(ch);
+                }
+            }
+        }
+
+        private void refuse(SocketChannel ch, DataOutputStream out, String who, String why) {
+            router.log("refused a ring data connection from " + who + ": " + why);
+            try {
+                out.writeByte(1);
+                out.writeUTF(why);
+                out.flush();
+            } catch (IOException ignored) {
+                // the peer left; the log line says what happened
+            }
+            closeQuietly(ch);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            closeQuietly(server);
+            try {
+                acceptor.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing what is already broken
+        }
+    }
+}
