@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 import java.util.Set;
 
 /**
@@ -42,19 +41,12 @@ import java.util.Set;
 public final class RingEndpoint implements Transport.InlineService, AutoCloseable {
     private record Key(String group, int rank) {}
 
-    private final Consumer<String> log;
+    private static final System.Logger LOG = System.getLogger(RingEndpoint.class.getName());
     private SocketPlane.Listener data; // guarded by this; null until the first join, and under TLS
     private boolean dataTried; // guarded by this
 
-    /** An endpoint that logs to standard error. */
-    public RingEndpoint() {
-        this(line -> System.err.println("shadowsync ring: " + line));
-    }
-
-    /** @param log where lines about refused or dropped data connections go */
-    public RingEndpoint(Consumer<String> log) {
-        this.log = Objects.requireNonNull(log, "log");
-    }
+    /** An endpoint; refused or dropped data connections are logged as warnings through {@link System.Logger}. */
+    public RingEndpoint() {}
 
     /**
      * Opens this process's data port on the transport's bind address, once; not under TLS (messages then stay on the
@@ -88,7 +80,7 @@ public final class RingEndpoint implements Transport.InlineService, AutoCloseabl
     }
 
     void log(String line) {
-        log.accept(line);
+        LOG.log(System.Logger.Level.WARNING, line);
     }
 
     /** The rank of {@code group} joined here, or null. */

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /** Stand-ins for P processes in one JVM: P gRPC servers on 127.0.0.1, port 0, each hosting its own ring endpoint. */
 final class Hosts implements AutoCloseable {
@@ -21,17 +20,12 @@ final class Hosts implements AutoCloseable {
     }
 
     Hosts(int p, Transport transport) throws IOException {
-        this(p, transport, line -> System.err.println("shadowsync ring: " + line));
-    }
-
-    /** Hosts whose endpoints log to {@code log}. */
-    Hosts(int p, Transport transport, Consumer<String> log) throws IOException {
         this.transport = transport;
         servers = new Server[p];
         endpoints = new RingEndpoint[p];
         try {
             for (int i = 0; i < p; i++) {
-                endpoints[i] = new RingEndpoint(log);
+                endpoints[i] = new RingEndpoint();
                 servers[i] = transport.serve(0, List.of(endpoints[i]));
             }
         } catch (IOException | RuntimeException e) {

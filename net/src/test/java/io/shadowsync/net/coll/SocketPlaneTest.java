@@ -15,7 +15,9 @@ import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.Collective.ReduceOp;
 import io.shadowsync.comm.InProcessCollectives;
 import io.shadowsync.comm.LinkModel;
+import io.shadowsync.comm.Ranks;
 import io.shadowsync.comm.RingCollective;
+import io.shadowsync.testing.LogCapture;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.coll.NetCollective.DataPlane;
@@ -166,9 +168,9 @@ class SocketPlaneTest {
     void aConnectionWithoutTheTokenOrTheTicketIsRefusedNamingThePeer(@TempDir Path dir) throws Exception {
         Path good = Files.writeString(dir.resolve("good"), "0123456789abcdef-good");
         Path bad = Files.writeString(dir.resolve("bad"), "0123456789abcdef-bad!");
-        List<String> log = Collections.synchronizedList(new ArrayList<>());
         Transport stranger = new Transport(NetConfig.LOOPBACK.withToken(bad));
-        try (Hosts hosts = new Hosts(2, new Transport(NetConfig.LOOPBACK.withToken(good)), log::add)) {
+        try (LogCapture capture = LogCapture.of(RingEndpoint.class.getName());
+             Hosts hosts = new Hosts(2, new Transport(NetConfig.LOOPBACK.withToken(good)))) {
             Collective[] c = new Collective[2];
             for (int r = 0; r < 2; r++) {
                 c[r] = NetCollective.join(hosts.transport, hosts.endpoint(r), "g", r, hosts.ranks(1), LONG, CHUNK, 4);
@@ -188,6 +190,7 @@ class SocketPlaneTest {
                 IllegalStateException second = assertThrows(IllegalStateException.class, () -> SocketPlane.connect(
                         hosts.transport, "127.0.0.1", port, ticket, "g", 0, 1, 2, TimeUnit.SECONDS.toNanos(5)));
                 assertTrue(second.getMessage().contains("already has a data connection"), second.getMessage());
+                List<String> log = capture.messages(java.util.logging.Level.WARNING);
                 assertEquals(3, log.size(), log.toString());
                 for (String line : log) {
                     assertTrue(line.startsWith("refused a ring data connection from rank 0 of group 'g' at /127.0.0.1:"), line);
