@@ -8,7 +8,7 @@
  * {@link SyntheticCtr} writes seeded Criteo-format data whose labels come from a hidden teacher model, so a trained
  * model's logloss can be set against the teacher's own, the best possible; {@link ClassInference} works out the number
  * of classes when the user did not give it. {@link ForwardingReader} is the base of readers that wrap another (to
- * watch, pace or filter its examples).
+ * watch, pace or filter its examples), {@link ForwardingSource} of sources that wrap another.
  *
  * <p>Bad input is never passed over silently: it throws {@link DataException} as {@code file:line: reason}, or, when
  * the reader was opened to skip bad lines, is skipped and counted ({@link ExampleReader#skippedLines()}). Sharing: a

@@ -1,10 +1,10 @@
 package io.shadowsync.net.run;
 
 import io.shadowsync.data.Batch;
-import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
 import io.shadowsync.data.ForwardingReader;
+import io.shadowsync.data.ForwardingSource;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -14,27 +14,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * epoch (it keeps every N-th example), and a trainer that trained its share of epochs to the end read at least one
  * pass whole. Thread-safe: readers count on their own, the first finished pass is kept.
  */
-final class PassCounter implements DataSource {
-    private final DataSource source;
+final class PassCounter extends ForwardingSource {
     private final AtomicLong perPass = new AtomicLong(-1);
 
     PassCounter(DataSource source) {
-        this.source = source;
+        super(source);
     }
 
     /** Examples in one whole pass, or −1 while no pass has been read to its end. */
     long perPass() {
         return perPass.get();
-    }
-
-    @Override
-    public DataSchema schema() {
-        return source.schema();
-    }
-
-    @Override
-    public String describe() {
-        return source.describe();
     }
 
     @Override

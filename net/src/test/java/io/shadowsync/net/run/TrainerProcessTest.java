@@ -12,10 +12,10 @@ import io.shadowsync.ckpt.ModelFile;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.CriteoTsvSource;
 import io.shadowsync.data.DataException;
-import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
 import io.shadowsync.data.ForwardingReader;
+import io.shadowsync.data.ForwardingSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.data.SyntheticCtr;
 import io.shadowsync.engine.Job;
@@ -248,20 +248,17 @@ class TrainerProcessTest {
     }
 
     /** A source whose readers fail at example {@code at}. */
-    private record Breaking(DataSource inner, long at) implements DataSource {
-        @Override
-        public DataSchema schema() {
-            return inner.schema();
-        }
+    private static final class Breaking extends ForwardingSource {
+        private final long at;
 
-        @Override
-        public String describe() {
-            return "breaking:" + inner.describe();
+        Breaking(DataSource source, long at) {
+            super(source);
+            this.at = at;
         }
 
         @Override
         public ExampleReader open() throws IOException {
-            return new ForwardingReader(inner.open()) {
+            return new ForwardingReader(source.open()) {
                 long read;
 
                 @Override
