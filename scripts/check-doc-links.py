@@ -10,6 +10,7 @@ def anchors(path):
     for line in open(path):
         if line.startswith('```'): fence = not fence
         if not fence and line.startswith('#'): out.add(slug(line.lstrip('#')))
+        if not fence: out.update(re.findall(r'<a id="([^"]+)"></a>', line))  # an anchor on a paragraph
     return out
 bad=0; n=0
 files=['README.md']+['docs/'+f for f in os.listdir('docs') if f.endswith('.md')]
