@@ -79,7 +79,10 @@ final class BarrierTraining {
         }
         RDD<Row> rows = shares(data, trainers, tasks);
         ClassTag<TaskRun.Result> tag = ClassTag$.MODULE$.apply(TaskRun.Result.class);
-        Object results = rows.barrier().mapPartitions(new Task(layout, settings, plan, token), false, tag).collect();
+        // the barrier stage ends in a shuffle: Spark retries a failed barrier stage only when it is a map stage (a failed
+        // barrier result stage aborts the job), so the results travel through one more partition to the driver
+        RDD<TaskRun.Result> trained = rows.barrier().mapPartitions(new Task(layout, settings, plan, token), false, tag);
+        Object results = trained.coalesce(1, true, scala.Option.empty(), null).collect();
         TaskRun.Result leader = null;
         for (TaskRun.Result r : (TaskRun.Result[]) results) if (r != null) leader = r;
         if (leader == null) throw new IllegalStateException("the barrier stage ended without trainer 0's model");

@@ -37,7 +37,12 @@ final class PartitionData implements DataSource {
 
     /** Reads every row of the partition into memory (one pass). An empty partition is refused (no examples). */
     static InMemorySource load(Iterator<Row> rows, RowLayout layout, int partition) throws IOException {
-        return InMemorySource.load(new PartitionData(rows, layout, "spark partition " + partition));
+        return load(rows, layout, "spark partition " + partition);
+    }
+
+    /** As above, for rows described as where (in messages: "where:row: reason"). */
+    static InMemorySource load(Iterator<Row> rows, RowLayout layout, String where) throws IOException {
+        return InMemorySource.load(new PartitionData(rows, layout, where));
     }
 
     @Override

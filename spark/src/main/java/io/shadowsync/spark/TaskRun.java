@@ -2,6 +2,7 @@ package io.shadowsync.spark;
 
 import io.shadowsync.api.TrainingJob;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.data.OwnShare;
 import io.shadowsync.engine.Job;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
@@ -61,7 +62,8 @@ final class TaskRun {
         try {
             NetSettings net = NetSettings.loopback().withConfig(NetConfig.LOOPBACK.withBindHost(host).withToken(tokenFile));
             InMemorySource share = isTrainer ? PartitionData.load(rows, layout, p) : null;
-            TrainingJob job = settings.job(share != null ? share : new TrainingSettings.SchemaOnly(layout.schema()));
+            // the partition is this trainer's whole share (the job does not take 1/N of it again)
+            TrainingJob job = settings.job(share != null ? new OwnShare(share) : new TrainingSettings.SchemaOnly(layout.schema()));
             JobOptions options = JobOptions.defaults().withInMemory(true).withCheckpoints(checkpoints(plan, ctx.stageAttemptNumber()));
             if (shard >= 0) server = ServerProcess.builder(job, shard).options(options).net(net).events(info(p)).start();
             Watch watch = new Watch(ctx, Thread.currentThread(), server);
@@ -76,14 +78,22 @@ final class TaskRun {
                 if (server != null) server.place(placement);
                 if (trainer == null) {
                     while (!server.awaitTermination(POLL)) watch.check();
+                    server = null; // stopped by the leader
                     return null;
                 }
-                TrainerProcess.Outcome o = trainer.run(placement);
+                TrainerProcess.Outcome o;
+                try {
+                    o = trainer.run(placement);
+                } catch (Exception e) {
+                    watch.rethrowWith(e); // ended by the watcher: its reason, with what the trainer threw
+                    throw e;
+                }
                 watch.check();
                 if (o.status() != TrainerProcess.Status.DONE) throw new IllegalStateException("trainer " + p + ": " + o.message());
                 if (server != null) {
                     // the leader stops every shard once it has its copy of the tables; until then this one serves
                     while (!server.awaitTermination(POLL)) watch.check();
+                    server = null;
                 }
                 return o.leader() ? new Result(ModelBytes.of(o.model()), new LinkedHashMap<>(o.summary())) : null;
             } finally {
@@ -176,6 +186,15 @@ final class TaskRun {
         void check() {
             RuntimeException f = failure;
             if (f != null) throw f;
+        }
+
+        /** Throws why the task was ended, with what the trainer threw then, if the watcher ended it. */
+        void rethrowWith(Exception e) {
+            RuntimeException f = failure;
+            if (f == null) return;
+            Thread.interrupted(); // the watcher's interrupt has done its work
+            f.addSuppressed(e);
+            throw f;
         }
 
         private void loop() {

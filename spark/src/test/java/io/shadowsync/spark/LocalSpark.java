@@ -35,12 +35,14 @@ final class LocalSpark {
 
     static synchronized SparkSession session() {
         if (session == null) {
+            long t0 = System.nanoTime();
             session = SparkSession.builder().master("local[4]").appName("shadowsync-tests")
                     .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
                     .config("spark.stage.maxConsecutiveAttempts", "4")
                     .getOrCreate();
             session.sparkContext().setLogLevel("WARN");
+            System.err.printf("spark session: %.1f s%n", (System.nanoTime() - t0) / 1e9);
             Runtime.getRuntime().addShutdownHook(new Thread(session::stop));
         }
         return session;
@@ -52,6 +54,7 @@ final class LocalSpark {
     /** 24,000 training and 8,000 evaluation rows of the synthetic CTR task (vocabulary 1,000 ids per field). */
     static synchronized Ctr ctr() {
         if (ctr == null) {
+            long t0 = System.nanoTime();
             try {
                 Path dir = Files.createTempDirectory("shadowsync-spark-ctr");
                 dir.toFile().deleteOnExit();
@@ -59,6 +62,7 @@ final class LocalSpark {
                 InMemorySource train = InMemorySource.load(new CriteoTsvSource(dir.resolve("train.tsv"), false));
                 InMemorySource eval = InMemorySource.load(new CriteoTsvSource(dir.resolve("eval.tsv"), false));
                 ctr = new Ctr(dir, train, eval, frame(train), frame(eval));
+                System.err.printf("test data: %.1f s%n", (System.nanoTime() - t0) / 1e9);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -80,6 +84,11 @@ final class LocalSpark {
 
     /** label (double), d0..d12 (float), c0..c25 (int): the examples exactly as core's reader gives them. */
     static Dataset<Row> frame(DataSource source) throws IOException {
+        return frame(session(), source);
+    }
+
+    /** As {@link #frame(DataSource)}, in the given session. */
+    static Dataset<Row> frame(SparkSession spark, DataSource source) throws IOException {
         List<StructField> f = new ArrayList<>();
         f.add(DataTypes.createStructField("label", DataTypes.DoubleType, false));
         for (String d : denseCols()) f.add(DataTypes.createStructField(d, DataTypes.FloatType, false));
@@ -96,6 +105,6 @@ final class LocalSpark {
                 b.clear();
             }
         }
-        return session().createDataFrame(rows, new StructType(f.toArray(new StructField[0]))).repartition(4).cache();
+        return spark.createDataFrame(rows, new StructType(f.toArray(new StructField[0]))).repartition(4).cache();
     }
 }

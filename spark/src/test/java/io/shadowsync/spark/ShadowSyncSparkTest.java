@@ -95,12 +95,12 @@ class ShadowSyncSparkTest {
         ShadowSyncClassifier lr = new ShadowSyncClassifier().setModelType("mlp").setHidden(16).setNumTrainers(2).setSync("s-ma")
                 .setLearningRate(0.05).setPsShards(1);
         PipelineModel model = new Pipeline().setStages(new PipelineStage[] {assemble, lr}).fit(ctr.trainDf());
-        double auc = new BinaryClassificationEvaluator().evaluate(model.transform(ctr.evalDf()));
+        double auc = new BinaryClassificationEvaluator().setNumBins(0).evaluate(model.transform(ctr.evalDf()));
         assertTrue(auc > 0.6, "AUC " + auc + " from the dense features alone");
         String dir = tmp.resolve("pipeline").toString();
         model.write().save(dir);
-        double again = new BinaryClassificationEvaluator().evaluate(PipelineModel.load(dir).transform(ctr.evalDf()));
-        assertEquals(auc, again, 0.0);
+        double again = new BinaryClassificationEvaluator().setNumBins(0).evaluate(PipelineModel.load(dir).transform(ctr.evalDf()));
+        assertEquals(auc, again, 1e-12); // the same scores; the evaluator's sums may add up in another order
     }
 
     @Test
