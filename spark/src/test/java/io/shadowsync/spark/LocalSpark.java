@@ -40,6 +40,7 @@ final class LocalSpark {
                     .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
                     .config("spark.stage.maxConsecutiveAttempts", "4")
+                    .config("spark.sql.warehouse.dir", Path.of(System.getProperty("java.io.tmpdir"), "shadowsync-spark-warehouse").toUri().toString())
                     .getOrCreate();
             session.sparkContext().setLogLevel("WARN");
             System.err.printf("spark session: %.1f s%n", (System.nanoTime() - t0) / 1e9);
