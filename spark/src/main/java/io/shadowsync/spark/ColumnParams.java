@@ -10,20 +10,39 @@ import org.apache.spark.ml.param.StringArrayParam;
  * dense number columns plus categorical id columns ({@code denseCols}, {@code categoricalCols}; when either is given
  * the vector column is not used).
  */
-interface ColumnParams extends Params {
-    Param<String> labelCol();
+public interface ColumnParams extends Params {
+    /** The column params of this estimator or model ({@link Defs#of}, made in its constructor). Public, as Spark ML reads
+     * the params through these default methods by reflection. */
+    Defs cols();
 
-    Param<String> featuresCol();
+    // Spark ML finds params by public no-argument methods returning a Param: these defaults count (Class#getMethods)
+    default Param<String> labelCol() {
+        return cols().label();
+    }
 
-    StringArrayParam denseCols();
+    default Param<String> featuresCol() {
+        return cols().features();
+    }
 
-    StringArrayParam categoricalCols();
+    default StringArrayParam denseCols() {
+        return cols().dense();
+    }
 
-    Param<String> predictionCol();
+    default StringArrayParam categoricalCols() {
+        return cols().categorical();
+    }
 
-    Param<String> probabilityCol();
+    default Param<String> predictionCol() {
+        return cols().prediction();
+    }
 
-    Param<String> rawPredictionCol();
+    default Param<String> probabilityCol() {
+        return cols().probability();
+    }
+
+    default Param<String> rawPredictionCol() {
+        return cols().rawPrediction();
+    }
 
     default String getLabelCol() {
         return $(labelCol());

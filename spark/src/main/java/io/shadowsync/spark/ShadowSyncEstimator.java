@@ -8,7 +8,6 @@ import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.types.StructType;
@@ -142,6 +141,11 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     }
 
     @Override
+    public ColumnParams.Defs cols() {
+        return cols;
+    }
+
+    @Override
     public ShadowSyncModel fit(Dataset<?> dataset) {
         RowLayout layout = RowLayout.resolve(dataset, getLabelCol(), getFeaturesCol(), getDenseCols(), getCategoricalCols(), getNumClasses(), -1);
         TrainingSettings settings = settings();
@@ -187,13 +191,6 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
 
     // ---- params (Spark ML finds them by these no-argument methods) ----
 
-    @Override public Param<String> labelCol() { return cols.label(); }
-    @Override public Param<String> featuresCol() { return cols.features(); }
-    @Override public StringArrayParam denseCols() { return cols.dense(); }
-    @Override public StringArrayParam categoricalCols() { return cols.categorical(); }
-    @Override public Param<String> predictionCol() { return cols.prediction(); }
-    @Override public Param<String> probabilityCol() { return cols.probability(); }
-    @Override public Param<String> rawPredictionCol() { return cols.rawPrediction(); }
     public Param<String> modelType() { return modelType; }
     public IntArrayParam hidden() { return hidden; }
     public Param<String> activation() { return activation; }

@@ -21,9 +21,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
@@ -85,6 +83,11 @@ public final class ShadowSyncModel extends Model<ShadowSyncModel> implements Col
     @Override
     public String uid() {
         return uid;
+    }
+
+    @Override
+    public ColumnParams.Defs cols() {
+        return cols;
     }
 
     @Override
@@ -266,13 +269,6 @@ public final class ShadowSyncModel extends Model<ShadowSyncModel> implements Col
 
     // ---- params ----
 
-    @Override public Param<String> labelCol() { return cols.label(); }
-    @Override public Param<String> featuresCol() { return cols.features(); }
-    @Override public StringArrayParam denseCols() { return cols.dense(); }
-    @Override public StringArrayParam categoricalCols() { return cols.categorical(); }
-    @Override public Param<String> predictionCol() { return cols.prediction(); }
-    @Override public Param<String> probabilityCol() { return cols.probability(); }
-    @Override public Param<String> rawPredictionCol() { return cols.rawPrediction(); }
 
     public ShadowSyncModel setFeaturesCol(String v) { set(cols.features(), v); return this; }
     public ShadowSyncModel setDenseCols(String... v) { set(cols.dense(), v); return this; }
