@@ -83,6 +83,9 @@ public final class Job {
         this.ranks = ranks.clone();
         int n = config.trainers(), w = config.trainer().workers();
         if (ranks.length == 0) throw new IllegalArgumentException("a job part needs at least one trainer");
+        if (train instanceof io.shadowsync.data.OwnShare && ranks.length > 1) {
+            throw new IllegalArgumentException("an OwnShare is one trainer's data: give each trainer process its own, not " + ranks.length + " trainers one");
+        }
         for (int r : ranks) {
             if (r < 0 || r >= n) throw new IllegalArgumentException("trainer rank " + r + " is not in 0.." + (n - 1));
         }

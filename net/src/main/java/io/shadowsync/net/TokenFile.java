@@ -86,13 +86,21 @@ public final class TokenFile {
      * on a command line or in a log: processes are handed the file's path.
      */
     public static Path generate(Path parent) throws IOException {
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        return write(parent, Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
+    }
+
+    /**
+     * Writes a token made elsewhere (e.g. on a Spark driver, handed to its tasks) as {@link #generate} writes a new one:
+     * into a new directory under {@code parent} that only this user can enter, in a file only this user can read.
+     */
+    public static Path write(Path parent, String token) throws IOException {
         Path dir = Files.createTempDirectory(parent, "shadowsync-job-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path file = dir.resolve("token");
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        Files.writeString(file, Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n", StandardCharsets.US_ASCII);
+        Files.writeString(file, token + "\n", StandardCharsets.US_ASCII);
         return file;
     }
 

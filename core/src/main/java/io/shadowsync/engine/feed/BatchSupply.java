@@ -3,6 +3,7 @@ package io.shadowsync.engine.feed;
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.data.OwnShare;
 import io.shadowsync.engine.JobState;
 import io.shadowsync.engine.TrainerConfig;
 
@@ -57,15 +58,19 @@ public interface BatchSupply {
 
     /**
      * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data, or every
-     * {@code trainers}-th example of a streamed source; the example budget is shared evenly.
+     * {@code trainers}-th example of a streamed source, or all of an {@link OwnShare}; the example budget is shared evenly.
      */
     static BatchSupply ofTrainer(DataSource train, TrainerConfig c, int trainer, int trainers) {
         long budget = c.examples() <= 0 ? 0 : c.examples() / trainers + (trainer < c.examples() % trainers ? 1 : 0);
+        // data split already (a Spark barrier task's partition): all of it is this trainer's
+        boolean own = train instanceof OwnShare;
+        if (own) train = ((OwnShare) train).data();
+        int parts = own ? 1 : trainers, part = own ? 0 : trainer;
         if (train instanceof InMemorySource mem) {
-            int lo = (int) ((long) mem.size() * trainer / trainers), hi = (int) ((long) mem.size() * (trainer + 1) / trainers);
+            int lo = (int) ((long) mem.size() * part / parts), hi = (int) ((long) mem.size() * (part + 1) / parts);
             return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
         }
-        DataSource mine = trainers == 1 ? train : new EveryNthSource(train, trainers, trainer);
+        DataSource mine = parts == 1 ? train : new EveryNthSource(train, parts, part);
         return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
     }
 }

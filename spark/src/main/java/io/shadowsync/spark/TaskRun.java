@@ -1,0 +1,226 @@
+package io.shadowsync.spark;
+
+import io.shadowsync.api.TrainingJob;
+import io.shadowsync.data.InMemorySource;
+import io.shadowsync.data.OwnShare;
+import io.shadowsync.engine.Job;
+import io.shadowsync.net.HostPort;
+import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.TokenFile;
+import io.shadowsync.net.rdv.Membership;
+import io.shadowsync.net.run.CheckpointOptions;
+import io.shadowsync.net.run.JobOptions;
+import io.shadowsync.net.run.NetSettings;
+import io.shadowsync.net.run.ServerProcess;
+import io.shadowsync.net.run.TrainerProcess;
+import java.io.IOException;
+import java.io.Serializable;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.sql.Row;
+
+/**
+ * What one barrier task does: partition p &lt; numTrainers is trainer p (its rows are its share); the task that runs
+ * shard s starts that parameter server first. Both bind on the executor's host (as Spark's scheduler knows it) on free
+ * ports, then one {@link BarrierPlacement#gather} gives every address, then the net module's {@link TrainerProcess} and
+ * {@link ServerProcess} run the job exactly as the {@code trainer} and {@code ps} commands do. A watcher ends the task's
+ * processes when Spark kills the task (another task of the stage failed), so that a retried stage does not find them.
+ */
+final class TaskRun {
+    private static final System.Logger LOG = System.getLogger(TaskRun.class.getName());
+    /** How often a task checks whether Spark has killed it. */
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private TaskRun() {}
+
+    /** Trainer 0's result: the model file's bytes and the job's summary. */
+    record Result(byte[] model, Map<String, Object> summary) implements Serializable {}
+
+    /** A test's way to fail a task on purpose mid-training (null: none); see {@link TestHook}. */
+    static volatile TestHook hook;
+
+    /** Called in each trainer task once its job is built; a test throws from {@link #check} to fail a task. */
+    interface TestHook {
+        /** Called every POLL with the trainer's rank, the stage attempt and the examples it has trained. */
+        void check(int rank, int stageAttempt, long examples);
+    }
+
+    static Result run(BarrierTaskContext ctx, Iterator<Row> rows, RowLayout layout, TrainingSettings settings, BarrierTraining.Plan plan,
+                      JobToken token) throws Exception {
+        int p = ctx.partitionId(), trainers = settings.trainers(), shards = settings.psShards();
+        boolean isTrainer = p < trainers;
+        int shard = plan.serversInTrainers() ? (p < shards ? p : -1) : (p >= trainers ? p - trainers : -1);
+        String host = host(ctx.getTaskInfos()[p].address());
+        Path tokenFile = token.writeFile();
+        ServerProcess server = null;
+        try {
+            NetSettings net = NetSettings.loopback().withConfig(NetConfig.LOOPBACK.withBindHost(host).withToken(tokenFile));
+            InMemorySource share = isTrainer ? PartitionData.load(rows, layout, p) : null;
+            // the partition is this trainer's whole share (the job does not take 1/N of it again)
+            TrainingJob job = settings.job(share != null ? new OwnShare(share) : new TrainingSettings.SchemaOnly(layout.schema()));
+            JobOptions options = JobOptions.defaults().withInMemory(true).withCheckpoints(checkpoints(plan, ctx.stageAttemptNumber()));
+            if (shard >= 0) server = ServerProcess.builder(job, shard).options(options).net(net).start();
+            Watch watch = new Watch(ctx, Thread.currentThread(), server);
+            // trainer 0's checkpoints record its share's fingerprint (the default), which a resumed stage checks
+            TrainerProcess trainer = isTrainer
+                    ? TrainerProcess.builder(job, p).options(options).net(net).listener(new Listener(p, ctx.stageAttemptNumber(), watch)).build()
+                    : null;
+            HostPort self = trainer == null ? null : trainer.bind();
+            BarrierPlacement placement = BarrierPlacement.gather(ctx, trainers, shards, self, shard, server == null ? null : server.address());
+            watch.start();
+            try {
+                if (server != null) server.place(placement);
+                if (trainer == null) {
+                    while (!server.awaitTermination(POLL)) watch.check();
+                    server = null; // stopped by the leader
+                    return null;
+                }
+                TrainerProcess.Outcome o;
+                try {
+                    o = trainer.run(placement);
+                } catch (Exception e) {
+                    watch.rethrowWith(e); // ended by the watcher: its reason, with what the trainer threw
+                    throw e;
+                }
+                watch.check();
+                if (o.status() != TrainerProcess.Status.DONE) throw new IllegalStateException("trainer " + p + ": " + o.message());
+                if (server != null) {
+                    // the leader stops every shard once it has its copy of the tables; until then this one serves
+                    while (!server.awaitTermination(POLL)) watch.check();
+                    server = null;
+                }
+                return o.leader() ? new Result(ModelBytes.of(o.model()), new LinkedHashMap<>(o.summary())) : null;
+            } finally {
+                watch.stop();
+            }
+        } finally {
+            if (server != null) server.close();
+            TokenFile.delete(tokenFile);
+        }
+    }
+
+    /** A Hadoop-style checkpoint path as a local one: plain paths and file: URIs (a directory every executor sees). */
+    static CheckpointOptions checkpoints(BarrierTraining.Plan plan, int stageAttempt) {
+        if (plan.checkpointDir().isEmpty()) return null;
+        return CheckpointOptions.in(localPath(plan.checkpointDir())).keep(plan.keep()).everySeconds(plan.checkpointEverySec())
+                .everyExamples(plan.checkpointEveryExamples()).resume(stageAttempt > 0);
+    }
+
+    static Path localPath(String dir) {
+        java.net.URI u = new org.apache.hadoop.fs.Path(dir).toUri();
+        if (u.getScheme() == null) return Path.of(u.getPath());
+        if (u.getScheme().equals("file")) return Path.of(u.getPath());
+        throw new IllegalArgumentException("checkpointDir '" + dir + "': checkpoints are written with local file operations by every task, so the "
+                + "directory must be a local or shared (NFS) path every executor sees, given as a plain path or a file: URI; "
+                + u.getScheme() + ": file systems are not supported yet");
+    }
+
+    /** The host of a barrier task's address ("host:port", "[v6]:port" or a bare host). */
+    static String host(String address) {
+        if (address.startsWith("[")) return address.substring(1, address.indexOf(']'));
+        int c = address.lastIndexOf(':');
+        return c > 0 && address.indexOf(':') == c ? address.substring(0, c) : address;
+    }
+
+    /** Relays the trainer's lines to the log, and hands its job to the watcher. */
+    private record Listener(int rank, int attempt, Watch watch) implements TrainerProcess.Listener {
+        @Override
+        public void message(Level level, String text) {
+            LOG.log(level, "shadowsync trainer " + rank + " (stage attempt " + attempt + "): " + text);
+        }
+
+        @Override
+        public void training(Job job, Membership members) {
+            watch.training(job, rank, attempt);
+        }
+    }
+
+    /**
+     * Watches a task while it runs: when Spark kills it (another task of the barrier stage failed) or the test hook
+     * fails it, it interrupts the task's thread and closes its server, so that the task's processes end (and the
+     * other tasks' collectives fail fast) instead of training on beside a retried stage.
+     */
+    private static final class Watch {
+        private final BarrierTaskContext ctx;
+        private final Thread task;
+        private final ServerProcess server;
+        private final Thread thread;
+        private volatile Job job;
+        private volatile int rank;
+        private volatile int attempt;
+        private volatile RuntimeException failure;
+
+        Watch(BarrierTaskContext ctx, Thread task, ServerProcess server) {
+            this.ctx = ctx;
+            this.task = task;
+            this.server = server;
+            this.thread = new Thread(this::loop, "shadowsync-task-watch-" + ctx.partitionId());
+            thread.setDaemon(true);
+        }
+
+        void training(Job j, int r, int a) {
+            rank = r;
+            attempt = a;
+            job = j;
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        void stop() {
+            thread.interrupt();
+        }
+
+        /** Throws why the task was ended, if it was. */
+        void check() {
+            RuntimeException f = failure;
+            if (f != null) throw f;
+        }
+
+        /** Throws why the task was ended, with what the trainer threw then, if the watcher ended it. */
+        void rethrowWith(Exception e) {
+            RuntimeException f = failure;
+            if (f == null) return;
+            Thread.interrupted(); // the watcher's interrupt has done its work
+            f.addSuppressed(e);
+            throw f;
+        }
+
+        private void loop() {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(POLL.toMillis());
+                    if (ctx.isInterrupted()) {
+                        end(new IllegalStateException("task " + ctx.partitionId() + " was killed by Spark: "
+                                + ctx.getKillReason().getOrElse(() -> "another task of the barrier stage failed")));
+                        return;
+                    }
+                    TestHook h = hook;
+                    Job j = job;
+                    if (h != null && j != null) {
+                        try {
+                            h.check(rank, attempt, j.progress().examples());
+                        } catch (RuntimeException e) {
+                            end(e);
+                            return;
+                        }
+                    }
+                }
+            } catch (InterruptedException e) {
+                // the task ended
+            }
+        }
+
+        private void end(RuntimeException why) {
+            failure = why;
+            task.interrupt();
+            if (server != null) server.close();
+        }
+    }
+}
