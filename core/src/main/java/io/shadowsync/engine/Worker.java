@@ -67,6 +67,7 @@ final class Worker implements Runnable {
                 Batch b = feeder.take(index);
                 long t1 = System.nanoTime();
                 if (b == BatchSupply.END) {
+                    embeddings.flush(); // the last steps' pushes, acknowledged in the background, are applied
                     stats.addSyncWait(rule.finish(index));
                     return;
                 }

@@ -42,8 +42,20 @@ public interface EmbeddingStore {
     default void prefetch(int table, int[] ids, int idOff, int n) {
     }
 
-    /** Closes the step opened by {@link #beginStep} on the calling thread. */
+    /**
+     * Closes the step opened by {@link #beginStep} on the calling thread. A remote store sends the step's pushes and
+     * may return before the servers acknowledge them (at most one step's pushes per thread stay in flight; the
+     * thread's later pulls still see them); {@link #flush} waits for them.
+     */
     default void endStep() {
+    }
+
+    /**
+     * Waits until every push made so far through this store, by any thread, has been applied. Called where the
+     * tables must hold every update made: a paused job before it is checkpointed, a worker that has run out of data.
+     * No-op for local stores, whose pushes are applied when {@link #push} returns.
+     */
+    default void flush() {
     }
 
     /**

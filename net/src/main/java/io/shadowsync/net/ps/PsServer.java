@@ -53,6 +53,8 @@ public final class PsServer implements AutoCloseable {
     private final ShardCheckpoints checkpoints;
     private volatile Server server;
     private volatile boolean shutdownRequested;
+    /** The row handlers, whose open streams a stop ends. */
+    private PsServices.Embeddings embeddings;
 
     private PsServer(Transport transport, PsShardSpec spec, int r, Consumer<String> events) {
         int maxMessageBytes = transport.config().maxMessageBytes();
@@ -98,7 +100,8 @@ public final class PsServer implements AutoCloseable {
                     + " parameter-server nodes (each node holds at most one replica of a shard), got " + replicas);
         }
         PsServer ps = new PsServer(transport, spec, replicas, events);
-        BindableService rows = new PsServices.Embeddings(ps), dense = new PsServices.Dense(ps);
+        ps.embeddings = new PsServices.Embeddings(ps);
+        BindableService rows = ps.embeddings, dense = new PsServices.Dense(ps);
         if (replicas > 1) {
             // not inline: a primary's first push may wait (bounded) for connectReplicas on a handler thread
             BindableService r = rows, d = dense;
@@ -186,6 +189,7 @@ public final class PsServer implements AutoCloseable {
     public void close() {
         Server s = server;
         s.shutdown();
+        embeddings.endStreams("the parameter server is stopping");
         try {
             if (!s.awaitTermination(5, TimeUnit.SECONDS)) {
                 s.shutdownNow();
@@ -267,6 +271,7 @@ public final class PsServer implements AutoCloseable {
         shutdownRequested = true;
         Server s = server;
         if (s != null) s.shutdown();
+        embeddings.endStreams("the parameter server is shutting down");
     }
 
     /** Test hook: the embedding slices of the node's own shard. */

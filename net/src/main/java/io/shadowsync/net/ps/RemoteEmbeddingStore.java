@@ -6,6 +6,8 @@ import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.nn.EmbeddingStore;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -44,16 +46,18 @@ import java.util.function.Consumer;
  */
 public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable {
     private final ShardSet set;
-    private final RowTraffic traffic;
+    private final RowCalls traffic;
     private final int numShards;
     private final long[] rows;
     private final int[] dims;
     /** Most rows in one request: the servers' cap and the message size limit, whichever binds first. */
     private final int chunkRows;
     private final ThreadLocal<ClientLane> lanes;
+    /** Every thread's lane, for {@link #flush} and {@link #close}. */
+    private final Set<ClientLane> allLanes = ConcurrentHashMap.newKeySet();
     private final LongAdder nonFinite = new LongAdder();
 
-    private RemoteEmbeddingStore(ShardSet set) {
+    private RemoteEmbeddingStore(ShardSet set, RowCalls.Mode mode) {
         this.set = set;
         this.numShards = set.size();
         ShardInfo info = set.info(0);
@@ -73,8 +77,12 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
                     + maxDim + " floats; raise the message size limit");
         }
         this.chunkRows = (int) Math.min(cap, byBytes);
-        this.traffic = new RowTraffic(set, dims, chunkRows);
-        this.lanes = ThreadLocal.withInitial(() -> new ClientLane(numShards));
+        this.traffic = mode == RowCalls.Mode.STREAM ? new RowStreams(set, dims, chunkRows) : new RowTraffic(set, dims, chunkRows);
+        this.lanes = ThreadLocal.withInitial(() -> {
+            ClientLane lane = new ClientLane(numShards);
+            allLanes.add(lane);
+            return lane;
+        });
     }
 
     /**
@@ -102,9 +110,19 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * current primary.
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events, boolean running) {
+        return connect(transport, shards, events, running, RowCalls.Mode.STREAM);
+    }
+
+    /**
+     * As {@link #connect(Transport, List, Consumer, boolean)}, with the rows moved over persistent streams
+     * ({@code STREAM}, what the others use) or one unary call per shard and round trip ({@code UNARY}: every push
+     * waited for, as before the streams; kept to measure one against the other).
+     */
+    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events, boolean running,
+                                               RowCalls.Mode mode) {
         ShardSet set = ShardSet.connect(transport, shards, events, running);
         try {
-            return new RemoteEmbeddingStore(set);
+            return new RemoteEmbeddingStore(set, mode);
         } catch (RuntimeException e) {
             set.close();
             throw e;
@@ -148,7 +166,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     @Override
     public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
         checkTable(table);
-        ClientLane lane = lanes.get();
+        ClientLane lane = lane();
         if (lane.inStep && lane.prefetched > 0 && servePrefetched(lane, table, ids, idOff, n, out, outOff)) return;
         checkIds(table, ids, idOff, n);
         if (n == 0) return;
@@ -170,7 +188,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     @Override
     public void prefetch(int table, int[] ids, int idOff, int n) {
         checkTable(table);
-        ClientLane lane = lanes.get();
+        ClientLane lane = lane();
         if (!lane.inStep) return;
         checkIds(table, ids, idOff, n);
         lane.announce(table, ids, idOff, n, dims[table]);
@@ -180,7 +198,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     public void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff) {
         checkTable(table);
         checkIds(table, ids, idOff, n);
-        ClientLane lane = lanes.get();
+        ClientLane lane = lane();
         if (!lane.inStep) for (ShardBuffer b : lane.pushes) b.reset();
         final int dim = dims[table], shards = numShards;
         final ShardBuffer[] bufs = lane.pushes;
@@ -197,14 +215,17 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
             b.add(table, id, dim);
             b.addGrad(grads, g, dim);
         }
-        if (!lane.inStep) send(lane);
+        if (!lane.inStep) {
+            send(lane);
+            settle(lane);
+        }
     }
 
     @Override
     public void beginStep() {
-        ClientLane lane = lanes.get();
+        ClientLane lane = lane();
         if (lane.inStep) endStep(); // a step left open: send what it held
-        lane = lanes.get();
+        lane = lane();
         for (ShardBuffer b : lane.pushes) b.reset();
         lane.prefetched = 0;
         lane.inStep = true;
@@ -212,25 +233,45 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     @Override
     public void endStep() {
-        ClientLane lane = lanes.get();
+        ClientLane lane = lane();
         if (!lane.inStep) return;
         lane.inStep = false;
         lane.prefetched = 0;
         send(lane);
     }
 
-    /** Requests sent so far, pulls and pushes (one per shard touched per call or step; more when split by size). */
-    public long requests() {
-        return traffic.requests.sum();
+    /**
+     * Waits until every push made so far through this store, by any thread, is acknowledged: applied on every live
+     * replica of its shard. A paused job calls it before the servers write their shards; a worker at its end. Pushes
+     * that other threads make meanwhile are not waited for.
+     *
+     * @throws ParameterServerException when a push in flight failed (its thread's next call fails too)
+     */
+    @Override
+    public void flush() {
+        for (ClientLane lane : allLanes) {
+            try {
+                traffic.settle(lane);
+            } catch (RuntimeException e) {
+                lane.failed = e;
+                drop(lane);
+                throw e;
+            }
+        }
     }
 
-    /** Rows that travelled back from pulls (after de-duplication) and rows pushed. */
+    /** Requests sent so far, pulls and pushes (one per shard touched per call or step; more when split by size). */
+    public long requests() {
+        return traffic.requests();
+    }
+
+    /** Rows that travelled back from pulls (after de-duplication) and rows acknowledged as pushed. */
     public long rowsPulled() {
-        return traffic.rowsPulled.sum();
+        return traffic.rowsPulled();
     }
 
     public long rowsPushed() {
-        return traffic.rowsPushed.sum();
+        return traffic.rowsPushed();
     }
 
     /** Gradient rows dropped because they held a NaN, an infinity or a value beyond {@link PsShardSpec#MAX_ABS_VALUE}. */
@@ -245,6 +286,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * @throws IllegalStateException when a table holds more floats than one Java array
      */
     public float[][] exportTables() {
+        flush();
         return TableExport.all(set, dims, rows, chunkRows);
     }
 
@@ -255,9 +297,10 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         return new TableSnapshot(shapes, exportTables());
     }
 
-    /** Closes the channels. Calls in flight fail. */
+    /** Closes the streams and channels. Calls in flight fail; pushes not yet acknowledged may be lost ({@link #flush} first). */
     @Override
     public void close() {
+        for (ClientLane lane : allLanes) lane.cancelStreams("the client closed its parameter-server store");
         set.close();
     }
 
@@ -311,19 +354,52 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         try {
             traffic.fetch(lane);
         } catch (RuntimeException e) {
-            lanes.remove();
+            dropOwn(lane);
             throw e;
         }
     }
 
-    /** A round trip of pushes; after a failure the thread's lane is dropped. */
+    /** Sends the lane's pushes (see {@link RowCalls#send}); after a failure the thread's lane is dropped. */
     private void send(ClientLane lane) {
         try {
             traffic.send(lane);
         } catch (RuntimeException e) {
-            lanes.remove();
+            dropOwn(lane);
             throw e;
         }
+    }
+
+    private void settle(ClientLane lane) {
+        try {
+            traffic.settle(lane);
+        } catch (RuntimeException e) {
+            dropOwn(lane);
+            throw e;
+        }
+    }
+
+    /** The calling thread's lane; when {@link #flush} saw one of its pushes fail, that failure, and a fresh lane next time. */
+    private ClientLane lane() {
+        ClientLane lane = lanes.get();
+        RuntimeException f = lane.failed;
+        if (f == null) return lane;
+        lanes.remove();
+        if (f instanceof ParameterServerException e) {
+            throw new ParameterServerException(e.getMessage(), e.shard(), e.address(), e.code(), e);
+        }
+        throw new IllegalStateException(f.getMessage(), f);
+    }
+
+    /** The calling thread's lane failed: it starts afresh at its next call. */
+    private void dropOwn(ClientLane lane) {
+        lanes.remove();
+        drop(lane);
+    }
+
+    /** A lane that failed: its streams end, and it keeps the error for its thread's next call (see {@link ClientLane#failed}). */
+    private void drop(ClientLane lane) {
+        allLanes.remove(lane);
+        lane.cancelStreams("a call on this lane failed");
     }
 
     private int checkTable(int t) {
