@@ -43,6 +43,16 @@ public interface EmbeddingStore {
     }
 
     /**
+     * Announces, inside a step, that the calling thread will pull rows {@code ids[idOff .. idOff+n)} of table in its
+     * next step: a remote store requests them during this step, so that their round trip overlaps this step's
+     * compute, and serves the next step's pull of them from the answer. Such rows hold every push the thread made
+     * before the current step but not the current step's (staleness of one step). No-op for local stores and outside
+     * a step.
+     */
+    default void prefetchNext(int table, int[] ids, int idOff, int n) {
+    }
+
+    /**
      * Closes the step opened by {@link #beginStep} on the calling thread. A remote store sends the step's pushes and
      * may return before the servers acknowledge them (at most one step's pushes per thread stay in flight; the
      * thread's later pulls still see them); {@link #flush} waits for them.

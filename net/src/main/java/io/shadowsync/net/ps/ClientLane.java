@@ -47,6 +47,10 @@ final class ClientLane {
     final List<Prefetch> prefetch = new ArrayList<>();
     /** Announced pulls of the current step: prefetch[0 .. prefetched). */
     int prefetched;
+    /** The rows announced for this step during the previous one (requested then: their answers may be on the way). */
+    Ahead current;
+    /** The rows announced during this step for the next one ({@link RemoteEmbeddingStore#prefetchNext}). */
+    Ahead next;
     final List<Future<Rows>> pullCalls = new ArrayList<>();
     final List<RowStreams.Call> streamPulls = new ArrayList<>();
     final List<Future<PushAck>> pushCalls = new ArrayList<>();
@@ -72,6 +76,16 @@ final class ClientLane {
             pushes[s] = new ShardBuffer();
             sent[s] = new ShardBuffer();
         }
+        current = new Ahead(shards);
+        next = new Ahead(shards);
+    }
+
+    /** At a step's start: the rows announced for it become current; the old current's buffers take the next ones. */
+    void swapAhead() {
+        Ahead t = current;
+        current = next;
+        next = t;
+        next.clear();
     }
 
     /** After the filled push buffers went on the wire: they become the ones in flight, the emptied others fill next. */
@@ -113,6 +127,47 @@ final class ClientLane {
     void announce(int table, int[] ids, int idOff, int n, int dim) {
         if (prefetched == prefetch.size()) prefetch.add(new Prefetch());
         prefetch.get(prefetched++).set(table, ids, idOff, n, dim);
+    }
+
+    /**
+     * Rows announced for a step one step before it: their entries, the buffers their requests and answers use (their
+     * own, so that the pulls of the step in progress do not overwrite them while the answers are on the way), and the
+     * calls in flight.
+     */
+    static final class Ahead {
+        final ShardBuffer[] bufs;
+        final List<RowStreams.Call> calls = new ArrayList<>();
+        final List<Prefetch> entries = new ArrayList<>();
+        int count;
+        /** The requests went out; their answers are in {@link #bufs} once {@code received}. */
+        boolean sent;
+        boolean received;
+
+        Ahead(int shards) {
+            bufs = new ShardBuffer[shards];
+            for (int s = 0; s < shards; s++) bufs[s] = new ShardBuffer();
+        }
+
+        void announce(int table, int[] ids, int idOff, int n, int dim) {
+            if (count == entries.size()) entries.add(new Prefetch());
+            entries.get(count++).set(table, ids, idOff, n, dim);
+        }
+
+        /** The entry announced for exactly these ids of table, or null. */
+        Prefetch find(int table, int[] ids, int idOff, int n) {
+            for (int i = 0; i < count; i++) {
+                Prefetch p = entries.get(i);
+                if (p.table == table && p.n == n && Arrays.equals(p.ids, 0, n, ids, idOff, idOff + n)) return p;
+            }
+            return null;
+        }
+
+        void clear() {
+            count = 0;
+            sent = false;
+            received = false;
+            calls.clear();
+        }
     }
 
     /** One announced pull of the current step: its ids (copied), where each id's row lands, and the rows. */

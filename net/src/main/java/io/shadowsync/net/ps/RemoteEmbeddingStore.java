@@ -22,11 +22,17 @@ import java.util.function.Consumer;
  *       ModelFile.write(path, spec, provenance, dense, tables.snapshot());
  *   }
  * </pre>
- * <b>Round trips.</b> A pull or push sends one request to every shard it touches, all at once, and waits for the
- * answers; ids repeated within a pull travel once. Between {@link #beginStep} and {@link #endStep} on a thread:
+ * <b>Round trips.</b> Each client thread keeps one persistent stream open to each shard ({@link Calls#STREAM}; the
+ * unary calls of {@link Calls#UNARY} remain to compare against). A pull or push sends one request to every shard it
+ * touches, all at once; ids repeated within a pull travel once. A shard handles a stream's calls in the order they
+ * were sent, so a thread's pull sees every push it sent before, acknowledged or not. Between {@link #beginStep} and
+ * {@link #endStep} on a thread:
  * <ul>
  *   <li>pushes are held back and sent at {@code endStep}, all tables' rows in one request per shard, in call order
- *       (so duplicated ids are still applied one after the other); a pull in the same step does not see them;</li>
+ *       (so duplicated ids are still applied one after the other); a pull in the same step does not see them.
+ *       {@code endStep} does not wait for their acknowledgements: the next {@code endStep} does, before it sends, so
+ *       at most one step's pushes per thread are in flight (the back-pressure), and {@link #flush} waits for all;
+ *       a push outside a step is sent and waited for;</li>
  *   <li>the rows announced with {@link #prefetch} are pulled together, one request per shard, at the step's first
  *       pull of one of them; each later {@code pull} of the same table and ids is served from that answer. A pull
  *       that was not announced is its own request.</li>
@@ -35,11 +41,13 @@ import java.util.function.Consumer;
  * and counted ({@link #nonFiniteRowsDropped}): the servers refuse such values, and dropping the row keeps a bad step
  * from ending the job.
  *
- * <p><b>Failures.</b> A call that fails (a shard unreachable, no answer within the call deadline, a refusal) throws
- * {@link ParameterServerException} naming the shard and its address; nothing waits longer than the call deadline
- * plus a few seconds per replica tried. A push that fails on one shard may have been applied on others. With
- * replicated servers ({@code --ps-replicas R}), a call whose replica is gone goes again to the shard's next replica,
- * with the same (client, seq), so a push acknowledged once is applied once; only a shard with no replica left fails.
+ * <p><b>Failures.</b> A call that fails (a shard unreachable, its stream ended, no answer within the call deadline, a
+ * refusal) throws {@link ParameterServerException} naming the shard and its address; nothing waits longer than the
+ * call deadline plus a few seconds per replica tried. A push in flight that fails is thrown by the thread's next step
+ * (or by {@link #flush}). A push that fails on one shard may have been applied on others. With replicated servers
+ * ({@code --ps-replicas R}), the calls still unanswered on a stream whose replica is gone go again, in order, to the
+ * shard's next replica, with the same (client, seq), so a push acknowledged once is applied once; only a shard with
+ * no replica left fails.
  *
  * <p>Sharing contract: thread-safe; Hogwild workers call it at once without locks. Each thread has its own buffers
  * and step state; the Hogwild race happens on the servers, as on a local store.
@@ -57,7 +65,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     private final Set<ClientLane> allLanes = ConcurrentHashMap.newKeySet();
     private final LongAdder nonFinite = new LongAdder();
 
-    private RemoteEmbeddingStore(ShardSet set, RowCalls.Mode mode) {
+    private RemoteEmbeddingStore(ShardSet set, Calls mode) {
         this.set = set;
         this.numShards = set.size();
         ShardInfo info = set.info(0);
@@ -77,7 +85,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
                     + maxDim + " floats; raise the message size limit");
         }
         this.chunkRows = (int) Math.min(cap, byBytes);
-        this.traffic = mode == RowCalls.Mode.STREAM ? new RowStreams(set, dims, chunkRows) : new RowTraffic(set, dims, chunkRows);
+        this.traffic = mode == Calls.STREAM ? new RowStreams(set, dims, chunkRows) : new RowTraffic(set, dims, chunkRows);
         this.lanes = ThreadLocal.withInitial(() -> {
             ClientLane lane = new ClientLane(numShards);
             allLanes.add(lane);
@@ -110,7 +118,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * current primary.
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events, boolean running) {
-        return connect(transport, shards, events, running, RowCalls.Mode.STREAM);
+        return connect(transport, shards, events, running, Calls.STREAM);
     }
 
     /**
@@ -119,7 +127,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * waited for, as before the streams; kept to measure one against the other).
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, Consumer<String> events, boolean running,
-                                               RowCalls.Mode mode) {
+                                               Calls mode) {
         ShardSet set = ShardSet.connect(transport, shards, events, running);
         try {
             return new RemoteEmbeddingStore(set, mode);
@@ -127,6 +135,14 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
             set.close();
             throw e;
         }
+    }
+
+    /** How rows travel: see {@link #connect(Transport, List, Consumer, boolean, Calls)}. */
+    public enum Calls {
+        /** A persistent bidirectional stream per client thread and shard; a step's pushes acknowledged in the background. */
+        STREAM,
+        /** One unary call per shard and round trip, every push waited for (the data plane before the streams, to compare). */
+        UNARY
     }
 
     @Override
@@ -167,14 +183,18 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
         checkTable(table);
         ClientLane lane = lane();
-        if (lane.inStep && lane.prefetched > 0 && servePrefetched(lane, table, ids, idOff, n, out, outOff)) return;
+        if (lane.inStep) {
+            sendAhead(lane); // the next step's rows go out before this pull waits for anything
+            if (lane.current.count > 0 && serveAhead(lane, table, ids, idOff, n, out, outOff)) return;
+            if (lane.prefetched > 0 && servePrefetched(lane, table, ids, idOff, n, out, outOff)) return;
+        }
         checkIds(table, ids, idOff, n);
         if (n == 0) return;
         final int dim = dims[table];
         lane.ensure(n);
         for (ShardBuffer b : lane.pulls) b.reset();
         final int[] shardOf = lane.shardOf, rowOff = lane.rowOff;
-        mapRows(lane, table, ids, idOff, n, shardOf, rowOff);
+        mapRows(lane, lane.pulls, table, ids, idOff, n, shardOf, rowOff);
         fetch(lane);
         final ShardBuffer[] bufs = lane.pulls;
         for (int j = 0; j < n; j++) System.arraycopy(bufs[shardOf[j]].rows, rowOff[j], out, outOff + j * dim, dim);
@@ -191,7 +211,25 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         ClientLane lane = lane();
         if (!lane.inStep) return;
         checkIds(table, ids, idOff, n);
+        if (lane.current.find(table, ids, idOff, n) != null) return; // announced a step ahead: requested already
         lane.announce(table, ids, idOff, n, dims[table]);
+    }
+
+    /**
+     * Announces, inside a step, that the calling thread will pull rows {@code ids[idOff .. idOff+n)} of table in its
+     * next step. The rows announced so go out together, one request per shard, at this step's first pull (or its end),
+     * ahead of this step's pushes, so that their answers travel while this step computes; the next step's pull of
+     * the same table and ids (announced again or not) is served from them. They hold every push this thread sent
+     * before the current step, but not the current step's: staleness of one step. Outside a step it does nothing.
+     * The ids are copied.
+     */
+    @Override
+    public void prefetchNext(int table, int[] ids, int idOff, int n) {
+        checkTable(table);
+        ClientLane lane = lane();
+        if (!lane.inStep || lane.next.sent) return;
+        checkIds(table, ids, idOff, n);
+        lane.next.announce(table, ids, idOff, n, dims[table]);
     }
 
     @Override
@@ -228,6 +266,9 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         lane = lane();
         for (ShardBuffer b : lane.pushes) b.reset();
         lane.prefetched = 0;
+        ClientLane.Ahead done = lane.current;
+        if (done.sent && !done.received) receive(lane, done); // announced but never pulled: its buffers are reused now
+        lane.swapAhead();
         lane.inStep = true;
     }
 
@@ -235,6 +276,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     public void endStep() {
         ClientLane lane = lane();
         if (!lane.inStep) return;
+        sendAhead(lane);
         lane.inStep = false;
         lane.prefetched = 0;
         send(lane);
@@ -305,9 +347,8 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     }
 
     /** Splits ids over the shards (de-duplicated), recording each id's shard and its row's float offset there. */
-    private void mapRows(ClientLane lane, int table, int[] ids, int idOff, int n, int[] shardOf, int[] rowOff) {
+    private void mapRows(ClientLane lane, ShardBuffer[] bufs, int table, int[] ids, int idOff, int n, int[] shardOf, int[] rowOff) {
         final int dim = dims[table], shards = numShards;
-        final ShardBuffer[] bufs = lane.pulls;
         final RowSlots slots = lane.slots;
         slots.reset(n);
         for (int j = 0; j < n; j++) {
@@ -337,7 +378,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         for (ShardBuffer b : lane.pulls) b.reset();
         for (int i = 0; i < lane.prefetched; i++) {
             ClientLane.Prefetch p = lane.prefetch.get(i);
-            if (!p.fetched) mapRows(lane, p.table, p.ids, 0, p.n, p.shardOf, p.rowOff);
+            if (!p.fetched) mapRows(lane, lane.pulls, p.table, p.ids, 0, p.n, p.shardOf, p.rowOff);
         }
         fetch(lane);
         for (int i = 0; i < lane.prefetched; i++) {
@@ -346,6 +387,46 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
             int dim = dims[p.table];
             for (int j = 0; j < p.n; j++) System.arraycopy(lane.pulls[p.shardOf[j]].rows, p.rowOff[j], p.values, j * dim, dim);
             p.fetched = true;
+        }
+    }
+
+    /** Requests the rows announced for the next step, all tables in one request per shard, unless done already. */
+    private void sendAhead(ClientLane lane) {
+        ClientLane.Ahead next = lane.next;
+        if (next.sent || next.count == 0) return;
+        for (ShardBuffer b : next.bufs) b.reset();
+        for (int i = 0; i < next.count; i++) {
+            ClientLane.Prefetch p = next.entries.get(i);
+            mapRows(lane, next.bufs, p.table, p.ids, 0, p.n, p.shardOf, p.rowOff);
+        }
+        next.sent = true;
+        try {
+            traffic.start(lane, next.bufs, next.calls);
+        } catch (RuntimeException e) {
+            dropOwn(lane);
+            throw e;
+        }
+    }
+
+    /** Serves a pull from the rows announced for this step a step ahead; false when these ids were not among them. */
+    private boolean serveAhead(ClientLane lane, int table, int[] ids, int idOff, int n, float[] out, int outOff) {
+        ClientLane.Ahead cur = lane.current;
+        ClientLane.Prefetch p = cur.find(table, ids, idOff, n);
+        if (p == null) return false;
+        if (!cur.received) receive(lane, cur);
+        final int dim = dims[table];
+        final ShardBuffer[] bufs = cur.bufs;
+        for (int j = 0; j < n; j++) System.arraycopy(bufs[p.shardOf[j]].rows, p.rowOff[j], out, outOff + j * dim, dim);
+        return true;
+    }
+
+    private void receive(ClientLane lane, ClientLane.Ahead a) {
+        try {
+            traffic.finish(lane, a.bufs, a.calls);
+            a.received = true;
+        } catch (RuntimeException e) {
+            dropOwn(lane);
+            throw e;
         }
     }
 

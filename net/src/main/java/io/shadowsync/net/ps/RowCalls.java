@@ -1,5 +1,7 @@
 package io.shadowsync.net.ps;
 
+import java.util.List;
+
 /**
  * How a {@link RemoteEmbeddingStore} moves a lane's rows: {@link RowStreams} (a persistent stream per lane and shard,
  * pushes acknowledged in the background; the default) or {@link RowTraffic} (a unary call per shard and round trip,
@@ -9,7 +11,20 @@ package io.shadowsync.net.ps;
  */
 interface RowCalls {
     /** Sends the lane's pull buffers to their shards at once and fills each buffer's rows from the answers. */
-    void fetch(ClientLane lane);
+    default void fetch(ClientLane lane) {
+        start(lane, lane.pulls, lane.streamPulls);
+        finish(lane, lane.pulls, lane.streamPulls);
+    }
+
+    /**
+     * Sends pull buffers (the lane's own or one of its {@link ClientLane.Ahead}s) to their shards at once; their rows
+     * are filled by {@link #finish} with the same calls list (the streams return at once; the unary mode fills them
+     * here and returns when it has).
+     */
+    void start(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> calls);
+
+    /** Waits for the answers of the pulls {@link #start}ed and fills each buffer's rows from them. */
+    void finish(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> calls);
 
     /**
      * Sends the lane's filled push buffers, all shards at once, and empties them for the next step. The unary mode
@@ -27,12 +42,4 @@ interface RowCalls {
     long rowsPulled();
 
     long rowsPushed();
-
-    /** Which of the two a store uses. */
-    enum Mode {
-        /** Persistent bidirectional streams, pushes acknowledged in the background. */
-        STREAM,
-        /** One unary call per shard and round trip, as before the streams; for comparison. */
-        UNARY
-    }
 }

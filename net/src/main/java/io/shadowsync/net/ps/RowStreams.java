@@ -50,10 +50,8 @@ final class RowStreams implements RowCalls {
     }
 
     @Override
-    public void fetch(ClientLane lane) {
+    public void start(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
         synchronized (lane) {
-            final ShardBuffer[] bufs = lane.pulls;
-            List<Call> calls = lane.streamPulls;
             calls.clear();
             for (int s = 0; s < bufs.length; s++) {
                 ShardBuffer b = bufs[s];
@@ -69,6 +67,12 @@ final class RowStreams implements RowCalls {
                     rowsPulled.add(Math.min(chunkRows, b.count - from));
                 }
             }
+        }
+    }
+
+    @Override
+    public void finish(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
+        synchronized (lane) {
             for (Call c : calls) {
                 StreamAnswer a = await(lane, c);
                 ShardBuffer b = bufs[c.shard];

@@ -41,9 +41,17 @@ final class RowTraffic implements RowCalls {
         for (int s = 0; s < stubs.length; s++) stubs[s] = set.stub(EmbeddingShardGrpc.newFutureStub(set.channel(s)));
     }
 
+    /** Pulls at once: the calls run to their end here. */
     @Override
-    public void fetch(ClientLane lane) {
-        final ShardBuffer[] bufs = lane.pulls;
+    public void start(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
+        fetch(lane, bufs);
+    }
+
+    @Override
+    public void finish(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
+    }
+
+    private void fetch(ClientLane lane, ShardBuffer[] bufs) {
         final List<Future<Rows>> calls = lane.pullCalls;
         calls.clear();
         int nc = 0;
