@@ -107,6 +107,11 @@ final class DeferredPushes implements EmbeddingStore {
         store.endStep();
     }
 
+    @Override
+    public void flush() {
+        store.flush();
+    }
+
     /** Holds the push: copies its ids and gradient rows and notes whether every gradient value is finite. */
     @Override
     public void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff) {
