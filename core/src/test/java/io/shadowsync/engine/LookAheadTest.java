@@ -3,8 +3,6 @@ package io.shadowsync.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.shadowsync.comm.Collective;
-import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.nn.EmbeddingStore;
@@ -107,40 +105,10 @@ class LookAheadTest {
             EmbeddingOptimizerSpec emb = new EmbeddingOptimizerSpec("sgd", 0.05);
             InProcessCluster local = new InProcessCluster(shapes, std, 11, first.dense().data(), opt, emb, config);
             for (int t = 0; t < 2; t++) stores.add(new AsyncStore(local.embeddings(t)));
-            Cluster cluster = new Cluster() {
-                @Override
-                public int trainers() {
-                    return local.trainers();
-                }
-
+            Cluster cluster = new ForwardingCluster(local) {
                 @Override
                 public EmbeddingStore embeddings(int trainer) {
                     return stores.get(trainer);
-                }
-
-                @Override
-                public DenseParameterServer denseServer(int trainer, boolean forSync) {
-                    return local.denseServer(trainer, forSync);
-                }
-
-                @Override
-                public Collective trainerGroup(int trainer) {
-                    return local.trainerGroup(trainer);
-                }
-
-                @Override
-                public Collective workerGroup(int trainer, int worker) {
-                    return local.workerGroup(trainer, worker);
-                }
-
-                @Override
-                public void abort() {
-                    local.abort();
-                }
-
-                @Override
-                public void close() {
-                    local.close();
                 }
             };
             job = new Job(SPEC, 11, opt, emb, NonFiniteGuardTest.source(NonFiniteGuardTest.examples(examples, 1)), config, cluster,
