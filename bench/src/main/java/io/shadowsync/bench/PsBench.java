@@ -22,13 +22,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code --shards} {@link PsServer}s (default 1) started in this JVM on 127.0.0.1, through {@link RemoteEmbeddingStore}
  * (row-wise Adagrad on the server); with {@code --replicas R} every shard has R copies and a push is acknowledged once
  * every copy has it, so {@code --shards 2 --replicas 1} against {@code --replicas 2} prices replication. Pull and push are measured apart, each in two modes: {@code step} (all tables of a step in one request,
- * {@code prefetch} + {@code beginStep}/{@code endStep}) and {@code per-table} (one request per table). Prints one
- * JSON line per measurement with the median of {@code --reps} repetitions.
+ * {@code prefetch} + {@code beginStep}/{@code endStep}) and {@code per-table} (one request per table), and {@code
+ * train} (a trainer's step: the next step's rows announced with {@code prefetchNext}, this step's pulled, its pushes
+ * sent at {@code endStep}). Each over the row streams and over the unary calls ({@code --calls stream,unary}), the
+ * repetitions of the two interleaved. Prints one JSON line per measurement with the median of {@code --reps}
+ * repetitions.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar io.shadowsync.bench.PsBench \
  *      [--tables 26] [--rows 100000] [--dim 16] [--batch 256] [--threads 4] [--reps 5] [--rep-ms 1000]
- *      [--shards 1] [--replicas 1] [--ops pull,push]
+ *      [--shards 1] [--replicas 1] [--ops pull,push,train] [--calls stream,unary]
  * </pre>
  * Client and server share this machine's cores, so the figures are a floor for a shard on its own host.
  */
@@ -46,7 +49,9 @@ public final class PsBench {
         long repMs = Long.parseLong(opt.getOrDefault("rep-ms", "1000"));
         int replicas = Integer.parseInt(opt.getOrDefault("replicas", "1"));
         int shards = Math.max(replicas, Integer.parseInt(opt.getOrDefault("shards", "1")));
-        List<String> ops = List.of(opt.getOrDefault("ops", "pull,push").split(","));
+        List<String> ops = List.of(opt.getOrDefault("ops", "pull,push,train").split(","));
+        List<RemoteEmbeddingStore.Calls> calls = new ArrayList<>();
+        for (String c : opt.getOrDefault("calls", "stream,unary").split(",")) calls.add(RemoteEmbeddingStore.Calls.valueOf(c.toUpperCase(Locale.ROOT)));
 
         long[][] shapes = new long[tables][];
         float[] stds = new float[tables];
@@ -64,42 +69,56 @@ public final class PsBench {
                 addresses.add(new HostPort("127.0.0.1", nodes.get(s).port()));
             }
             if (replicas > 1) for (PsServer ps : nodes) ps.connectReplicas(addresses);
-            measure(transport, addresses, tables, rows, dim, batch, threads, reps, repMs, replicas, ops);
+            measure(transport, addresses, tables, rows, dim, batch, threads, reps, repMs, replicas, ops, calls);
         } finally {
             for (PsServer ps : nodes) ps.close();
         }
     }
 
     private static void measure(Transport transport, List<HostPort> addresses, int tables, int rows, int dim, int batch, int threads,
-                                int reps, long repMs, int replicas, List<String> ops) throws InterruptedException {
-        try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(transport, addresses)) {
+                                int reps, long repMs, int replicas, List<String> ops, List<RemoteEmbeddingStore.Calls> calls)
+            throws InterruptedException {
+        List<RemoteEmbeddingStore> stores = new ArrayList<>();
+        try {
+            for (RemoteEmbeddingStore.Calls c : calls) stores.add(RemoteEmbeddingStore.connect(transport, addresses, false, c));
             Traffic[] traffic = new Traffic[threads];
             for (int w = 0; w < threads; w++) traffic[w] = new Traffic(tables, rows, dim, batch, 1000 + w);
-            for (String mode : new String[] {"step", "per-table"}) {
-                for (String op : new String[] {"pull", "push"}) {
-                    if (!ops.contains(op)) continue;
-                    run(store, traffic, op, mode, repMs); // warm-up, not recorded
-                    double[] rates = new double[reps];
-                    long requests0 = store.requests();
-                    for (int r = 0; r < reps; r++) rates[r] = run(store, traffic, op, mode, repMs);
-                    double requestsPerSec = (store.requests() - requests0) * 1000.0 / (reps * repMs);
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("bench", "ps");
-                    row.put("op", op);
-                    row.put("mode", mode);
-                    row.put("shards", addresses.size());
-                    row.put("replicas", replicas);
-                    row.put("threads", threads);
-                    row.put("batch", batch);
-                    row.put("tables", tables);
-                    row.put("dim", dim);
-                    row.put("rows_per_sec_median", Math.round(median(rates)));
-                    row.put("requests_per_sec", Math.round(requestsPerSec));
-                    row.put("reps", reps);
-                    row.put("rep_rows_per_sec", round(rates));
-                    System.out.println(toJson(row));
+            for (String op : new String[] {"pull", "push", "train"}) {
+                if (!ops.contains(op)) continue;
+                for (String mode : op.equals("train") ? new String[] {"step"} : new String[] {"step", "per-table"}) {
+                    double[][] rates = new double[stores.size()][reps];
+                    long[] requests0 = new long[stores.size()];
+                    for (int c = 0; c < stores.size(); c++) {
+                        run(stores.get(c), traffic, op, mode, repMs); // warm-up, not recorded
+                        requests0[c] = stores.get(c).requests();
+                    }
+                    for (int r = 0; r < reps; r++) {
+                        for (int c = 0; c < stores.size(); c++) rates[c][r] = run(stores.get(c), traffic, op, mode, repMs);
+                    }
+                    for (int c = 0; c < stores.size(); c++) {
+                        double requestsPerSec = (stores.get(c).requests() - requests0[c]) * 1000.0 / (reps * repMs);
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("bench", "ps");
+                        row.put("op", op);
+                        row.put("mode", mode);
+                        row.put("calls", calls.get(c).name().toLowerCase(Locale.ROOT));
+                        row.put("shards", addresses.size());
+                        row.put("replicas", replicas);
+                        row.put("threads", threads);
+                        row.put("batch", batch);
+                        row.put("tables", tables);
+                        row.put("dim", dim);
+                        row.put("rows_per_sec_median", Math.round(median(rates[c])));
+                        row.put("rows_per_sec_per_shard", Math.round(median(rates[c]) / addresses.size()));
+                        row.put("requests_per_sec", Math.round(requestsPerSec));
+                        row.put("reps", reps);
+                        row.put("rep_rows_per_sec", round(rates[c]));
+                        System.out.println(toJson(row));
+                    }
                 }
             }
+        } finally {
+            for (RemoteEmbeddingStore s : stores) s.close();
         }
     }
 
@@ -107,12 +126,13 @@ public final class PsBench {
     private static double run(RemoteEmbeddingStore store, Traffic[] traffic, String op, String mode, long ms) throws InterruptedException {
         AtomicLong total = new AtomicLong();
         long end = System.nanoTime() + ms * 1_000_000L;
-        boolean push = op.equals("push"), step = mode.equals("step");
+        boolean push = op.equals("push"), train = op.equals("train"), step = mode.equals("step");
         Thread[] threads = new Thread[traffic.length];
         long t0 = System.nanoTime();
         for (int w = 0; w < traffic.length; w++) {
             Traffic tr = traffic[w];
-            threads[w] = new Thread(() -> total.addAndGet(tr.loop(store, push, step, end)), "ps-bench-client-" + w);
+            threads[w] = new Thread(() -> total.addAndGet(train ? tr.train(store, end) : tr.loop(store, push, step, end)),
+                    "ps-bench-client-" + w);
             threads[w].start();
         }
         for (Thread t : threads) t.join();
@@ -144,6 +164,33 @@ public final class PsBench {
             for (int i = 0; i < grads.length; i++) grads[i] = (float) (rng.nextGaussian() * 1e-3);
         }
 
+        /**
+         * Runs a trainer's steps until the deadline: announces the next batch's rows, pulls this batch's (served from
+         * the rows announced a step before) and pushes their gradients; returns the rows pulled and pushed.
+         */
+        long train(RemoteEmbeddingStore store, long deadline) {
+            long moved = 0;
+            for (int b = 0; System.nanoTime() < deadline; b = (b + 1) % BATCHES) {
+                int[][] batchIds = ids[b], nextIds = ids[(b + 1) % BATCHES];
+                store.beginStep();
+                for (int t = 0; t < tables; t++) store.prefetchNext(t, nextIds[t], 0, nextIds[t].length);
+                for (int t = 0; t < tables; t++) store.prefetch(t, batchIds[t], 0, batchIds[t].length);
+                for (int t = 0; t < tables; t++) {
+                    int[] tid = batchIds[t];
+                    store.pull(t, tid, 0, tid.length, rows, 0);
+                    moved += tid.length;
+                }
+                for (int t = 0; t < tables; t++) {
+                    int[] tid = batchIds[t];
+                    store.push(t, tid, 0, tid.length, grads, 0);
+                    moved += tid.length;
+                }
+                store.endStep();
+            }
+            store.flush();
+            return moved;
+        }
+
         /** Runs steps until the deadline; returns the rows moved. */
         long loop(RemoteEmbeddingStore store, boolean push, boolean step, long deadline) {
             long moved = 0;
@@ -161,6 +208,7 @@ public final class PsBench {
                 }
                 if (step) store.endStep();
             }
+            store.flush();
             return moved;
         }
     }
@@ -192,7 +240,7 @@ public final class PsBench {
     private static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         List<String> known = new ArrayList<>(List.of("tables", "rows", "dim", "batch", "threads", "reps", "rep-ms", "shards",
-                "replicas", "ops"));
+                "replicas", "ops", "calls"));
         for (int i = 0; i < args.length; i++) {
             String k = args[i].startsWith("--") ? args[i].substring(2) : "";
             if (!known.contains(k) || i + 1 >= args.length) {

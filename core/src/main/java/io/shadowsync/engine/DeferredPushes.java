@@ -70,6 +70,13 @@ final class DeferredPushes implements EmbeddingStore {
         if (remote) remoteNanos += System.nanoTime() - t0;
     }
 
+    @Override
+    public void prefetchNext(int table, int[] ids, int idOff, int n) {
+        long t0 = remote ? System.nanoTime() : 0;
+        store.prefetchNext(table, ids, idOff, n);
+        if (remote) remoteNanos += System.nanoTime() - t0;
+    }
+
     /**
      * Whether the store is a parameter server reached by calls (not this process's own tables, which a pull reads in
      * place): then the time in its pulls is the worker waiting on the server.
@@ -98,6 +105,11 @@ final class DeferredPushes implements EmbeddingStore {
     @Override
     public void endStep() {
         store.endStep();
+    }
+
+    @Override
+    public void flush() {
+        store.flush();
     }
 
     /** Holds the push: copies its ids and gradient rows and notes whether every gradient value is finite. */

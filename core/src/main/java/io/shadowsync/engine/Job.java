@@ -385,6 +385,7 @@ public final class Job {
             throw new IllegalStateException("a part of a multi-process job pauses with the other processes: beginPause, agree, finishPause");
         }
         gate.pause(timeout.toNanos());
+        flushAtRest();
         return new Paused();
     }
 
@@ -403,7 +404,22 @@ public final class Job {
     /** Phase two: this process's threads come to rest after {@code agreed[g]} operations of each lockstep group g. */
     public Paused finishPause(long[] agreed, Duration timeout) throws InterruptedException, TimeoutException {
         gate.awaitRest(agreed, timeout.toNanos());
+        flushAtRest();
         return new Paused();
+    }
+
+    /**
+     * With every thread at rest: waits until the embedding pushes still in flight (a remote store acknowledges a
+     * step's pushes in the background) are applied, so that the servers' shards hold every step the data position
+     * counts. A push that failed ends the pause (the job goes on, and the worker that made it fails at its next step).
+     */
+    private void flushAtRest() {
+        try {
+            for (int t : ranks) cluster.embeddings(t).flush();
+        } catch (RuntimeException e) {
+            gate.release();
+            throw new IllegalStateException("embedding pushes in flight did not reach the parameter servers: " + e.getMessage(), e);
+        }
     }
 
     /** Withdraws a pause begun with {@link #beginPause} (the exchange of counts failed): the threads go on. */

@@ -88,6 +88,11 @@ final class PauseGate {
         }
     }
 
+    /** Whether a pause is asked for now (a participant about to take on more than its next operation checks it). */
+    boolean pauseRequested() {
+        return requested;
+    }
+
     /** Participant p has no more operations (its worker ran out of data, its sync thread ended, or it failed). */
     void exit(int p) {
         synchronized (lock) {

@@ -24,6 +24,11 @@ import io.shadowsync.sync.NonFiniteException;
  * {@link TrainerConfig#maxNonFinite()} of them in a row: then the model has diverged (or a parameter went NaN) and the
  * worker throws {@link NonFiniteException}, which stops the job.
  *
+ * <p><b>Looking ahead.</b> With a remote embedding store, the worker takes its next batch before it computes the one
+ * in hand ({@link BatchSupply#peek}) and announces that batch's rows ({@link Model#announce}), so that their round
+ * trip to the parameter servers overlaps this step's compute: the rows a step uses then hold every push of the
+ * steps up to the one before last (one step of staleness; the store's {@link EmbeddingStore#prefetchNext}).
+ *
  * <p><b>The race is intended.</b> All workers of a trainer update the same {@code float[]} at once, without
  * locks: one worker may read a parameter another is writing, and concurrent updates of one element may lose one
  * of them. That is Hogwild (Recht et al., 2011): with sparse or small per-step updates the lost work is rare and
@@ -39,6 +44,8 @@ final class Worker implements Runnable {
     private final WorkerStats stats;
     private final TrainWindow window;
     private final Workspace workspace;
+    /** For announcing the batch taken ahead while the step in hand uses {@link #workspace}; null without a remote store. */
+    private final Workspace aheadSpace;
     private final DeferredPushes pushes;
     private final int trainer;
     private final int maxNonFinite;
@@ -56,6 +63,7 @@ final class Worker implements Runnable {
         this.window = window;
         this.workspace = model.newWorkspace(batchSize);
         this.pushes = new DeferredPushes(embeddings);
+        this.aheadSpace = pushes.remote() ? model.newWorkspace(batchSize) : null;
     }
 
     @Override
@@ -67,16 +75,21 @@ final class Worker implements Runnable {
             while (true) {
                 long t0 = System.nanoTime();
                 Batch b = feeder.take(index);
-                long t1 = System.nanoTime();
                 if (b == BatchSupply.END) {
+                    embeddings.flush(); // the last steps' pushes, acknowledged in the background, are applied
                     stats.addSyncWait(rule.finish(index));
                     return;
                 }
+                // a remote store's next rows travel while this step computes: take the next batch now (it stays in
+                // the supply until the next take) and announce its rows
+                Batch next = aheadSpace == null ? null : feeder.peek(index);
+                long t1 = System.nanoTime();
                 double loss;
                 boolean finite;
                 long pushStart = 0;
                 embeddings.beginStep();
                 try {
+                    if (next != null && next != BatchSupply.END) model.announce(next, aheadSpace, pushes);
                     loss = model.forwardBackward(b, workspace, pushes);
                     finite = Double.isFinite(loss) && pushes.allFinite() && Vec.allFinite(grad.length, grad, 0);
                     pushStart = System.nanoTime();

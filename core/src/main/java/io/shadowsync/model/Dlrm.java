@@ -124,6 +124,13 @@ public final class Dlrm implements Model {
         return loss;
     }
 
+    /** Every table's distinct rows of the batch, as {@link #forwardInto} will pull them. */
+    @Override
+    public void announce(Batch batch, Workspace w, EmbeddingStore emb) {
+        Ws ws = check(batch, w, emb);
+        for (int f = 0; f < numCat; f++) emb.prefetchNext(f, ws.ids, f * batch.size, distinctRows(batch, f, ws));
+    }
+
     @Override
     public double forward(Batch batch, Workspace w, EmbeddingStore emb) {
         return forwardInto(batch, check(batch, w, emb), emb);

@@ -42,8 +42,30 @@ public interface EmbeddingStore {
     default void prefetch(int table, int[] ids, int idOff, int n) {
     }
 
-    /** Closes the step opened by {@link #beginStep} on the calling thread. */
+    /**
+     * Announces, inside a step, that the calling thread will pull rows {@code ids[idOff .. idOff+n)} of table in its
+     * next step: a remote store requests them during this step, so that their round trip overlaps this step's
+     * compute, and serves the next step's pull of them from the answer. Such rows hold every push the thread made
+     * before the current step but not the current step's (staleness of one step). No-op for local stores and outside
+     * a step.
+     */
+    default void prefetchNext(int table, int[] ids, int idOff, int n) {
+    }
+
+    /**
+     * Closes the step opened by {@link #beginStep} on the calling thread. A remote store sends the step's pushes and
+     * may return before the servers acknowledge them (at most one step's pushes per thread stay in flight; the
+     * thread's later pulls still see them); {@link #flush} waits for them.
+     */
     default void endStep() {
+    }
+
+    /**
+     * Waits until every push made so far through this store, by any thread, has been applied. Called where the
+     * tables must hold every update made: a paused job before it is checkpointed, a worker that has run out of data.
+     * No-op for local stores, whose pushes are applied when {@link #push} returns.
+     */
+    default void flush() {
     }
 
     /**

@@ -38,6 +38,15 @@ public interface Model {
      */
     double forwardBackward(Batch batch, Workspace ws, EmbeddingStore emb);
 
+    /**
+     * Announces to emb, with {@link EmbeddingStore#prefetchNext}, the embedding rows a {@link #forwardBackward} of batch
+     * will pull, the ids and order it will pull them in, so that a remote store fetches them while the step before
+     * computes. {@code ws} is a workspace of this model that no step in progress uses. Models whose pulls depend on
+     * what they compute announce nothing (the default).
+     */
+    default void announce(Batch batch, Workspace ws, EmbeddingStore emb) {
+    }
+
     /** Forward only: fills {@code ws.outputs()} for the batch and returns the summed loss (0 when labels are absent). */
     double forward(Batch batch, Workspace ws, EmbeddingStore emb);
 

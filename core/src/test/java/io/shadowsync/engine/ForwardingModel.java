@@ -21,6 +21,11 @@ abstract class ForwardingModel implements Model {
     }
 
     @Override
+    public void announce(Batch batch, Workspace ws, EmbeddingStore emb) {
+        inner.announce(batch, ws, emb);
+    }
+
+    @Override
     public ModelSpec spec() {
         return inner.spec();
     }

@@ -193,13 +193,12 @@ class JobTerminationTest {
     }
 
     /** The in-process cluster, but trainer 1's third collective operation or dense-server call throws. */
-    static final class FaultyCluster implements Cluster {
-        final InProcessCluster inner;
+    static final class FaultyCluster extends ForwardingCluster {
         final AtomicReference<Throwable> injected;
         final AtomicInteger calls = new AtomicInteger();
 
         FaultyCluster(InProcessCluster inner, AtomicReference<Throwable> injected) {
-            this.inner = inner;
+            super(inner);
             this.injected = injected;
         }
 
@@ -209,16 +208,6 @@ class JobTerminationTest {
                 injected.compareAndSet(null, f);
                 throw f;
             }
-        }
-
-        @Override
-        public int trainers() {
-            return inner.trainers();
-        }
-
-        @Override
-        public EmbeddingStore embeddings(int trainer) {
-            return inner.embeddings(trainer);
         }
 
         @Override
@@ -273,16 +262,6 @@ class JobTerminationTest {
                     inner.allReduce(data, off, len, op);
                 }
             };
-        }
-
-        @Override
-        public void abort() {
-            inner.abort();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }

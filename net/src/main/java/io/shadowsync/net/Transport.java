@@ -213,13 +213,26 @@ public final class Transport {
      * A unary request that is not a protobuf message of its type is answered {@code INVALID_ARGUMENT} with the reason
      * (gRPC itself would answer {@code UNKNOWN}, "application error", and log it as a server failure). The service
      * receives its requests as bytes and decodes them in a listener this interceptor guards: for a unary call that
-     * decoding is all {@code onMessage} does. Streaming services (the ring's own frame codec) are left as they are.
+     * decoding is all {@code onMessage} does. Streaming methods (the ring's own frame codec, the parameter servers'
+     * row streams) are left as they are: a stream ends on a message it cannot decode.
      */
     private static ServerServiceDefinition refuseUndecodable(ServerServiceDefinition def) {
+        ServerServiceDefinition checked = ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(def, RAW_BYTES), new DecodeCheck());
+        boolean anyStream = false, anyUnary = false;
         for (ServerMethodDefinition<?, ?> m : def.getMethods()) {
-            if (m.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) return def;
+            boolean unary = m.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY;
+            anyStream |= !unary;
+            anyUnary |= unary;
         }
-        return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(def, RAW_BYTES), new DecodeCheck());
+        if (!anyStream) return checked;
+        if (!anyUnary) return def;
+        ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(def.getServiceDescriptor().getName());
+        for (ServerMethodDefinition<?, ?> m : def.getMethods()) {
+            String name = m.getMethodDescriptor().getFullMethodName();
+            if (m.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY) b.addMethod(checked.getMethod(name));
+            else b.addMethod(m);
+        }
+        return b.build();
     }
 
     /**

@@ -152,7 +152,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
         return positionAt(taken);
     }
 
-    /** Valid for counts up to one batch behind what each worker has taken: epoch starts are kept that long (see noteEpochStart). */
+    /** Valid for counts up to two batches behind what each worker has taken: epoch starts are kept that long (see noteEpochStart). */
     @Override
     public JobState.DataPosition positionAt(long[] taken) {
         if (taken.length != workers) throw new IllegalArgumentException("counts for " + taken.length + " workers, this feeder has " + workers);
@@ -212,10 +212,11 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     /** Notes the start of an epoch; forgets the starts that no checkpoint can restart any more (every worker is past the next). */
     private void noteEpochStart(int epoch, long index, long read, long skipped) {
         EpochStart e = new EpochStart(epoch, index, read, skipped, assigned.clone(), stratumNext.clone());
-        // a start is forgotten only once every worker has applied the batches up to the next one: a worker may be a
-        // batch behind what it has taken (the batch in hand), and a progress mark (positionAt) counts applied ones
+        // a start is forgotten only once every worker has applied the batches up to the next one: a worker may be two
+        // batches behind what it has taken (the batch in hand and the one taken ahead, GatedSupply.peek), and a
+        // progress mark (positionAt) counts applied ones
         long[] taken = new long[workers];
-        for (int w = 0; w < workers; w++) taken[w] = Math.max(0, consumed.get(w) - batchSize);
+        for (int w = 0; w < workers; w++) taken[w] = Math.max(0, consumed.get(w) - 2L * batchSize);
         synchronized (epochStarts) {
             epochStarts.add(e);
             while (epochStarts.size() > 1 && atOrBehind(epochStarts.get(1).assigned(), taken)) epochStarts.remove(0);

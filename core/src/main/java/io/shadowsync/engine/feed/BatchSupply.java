@@ -21,6 +21,15 @@ public interface BatchSupply {
     /** Worker w's next batch, or {@link #END}. */
     Batch take(int worker) throws InterruptedException;
 
+    /**
+     * Worker w's next batch (or {@link #END}), taken ahead while it trains the one in hand, so that a remote store can
+     * fetch its rows meanwhile; the next {@link #take}(w) returns it. Null when this supply does not look ahead (the
+     * default) or a pause is asked for. A batch taken ahead is not trained yet: {@link #position} leaves it out.
+     */
+    default Batch peek(int worker) throws InterruptedException {
+        return null;
+    }
+
     /** Gives back a batch that worker w has finished with. */
     void recycle(int worker, Batch b);
 
@@ -49,7 +58,7 @@ public interface BatchSupply {
 
     /**
      * The position at which worker w has taken exactly its first {@code taken[w]} examples (each a count it has reached,
-     * at most one batch behind what it has taken now): an elastic trainer's progress mark, counting only the batches its
+     * at most two batches behind what it has taken now): an elastic trainer's progress mark, counting only the batches its
      * workers have applied, which a trainer taking over its share {@link #restore}s. Safe while the workers run.
      */
     default JobState.DataPosition positionAt(long[] taken) {

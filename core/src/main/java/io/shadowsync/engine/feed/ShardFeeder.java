@@ -26,18 +26,20 @@ public final class ShardFeeder implements BatchSupply {
     private static final class Cursor {
         final int lo, hi;
         final long quota;
-        final Batch batch;
+        /** Two batches, handed out in turn: a worker may hold one while it takes the next ahead ({@link GatedSupply#peek}). */
+        final Batch[] batches;
+        int turn;
         final int[] order;
         final java.util.SplittableRandom random;
         int pos;
         /** Read by {@link #position()} while the worker rests: the pause's lock orders it after the worker's writes. */
         long delivered;
 
-        Cursor(int lo, int hi, long quota, Batch batch, long shuffleSeed, boolean shuffle) {
+        Cursor(int lo, int hi, long quota, Batch[] batches, long shuffleSeed, boolean shuffle) {
             this.lo = lo;
             this.hi = hi;
             this.quota = quota;
-            this.batch = batch;
+            this.batches = batches;
             this.pos = lo;
             this.order = shuffle ? new int[hi - lo] : null;
             this.random = shuffle ? new java.util.SplittableRandom(shuffleSeed) : null;
@@ -78,7 +80,8 @@ public final class ShardFeeder implements BatchSupply {
         for (int w = 0; w < workers; w++) {
             int lo = from + (int) ((long) n * w / workers), hi = from + (int) ((long) n * (w + 1) / workers);
             long quota = exampleBudget > 0 ? exampleBudget / workers + (w < exampleBudget % workers ? 1 : 0) : (long) epochs * (hi - lo);
-            cursors[w] = new Cursor(lo, hi, quota, new Batch(batchSize, source.schema()), seed * 0x9E3779B97F4A7C15L + w, shuffle);
+            cursors[w] = new Cursor(lo, hi, quota,
+                    new Batch[] {new Batch(batchSize, source.schema()), new Batch(batchSize, source.schema())}, seed * 0x9E3779B97F4A7C15L + w, shuffle);
         }
     }
 
@@ -87,7 +90,7 @@ public final class ShardFeeder implements BatchSupply {
         Cursor c = cursors[worker];
         if (stopRequested || c.delivered >= c.quota) return END;
         wrapAtEnd(c);
-        Batch b = c.batch;
+        Batch b = c.batches[c.turn ^= 1];
         b.clear();
         int n = (int) Math.min(Math.min(b.capacity, c.quota - c.delivered), c.hi - c.pos);
         if (c.order == null) {
@@ -143,7 +146,7 @@ public final class ShardFeeder implements BatchSupply {
             if (target < 0) throw new IllegalArgumentException("worker " + w + " cannot have taken " + target + " examples");
             while (c.delivered < target) {
                 wrapAtEnd(c);
-                int n = (int) Math.min(Math.min(c.batch.capacity, target - c.delivered), c.hi - c.pos);
+                int n = (int) Math.min(Math.min(c.batches[0].capacity, target - c.delivered), c.hi - c.pos);
                 c.pos += n;
                 c.delivered += n;
             }

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * Every message is checked whole before it touches parameters; a bad one is answered with a status naming what is
  * wrong ({@link Refusal}), counted, and changes nothing; the node keeps serving.
  *
- * <p><b>Replication</b> ({@code replicas} R &gt; 1, {@link #start(Transport, int, PsShardSpec, int, Consumer)}): node
+ * <p><b>Replication</b> ({@code replicas} R &gt; 1, {@link #start(Transport, int, PsShardSpec, int)}): node
  * p holds R replicas ({@link Replica}): shard p at chain position 0 (its primary at the start) and shards p−1, ...,
  * p−R+1 (mod S) at positions 1 .. R−1, each a full copy of the shard's rows, optimizer state and dense block. A
  * client's push goes to the shard's primary, which applies it, copies it to the shard's live backups and answers
@@ -52,6 +52,8 @@ public final class PsServer implements AutoCloseable {
     private final ShardCheckpoints checkpoints;
     private volatile Server server;
     private volatile boolean shutdownRequested;
+    /** The row handlers, whose open streams a stop ends. */
+    private PsServices.Embeddings embeddings;
 
     private PsServer(Transport transport, PsShardSpec spec, int r) {
         int maxMessageBytes = transport.config().maxMessageBytes();
@@ -97,7 +99,8 @@ public final class PsServer implements AutoCloseable {
                     + " parameter-server nodes (each node holds at most one replica of a shard), got " + replicas);
         }
         PsServer ps = new PsServer(transport, spec, replicas);
-        BindableService rows = new PsServices.Embeddings(ps), dense = new PsServices.Dense(ps);
+        ps.embeddings = new PsServices.Embeddings(ps);
+        BindableService rows = ps.embeddings, dense = new PsServices.Dense(ps);
         if (replicas > 1) {
             // not inline: a primary's first push may wait (bounded) for connectReplicas on a handler thread
             BindableService r = rows, d = dense;
@@ -185,6 +188,7 @@ public final class PsServer implements AutoCloseable {
     public void close() {
         Server s = server;
         s.shutdown();
+        embeddings.endStreams("the parameter server is stopping");
         try {
             if (!s.awaitTermination(5, TimeUnit.SECONDS)) {
                 s.shutdownNow();
@@ -266,6 +270,7 @@ public final class PsServer implements AutoCloseable {
         shutdownRequested = true;
         Server s = server;
         if (s != null) s.shutdown();
+        embeddings.endStreams("the parameter server is shutting down");
     }
 
     /** Test hook: the embedding slices of the node's own shard. */

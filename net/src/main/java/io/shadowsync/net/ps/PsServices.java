@@ -3,6 +3,7 @@ package io.shadowsync.net.ps;
 import io.shadowsync.net.Transport;
 
 import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.shadowsync.net.proto.DenseCall;
 import io.shadowsync.net.proto.DenseShardGrpc;
@@ -17,8 +18,12 @@ import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.Rows;
 import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.net.proto.ShardStats;
+import io.shadowsync.net.proto.StreamAnswer;
+import io.shadowsync.net.proto.StreamCall;
 import io.shadowsync.net.proto.TableShape;
 import io.shadowsync.net.proto.Tensor;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The gRPC handlers of one node: each finds the replica its call is for (the route; the node's own shard without
@@ -39,6 +44,7 @@ final class PsServices {
     static final class Embeddings extends EmbeddingShardGrpc.EmbeddingShardImplBase implements Transport.InlineService {
         private final PsServer node;
         private final ServerCounters counters;
+        private final Set<RowStream> open = ConcurrentHashMap.newKeySet();
 
         Embeddings(PsServer node) {
             this.node = node;
@@ -47,21 +53,35 @@ final class PsServices {
 
         @Override
         public void pull(RowBatch request, StreamObserver<Rows> out) {
-            counters.calls.increment();
             byte[] rows;
             try {
-                rows = admit(node, request.hasRoute() ? request.getRoute() : node.ownRoute()).slices.pull(request);
+                rows = pullRows(request);
             } catch (Refused r) {
                 refuse(counters, r, out);
                 return;
             }
-            counters.rowsPulled.add(request.getIds().size() / 4);
             out.onNext(Rows.newBuilder().setValues(UnsafeByteOperations.unsafeWrap(rows)).build());
             out.onCompleted();
         }
 
         @Override
         public void push(RowBatch request, StreamObserver<PushAck> out) {
+            pushRows(request, out, true);
+        }
+
+        /** Counts, admits, checks and serves a pull; the rows, little-endian. */
+        private byte[] pullRows(RowBatch request) throws Refused {
+            counters.calls.increment();
+            byte[] rows = admit(node, request.hasRoute() ? request.getRoute() : node.ownRoute()).slices.pull(request);
+            counters.rowsPulled.add(request.getIds().size() / 4);
+            return rows;
+        }
+
+        /**
+         * Counts, admits, checks and applies a push; answers on out (once every live backup has it, when replicated),
+         * completing the call after the answer when {@code complete}.
+         */
+        private void pushRows(RowBatch request, StreamObserver<PushAck> out, boolean complete) {
             counters.calls.increment();
             Route route = request.hasRoute() ? request.getRoute() : node.ownRoute();
             Replica r;
@@ -80,7 +100,104 @@ final class PsServices {
                 return;
             }
             out.onNext(ack);
-            out.onCompleted();
+            if (complete) out.onCompleted();
+        }
+
+        @Override
+        public StreamObserver<StreamCall> stream(StreamObserver<StreamAnswer> out) {
+            RowStream st = new RowStream(out);
+            open.add(st);
+            return st;
+        }
+
+        /**
+         * Ends every open stream (UNAVAILABLE): the node is stopping, and a graceful stop waits for calls in flight,
+         * which a client's persistent streams would otherwise be for as long as the client lives.
+         */
+        void endStreams(String why) {
+            for (RowStream st : open) st.fail(Status.UNAVAILABLE.withDescription(why).asRuntimeException());
+        }
+
+        /**
+         * One client lane's stream: its calls are handled one after the other, as they arrive (gRPC delivers them in
+         * order, on one thread at a time); answers go out under the stream's lock, because a replicated push is
+         * answered later, from its last forward's completion, perhaps while the next call is being answered. After a
+         * refusal the stream is over: later calls are ignored, and the client sends them again elsewhere or fails.
+         */
+        private final class RowStream implements StreamObserver<StreamCall> {
+            private final StreamObserver<StreamAnswer> out;
+            /** Guarded by out: the stream has ended (a refusal, or the client's end). */
+            private boolean closed;
+
+            RowStream(StreamObserver<StreamAnswer> out) {
+                this.out = out;
+            }
+
+            @Override
+            public void onNext(StreamCall call) {
+                synchronized (out) {
+                    if (closed) return;
+                }
+                long tag = call.getTag();
+                if (!call.getPush()) {
+                    try {
+                        byte[] rows = pullRows(call.getBatch());
+                        answer(StreamAnswer.newBuilder().setTag(tag).setValues(UnsafeByteOperations.unsafeWrap(rows)).build());
+                    } catch (Refused r) {
+                        counters.refuse(r.reason());
+                        fail(r.status());
+                    }
+                    return;
+                }
+                pushRows(call.getBatch(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(PushAck ack) {
+                        answer(StreamAnswer.newBuilder().setTag(tag).setRows(ack.getRows()).build());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        fail(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }, false);
+            }
+
+            private void answer(StreamAnswer a) {
+                synchronized (out) {
+                    if (!closed) out.onNext(a);
+                }
+            }
+
+            void fail(Throwable t) {
+                open.remove(this);
+                synchronized (out) {
+                    if (closed) return;
+                    closed = true;
+                    out.onError(t);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                open.remove(this);
+                synchronized (out) {
+                    closed = true; // the client cancelled or went away: nothing more can be sent
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                open.remove(this);
+                synchronized (out) {
+                    if (closed) return;
+                    closed = true;
+                    out.onCompleted();
+                }
+            }
         }
 
         @Override

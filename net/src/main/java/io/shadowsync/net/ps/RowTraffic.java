@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Sharing contract: thread-safe (stubs and counters are); each call works on its caller's lane only.
  */
-final class RowTraffic {
+final class RowTraffic implements RowCalls {
     private static final String PULL = "EmbeddingShard.Pull";
     private static final String PUSH = "EmbeddingShard.Push";
 
@@ -29,9 +29,9 @@ final class RowTraffic {
     private final EmbeddingShardGrpc.EmbeddingShardFutureStub[] stubs;
     private final int[] dims;
     private final int chunkRows;
-    final LongAdder requests = new LongAdder();
-    final LongAdder rowsPulled = new LongAdder();
-    final LongAdder rowsPushed = new LongAdder();
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder rowsPulled = new LongAdder();
+    private final LongAdder rowsPushed = new LongAdder();
 
     RowTraffic(ShardSet set, int[] dims, int chunkRows) {
         this.set = set;
@@ -41,9 +41,17 @@ final class RowTraffic {
         for (int s = 0; s < stubs.length; s++) stubs[s] = set.stub(EmbeddingShardGrpc.newFutureStub(set.channel(s)));
     }
 
-    /** Sends the lane's pull buffers to their shards at once and fills each buffer's rows from the answers. */
-    void fetch(ClientLane lane) {
-        final ShardBuffer[] bufs = lane.pulls;
+    /** Pulls at once: the calls run to their end here. */
+    @Override
+    public void start(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
+        fetch(lane, bufs);
+    }
+
+    @Override
+    public void finish(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
+    }
+
+    private void fetch(ClientLane lane, ShardBuffer[] bufs) {
         final List<Future<Rows>> calls = lane.pullCalls;
         calls.clear();
         int nc = 0;
@@ -85,7 +93,8 @@ final class RowTraffic {
      * Sends the lane's push buffers to their shards at once and waits for every acknowledgement, then empties them.
      * A shard's rows split over several requests go one request after the other, so that they are applied in order.
      */
-    void send(ClientLane lane) {
+    @Override
+    public void send(ClientLane lane) {
         final ShardBuffer[] bufs = lane.pushes;
         final List<Future<PushAck>> calls = lane.pushCalls;
         for (int from = 0; ; from += chunkRows) {
@@ -122,6 +131,26 @@ final class RowTraffic {
         for (ShardBuffer b : bufs) b.reset();
     }
 
+    /** Nothing to wait for: {@link #send} returned once every push was acknowledged. */
+    @Override
+    public void settle(ClientLane lane) {
+    }
+
+    @Override
+    public long requests() {
+        return requests.sum();
+    }
+
+    @Override
+    public long rowsPulled() {
+        return rowsPulled.sum();
+    }
+
+    @Override
+    public long rowsPushed() {
+        return rowsPushed.sum();
+    }
+
     /** The stub of the node holding shard s's replica at pos, with the call deadline. */
     private EmbeddingShardGrpc.EmbeddingShardFutureStub stub(int s, int pos) {
         return stubs[set.node(s, pos)].withDeadlineAfter(set.deadlineNanos(), TimeUnit.NANOSECONDS);
@@ -156,7 +185,8 @@ final class RowTraffic {
         }
     }
 
-    private static RowBatch rerouted(RowBatch req, int pos) {
+    /** The same request for the replica at pos (the same (client, seq): a replica that has it already does not apply it again). */
+    static RowBatch rerouted(RowBatch req, int pos) {
         return req.toBuilder().setRoute(req.getRoute().toBuilder().setPrimary(pos)).build();
     }
 

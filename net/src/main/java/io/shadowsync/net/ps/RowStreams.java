@@ -1,0 +1,313 @@
+package io.shadowsync.net.ps;
+
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.shadowsync.net.proto.EmbeddingShardGrpc;
+import io.shadowsync.net.proto.RowBatch;
+import io.shadowsync.net.proto.StreamAnswer;
+import io.shadowsync.net.proto.StreamCall;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The round trips of a {@link RemoteEmbeddingStore} over persistent streams: each client lane keeps one
+ * {@code EmbeddingShard.Stream} open to the replica of each shard it uses, and its pulls and pushes go on it as
+ * tagged messages, so a call costs a message each way instead of a new HTTP/2 stream with its headers and deadline.
+ *
+ * <p><b>Order.</b> A node handles a stream's calls in the order they were sent, so a pull sees every push the lane
+ * sent before it to that shard, acknowledged or not: sending a step's pushes without waiting adds no staleness to the
+ * lane's own rows. <b>Pushes in flight</b> are bounded: {@link #send} first waits for the lane's previous pushes
+ * ({@link #settle}), so at most one step's pushes per lane are on the wire (one request per shard; a step too large
+ * for one request per shard is sent chunk after chunk and waited for, as the unary mode does), and a replica sees a
+ * lane's pushes in seq order, which its exactly-once check needs.
+ *
+ * <p><b>Failures.</b> An answer that does not come within the call deadline (and a grace period), a stream the node
+ * ends (it died: UNAVAILABLE or CANCELLED; it refused a call: the refusal's status) fail the calls on it. When the
+ * shard's replica is gone ({@link ShardSet#failover}) the lane opens a stream to the next replica and sends it every
+ * call still unanswered, in order, with the same (client, seq); otherwise the failure is thrown, naming the shard.
+ *
+ * <p>Sharing contract: thread-safe; each call works on its caller's lane, under the lane's monitor; answers arrive on
+ * the transport's threads and only complete futures.
+ */
+final class RowStreams implements RowCalls {
+    private final ShardSet set;
+    private final EmbeddingShardGrpc.EmbeddingShardStub[] stubs;
+    private final int[] dims;
+    private final int chunkRows;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder rowsPulled = new LongAdder();
+    private final LongAdder rowsPushed = new LongAdder();
+
+    RowStreams(ShardSet set, int[] dims, int chunkRows) {
+        this.set = set;
+        this.dims = dims;
+        this.chunkRows = chunkRows;
+        this.stubs = new EmbeddingShardGrpc.EmbeddingShardStub[set.size()];
+        for (int n = 0; n < stubs.length; n++) stubs[n] = set.stub(EmbeddingShardGrpc.newStub(set.channel(n)));
+    }
+
+    @Override
+    public void start(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
+        synchronized (lane) {
+            calls.clear();
+            for (int s = 0; s < bufs.length; s++) {
+                ShardBuffer b = bufs[s];
+                if (b.count == 0) continue;
+                b.prepareRows();
+                ShardStream st = stream(lane, s);
+                for (int from = 0; from < b.count; from += chunkRows) {
+                    RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, st.pos, 0, 0));
+                    Call c = new Call(s, false, req, lane.chunkFloats[0]);
+                    calls.add(c);
+                    st.send(c);
+                    requests.increment();
+                    rowsPulled.add(Math.min(chunkRows, b.count - from));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void finish(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
+        synchronized (lane) {
+            for (Call c : calls) {
+                StreamAnswer a = await(lane, c);
+                ShardBuffer b = bufs[c.shard];
+                if (a.getValues().size() != 4L * c.size) {
+                    throw new ParameterServerException(set.name(c.shard) + " answered a pull of " + c.size + " floats with "
+                            + a.getValues().size() + " bytes", c.shard, set.address(c.shard), Status.Code.INTERNAL, null);
+                }
+                LittleEndian.getFloats(a.getValues(), 0, b.rows, b.rowPos, c.size);
+                b.rowPos += c.size;
+            }
+            calls.clear();
+        }
+    }
+
+    @Override
+    public void send(ClientLane lane) {
+        synchronized (lane) {
+            settle(lane);
+            final ShardBuffer[] bufs = lane.pushes;
+            boolean oneEach = true;
+            for (ShardBuffer b : bufs) oneEach &= b.count <= chunkRows;
+            if (!oneEach) {
+                sendChunked(lane, bufs);
+                return;
+            }
+            for (int s = 0; s < bufs.length; s++) {
+                if (bufs[s].count == 0) continue;
+                lane.inFlight[s] = sendPush(lane, s, bufs[s], 0);
+            }
+            lane.swapPushes(); // these buffers stay untouched until settled: the requests wrap them
+        }
+    }
+
+    @Override
+    public void settle(ClientLane lane) {
+        synchronized (lane) {
+            for (int s = 0; s < lane.inFlight.length; s++) {
+                Call c = lane.inFlight[s];
+                if (c == null) continue;
+                acknowledged(lane, c);
+                lane.inFlight[s] = null;
+            }
+            for (ShardBuffer b : lane.sent) b.reset();
+        }
+    }
+
+    /** A step with more rows for some shard than one request holds: chunk k of every shard at once, one k after the other. */
+    private void sendChunked(ClientLane lane, ShardBuffer[] bufs) {
+        for (int from = 0; ; from += chunkRows) {
+            boolean any = false;
+            for (int s = 0; s < bufs.length; s++) {
+                if (from >= bufs[s].count) continue;
+                lane.inFlight[s] = sendPush(lane, s, bufs[s], from);
+                any = true;
+            }
+            if (!any) break;
+            settle(lane);
+        }
+        for (ShardBuffer b : bufs) b.reset();
+    }
+
+    private Call sendPush(ClientLane lane, int s, ShardBuffer b, int from) {
+        ShardStream st = stream(lane, s);
+        RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, st.pos, lane.client, ++lane.seq));
+        Call c = new Call(s, true, req, Math.min(chunkRows, b.count - from));
+        st.send(c);
+        requests.increment();
+        return c;
+    }
+
+    private void acknowledged(ClientLane lane, Call c) {
+        long applied = await(lane, c).getRows();
+        if (applied != c.size) {
+            throw new ParameterServerException(set.name(c.shard) + " applied " + applied + " of " + c.size + " pushed rows",
+                    c.shard, set.address(c.shard), Status.Code.INTERNAL, null);
+        }
+        rowsPushed.add(applied);
+    }
+
+    @Override
+    public long requests() {
+        return requests.sum();
+    }
+
+    @Override
+    public long rowsPulled() {
+        return rowsPulled.sum();
+    }
+
+    @Override
+    public long rowsPushed() {
+        return rowsPushed.sum();
+    }
+
+    /** The lane's stream to shard s's replica in use, opened (or moved there, with its unanswered calls) as needed. */
+    private ShardStream stream(ClientLane lane, int s) {
+        ShardStream st = lane.streams[s];
+        int pos = set.primary(s);
+        if (st != null && st.pos == pos && !st.ended()) return st;
+        return reopen(lane, s, pos, st == null ? null : Status.UNAVAILABLE.withDescription("the shard moved on to replica " + pos).asRuntimeException());
+    }
+
+    /** Opens the lane's stream to shard s's replica at pos and sends it the old stream's unanswered calls, in order. */
+    private ShardStream reopen(ClientLane lane, int s, int pos, Throwable why) {
+        ShardStream old = lane.streams[s];
+        List<Call> unanswered = old == null ? List.of() : old.abandon(why);
+        ShardStream st = new ShardStream(s, pos);
+        stubs[set.node(s, pos)].stream(st);
+        lane.streams[s] = st;
+        for (Call c : unanswered) {
+            c.req = RowTraffic.rerouted(c.req, pos);
+            st.send(c);
+        }
+        return st;
+    }
+
+    /** Call c's answer; when its replica is gone, the answer of the shard's next replica, which gets the lane's unanswered calls. */
+    private StreamAnswer await(ClientLane lane, Call c) {
+        while (true) {
+            int pos = c.pos;
+            try {
+                return set.await(c.shard, pos, c.answer, c.push ? "EmbeddingShard.Stream (push)" : "EmbeddingShard.Stream (pull)");
+            } catch (ParameterServerException e) {
+                int next = set.failover(c.shard, pos, e);
+                if (c.pos == pos) reopen(lane, c.shard, next, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ParameterServerException("interrupted while waiting for " + set.name(c.shard), c.shard,
+                        set.address(c.shard), Status.Code.CANCELLED, e);
+            }
+        }
+    }
+
+    /** One pull or push on a stream: resent as it is (re-routed) when the stream moves to another replica. */
+    static final class Call {
+        final int shard;
+        final boolean push;
+        /** Floats (pull) or rows (push) it carries. */
+        final int size;
+        RowBatch req;
+        /** Set by the stream it was last sent on. */
+        volatile int pos;
+        volatile long tag;
+        volatile CompletableFuture<StreamAnswer> answer;
+
+        Call(int shard, boolean push, RowBatch req, int size) {
+            this.shard = shard;
+            this.push = push;
+            this.req = req;
+            this.size = size;
+        }
+    }
+
+    /**
+     * A lane's stream to one replica of one shard, and its calls not yet answered. A stream that failed keeps them
+     * (their futures failed) until the lane moves them to the next replica's stream ({@link #abandon}).
+     *
+     * <p>Sharing contract: sends come from the lane's owner (under the lane's monitor), answers from the transport's
+     * threads; both under this stream's monitor.
+     */
+    static final class ShardStream implements ClientResponseObserver<StreamCall, StreamAnswer> {
+        final int shard;
+        final int pos;
+        private ClientCallStreamObserver<StreamCall> out;
+        private final List<Call> unanswered = new ArrayList<>();
+        private long nextTag;
+        private Throwable ended;
+
+        ShardStream(int shard, int pos) {
+            this.shard = shard;
+            this.pos = pos;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<StreamCall> requests) {
+            this.out = requests;
+        }
+
+        synchronized void send(Call c) {
+            c.pos = pos;
+            c.tag = ++nextTag;
+            c.answer = new CompletableFuture<>();
+            unanswered.add(c);
+            if (ended != null) {
+                c.answer.completeExceptionally(ended);
+                return;
+            }
+            out.onNext(StreamCall.newBuilder().setTag(c.tag).setPush(c.push).setBatch(c.req).build());
+        }
+
+        synchronized boolean ended() {
+            return ended != null;
+        }
+
+        /** Ends the stream (cancelled) and hands over its unanswered calls, in the order they were sent. */
+        synchronized List<Call> abandon(Throwable why) {
+            if (ended == null) {
+                ended = why;
+                out.cancel("the client moved to another replica", why);
+            }
+            List<Call> left = new ArrayList<>(unanswered);
+            unanswered.clear();
+            return left;
+        }
+
+        /** Ends the stream for good (the lane is dropped or the store closed); unanswered calls fail. */
+        synchronized void cancel(String why) {
+            if (ended != null) return;
+            ended = Status.CANCELLED.withDescription(why).asRuntimeException();
+            out.cancel(why, null);
+            for (Call c : unanswered) c.answer.completeExceptionally(ended);
+        }
+
+        @Override
+        public synchronized void onNext(StreamAnswer a) {
+            for (int i = 0; i < unanswered.size(); i++) {
+                Call c = unanswered.get(i);
+                if (c.tag == a.getTag()) {
+                    unanswered.remove(i);
+                    c.answer.complete(a);
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public synchronized void onError(Throwable t) {
+            if (ended == null) ended = t;
+            for (Call c : unanswered) c.answer.completeExceptionally(t);
+        }
+
+        @Override
+        public synchronized void onCompleted() {
+            onError(Status.UNAVAILABLE.withDescription("the node ended the stream with " + unanswered.size()
+                    + " calls unanswered").asRuntimeException());
+        }
+    }
+}
