@@ -2,6 +2,7 @@ package io.shadowsync.engine;
 
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
+import io.shadowsync.data.SplittableSource;
 import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
@@ -79,8 +80,9 @@ public final class Trainer {
     }
 
     /**
-     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data, or every
-     * {@code trainers}-th example of a streamed source; the example budget is shared evenly.
+     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data; of a streamed
+     * source that can be split ({@link SplittableSource}: text files), its input split, which it alone parses; of any
+     * other (IDX, generated data), every {@code trainers}-th example. The example budget is shared evenly.
      */
     static BatchSupply supply(DataSource train, TrainerConfig c, int trainer, int trainers) {
         long budget = c.examples() <= 0 ? 0 : c.examples() / trainers + (trainer < c.examples() % trainers ? 1 : 0);
@@ -88,7 +90,8 @@ public final class Trainer {
             int lo = (int) ((long) mem.size() * trainer / trainers), hi = (int) ((long) mem.size() * (trainer + 1) / trainers);
             return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
         }
-        DataSource mine = trainers == 1 ? train : new EveryNthSource(train, trainers, trainer);
+        DataSource mine = trainers == 1 ? train
+                : train instanceof SplittableSource s ? s.share(trainer, trainers) : new EveryNthSource(train, trainers, trainer);
         return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
     }
 
