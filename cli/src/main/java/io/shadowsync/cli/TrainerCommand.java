@@ -108,9 +108,10 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             if (join) log.accept("waiting to be admitted to the running job at " + net.coordinator);
             try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, plan.job(), probe.embeddingShapes(),
                     probe.dense().size(), net.rendezvousTimeout(), elastic)) {
-                // elastic, streamed data: the trainers' own passes count the examples of an epoch (for examples_asked)
+                // elastic, streamed data read whole by every trainer (not split: IDX): the trainers' own passes count the
+                // examples of an epoch (for examples_asked); split data is counted at the end
                 io.shadowsync.data.DataSource train = net.elastic && !(plan.train() instanceof io.shadowsync.data.InMemorySource)
-                        ? new PassCounter(plan.train()) : plan.train();
+                        && !(plan.train() instanceof io.shadowsync.data.SplittableSource) ? new PassCounter(plan.train()) : plan.train();
                 Job job = new Job(plan.modelSpec(), seed, plan.opt(), plan.embOpt(), train, plan.job(), cluster, new int[]{rank});
                 Model model = job.model();
                 if (cluster.control() instanceof ElasticRing ring) {
@@ -276,7 +277,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         } else {
             perEpoch = 0;
             io.shadowsync.data.Batch b = new io.shadowsync.data.Batch(1, plan.train().schema());
-            try (io.shadowsync.data.ExampleReader r = plan.train().open()) {
+            io.shadowsync.data.DataSource whole = plan.train() instanceof io.shadowsync.data.CachedSource c ? c.source() : plan.train();
+            try (io.shadowsync.data.ExampleReader r = whole.open()) { // a pass that does not fill a cache of the whole
                 while (r.readInto(b)) { // one example each
                     perEpoch++;
                     b.clear();

@@ -119,6 +119,24 @@ final class DataFiles {
         }
     }
 
+    /**
+     * The bytes of file once decompressed: its size, or for gzip the size its trailer records (modulo 2^32: a trailer
+     * smaller than the compressed size has wrapped, and four times the compressed size stands in).
+     */
+    static long uncompressedSize(Path file) throws IOException {
+        long size = Files.size(file);
+        if (!isCompressed(file) || size < 18) return size;
+        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
+            java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.position(size - 4);
+            while (tail.hasRemaining() && ch.read(tail) >= 0) {
+                // the last four bytes: ISIZE
+            }
+            long isize = Integer.toUnsignedLong(tail.getInt(0));
+            return isize >= size ? isize : 4 * size;
+        }
+    }
+
     /** Whether file is gzip (by its name or its first two bytes): read whole, never split by bytes. */
     static boolean isCompressed(Path file) throws IOException {
         if (name(file).endsWith(".gz")) return true;
