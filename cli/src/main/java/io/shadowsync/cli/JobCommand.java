@@ -89,8 +89,12 @@ abstract class JobCommand {
     @Option(names = "--sync-every", paramLabel = "K", description = "Foreground algorithms: worker steps between rounds (default: 50).")
     int syncEvery = 50;
 
-    @Option(names = "--sync-interval-ms", paramLabel = "MS", description = "Shadow algorithms: pause between rounds (default: 0, as fast as it can).")
+    @Option(names = "--sync-interval-ms", paramLabel = "MS", description = "Shadow algorithms: a fixed pause between rounds (default: 0, none: the sync thread paces itself by --sync-cpu).")
     long syncIntervalMs;
+
+    @Option(names = "--sync-cpu", paramLabel = "F", description = "Shadow algorithms without --sync-interval-ms: after each round the sync thread waits "
+            + "until it has taken at most this share of a core (its own CPU time) and the workers have stepped; 1: as fast as it can (default: 0.05).")
+    double syncCpu = io.shadowsync.sync.SyncSpec.DEFAULT_SYNC_CPU;
 
     @Option(names = "--bmuf-momentum", paramLabel = "MU", description = "BMUF block momentum (default: 1 - 1/N in the foreground, min(0.5, 1 - 1/N) in shadow mode).")
     Double bmufMomentum;
@@ -239,7 +243,7 @@ abstract class JobCommand {
         if (bmufMomentum != null && bmufMomentum.isNaN()) throw new UsageException("--bmuf-momentum must be in [0, 1), got NaN");
         if (easgdAlpha != null && easgdAlpha.isNaN()) throw new UsageException("--easgd-alpha must be in (0, 1], got NaN");
         SyncSpec syncSpec = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum != null ? bmufMomentum : Double.NaN,
-                bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN);
+                bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN, syncCpu);
         LinkModel link = LinkModel.parse(netBandwidth, netLatency);
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
                 maxNonFinite);
