@@ -72,6 +72,10 @@ abstract class JobCommand {
     @Option(names = "--stream", description = "Read the training data from disk every epoch, never keep it in memory.")
     boolean stream;
 
+    @Option(names = "--input-splits", description = "Several trainers on text data: each reads and parses only its own byte range "
+            + "(input split) instead of every N-th line of all of it (default: off; see docs/formats.md).")
+    boolean inputSplits;
+
     @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: keep the training data in memory "
             + "after its first pass when it would take at most this fraction of the maximum heap (estimated before reading it) (default: 0.25).")
     double cacheFraction = 0.25;
@@ -258,8 +262,10 @@ abstract class JobCommand {
         long skippedLoading = 0;
         if (inMemory && stream) throw new UsageException("--in-memory and --stream contradict each other; give one");
         if (!(cacheFraction >= 0 && cacheFraction <= 1)) throw new UsageException("--cache-fraction must be in [0, 1], got " + cacheFraction);
-        if (!inMemory && !stream && loadInMemory && trainSource instanceof io.shadowsync.data.TextFiles files) {
-            trainSource = cached(files, err);
+        if (trainSource instanceof io.shadowsync.data.TextFiles files) {
+            // without input splits, each of several trainers reads all the data: nothing a trainer could keep alone
+            if (!inMemory && !stream && loadInMemory && (inputSplits || trainers == 1)) trainSource = cached(files, err);
+            else if (!inputSplits && trainers > 1) trainSource = files.unsplit();
         }
         if (inMemory && loadInMemory) {
             long t0 = System.nanoTime();
@@ -381,7 +387,7 @@ abstract class JobCommand {
         m.put("in-memory", Boolean.toString(inMemory));
         if (inMemory) m.put("shuffle", Boolean.toString(shuffle));
         // streamed (or kept after the first pass), several trainers read input splits, not every N-th line as before
-        if (!inMemory && trainers > 1) m.put("trainer-shares", "input-splits");
+        if (!inMemory && trainers > 1 && inputSplits) m.put("trainer-shares", "input-splits");
         m.put("data", plan.train().schema().toString());
         m.put(io.shadowsync.ckpt.CheckpointDir.DATA_FINGERPRINT, dataFingerprint(train) + (trainLabels == null ? "" : "; labels " + dataFingerprint(trainLabels)));
         return m;
@@ -482,7 +488,7 @@ abstract class JobCommand {
     String digest(Plan plan, String... more) {
         String d = String.join("|", String.join(",", more), new java.util.TreeMap<>(plan.modelSpec().toProperties()).toString(), plan.opt().toString(), plan.embOpt().toString(),
                 plan.sync().toString(), "trainers=" + trainers, "workers=" + workers, "batch=" + plan.batchSize(), "seed=" + seed,
-                "ps=" + psShards, "ps-replicas=" + psReplicas, "epochs=" + epochs, "examples=" + examples, "split=" + split, "shuffle=" + shuffle,
+                "ps=" + psShards, "ps-replicas=" + psReplicas, "epochs=" + epochs, "examples=" + examples, "split=" + split, "input-splits=" + inputSplits, "shuffle=" + shuffle,
                 "in-memory=" + inMemory, "codec=" + codec.toLowerCase(Locale.ROOT), "checkpoints=" + (checkpointDir != null)); // all take part in checkpoints, or none
         try {
             byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(d.getBytes(java.nio.charset.StandardCharsets.UTF_8));

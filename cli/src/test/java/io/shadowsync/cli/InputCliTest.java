@@ -75,8 +75,9 @@ class InputCliTest {
         Files.write(days.resolve("day_2.tsv"), lines.subList(2200, 3000));
         Files.writeString(days.resolve("_SUCCESS"), "");
         for (String data : new String[] {days.toString(), days.resolve("day_*").toString()}) {
+            // every N-th line (the default), and input splits
             CliTest.Run r = CliTest.run("train", "--model", "lr", "--train", data, "--eval", days.toString(), "--hash-bits", "12", "--trainers", "3",
-                    "--epochs", "2", "--no-progress");
+                    "--epochs", "2", "--no-progress", data.endsWith("*") ? "--input-splits" : "--split=round-robin");
             assertEquals(0, r.code(), r.err());
             assertEquals(6000, r.json().get("examples").asLong(), data + ": every row of every file, each epoch");
             assertEquals(3000, r.json().get("eval").get("count").asLong());

@@ -97,6 +97,35 @@ public final class TextFiles implements SplittableSource {
         return "files=" + files.size() + " size=" + size + " crc32c(fingerprints)=" + Long.toHexString(crc.getValue());
     }
 
+    /**
+     * These files as a source that does not split: trainers each read all of it and keep every N-th example (the
+     * behaviour before input splits).
+     */
+    public DataSource unsplit() {
+        TextFiles files = this;
+        return new DataSource() {
+            @Override
+            public DataSchema schema() {
+                return files.schema();
+            }
+
+            @Override
+            public ExampleReader open() throws IOException {
+                return files.open();
+            }
+
+            @Override
+            public String describe() {
+                return files.describe();
+            }
+
+            @Override
+            public String fingerprint() throws IOException {
+                return files.fingerprint();
+            }
+        };
+    }
+
     /** The files, or pieces of files, read one after the other. */
     public List<TextFileSource> pieces() {
         return pieces;

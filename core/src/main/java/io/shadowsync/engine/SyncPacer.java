@@ -60,9 +60,10 @@ interface SyncPacer {
         public void afterRound(long roundNanos) throws InterruptedException {
             long now = System.nanoTime();
             long cpu = cpuClock ? THREADS.getCurrentThreadCpuTime() : 0;
-            // everything since the previous round's end (the wait's own CPU too); before the first, the round's wall
-            // time stands in for its CPU time (an upper bound), as it does without a CPU clock
-            long spent = cpu0 < 0 || !cpuClock ? roundNanos : cpu - cpu0;
+            // everything since the previous round's end (the wait's own CPU too); before the first, the thread's CPU
+            // time so far (a sync thread is started for its loop); without a CPU clock, the round's wall time (an upper
+            // bound). Not the first round's wall time: it holds the wait for the other trainers to start.
+            long spent = !cpuClock ? roundNanos : cpu0 < 0 ? cpu : cpu - cpu0;
             long elapsed = cpu0 < 0 ? roundNanos : now - wall0;
             debt = Math.max(0, debt + (long) (spent / share) - elapsed);
             long stepsAtRound = steps.getAsLong();
