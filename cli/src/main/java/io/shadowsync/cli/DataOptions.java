@@ -6,6 +6,7 @@ import io.shadowsync.data.CsvSource;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.IdxSource;
 import io.shadowsync.data.LibSvmSource;
+import io.shadowsync.data.TextFiles;
 import io.shadowsync.model.MlpSpec;
 import io.shadowsync.nn.ModelSpec;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ final class DataOptions {
         String fmt = formatOf(train);
         if (!fmt.equals("libsvm") && !fmt.equals("csv")) return;
         boolean libsvm = fmt.equals("libsvm");
-        DataSource regression = libsvm ? new LibSvmSource(train, 0, zeroBased, skipBadLines) : csv(train, 0);
+        DataSource regression = text(train, fmt, 0, false);
         ClassInference.Result r = ClassInference.infer(regression, libsvm);
         if (r.classes() < 0) {
             throw new UsageException(train + ": cannot infer the number of classes from the labels: " + r.reason()
@@ -76,13 +77,16 @@ final class DataOptions {
         }
     }
 
-    private CsvSource csv(Path path, int numClasses) throws java.io.IOException {
-        if (labelCol == null) throw new UsageException("CSV data needs --label-col NAME (the header name of the label column)");
-        return new CsvSource(path, labelCol, numClasses, skipBadLines);
+    private CsvSource csv(Path path, int numClasses) {
+        try {
+            return new CsvSource(path, labelCol, numClasses, skipBadLines);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
-    /** The format of path: --format if given, else guessed from the name. */
-    String formatOf(Path path) {
+    /** The format of path: --format if given, else guessed from the name (of a directory or glob, its first file's). */
+    String formatOf(Path path) throws java.io.IOException {
         if (format != null) {
             String f = format.toLowerCase(Locale.ROOT);
             if (!f.equals("criteo") && !f.equals("libsvm") && !f.equals("csv") && !f.equals("idx")) {
@@ -90,7 +94,7 @@ final class DataOptions {
             }
             return f;
         }
-        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+        String name = TextFiles.expand(path).get(0).getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".gz")) name = name.substring(0, name.length() - 3);
         if (name.endsWith(".tsv")) return "criteo";
         if (name.endsWith(".csv")) return "csv";
@@ -105,10 +109,20 @@ final class DataOptions {
     }
 
     /**
-     * Opens a data set. labels is the separate label file of IDX data (null otherwise); role names the flag
-     * that gave the path, for messages ("--train").
+     * Opens a data set: a file, or (text formats) a directory's files or a glob's, read one after the other and split by
+     * bytes over trainers ({@link TextFiles}). labels is the separate label file of IDX data (null otherwise); role
+     * names the flag that gave the path, for messages ("--train").
      */
     DataSource source(Path path, Path labels, String role, String labelsRole) throws java.io.IOException {
+        return source(path, labels, role, labelsRole, false);
+    }
+
+    /** As {@link #source(Path, Path, String, String)}, for scoring: Criteo files may lack the label column. */
+    DataSource sourceToScore(Path path, Path labels, String role, String labelsRole) throws java.io.IOException {
+        return source(path, labels, role, labelsRole, true);
+    }
+
+    private DataSource source(Path path, Path labels, String role, String labelsRole, boolean unlabeled) throws java.io.IOException {
         String fmt = formatOf(path);
         if (fmt.equals("idx") && labels == null) {
             throw new UsageException("IDX data needs its label file too: give " + labelsRole + " with " + role);
@@ -116,12 +130,22 @@ final class DataOptions {
         if (!fmt.equals("idx") && labels != null) {
             throw new UsageException(labelsRole + " is only for --format idx (the labels of " + fmt + " data are in the data file)");
         }
-        return switch (fmt) {
-            case "criteo" -> new CriteoTsvSource(path, skipBadLines);
-            case "libsvm" -> new LibSvmSource(path, classes(), zeroBased, skipBadLines);
-            case "csv" -> csv(path, classes());
-            case "idx" -> new IdxSource(path, labels, idxMean, idxStd);
-            default -> throw new IllegalStateException(fmt);
-        };
+        if (fmt.equals("idx")) return new IdxSource(path, labels, idxMean, idxStd);
+        return text(path, fmt, classes(), unlabeled);
+    }
+
+    /** The text files of path in format fmt (criteo, libsvm, csv). */
+    private TextFiles text(Path path, String fmt, int numClasses, boolean unlabeled) throws java.io.IOException {
+        if (fmt.equals("csv") && labelCol == null) throw new UsageException("CSV data needs --label-col NAME (the header name of the label column)");
+        try {
+            return TextFiles.of(path, file -> switch (fmt) {
+                case "criteo" -> unlabeled ? new CriteoTsvSource(file, skipBadLines).allowingUnlabeled() : new CriteoTsvSource(file, skipBadLines);
+                case "libsvm" -> new LibSvmSource(file, numClasses, zeroBased, skipBadLines);
+                case "csv" -> csv(file, numClasses);
+                default -> throw new IllegalStateException(fmt);
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 }

@@ -70,8 +70,20 @@ abstract class JobCommand {
     @Mixin
     DataOptions data = new DataOptions();
 
-    @Option(names = "--in-memory", description = "Parse the training data once into memory and replay it every epoch (data that fits in memory).")
+    @Option(names = "--in-memory", description = "Parse the training data into memory before training and replay it every epoch, each worker "
+            + "from its own contiguous shard (allows --shuffle).")
     boolean inMemory;
+
+    @Option(names = "--stream", description = "Read the training data from disk every epoch, never keep it in memory.")
+    boolean stream;
+
+    @Option(names = "--input-splits", description = "Several trainers on text data: each reads and parses only its own byte range "
+            + "(input split) instead of every N-th line of all of it (default: off; see docs/formats.md).")
+    boolean inputSplits;
+
+    @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: keep the training data in memory "
+            + "after its first pass when it would take at most this fraction of the maximum heap (estimated before reading it) (default: 0.25).")
+    double cacheFraction = 0.25;
 
     @Option(names = "--shuffle", description = "With --in-memory: visit the data in a new random order every epoch (default: file order).")
     boolean shuffle;
@@ -86,8 +98,12 @@ abstract class JobCommand {
     @Option(names = "--sync-every", paramLabel = "K", description = "Foreground algorithms: worker steps between rounds (default: 50).")
     int syncEvery = 50;
 
-    @Option(names = "--sync-interval-ms", paramLabel = "MS", description = "Shadow algorithms: pause between rounds (default: 0, as fast as it can).")
+    @Option(names = "--sync-interval-ms", paramLabel = "MS", description = "Shadow algorithms: a fixed pause between rounds (default: 0, none: the sync thread paces itself by --sync-cpu).")
     long syncIntervalMs;
+
+    @Option(names = "--sync-cpu", paramLabel = "F", description = "Shadow algorithms without --sync-interval-ms: after each round the sync thread waits "
+            + "until it has taken at most this share of a core (its own CPU time) and the workers have stepped; 1: as fast as it can (default: 0.05).")
+    double syncCpu = io.shadowsync.sync.SyncSpec.DEFAULT_SYNC_CPU;
 
     @Option(names = "--bmuf-momentum", paramLabel = "MU", description = "BMUF block momentum (default: 1 - 1/N in the foreground, min(0.5, 1 - 1/N) in shadow mode).")
     Double bmufMomentum;
@@ -236,7 +252,7 @@ abstract class JobCommand {
         if (bmufMomentum != null && bmufMomentum.isNaN()) throw new UsageException("--bmuf-momentum must be in [0, 1), got NaN");
         if (easgdAlpha != null && easgdAlpha.isNaN()) throw new UsageException("--easgd-alpha must be in (0, 1], got NaN");
         SyncSpec syncSpec = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum != null ? bmufMomentum : Double.NaN,
-                bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN);
+                bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN, syncCpu);
         LinkModel link = LinkModel.parse(netBandwidth, netLatency);
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
                 maxNonFinite);
@@ -249,6 +265,13 @@ abstract class JobCommand {
         JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer(), wire);
         checkMemory(modelSpec, trainSource, opt, embOpt, job); // before --in-memory fills the heap with the data
         long skippedLoading = 0;
+        if (inMemory && stream) throw new UsageException("--in-memory and --stream contradict each other; give one");
+        if (!(cacheFraction >= 0 && cacheFraction <= 1)) throw new UsageException("--cache-fraction must be in [0, 1], got " + cacheFraction);
+        if (trainSource instanceof io.shadowsync.data.TextFiles files) {
+            // without input splits, each of several trainers reads all the data: nothing a trainer could keep alone
+            if (!inMemory && !stream && loadInMemory && (inputSplits || trainers == 1)) trainSource = cached(files, err);
+            else if (!inputSplits && trainers > 1) trainSource = files.unsplit();
+        }
         if (inMemory && loadInMemory) {
             long t0 = System.nanoTime();
             InMemorySource loaded = InMemorySource.load(trainSource);
@@ -261,6 +284,25 @@ abstract class JobCommand {
             throw new UsageException("--eval data has a different layout than --train data: " + evalSource.schema() + " vs " + trainSource.schema());
         }
         return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
+    }
+
+    /**
+     * The training data kept in memory after its first pass when this process's part of it (all of it in train, a
+     * trainer's input split in a trainer process) would take at most --cache-fraction of the heap; else the files as
+     * they are (streamed every epoch). Says which on stderr.
+     */
+    private io.shadowsync.data.DataSource cached(io.shadowsync.data.TextFiles files, PrintWriter err) throws java.io.IOException {
+        long heap = Runtime.getRuntime().maxMemory();
+        long budget = (long) (cacheFraction * heap);
+        long whole = io.shadowsync.data.CachedSource.estimateBytes(files);
+        long mine = spec.name().equals("train") ? whole : whole / trainers; // a trainer process keeps its own split
+        boolean keep = mine <= budget && budget > 0;
+        err.println(String.format(Locale.ROOT, keep
+                        ? "shadowsync: the training data (about %,d MiB in memory) will be kept in memory after its first pass (--cache-fraction %s of the %,d MiB heap; --stream to read it from disk every epoch)"
+                        : "shadowsync: streaming the training data from disk every epoch: about %,d MiB in memory is more than --cache-fraction %s of the %,d MiB heap (--in-memory to load it anyway)",
+                mine >> 20, cacheFraction, heap >> 20));
+        err.flush();
+        return keep ? new io.shadowsync.data.CachedSource(files, Math.max(1, spec.name().equals("train") ? budget : budget * trainers)) : files;
     }
 
     /**
@@ -362,11 +404,12 @@ abstract class JobCommand {
 
     /**
      * What tells one training file from another of the same layout: {@link DataSource#fileFingerprint}, its size and the
-     * CRC32C of its first MiB (not its name or modification time: a copied or moved file is the same data).
+     * CRC32C of its first MiB (not its name or modification time: a copied or moved file is the same data); of a
+     * directory or glob, the fingerprints of its files ({@link io.shadowsync.data.TextFiles#fingerprint}).
      */
     static String dataFingerprint(Path file) {
         try {
-            return DataSource.fileFingerprint(file);
+            return io.shadowsync.data.TextFiles.fingerprint(io.shadowsync.data.TextFiles.expand(file));
         } catch (java.io.IOException e) {
             throw new UsageException(file + ": cannot read it to fingerprint the training data: " + Main.describe(e));
         }

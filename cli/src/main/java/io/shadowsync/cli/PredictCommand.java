@@ -59,7 +59,7 @@ public final class PredictCommand implements Callable<Integer> {
                 .output("--out", outFile).check();
         TrainedModel m = TrainedModel.load(modelFile);
         data.classesOfModel(m.spec());
-        DataSource source = data.source(input, inputLabels, "--input", "--input-labels");
+        DataSource source = data.sourceToScore(input, inputLabels, "--input", "--input-labels");
         long count;
         boolean toStdout = Outputs.isStdout(outFile);
         if (toStdout) {

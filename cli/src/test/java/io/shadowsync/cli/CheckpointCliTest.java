@@ -83,6 +83,20 @@ class CheckpointCliTest {
     }
 
     @Test
+    void aStreamedRunResumesWithTheDataKeptInMemory() throws Exception {
+        Path whole = dir.resolve("whole-streamed.model"), resumed = dir.resolve("resumed-cached.model"), ck = dir.resolve("ck-cache");
+        assertEquals(0, run(job("--save", whole.toString(), "--stream")).code());
+        CliTest.Run first = run(job("--checkpoint-dir", ck.toString(), "--checkpoint-every-examples", "7000", "--stream"));
+        assertEquals(0, first.code(), first.err());
+        CliTest.Run second = run(job("--checkpoint-dir", ck.toString(), "--resume", "--save", resumed.toString())); // kept in memory
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.err().contains("kept in memory after its first pass"), second.err());
+        ModelFile.Contents a = ModelFile.read(whole), b = ModelFile.read(resumed);
+        assertArrayEquals(a.dense(), b.dense());
+        for (int t = 0; t < a.tables().length; t++) assertArrayEquals(a.tables()[t], b.tables()[t], "table " + t);
+    }
+
+    @Test
     void otherSettingsAreRefusedWithTheDifferenceNamed() throws Exception {
         Path ck = dir.resolve("ck-settings");
         assertEquals(0, run(job("--checkpoint-dir", ck.toString(), "--checkpoint-every-examples", "9000")).code());

@@ -14,10 +14,14 @@ import java.util.Objects;
  * as int). Fields are numbered from 1 within their group in messages ("integer field 3", "categorical field 7",
  * i.e. Criteo's I3 and C7).
  *
+ * <p>Made {@link #allowingUnlabeled}, a source also reads files of 39 fields, without the label (the test files of the
+ * Criteo challenge), for scoring: each file's first line tells which it is (its label reads as 0), and a line of the
+ * other kind in it is an error naming the line.
+ *
  * <p>Parsing is byte-level, straight from the read buffer into the batch: no String, regex or allocation per
  * line, so one reader thread keeps ahead of a training loop at a million examples per second.
  */
-public final class CriteoTsvSource implements DataSource {
+public final class CriteoTsvSource implements TextFileSource {
     static final int NUM_INT = 13;
     static final int NUM_CAT = 26;
     static final int NUM_FIELDS = 1 + NUM_INT + NUM_CAT;
@@ -39,6 +43,9 @@ public final class CriteoTsvSource implements DataSource {
     private final Path file;
     private final boolean skipBadLines;
     private final int bufferBytes;
+    private final boolean unlabeledAllowed;
+    /** The byte range read (see {@link TextFileSource#range}); the whole file is {@code [0, MAX_VALUE)}. */
+    private final long from, to;
 
     /**
      * @param file         the TSV file; gzip when its name ends in {@code .gz}
@@ -50,9 +57,31 @@ public final class CriteoTsvSource implements DataSource {
 
     /** With a chosen read buffer size (tests force a small one so that lines cross buffer boundaries). */
     CriteoTsvSource(Path file, boolean skipBadLines, int bufferBytes) {
+        this(file, skipBadLines, bufferBytes, false, 0, Long.MAX_VALUE);
+    }
+
+    private CriteoTsvSource(Path file, boolean skipBadLines, int bufferBytes, boolean unlabeledAllowed, long from, long to) {
         this.file = Objects.requireNonNull(file, "file");
         this.skipBadLines = skipBadLines;
         this.bufferBytes = bufferBytes;
+        this.unlabeledAllowed = unlabeledAllowed;
+        this.from = from;
+        this.to = to;
+    }
+
+    /** This source, also reading files without the label column (39 fields), for scoring; see the class comment. */
+    public CriteoTsvSource allowingUnlabeled() {
+        return new CriteoTsvSource(file, skipBadLines, bufferBytes, true, from, to);
+    }
+
+    @Override
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public CriteoTsvSource range(long from, long to) {
+        return new CriteoTsvSource(file, skipBadLines, bufferBytes, unlabeledAllowed, from, to);
     }
 
     @Override
@@ -62,12 +91,25 @@ public final class CriteoTsvSource implements DataSource {
 
     @Override
     public ExampleReader open() throws IOException {
-        return new Reader(new LineScanner(file, bufferBytes), skipBadLines);
+        boolean labeled = !unlabeledAllowed || firstLineFields() != NUM_FIELDS - 1;
+        return new Reader(new LineScanner(file, bufferBytes, from, to), skipBadLines, labeled);
+    }
+
+    /** Tab-separated fields on the file's first line. */
+    private int firstLineFields() throws IOException {
+        try (LineScanner lines = new LineScanner(file, bufferBytes)) {
+            if (!lines.next()) return NUM_FIELDS;
+            int fields = 1;
+            for (int i = lines.start; i < lines.end; i++) {
+                if (lines.buf[i] == '\t') fields++;
+            }
+            return fields;
+        }
     }
 
     @Override
     public String describe() {
-        return "criteo:" + file;
+        return "criteo:" + file + (from == 0 && to == Long.MAX_VALUE ? "" : " [bytes " + from + ".." + to + ")");
     }
 
     /** The size and CRC32C of the first MiB of the file (see {@link DataSource#fileFingerprint}). */
@@ -80,12 +122,15 @@ public final class CriteoTsvSource implements DataSource {
     private static final class Reader implements ExampleReader {
         private final LineScanner lines;
         private final boolean skip;
+        /** Whether lines start with the label (40 fields) or not (39: a file to score). */
+        private final boolean labeled;
         private long skipped;
         private boolean closed;
 
-        Reader(LineScanner lines, boolean skip) {
+        Reader(LineScanner lines, boolean skip, boolean labeled) {
             this.lines = lines;
             this.skip = skip;
+            this.labeled = labeled;
         }
 
         @Override
@@ -120,9 +165,14 @@ public final class CriteoTsvSource implements DataSource {
         /** Parses line b[s, e) into row batch.size; returns null, or why the line is malformed. */
         private String parse(byte[] b, int s, int e, Batch batch) {
             int row = batch.size;
-            if (e - s < 2 || (b[s] != '0' && b[s] != '1') || b[s + 1] != '\t') return badLabel(b, s, e);
-            batch.labels[row] = b[s] - '0';
-            int p = s + 2;
+            int p = s;
+            if (labeled) {
+                if (e - s < 2 || (b[s] != '0' && b[s] != '1') || b[s + 1] != '\t') return badLabel(b, s, e);
+                batch.labels[row] = b[s] - '0';
+                p = s + 2;
+            } else {
+                batch.labels[row] = 0;
+            }
             float[] dense = batch.dense;
             int at = row * NUM_INT;
             for (int j = 0; j < NUM_INT; j++) {
@@ -175,13 +225,15 @@ public final class CriteoTsvSource implements DataSource {
         }
 
         /** A wrong field count explains the line best; otherwise the given reason. */
-        private static String fieldCountOr(byte[] b, int s, int e, String reason) {
+        private String fieldCountOr(byte[] b, int s, int e, String reason) {
             int fields = 1;
             for (int i = s; i < e; i++) {
                 if (b[i] == '\t') fields++;
             }
-            if (fields != NUM_FIELDS || reason == null) {
-                return "expected " + NUM_FIELDS + " tab-separated fields (label, 13 integer, 26 categorical), got " + fields;
+            int expected = labeled ? NUM_FIELDS : NUM_FIELDS - 1;
+            if (fields != expected || reason == null) {
+                return "expected " + expected + (labeled ? " tab-separated fields (label, 13 integer, 26 categorical), got "
+                        : " tab-separated fields (13 integer, 26 categorical, no label, as on the file's first line), got ") + fields;
             }
             return reason;
         }

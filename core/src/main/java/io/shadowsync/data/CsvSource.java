@@ -16,7 +16,7 @@ import java.util.Objects;
  *
  * <p>The header is read when the source is made, so that {@link #schema()} knows the number of features.
  */
-public final class CsvSource implements DataSource {
+public final class CsvSource implements TextFileSource {
     private final Path file;
     private final String labelColumn;
     private final boolean skipBadLines;
@@ -24,6 +24,8 @@ public final class CsvSource implements DataSource {
     private final List<String> columns;
     private final int labelIndex;
     private final DataSchema schema;
+    /** The byte range read (see {@link TextFileSource#range}); the whole file is {@code [0, MAX_VALUE)}. */
+    private final long from, to;
 
     /**
      * @param file         the CSV file; gzip when its name ends in {@code .gz}
@@ -56,6 +58,36 @@ public final class CsvSource implements DataSource {
         }
         if (columns.size() < 2) throw new DataException(name, 1, "the header names only the label column, no features");
         this.schema = new DataSchema(columns.size() - 1, 0, false, 0, numClasses);
+        this.from = 0;
+        this.to = Long.MAX_VALUE;
+    }
+
+    /** A byte range of whole's file; the header was read by whole. */
+    private CsvSource(CsvSource whole, long from, long to) {
+        this.file = whole.file;
+        this.labelColumn = whole.labelColumn;
+        this.skipBadLines = whole.skipBadLines;
+        this.bufferBytes = whole.bufferBytes;
+        this.columns = whole.columns;
+        this.labelIndex = whole.labelIndex;
+        this.schema = whole.schema;
+        this.from = from;
+        this.to = to;
+    }
+
+    @Override
+    public Path file() {
+        return file;
+    }
+
+    /** A byte range of the file: the range from 0 reads the header first; the others hold rows only. */
+    @Override
+    public CsvSource range(long from, long to) {
+        return new CsvSource(this, from, to);
+    }
+
+    private boolean whole() {
+        return from == 0 && to == Long.MAX_VALUE;
     }
 
     /** The header's column names, label included, in file order. */
@@ -70,10 +102,10 @@ public final class CsvSource implements DataSource {
 
     @Override
     public ExampleReader open() throws IOException {
-        LineScanner lines = new LineScanner(file, bufferBytes);
+        LineScanner lines = new LineScanner(file, bufferBytes, from, to);
         try {
-            if (!readHeader(lines).equals(columns)) throw lines.error("the header changed since the source was made");
-            if (lines.atEnd()) throw new DataException(lines.file, 0, "has a header but no data rows");
+            if (from == 0 && !readHeader(lines).equals(columns)) throw lines.error("the header changed since the source was made");
+            if (whole() && lines.atEnd()) throw new DataException(lines.file, 0, "has a header but no data rows");
             return new Reader(lines, this);
         } catch (IOException | RuntimeException e) {
             lines.close();
@@ -83,7 +115,7 @@ public final class CsvSource implements DataSource {
 
     @Override
     public String describe() {
-        return "csv:" + file + " (label " + labelColumn + ")";
+        return "csv:" + file + (whole() ? "" : " [bytes " + from + ".." + to + ")") + " (label " + labelColumn + ")";
     }
 
     /** The size and CRC32C of the first MiB of the file (see {@link DataSource#fileFingerprint}). */
@@ -147,7 +179,7 @@ public final class CsvSource implements DataSource {
                 skipped++;
             }
             // only blank lines after the header: as empty as a header alone (refused in open())
-            if (examples == 0 && skipped == 0) throw new DataException(lines.file, 0, "has a header but no data rows");
+            if (examples == 0 && skipped == 0 && source.whole()) throw new DataException(lines.file, 0, "has a header but no data rows");
             return false;
         }
 

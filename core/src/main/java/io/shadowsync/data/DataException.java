@@ -22,6 +22,14 @@ public final class DataException extends RuntimeException {
         initCause(cause);
     }
 
+    /**
+     * Bad data at a byte offset, for a line whose number is unknown (an input split that starts inside a file does not
+     * count the lines before it): {@code file: the line at byte B: reason}.
+     */
+    public static DataException atByte(String file, long offset, String reason) {
+        return new DataException(file, 0, "the line at byte " + offset + ": " + reason, (Throwable) null);
+    }
+
     public String file() {
         return file;
     }

@@ -102,6 +102,50 @@ final class DataFiles {
     }
 
     /**
+     * Opens a plain (not compressed) file for sequential reading from byte offset from (an input split). Refuses what
+     * {@link #open} refuses, and a gzip file: its bytes cannot be read from the middle.
+     */
+    static InputStream openAt(Path file, long from) throws IOException {
+        String name = name(file);
+        if (isCompressed(file)) throw new DataException(name, 0, "a gzip file is read whole; it cannot be split at byte " + from);
+        open(file).close(); // the checks of a whole file: exists, readable, not empty
+        java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file);
+        try {
+            ch.position(from);
+            return new BufferedInputStream(java.nio.channels.Channels.newInputStream(ch), STREAM_BUFFER_BYTES);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The bytes of file once decompressed: its size, or for gzip the size its trailer records (modulo 2^32: a trailer
+     * smaller than the compressed size has wrapped, and four times the compressed size stands in).
+     */
+    static long uncompressedSize(Path file) throws IOException {
+        long size = Files.size(file);
+        if (!isCompressed(file) || size < 18) return size;
+        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
+            java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.position(size - 4);
+            while (tail.hasRemaining() && ch.read(tail) >= 0) {
+                // the last four bytes: ISIZE
+            }
+            long isize = Integer.toUnsignedLong(tail.getInt(0));
+            return isize >= size ? isize : 4 * size;
+        }
+    }
+
+    /** Whether file is gzip (by its name or its first two bytes): read whole, never split by bytes. */
+    static boolean isCompressed(Path file) throws IOException {
+        if (name(file).endsWith(".gz")) return true;
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.read() == 0x1f && in.read() == 0x8b;
+        }
+    }
+
+    /**
      * Reads up to len bytes, fewer only at the end of the stream; turns a truncated or corrupt gzip stream into
      * a {@link DataException} at the given line (or record).
      */

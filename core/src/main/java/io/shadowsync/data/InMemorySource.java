@@ -39,17 +39,8 @@ public final class InMemorySource implements DataSource {
 
     /** Reads all of source into memory (one pass). Refuses more than 2^31 − 1 examples or values per column. */
     public static InMemorySource load(DataSource source) throws IOException {
-        DataSchema s = source.schema();
-        int chunk = 4096;
-        Batch b = new Batch(chunk, s);
-        int n = 0;
-        float[] labels = new float[chunk];
-        float[] dense = new float[chunk * s.numDense()];
-        int[] cat = new int[chunk * s.numCat()];
-        long[] offs = s.sparse() ? new long[chunk + 1] : null;
-        int[] idx = s.sparse() ? new int[chunk * 8] : null;
-        float[] val = s.sparse() ? new float[chunk * 8] : null;
-        int nnz = 0;
+        Builder builder = new Builder(source);
+        Batch b = new Batch(4096, source.schema());
         long skipped;
         try (ExampleReader r = source.open()) {
             boolean more = true;
@@ -59,36 +50,86 @@ public final class InMemorySource implements DataSource {
                     // fill
                 }
                 if (b.size == 0) break;
-                if ((long) n + b.size > Integer.MAX_VALUE - 16) throw new DataException(source.describe(), 0, "too many examples to hold in memory");
-                int need = n + b.size;
-                if (need > labels.length) {
-                    int cap = (int) Math.min(Integer.MAX_VALUE - 16L, Math.max(need, labels.length * 2L));
-                    labels = Arrays.copyOf(labels, cap);
-                    dense = Arrays.copyOf(dense, Math.multiplyExact(cap, s.numDense()));
-                    cat = Arrays.copyOf(cat, Math.multiplyExact(cap, s.numCat()));
-                    if (offs != null) offs = Arrays.copyOf(offs, cap + 1);
-                }
-                System.arraycopy(b.labels, 0, labels, n, b.size);
-                System.arraycopy(b.dense, 0, dense, n * s.numDense(), b.size * s.numDense());
-                System.arraycopy(b.cat, 0, cat, n * s.numCat(), b.size * s.numCat());
-                if (offs != null) {
-                    int m = b.sparseOffsets[b.size];
-                    if (nnz + m > idx.length) {
-                        int cap = (int) Math.min(Integer.MAX_VALUE - 16L, Math.max((long) nnz + m, idx.length * 2L));
-                        idx = Arrays.copyOf(idx, cap);
-                        val = Arrays.copyOf(val, cap);
-                    }
-                    System.arraycopy(b.sparseIdx, 0, idx, nnz, m);
-                    System.arraycopy(b.sparseVal, 0, val, nnz, m);
-                    for (int i = 0; i < b.size; i++) offs[n + i + 1] = nnz + b.sparseOffsets[i + 1];
-                    nnz += m;
-                }
-                n += b.size;
+                builder.append(b, 0, b.size);
             }
             skipped = r.skippedLines();
         }
-        if (n == 0) throw new DataException(source.describe(), 0, "no examples");
-        return new InMemorySource(s, "memory:" + source.describe(), n, labels, dense, cat, offs, idx, val, skipped, source);
+        return builder.build(skipped);
+    }
+
+    /**
+     * Examples appended one batch (or one example) at a time, the columns growing by doubling: what {@link #load} and
+     * a cache filled during a first streamed pass ({@link CachedSource}) build. Owned by one thread.
+     */
+    static final class Builder {
+        private final DataSource source;
+        private final DataSchema s;
+        private int n;
+        private float[] labels;
+        private float[] dense;
+        private int[] cat;
+        private long[] offs;
+        private int[] idx;
+        private float[] val;
+        private int nnz;
+
+        Builder(DataSource source) {
+            this.source = source;
+            this.s = source.schema();
+            int chunk = 4096;
+            labels = new float[chunk];
+            dense = new float[chunk * s.numDense()];
+            cat = new int[chunk * s.numCat()];
+            offs = s.sparse() ? new long[chunk + 1] : null;
+            idx = s.sparse() ? new int[chunk * 8] : null;
+            val = s.sparse() ? new float[chunk * 8] : null;
+        }
+
+        int size() {
+            return n;
+        }
+
+        /** Bytes the examples take in the columns (their spare capacity, up to as much again, not counted). */
+        long bytes() {
+            long b = 4L * n * (1 + s.numDense() + s.numCat());
+            if (offs != null) b += 8L * n + 8L * nnz;
+            return b;
+        }
+
+        /** Appends examples {@code [from, from + count)} of b. */
+        void append(Batch b, int from, int count) {
+            if ((long) n + count > Integer.MAX_VALUE - 16) throw new DataException(source.describe(), 0, "too many examples to hold in memory");
+            int need = n + count;
+            if (need > labels.length) {
+                int cap = (int) Math.min(Integer.MAX_VALUE - 16L, Math.max(need, labels.length * 2L));
+                labels = Arrays.copyOf(labels, cap);
+                dense = Arrays.copyOf(dense, Math.multiplyExact(cap, s.numDense()));
+                cat = Arrays.copyOf(cat, Math.multiplyExact(cap, s.numCat()));
+                if (offs != null) offs = Arrays.copyOf(offs, cap + 1);
+            }
+            System.arraycopy(b.labels, from, labels, n, count);
+            System.arraycopy(b.dense, from * s.numDense(), dense, n * s.numDense(), count * s.numDense());
+            System.arraycopy(b.cat, from * s.numCat(), cat, n * s.numCat(), count * s.numCat());
+            if (offs != null) {
+                int lo = b.sparseOffsets[from], m = b.sparseOffsets[from + count] - lo;
+                if (nnz + m > idx.length) {
+                    int cap = (int) Math.min(Integer.MAX_VALUE - 16L, Math.max((long) nnz + m, idx.length * 2L));
+                    idx = Arrays.copyOf(idx, cap);
+                    val = Arrays.copyOf(val, cap);
+                }
+                System.arraycopy(b.sparseIdx, lo, idx, nnz, m);
+                System.arraycopy(b.sparseVal, lo, val, nnz, m);
+                for (int i = 0; i < count; i++) offs[n + i + 1] = nnz + b.sparseOffsets[from + i + 1] - lo;
+                nnz += m;
+            }
+            n = need;
+        }
+
+        /** The examples appended; skipped: the malformed lines passed over while reading them. */
+        InMemorySource build(long skipped) {
+            if (n == 0) throw new DataException(source.describe(), 0, "no examples");
+            return new InMemorySource(s, "memory:" + source.describe(), n, labels, dense, cat, offs, idx, val, skipped, source);
+        }
     }
 
     public int size() {

@@ -14,12 +14,14 @@ import java.util.Objects;
  * increase along a line. Features go into the batch's CSR arrays; the schema's sparseDim is 0 (unknown
  * without a pass over the file).
  */
-public final class LibSvmSource implements DataSource {
+public final class LibSvmSource implements TextFileSource {
     private final Path file;
     private final boolean zeroBased;
     private final boolean skipBadLines;
     private final int bufferBytes;
     private final DataSchema schema;
+    /** The byte range read (see {@link TextFileSource#range}); the whole file is {@code [0, MAX_VALUE)}. */
+    private final long from, to;
 
     /**
      * @param file         the LibSVM file; gzip when its name ends in {@code .gz}
@@ -32,11 +34,27 @@ public final class LibSvmSource implements DataSource {
     }
 
     LibSvmSource(Path file, int numClasses, boolean zeroBased, boolean skipBadLines, int bufferBytes) {
+        this(file, numClasses, zeroBased, skipBadLines, bufferBytes, 0, Long.MAX_VALUE);
+    }
+
+    private LibSvmSource(Path file, int numClasses, boolean zeroBased, boolean skipBadLines, int bufferBytes, long from, long to) {
         this.file = Objects.requireNonNull(file, "file");
         this.zeroBased = zeroBased;
         this.skipBadLines = skipBadLines;
         this.bufferBytes = bufferBytes;
         this.schema = new DataSchema(0, 0, true, 0, AsciiNumbers.checkNumClasses(numClasses));
+        this.from = from;
+        this.to = to;
+    }
+
+    @Override
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public LibSvmSource range(long from, long to) {
+        return new LibSvmSource(file, schema.numClasses(), zeroBased, skipBadLines, bufferBytes, from, to);
     }
 
     @Override
@@ -46,12 +64,12 @@ public final class LibSvmSource implements DataSource {
 
     @Override
     public ExampleReader open() throws IOException {
-        return new Reader(new LineScanner(file, bufferBytes), this);
+        return new Reader(new LineScanner(file, bufferBytes, from, to), this);
     }
 
     @Override
     public String describe() {
-        return "libsvm:" + file;
+        return "libsvm:" + file + (from == 0 && to == Long.MAX_VALUE ? "" : " [bytes " + from + ".." + to + ")");
     }
 
     /** The size and CRC32C of the first MiB of the file (see {@link DataSource#fileFingerprint}). */

@@ -37,6 +37,14 @@ final class LineScanner implements Closeable {
     private int pos;    // first unread byte
     private int limit;  // end of the bytes read so far
     private boolean eof;
+    /** Offset in the (uncompressed) file of buf[0]. */
+    private long bufOffset;
+    /** The last line this scanner returns is the one that starts at or before this offset (an input split's end). */
+    private final long to;
+    /** Whether line numbers are known: false for a split that starts inside the file (its lines are not counted). */
+    private final boolean counted;
+    /** An empty range {@code [a, a)}: no lines. */
+    private final boolean empty;
 
     /**
      * Opens file (see {@link DataFiles#open}) and reads its first block; an empty file (after gunzip) is refused. A
@@ -44,22 +52,44 @@ final class LineScanner implements Closeable {
      * nothing else is empty.
      */
     LineScanner(Path file, int bufferBytes) throws IOException {
+        this(file, bufferBytes, 0, Long.MAX_VALUE);
+    }
+
+    /**
+     * The lines of an input split of a plain (not compressed) file, as Hadoop's line reader splits: from 0, the lines
+     * that start at or before {@code to}; from {@code from > 0}, those after the first newline at or after {@code from}
+     * through the one that starts at {@code to}; none for an empty range. Splits {@code [a, b)} and {@code [b, c)} so read
+     * every line once. Line
+     * numbers of a split that starts inside the file are unknown: its errors name the line's byte offset instead.
+     */
+    LineScanner(Path file, int bufferBytes, long from, long to) throws IOException {
         if (bufferBytes < 16) throw new IllegalArgumentException("line buffer must hold at least 16 bytes, got " + bufferBytes);
+        if (from < 0 || to < from) throw new IllegalArgumentException("byte range [" + from + ", " + to + ") of " + file);
         this.file = DataFiles.name(file);
-        this.in = DataFiles.open(file);
+        this.in = from == 0 ? DataFiles.open(file) : DataFiles.openAt(file, from);
         this.buf = new byte[bufferBytes];
+        this.to = to;
+        this.counted = from == 0;
+        this.empty = from == to;
         try {
-            fill();
-            if (limit >= 3 && buf[0] == (byte) 0xEF && buf[1] == (byte) 0xBB && buf[2] == (byte) 0xBF) pos = 3;
-            if (limit == pos && eof) throw new DataException(this.file, 0, "empty file");
+            if (from == 0) {
+                fill();
+                if (limit >= 3 && buf[0] == (byte) 0xEF && buf[1] == (byte) 0xBB && buf[2] == (byte) 0xBF) pos = 3;
+                if (limit == pos && eof) throw new DataException(this.file, 0, "empty file");
+            } else {
+                bufOffset = from;
+                fill();
+                skipToNewline(); // the line that crosses from belongs to the split before
+            }
         } catch (IOException | RuntimeException e) {
             in.close();
             throw e;
         }
     }
 
-    /** Advances to the next line; false at the end of the file. */
+    /** Advances to the next line; false at the end of the file (or of the split). */
     boolean next() throws IOException {
+        if (empty || bufOffset + pos > to) return false; // the next line starts after the split's end
         int scan = pos;
         for (;;) {
             int nl = indexOfNewline(buf, scan, limit);
@@ -93,7 +123,23 @@ final class LineScanner implements Closeable {
     }
 
     DataException error(String reason) {
-        return new DataException(file, lineNo, reason);
+        return counted ? new DataException(file, lineNo, reason) : DataException.atByte(file, bufOffset + start, reason);
+    }
+
+    /** Passes over the bytes up to and including the first newline (or all of them). */
+    private void skipToNewline() throws IOException {
+        int scan = pos;
+        for (;;) {
+            int nl = indexOfNewline(buf, scan, limit);
+            if (nl >= 0) {
+                pos = nl + 1;
+                return;
+            }
+            pos = limit; // nothing to keep: the buffer need not grow for a long line
+            if (eof) return;
+            fill();
+            scan = pos;
+        }
     }
 
     @Override
@@ -112,6 +158,7 @@ final class LineScanner implements Closeable {
         int unread = limit - pos;
         if (pos > 0) {
             System.arraycopy(buf, pos, buf, 0, unread);
+            bufOffset += pos;
             pos = 0;
             limit = unread;
         }

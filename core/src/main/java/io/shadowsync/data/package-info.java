@@ -4,7 +4,10 @@
  * (labels, dense features, raw categorical ids, sparse features in CSR form) shaped by the source's {@link DataSchema}.
  * The formats: {@link CriteoTsvSource} (label, 13 counts, 26 hex ids), {@link LibSvmSource}, {@link CsvSource} (dense,
  * with a header) and {@link IdxSource} (the MNIST family), plain or gzip; the text readers parse bytes in place, with
- * no String per field. {@link InMemorySource} parses a source once and replays it from primitive arrays.
+ * no String per field. {@link TextFiles} reads a file, a directory or a glob of text files as one data set and cuts it
+ * into input splits ({@link SplittableSource}: each part parses only its own bytes; {@link TextFileSource#range}).
+ * {@link InMemorySource} parses a source once and replays it from primitive arrays; {@link CachedSource} fills that
+ * form during a source's first whole pass and replays it afterwards.
  * {@link SyntheticCtr} writes seeded Criteo-format data whose labels come from a hidden teacher model, so a trained
  * model's logloss can be set against the teacher's own, the best possible; {@link ClassInference} works out the number
  * of classes when the user did not give it. {@link ForwardingReader} is the base of readers that wrap another (to

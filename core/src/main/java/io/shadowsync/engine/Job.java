@@ -228,7 +228,7 @@ public final class Job {
             supply = new GatedSupply(supply, gate, i * w);
         }
         return new Trainer(t, models[i], workerModels[i], cluster.embeddings(t), rule, supply,
-                config.trainer(), shadow, finisher, sync.syncIntervalMs(), stats, failures);
+                config.trainer(), shadow, finisher, sync.syncIntervalMs(), sync.syncCpu(), stats, failures);
     }
 
     /**

@@ -5,7 +5,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The shadow: a trainer's sync thread. Loops rounds of the sync algorithm on the live replica for as long as
- * training runs, never blocking a worker, paced by an optional interval; then keeps taking part until the last
+ * training runs, never blocking a worker, paced by its {@link SyncPacer}; then keeps taking part until the last
  * synchronization (see {@link SyncAlgorithm} on termination). Also used, without pacing, to finish the rounds of a
  * foreground trainer whose workers are done.
  */
@@ -13,18 +13,18 @@ final class SyncLoop implements Runnable {
     private final SyncAlgorithm algorithm;
     private final float[] params;
     private final BooleanSupplier training;
-    private final long intervalNanos;
+    private final SyncPacer pacer;
     private final SyncStats stats;
     private final FailureSignal failures;
 
     /** A round that throws fails the job through {@code failures}; a failed job ends the loop before its next round. */
-    SyncLoop(SyncAlgorithm algorithm, float[] params, BooleanSupplier training, long intervalMillis, SyncStats stats,
+    SyncLoop(SyncAlgorithm algorithm, float[] params, BooleanSupplier training, SyncPacer pacer, SyncStats stats,
              FailureSignal failures) {
         this.failures = failures;
         this.algorithm = algorithm;
         this.params = params;
         this.training = training;
-        this.intervalNanos = intervalMillis * 1_000_000L;
+        this.pacer = pacer;
         this.stats = stats;
     }
 
@@ -35,9 +35,10 @@ final class SyncLoop implements Runnable {
                 boolean stillTraining = training.getAsBoolean();
                 long t0 = System.nanoTime();
                 int active = algorithm.round(params, stillTraining);
-                stats.recordRound(System.nanoTime() - t0, algorithm.bytesSent());
+                long took = System.nanoTime() - t0;
+                stats.recordRound(took, algorithm.bytesSent());
                 if (active == 0 || (active < 0 && !stillTraining)) return;
-                if (stillTraining && intervalNanos > 0) Thread.sleep(intervalNanos / 1_000_000L, (int) (intervalNanos % 1_000_000L));
+                if (stillTraining) pacer.afterRound(took);
             }
         } catch (InterruptedException e) {
             // only a failure elsewhere interrupts a sync thread (then this is its echo) or the job's own interruption

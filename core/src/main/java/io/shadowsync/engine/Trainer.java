@@ -34,6 +34,7 @@ public final class Trainer {
     private final SyncAlgorithm shadow;
     private final SyncAlgorithm finisher;
     private final long syncIntervalMs;
+    private final double syncCpu;
     private final SyncStats syncStats;
     private volatile boolean training = true;
     private volatile long startNanos;
@@ -46,8 +47,8 @@ public final class Trainer {
 
     /** A single Hogwild trainer with no synchronization (the plain single-trainer job). */
     public Trainer(int rank, Model model, EmbeddingStore embeddings, DenseOptimizer optimizer, DataSource train, TrainerConfig config) {
-        this(rank, model, null, embeddings, new HogwildStep(optimizer), BatchSupply.ofTrainer(train, config, 0, 1), config, null, null, 0, new SyncStats(),
-                new FailureSignal());
+        this(rank, model, null, embeddings, new HogwildStep(optimizer), BatchSupply.ofTrainer(train, config, 0, 1), config, null, null, 0, 1,
+                new SyncStats(), new FailureSignal());
     }
 
     /**
@@ -57,10 +58,12 @@ public final class Trainer {
      * @param shadow       the algorithm the sync thread loops in the background, or null for no sync thread
      * @param finisher     the algorithm whose rounds this trainer keeps joining after its workers finish
      *                     (foreground collectives), or null
+     * @param syncIntervalMs the shadow's fixed pause between rounds, or 0 to pace itself by syncCpu
+     * @param syncCpu        the shadow's share of the CPU when it paces itself (1: no pacing; see {@link SyncPacer#cpuShare})
      * @param failures     the job's failure signal: any failure of this trainer fails it, and its failure ends this trainer
      */
     Trainer(int rank, Model model, Model[] workerModels, EmbeddingStore embeddings, StepRule rule, BatchSupply feeder,
-            TrainerConfig config, SyncAlgorithm shadow, SyncAlgorithm finisher, long syncIntervalMs, SyncStats syncStats,
+            TrainerConfig config, SyncAlgorithm shadow, SyncAlgorithm finisher, long syncIntervalMs, double syncCpu, SyncStats syncStats,
             FailureSignal failures) {
         this.failures = failures;
         this.syncStats = syncStats;
@@ -74,6 +77,7 @@ public final class Trainer {
         this.shadow = shadow;
         this.finisher = finisher;
         this.syncIntervalMs = syncIntervalMs;
+        this.syncCpu = syncCpu;
         this.stats = new WorkerStats[config.workers()];
         for (int i = 0; i < stats.length; i++) stats[i] = new WorkerStats();
         this.window = new TrainWindow(config.workers(), config.trainWindow(), config.batchSize());
@@ -104,7 +108,7 @@ public final class Trainer {
             threads[i] = new Thread(() -> runGuarded(w), prefix + "worker-" + i);
             threads[i].setDaemon(true);
         }
-        SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, syncIntervalMs, syncStats, failures);
+        SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, pacer(), syncStats, failures);
         Thread sync = loop == null ? null : new Thread(loop, prefix + "sync");
         if (sync != null) sync.setDaemon(true);
         failures.onFailure(() -> {
@@ -132,7 +136,7 @@ public final class Trainer {
             training = false;
             awaitEnd(reader, stuck);
             if (finisher != null && !failures.failed()) {
-                new SyncLoop(finisher, model.dense().data(), () -> false, 0, syncStats, failures).run();
+                new SyncLoop(finisher, model.dense().data(), () -> false, SyncPacer.NONE, syncStats, failures).run();
             }
             awaitEnd(sync, stuck);
             if (!failures.failed()) return result(seconds);
@@ -148,6 +152,17 @@ public final class Trainer {
                     + ABORT_GRACE_SECONDS + " s of the failure and was left behind"));
         }
         throw e;
+    }
+
+    /** The shadow's pacing: a fixed interval when one is set, else its CPU share, waiting for the workers to step. */
+    private SyncPacer pacer() {
+        if (syncIntervalMs > 0) return SyncPacer.fixed(syncIntervalMs * 1_000_000L);
+        if (syncCpu >= 1) return SyncPacer.NONE;
+        return SyncPacer.cpuShare(syncCpu, () -> {
+            long steps = 0;
+            for (WorkerStats s : stats) steps += s.batches();
+            return steps;
+        }, () -> training);
     }
 
     /** How long a thread may take to end once the job has failed before it is left behind. */

@@ -8,7 +8,8 @@ package io.shadowsync.sync;
  *
  * <ul>
  *   <li>{@code s-ma}, {@code s-bmuf}, {@code s-easgd}: shadow (background) mode, a sync thread per trainer loops
- *       rounds while the workers train, paced by {@code syncIntervalMs} (0 = as fast as it can);</li>
+ *       rounds while the workers train, at a fixed pace of {@code syncIntervalMs} when it is set, else pacing itself to
+ *       at most {@code syncCpu} of a core and to rounds the workers have stepped between (1 = as fast as it can);</li>
  *   <li>{@code fr-ma}, {@code fr-bmuf}, {@code fr-easgd}: foreground mode, the workers of a trainer stop every
  *       {@code syncEvery} steps while their trainer runs one round;</li>
  *   <li>{@code sync-sgd}: fully synchronous data-parallel SGD, gradients averaged over all workers every step;</li>
@@ -20,9 +21,13 @@ package io.shadowsync.sync;
  *                     {@link #momentumFor})
  * @param bmufBlockLr  block learning rate ζ
  * @param easgdAlpha   elastic force α; NaN = 0.5/N
+ * @param syncCpu      shadow mode without an interval: the sync thread's most share of the CPU, in (0, 1]; 1 = unpaced
  */
 public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, double bmufMomentum, double bmufBlockLr,
-                       boolean nesterov, double easgdAlpha) {
+                       boolean nesterov, double easgdAlpha, double syncCpu) {
+    /** The default share of the CPU a self-paced sync thread takes at most (--sync-cpu). */
+    public static final double DEFAULT_SYNC_CPU = 0.05;
+
     /** Where a job's synchronization runs. */
     public enum Mode { NONE, SHADOW, FOREGROUND, SYNC_SGD, ASYNC_PS }
 
@@ -33,6 +38,18 @@ public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, dou
         if (!Double.isNaN(bmufMomentum) && !(bmufMomentum >= 0 && bmufMomentum < 1)) throw new IllegalArgumentException("BMUF block momentum must be in [0, 1), got " + bmufMomentum);
         if (!(bmufBlockLr > 0) || Double.isInfinite(bmufBlockLr)) throw new IllegalArgumentException("BMUF block learning rate must be positive, got " + bmufBlockLr);
         if (!Double.isNaN(easgdAlpha) && !(easgdAlpha > 0 && easgdAlpha <= 1)) throw new IllegalArgumentException("EASGD alpha must be in (0, 1], got " + easgdAlpha);
+        if (!(syncCpu > 0 && syncCpu <= 1)) throw new IllegalArgumentException("--sync-cpu must be in (0, 1], got " + syncCpu);
+    }
+
+    /** A spec whose shadow paces itself to the default CPU share when no interval is set. */
+    public SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, double bmufMomentum, double bmufBlockLr,
+                    boolean nesterov, double easgdAlpha) {
+        this(algorithm, syncEvery, syncIntervalMs, bmufMomentum, bmufBlockLr, nesterov, easgdAlpha, DEFAULT_SYNC_CPU);
+    }
+
+    /** This spec with the shadow's CPU share (1: unpaced). */
+    public SyncSpec withSyncCpu(double share) {
+        return new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum, bmufBlockLr, nesterov, easgdAlpha, share);
     }
 
     /** A spec with default settings for the named algorithm. */

@@ -4,6 +4,7 @@ import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.data.OwnShare;
+import io.shadowsync.data.SplittableSource;
 import io.shadowsync.engine.JobState;
 import io.shadowsync.engine.TrainerConfig;
 
@@ -66,8 +67,10 @@ public interface BatchSupply {
     }
 
     /**
-     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data, or every
-     * {@code trainers}-th example of a streamed source, or all of an {@link OwnShare}; the example budget is shared evenly.
+     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data; of a streamed
+     * source that can be split ({@link SplittableSource}: text files), its input split, which it alone parses; of any
+     * other (IDX, generated data), every {@code trainers}-th example; all of an {@link OwnShare}. The example budget is
+     * shared evenly.
      */
     static BatchSupply ofTrainer(DataSource train, TrainerConfig c, int trainer, int trainers) {
         long budget = c.examples() <= 0 ? 0 : c.examples() / trainers + (trainer < c.examples() % trainers ? 1 : 0);
@@ -79,7 +82,8 @@ public interface BatchSupply {
             int lo = (int) ((long) mem.size() * part / parts), hi = (int) ((long) mem.size() * (part + 1) / parts);
             return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
         }
-        DataSource mine = parts == 1 ? train : new EveryNthSource(train, parts, part);
+        DataSource mine = parts == 1 ? train
+                : train instanceof SplittableSource s ? s.share(part, parts) : new EveryNthSource(train, parts, part);
         return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
     }
 }

@@ -31,7 +31,7 @@ public final class JobTerms {
                 job.optimizer().toString(), job.embeddingOptimizer().toString(), job.config().sync().toString(),
                 "trainers=" + job.config().trainers(), "workers=" + t.workers(), "batch=" + t.batchSize(), "seed=" + job.seed(),
                 "ps=" + job.config().psShards(), "ps-replicas=" + options.psReplicas(), "epochs=" + t.epochs(), "examples=" + t.examples(),
-                "split=" + t.split().label(), "shuffle=" + t.shuffle(), "in-memory=" + options.inMemory(),
+                "split=" + t.split().label(), "shuffle=" + t.shuffle(), "input-splits=" + splits(job), "in-memory=" + options.inMemory(),
                 "codec=" + job.config().codec().name().toLowerCase(Locale.ROOT),
                 "checkpoints=" + (options.checkpoints() != null)); // all take part in checkpoints, or none
         try {
@@ -68,8 +68,15 @@ public final class JobTerms {
         m.put("split", t.split().label());
         m.put("in-memory", Boolean.toString(inMemory));
         if (inMemory) m.put("shuffle", Boolean.toString(t.shuffle()));
+        // streamed (or kept after the first pass), several trainers read input splits, not every N-th line as before
+        if (!inMemory && job.config().trainers() > 1 && splits(job)) m.put("trainer-shares", "input-splits");
         m.put("data", job.data().schema().toString());
         m.put(io.shadowsync.ckpt.CheckpointDir.DATA_FINGERPRINT, dataFingerprint);
         return m;
+    }
+
+    /** Whether the job's trainers each read their own input split of the data (a splittable source), not every N-th example. */
+    private static boolean splits(TrainingJob job) {
+        return job.data() instanceof io.shadowsync.data.SplittableSource;
     }
 }

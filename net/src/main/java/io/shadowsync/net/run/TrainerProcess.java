@@ -275,7 +275,9 @@ public final class TrainerProcess {
         try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, job.config(), probe.embeddingShapes(),
                 probe.dense().size(), net.rendezvousTimeout(), elastic)) {
             // elastic, streamed data: the trainers' own passes count the examples of an epoch (for examples_asked)
-            DataSource train = options.elastic() && !(job.data() instanceof InMemorySource) ? new PassCounter(job.data()) : job.data();
+            // (not split data: a trainer reads only its split, so split data is counted at the end)
+            DataSource train = options.elastic() && !(job.data() instanceof InMemorySource)
+                    && !(job.data() instanceof io.shadowsync.data.SplittableSource) ? new PassCounter(job.data()) : job.data();
             Job part = new Job(job.model(), job.seed(), job.optimizer(), job.embeddingOptimizer(), train, job.config(), cluster, new int[] {rank});
             Model model = part.model();
             if (cluster.control() instanceof ElasticRing ring) {
@@ -447,7 +449,8 @@ public final class TrainerProcess {
         } else {
             perEpoch = 0;
             Batch b = new Batch(1, job.data().schema());
-            try (ExampleReader r = job.data().open()) {
+            DataSource whole = job.data() instanceof io.shadowsync.data.CachedSource c ? c.source() : job.data();
+            try (ExampleReader r = whole.open()) { // a pass that does not fill a cache of the whole
                 while (r.readInto(b)) { // one example each
                     perEpoch++;
                     b.clear();

@@ -1,0 +1,104 @@
+package io.shadowsync.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Input from the command line: a directory or glob of data files wherever a file goes, Criteo files without the label
+ * column for predict (and a mixed one refused naming its line), and the choice between keeping the training data in
+ * memory and streaming it, said on stderr.
+ */
+class InputCliTest {
+    @TempDir
+    static Path dir;
+    static Path train, eval, model;
+
+    @BeforeAll
+    static void generate() throws Exception {
+        CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", "3000", "--eval-rows", "400", "--vocab", "500", "--seed", "3");
+        assertEquals(0, r.code(), r.err());
+        train = dir.resolve("ctr/train.tsv");
+        eval = dir.resolve("ctr/eval.tsv");
+        model = dir.resolve("lr.model");
+        CliTest.Run t = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--save", model.toString(), "--no-progress");
+        assertEquals(0, t.code(), t.err());
+    }
+
+    /** The lines of file without their first (label) field. */
+    static List<String> unlabeled(Path file) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) out.add(line.substring(line.indexOf('\t') + 1));
+        return out;
+    }
+
+    @Test
+    void predictScoresCriteoFilesWithoutLabelsAsThoseWithThem() throws Exception {
+        Path test = Files.write(dir.resolve("test.tsv"), unlabeled(eval));
+        Path a = dir.resolve("a.txt"), b = dir.resolve("b.txt");
+        CliTest.Run p = CliTest.run("predict", "--model-file", model.toString(), "--input", eval.toString(), "--out", a.toString());
+        assertEquals(0, p.code(), p.err());
+        CliTest.Run q = CliTest.run("predict", "--model-file", model.toString(), "--input", test.toString(), "--out", b.toString());
+        assertEquals(0, q.code(), q.err());
+        assertEquals(Files.readAllLines(a), Files.readAllLines(b));
+        assertEquals(400, Files.readAllLines(b).size());
+
+        List<String> mixed = unlabeled(eval);
+        mixed.set(6, Files.readAllLines(eval).get(6)); // line 7 keeps its label
+        Path bad = Files.write(dir.resolve("mixed.tsv"), mixed);
+        CliTest.Run m = CliTest.run("predict", "--model-file", model.toString(), "--input", bad.toString(), "--out", dir.resolve("c.txt").toString());
+        assertEquals(2, m.code(), m.err());
+        assertTrue(m.err().contains("mixed.tsv:7: expected 39 tab-separated fields (13 integer, 26 categorical, no label, as on the file's first line), got 40"),
+                m.err());
+        // training needs labels: a file without them is refused at its first line
+        CliTest.Run t = CliTest.run("train", "--model", "lr", "--train", test.toString(), "--no-progress");
+        assertEquals(2, t.code(), t.err());
+        assertTrue(t.err().contains("test.tsv:1: expected 40 tab-separated fields"), t.err());
+    }
+
+    @Test
+    void aDirectoryOrGlobOfPlainAndGzipFilesIsTheDataOfItsFiles() throws Exception {
+        List<String> lines = Files.readAllLines(train);
+        Path days = Files.createDirectories(dir.resolve("days"));
+        Files.write(days.resolve("day_0.tsv"), lines.subList(0, 1000));
+        try (var out = new java.io.PrintWriter(new GZIPOutputStream(Files.newOutputStream(days.resolve("day_1.tsv.gz"))))) {
+            for (String l : lines.subList(1000, 2200)) out.println(l);
+        }
+        Files.write(days.resolve("day_2.tsv"), lines.subList(2200, 3000));
+        Files.writeString(days.resolve("_SUCCESS"), "");
+        for (String data : new String[] {days.toString(), days.resolve("day_*").toString()}) {
+            // every N-th line (the default), and input splits
+            CliTest.Run r = CliTest.run("train", "--model", "lr", "--train", data, "--eval", days.toString(), "--hash-bits", "12", "--trainers", "3",
+                    "--epochs", "2", "--no-progress", data.endsWith("*") ? "--input-splits" : "--split=round-robin");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(6000, r.json().get("examples").asLong(), data + ": every row of every file, each epoch");
+            assertEquals(3000, r.json().get("eval").get("count").asLong());
+        }
+        CliTest.Run none = CliTest.run("train", "--model", "lr", "--train", days.resolve("week_*").toString(), "--format", "criteo", "--no-progress");
+        assertEquals(2, none.code(), none.err());
+        assertTrue(none.err().contains("week_*: no non-empty file matches this pattern"), none.err());
+    }
+
+    @Test
+    void trainingDataIsKeptInMemoryWhenItFitsAndStreamedOnRequest() throws Exception {
+        CliTest.Run d = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress");
+        assertEquals(0, d.code(), d.err());
+        assertTrue(d.err().contains("will be kept in memory after its first pass"), d.err());
+        CliTest.Run s = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress",
+                "--cache-fraction", "0");
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.err().contains("streaming the training data from disk every epoch"), s.err());
+        assertEquals(d.json().get("train_loss"), s.json().get("train_loss"), "the same examples in the same order");
+        CliTest.Run both = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--in-memory", "--stream", "--no-progress");
+        assertEquals(2, both.code(), both.err());
+        assertTrue(both.err().contains("--in-memory and --stream contradict each other"), both.err());
+    }
+}
