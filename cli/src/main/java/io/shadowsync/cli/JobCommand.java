@@ -91,9 +91,18 @@ abstract class JobCommand {
     @Option(names = "--trainers", paramLabel = "N", description = "Trainers, each with its own replica, workers and sync thread (default: 1).")
     int trainers = 1;
 
-    @Option(names = "--sync", paramLabel = "ALGO",
-            description = "How trainers synchronize: none, s-ma, s-bmuf, s-easgd (shadow: background), fr-ma, fr-bmuf, fr-easgd (foreground), sync-sgd, async-ps (default: s-ma with several trainers, none with one).")
+    @Option(names = "--sync", paramLabel = "ALGO", completionCandidates = SyncNames.class,
+            description = "How trainers synchronize: ${COMPLETION-CANDIDATES} (s-*: shadow, in the background; fr-*: foreground; see docs/algorithms.md) "
+                    + "(default: s-ma with several trainers, none with one).")
     String sync;
+
+    /** The --sync names, from the algorithm registry: its help lists every registered algorithm. */
+    static final class SyncNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return SyncAlgorithms.names().iterator();
+        }
+    }
 
     @Option(names = "--sync-every", paramLabel = "K", description = "Foreground algorithms: worker steps between rounds (default: 50).")
     int syncEvery = 50;

@@ -117,9 +117,9 @@ class CliTest {
 
     @Test
     void unknownSyncAlgorithmIsNamed() {
-        Run r = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--sync", "s-gossip");
+        Run r = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--sync", "s-telepathy");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("unknown sync algorithm 's-gossip'"), r.err());
+        assertTrue(r.err().contains("unknown sync algorithm 's-telepathy'"), r.err());
         Run b = run("train", "--model", "lr", "--train", train(), "--net-bandwidth", "fast");
         assertEquals(2, b.code());
         assertTrue(b.err().contains("fast"), b.err());
