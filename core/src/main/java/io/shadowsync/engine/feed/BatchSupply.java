@@ -68,9 +68,8 @@ public interface BatchSupply {
 
     /**
      * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data; of a streamed
-     * source that can be split ({@link SplittableSource}: text files), its input split, which it alone parses; of any
-     * other (IDX, generated data), every {@code trainers}-th example; all of an {@link OwnShare}. The example budget is
-     * shared evenly.
+     * source asked to split ({@link #splits}), its input split, which it alone parses; of any other, every
+     * {@code trainers}-th example; all of an {@link OwnShare}. The example budget is shared evenly.
      */
     static BatchSupply ofTrainer(DataSource train, TrainerConfig c, int trainer, int trainers) {
         long budget = c.examples() <= 0 ? 0 : c.examples() / trainers + (trainer < c.examples() % trainers ? 1 : 0);
@@ -83,7 +82,16 @@ public interface BatchSupply {
             return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
         }
         DataSource mine = parts == 1 ? train
-                : train instanceof SplittableSource s ? s.share(part, parts) : new EveryNthSource(train, parts, part);
+                : splits(train) ? ((SplittableSource) train).share(part, parts) : new EveryNthSource(train, parts, part);
         return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
+    }
+
+    /**
+     * Whether trainers take input splits of {@code data} rather than every N-th example: only of text files gathered
+     * for splitting ({@link io.shadowsync.data.TextFiles}, and their cache), which the CLI builds under
+     * {@code --input-splits}; a single file's source ({@link io.shadowsync.data.TextFileSource}) is read every N-th.
+     */
+    static boolean splits(DataSource data) {
+        return data instanceof SplittableSource && !(data instanceof io.shadowsync.data.TextFileSource);
     }
 }
