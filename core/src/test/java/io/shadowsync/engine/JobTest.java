@@ -129,7 +129,9 @@ class JobTest {
         }
         java.util.Arrays.sort(a);
         java.util.Arrays.sort(b);
-        assertEquals(a[1], b[1], 0.01, algorithm + ": median eval logloss " + b[1] + " with Nesterov momentum, " + a[1] + " without ("
+        // not worse than plain BMUF (the double-counted momentum diverged: 0.69 against 0.52); better is no fault (with
+        // self-paced shadow rounds it came out 0.011 better once)
+        assertTrue(b[1] <= a[1] + 0.01, algorithm + ": median eval logloss " + b[1] + " with Nesterov momentum, " + a[1] + " without ("
                 + java.util.Arrays.toString(b) + " vs " + java.util.Arrays.toString(a) + ")");
     }
 
