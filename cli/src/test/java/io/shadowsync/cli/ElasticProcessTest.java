@@ -33,10 +33,14 @@ class ElasticProcessTest {
         ChildJvms.assertNoneLeftBehind();
     }
 
-    /** Six epochs: long enough (about 15 s across processes on an idle machine) for a respawned JVM to start and join. */
+    /**
+     * Trainer 0 sleeps 40 ms a batch (an emulated straggler, not dropped: its sync thread keeps up), so that the job lasts
+     * long enough for a respawned JVM to start and join it: on an idle machine the members finished before it asked.
+     */
     private static List<String> job() {
         return List.of("--model", "dlrm", "--train", dir.resolve("ctr/train.tsv").toString(), "--eval", dir.resolve("ctr/eval.tsv").toString(),
-                "--emb-rows", "2000", "--sync", "s-ma", "--sync-interval-ms", "5", "--epochs", "6", "--seed", "4");
+                "--emb-rows", "2000", "--sync", "s-ma", "--sync-interval-ms", "5", "--epochs", "3", "--seed", "4",
+                "--emulate-slow-trainer", "0:40");
     }
 
     @Test
