@@ -9,8 +9,10 @@ import java.util.concurrent.CyclicBarrier;
 
 /**
  * Fully synchronous data-parallel SGD: every step, every worker of every trainer takes part in one allreduce of
- * its gradient weighted by its example count (the count rides along as one extra float), so each step applies
- * the example-weighted mean gradient of all workers' batches. Within a trainer, the workers meet at a barrier
+ * its gradient and whether it had a batch (a count of 1 or 0 rides along as one extra float), so each step applies
+ * the mean of the gradients of the workers that had one. A worker's gradient already weighs each example by
+ * 1/batch-size ({@link io.shadowsync.nn.Model#forwardBackward}), so every example of a step weighs alike and a step of
+ * partial batches (the end of the data) is as much smaller as they hold fewer examples. Within a trainer, the workers meet at a barrier
  * whose action applies that gradient once to the shared replica; everybody waits for the slowest worker.
  * A worker out of data keeps contributing zero-weight steps until every worker is out of data, and so does a worker
  * whose batch was non-finite (it sends zeros, never its gradient). A step whose summed gradient overflows is not
@@ -64,16 +66,18 @@ final class SyncSgdStep implements StepRule {
         barrier.reset();
     }
 
-    /** Allreduce of grad·examples ‖ examples; leaves the mean gradient in this worker's buffer; returns the total count. */
+    /**
+     * Allreduce of grad ‖ 1 (0 ‖ 0 without a batch); leaves the mean of the contributed gradients in this worker's buffer;
+     * returns how many workers contributed one.
+     */
     private long exchange(int worker, float[] grad, int examples) throws InterruptedException {
         float[] buf = buffers[worker];
         int n = buf.length - 1;
         if (grad == null || examples == 0) {
             java.util.Arrays.fill(buf, 0f);
         } else {
-            float e = examples;
-            for (int i = 0; i < n; i++) buf[i] = grad[i] * e;
-            buf[n] = e;
+            System.arraycopy(grad, 0, buf, 0, n);
+            buf[n] = 1;
         }
         long t0 = System.nanoTime();
         Collective c = ranks[worker];
@@ -82,7 +86,7 @@ final class SyncSgdStep implements StepRule {
             c.allReduce(buf, 0, n + 1, Collective.ReduceOp.SUM);
             t = Math.round(buf[n]);
         } else { // a lossy codec would round the count: it takes the typed channel
-            long[] count = {grad == null ? 0 : examples};
+            long[] count = {grad == null || examples == 0 ? 0 : 1};
             c.allReduce(buf, 0, n, Collective.ReduceOp.SUM);
             c.allReduceLongs(count, 0, 1);
             t = count[0];

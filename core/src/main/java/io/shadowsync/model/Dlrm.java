@@ -105,7 +105,7 @@ public final class Dlrm implements Model {
         final int B = batch.size, D = dim, ld = ws.ld;
         final float[] p = dense.data();
         double loss = forwardInto(batch, ws, emb);
-        BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, B == 0 ? 0f : 1f / B);
+        BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, 1f / batch.capacity); // a partial batch weighs its examples as a full one (Model#forwardBackward)
         // Every tensor's gradient is overwritten (accumulate = false), so denseGrad needs no zeroing pass.
         top.backwardTransposedInput(p, ws.denseGrad, false, ws.topInT, 0, ld, ws.logits, 0, ws.dlogits, 0, B, ws.topScratch, ws.dTopInT, 0);
         interaction.backward(ws.du, 0, ws.dTopInT, D * ld, ld, ws.u, 0, B, ws.interScratch);

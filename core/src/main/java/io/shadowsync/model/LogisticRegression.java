@@ -116,7 +116,7 @@ public final class LogisticRegression implements Model {
         Ws ws = check(batch, w, emb);
         int B = batch.size;
         double loss = forwardInto(batch, ws, emb);
-        BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, B == 0 ? 0f : 1f / B);
+        BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, 1f / batch.capacity); // a partial batch weighs its examples as a full one (Model#forwardBackward)
         float db = 0f;
         for (int b = 0; b < B; b++) db += ws.dlogits[b];
         ws.denseGrad[biasOff] = db;

@@ -83,7 +83,7 @@ public final class MlpModel implements Model {
         Ws ws = check(batch, w);
         int B = batch.size;
         double loss = forwardInto(batch, ws);
-        float scale = B == 0 ? 0f : 1f / B;
+        float scale = 1f / batch.capacity; // a partial batch weighs its examples as a full one (Model#forwardBackward)
         switch (task) {
             case MULTICLASS -> SoftmaxCrossEntropyLoss.backward(ws.dlogits, ws.outputs, ws.intLabels, B, outputs, scale);
             case BINARY -> BceWithLogits.backward(ws.dlogits, 0, ws.outputs, 0, batch.labels, 0, B, scale);

@@ -29,12 +29,18 @@ public interface Model {
 
     /**
      * Forward and backward pass over batch: pulls the embedding rows it needs from emb, writes the gradient of
-     * the <em>mean</em> loss over the batch into {@code ws.denseGrad()}, pushes the gradients (of the same mean
-     * loss) of the embedding rows it used into emb, whose sparse optimizer applies them, fills
+     * the loss summed over the batch's examples and divided by its {@link Batch#capacity} (the mean loss of a full
+     * batch) into {@code ws.denseGrad()}, pushes the gradients (of the same loss) of the embedding rows it used into
+     * emb, whose sparse optimizer applies them, fills
      * {@code ws.outputs()}, and returns the <em>summed</em> loss. It does not change the dense parameters: the
      * caller's optimizer applies {@code ws.denseGrad()}. The caller may hold the pushes back until after the call
      * (the engine's workers do, to skip a step whose loss or any gradient is not finite), so a model must not pull
      * a row after pushing it in the same call and expect to see the update.
+     *
+     * <p>Dividing by the capacity, not by the examples the batch holds, weighs every example alike: a partial batch (the
+     * end of the data or of an example budget, which may hold a single example) takes a step as much smaller as it holds
+     * fewer examples, instead of a full-sized step on the gradient of its few examples, which can throw a trained model
+     * far off.
      */
     double forwardBackward(Batch batch, Workspace ws, EmbeddingStore emb);
 

@@ -434,4 +434,30 @@ class NonFiniteGuardTest {
         assertArrayEquals(new float[] {0.9f, 1.9f, 2.9f}, params, 1e-6f, "a finite step is applied");
         assertEquals(1, stats.skippedSteps());
     }
+
+    /**
+     * A worker's gradient already weighs each example by 1/batch-size (a partial batch's is smaller): synchronous SGD
+     * averages the workers' gradients as they come. Weighting them again by their example counts, as when gradients were
+     * means over the examples held, would give (4·1 + 1·3) / 5 = 1.4 instead of 2.
+     */
+    @Test
+    void syncSgdAveragesTheWorkersGradientsWithoutWeightingThemAgain() throws Exception {
+        Collective[] ranks = InProcessCollectives.create(2, LinkModel.NONE, java.time.Duration.ofSeconds(20));
+        float[] params = {1f, 2f, 3f};
+        SyncSgdStep step = new SyncSgdStep(ranks, new Sgd(3, 0.1), params, new SyncStats());
+        Thread other = new Thread(() -> {
+            try {
+                step.apply(1, params, new float[] {3f, 3f, 3f}, 1); // a partial batch of one example
+                step.finish(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "worker-1");
+        other.start();
+        step.apply(0, params, new float[] {1f, 1f, 1f}, 4);
+        step.finish(0);
+        other.join(10_000);
+        assertFalse(other.isAlive());
+        assertArrayEquals(new float[] {0.8f, 1.8f, 2.8f}, params, 1e-6f, "one step on the mean gradient 2");
+    }
 }

@@ -34,6 +34,15 @@ class DlrmTest {
     }
 
     @Test
+    void aPartialBatchWeighsItsExamplesAsAFullOne() {
+        Dlrm m = new DlrmSpec(3, 4, 11, 5, new int[] {7}, new int[] {6}).build();
+        m.initDense(3);
+        ModelCheck.jitter(m, 8);
+        RecordingEmbeddingStore st = new RecordingEmbeddingStore(m.embeddingShapes()).randomize(0.5f, 4);
+        ModelCheck.partialBatchesAddUp(m, data(16, 5), st, 2);
+    }
+
+    @Test
     void gradientsMatchWithoutHiddenLayers() {
         Dlrm m = new DlrmSpec(2, 2, 5, 3, new int[0], new int[0]).build();
         m.initDense(1);

@@ -97,6 +97,14 @@ class LogisticRegressionTest {
     }
 
     @Test
+    void aPartialBatchWeighsItsExamplesAsAFullOne() {
+        LogisticRegression m = new LrSpec(8, 3, 2, true).build();
+        m.dense().data()[0] = 0.3f;
+        RecordingEmbeddingStore st = new RecordingEmbeddingStore(m.embeddingShapes()).randomize(0.5f, 1);
+        ModelCheck.partialBatchesAddUp(m, data(12, 2), st, 3);
+    }
+
+    @Test
     void sgdLearnsASeparableRule() {
         LogisticRegression m = new LrSpec(10, 3, 2, true).build();
         m.initDense(1);

@@ -49,6 +49,16 @@ class MlpModelTest {
     }
 
     @Test
+    void aPartialBatchWeighsItsExamplesAsAFullOneForEveryTask() {
+        for (String task : new String[] {"multiclass", "binary", "regression"}) {
+            MlpModel m = spec(task, "relu").build();
+            m.initDense(5);
+            ModelCheck.jitter(m, 8);
+            ModelCheck.partialBatchesAddUp(m, data(9, task, 1), NO_TABLES, 1);
+        }
+    }
+
+    @Test
     void sgdFitsEachTask() {
         for (String task : new String[] {"multiclass", "binary", "regression"}) {
             MlpModel m = new MlpSpec(IN, new int[] {16}, task.equals("multiclass") ? 3 : 1, "tanh", task).build();
