@@ -77,9 +77,14 @@ abstract class JobCommand {
     @Option(names = "--stream", description = "Read the training data from disk every epoch, never keep it in memory.")
     boolean stream;
 
-    @Option(names = "--input-splits", description = "Several trainers on text data: each reads and parses only its own byte range "
-            + "(input split) instead of every N-th line of all of it (default: off; see docs/formats.md).")
-    boolean inputSplits;
+    @Option(names = "--input-splits", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Several trainers on text data: each reads and parses only its own byte range (input split), so that they "
+                    + "parse the data once in all (default: on; see docs/formats.md).")
+    Boolean inputSplits;
+
+    @Option(names = "--no-input-splits", description = "Several trainers on text data: each reads all of it and keeps every N-th line "
+            + "(N trainers parse the data N times), as before input splits.")
+    boolean noInputSplits;
 
     @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: keep the training data in memory "
             + "after its first pass when it would take at most this fraction of the maximum heap (estimated before reading it) (default: 0.25).")
@@ -276,10 +281,21 @@ abstract class JobCommand {
         long skippedLoading = 0;
         if (inMemory && stream) throw new UsageException("--in-memory and --stream contradict each other; give one");
         if (!(cacheFraction >= 0 && cacheFraction <= 1)) throw new UsageException("--cache-fraction must be in [0, 1], got " + cacheFraction);
+        if (noInputSplits && Boolean.TRUE.equals(inputSplits)) {
+            throw new UsageException("--input-splits and --no-input-splits contradict each other; give one");
+        }
+        boolean splits = !noInputSplits && !Boolean.FALSE.equals(inputSplits);
         if (trainSource instanceof io.shadowsync.data.TextFiles files) {
             // without input splits, each of several trainers reads all the data: nothing a trainer could keep alone
-            if (!inMemory && !stream && loadInMemory && (inputSplits || trainers == 1)) trainSource = cached(files, err);
-            else if (!inputSplits && trainers > 1) trainSource = files.unsplit();
+            if (!inMemory && !stream && loadInMemory && (splits || trainers == 1)) trainSource = cached(files, err);
+            else if (!splits && trainers > 1) trainSource = files.unsplit();
+            if (trainers > 1 && !inMemory && loadInMemory) {
+                err.println(splits
+                        ? "shadowsync: each of the " + trainers + " trainers parses only its own input split of the training data (--no-input-splits: "
+                                + "each reads all of it and keeps one example in " + trainers + ")"
+                        : "shadowsync: each of the " + trainers + " trainers reads all the training data and keeps one example in " + trainers);
+                err.flush();
+            }
         }
         if (inMemory && loadInMemory) {
             long t0 = System.nanoTime();

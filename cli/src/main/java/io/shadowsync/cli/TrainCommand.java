@@ -190,7 +190,9 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         CheckpointDir.Loaded l = found.get();
         List<String> diff = new java.util.ArrayList<>(CheckpointDir.differences(l.manifest().settings(), settings));
         diff.replaceAll(d -> d.startsWith(CheckpointDir.DATA_FINGERPRINT + " is ")
-                ? "--train " + train + " is not the file it was trained on (" + d.substring(CheckpointDir.DATA_FINGERPRINT.length() + 4) + ")" : d);
+                ? "--train " + train + " is not the file it was trained on (" + d.substring(CheckpointDir.DATA_FINGERPRINT.length() + 4) + ")"
+                : d.equals("trainer-shares is input-splits, the checkpoint has none")
+                ? d + " (its trainers each read every N-th example, the default before input splits: give --no-input-splits)" : d);
         if (!diff.isEmpty()) {
             throw new UsageException("--resume: " + l.path() + " was written with other settings: " + String.join("; ", diff)
                     + ". Give the flags it was written with, or another --checkpoint-dir to start over");

@@ -75,9 +75,9 @@ class InputCliTest {
         Files.write(days.resolve("day_2.tsv"), lines.subList(2200, 3000));
         Files.writeString(days.resolve("_SUCCESS"), "");
         for (String data : new String[] {days.toString(), days.resolve("day_*").toString()}) {
-            // every N-th line (the default), and input splits
+            // input splits (the default), and every N-th line
             CliTest.Run r = CliTest.run("train", "--model", "lr", "--train", data, "--eval", days.toString(), "--hash-bits", "12", "--trainers", "3",
-                    "--epochs", "2", "--no-progress", data.endsWith("*") ? "--input-splits" : "--split=round-robin");
+                    "--epochs", "2", "--no-progress", data.endsWith("*") ? "--split=round-robin" : "--no-input-splits");
             assertEquals(0, r.code(), r.err());
             assertEquals(6000, r.json().get("examples").asLong(), data + ": every row of every file, each epoch");
             assertEquals(3000, r.json().get("eval").get("count").asLong());
@@ -100,5 +100,46 @@ class InputCliTest {
         CliTest.Run both = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--in-memory", "--stream", "--no-progress");
         assertEquals(2, both.code(), both.err());
         assertTrue(both.err().contains("--in-memory and --stream contradict each other"), both.err());
+    }
+
+    /**
+     * Several trainers on a text file take input splits by default (each parses its own byte range and may keep it in
+     * memory); --no-input-splits gives every trainer all of it, every N-th line, as before; giving both is refused; and a
+     * checkpoint written with every N-th line is refused on a default --resume, which names the flag that resumes it.
+     */
+    @Test
+    void severalTrainersTakeInputSplitsByDefault() throws Exception {
+        String[] job = {"train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--trainers", "2", "--epochs", "2", "--no-progress"};
+        CliTest.Run d = CliTest.run(job);
+        assertEquals(0, d.code(), d.err());
+        assertTrue(d.err().contains("each of the 2 trainers parses only its own input split"), d.err());
+        assertTrue(d.err().contains("will be kept in memory after its first pass"), d.err());
+        assertEquals(6000, d.json().get("examples").asLong());
+        CliTest.Run old = CliTest.run(concat(job, "--input-splits"));
+        assertEquals(0, old.code(), old.err());
+        assertTrue(old.err().contains("each of the 2 trainers parses only its own input split"), "--input-splits, still accepted: " + old.err());
+
+        Path ck = dir.resolve("ck-every-nth");
+        CliTest.Run n = CliTest.run(concat(job, "--no-input-splits", "--checkpoint-dir", ck.toString(), "--checkpoint-every-examples", "4000"));
+        assertEquals(0, n.code(), n.err());
+        assertTrue(n.err().contains("each of the 2 trainers reads all the training data and keeps one example in 2"), n.err());
+        assertEquals(6000, n.json().get("examples").asLong());
+        assertTrue(n.json().get("checkpoint").get("written").asInt() >= 1, n.out());
+        CliTest.Run resumed = CliTest.run(concat(job, "--checkpoint-dir", ck.toString(), "--resume"));
+        assertEquals(2, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("trainer-shares is input-splits, the checkpoint has none (its trainers each read every N-th example, "
+                + "the default before input splits: give --no-input-splits)"), resumed.err());
+        CliTest.Run again = CliTest.run(concat(job, "--no-input-splits", "--checkpoint-dir", ck.toString(), "--resume"));
+        assertEquals(0, again.code(), again.err());
+
+        CliTest.Run both = CliTest.run(concat(job, "--input-splits", "--no-input-splits"));
+        assertEquals(2, both.code(), both.err());
+        assertTrue(both.err().contains("--input-splits and --no-input-splits contradict each other"), both.err());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

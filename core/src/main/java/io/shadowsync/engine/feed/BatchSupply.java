@@ -87,11 +87,11 @@ public interface BatchSupply {
     }
 
     /**
-     * Whether trainers take input splits of {@code data} rather than every N-th example: only of text files gathered
-     * for splitting ({@link io.shadowsync.data.TextFiles}, and their cache), which the CLI builds under
-     * {@code --input-splits}; a single file's source ({@link io.shadowsync.data.TextFileSource}) is read every N-th.
+     * Whether trainers take input splits of {@code data} rather than every N-th example: of any splittable source — text
+     * files ({@link io.shadowsync.data.TextFiles}, their cache, a single file's {@link io.shadowsync.data.TextFileSource}).
+     * {@link io.shadowsync.data.TextFiles#unsplit} reads them every N-th instead (the CLI's {@code --no-input-splits}).
      */
     static boolean splits(DataSource data) {
-        return data instanceof SplittableSource && !(data instanceof io.shadowsync.data.TextFileSource);
+        return data instanceof SplittableSource;
     }
 }

@@ -1,6 +1,7 @@
 package io.shadowsync.engine.feed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.data.Batch;
 import io.shadowsync.data.CsvSource;
@@ -9,6 +10,7 @@ import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
 import io.shadowsync.data.ForwardingReader;
 import io.shadowsync.data.SplittableSource;
+import io.shadowsync.data.TextFileSource;
 import io.shadowsync.engine.TrainerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -96,6 +98,61 @@ class TrainerSplitTest {
             Collections.sort(all);
             assertEquals(once, all, trainers + " trainers: every example once per epoch");
             assertEquals(N, parsed.get(), trainers + " trainers parse the file's lines once in all");
+        }
+    }
+
+    /**
+     * A file's source, as a caller of the Java API gives it, that counts the lines its readers (and those of its byte
+     * ranges) parse into {@code parsed}.
+     */
+    record CountingFile(TextFileSource inner, AtomicLong parsed) implements TextFileSource {
+        @Override
+        public Path file() {
+            return inner.file();
+        }
+
+        @Override
+        public TextFileSource range(long from, long to) {
+            return new CountingFile(inner.range(from, to), parsed);
+        }
+
+        @Override
+        public DataSchema schema() {
+            return inner.schema();
+        }
+
+        @Override
+        public String describe() {
+            return inner.describe();
+        }
+
+        @Override
+        public ExampleReader open() throws IOException {
+            return new Counting(inner, parsed).open();
+        }
+    }
+
+    /**
+     * The acceptance check on parse work: N trainers given one plain file's source (no wrapper asking for splits) each
+     * parse about 1/N of its lines, N of them the file's lines once in all. Reading every N-th line (the behaviour before
+     * input splits, and what a single file's source got from the Java API) makes each trainer parse all N lines.
+     */
+    @Test
+    void eachOfNTrainersParsesItsOwnNthOfAPlainFile() throws Exception {
+        TextFileSource file = (TextFileSource) csv();
+        TrainerConfig c = new TrainerConfig(1, 8, 0, 1, DataSplit.ROUND_ROBIN, 5, 16, 100, false);
+        for (int trainers = 1; trainers <= 4; trainers++) {
+            long total = 0;
+            for (int t = 0; t < trainers; t++) {
+                AtomicLong parsed = new AtomicLong();
+                int trained = TakeoverTest.drain(BatchSupply.ofTrainer(new CountingFile(file, parsed), c, t, trainers)).size();
+                assertEquals(trained, parsed.get(), trainers + " trainers: trainer " + t + " parses only the lines it trains");
+                // rows of equal length: a byte range holds its share of the lines, give or take the one crossing its end
+                assertTrue(Math.abs(parsed.get() - (double) N / trainers) <= 2.5,
+                        trainers + " trainers: trainer " + t + " parsed " + parsed.get() + " of " + N + " lines");
+                total += parsed.get();
+            }
+            assertEquals(N, total, trainers + " trainers parse the file's lines once in all");
         }
     }
 
