@@ -286,6 +286,13 @@ abstract class JobCommand {
         }
         boolean splits = !noInputSplits && !Boolean.FALSE.equals(inputSplits);
         if (trainSource instanceof io.shadowsync.data.TextFiles files) {
+            // fewer gzip files (each read whole) than trainers: some trainer's split would be empty
+            String unsplittable = splits && trainers > 1 && !inMemory && !files.splitsInto(trainers)
+                    ? train + " cannot be cut into " + trainers + " input splits: a gzip file is read whole by one trainer" : null;
+            if (unsplittable != null && Boolean.TRUE.equals(inputSplits)) {
+                throw new UsageException("--input-splits: " + unsplittable + "; give at least " + trainers + " files, or plain text, or --no-input-splits");
+            }
+            if (unsplittable != null) splits = false;
             // without input splits, each of several trainers reads all the data: nothing a trainer could keep alone
             if (!inMemory && !stream && loadInMemory && (splits || trainers == 1)) trainSource = cached(files, err);
             else if (!splits && trainers > 1) trainSource = files.unsplit();
@@ -293,7 +300,8 @@ abstract class JobCommand {
                 err.println(splits
                         ? "shadowsync: each of the " + trainers + " trainers parses only its own input split of the training data (--no-input-splits: "
                                 + "each reads all of it and keeps one example in " + trainers + ")"
-                        : "shadowsync: each of the " + trainers + " trainers reads all the training data and keeps one example in " + trainers);
+                        : "shadowsync: each of the " + trainers + " trainers reads all the training data and keeps one example in " + trainers
+                                + (unsplittable == null ? "" : " (" + unsplittable + ")"));
                 err.flush();
             }
         }

@@ -255,10 +255,17 @@ class CliTest {
         List<String> lines = new java.util.ArrayList<>(Files.readAllLines(Path.of(train())).subList(0, 4000));
         lines.set(2000, "not\ta\tcriteo\tline");
         Files.write(bad, lines);
+        // line 2001 is in trainer 1's input split, which starts inside the file: its lines are named by byte offset
+        long offset = 0;
+        for (String l : lines.subList(0, 2000)) offset += l.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1;
         Run r = run("train", "--model", "dlrm", "--emb-rows", "500", "--train", bad.toString(), "--trainers", "2", "--sync", "s-ma",
                 "--epochs", "50", "--no-progress");
         assertEquals(2, r.code(), r.out());
-        assertTrue(r.err().contains("bad2.tsv:2001"), r.err());
+        assertTrue(r.err().contains("bad2.tsv: the line at byte " + offset + ":"), r.err());
+        Run n = run("train", "--model", "dlrm", "--emb-rows", "500", "--train", bad.toString(), "--trainers", "2", "--sync", "s-ma",
+                "--epochs", "50", "--no-progress", "--no-input-splits");
+        assertEquals(2, n.code(), n.out());
+        assertTrue(n.err().contains("bad2.tsv:2001"), n.err());
     }
 
     @Test

@@ -137,6 +137,28 @@ class InputCliTest {
         assertTrue(both.err().contains("--input-splits and --no-input-splits contradict each other"), both.err());
     }
 
+    /**
+     * One gzip file cannot be cut into two input splits (it is read whole by one trainer, the other would get nothing):
+     * by default two trainers then read all of it and keep every other line, said on stderr; asked for input splits
+     * explicitly, the job is refused naming why.
+     */
+    @Test
+    void oneGzipFileForTwoTrainersIsReadEveryNthLine() throws Exception {
+        Path gz = dir.resolve("one.tsv.gz");
+        try (var out = new java.io.PrintWriter(new GZIPOutputStream(Files.newOutputStream(gz)))) {
+            for (String l : Files.readAllLines(train)) out.println(l);
+        }
+        String[] job = {"train", "--model", "lr", "--train", gz.toString(), "--hash-bits", "12", "--trainers", "2", "--epochs", "2", "--no-progress"};
+        CliTest.Run d = CliTest.run(job);
+        assertEquals(0, d.code(), d.err());
+        assertEquals(6000, d.json().get("examples").asLong(), "every line, each epoch");
+        assertTrue(d.err().contains("each of the 2 trainers reads all the training data and keeps one example in 2 (" + gz
+                + " cannot be cut into 2 input splits: a gzip file is read whole by one trainer)"), d.err());
+        CliTest.Run asked = CliTest.run(concat(job, "--input-splits"));
+        assertEquals(2, asked.code(), asked.err());
+        assertTrue(asked.err().contains("--input-splits: " + gz + " cannot be cut into 2 input splits"), asked.err());
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

@@ -57,6 +57,11 @@ public final class CachedSource implements SplittableSource {
     }
 
     @Override
+    public boolean splitsInto(int count) {
+        return source.splitsInto(count);
+    }
+
+    @Override
     public DataSchema schema() {
         return source.schema();
     }

@@ -10,4 +10,12 @@ public interface SplittableSource extends DataSource {
      * once; the same arguments give the same part. A part may be empty (less data than parts).
      */
     DataSource share(int index, int count);
+
+    /**
+     * Whether each of count parts holds some of the data (the default): false where it cannot be cut that finely, as one
+     * gzip file (read whole by one part) into two. Trainers then read all of it and keep every count-th example instead.
+     */
+    default boolean splitsInto(int count) {
+        return true;
+    }
 }

@@ -22,4 +22,10 @@ public interface TextFileSource extends SplittableSource {
     default DataSource share(int index, int count) {
         return TextFiles.of(List.of(this)).share(index, count);
     }
+
+    /** True for a plain file; a gzip file goes whole to one part, so not into two or more. */
+    @Override
+    default boolean splitsInto(int count) {
+        return TextFiles.of(List.of(this)).splitsInto(count);
+    }
 }

@@ -159,6 +159,15 @@ public final class TextFiles implements SplittableSource {
         }
     }
 
+    /** Whether each of count parts gets a file or a byte range of one: not so with fewer gzip files (read whole) than parts. */
+    @Override
+    public boolean splitsInto(int count) {
+        for (int k = 0; k < count; k++) {
+            if (((TextFiles) share(k, count)).pieces.isEmpty()) return false;
+        }
+        return true;
+    }
+
     /** {@code total·i/n} without overflow: parts k and k+1 compute their common boundary alike. */
     private static long boundary(long total, int i, int n) {
         return BigInteger.valueOf(total).multiply(BigInteger.valueOf(i)).divide(BigInteger.valueOf(n)).longValueExact();

@@ -82,16 +82,18 @@ public interface BatchSupply {
             return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
         }
         DataSource mine = parts == 1 ? train
-                : splits(train) ? ((SplittableSource) train).share(part, parts) : new EveryNthSource(train, parts, part);
+                : splits(train, parts) ? ((SplittableSource) train).share(part, parts) : new EveryNthSource(train, parts, part);
         return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
     }
 
     /**
-     * Whether trainers take input splits of {@code data} rather than every N-th example: of any splittable source — text
-     * files ({@link io.shadowsync.data.TextFiles}, their cache, a single file's {@link io.shadowsync.data.TextFileSource}).
-     * {@link io.shadowsync.data.TextFiles#unsplit} reads them every N-th instead (the CLI's {@code --no-input-splits}).
+     * Whether {@code trainers} trainers take input splits of {@code data} rather than every N-th example: of any
+     * splittable source — text files ({@link io.shadowsync.data.TextFiles}, their cache, a single file's
+     * {@link io.shadowsync.data.TextFileSource}) — that gives each of them some data
+     * ({@link SplittableSource#splitsInto}: not one gzip file for two). {@link io.shadowsync.data.TextFiles#unsplit}
+     * reads them every N-th instead (the CLI's {@code --no-input-splits}).
      */
-    static boolean splits(DataSource data) {
-        return data instanceof SplittableSource;
+    static boolean splits(DataSource data, int trainers) {
+        return data instanceof SplittableSource s && s.splitsInto(trainers);
     }
 }

@@ -77,6 +77,6 @@ public final class JobTerms {
 
     /** Whether the job's trainers each read their own input split of the data (a splittable source), not every N-th example. */
     private static boolean splits(TrainingJob job) {
-        return io.shadowsync.engine.feed.BatchSupply.splits(job.data());
+        return io.shadowsync.engine.feed.BatchSupply.splits(job.data(), job.config().trainers());
     }
 }

@@ -277,7 +277,7 @@ public final class TrainerProcess {
             // elastic, streamed data: the trainers' own passes count the examples of an epoch (for examples_asked)
             // (not split data: a trainer reads only its split, so split data is counted at the end)
             DataSource train = options.elastic() && !(job.data() instanceof InMemorySource)
-                    && !io.shadowsync.engine.feed.BatchSupply.splits(job.data()) ? new PassCounter(job.data()) : job.data();
+                    && !io.shadowsync.engine.feed.BatchSupply.splits(job.data(), job.config().trainers()) ? new PassCounter(job.data()) : job.data();
             Job part = new Job(job.model(), job.seed(), job.optimizer(), job.embeddingOptimizer(), train, job.config(), cluster, new int[] {rank});
             Model model = part.model();
             if (cluster.control() instanceof ElasticRing ring) {
