@@ -23,11 +23,17 @@ class DlrmTest {
         return b;
     }
 
-    @Test
-    void gradientsMatchFiniteDifferences() {
+    /** A small DLRM off its initial values (see {@link ModelCheck#jitter}). */
+    static Dlrm small() {
         Dlrm m = new DlrmSpec(3, 4, 11, 5, new int[] {7}, new int[] {6}).build();
         m.initDense(3);
         ModelCheck.jitter(m, 8);
+        return m;
+    }
+
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        Dlrm m = small();
         RecordingEmbeddingStore st = new RecordingEmbeddingStore(m.embeddingShapes()).randomize(0.5f, 4);
         ModelCheck.gradients(m, data(6, 5), st, 40, 40);
         ModelCheck.emptyBatch(m, data(3, 5), st);
@@ -35,9 +41,7 @@ class DlrmTest {
 
     @Test
     void aPartialBatchWeighsItsExamplesAsAFullOne() {
-        Dlrm m = new DlrmSpec(3, 4, 11, 5, new int[] {7}, new int[] {6}).build();
-        m.initDense(3);
-        ModelCheck.jitter(m, 8);
+        Dlrm m = small();
         RecordingEmbeddingStore st = new RecordingEmbeddingStore(m.embeddingShapes()).randomize(0.5f, 4);
         ModelCheck.partialBatchesAddUp(m, data(16, 5), st, 2);
     }

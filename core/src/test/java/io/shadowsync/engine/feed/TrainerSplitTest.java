@@ -9,7 +9,6 @@ import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
 import io.shadowsync.data.ForwardingReader;
-import io.shadowsync.data.SplittableSource;
 import io.shadowsync.data.TextFileSource;
 import io.shadowsync.engine.TrainerConfig;
 import java.io.IOException;
@@ -46,19 +45,19 @@ class TrainerSplitTest {
         return new CsvSource(f, "label", 3, false);
     }
 
-    /** A splittable source that counts the examples its readers parse, over all its shares. */
-    static final class Counting implements SplittableSource {
-        final DataSource inner;
-        final AtomicLong parsed;
-
-        Counting(DataSource inner, AtomicLong parsed) {
-            this.inner = inner;
-            this.parsed = parsed;
+    /**
+     * A file's source, as a caller of the Java API gives it, that counts the examples its readers (and those of its byte
+     * ranges, the input splits) parse into {@code parsed}.
+     */
+    record Counting(TextFileSource inner, AtomicLong parsed) implements TextFileSource {
+        @Override
+        public Path file() {
+            return inner.file();
         }
 
         @Override
-        public DataSource share(int index, int count) {
-            return new Counting(((SplittableSource) inner).share(index, count), parsed);
+        public TextFileSource range(long from, long to) {
+            return new Counting(inner.range(from, to), parsed);
         }
 
         @Override
@@ -91,44 +90,13 @@ class TrainerSplitTest {
         for (int i = 0; i < N; i++) once.add(i);
         for (int trainers = 1; trainers <= 5; trainers++) {
             AtomicLong parsed = new AtomicLong();
-            DataSource data = new Counting(file, parsed);
+            DataSource data = new Counting((TextFileSource) file, parsed);
             TrainerConfig c = new TrainerConfig(2, 8, 0, 1, DataSplit.ROUND_ROBIN, 5, 16, 100, false);
             List<Integer> all = new ArrayList<>();
             for (int t = 0; t < trainers; t++) all.addAll(TakeoverTest.drain(BatchSupply.ofTrainer(data, c, t, trainers)));
             Collections.sort(all);
             assertEquals(once, all, trainers + " trainers: every example once per epoch");
             assertEquals(N, parsed.get(), trainers + " trainers parse the file's lines once in all");
-        }
-    }
-
-    /**
-     * A file's source, as a caller of the Java API gives it, that counts the lines its readers (and those of its byte
-     * ranges) parse into {@code parsed}.
-     */
-    record CountingFile(TextFileSource inner, AtomicLong parsed) implements TextFileSource {
-        @Override
-        public Path file() {
-            return inner.file();
-        }
-
-        @Override
-        public TextFileSource range(long from, long to) {
-            return new CountingFile(inner.range(from, to), parsed);
-        }
-
-        @Override
-        public DataSchema schema() {
-            return inner.schema();
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
-        }
-
-        @Override
-        public ExampleReader open() throws IOException {
-            return new Counting(inner, parsed).open();
         }
     }
 
@@ -145,7 +113,7 @@ class TrainerSplitTest {
             long total = 0;
             for (int t = 0; t < trainers; t++) {
                 AtomicLong parsed = new AtomicLong();
-                int trained = TakeoverTest.drain(BatchSupply.ofTrainer(new CountingFile(file, parsed), c, t, trainers)).size();
+                int trained = TakeoverTest.drain(BatchSupply.ofTrainer(new Counting(file, parsed), c, t, trainers)).size();
                 assertEquals(trained, parsed.get(), trainers + " trainers: trainer " + t + " parses only the lines it trains");
                 // rows of equal length: a byte range holds its share of the lines, give or take the one crossing its end
                 assertTrue(Math.abs(parsed.get() - (double) N / trainers) <= 2.5,
