@@ -239,7 +239,7 @@ public final class TrainerProcess {
         try {
             // trainer 0 writes the manifests and prunes: it holds the directory for the job's life (the servers and the
             // other trainers write their files into checkpoints it creates); a directory in use is refused before rendezvous
-            if (rank == 0 && ckOpts != null) lock = new CheckpointDir(ckOpts.dir(), ckOpts.keep()).lock();
+            if (rank == 0 && ckOpts != null) lock = new CheckpointDir(ckOpts.store(), ckOpts.keep()).lock();
             if (options.elastic() && placement.coordinator() == null) {
                 throw new IllegalArgumentException("elastic trainers need a coordinator (Placement.coordinator): it re-forms the group when trainers "
                         + "come and go, which fixed lists cannot");
@@ -293,7 +293,7 @@ public final class TrainerProcess {
             }
             Checkpoints ck = options.checkpoints() == null ? null : new Checkpoints(part, cluster, members);
             checkpoints = ck;
-            Path resumedFrom = ck != null && options.checkpoints().resume() ? ck.resume() : null;
+            String resumedFrom = ck != null && options.checkpoints().resume() ? ck.resume() : null;
             listener.training(part, members);
             if (ck != null) ck.start();
             JobResult mine;
@@ -406,7 +406,7 @@ public final class TrainerProcess {
     private Outcome stopped(Membership members, long examples) {
         if (rank == 0) stopServers(members);
         Checkpoints ck = checkpoints;
-        Path p = ck == null ? null : ck.checkpointer.last();
+        String p = ck == null ? null : ck.checkpointer.last();
         String m = "stopped for a final checkpoint" + (p == null ? "" : " (" + p + ")") + " after " + examples + " examples here";
         return new Outcome(Status.STOPPED, rank == 0, examples, null, null, m);
     }
@@ -506,12 +506,12 @@ public final class TrainerProcess {
             settings.put("layout", "multi-process"); // an embedded train --resume refuses these, and the other way round
             this.client = rank == 0 ? new PsCheckpointClient(transport, members.servers(), SERVER_CHECKPOINT_DEADLINE) : null;
             this.members = members;
-            this.checkpointer = new MultiProcessCheckpointer(part, cluster.control(), new CheckpointDir(o.dir(), o.keep()), client, settings,
+            this.checkpointer = new MultiProcessCheckpointer(part, cluster.control(), new CheckpointDir(o.store(), o.keep()), client, settings,
                     o.everySeconds(), o.everyExamples(), PAUSE_TIMEOUT, o.maxFailures());
         }
 
-        Path resume() throws Exception {
-            Path p = checkpointer.resume();
+        String resume() throws Exception {
+            String p = checkpointer.resume();
             if (p != null && rank == 0) message(Level.INFO, "resuming from " + p);
             return p;
         }
@@ -568,7 +568,7 @@ public final class TrainerProcess {
             signalled = true;
             checkpointer.requestStop();
             try {
-                Path p = checkpointer.awaitStop(PAUSE_TIMEOUT.plus(SERVER_CHECKPOINT_DEADLINE));
+                String p = checkpointer.awaitStop(PAUSE_TIMEOUT.plus(SERVER_CHECKPOINT_DEADLINE));
                 if (checkpointer.stopped()) {
                     if (rank == 0) message(Level.INFO, "stopped by a signal; wrote checkpoint " + p + " (" + String.format(Locale.ROOT, "%,d",
                             checkpointer.lastExamples()) + " examples trained); continue with --resume");
@@ -579,11 +579,11 @@ public final class TrainerProcess {
             }
         }
 
-        Map<String, Object> summary(Path resumedFrom) {
+        Map<String, Object> summary(String resumedFrom) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("written", checkpointer.written());
-            m.put("last", checkpointer.last() == null ? null : checkpointer.last().toString());
-            m.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
+            m.put("last", checkpointer.last());
+            m.put("resumed_from", resumedFrom);
             m.put("failed", checkpointer.failed());
             if (checkpointer.lastError() != null) m.put("last_error", checkpointer.lastError());
             if (checkpointer.gaveUp()) m.put("stopped_job", true);
