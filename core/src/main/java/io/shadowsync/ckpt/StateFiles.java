@@ -52,21 +52,20 @@ public final class StateFiles {
             out.floatArrays(t.optimizer());
             out.u64(t.optimizerSteps());
             out.floatArrays(t.sync());
-            switch (t.position()) {
-                case JobState.StreamPosition p -> {
-                    out.u8(STREAM);
-                    out.u32(p.epoch());
-                    out.u64(p.index());
-                    out.u64(p.read());
-                    out.u64(p.skippedLines());
-                    out.longs(p.assigned());
-                    out.ints(p.strata());
-                    out.longs(p.consumed());
-                }
-                case JobState.ShardPosition p -> {
-                    out.u8(IN_MEMORY);
-                    out.longs(p.delivered());
-                }
+            // if/else, not a pattern switch: core compiles for Java 17 (Spark executors)
+            if (t.position() instanceof JobState.StreamPosition p) {
+                out.u8(STREAM);
+                out.u32(p.epoch());
+                out.u64(p.index());
+                out.u64(p.read());
+                out.u64(p.skippedLines());
+                out.longs(p.assigned());
+                out.ints(p.strata());
+                out.longs(p.consumed());
+            } else {
+                JobState.ShardPosition p = (JobState.ShardPosition) t.position();
+                out.u8(IN_MEMORY);
+                out.longs(p.delivered());
             }
             JobState.Totals s = t.totals();
             out.longs(s.workerExamples());
