@@ -184,7 +184,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
     private Path resume(Job job, CheckpointDir checkpoints, Map<String, String> settings, PrintWriter err) throws Exception {
         Optional<CheckpointDir.Loaded> found = checkpoints.newest();
         if (found.isEmpty()) {
-            err.println("shadowsync train: warning: --resume: no checkpoint in " + checkpoints.path() + " yet; starting from the beginning");
+            err.println("shadowsync train: warning: --resume: no checkpoint in " + checkpoints.location() + " yet; starting from the beginning");
             return null;
         }
         CheckpointDir.Loaded l = found.get();

@@ -199,15 +199,16 @@ public final class TrainedModel {
 
     /** The layout a model of this spec takes. */
     static DataSchema schemaOf(ModelSpec spec) {
-        return switch (spec) {
-            case LrSpec s -> new DataSchema(s.numDense(), s.numCat(), s.sparse(), 0, 2);
-            case DlrmSpec s -> new DataSchema(s.numDense(), s.numCat(), false, 0, 2);
-            case MlpSpec s -> new DataSchema(s.inputs(), 0, false, 0, switch (s.task()) {
+        // if/else, not a pattern switch: core compiles for Java 17 (Spark executors)
+        if (spec instanceof LrSpec s) return new DataSchema(s.numDense(), s.numCat(), s.sparse(), 0, 2);
+        if (spec instanceof DlrmSpec s) return new DataSchema(s.numDense(), s.numCat(), false, 0, 2);
+        if (spec instanceof MlpSpec s) {
+            return new DataSchema(s.inputs(), 0, false, 0, switch (s.task()) {
                 case "regression" -> 0;
                 case "binary" -> 2;
                 default -> s.outputs();
             });
-            default -> throw new IllegalArgumentException("a " + spec.kind() + " model is not one this version knows (lr, mlp, dlrm)");
-        };
+        }
+        throw new IllegalArgumentException("a " + spec.kind() + " model is not one this version knows (lr, mlp, dlrm)");
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -16,8 +17,8 @@ import java.util.Map;
  * model file ({@link ModelFile}) and of checkpoint files ({@link StateIn}).
  */
 class BinaryIn implements AutoCloseable {
-    private final Path file;
-    private final FileChannel ch;
+    private final String file;
+    private final ReadableByteChannel ch;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     private final String endsEarly;
     /** Bytes before the limit not read into the buffer yet. */
@@ -28,9 +29,18 @@ class BinaryIn implements AutoCloseable {
      * @param endsEarly what a read past the limit says (after the file's name)
      */
     BinaryIn(Path file, long limit, String endsEarly) throws IOException {
+        this(file.toString(), FileChannel.open(file), limit, endsEarly);
+    }
+
+    /**
+     * @param file  the file as messages name it
+     * @param ch    the file, at its start
+     * @param limit bytes of the file to read (its size, for all of it)
+     */
+    BinaryIn(String file, ReadableByteChannel ch, long limit, String endsEarly) throws IOException {
         this.file = file;
-        this.ch = FileChannel.open(file);
-        this.left = limit < 0 ? ch.size() : limit;
+        this.ch = ch;
+        this.left = limit < 0 && ch instanceof FileChannel f ? f.size() : limit;
         this.endsEarly = endsEarly;
         buf.limit(0);
     }

@@ -3,7 +3,7 @@ package io.shadowsync.ckpt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.zip.CRC32C;
@@ -14,12 +14,12 @@ import java.util.zip.CRC32C;
  * ({@link StateOut}). One thread per writer.
  */
 class BinaryOut {
-    private final FileChannel ch;
+    private final WritableByteChannel ch;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32C crc = new CRC32C();
     private long size;
 
-    BinaryOut(FileChannel ch) {
+    BinaryOut(WritableByteChannel ch) {
         this.ch = ch;
     }
 

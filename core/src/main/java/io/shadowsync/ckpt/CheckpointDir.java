@@ -4,12 +4,7 @@ import io.shadowsync.engine.JobState;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * A directory of checkpoints, {@code ckpt-<seq>/} each, the newest with the highest sequence number:
@@ -40,47 +34,56 @@ public final class CheckpointDir {
 
     private static final String PREFIX = "ckpt-";
 
-    private final Path dir;
+    private final CheckpointStore store;
     private final int keep;
 
     /**
-     * @param dir  the directory (created on the first write)
+     * @param dir  the directory on a local file system (created on the first write)
      * @param keep how many complete checkpoints to keep, at least 1
      */
     public CheckpointDir(Path dir, int keep) {
-        if (dir == null) throw new IllegalArgumentException("a checkpoint directory is required");
+        this(new LocalCheckpointStore(dir), keep);
+    }
+
+    /**
+     * @param store where the checkpoints go (the directory is created on the first write)
+     * @param keep  how many complete checkpoints to keep, at least 1
+     */
+    public CheckpointDir(CheckpointStore store, int keep) {
+        if (store == null) throw new IllegalArgumentException("a checkpoint directory is required");
         if (keep < 1) throw new IllegalArgumentException("--keep must be at least 1 (the newest checkpoint), got " + keep);
-        this.dir = dir;
+        this.store = store;
         this.keep = keep;
     }
 
-    public Path path() {
-        return dir;
+    /** The directory as messages name it. */
+    public String location() {
+        return store.location();
+    }
+
+    public CheckpointStore store() {
+        return store;
     }
 
     /** The lock file of a directory that a job writes checkpoints into. */
     public static final String LOCK_NAME = "LOCK";
 
-    /**
-     * A held lock on the directory ({@link #lock}): an OS file lock on {@code DIR/LOCK} (released by the OS when the
-     * process dies, so a killed job's lock file never blocks the next one) whose content names the owner. Closing
-     * releases it; the file stays.
-     */
+    /** A held lock on the directory ({@link #lock}). Closing releases it; the lock file (if any) stays. */
     public static final class Lock implements AutoCloseable {
-        private final FileChannel channel;
-        private final java.nio.channels.FileLock lock;
+        private final AutoCloseable held;
 
-        private Lock(FileChannel channel, java.nio.channels.FileLock lock) {
-            this.channel = channel;
-            this.lock = lock;
+        private Lock(AutoCloseable held) {
+            this.held = held;
         }
 
         @Override
         public void close() throws IOException {
             try {
-                if (lock.isValid()) lock.release();
-            } finally {
-                channel.close();
+                held.close();
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e.getMessage(), e);
             }
         }
     }
@@ -96,48 +99,14 @@ public final class CheckpointDir {
 
     /**
      * Takes the directory for this process, creating it: one job at a time writes checkpoints into a directory (two
-     * would interleave sequence numbers and prune each other's checkpoints). Writes "pid P on host H since T" into
-     * the lock file.
+     * would interleave sequence numbers and prune each other's checkpoints). How is the store's
+     * ({@link CheckpointStore#lock}): on a local file system an OS file lock on {@code DIR/LOCK} whose content says
+     * "pid P on host H since T".
      *
      * @throws LockedException when another process (or another job in this JVM) holds it, naming the holder
      */
     public Lock lock() throws IOException {
-        Files.createDirectories(dir);
-        Path file = dir.resolve(LOCK_NAME);
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        java.nio.channels.FileLock l;
-        try {
-            l = ch.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
-            l = null;
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-        if (l == null) {
-            String owner;
-            try {
-                owner = Files.readString(file).strip();
-            } catch (IOException e) {
-                owner = "";
-            } finally {
-                ch.close();
-            }
-            throw new LockedException("checkpoint directory " + dir + " is in use by another job"
-                    + (owner.isEmpty() ? "" : " (" + owner + ")") + "; one job at a time writes into a checkpoint directory: "
-                    + "wait for it to end, stop it, or give another --checkpoint-dir");
-        }
-        try {
-            String me = "pid " + ProcessHandle.current().pid() + " on host " + hostName() + " since " + Instant.now() + "\n";
-            ch.truncate(0);
-            ch.write(java.nio.ByteBuffer.wrap(me.getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0);
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            l.release();
-            ch.close();
-            throw e;
-        }
-        return new Lock(ch, l);
+        return new Lock(store.lock());
     }
 
     /**
@@ -150,43 +119,28 @@ public final class CheckpointDir {
         lock().close();
     }
 
-    /** This host's name, without a DNS lookup where the kernel says it. */
-    private static String hostName() {
-        try {
-            String h = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-            if (!h.isEmpty()) return h;
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
     /** A checkpoint read back: its directory, manifest and the state to {@code Job.restore}. */
     public record Loaded(Path path, Manifest manifest, JobState state) {}
 
     /**
      * Writes state as the next checkpoint: every file on its own thread, then the manifest (with settings, the run's
      * settings that a resumed run must match), then deletes the oldest beyond {@code keep}. The state's live arrays
-     * must hold still until this returns (the job paused). Returns the new checkpoint's directory.
+     * must hold still until this returns (the job paused). Returns the new checkpoint's directory. (A single-process
+     * job's checkpoints: a local directory.)
      */
     public Path write(JobState state, Map<String, String> settings) throws IOException, InterruptedException {
-        Files.createDirectories(dir);
-        long seq = 1;
-        for (long s : sequences()) seq = Math.max(seq, s + 1);
-        Path ck = dir.resolve(PREFIX + seq);
-        Files.createDirectory(ck); // fails if it exists: a checkpoint directory is written once
+        store.makeDirectories("");
+        long seq = nextSeq();
+        String ck = name(seq);
+        store.createDirectory(ck); // fails if it exists: a checkpoint directory is written once
         List<Part> parts = new ArrayList<>();
         for (JobState.TrainerState t : state.trainers()) {
-            parts.add(new Part(StateFiles.trainerFile(t.rank()), f -> StateFiles.writeTrainer(f, t)));
+            parts.add(new Part(StateFiles.trainerFile(t.rank()), f -> StateFiles.writeTrainer(store, f, t)));
         }
         for (JobState.ShardState s : state.embeddingShards()) {
-            parts.add(new Part(StateFiles.shardFile(s.shard()), f -> StateFiles.writeShard(f, s)));
+            parts.add(new Part(StateFiles.shardFile(s.shard()), f -> StateFiles.writeShard(store, f, s)));
         }
-        if (state.server() != null) parts.add(new Part(StateFiles.SERVER_FILE, f -> StateFiles.writeServer(f, state.server())));
+        if (state.server() != null) parts.add(new Part(StateFiles.SERVER_FILE, f -> StateFiles.writeServer(store, f, state.server())));
         Manifest.Entry[] entries = new Manifest.Entry[parts.size()];
         Throwable[] failures = new Throwable[parts.size()];
         Thread[] threads = new Thread[parts.size()];
@@ -195,7 +149,7 @@ public final class CheckpointDir {
             Part p = parts.get(i);
             threads[i] = new Thread(() -> {
                 try {
-                    entries[ii] = p.writer.write(ck.resolve(p.name));
+                    entries[ii] = p.writer.write(Manifest.inside(ck, p.name));
                 } catch (Throwable t) {
                     failures[ii] = t;
                 }
@@ -216,15 +170,15 @@ public final class CheckpointDir {
         try {
             if (interrupted) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while writing checkpoint " + ck);
+                throw new InterruptedIOException("interrupted while writing checkpoint " + store.where(ck));
             }
             for (int i = 0; i < failures.length; i++) {
                 Throwable f = failures[i];
-                if (f instanceof IOException e) throw new IOException("writing " + ck.resolve(parts.get(i).name) + ": " + Checkpointer.reason(e), e);
+                if (f instanceof IOException e) throw new IOException("writing " + store.where(Manifest.inside(ck, parts.get(i).name)) + ": " + Checkpointer.reason(e), e);
                 if (f instanceof RuntimeException e) throw e;
                 if (f instanceof Error e) throw e;
             }
-            new Manifest(Manifest.FORMAT, seq, Instant.now().toString(), state.examples(), settings, List.of(entries)).write(ck);
+            new Manifest(Manifest.FORMAT, seq, Instant.now().toString(), state.examples(), settings, List.of(entries)).write(store, ck);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 deleteTree(ck); // without its manifest it is no checkpoint; leave no debris
@@ -233,9 +187,9 @@ public final class CheckpointDir {
             }
             throw e;
         }
-        fsync(dir);
+        store.syncDirectory("");
         prune(seq);
-        return ck;
+        return local(ck);
     }
 
     /**
@@ -248,45 +202,48 @@ public final class CheckpointDir {
         return seq;
     }
 
-    /** The directory of checkpoint seq (it may not exist). */
-    public Path checkpoint(long seq) {
-        return dir.resolve(PREFIX + seq);
+    /** The name of checkpoint seq's directory in the store ({@code ckpt-<seq>}). */
+    public static String name(long seq) {
+        return PREFIX + seq;
+    }
+
+    /** Checkpoint seq's directory as messages name it (it may not exist). */
+    public String location(long seq) {
+        return store.where(name(seq));
     }
 
     /**
      * Creates the empty directory of checkpoint seq, for a multi-process job whose processes each write their own files
-     * into it; {@link #commit} or {@link #discard} finishes it.
+     * into it; {@link #commit} or {@link #discard} finishes it. Returns its location.
      *
      * @throws java.nio.file.FileAlreadyExistsException when it exists: a checkpoint directory is written once
      */
-    public Path create(long seq) throws IOException {
-        Files.createDirectories(dir);
-        Path ck = checkpoint(seq);
-        Files.createDirectory(ck);
-        fsync(dir);
-        return ck;
+    public String create(long seq) throws IOException {
+        store.makeDirectories("");
+        store.createDirectory(name(seq));
+        store.syncDirectory("");
+        return location(seq);
     }
 
     /**
      * Completes checkpoint seq, whose files are written: writes its manifest (the files' entries as their writers
      * returned them, the examples trained and the run's settings), then deletes the oldest beyond {@code keep}.
+     * Returns its location.
      */
-    public Path commit(long seq, long examples, Map<String, String> settings, List<Manifest.Entry> files) throws IOException {
-        Path ck = checkpoint(seq);
-        new Manifest(Manifest.FORMAT, seq, Instant.now().toString(), examples, settings, List.copyOf(files)).write(ck);
-        fsync(dir);
+    public String commit(long seq, long examples, Map<String, String> settings, List<Manifest.Entry> files) throws IOException {
+        new Manifest(Manifest.FORMAT, seq, Instant.now().toString(), examples, settings, List.copyOf(files)).write(store, name(seq));
+        store.syncDirectory("");
         prune(seq);
-        return ck;
+        return location(seq);
     }
 
     /** Removes checkpoint seq, which could not be completed (without its manifest it is no checkpoint). */
     public void discard(long seq) throws IOException {
-        Path ck = checkpoint(seq);
-        if (Files.exists(ck)) deleteTree(ck);
+        if (store.exists(name(seq))) deleteTree(name(seq));
     }
 
-    /** A checkpoint whose manifest and every listed file check out (not read into memory). */
-    public record Verified(Path path, Manifest manifest) {}
+    /** A checkpoint whose manifest and every listed file check out (not read into memory): its location and manifest. */
+    public record Verified(String location, Manifest manifest) {}
 
     /**
      * The newest checkpoint whose manifest is valid and whose files all match it, without reading the state: for a
@@ -296,28 +253,29 @@ public final class CheckpointDir {
      * @throws ModelFileException when it holds checkpoints but none is good (resuming would silently start over)
      */
     public Optional<Verified> newestVerified() throws IOException {
-        TreeMap<Long, Path> bySeq = new TreeMap<>(Comparator.reverseOrder());
-        for (long s : sequences()) bySeq.put(s, checkpoint(s));
+        List<Long> seqs = sequences();
+        seqs.sort(Comparator.reverseOrder());
         List<String> why = new ArrayList<>();
-        for (Path ck : bySeq.values()) {
+        for (long seq : seqs) {
+            String ck = name(seq);
             try {
-                Manifest m = Manifest.read(ck);
-                m.verifyFiles(ck);
-                return Optional.of(new Verified(ck, m));
+                Manifest m = Manifest.read(store, ck);
+                m.verifyFiles(store, ck);
+                return Optional.of(new Verified(store.where(ck), m));
             } catch (ModelFileException e) {
-                LOG.log(Level.WARNING, "skipping checkpoint " + ck + ": " + reason(e, ck));
-                why.add(ck.getFileName() + " (" + reason(e, ck) + ")");
+                LOG.log(Level.WARNING, "skipping checkpoint " + store.where(ck) + ": " + reason(e, store.where(ck)));
+                why.add(ck + " (" + reason(e, store.where(ck)) + ")");
             }
         }
-        if (bySeq.isEmpty()) return Optional.empty();
-        throw new ModelFileException(dir, "no good checkpoint: " + String.join("; ", why));
+        if (seqs.isEmpty()) return Optional.empty();
+        throw new ModelFileException(store.location(), "no good checkpoint: " + String.join("; ", why));
     }
 
     private record Part(String name, PartWriter writer) {}
 
     @FunctionalInterface
     private interface PartWriter {
-        Manifest.Entry write(Path file) throws IOException;
+        Manifest.Entry write(String file) throws IOException;
     }
 
     /** Deletes every checkpoint older than the {@code keep} newest complete ones (those with a manifest) up to newest. */
@@ -327,10 +285,10 @@ public final class CheckpointDir {
         int complete = 0;
         for (long s : seqs) {
             if (s > newest) continue;
-            Path ck = dir.resolve(PREFIX + s);
+            String ck = name(s);
             if (complete >= keep) {
                 deleteTree(ck);
-            } else if (Files.exists(ck.resolve(Manifest.NAME))) {
+            } else if (store.exists(Manifest.inside(ck, Manifest.NAME))) {
                 complete++;
             }
         }
@@ -342,26 +300,20 @@ public final class CheckpointDir {
      * reverse name order would take {@code trainer-*} and {@code emb-shard-*} before {@code MANIFEST}; the chaos
      * harness checks that every checkpoint with a manifest verifies after any kill.)
      */
-    private static void deleteTree(Path p) throws IOException {
-        if (Files.deleteIfExists(p.resolve(Manifest.NAME))) fsync(p);
-        try (Stream<Path> walk = Files.walk(p)) {
-            List<Path> all = walk.sorted(Comparator.reverseOrder()).toList();
-            for (Path x : all) Files.deleteIfExists(x);
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+    private void deleteTree(String ck) throws IOException {
+        if (store.delete(Manifest.inside(ck, Manifest.NAME))) store.syncDirectory(ck);
+        store.deleteTree(ck);
     }
 
     /** Sequence numbers of the {@code ckpt-<seq>} directories, in no particular order. */
     List<Long> sequences() throws IOException {
         List<Long> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) return out;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, PREFIX + "*")) {
-            for (Path p : ds) {
-                String n = p.getFileName().toString().substring(PREFIX.length());
-                if (!Files.isDirectory(p) || n.isEmpty() || n.length() > 18 || !n.chars().allMatch(Character::isDigit)) continue;
-                out.add(Long.parseLong(n));
-            }
+        if (!store.isDirectory("")) return out;
+        for (String f : store.list("")) {
+            if (!f.startsWith(PREFIX)) continue;
+            String n = f.substring(PREFIX.length());
+            if (n.isEmpty() || n.length() > 18 || !n.chars().allMatch(Character::isDigit) || !store.isDirectory(f)) continue;
+            out.add(Long.parseLong(n));
         }
         return out;
     }
@@ -370,27 +322,28 @@ public final class CheckpointDir {
      * The newest checkpoint whose manifest is valid and whose files match it, read back. Each newer one that does not
      * check out is skipped with a warning naming it and why. Empty when the directory holds no complete checkpoint:
      * none at all, or only writes cut short before their manifest (a process killed during its first checkpoint):
-     * nothing was saved, so starting over loses nothing.
+     * nothing was saved, so starting over loses nothing. (A single-process job's checkpoints: a local directory.)
      *
      * @throws ModelFileException when it holds a checkpoint with a manifest but none is good (resuming would silently
      *                            start over, throwing away what was saved)
      */
     public Optional<Loaded> newest() throws IOException {
-        TreeMap<Long, Path> bySeq = new TreeMap<>(Comparator.reverseOrder());
-        for (long s : sequences()) bySeq.put(s, dir.resolve(PREFIX + s));
+        List<Long> seqs = sequences();
+        seqs.sort(Comparator.reverseOrder());
         List<String> why = new ArrayList<>();
         boolean anyManifest = false;
-        for (Path ck : bySeq.values()) {
-            anyManifest |= Files.exists(ck.resolve(Manifest.NAME));
+        for (long seq : seqs) {
+            String ck = name(seq);
+            anyManifest |= store.exists(Manifest.inside(ck, Manifest.NAME));
             try {
-                return Optional.of(verify(ck));
+                return Optional.of(verify(store, ck));
             } catch (ModelFileException e) {
-                LOG.log(Level.WARNING, "skipping checkpoint " + ck + ": " + reason(e, ck));
-                why.add(ck.getFileName() + " (" + reason(e, ck) + ")");
+                LOG.log(Level.WARNING, "skipping checkpoint " + store.where(ck) + ": " + reason(e, store.where(ck)));
+                why.add(ck + " (" + reason(e, store.where(ck)) + ")");
             }
         }
         if (!anyManifest) return Optional.empty();
-        throw new ModelFileException(dir, "no good checkpoint: " + String.join("; ", why));
+        throw new ModelFileException(store.location(), "no good checkpoint: " + String.join("; ", why));
     }
 
     /**
@@ -400,45 +353,60 @@ public final class CheckpointDir {
      * @throws ModelFileException naming what does not check out
      */
     public static Loaded verify(Path checkpoint) throws IOException {
-        Manifest m = Manifest.read(checkpoint);
-        m.verifyFiles(checkpoint);
-        return new Loaded(checkpoint, m, read(checkpoint, m));
+        return verify(new LocalCheckpointStore(checkpoint), "");
+    }
+
+    private static Loaded verify(CheckpointStore store, String ck) throws IOException {
+        Manifest m = Manifest.read(store, ck);
+        m.verifyFiles(store, ck);
+        return new Loaded(local(store, ck), m, read(store, ck, m));
+    }
+
+    /** A checkpoint of a local directory as a path (a single-process job's checkpoints are local). */
+    private Path local(String ck) {
+        return local(store, ck);
+    }
+
+    private static Path local(CheckpointStore store, String ck) {
+        if (store instanceof LocalCheckpointStore l) return l.path(ck);
+        throw new IllegalStateException(store.where(ck) + ": a single-process job's checkpoints are read and written in a local directory");
     }
 
     /** The exception's sentence, with paths inside the checkpoint shortened to their file names. */
-    private static String reason(ModelFileException e, Path ck) {
+    private static String reason(ModelFileException e, String ck) {
         String m = e.getMessage();
-        if (m.startsWith(ck + ": ")) return m.substring(ck.toString().length() + 2);
-        return m.replace(ck + java.io.File.separator, "");
+        if (m.startsWith(ck + ": ")) return m.substring(ck.length() + 2);
+        return m.replace(ck + "/", "");
     }
 
     /** Reads the state files a verified manifest lists. */
-    private static JobState read(Path ck, Manifest m) throws IOException {
+    private static JobState read(CheckpointStore store, String ck, Manifest m) throws IOException {
         TreeMap<Integer, JobState.TrainerState> trainers = new TreeMap<>();
         TreeMap<Integer, JobState.ShardState> shards = new TreeMap<>();
         JobState.ServerState server = null;
         for (Manifest.Entry e : m.files()) {
-            Path f = ck.resolve(e.name());
+            String f = Manifest.inside(ck, e.name());
             String n = e.name();
             if (n.startsWith("trainer-")) {
-                JobState.TrainerState t = StateFiles.readTrainer(f);
-                if (!n.equals(StateFiles.trainerFile(t.rank()))) throw new ModelFileException(f, "holds trainer " + t.rank());
+                JobState.TrainerState t = StateFiles.readTrainer(store, f);
+                if (!n.equals(StateFiles.trainerFile(t.rank()))) throw new ModelFileException(store.where(f), "holds trainer " + t.rank());
                 trainers.put(t.rank(), t);
             } else if (n.startsWith("emb-shard-")) {
-                JobState.ShardState s = StateFiles.readShard(f);
-                if (!n.equals(StateFiles.shardFile(s.shard()))) throw new ModelFileException(f, "holds embedding shard " + s.shard());
+                JobState.ShardState s = StateFiles.readShard(store, f);
+                if (!n.equals(StateFiles.shardFile(s.shard()))) throw new ModelFileException(store.where(f), "holds embedding shard " + s.shard());
                 shards.put(s.shard(), s);
             } else if (n.equals(StateFiles.SERVER_FILE)) {
-                server = StateFiles.readServer(f);
+                server = StateFiles.readServer(store, f);
             } else {
-                throw new ModelFileException(f, "is not a file this build knows in a checkpoint");
+                throw new ModelFileException(store.where(f), "is not a file this build knows in a checkpoint");
             }
         }
-        if (trainers.isEmpty()) throw new ModelFileException(ck, "holds no trainer file");
+        String where = store.where(ck);
+        if (trainers.isEmpty()) throw new ModelFileException(where, "holds no trainer file");
         int i = 0;
-        for (int r : trainers.keySet()) if (r != i++) throw new ModelFileException(ck, "lacks the file of trainer " + (i - 1));
+        for (int r : trainers.keySet()) if (r != i++) throw new ModelFileException(where, "lacks the file of trainer " + (i - 1));
         i = 0;
-        for (int s : shards.keySet()) if (s != i++) throw new ModelFileException(ck, "lacks the file of embedding shard " + (i - 1));
+        for (int s : shards.keySet()) if (s != i++) throw new ModelFileException(where, "lacks the file of embedding shard " + (i - 1));
         return new JobState(m.examples(), List.copyOf(trainers.values()), List.copyOf(shards.values()), server);
     }
 
@@ -469,13 +437,5 @@ public final class CheckpointDir {
             else if (!a.equals(b)) out.add(k + " is " + b + ", the checkpoint has " + a);
         }
         return out;
-    }
-
-    private static void fsync(Path d) {
-        try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
-            // some file systems refuse to open a directory; the renames are still atomic there
-        }
     }
 }

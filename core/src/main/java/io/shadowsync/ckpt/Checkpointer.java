@@ -125,7 +125,7 @@ public final class Checkpointer {
                     consecutiveFailures++;
                     lastError = reason(e);
                     boolean giveUp = maxFailures > 0 && consecutiveFailures >= maxFailures;
-                    LOG.log(Level.ERROR, "could not write a checkpoint into " + dir.path() + ": " + lastError
+                    LOG.log(Level.ERROR, "could not write a checkpoint into " + dir.location() + ": " + lastError
                             + (maxFailures > 0 ? " (" + consecutiveFailures + " of " + maxFailures + " failures in a row allowed)" : ""), e);
                     if (giveUp) {
                         gaveUp = true;

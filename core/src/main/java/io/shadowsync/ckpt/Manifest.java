@@ -67,8 +67,21 @@ public record Manifest(int format, long seq, String created, long examples, Map<
 
     /** Writes {@code MANIFEST} into dir atomically (temp file, fsync, rename, fsync of the directory). */
     public void write(Path dir) throws IOException {
-        // not cleaned up on a signal: the final checkpoint is written from a shutdown hook, beside the cleanup hook
-        AtomicFiles.writeString(dir.resolve(NAME), text(), false);
+        write(new LocalCheckpointStore(dir), "");
+    }
+
+    /**
+     * Writes {@code MANIFEST} into directory dir of store so that a reader sees all of it or none
+     * ({@link CheckpointStore#publish}). Not cleaned up on a signal: the final checkpoint is written from a shutdown
+     * hook, beside the cleanup hook.
+     */
+    public void write(CheckpointStore store, String dir) throws IOException {
+        store.publish(inside(dir, NAME), text().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** name inside directory dir of a store ("" is its root). */
+    public static String inside(String dir, String name) {
+        return dir.isEmpty() ? name : dir + "/" + name;
     }
 
     private static String hex(int v) {
@@ -81,12 +94,17 @@ public record Manifest(int format, long seq, String created, long examples, Map<
      * @throws ModelFileException naming the manifest and what is wrong with it
      */
     public static Manifest read(Path dir) throws IOException {
-        Path file = dir.resolve(NAME);
+        return read(new LocalCheckpointStore(dir), "");
+    }
+
+    /** As {@link #read(Path)}, of directory dir of store. */
+    public static Manifest read(CheckpointStore store, String dir) throws IOException {
+        String file = store.where(inside(dir, NAME));
         byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
+        try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(store.read(inside(dir, NAME)))) {
+            bytes = in.readAllBytes();
         } catch (NoSuchFileException e) {
-            throw new ModelFileException(dir, "no " + NAME + " (incomplete: the writer stopped before it finished)");
+            throw new ModelFileException(store.where(dir), "no " + NAME + " (incomplete: the writer stopped before it finished)");
         }
         String text = new String(bytes, StandardCharsets.UTF_8);
         int last = text.lastIndexOf("crc32c ");
@@ -145,15 +163,26 @@ public record Manifest(int format, long seq, String created, long examples, Map<
      * @throws ModelFileException naming the file: missing, truncated, or corrupt
      */
     public void verifyFiles(Path dir) throws IOException {
-        for (Entry e : files) verify(dir, e);
+        verifyFiles(new LocalCheckpointStore(dir), "");
+    }
+
+    /** As {@link #verifyFiles(Path)}, of directory dir of store. */
+    public void verifyFiles(CheckpointStore store, String dir) throws IOException {
+        for (Entry e : files) verify(store, dir, e);
     }
 
     /** Checks one file of dir against its entry: present, its size and CRC32C as listed. */
     public static void verify(Path dir, Entry e) throws IOException {
-        Path f = dir.resolve(e.name());
+        verify(new LocalCheckpointStore(dir), "", e);
+    }
+
+    /** As {@link #verify(Path, Entry)}, of directory dir of store. */
+    public static void verify(CheckpointStore store, String dir, Entry e) throws IOException {
+        String name = inside(dir, e.name());
+        String f = store.where(name);
         long size;
         try {
-            size = Files.size(f);
+            size = store.size(name);
         } catch (NoSuchFileException x) {
             throw new ModelFileException(f, "is missing");
         }
@@ -161,20 +190,20 @@ public record Manifest(int format, long seq, String created, long examples, Map<
             throw new ModelFileException(f, "has " + size + " bytes, the manifest says " + e.size() + (size < e.size() ? " (truncated)" : ""));
         }
         CRC32C crc = new CRC32C();
-        try (InputStream in = Files.newInputStream(f)) {
+        try (InputStream in = java.nio.channels.Channels.newInputStream(store.read(name))) {
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) > 0; ) crc.update(buf, 0, n);
         }
         if ((int) crc.getValue() != e.crc()) throw new ModelFileException(f, "checksum mismatch: the file is corrupt");
     }
 
-    private static int parseInt(Path file, String s) {
+    private static int parseInt(String file, String s) {
         long v = parseLong(file, s);
         if (v > Integer.MAX_VALUE) throw new ModelFileException(file, "number out of range: " + s);
         return (int) v;
     }
 
-    private static long parseLong(Path file, String s) {
+    private static long parseLong(String file, String s) {
         try {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
@@ -182,7 +211,7 @@ public record Manifest(int format, long seq, String created, long examples, Map<
         }
     }
 
-    private static long parseHex(Path file, String s) {
+    private static long parseHex(String file, String s) {
         try {
             if (s.length() != 8) throw new NumberFormatException();
             return HexFormat.fromHexDigits(s);

@@ -9,4 +9,9 @@ public final class ModelFileException extends RuntimeException {
     public ModelFileException(Path file, String reason) {
         super(file + ": " + reason);
     }
+
+    /** where: the file as its store names it ({@link CheckpointStore#where}). */
+    public ModelFileException(String where, String reason) {
+        super(where + ": " + reason);
+    }
 }

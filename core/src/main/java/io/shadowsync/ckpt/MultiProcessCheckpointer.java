@@ -6,7 +6,6 @@ import io.shadowsync.engine.JobState;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * Checkpoints of a multi-process job, taken by its trainer processes together over their control collective (one
  * instance in each trainer process, over the job part it runs) with the parameter servers writing their shards in
- * parallel. The checkpoint directory must be the same for every process: one host, or a shared file system.
+ * parallel. The checkpoint directory must be the same for every process: one host, a shared file system, or one
+ * store every process reaches ({@link CheckpointStore}: HDFS, an object store).
  *
  * <p><b>Protocol.</b> A thread named {@code checkpointer} in every trainer process polls every {@value #POLL_MILLIS} ms
  * with one small all-reduce of {want a checkpoint, want to stop, finished, examples trained}: trainer 0 wants one when
@@ -59,13 +59,14 @@ public final class MultiProcessCheckpointer {
     /** The parameter servers of the job, as trainer 0 reaches them. */
     public interface Servers {
         /**
-         * Every server writes its files of checkpoint seq into {@code checkpointDir/ckpt-<seq>/}, all in parallel;
-         * returns their entries for the manifest.
+         * Every server writes its files of checkpoint seq into {@code ckpt-<seq>/} of the checkpoint directory
+         * ({@link CheckpointStore#location}: the servers reach the same store), all in parallel; returns their entries
+         * for the manifest.
          */
-        List<Manifest.Entry> checkpoint(Path checkpointDir, long seq) throws IOException, InterruptedException;
+        List<Manifest.Entry> checkpoint(CheckpointStore checkpoints, long seq) throws IOException, InterruptedException;
 
         /** Every server loads its files of checkpoint seq (checking them against its manifest). */
-        void restore(Path checkpointDir, long seq) throws IOException, InterruptedException;
+        void restore(CheckpointStore checkpoints, long seq) throws IOException, InterruptedException;
     }
 
     private final Job job;
@@ -84,9 +85,9 @@ public final class MultiProcessCheckpointer {
     private volatile boolean stoppedHere;
     private volatile Thread thread;
     private volatile int written;
-    private volatile Path last;
+    private volatile String last;
     private volatile long lastExamples;
-    private volatile Path stopCheckpoint;
+    private volatile String stopCheckpoint;
     /** The pause a stop checkpoint holds (the job at rest until the process exits or {@link #endAfterStop}). */
     private volatile Job.Paused held;
     private final int maxFailures;
@@ -141,12 +142,12 @@ public final class MultiProcessCheckpointer {
     /**
      * Before training, on every trainer together (it uses the control collective): trainer 0 picks the newest good
      * checkpoint, checks its settings and has the servers restore theirs; every trainer then restores its own part.
-     * Returns the checkpoint's directory, or null when there is none yet (the run starts from the beginning; trainer
+     * Returns the checkpoint's location, or null when there is none yet (the run starts from the beginning; trainer
      * 0 warns).
      *
      * @throws IllegalArgumentException when the checkpoint was written with other settings (named) or none is good
      */
-    public Path resume() throws IOException, InterruptedException {
+    public String resume() throws IOException, InterruptedException {
         int status = FRESH;
         long seq = 0;
         RuntimeException refusal = null;
@@ -154,16 +155,16 @@ public final class MultiProcessCheckpointer {
             try {
                 Optional<CheckpointDir.Verified> found = dir.newestVerified();
                 if (found.isEmpty()) {
-                    LOG.log(Level.WARNING, "--resume: no checkpoint in " + dir.path() + " yet; starting from the beginning");
+                    LOG.log(Level.WARNING, "--resume: no checkpoint in " + dir.location() + " yet; starting from the beginning");
                 } else {
                     CheckpointDir.Verified v = found.get();
                     List<String> diff = CheckpointDir.differences(v.manifest().settings(), settings);
                     if (!diff.isEmpty()) {
-                        throw new IllegalArgumentException("--resume: " + v.path() + " was written with other settings: " + String.join("; ", diff)
+                        throw new IllegalArgumentException("--resume: " + v.location() + " was written with other settings: " + String.join("; ", diff)
                                 + ". Give the flags it was written with, or another --checkpoint-dir to start over");
                     }
                     seq = v.manifest().seq();
-                    servers.restore(dir.path(), seq);
+                    servers.restore(dir.store(), seq);
                     status = RESUME;
                 }
             } catch (ModelFileException e) {
@@ -179,18 +180,20 @@ public final class MultiProcessCheckpointer {
         seq = msg[1];
         if (status == REFUSED) {
             if (refusal != null) throw refusal;
-            throw new IllegalStateException("trainer 0 could not resume from " + dir.path() + " (its log says why)");
+            throw new IllegalStateException("trainer 0 could not resume from " + dir.location() + " (its log says why)");
         }
         if (status == FRESH) return null;
-        Path ck = dir.checkpoint(seq);
-        Manifest m = Manifest.read(ck);
+        CheckpointStore store = dir.store();
+        String ck = CheckpointDir.name(seq);
+        Manifest m = Manifest.read(store, ck);
         Manifest.Entry e = m.entry(StateFiles.trainerFile(rank));
-        if (e == null) throw new ModelFileException(ck, "lists no file of trainer " + rank);
-        Manifest.verify(ck, e);
-        JobState.TrainerState t = StateFiles.readTrainer(ck.resolve(e.name()));
-        if (t.rank() != rank) throw new ModelFileException(ck.resolve(e.name()), "holds trainer " + t.rank());
+        if (e == null) throw new ModelFileException(store.where(ck), "lists no file of trainer " + rank);
+        Manifest.verify(store, ck, e);
+        String file = Manifest.inside(ck, e.name());
+        JobState.TrainerState t = StateFiles.readTrainer(store, file);
+        if (t.rank() != rank) throw new ModelFileException(store.where(file), "holds trainer " + t.rank());
         job.restore(new JobState(m.examples(), List.of(t), List.of(), null));
-        return ck;
+        return store.where(ck);
     }
 
     /** Starts the polling thread (a daemon); every trainer process starts one, periodic checkpoints or not. */
@@ -227,9 +230,9 @@ public final class MultiProcessCheckpointer {
 
     /**
      * Waits until the thread has ended (a stop checkpoint written, or the job finished first) or the timeout passes;
-     * returns the stop checkpoint's directory on trainer 0, or null (none written, or another trainer).
+     * returns the stop checkpoint's location on trainer 0, or null (none written, or another trainer).
      */
-    public Path awaitStop(Duration timeout) throws InterruptedException {
+    public String awaitStop(Duration timeout) throws InterruptedException {
         Thread t = thread;
         if (t != null) t.join(Math.max(1, timeout.toMillis()));
         return stopCheckpoint;
@@ -285,7 +288,7 @@ public final class MultiProcessCheckpointer {
                 boolean stop = poll[1] > 0;
                 if (!stop && poll[0] == 0 && (nextExamples < 0 || examples < nextExamples)) continue;
                 failureNow = null;
-                Path p = checkpoint(stop);
+                String p = checkpoint(stop);
                 if (stop) {
                     stoppedHere = true;
                     stopCheckpoint = p;
@@ -308,7 +311,7 @@ public final class MultiProcessCheckpointer {
     }
 
     /** One checkpoint, every trainer together (see the class comment); null when it could not be written. */
-    private Path checkpoint(boolean hold) throws InterruptedException {
+    private String checkpoint(boolean hold) throws InterruptedException {
         long[] begun = null;
         String failure = null;
         try {
@@ -354,7 +357,7 @@ public final class MultiProcessCheckpointer {
     }
 
     /** Steps 2 to 4 of a checkpoint, with this process at rest (paused non-null) or not. */
-    private Path write(Job.Paused paused, String failure, boolean hold) throws InterruptedException {
+    private String write(Job.Paused paused, String failure, boolean hold) throws InterruptedException {
         long seq = 0;
         boolean created = false;
         if (rank == 0 && paused != null) {
@@ -363,7 +366,7 @@ public final class MultiProcessCheckpointer {
                 dir.create(seq);
                 created = true;
             } catch (IOException e) {
-                failure = "cannot create the checkpoint's directory in " + dir.path() + ": " + Checkpointer.reason(e);
+                failure = "cannot create the checkpoint's directory in " + dir.location() + ": " + Checkpointer.reason(e);
                 paused.close();
                 paused = null;
             }
@@ -379,7 +382,7 @@ public final class MultiProcessCheckpointer {
                 return null;
             }
         }
-        Path ck = dir.checkpoint(seq);
+        String ck = dir.location(seq);
         JobState state = paused.state();
         // trainer 0 has the servers write theirs while it writes its own file
         List<Manifest.Entry> serverEntries = new ArrayList<>();
@@ -389,7 +392,7 @@ public final class MultiProcessCheckpointer {
         if (rank == 0) {
             serverCall = new Thread(() -> {
                 try {
-                    serverEntries.addAll(servers.checkpoint(dir.path(), seqF));
+                    serverEntries.addAll(servers.checkpoint(dir.store(), seqF));
                 } catch (IOException | RuntimeException e) {
                     serverFailure[0] = e.getMessage();
                 } catch (InterruptedException e) {
@@ -400,11 +403,11 @@ public final class MultiProcessCheckpointer {
         }
         Manifest.Entry own = null;
         try {
-            own = StateFiles.writeTrainer(ck.resolve(StateFiles.trainerFile(rank)), state.trainers().get(0));
+            own = StateFiles.writeTrainer(dir.store(), Manifest.inside(CheckpointDir.name(seq), StateFiles.trainerFile(rank)), state.trainers().get(0));
         } catch (IOException | RuntimeException e) {
             String why = Checkpointer.reason(e);
-            Path f = ck.resolve(StateFiles.trainerFile(rank));
-            failure = why.contains(f.toString()) ? why : "writing " + f + ": " + why;
+            String f = ck + "/" + StateFiles.trainerFile(rank);
+            failure = why.contains(f) ? why : "writing " + f + ": " + why;
         }
         if (serverCall != null) {
             serverCall.join(); // the servers' calls carry their own deadline
@@ -439,7 +442,7 @@ public final class MultiProcessCheckpointer {
             dir.commit(seq, examples, settings, entries);
         } catch (IOException | RuntimeException e) {
             discardQuietly(seq);
-            String why = "trainer 0: writing " + ck.resolve(Manifest.NAME) + ": " + Checkpointer.reason(e);
+            String why = "trainer 0: writing " + ck + "/" + Manifest.NAME + ": " + Checkpointer.reason(e);
             fail(why, "could not write the manifest of " + ck + ": " + why);
             return null;
         }
@@ -524,7 +527,7 @@ public final class MultiProcessCheckpointer {
         try {
             dir.discard(seq);
         } catch (IOException e) {
-            LOG.log(Level.ERROR, "could not remove the incomplete checkpoint " + dir.checkpoint(seq) + ": " + e.getMessage());
+            LOG.log(Level.ERROR, "could not remove the incomplete checkpoint " + dir.location(seq) + ": " + e.getMessage());
         }
     }
 
@@ -533,8 +536,8 @@ public final class MultiProcessCheckpointer {
         return written;
     }
 
-    /** Trainer 0: the newest checkpoint written, or null. */
-    public Path last() {
+    /** Trainer 0: the newest checkpoint written (its location), or null. */
+    public String last() {
         return last;
     }
 

@@ -2,7 +2,6 @@ package io.shadowsync.ckpt;
 
 import io.shadowsync.engine.JobState;
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * The binary files of a checkpoint, one per part of the state, each little-endian behind an 8-byte magic (the
@@ -19,6 +18,7 @@ import java.nio.file.Path;
  *           f64 window loss, f64 window labels; then u8 pending foreground round
  * floats = u64 n, f32[n]; arrays = u32 count, count × floats; longs = u32 n, i64[n]; ints = u32 n, i32[n]
  * </pre>
+ * Each is written into and read from a {@link CheckpointStore} by its name there ({@code ckpt-3/trainer-0.bin}).
  * Public for the processes of a multi-process job, each of which writes its own files of a checkpoint
  * ({@link MultiProcessCheckpointer} and the parameter servers' checkpoint service); a file's reader checks its magic
  * and its end, not its checksum: verify the file against the manifest first ({@link Manifest#verify}).
@@ -44,29 +44,28 @@ public final class StateFiles {
         return "dense-block-" + shard + ".bin";
     }
 
-    public static Manifest.Entry writeTrainer(Path file, JobState.TrainerState t) throws IOException {
-        try (StateOut out = new StateOut(file)) {
+    public static Manifest.Entry writeTrainer(CheckpointStore store, String file, JobState.TrainerState t) throws IOException {
+        try (StateOut out = new StateOut(store, file)) {
             out.magic(TRAINER);
             out.u32(t.rank());
             out.floats(t.params());
             out.floatArrays(t.optimizer());
             out.u64(t.optimizerSteps());
             out.floatArrays(t.sync());
-            switch (t.position()) {
-                case JobState.StreamPosition p -> {
-                    out.u8(STREAM);
-                    out.u32(p.epoch());
-                    out.u64(p.index());
-                    out.u64(p.read());
-                    out.u64(p.skippedLines());
-                    out.longs(p.assigned());
-                    out.ints(p.strata());
-                    out.longs(p.consumed());
-                }
-                case JobState.ShardPosition p -> {
-                    out.u8(IN_MEMORY);
-                    out.longs(p.delivered());
-                }
+            // if/else, not a pattern switch: core compiles for Java 17 (Spark executors)
+            if (t.position() instanceof JobState.StreamPosition p) {
+                out.u8(STREAM);
+                out.u32(p.epoch());
+                out.u64(p.index());
+                out.u64(p.read());
+                out.u64(p.skippedLines());
+                out.longs(p.assigned());
+                out.ints(p.strata());
+                out.longs(p.consumed());
+            } else {
+                JobState.ShardPosition p = (JobState.ShardPosition) t.position();
+                out.u8(IN_MEMORY);
+                out.longs(p.delivered());
             }
             JobState.Totals s = t.totals();
             out.longs(s.workerExamples());
@@ -89,8 +88,8 @@ public final class StateFiles {
         }
     }
 
-    public static JobState.TrainerState readTrainer(Path file) throws IOException {
-        try (StateIn in = new StateIn(file)) {
+    public static JobState.TrainerState readTrainer(CheckpointStore store, String file) throws IOException {
+        try (StateIn in = new StateIn(store, file)) {
             in.expectMagic(TRAINER);
             int rank = in.u32();
             float[] params = in.floats();
@@ -101,19 +100,19 @@ public final class StateFiles {
             JobState.DataPosition pos = switch (kind) {
                 case STREAM -> new JobState.StreamPosition(in.u32(), in.u64(), in.u64(), in.u64(), in.longs(), in.ints(), in.longs());
                 case IN_MEMORY -> new JobState.ShardPosition(in.longs());
-                default -> throw new ModelFileException(file, "has an unknown data position kind " + kind);
+                default -> throw new ModelFileException(store.where(file), "has an unknown data position kind " + kind);
             };
             JobState.Totals totals = new JobState.Totals(in.longs(), in.u64(), in.f64(), in.f64(), in.u64(), in.u64(), in.u64(),
                     in.u64(), in.f64(), in.u64(), in.f64(), in.u64(), in.u64(), in.f64(), in.f64());
             int pending = in.u8();
-            if (pending > 1) throw new ModelFileException(file, "has a bad pending-round flag " + pending);
+            if (pending > 1) throw new ModelFileException(store.where(file), "has a bad pending-round flag " + pending);
             in.expectEnd();
             return new JobState.TrainerState(rank, params, opt, steps, sync, pos, totals, pending == 1);
         }
     }
 
-    public static Manifest.Entry writeShard(Path file, JobState.ShardState s) throws IOException {
-        try (StateOut out = new StateOut(file)) {
+    public static Manifest.Entry writeShard(CheckpointStore store, String file, JobState.ShardState s) throws IOException {
+        try (StateOut out = new StateOut(store, file)) {
             out.magic(SHARD);
             out.u32(s.shard());
             out.u32(s.tables().length);
@@ -127,17 +126,17 @@ public final class StateFiles {
         }
     }
 
-    public static JobState.ShardState readShard(Path file) throws IOException {
-        try (StateIn in = new StateIn(file)) {
+    public static JobState.ShardState readShard(CheckpointStore store, String file) throws IOException {
+        try (StateIn in = new StateIn(store, file)) {
             in.expectMagic(SHARD);
             int shard = in.u32();
             int n = in.u32();
-            if (n < 0 || n > 1 << 16) throw new ModelFileException(file, "has an impossible table count " + n);
+            if (n < 0 || n > 1 << 16) throw new ModelFileException(store.where(file), "has an impossible table count " + n);
             float[][] tables = new float[n][], state = new float[n][];
             for (int t = 0; t < n; t++) {
                 tables[t] = in.floats();
                 int has = in.u8();
-                if (has > 1) throw new ModelFileException(file, "table " + t + ": bad row-state flag " + has);
+                if (has > 1) throw new ModelFileException(store.where(file), "table " + t + ": bad row-state flag " + has);
                 state[t] = has == 1 ? in.floats() : null;
             }
             in.expectEnd();
@@ -145,8 +144,8 @@ public final class StateFiles {
         }
     }
 
-    public static Manifest.Entry writeServer(Path file, JobState.ServerState s) throws IOException {
-        try (StateOut out = new StateOut(file)) {
+    public static Manifest.Entry writeServer(CheckpointStore store, String file, JobState.ServerState s) throws IOException {
+        try (StateOut out = new StateOut(store, file)) {
             out.magic(SERVER);
             out.floats(s.values());
             out.u32(s.optimizer().length);
@@ -158,12 +157,12 @@ public final class StateFiles {
         }
     }
 
-    public static JobState.ServerState readServer(Path file) throws IOException {
-        try (StateIn in = new StateIn(file)) {
+    public static JobState.ServerState readServer(CheckpointStore store, String file) throws IOException {
+        try (StateIn in = new StateIn(store, file)) {
             in.expectMagic(SERVER);
             float[] values = in.floats();
             int n = in.u32();
-            if (n < 0 || n > values.length) throw new ModelFileException(file, "has an impossible shard count " + n);
+            if (n < 0 || n > values.length) throw new ModelFileException(store.where(file), "has an impossible shard count " + n);
             float[][][] opt = new float[n][][];
             long[] steps = new long[n];
             for (int i = 0; i < n; i++) {

@@ -2,7 +2,6 @@ package io.shadowsync.ckpt;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
@@ -11,8 +10,12 @@ import java.util.Arrays;
  * fails with {@link ModelFileException} naming it, never with an allocation of a garbage size.
  */
 final class StateIn extends BinaryIn {
-    StateIn(Path file) throws IOException {
-        super(file, -1, "ends early");
+    StateIn(CheckpointStore store, String name) throws IOException {
+        this(store.where(name), store.read(name), store.size(name));
+    }
+
+    private StateIn(String where, java.nio.channels.ReadableByteChannel ch, long size) throws IOException {
+        super(where, ch, size, "ends early");
     }
 
     void expectMagic(String m) throws IOException {

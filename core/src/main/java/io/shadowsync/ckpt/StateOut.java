@@ -1,26 +1,23 @@
 package io.shadowsync.ckpt;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
- * Writes one checkpoint file ({@link BinaryOut}), with the CRC32C and size of everything written, for the manifest.
- * {@link #finish} forces the bytes to disk. One thread per file.
+ * Writes one checkpoint file ({@link BinaryOut}) into a {@link CheckpointStore}, with the CRC32C and size of
+ * everything written, for the manifest. {@link #finish} makes the bytes durable. One thread per file.
  */
 final class StateOut extends BinaryOut implements AutoCloseable {
-    private final Path file;
-    private final FileChannel ch;
+    private final String name;
+    private final CheckpointStore.Output ch;
 
-    /** Creates the file; it must not exist (a checkpoint directory is written once). */
-    StateOut(Path file) throws IOException {
-        this(file, FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+    /** Creates the file name in store; it must not exist (a checkpoint directory is written once). */
+    StateOut(CheckpointStore store, String name) throws IOException {
+        this(name, store.create(name));
     }
 
-    private StateOut(Path file, FileChannel ch) {
+    private StateOut(String name, CheckpointStore.Output ch) {
         super(ch);
-        this.file = file;
+        this.name = name;
         this.ch = ch;
     }
 
@@ -48,12 +45,11 @@ final class StateOut extends BinaryOut implements AutoCloseable {
         for (int v : a) u32(v);
     }
 
-    /** Flushes, forces the file to disk and closes it; returns its manifest entry. */
+    /** Flushes, makes the file durable and closes it; returns its manifest entry. */
     Manifest.Entry finish() throws IOException {
         flush();
-        ch.force(true);
-        ch.close();
-        return new Manifest.Entry(file.getFileName().toString(), size(), crc());
+        ch.finish();
+        return new Manifest.Entry(name.substring(name.lastIndexOf('/') + 1), size(), crc());
     }
 
     @Override

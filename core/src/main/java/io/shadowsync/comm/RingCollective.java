@@ -57,7 +57,7 @@ public final class RingCollective implements Collective {
         checkOpen("allReduce");
         if (n == 1) return; // the sum and the mean of one vector is that vector
         int q = len / n, rem = len % n;
-        int chunks = Math.max(1, Math.ceilDiv(q + (rem > 0 ? 1 : 0), chunkFloats));
+        int chunks = chunks(q + (rem > 0 ? 1 : 0), chunkFloats);
         ring(ALL_REDUCE, len, op.ordinal(), data, off, q, rem, chunks, n - 1, op == ReduceOp.MEAN);
     }
 
@@ -68,7 +68,7 @@ public final class RingCollective implements Collective {
         checkOpen("allGather");
         System.arraycopy(send, sOff, recv, rOff + rank * len, len);
         if (n == 1) return;
-        ring(ALL_GATHER, len, 0, recv, rOff, len, 0, Math.max(1, Math.ceilDiv(len, chunkFloats)), 0, false);
+        ring(ALL_GATHER, len, 0, recv, rOff, len, 0, chunks(len, chunkFloats), 0, false);
     }
 
     @Override
@@ -85,7 +85,7 @@ public final class RingCollective implements Collective {
         checkOpen("broadcast");
         if (n == 1) return;
         int pos = Math.floorMod(rank - root, n); // 0 = root, n−1 = end of the chain
-        int chunks = Math.max(1, Math.ceilDiv(len, chunkFloats));
+        int chunks = chunks(len, chunkFloats);
         try {
             for (int i = 0; i < chunks; i++) {
                 int from = off + (int) ((long) len * i / chunks), to = off + (int) ((long) len * (i + 1) / chunks);
@@ -121,7 +121,7 @@ public final class RingCollective implements Collective {
             for (int k = 0; k < n - 1; k++) {
                 int src = Math.floorMod(rank - k, n), from = Math.floorMod(rank - k - 1, n);
                 byte[] s = out[src], r = null;
-                int cs = Math.max(1, Math.ceilDiv(s.length, max)), cr = 1;
+                int cs = chunks(s.length, max), cr = 1;
                 for (int i = 0; i < Math.max(cs, cr); i++) {
                     if (i < cs) {
                         int at = i * max, len = Math.min(max, s.length - at);
@@ -139,7 +139,7 @@ public final class RingCollective implements Collective {
                             }
                             if (r == null) {
                                 r = new byte[m.total()];
-                                cr = Math.max(1, Math.ceilDiv(r.length, max));
+                                cr = chunks(r.length, max);
                             }
                             int at = i * max, len = Math.min(max, r.length - at);
                             if (m.byteLen() != len) {
@@ -180,7 +180,7 @@ public final class RingCollective implements Collective {
         if (peer == rank) System.arraycopy(send, sOff, recv, rOff, len); // and it still relays the others' vectors
         int longest = 0;
         for (int r = 0; r < n; r++) longest = Math.max(longest, hops(r, peers));
-        int chunks = Math.max(1, Math.ceilDiv(len, chunkFloats));
+        int chunks = chunks(len, chunkFloats);
         float[] held = null, incoming = null; // a vector received to forward at the next step, and a spare
         try {
             for (int k = 1; k <= longest; k++) {
@@ -349,5 +349,10 @@ public final class RingCollective implements Collective {
     @Override
     public String toString() {
         return "rank " + rank + " of " + n + " (" + link + ")";
+    }
+
+    /** At least one chunk of at most per floats for n (≥ 0) floats: ⌈n / per⌉ (Math.ceilDiv is Java 18; core compiles for 17). */
+    private static int chunks(int n, int per) {
+        return Math.max(1, (int) ((n + (long) per - 1) / per));
     }
 }

@@ -354,6 +354,15 @@ public final class Job {
     }
 
     /**
+     * Ends the job at once with cause, from any thread (a supervisor aborting it): as the first failure of one of its
+     * trainers would, every blocking point is released, every thread ends, and {@link #run} throws cause as a
+     * {@link TrainingException}. Once the job has failed, later causes are dropped.
+     */
+    public void fail(Throwable cause) {
+        failures.fail(java.util.Objects.requireNonNull(cause, "a cause"));
+    }
+
+    /**
      * Ends the job early, as if its data had run out: every worker finishes the batch in hand (a paused job goes on
      * first), then the trainers take their last synchronization and {@link #run} returns. A checkpoint taken before
      * keeps the rest of the budget for a resumed run.

@@ -57,7 +57,9 @@ public final class Dlrm implements Model {
 
     /** Table row of a raw 32-bit id (read unsigned): {@code (id & 0xffffffffL) % embRows}, by multiply-high. */
     public int row(int id) {
-        return (int) Math.unsignedMultiplyHigh(rowsMagic * (id & 0xffffffffL), rows);
+        long a = rowsMagic * (id & 0xffffffffL), b = rows;
+        // Math.unsignedMultiplyHigh (Java 18) from the signed one: core compiles for Java 17 (Spark executors)
+        return (int) (Math.multiplyHigh(a, b) + ((a >> 63) & b) + ((b >> 63) & a));
     }
 
     @Override

@@ -22,7 +22,7 @@ public final class ShardedTables {
         if (r > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("table " + t + " has " + r + " rows, but ids are ints: at most " + Integer.MAX_VALUE + " rows");
         }
-        if (Math.ceilDiv(r, shards) > LocalEmbeddingStore.MAX_TABLE_FLOATS / d) {
+        if ((r + shards - 1) / shards > LocalEmbeddingStore.MAX_TABLE_FLOATS / d) {
             throw new IllegalArgumentException("table " + t + " has " + r + " rows × " + d + " dims: over "
                     + LocalEmbeddingStore.MAX_TABLE_FLOATS + " floats per shard with " + shards + " shards; use more shards or fewer rows");
         }

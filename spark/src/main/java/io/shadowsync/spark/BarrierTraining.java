@@ -77,11 +77,13 @@ final class BarrierTraining {
         } catch (IOException e) {
             throw new UncheckedIOException("could not make the job's token: " + e.getMessage(), e);
         }
+        byte[] hadoopConf = HadoopCheckpointStore.serialize(data.sparkSession().sparkContext().hadoopConfiguration());
+        if (!plan.checkpointDir().isEmpty()) TaskRun.store(plan.checkpointDir(), hadoopConf); // refused here, before any task starts
         RDD<Row> rows = shares(data, trainers, tasks);
         ClassTag<TaskRun.Result> tag = ClassTag$.MODULE$.apply(TaskRun.Result.class);
         // the barrier stage ends in a shuffle: Spark retries a failed barrier stage only when it is a map stage (a failed
         // barrier result stage aborts the job), so the results travel through one more partition to the driver
-        RDD<TaskRun.Result> trained = rows.barrier().mapPartitions(new Task(layout, settings, plan, token), false, tag);
+        RDD<TaskRun.Result> trained = rows.barrier().mapPartitions(new Task(layout, settings, plan, token, hadoopConf), false, tag);
         Object results = trained.coalesce(1, true, scala.Option.empty(), null).collect();
         TaskRun.Result leader = null;
         for (TaskRun.Result r : (TaskRun.Result[]) results) if (r != null) leader = r;
@@ -149,12 +151,15 @@ final class BarrierTraining {
         private final TrainingSettings settings;
         private final Plan plan;
         private final JobToken token;
+        /** Hadoop's configuration on the driver (its {@code spark.hadoop.*} settings), for the checkpoint store. */
+        private final byte[] hadoopConf;
 
-        Task(RowLayout layout, TrainingSettings settings, Plan plan, JobToken token) {
+        Task(RowLayout layout, TrainingSettings settings, Plan plan, JobToken token, byte[] hadoopConf) {
             this.layout = layout;
             this.settings = settings;
             this.plan = plan;
             this.token = token;
+            this.hadoopConf = hadoopConf;
         }
 
         @Override
@@ -162,7 +167,7 @@ final class BarrierTraining {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             List<TaskRun.Result> out = new ArrayList<>();
             try {
-                TaskRun.Result r = TaskRun.run(ctx, scala.jdk.javaapi.CollectionConverters.asJava(rows), layout, settings, plan, token);
+                TaskRun.Result r = TaskRun.run(ctx, scala.jdk.javaapi.CollectionConverters.asJava(rows), layout, settings, plan, token, hadoopConf);
                 if (r != null) out.add(r);
             } catch (RuntimeException e) {
                 throw e;

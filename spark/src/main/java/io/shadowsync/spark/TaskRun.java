@@ -1,6 +1,8 @@
 package io.shadowsync.spark;
 
 import io.shadowsync.api.TrainingJob;
+import io.shadowsync.ckpt.CheckpointStore;
+import io.shadowsync.ckpt.LocalCheckpointStore;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.data.OwnShare;
 import io.shadowsync.engine.Job;
@@ -51,7 +53,7 @@ final class TaskRun {
     }
 
     static Result run(BarrierTaskContext ctx, Iterator<Row> rows, RowLayout layout, TrainingSettings settings, BarrierTraining.Plan plan,
-                      JobToken token) throws Exception {
+                      JobToken token, byte[] hadoopConf) throws Exception {
         int p = ctx.partitionId(), trainers = settings.trainers(), shards = settings.psShards();
         boolean isTrainer = p < trainers;
         int shard = plan.serversInTrainers() ? (p < shards ? p : -1) : (p >= trainers ? p - trainers : -1);
@@ -63,15 +65,20 @@ final class TaskRun {
             InMemorySource share = isTrainer ? PartitionData.load(rows, layout, p) : null;
             // the partition is this trainer's whole share (the job does not take 1/N of it again)
             TrainingJob job = settings.job(share != null ? new OwnShare(share) : new TrainingSettings.SchemaOnly(layout.schema()));
-            JobOptions options = JobOptions.defaults().withInMemory(true).withCheckpoints(checkpoints(plan, ctx.stageAttemptNumber()));
+            JobOptions options = JobOptions.defaults().withInMemory(true).withCheckpoints(checkpoints(plan, ctx.stageAttemptNumber(), hadoopConf));
             if (shard >= 0) server = ServerProcess.builder(job, shard).options(options).net(net).start();
             Watch watch = new Watch(ctx, Thread.currentThread(), server);
-            // trainer 0's checkpoints record its share's fingerprint (the default), which a resumed stage checks
+            // the checkpoints record every trainer's share (known after the gather), which a resumed stage checks
+            java.util.concurrent.atomic.AtomicReference<BarrierPlacement> gathered = new java.util.concurrent.atomic.AtomicReference<>();
             TrainerProcess trainer = isTrainer
-                    ? TrainerProcess.builder(job, p).options(options).net(net).listener(new Listener(p, ctx.stageAttemptNumber(), watch)).build()
+                    ? TrainerProcess.builder(job, p).options(options).net(net).listener(new Listener(p, ctx.stageAttemptNumber(), watch))
+                            .dataFingerprint(() -> gathered.get().dataFingerprint()).build()
                     : null;
+            watch.trainer = trainer;
             HostPort self = trainer == null ? null : trainer.bind();
-            BarrierPlacement placement = BarrierPlacement.gather(ctx, trainers, shards, self, shard, server == null ? null : server.address());
+            BarrierPlacement placement = BarrierPlacement.gather(ctx, trainers, shards, self, shard, server == null ? null : server.address(),
+                    share == null ? null : share.fingerprint());
+            gathered.set(placement);
             watch.start();
             try {
                 if (server != null) server.place(placement);
@@ -104,20 +111,24 @@ final class TaskRun {
         }
     }
 
-    /** A Hadoop-style checkpoint path as a local one: plain paths and file: URIs (a directory every executor sees). */
-    static CheckpointOptions checkpoints(BarrierTraining.Plan plan, int stageAttempt) {
+    /** The stage's checkpoints: resumed from on a retried attempt; null without a checkpoint directory. */
+    static CheckpointOptions checkpoints(BarrierTraining.Plan plan, int stageAttempt, byte[] hadoopConf) {
         if (plan.checkpointDir().isEmpty()) return null;
-        return CheckpointOptions.in(localPath(plan.checkpointDir())).keep(plan.keep()).everySeconds(plan.checkpointEverySec())
+        return CheckpointOptions.in(store(plan.checkpointDir(), hadoopConf)).keep(plan.keep()).everySeconds(plan.checkpointEverySec())
                 .everyExamples(plan.checkpointEveryExamples()).resume(stageAttempt > 0);
     }
 
-    static Path localPath(String dir) {
+    /**
+     * Where checkpoints in dir go: a plain path or a {@code file:} URI through {@code java.nio}
+     * ({@link LocalCheckpointStore}: fsync, an OS lock, files cut short by a signal deleted); any other scheme through
+     * Hadoop's file system for it ({@link HadoopCheckpointStore}).
+     *
+     * @throws IllegalArgumentException when no Hadoop file system serves dir's scheme
+     */
+    static CheckpointStore store(String dir, byte[] hadoopConf) {
         java.net.URI u = new org.apache.hadoop.fs.Path(dir).toUri();
-        if (u.getScheme() == null) return Path.of(u.getPath());
-        if (u.getScheme().equals("file")) return Path.of(u.getPath());
-        throw new IllegalArgumentException("checkpointDir '" + dir + "': checkpoints are written with local file operations by every task, so the "
-                + "directory must be a local or shared (NFS) path every executor sees, given as a plain path or a file: URI; "
-                + u.getScheme() + ": file systems are not supported yet");
+        if (u.getScheme() == null || u.getScheme().equals("file")) return new LocalCheckpointStore(Path.of(u.getPath()));
+        return new HadoopCheckpointStore(dir, HadoopCheckpointStore.configuration(hadoopConf));
     }
 
     /** The host of a barrier task's address ("host:port", "[v6]:port" or a bare host). */
@@ -142,8 +153,10 @@ final class TaskRun {
 
     /**
      * Watches a task while it runs: when Spark kills it (another task of the barrier stage failed) or the test hook
-     * fails it, it interrupts the task's thread and closes its server, so that the task's processes end (and the
-     * other tasks' collectives fail fast) instead of training on beside a retried stage.
+     * fails it, it aborts the task's trainer ({@link TrainerProcess#abort}: its run throws the reason, the other
+     * trainers' collectives fail at once) and closes its server, so that the task's processes end instead of training
+     * on beside a retried stage. (Spark does not interrupt a killed task's thread; a task that runs only a server
+     * ends when its server is closed.)
      */
     private static final class Watch {
         private final BarrierTaskContext ctx;
@@ -151,6 +164,8 @@ final class TaskRun {
         private final ServerProcess server;
         private final Thread thread;
         private volatile Job job;
+        /** The task's trainer, or null (a server-only task). */
+        volatile TrainerProcess trainer;
         private volatile int rank;
         private volatile int attempt;
         private volatile RuntimeException failure;
@@ -219,7 +234,9 @@ final class TaskRun {
 
         private void end(RuntimeException why) {
             failure = why;
-            task.interrupt();
+            TrainerProcess t = trainer;
+            if (t != null) t.abort(why);
+            else task.interrupt();
             if (server != null) server.close();
         }
     }

@@ -40,6 +40,8 @@ final class LocalSpark {
                     .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
                     .config("spark.stage.maxConsecutiveAttempts", "4")
+                    // the in-memory object store of the tests (no rename), as any Hadoop file system is configured
+                    .config("spark.hadoop.fs." + MemTestFileSystem.SCHEME + ".impl", MemTestFileSystem.class.getName())
                     .config("spark.sql.warehouse.dir", Path.of(System.getProperty("java.io.tmpdir"), "shadowsync-spark-warehouse").toUri().toString())
                     .getOrCreate();
             session.sparkContext().setLogLevel("WARN");

@@ -57,10 +57,10 @@ class ShadowSyncSparkTest {
         assertTrue(spark.logloss() < 0.95 * constantLogloss(), "learned something: " + spark.logloss() + " vs constant " + constantLogloss());
     }
 
-    private static boolean committed(Path dir) {
+    private static boolean committed(String dir) {
         try {
-            return java.nio.file.Files.isDirectory(dir) && new io.shadowsync.ckpt.CheckpointDir(dir, 2).newestVerified().isPresent();
-        } catch (java.io.IOException e) {
+            return new io.shadowsync.ckpt.CheckpointDir(new HadoopCheckpointStore(dir, MemTestFileSystem.configuration()), 2).newestVerified().isPresent();
+        } catch (java.io.IOException | RuntimeException e) {
             return false;
         }
     }
@@ -112,21 +112,24 @@ class ShadowSyncSparkTest {
     }
 
     @Test
-    void aTaskKilledMidTrainingFailsTheStageWhichResumesFromTheCheckpoint(@TempDir Path tmp) throws Exception {
+    void aTaskKilledMidTrainingFailsTheStageWhichResumesFromTheCheckpoint() throws Exception {
         LocalSpark.Ctr ctr = LocalSpark.ctr();
+        // checkpoints through Hadoop's FileSystem, on an object store without rename (the tests' in-memory one)
+        String dir = MemTestFileSystem.SCHEME + ":///kill-and-resume-" + System.nanoTime();
+        int renames = MemTestFileSystem.RENAMES.get();
         AtomicInteger killed = new AtomicInteger();
         long total = 2L * ctr.train().size();
         TaskRun.hook = (rank, attempt, examples) -> {
             // trainer 1 of the first attempt dies once it is past a quarter of the budget and a checkpoint is
             // committed (on a loaded machine the checkpointer's round may come later than the examples say)
-            if (rank == 1 && attempt == 0 && examples > total / 4 && committed(tmp.resolve("ck"))
+            if (rank == 1 && attempt == 0 && examples > total / 4 && committed(dir)
                     && killed.getAndIncrement() == 0) {
                 throw new IllegalStateException("killed on purpose by the test");
             }
         };
         ShadowSyncModel m;
         try {
-            m = dlrm(2, "s-ma").setCheckpointDir(tmp.resolve("ck").toUri().toString()).setCheckpointEveryExamples(4_000).fit(ctr.trainDf());
+            m = dlrm(2, "s-ma").setCheckpointDir(dir).setCheckpointEveryExamples(4_000).fit(ctr.trainDf());
         } finally {
             TaskRun.hook = null;
         }
@@ -135,6 +138,8 @@ class ShadowSyncSparkTest {
         Map<String, Object> ck = (Map<String, Object>) m.summary().get("checkpoint");
         assertNotNull(ck, "summary " + m.summary());
         assertNotNull(ck.get("resumed_from"), "the retried stage resumed: " + ck);
+        assertTrue(((String) ck.get("resumed_from")).startsWith("memtest:/kill-and-resume-"), "from the Hadoop store: " + ck);
+        assertEquals(renames, MemTestFileSystem.RENAMES.get(), "nothing renamed on a store without rename");
         assertEquals(total, ((Number) m.summary().get("examples")).longValue(), "the budget, exactly: " + m.summary());
         double resumed = m.trainedModel().evaluate(ctr.eval()).logloss();
         double library = libraryLogloss(dlrm(2, "s-ma"));

@@ -33,22 +33,21 @@ public final class Takeover {
         try {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
-            switch (p) {
-                case JobState.StreamPosition s -> {
-                    out.writeByte(1);
-                    out.writeInt(s.epoch());
-                    out.writeLong(s.index());
-                    out.writeLong(s.read());
-                    out.writeLong(s.skippedLines());
-                    writeLongs(out, s.assigned());
-                    out.writeInt(s.strata().length);
-                    for (int v : s.strata()) out.writeInt(v);
-                    writeLongs(out, s.consumed());
-                }
-                case JobState.ShardPosition s -> {
-                    out.writeByte(2);
-                    writeLongs(out, s.delivered());
-                }
+            // if/else, not a pattern switch: core compiles for Java 17 (Spark executors)
+            if (p instanceof JobState.StreamPosition s) {
+                out.writeByte(1);
+                out.writeInt(s.epoch());
+                out.writeLong(s.index());
+                out.writeLong(s.read());
+                out.writeLong(s.skippedLines());
+                writeLongs(out, s.assigned());
+                out.writeInt(s.strata().length);
+                for (int v : s.strata()) out.writeInt(v);
+                writeLongs(out, s.consumed());
+            } else {
+                JobState.ShardPosition s = (JobState.ShardPosition) p;
+                out.writeByte(2);
+                writeLongs(out, s.delivered());
             }
             out.flush();
             return bytes.toByteArray();

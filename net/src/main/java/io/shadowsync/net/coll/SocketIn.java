@@ -45,7 +45,9 @@ final class SocketIn {
     }
 
     void start(String name) {
-        reader = Thread.ofPlatform().daemon().name(name).start(this::read);
+        reader = new Thread(this::read, name); // not Thread.ofPlatform (Java 21): net compiles for Java 17 (Spark executors)
+        reader.setDaemon(true);
+        reader.start();
     }
 
     /** Frames read and not yet released (lock held). */

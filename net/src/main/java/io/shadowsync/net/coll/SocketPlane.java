@@ -175,7 +175,10 @@ final class SocketPlane {
                 server.close();
                 throw e;
             }
-            acceptor = Thread.ofPlatform().daemon().name("ring-data-listener:" + port()).start(this::accept);
+            // not Thread.ofPlatform/ofVirtual (Java 21): net compiles for Java 17 (Spark executors)
+            acceptor = new Thread(this::accept, "ring-data-listener:" + port());
+            acceptor.setDaemon(true);
+            acceptor.start();
         }
 
         int port() {
@@ -191,7 +194,9 @@ final class SocketPlane {
                     if (!closed) router.log("the ring data listener on port " + port() + " stopped: " + e);
                     return;
                 }
-                Thread.ofVirtual().name("ring-data-handshake").start(() -> handshake(ch));
+                Thread h = new Thread(() -> handshake(ch), "ring-data-handshake");
+                h.setDaemon(true);
+                h.start();
             }
         }
 

@@ -13,7 +13,7 @@ import io.shadowsync.net.proto.CheckpointFiles;
 import io.shadowsync.net.proto.CheckpointRequest;
 import io.shadowsync.net.proto.PsCheckpointGrpc;
 import java.io.IOException;
-import java.nio.file.Path;
+import io.shadowsync.ckpt.CheckpointStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,17 +49,17 @@ public final class PsCheckpointClient implements MultiProcessCheckpointer.Server
     }
 
     @Override
-    public List<Manifest.Entry> checkpoint(Path checkpointDir, long seq) throws IOException, InterruptedException {
+    public List<Manifest.Entry> checkpoint(CheckpointStore checkpointDir, long seq) throws IOException, InterruptedException {
         return call(checkpointDir, seq, true);
     }
 
     @Override
-    public void restore(Path checkpointDir, long seq) throws IOException, InterruptedException {
+    public void restore(CheckpointStore checkpointDir, long seq) throws IOException, InterruptedException {
         call(checkpointDir, seq, false);
     }
 
-    private List<Manifest.Entry> call(Path checkpointDir, long seq, boolean write) throws IOException, InterruptedException {
-        CheckpointRequest req = CheckpointRequest.newBuilder().setDir(checkpointDir.toAbsolutePath().normalize().toString()).setSeq(seq).build();
+    private List<Manifest.Entry> call(CheckpointStore checkpointDir, long seq, boolean write) throws IOException, InterruptedException {
+        CheckpointRequest req = CheckpointRequest.newBuilder().setDir(checkpointDir.sharedLocation()).setSeq(seq).build();
         String method = write ? "PsCheckpoint.Checkpoint" : "PsCheckpoint.Restore";
         List<ListenableFuture<CheckpointFiles>> calls = new ArrayList<>(channels.length);
         for (ManagedChannel ch : channels) {

@@ -2,8 +2,10 @@ package io.shadowsync.net.ps;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.shadowsync.ckpt.AtomicFiles;
+import io.shadowsync.ckpt.CheckpointDir;
+import io.shadowsync.ckpt.CheckpointStore;
 import io.shadowsync.ckpt.Checkpointer;
+import io.shadowsync.ckpt.LocalCheckpointStore;
 import io.shadowsync.ckpt.Manifest;
 import io.shadowsync.ckpt.ModelFileException;
 import io.shadowsync.ckpt.StateFiles;
@@ -13,8 +15,6 @@ import io.shadowsync.net.proto.CheckpointFiles;
 import io.shadowsync.net.proto.CheckpointRequest;
 import io.shadowsync.net.proto.PsCheckpointGrpc;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +34,7 @@ public final class ShardCheckpoints extends PsCheckpointGrpc.PsCheckpointImplBas
     private final DenseBlock dense;
     private final int shard;
     private final ServerCounters counters;
-    private volatile Path allowed;
+    private volatile CheckpointStore allowed;
 
     ShardCheckpoints(EmbeddingSlices slices, DenseBlock dense, int shard, ServerCounters counters) {
         this.slices = slices;
@@ -45,24 +45,30 @@ public final class ShardCheckpoints extends PsCheckpointGrpc.PsCheckpointImplBas
 
     /** The checkpoint directory this node writes into and restores from (the job's --checkpoint-dir). */
     public void allow(Path checkpointDir) {
-        if (checkpointDir == null) throw new IllegalArgumentException("a checkpoint directory is required");
-        allowed = checkpointDir.toAbsolutePath().normalize();
+        allow(new LocalCheckpointStore(checkpointDir));
+    }
+
+    /** The checkpoint store this node writes into and restores from (the job's checkpoint directory). */
+    public void allow(CheckpointStore checkpoints) {
+        if (checkpoints == null) throw new IllegalArgumentException("a checkpoint directory is required");
+        allowed = checkpoints;
     }
 
     @Override
     public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointFiles> out) {
         counters.calls.increment();
-        Path ck;
+        CheckpointStore store = allowed;
+        String ck;
         try {
-            ck = checkpointPath(request);
+            ck = checkpointName(request);
         } catch (BadRequest e) {
             out.onError(e.status.asRuntimeException());
             return;
         }
         synchronized (this) {
             try {
-                if (!Files.isDirectory(ck)) {
-                    out.onError(Status.INVALID_ARGUMENT.withDescription(ck + " does not exist: trainer 0 creates a checkpoint's directory before it calls the servers")
+                if (!store.isDirectory(ck)) {
+                    out.onError(Status.INVALID_ARGUMENT.withDescription(store.where(ck) + " does not exist: trainer 0 creates a checkpoint's directory before it calls the servers")
                             .asRuntimeException());
                     return;
                 }
@@ -75,15 +81,17 @@ public final class ShardCheckpoints extends PsCheckpointGrpc.PsCheckpointImplBas
                 }
                 // a signal that stops this process mid-write deletes the unfinished file (the checkpoint then fails)
                 JobState.ShardState slice = new JobState.ShardState(shard, tables, state);
-                written.add(AtomicFiles.createCleanedOnSignal(ck.resolve(StateFiles.shardFile(shard)), f -> StateFiles.writeShard(f, slice)));
+                String shardFile = Manifest.inside(ck, StateFiles.shardFile(shard));
+                written.add(store.createCleanedOnSignal(shardFile, () -> StateFiles.writeShard(store, shardFile, slice)));
                 if (dense.length() > 0) {
                     JobState.ServerState block = dense.checkpointState();
-                    written.add(AtomicFiles.createCleanedOnSignal(ck.resolve(StateFiles.denseBlockFile(shard)), f -> StateFiles.writeServer(f, block)));
+                    String blockFile = Manifest.inside(ck, StateFiles.denseBlockFile(shard));
+                    written.add(store.createCleanedOnSignal(blockFile, () -> StateFiles.writeServer(store, blockFile, block)));
                 }
                 out.onNext(files(written));
                 out.onCompleted();
             } catch (IOException | RuntimeException e) {
-                out.onError(Status.INTERNAL.withDescription("shard " + shard + " could not write its part of " + ck + ": " + Checkpointer.reason(e))
+                out.onError(Status.INTERNAL.withDescription("shard " + shard + " could not write its part of " + store.where(ck) + ": " + Checkpointer.reason(e))
                         .asRuntimeException());
             }
         }
@@ -92,40 +100,42 @@ public final class ShardCheckpoints extends PsCheckpointGrpc.PsCheckpointImplBas
     @Override
     public void restore(CheckpointRequest request, StreamObserver<CheckpointFiles> out) {
         counters.calls.increment();
-        Path ck;
+        CheckpointStore store = allowed;
+        String ck;
         try {
-            ck = checkpointPath(request);
+            ck = checkpointName(request);
         } catch (BadRequest e) {
             out.onError(e.status.asRuntimeException());
             return;
         }
+        String manifest = store.where(Manifest.inside(ck, Manifest.NAME));
         synchronized (this) {
             try {
-                Manifest m = Manifest.read(ck);
-                if (m.seq() != request.getSeq()) throw new ModelFileException(ck.resolve(Manifest.NAME), "is the manifest of checkpoint " + m.seq());
+                Manifest m = Manifest.read(store, ck);
+                if (m.seq() != request.getSeq()) throw new ModelFileException(manifest, "is the manifest of checkpoint " + m.seq());
                 List<Manifest.Entry> loaded = new ArrayList<>(2);
                 Manifest.Entry e = m.entry(StateFiles.shardFile(shard));
-                if (e == null) throw new ModelFileException(ck.resolve(Manifest.NAME), "lists no " + StateFiles.shardFile(shard) + " (written with fewer servers?)");
-                Manifest.verify(ck, e);
-                JobState.ShardState s = StateFiles.readShard(ck.resolve(e.name()));
+                if (e == null) throw new ModelFileException(manifest, "lists no " + StateFiles.shardFile(shard) + " (written with fewer servers?)");
+                Manifest.verify(store, ck, e);
+                JobState.ShardState s = StateFiles.readShard(store, Manifest.inside(ck, e.name()));
                 loaded.add(e);
                 Manifest.Entry d = null;
                 if (dense.length() > 0) {
                     d = m.entry(StateFiles.denseBlockFile(shard));
-                    if (d == null) throw new ModelFileException(ck.resolve(Manifest.NAME), "lists no " + StateFiles.denseBlockFile(shard));
-                    Manifest.verify(ck, d);
+                    if (d == null) throw new ModelFileException(manifest, "lists no " + StateFiles.denseBlockFile(shard));
+                    Manifest.verify(store, ck, d);
                     loaded.add(d);
                 }
-                JobState.ServerState block = d == null ? null : StateFiles.readServer(ck.resolve(d.name()));
+                JobState.ServerState block = d == null ? null : StateFiles.readServer(store, Manifest.inside(ck, d.name()));
                 load(s, block);
                 out.onNext(files(loaded));
                 out.onCompleted();
             } catch (ModelFileException e) {
                 out.onError(Status.DATA_LOSS.withDescription("shard " + shard + ": " + e.getMessage()).asRuntimeException());
             } catch (IllegalArgumentException e) {
-                out.onError(Status.FAILED_PRECONDITION.withDescription("shard " + shard + " cannot load " + ck + ": " + e.getMessage()).asRuntimeException());
+                out.onError(Status.FAILED_PRECONDITION.withDescription("shard " + shard + " cannot load " + store.where(ck) + ": " + e.getMessage()).asRuntimeException());
             } catch (IOException | RuntimeException e) {
-                out.onError(Status.INTERNAL.withDescription("shard " + shard + " could not read " + ck + ": " + e.getMessage()).asRuntimeException());
+                out.onError(Status.INTERNAL.withDescription("shard " + shard + " could not read " + store.where(ck) + ": " + e.getMessage()).asRuntimeException());
             }
         }
     }
@@ -153,27 +163,21 @@ public final class ShardCheckpoints extends PsCheckpointGrpc.PsCheckpointImplBas
         }
     }
 
-    /** {@code dir/ckpt-<seq>} when dir is the allowed directory and seq a sequence number; else the refusal. */
-    private Path checkpointPath(CheckpointRequest r) throws BadRequest {
-        Path root = allowed;
+    /** {@code ckpt-<seq>} when the request's directory is the allowed one and seq a sequence number; else the refusal. */
+    private String checkpointName(CheckpointRequest r) throws BadRequest {
+        CheckpointStore root = allowed;
         if (root == null) {
             throw new BadRequest(Status.FAILED_PRECONDITION.withDescription("shard " + shard + " was started without --checkpoint-dir: it takes no checkpoints"));
         }
-        Path dir;
-        try {
-            dir = Path.of(r.getDir());
-        } catch (InvalidPathException e) {
-            throw new BadRequest(Status.INVALID_ARGUMENT.withDescription("'" + r.getDir() + "' is not a path: " + e.getMessage()));
-        }
-        if (r.getDir().isEmpty() || !dir.isAbsolute() || !dir.normalize().equals(root)) {
-            throw new BadRequest(Status.INVALID_ARGUMENT.withDescription("shard " + shard + " takes checkpoints in " + root + " only (its --checkpoint-dir), not in '"
+        if (!root.isLocation(r.getDir())) {
+            throw new BadRequest(Status.INVALID_ARGUMENT.withDescription("shard " + shard + " takes checkpoints in " + root.sharedLocation() + " only (its --checkpoint-dir), not in '"
                     + r.getDir() + "': give every process of the job the same absolute --checkpoint-dir"));
         }
         long seq = r.getSeq();
         if (seq < 1 || seq > 999_999_999_999_999_999L) {
             throw new BadRequest(Status.INVALID_ARGUMENT.withDescription("checkpoint sequence number " + Long.toUnsignedString(seq) + " is not in 1..10^18-1"));
         }
-        return root.resolve("ckpt-" + seq);
+        return CheckpointDir.name(seq);
     }
 
     private static CheckpointFiles files(List<Manifest.Entry> entries) {

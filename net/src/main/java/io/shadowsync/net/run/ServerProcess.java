@@ -65,7 +65,7 @@ public final class ServerProcess implements AutoCloseable {
                 model.dense().data(), sync.mode() == SyncSpec.Mode.ASYNC_PS ? job.optimizer() : null, shard, shards), options.psReplicas());
         try {
             // trainer 0 asks for checkpoints and restores
-            if (options.checkpoints() != null) server.checkpoints().allow(options.checkpoints().dir());
+            if (options.checkpoints() != null) server.checkpoints().allow(options.checkpoints().store());
             this.address = net.advertised(server.port());
         } catch (RuntimeException e) {
             server.close();

@@ -146,7 +146,7 @@ public final class TrainerProcess {
     private final int exitOnStop;
     private final long skippedLoading;
     private final String network;
-    private final String dataFingerprint;
+    private final java.util.function.Supplier<String> dataFingerprint;
     private final String digest;
 
     private final Transport transport;
@@ -155,6 +155,10 @@ public final class TrainerProcess {
     private HostPort self;
     private volatile Checkpoints checkpoints;
     private volatile boolean stopAsked;
+    /** Why {@link #abort} ended this trainer (the first cause), or null; with the job and cluster it reaches, under this. */
+    private Throwable aborted;
+    private Job abortable;
+    private NetCluster abortableCluster;
 
     private TrainerProcess(Builder b) {
         this.job = b.job;
@@ -223,6 +227,42 @@ public final class TrainerProcess {
     }
 
     /**
+     * Ends this trainer from another thread (a Spark task that Spark killed, a supervisor), returning at once: its job
+     * fails with cause ({@link Job#fail}: every worker and the sync thread end), and its collectives are broken with
+     * it, so that the other trainers fail with this trainer's cause instead of waiting for it. {@link #run} then
+     * throws a {@link TrainingException} whose cause is cause, as soon as its threads have ended. Called before
+     * training starts (during rendezvous), run throws it once the trainers have met. The first cause wins; the
+     * parameter servers are not stopped (they are the job's, not this trainer's).
+     */
+    public void abort(Throwable cause) {
+        Objects.requireNonNull(cause, "a cause");
+        Job part;
+        NetCluster cluster;
+        synchronized (this) {
+            if (aborted != null) return;
+            aborted = cause;
+            part = abortable;
+            cluster = abortableCluster;
+        }
+        message(Level.WARNING, "aborted: " + cause.getMessage());
+        if (part != null) part.fail(cause);
+        if (cluster != null) {
+            cluster.abort(cause);
+            cluster.control().abort(new IllegalStateException("trainer " + rank + " was aborted: " + cause.getMessage(), cause));
+        }
+    }
+
+    /** The job and cluster that {@link #abort} ends; throws the abort's cause when it came first. */
+    private synchronized void abortable(Job part, NetCluster cluster) {
+        if (aborted != null) {
+            cluster.abort(aborted);
+            throw new TrainingException(aborted);
+        }
+        abortable = part;
+        abortableCluster = cluster;
+    }
+
+    /**
      * Runs this trainer's whole life (see the class comment) and returns how it ended. Closes what it started — its
      * server, the connections, a coordinator the placement started — and the placement, before it returns.
      *
@@ -239,7 +279,7 @@ public final class TrainerProcess {
         try {
             // trainer 0 writes the manifests and prunes: it holds the directory for the job's life (the servers and the
             // other trainers write their files into checkpoints it creates); a directory in use is refused before rendezvous
-            if (rank == 0 && ckOpts != null) lock = new CheckpointDir(ckOpts.dir(), ckOpts.keep()).lock();
+            if (rank == 0 && ckOpts != null) lock = new CheckpointDir(ckOpts.store(), ckOpts.keep()).lock();
             if (options.elastic() && placement.coordinator() == null) {
                 throw new IllegalArgumentException("elastic trainers need a coordinator (Placement.coordinator): it re-forms the group when trainers "
                         + "come and go, which fixed lists cannot");
@@ -291,9 +331,10 @@ public final class TrainerProcess {
                 }
                 ring.reportProgress(part::progressMark);
             }
+            abortable(part, cluster);
             Checkpoints ck = options.checkpoints() == null ? null : new Checkpoints(part, cluster, members);
             checkpoints = ck;
-            Path resumedFrom = ck != null && options.checkpoints().resume() ? ck.resume() : null;
+            String resumedFrom = ck != null && options.checkpoints().resume() ? ck.resume() : null;
             listener.training(part, members);
             if (ck != null) ck.start();
             JobResult mine;
@@ -406,7 +447,7 @@ public final class TrainerProcess {
     private Outcome stopped(Membership members, long examples) {
         if (rank == 0) stopServers(members);
         Checkpoints ck = checkpoints;
-        Path p = ck == null ? null : ck.checkpointer.last();
+        String p = ck == null ? null : ck.checkpointer.last();
         String m = "stopped for a final checkpoint" + (p == null ? "" : " (" + p + ")") + " after " + examples + " examples here";
         return new Outcome(Status.STOPPED, rank == 0, examples, null, null, m);
     }
@@ -501,17 +542,18 @@ public final class TrainerProcess {
 
         Checkpoints(Job part, NetCluster cluster, Membership members) throws IOException {
             CheckpointOptions o = options.checkpoints();
-            String fingerprint = dataFingerprint != null ? dataFingerprint : job.data().fingerprint();
+            String fingerprint = dataFingerprint != null ? dataFingerprint.get() : job.data().fingerprint();
+            if (fingerprint == null) throw new IllegalStateException("trainer " + rank + ": the data fingerprint given to its builder was not known when its checkpoints began");
             Map<String, String> settings = new LinkedHashMap<>(JobTerms.checkpointSettings(job, options.inMemory(), fingerprint));
             settings.put("layout", "multi-process"); // an embedded train --resume refuses these, and the other way round
             this.client = rank == 0 ? new PsCheckpointClient(transport, members.servers(), SERVER_CHECKPOINT_DEADLINE) : null;
             this.members = members;
-            this.checkpointer = new MultiProcessCheckpointer(part, cluster.control(), new CheckpointDir(o.dir(), o.keep()), client, settings,
+            this.checkpointer = new MultiProcessCheckpointer(part, cluster.control(), new CheckpointDir(o.store(), o.keep()), client, settings,
                     o.everySeconds(), o.everyExamples(), PAUSE_TIMEOUT, o.maxFailures());
         }
 
-        Path resume() throws Exception {
-            Path p = checkpointer.resume();
+        String resume() throws Exception {
+            String p = checkpointer.resume();
             if (p != null && rank == 0) message(Level.INFO, "resuming from " + p);
             return p;
         }
@@ -568,7 +610,7 @@ public final class TrainerProcess {
             signalled = true;
             checkpointer.requestStop();
             try {
-                Path p = checkpointer.awaitStop(PAUSE_TIMEOUT.plus(SERVER_CHECKPOINT_DEADLINE));
+                String p = checkpointer.awaitStop(PAUSE_TIMEOUT.plus(SERVER_CHECKPOINT_DEADLINE));
                 if (checkpointer.stopped()) {
                     if (rank == 0) message(Level.INFO, "stopped by a signal; wrote checkpoint " + p + " (" + String.format(Locale.ROOT, "%,d",
                             checkpointer.lastExamples()) + " examples trained); continue with --resume");
@@ -579,11 +621,11 @@ public final class TrainerProcess {
             }
         }
 
-        Map<String, Object> summary(Path resumedFrom) {
+        Map<String, Object> summary(String resumedFrom) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("written", checkpointer.written());
-            m.put("last", checkpointer.last() == null ? null : checkpointer.last().toString());
-            m.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
+            m.put("last", checkpointer.last());
+            m.put("resumed_from", resumedFrom);
             m.put("failed", checkpointer.failed());
             if (checkpointer.lastError() != null) m.put("last_error", checkpointer.lastError());
             if (checkpointer.gaveUp()) m.put("stopped_job", true);
@@ -611,7 +653,7 @@ public final class TrainerProcess {
         private int exitOnStop;
         private long skippedLoading;
         private String network;
-        private String dataFingerprint;
+        private java.util.function.Supplier<String> dataFingerprint;
 
         private Builder(TrainingJob job, int rank) {
             this.job = Objects.requireNonNull(job, "the training job");
@@ -695,7 +737,17 @@ public final class TrainerProcess {
 
         /** What tells the training data from other data of its layout, recorded in checkpoints (default: the data's fingerprint). */
         public Builder dataFingerprint(String fingerprint) {
-            this.dataFingerprint = fingerprint;
+            Objects.requireNonNull(fingerprint, "a fingerprint");
+            return dataFingerprint(() -> fingerprint);
+        }
+
+        /**
+         * As {@link #dataFingerprint(String)}, asked once the trainers have met ({@link #run}, after the placement), before
+         * the checkpoints begin: for a trainer that learns the other trainers' data only from the placement (a Spark
+         * barrier task records every task's share).
+         */
+        public Builder dataFingerprint(java.util.function.Supplier<String> fingerprint) {
+            this.dataFingerprint = Objects.requireNonNull(fingerprint, "a fingerprint");
             return this;
         }
 

@@ -115,7 +115,7 @@ class ShardCheckpointsTest {
         CheckpointDir ckpts = new CheckpointDir(dir, 2);
         long seq = ckpts.nextSeq();
         ckpts.create(seq);
-        List<Manifest.Entry> files = client.checkpoint(dir, seq);
+        List<Manifest.Entry> files = client.checkpoint(new io.shadowsync.ckpt.LocalCheckpointStore(dir), seq);
         assertEquals(List.of("emb-shard-0.bin", "dense-block-0.bin", "emb-shard-1.bin", "dense-block-1.bin"),
                 files.stream().map(Manifest.Entry::name).toList());
         ckpts.commit(seq, 0, Map.of("model.kind", "test"), files);
@@ -134,7 +134,7 @@ class ShardCheckpointsTest {
         long seq = checkpoint();
         startFresh();
         assertFalse(java.util.Arrays.equals(fresh.get(0).slices().slice(0), nodes.get(0).slices().slice(0)), "trained rows differ from fresh ones");
-        freshClient.restore(dir, seq);
+        freshClient.restore(new io.shadowsync.ckpt.LocalCheckpointStore(dir), seq);
         for (int s = 0; s < 2; s++) {
             float[][] a = state(nodes, s), b = state(fresh, s);
             for (int i = 0; i < a.length; i++) assertArrayEquals(a[i], b[i], "shard " + s + ", array " + i);
@@ -197,13 +197,13 @@ class ShardCheckpointsTest {
         Files.write(shard1, bytes);
         startFresh();
         float[] before = fresh.get(1).slices().slice(0).clone();
-        IOException e = assertThrows(IOException.class, () -> freshClient.restore(dir, seq));
+        IOException e = assertThrows(IOException.class, () -> freshClient.restore(new io.shadowsync.ckpt.LocalCheckpointStore(dir), seq));
         assertTrue(e.getMessage().contains("shard 1") && e.getMessage().contains("DATA_LOSS") && e.getMessage().contains("emb-shard-1.bin")
                 && e.getMessage().contains("checksum"), e.getMessage());
         assertArrayEquals(before, fresh.get(1).slices().slice(0), "a refused restore changes nothing");
         // truncated: named as such
         Files.write(shard1, java.util.Arrays.copyOf(bytes, bytes.length - 3));
-        IOException t = assertThrows(IOException.class, () -> freshClient.restore(dir, seq));
+        IOException t = assertThrows(IOException.class, () -> freshClient.restore(new io.shadowsync.ckpt.LocalCheckpointStore(dir), seq));
         assertTrue(t.getMessage().contains("truncated"), t.getMessage());
     }
 }

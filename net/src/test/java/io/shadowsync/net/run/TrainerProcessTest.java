@@ -200,6 +200,37 @@ class TrainerProcessTest {
     }
 
     /**
+     * The data fingerprint given as a supplier (a Spark barrier task's: every trainer's share, known only after the
+     * placement) is what the checkpoints record, and a resume whose supplier gives another one (trainer 1's share
+     * changed) is refused with a sentence naming the checkpoint and the shares. Fails on: a supplier read too early or
+     * never (the data's own fingerprint recorded: the same in both runs, so no refusal), or a resume that does not
+     * compare it.
+     */
+    @Test
+    @Timeout(180)
+    void aResumeWhoseSuppliedFingerprintChangedIsRefusedNamingIt() throws Exception {
+        Path ck = dir.resolve("fp-ckpts");
+        int epochs = 20;
+        JobOptions first = JobOptions.defaults().withInMemory(true).withCheckpoints(CheckpointOptions.in(ck).everyExamples(1000));
+        String before = "share 0: rows=1500 crc=aaaa; share 1: rows=1500 crc=bbbb";
+        try (Local job = new Local(r -> job("s-ma").epochs(epochs).build(), first, b -> b.dataFingerprint(() -> before))) {
+            job.outcome(0);
+            job.outcome(1);
+        }
+        assertTrue(new io.shadowsync.ckpt.CheckpointDir(ck, 3).newestVerified().orElseThrow().manifest().settings()
+                .get(io.shadowsync.ckpt.CheckpointDir.DATA_FINGERPRINT).equals(before), "the supplied fingerprint is recorded");
+        String after = "share 0: rows=1500 crc=aaaa; share 1: rows=1499 crc=cccc";
+        JobOptions again = JobOptions.defaults().withInMemory(true).withCheckpoints(CheckpointOptions.in(ck).resume(true));
+        try (Local job = new Local(r -> job("s-ma").epochs(epochs).build(), again, b -> b.dataFingerprint(() -> after))) {
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> job.outcome(0));
+            String m = e.getCause().getMessage();
+            assertTrue(e.getCause() instanceof IllegalArgumentException, chain(e));
+            assertTrue(m.contains(ck.toString()) && m.contains("train-data") && m.contains("rows=1499 crc=cccc") && m.contains("crc=bbbb"), m);
+            org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> job.outcome(1));
+        }
+    }
+
+    /**
      * A stop asked of one trainer mid-training: every trainer comes to rest, a final checkpoint is written, and every
      * run returns STOPPED — no process exits (this JVM would end with the test), none hangs at rest.
      */
@@ -241,6 +272,31 @@ class TrainerProcessTest {
             assertTrue(chain(one).contains("broken on purpose"), chain(one));
             ExecutionException zero = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> job.outcome(0));
             assertTrue(chain(zero).contains("trainer 1") && chain(zero).contains("broken on purpose"), chain(zero));
+        }
+    }
+
+    /**
+     * A trainer aborted from another thread mid-training (as a Spark task's watcher does when Spark kills the task):
+     * its run throws with the abort's cause, and the other trainer's run fails too, naming it, both well before the
+     * job's 10,000 epochs could end. Fails on: an abort that only sets a flag the workers never read (run goes on), one
+     * that ends the job as a stop does (run returns DONE), or one that leaves the other trainer waiting in a collective
+     * for the aborted one (a hang, caught by the bounded waits).
+     */
+    @Test
+    @Timeout(180)
+    void anAbortedTrainerEndsItsRunAndTheOthersFailInsteadOfHanging() throws Exception {
+        try (Local job = new Local(r -> job("s-ma").epochs(10_000).build(), JobOptions.defaults(), b -> b)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while ((job.parts[1] == null || job.parts[1].progress().examples() < 500) && System.nanoTime() < deadline) Thread.sleep(10);
+            assertTrue(job.parts[1] != null && job.parts[1].progress().examples() >= 500, "trainer 1 is training");
+            job.trainers.get(1).abort(new IllegalStateException("aborted on purpose by the test"));
+            ExecutionException one = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> job.outcomes.get(1).get(30, TimeUnit.SECONDS));
+            assertTrue(one.getCause() instanceof io.shadowsync.engine.TrainingException, chain(one));
+            assertTrue(chain(one).contains("aborted on purpose by the test"), chain(one));
+            ExecutionException zero = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> job.outcomes.get(0).get(30, TimeUnit.SECONDS));
+            assertTrue(chain(zero).contains("trainer 1"), chain(zero));
         }
     }
 
