@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The same DLRM job in one JVM (train) and as 4 JVMs (launch --local 2 --ps 2), interleaved, REPS times each; with
 # OLD=/path/to/other/checkout/shadowsync, that checkout's launch too (e.g. the commit before the row streams).
-# Prints one line per run: kind, rep, examples/s, eval logloss, worker wait fraction, load average at the start.
-#   ./shadowsync gen-data --out data/ctr && scripts/ps-job-compare.sh [JOB.yaml]
+# Flags after the job file go to every run (e.g. --epochs 3). With CPU=1 each run's CPU seconds by process and thread
+# group follow its line (scripts/thread-cpu.py: JIT compilers, gRPC transport, workers...).
+# Prints one line per run: kind, rep, examples/s, eval logloss, worker wait fraction, training seconds, load average
+# at the start.
+#   ./shadowsync gen-data --out data/ctr && scripts/ps-job-compare.sh [JOB.yaml [FLAGS...]]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 job="${1:-jobs/dlrm-synthetic.yaml}"
+shift || true
 reps="${REPS:-3}"
 out="$(mktemp -d)"
 kinds="train launch"
@@ -15,11 +19,15 @@ for rep in $(seq 1 "$reps"); do
     load="$(cut -d' ' -f1 /proc/loadavg)"
     s="$out/$kind-$rep.json"
     case $kind in
-      train) "$here/shadowsync" train "$job" --no-progress --save "$out/m" --summary-json "$s" > /dev/null 2>&1 ;;
-      launch) "$here/shadowsync" launch --local 2 --ps 2 "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" > /dev/null 2>&1 ;;
-      old) "$OLD" launch --local 2 --ps 2 "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" > /dev/null 2>&1 ;;
+      train) "$here/shadowsync" train "$job" --no-progress --save "$out/m" --summary-json "$s" "$@" > /dev/null 2>&1 & ;;
+      launch) "$here/shadowsync" launch --local 2 --ps 2 "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" "$@" > /dev/null 2>&1 & ;;
+      old) "$OLD" launch --local 2 --ps 2 "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" "$@" > /dev/null 2>&1 & ;;
     esac
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], d['examples_per_sec'], round(d['eval']['logloss'], 4), d['worker_wait_fraction'], 'load', sys.argv[4])" "$s" "$kind" "$rep" "$load"
+    pid=$!
+    if [ "${CPU:-0}" = 1 ]; then python3 "$here/scripts/thread-cpu.py" "$pid" > "$out/cpu"; fi
+    wait "$pid"
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], d['examples_per_sec'], round(d['eval']['logloss'], 4), d['worker_wait_fraction'], d['seconds'], 'load', sys.argv[4])" "$s" "$kind" "$rep" "$load"
+    if [ "${CPU:-0}" = 1 ]; then cat "$out/cpu"; fi
   done
 done
 rm -rf "$out"

@@ -4,7 +4,6 @@ import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.nn.EmbeddingStore;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,6 +53,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable {
     private final ShardSet set;
     private final RowCalls traffic;
+    private final LanePulls pulls;
     private final int numShards;
     private final long[] rows;
     private final int[] dims;
@@ -85,6 +85,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         }
         this.chunkRows = (int) Math.min(cap, byBytes);
         this.traffic = mode == Calls.STREAM ? new RowStreams(set, dims, chunkRows) : new RowTraffic(set, dims, chunkRows);
+        this.pulls = new LanePulls(traffic, dims, numShards);
         this.lanes = ThreadLocal.withInitial(() -> {
             ClientLane lane = new ClientLane(numShards);
             allLanes.add(lane);
@@ -172,22 +173,9 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     @Override
     public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
         checkTable(table);
-        ClientLane lane = lane();
-        if (lane.inStep) {
-            sendAhead(lane); // the next step's rows go out before this pull waits for anything
-            if (lane.current.count > 0 && serveAhead(lane, table, ids, idOff, n, out, outOff)) return;
-            if (lane.prefetched > 0 && servePrefetched(lane, table, ids, idOff, n, out, outOff)) return;
-        }
         checkIds(table, ids, idOff, n);
-        if (n == 0) return;
-        final int dim = dims[table];
-        lane.ensure(n);
-        for (ShardBuffer b : lane.pulls) b.reset();
-        final int[] shardOf = lane.shardOf, rowOff = lane.rowOff;
-        mapRows(lane, lane.pulls, table, ids, idOff, n, shardOf, rowOff);
-        fetch(lane);
-        final ShardBuffer[] bufs = lane.pulls;
-        for (int j = 0; j < n; j++) System.arraycopy(bufs[shardOf[j]].rows, rowOff[j], out, outOff + j * dim, dim);
+        ClientLane lane = lane();
+        onLane(lane, () -> pulls.pull(lane, table, ids, idOff, n, out, outOff));
     }
 
     /**
@@ -201,8 +189,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         ClientLane lane = lane();
         if (!lane.inStep) return;
         checkIds(table, ids, idOff, n);
-        if (lane.current.find(table, ids, idOff, n) != null) return; // announced a step ahead: requested already
-        lane.announce(table, ids, idOff, n, dims[table]);
+        pulls.prefetch(lane, table, ids, idOff, n);
     }
 
     /**
@@ -219,7 +206,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         ClientLane lane = lane();
         if (!lane.inStep || lane.next.sent) return;
         checkIds(table, ids, idOff, n);
-        lane.next.announce(table, ids, idOff, n, dims[table]);
+        pulls.prefetchNext(lane, table, ids, idOff, n);
     }
 
     @Override
@@ -244,21 +231,19 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
             b.addGrad(grads, g, dim);
         }
         if (!lane.inStep) {
-            send(lane);
-            settle(lane);
+            onLane(lane, () -> {
+                traffic.send(lane);
+                traffic.settle(lane);
+            });
         }
     }
 
     @Override
     public void beginStep() {
+        if (lane().inStep) endStep(); // a step left open: send what it held
         ClientLane lane = lane();
-        if (lane.inStep) endStep(); // a step left open: send what it held
-        lane = lane();
         for (ShardBuffer b : lane.pushes) b.reset();
-        lane.prefetched = 0;
-        ClientLane.Ahead done = lane.current;
-        if (done.sent && !done.received) receive(lane, done); // announced but never pulled: its buffers are reused now
-        lane.swapAhead();
+        onLane(lane, () -> pulls.beginStep(lane));
         lane.inStep = true;
     }
 
@@ -266,10 +251,9 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     public void endStep() {
         ClientLane lane = lane();
         if (!lane.inStep) return;
-        sendAhead(lane);
+        onLane(lane, () -> pulls.endStep(lane));
         lane.inStep = false;
-        lane.prefetched = 0;
-        send(lane);
+        onLane(lane, () -> traffic.send(lane));
     }
 
     /**
@@ -336,113 +320,10 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         set.close();
     }
 
-    /** Splits ids over the shards (de-duplicated), recording each id's shard and its row's float offset there. */
-    private void mapRows(ClientLane lane, ShardBuffer[] bufs, int table, int[] ids, int idOff, int n, int[] shardOf, int[] rowOff) {
-        final int dim = dims[table], shards = numShards;
-        final RowSlots slots = lane.slots;
-        slots.reset(n);
-        for (int j = 0; j < n; j++) {
-            int id = ids[idOff + j], s = id % shards;
-            ShardBuffer b = bufs[s];
-            int off = slots.putIfAbsent(id, b.floats);
-            if (off < 0) off = b.add(table, id, dim);
-            shardOf[j] = s;
-            rowOff[j] = off;
-        }
-    }
-
-    /** Serves a pull from the step's prefetched rows; false when it was not announced. */
-    private boolean servePrefetched(ClientLane lane, int table, int[] ids, int idOff, int n, float[] out, int outOff) {
-        for (int i = 0; i < lane.prefetched; i++) {
-            ClientLane.Prefetch p = lane.prefetch.get(i);
-            if (p.table != table || p.n != n || !Arrays.equals(p.ids, 0, n, ids, idOff, idOff + n)) continue;
-            if (!p.fetched) fetchPrefetched(lane);
-            System.arraycopy(p.values, 0, out, outOff, n * dims[table]);
-            return true;
-        }
-        return false;
-    }
-
-    /** Pulls every announced, not yet fetched table of the step in one request per shard. */
-    private void fetchPrefetched(ClientLane lane) {
-        for (ShardBuffer b : lane.pulls) b.reset();
-        for (int i = 0; i < lane.prefetched; i++) {
-            ClientLane.Prefetch p = lane.prefetch.get(i);
-            if (!p.fetched) mapRows(lane, lane.pulls, p.table, p.ids, 0, p.n, p.shardOf, p.rowOff);
-        }
-        fetch(lane);
-        for (int i = 0; i < lane.prefetched; i++) {
-            ClientLane.Prefetch p = lane.prefetch.get(i);
-            if (p.fetched) continue;
-            int dim = dims[p.table];
-            for (int j = 0; j < p.n; j++) System.arraycopy(lane.pulls[p.shardOf[j]].rows, p.rowOff[j], p.values, j * dim, dim);
-            p.fetched = true;
-        }
-    }
-
-    /** Requests the rows announced for the next step, all tables in one request per shard, unless done already. */
-    private void sendAhead(ClientLane lane) {
-        ClientLane.Ahead next = lane.next;
-        if (next.sent || next.count == 0) return;
-        for (ShardBuffer b : next.bufs) b.reset();
-        for (int i = 0; i < next.count; i++) {
-            ClientLane.Prefetch p = next.entries.get(i);
-            mapRows(lane, next.bufs, p.table, p.ids, 0, p.n, p.shardOf, p.rowOff);
-        }
-        next.sent = true;
+    /** Runs a call of the lane's traffic; after a failure the thread's lane is dropped (requests may still be in flight). */
+    private void onLane(ClientLane lane, Runnable call) {
         try {
-            traffic.start(lane, next.bufs, next.calls);
-        } catch (RuntimeException e) {
-            dropOwn(lane);
-            throw e;
-        }
-    }
-
-    /** Serves a pull from the rows announced for this step a step ahead; false when these ids were not among them. */
-    private boolean serveAhead(ClientLane lane, int table, int[] ids, int idOff, int n, float[] out, int outOff) {
-        ClientLane.Ahead cur = lane.current;
-        ClientLane.Prefetch p = cur.find(table, ids, idOff, n);
-        if (p == null) return false;
-        if (!cur.received) receive(lane, cur);
-        final int dim = dims[table];
-        final ShardBuffer[] bufs = cur.bufs;
-        for (int j = 0; j < n; j++) System.arraycopy(bufs[p.shardOf[j]].rows, p.rowOff[j], out, outOff + j * dim, dim);
-        return true;
-    }
-
-    private void receive(ClientLane lane, ClientLane.Ahead a) {
-        try {
-            traffic.finish(lane, a.bufs, a.calls);
-            a.received = true;
-        } catch (RuntimeException e) {
-            dropOwn(lane);
-            throw e;
-        }
-    }
-
-    /** A round trip of pulls; after a failure the thread's lane is dropped (requests may still be in flight). */
-    private void fetch(ClientLane lane) {
-        try {
-            traffic.fetch(lane);
-        } catch (RuntimeException e) {
-            dropOwn(lane);
-            throw e;
-        }
-    }
-
-    /** Sends the lane's pushes (see {@link RowCalls#send}); after a failure the thread's lane is dropped. */
-    private void send(ClientLane lane) {
-        try {
-            traffic.send(lane);
-        } catch (RuntimeException e) {
-            dropOwn(lane);
-            throw e;
-        }
-    }
-
-    private void settle(ClientLane lane) {
-        try {
-            traffic.settle(lane);
+            call.run();
         } catch (RuntimeException e) {
             dropOwn(lane);
             throw e;

@@ -10,7 +10,6 @@ import io.shadowsync.net.proto.StreamCall;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The round trips of a {@link RemoteEmbeddingStore} over persistent streams: each client lane keeps one
@@ -32,25 +31,17 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Sharing contract: thread-safe; each call works on its caller's lane, under the lane's monitor; answers arrive on
  * the transport's threads and only complete futures.
  */
-final class RowStreams implements RowCalls {
-    private final ShardSet set;
+final class RowStreams extends RowCalls {
     private final EmbeddingShardGrpc.EmbeddingShardStub[] stubs;
-    private final int[] dims;
-    private final int chunkRows;
-    private final LongAdder requests = new LongAdder();
-    private final LongAdder rowsPulled = new LongAdder();
-    private final LongAdder rowsPushed = new LongAdder();
 
     RowStreams(ShardSet set, int[] dims, int chunkRows) {
-        this.set = set;
-        this.dims = dims;
-        this.chunkRows = chunkRows;
+        super(set, dims, chunkRows);
         this.stubs = new EmbeddingShardGrpc.EmbeddingShardStub[set.size()];
         for (int n = 0; n < stubs.length; n++) stubs[n] = set.stub(EmbeddingShardGrpc.newStub(set.channel(n)));
     }
 
     @Override
-    public void start(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
+    void start(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
         synchronized (lane) {
             calls.clear();
             for (int s = 0; s < bufs.length; s++) {
@@ -71,15 +62,12 @@ final class RowStreams implements RowCalls {
     }
 
     @Override
-    public void finish(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
+    void finish(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
         synchronized (lane) {
             for (Call c : calls) {
                 StreamAnswer a = await(lane, c);
                 ShardBuffer b = bufs[c.shard];
-                if (a.getValues().size() != 4L * c.size) {
-                    throw new ParameterServerException(set.name(c.shard) + " answered a pull of " + c.size + " floats with "
-                            + a.getValues().size() + " bytes", c.shard, set.address(c.shard), Status.Code.INTERNAL, null);
-                }
+                checkPullAnswer(c.shard, c.size, a.getValues().size());
                 LittleEndian.getFloats(a.getValues(), 0, b.rows, b.rowPos, c.size);
                 b.rowPos += c.size;
             }
@@ -88,7 +76,7 @@ final class RowStreams implements RowCalls {
     }
 
     @Override
-    public void send(ClientLane lane) {
+    void send(ClientLane lane) {
         synchronized (lane) {
             settle(lane);
             final ShardBuffer[] bufs = lane.pushes;
@@ -107,7 +95,7 @@ final class RowStreams implements RowCalls {
     }
 
     @Override
-    public void settle(ClientLane lane) {
+    void settle(ClientLane lane) {
         synchronized (lane) {
             for (int s = 0; s < lane.inFlight.length; s++) {
                 Call c = lane.inFlight[s];
@@ -144,27 +132,7 @@ final class RowStreams implements RowCalls {
     }
 
     private void acknowledged(ClientLane lane, Call c) {
-        long applied = await(lane, c).getRows();
-        if (applied != c.size) {
-            throw new ParameterServerException(set.name(c.shard) + " applied " + applied + " of " + c.size + " pushed rows",
-                    c.shard, set.address(c.shard), Status.Code.INTERNAL, null);
-        }
-        rowsPushed.add(applied);
-    }
-
-    @Override
-    public long requests() {
-        return requests.sum();
-    }
-
-    @Override
-    public long rowsPulled() {
-        return rowsPulled.sum();
-    }
-
-    @Override
-    public long rowsPushed() {
-        return rowsPushed.sum();
+        checkApplied(c.shard, await(lane, c).getRows(), c.size);
     }
 
     /** The lane's stream to shard s's replica in use, opened (or moved there, with its unanswered calls) as needed. */

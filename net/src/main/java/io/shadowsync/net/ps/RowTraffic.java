@@ -9,7 +9,6 @@ import io.shadowsync.net.proto.Rows;
 import java.util.List;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The round trips of a {@link RemoteEmbeddingStore}: sends a lane's per-shard buffers to all their shards at once
@@ -21,34 +20,26 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Sharing contract: thread-safe (stubs and counters are); each call works on its caller's lane only.
  */
-final class RowTraffic implements RowCalls {
+final class RowTraffic extends RowCalls {
     private static final String PULL = "EmbeddingShard.Pull";
     private static final String PUSH = "EmbeddingShard.Push";
 
-    private final ShardSet set;
     private final EmbeddingShardGrpc.EmbeddingShardFutureStub[] stubs;
-    private final int[] dims;
-    private final int chunkRows;
-    private final LongAdder requests = new LongAdder();
-    private final LongAdder rowsPulled = new LongAdder();
-    private final LongAdder rowsPushed = new LongAdder();
 
     RowTraffic(ShardSet set, int[] dims, int chunkRows) {
-        this.set = set;
-        this.dims = dims;
-        this.chunkRows = chunkRows;
+        super(set, dims, chunkRows);
         this.stubs = new EmbeddingShardGrpc.EmbeddingShardFutureStub[set.size()];
         for (int s = 0; s < stubs.length; s++) stubs[s] = set.stub(EmbeddingShardGrpc.newFutureStub(set.channel(s)));
     }
 
     /** Pulls at once: the calls run to their end here. */
     @Override
-    public void start(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
+    void start(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
         fetch(lane, bufs);
     }
 
     @Override
-    public void finish(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
+    void finish(ClientLane lane, ShardBuffer[] bufs, List<RowStreams.Call> unused) {
     }
 
     private void fetch(ClientLane lane, ShardBuffer[] bufs) {
@@ -74,10 +65,7 @@ final class RowTraffic implements RowCalls {
                 int s = lane.callShard[i], floats = lane.callSize[i];
                 ByteString v = awaitPull(lane, i, calls.get(i)).getValues();
                 ShardBuffer b = bufs[s];
-                if (v.size() != 4L * floats) {
-                    throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with "
-                            + v.size() + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
-                }
+                checkPullAnswer(s, floats, v.size());
                 LittleEndian.getFloats(v, 0, b.rows, b.rowPos, floats);
                 b.rowPos += floats;
             }
@@ -94,7 +82,7 @@ final class RowTraffic implements RowCalls {
      * A shard's rows split over several requests go one request after the other, so that they are applied in order.
      */
     @Override
-    public void send(ClientLane lane) {
+    void send(ClientLane lane) {
         final ShardBuffer[] bufs = lane.pushes;
         final List<Future<PushAck>> calls = lane.pushCalls;
         for (int from = 0; ; from += chunkRows) {
@@ -113,13 +101,7 @@ final class RowTraffic implements RowCalls {
             int i = 0;
             try {
                 for (; i < nc; i++) {
-                    int s = lane.callShard[i];
-                    long applied = awaitPush(lane, i, calls.get(i)).getRows();
-                    if (applied != lane.callSize[i]) {
-                        throw new ParameterServerException(set.name(s) + " applied " + applied + " of " + lane.callSize[i]
-                                + " pushed rows", s, set.address(s), Status.Code.INTERNAL, null);
-                    }
-                    rowsPushed.add(applied);
+                    checkApplied(lane.callShard[i], awaitPush(lane, i, calls.get(i)).getRows(), lane.callSize[i]);
                 }
             } catch (InterruptedException e) {
                 throw interrupted(lane, calls, i, e);
@@ -133,22 +115,7 @@ final class RowTraffic implements RowCalls {
 
     /** Nothing to wait for: {@link #send} returned once every push was acknowledged. */
     @Override
-    public void settle(ClientLane lane) {
-    }
-
-    @Override
-    public long requests() {
-        return requests.sum();
-    }
-
-    @Override
-    public long rowsPulled() {
-        return rowsPulled.sum();
-    }
-
-    @Override
-    public long rowsPushed() {
-        return rowsPushed.sum();
+    void settle(ClientLane lane) {
     }
 
     /** The stub of the node holding shard s's replica at pos, with the call deadline. */
