@@ -172,9 +172,13 @@ class CliTest {
         assertEquals(0, f.code(), f.err());
         assertEquals(0, h.code(), h.err());
         assertEquals(f.json().get("examples").asLong(), h.json().get("examples").asLong(), h.out());
-        Run bad = run("train", "--model", "lr", "--train", train(), "--codec", "fp8");
+        Run bad = run("train", "--model", "lr", "--train", train(), "--compress", "fp8");
         assertEquals(2, bad.code());
-        assertTrue(bad.err().contains("--codec: unknown codec 'fp8': use float32 (the default) or bf16"), bad.err());
+        assertTrue(bad.err().contains("--compress: unknown codec 'fp8': use none (float32, the default), fp16, bf16, int8,"
+                + " int8:stochastic or topk:F with F in (0, 1] (e.g. topk:0.01)"), bad.err());
+        Run badK = run("train", "--model", "lr", "--train", train(), "--compress", "topk:2");
+        assertEquals(2, badK.code());
+        assertTrue(badK.err().contains("--compress: codec 'topk:2': topk takes a fraction F in (0, 1], e.g. topk:0.01"), badK.err());
     }
 
     @Test
