@@ -71,8 +71,9 @@ public final class ElasticAveraging implements SyncAlgorithm {
         } else {
             byte[] sent = encoder.encode(d, 0, n);
             encoder.codec().decode(java.nio.ByteBuffer.wrap(sent), d, 0, n); // d: what the center receives
+            long before = center.bytes();
             center.pushDelta(d, sent.length);
-            saved += 4L * n - sent.length;
+            saved += 4L * n - (center.bytes() - before); // a server that moves float32 anyway saves nothing
         }
         if (!training) {
             center.pull(w); // final synchronization: the trainer takes the global model
