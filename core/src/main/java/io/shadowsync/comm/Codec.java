@@ -154,82 +154,14 @@ public interface Codec {
      * Bfloat16, little-endian: a float's upper 16 bits, rounded to nearest even (lossy: 8 bits of mantissa; NaN stays
      * NaN, a value too large for bf16 becomes an infinity). Halves the bytes; never on by default.
      */
-    Codec BF16 = new Codec() {
-        @Override
-        public String name() {
-            return "bf16";
-        }
-
-        @Override
-        public boolean lossless() {
-            return false;
-        }
-
-        @Override
-        public int bytesPerValue() {
-            return 2;
-        }
-
-        @Override
-        public void encode(float[] src, int off, int len, ByteBuffer dst) {
-            ByteBuffer d = dst.slice().order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < len; i++) d.putShort(2 * i, toBf16(src[off + i]));
-            dst.position(dst.position() + 2 * len);
-        }
-
-        @Override
-        public void decode(ByteBuffer src, float[] dst, int off, int len) {
-            ByteBuffer s = src.slice().order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < len; i++) dst[off + i] = Float.intBitsToFloat((s.getShort(2 * i) & 0xFFFF) << 16);
-            src.position(src.position() + 2 * len);
-        }
-
-        @Override
-        public String toString() {
-            return name();
-        }
-    };
+    Codec BF16 = new HalfCodec(true);
 
     /**
      * IEEE 754 binary16, little-endian, rounded to nearest even (lossy: 11 bits of mantissa, relative error at most
      * 2^-11 for magnitudes in [2^-14, 65504]; smaller ones lose precision gradually, larger ones become infinities).
      * Halves the bytes.
      */
-    Codec FP16 = new Codec() {
-        @Override
-        public String name() {
-            return "fp16";
-        }
-
-        @Override
-        public boolean lossless() {
-            return false;
-        }
-
-        @Override
-        public int bytesPerValue() {
-            return 2;
-        }
-
-        @Override
-        public void encode(float[] src, int off, int len, ByteBuffer dst) {
-            ByteBuffer d = dst.slice().order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < len; i++) d.putShort(2 * i, Float.floatToFloat16(src[off + i]));
-            dst.position(dst.position() + 2 * len);
-        }
-
-        @Override
-        public void decode(ByteBuffer src, float[] dst, int off, int len) {
-            ByteBuffer s = src.slice().order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < len; i++) dst[off + i] = Float.float16ToFloat(s.getShort(2 * i));
-            src.position(src.position() + 2 * len);
-        }
-
-        @Override
-        public String toString() {
-            return name();
-        }
-    };
+    Codec FP16 = new HalfCodec(false);
 
     /** The upper half of x's bits, rounded to nearest even; a NaN stays a (quiet) NaN. */
     static short toBf16(float x) {

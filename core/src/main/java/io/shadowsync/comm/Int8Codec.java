@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * {@link Codec.Encoder}, so a run repeats. A chunk of zeros has scale 0. No error feedback: the error of one message
  * is not carried into the next.
  */
-final class Int8Codec implements Codec {
+final class Int8Codec extends MessageCodec {
     /** Values per chunk (one scale each). */
     static final int CHUNK = 256;
     static final Int8Codec NEAREST = new Int8Codec(false);
@@ -33,21 +33,6 @@ final class Int8Codec implements Codec {
     }
 
     @Override
-    public boolean lossless() {
-        return false;
-    }
-
-    @Override
-    public boolean fixedWidth() {
-        return false;
-    }
-
-    @Override
-    public int bytesPerValue() {
-        throw new UnsupportedOperationException("int8 has a scale per chunk of " + CHUNK + " values, not a fixed width: use encodedBytes");
-    }
-
-    @Override
     public long encodedBytes(long values) {
         return values + 4 * Math.ceilDiv(values, CHUNK);
     }
@@ -62,7 +47,7 @@ final class Int8Codec implements Codec {
 
     @Override
     public Encoder encoder(long seed) {
-        if (!stochastic) return Codec.super.encoder(seed);
+        if (!stochastic) return super.encoder(seed);
         SplittableRandom rng = new SplittableRandom(seed);
         return new Encoder() {
             @Override
@@ -104,12 +89,6 @@ final class Int8Codec implements Codec {
     }
 
     @Override
-    public void decode(ByteBuffer src, float[] dst, int off, int len) {
-        java.util.Arrays.fill(dst, off, off + len, 0f);
-        decodeAdd(src, dst, off, len);
-    }
-
-    @Override
     public void decodeAdd(ByteBuffer src, float[] dst, int off, int len) {
         ByteBuffer s = src.slice().order(ByteOrder.LITTLE_ENDIAN);
         int at = 0;
@@ -122,8 +101,4 @@ final class Int8Codec implements Codec {
         src.position(src.position() + at);
     }
 
-    @Override
-    public String toString() {
-        return name();
-    }
 }

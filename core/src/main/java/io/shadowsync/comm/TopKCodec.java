@@ -2,7 +2,6 @@ package io.shadowsync.comm;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -19,7 +18,7 @@ import java.util.Objects;
  * messages of one length. The stateless {@link #encode(float[], int, int, ByteBuffer)} has no memory: what it leaves
  * out is lost.
  */
-final class TopKCodec implements Codec {
+final class TopKCodec extends MessageCodec {
     private final double fraction;
 
     TopKCodec(double fraction) {
@@ -36,21 +35,6 @@ final class TopKCodec implements Codec {
     @Override
     public String name() {
         return "topk:" + fraction;
-    }
-
-    @Override
-    public boolean lossless() {
-        return false;
-    }
-
-    @Override
-    public boolean fixedWidth() {
-        return false;
-    }
-
-    @Override
-    public int bytesPerValue() {
-        throw new UnsupportedOperationException(name() + " sends indices and values of the largest, not a fixed width: use encodedBytes");
     }
 
     @Override
@@ -152,12 +136,6 @@ final class TopKCodec implements Codec {
         dst.position(dst.position() + 4 + 8 * k);
     }
 
-    @Override
-    public void decode(ByteBuffer src, float[] dst, int off, int len) {
-        Arrays.fill(dst, off, off + len, 0f);
-        decodeAdd(src, dst, off, len);
-    }
-
     /** Adds the message's k values at their indices: O(k), whatever n. */
     @Override
     public void decodeAdd(ByteBuffer src, float[] dst, int off, int len) {
@@ -185,8 +163,4 @@ final class TopKCodec implements Codec {
         return Double.hashCode(fraction);
     }
 
-    @Override
-    public String toString() {
-        return name();
-    }
 }
