@@ -146,9 +146,11 @@ abstract class JobCommand {
     @Option(names = "--net-latency", paramLabel = "T", description = "Emulated one-way latency per message, e.g. 0.5ms (default: 0).")
     String netLatency = "0";
 
-    @Option(names = "--codec", paramLabel = "NAME", description = "How the trainers' collectives put parameters on the wire: "
-            + "float32 (exact) or bf16 (half the bytes, rounded; not with elastic trainers) (default: float32).")
-    String codec = "float32";
+    @Option(names = {"--compress", "--codec"}, paramLabel = "CODEC", description = "How sync rounds, the rings, the dense server and "
+            + "async-ps pushes put values on the wire: none (float32, exact), fp16 or bf16 (2 bytes a value), int8 (1 byte and a "
+            + "scale per 256; int8:stochastic rounds stochastically) or topk:F (the fraction F of largest changes, with error "
+            + "feedback); rounds send the change since the last round; not with elastic trainers (default: none).")
+    String codec = "none";
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "Dense optimizer: sgd, adagrad or adam (default: sgd).")
     String optimizer = "sgd";
@@ -274,7 +276,7 @@ abstract class JobCommand {
         try {
             wire = Codec.named(codec);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--codec: " + e.getMessage());
+            throw new UsageException("--compress: " + e.getMessage());
         }
         JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer(), wire);
         checkMemory(modelSpec, trainSource, opt, embOpt, job); // before --in-memory fills the heap with the data

@@ -145,22 +145,30 @@ class CliTest {
     }
 
     /**
-     * The wire codec is a job's choice: bf16 halves the bytes a round sends (the same rounds, 2 bytes a value instead
-     * of 4) and the job still trains; an unknown codec is named, exit 2.
+     * The wire codec is a job's choice (--compress, or its older name --codec): bf16 halves the bytes a round sends (the
+     * same rounds, 2 bytes a value instead of 4), top-k at 1% sends a small part, the summary says so per round and as a
+     * ratio, and the job still trains; an unknown codec is named, with the accepted forms, exit 2.
      */
     @Test
     void aJobChoosesItsWireCodec() throws Exception {
-        long[] bytes = new long[2];
-        long[] rounds = new long[2];
-        String[] codecs = {"float32", "bf16"};
-        for (int i = 0; i < 2; i++) {
+        long[] bytes = new long[3];
+        long[] rounds = new long[3];
+        double[] ratio = new double[3];
+        String[] codecs = {"float32", "bf16", "topk:0.01"};
+        for (int i = 0; i < codecs.length; i++) {
             Run r = run("train", "--model", "dlrm", "--emb-rows", "2000", "--train", train(), "--trainers", "2", "--sync", "fr-ma", "--sync-every", "4",
-                    "--workers", "1", "--seed", "3", "--codec", codecs[i], "--no-progress");
+                    "--workers", "1", "--seed", "3", i == 0 ? "--codec" : "--compress", codecs[i], "--no-progress");
             assertEquals(0, r.code(), r.err());
             JsonNode s = r.json();
             bytes[i] = s.get("sync").get("bytes_sent").get(0).asLong();
             rounds[i] = s.get("sync").get("rounds_per_trainer").get(0).asLong();
+            ratio[i] = s.get("sync").get("compression_ratio").get(0).asDouble();
+            assertEquals(bytes[i] / rounds[i], s.get("sync").get("bytes_per_round").get(0).asLong(), codecs[i]);
         }
+        // the ratio is float32's bytes over the encoded ones: 1, about 2, and far more for 1% of the changes
+        assertEquals(1.0, ratio[0]);
+        assertEquals(2.0, ratio[1], 0.05);
+        assertTrue(ratio[2] > 10 && bytes[2] * 10 < bytes[0], "topk:0.01 ratio " + ratio[2] + ", bytes " + bytes[2] + " vs " + bytes[0]);
         assertTrue(rounds[0] > 0 && rounds[0] == rounds[1], "rounds " + rounds[0] + " and " + rounds[1]);
         // float32: the parameters and the flag, 4 bytes each; bf16: the parameters at 2 bytes, the flag's longs apart
         assertTrue(bytes[1] < bytes[0] * 0.55 && bytes[1] > bytes[0] * 0.45, bytes[0] + " vs " + bytes[1]);
@@ -172,9 +180,13 @@ class CliTest {
         assertEquals(0, f.code(), f.err());
         assertEquals(0, h.code(), h.err());
         assertEquals(f.json().get("examples").asLong(), h.json().get("examples").asLong(), h.out());
-        Run bad = run("train", "--model", "lr", "--train", train(), "--codec", "fp8");
+        Run bad = run("train", "--model", "lr", "--train", train(), "--compress", "fp8");
         assertEquals(2, bad.code());
-        assertTrue(bad.err().contains("--codec: unknown codec 'fp8': use float32 (the default) or bf16"), bad.err());
+        assertTrue(bad.err().contains("--compress: unknown codec 'fp8': use none (float32, the default), fp16, bf16, int8,"
+                + " int8:stochastic or topk:F with F in (0, 1] (e.g. topk:0.01)"), bad.err());
+        Run badK = run("train", "--model", "lr", "--train", train(), "--compress", "topk:2");
+        assertEquals(2, badK.code());
+        assertTrue(badK.err().contains("--compress: codec 'topk:2': topk takes a fraction F in (0, 1], e.g. topk:0.01"), badK.err());
     }
 
     @Test

@@ -321,10 +321,26 @@ public final class TrainingJob {
             return this;
         }
 
-        /** How the trainers' collectives put parameters on the wire (default: {@link Codec#FLOAT32}, exact). */
+        /**
+         * How sync rounds, the trainers' collectives, the dense server and async-ps pushes put values on the wire
+         * (default: {@link Codec#FLOAT32}, exact); see {@link #compress(String)}.
+         */
         public Builder codec(Codec codec) {
             this.codec = codec;
             return this;
+        }
+
+        /**
+         * The codec by name, as {@code --compress} takes it: {@code none}, {@code fp16}, {@code bf16}, {@code int8},
+         * {@code int8:stochastic} or {@code topk:F} (e.g. {@code topk:0.01}); rounds then send the change since the
+         * last round. Throws {@link IllegalArgumentException} naming the accepted forms for any other.
+         */
+        public Builder compress(String codec) {
+            try {
+                return codec(Codec.named(codec));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("compress: " + e.getMessage(), e);
+            }
         }
 
         /** Checks the settings and fixes the defaults; throws {@link IllegalArgumentException} naming what is wrong. */

@@ -156,15 +156,83 @@ public interface Collective extends AutoCloseable {
     }
 
     /**
-     * How this group puts float values on the wire ({@link Codec#FLOAT32} unless the job chose another); a lossy
-     * codec rounds what allReduce, broadcast, allGather and exchange deliver. The typed channel never uses it.
+     * The job's codec ({@link Codec#FLOAT32} unless the job chose another). A fixed-width lossy one (fp16, bf16) is
+     * also the links' ({@link Codec#linkCodec()}): it rounds what allReduce, broadcast, allGather and exchange deliver.
+     * A message codec (int8, top-k) leaves the float operations float32 and is used by {@link #allReduceEncoded} and
+     * {@link #exchangeEncoded}. The typed channel never uses it.
      */
     default Codec codec() {
         return Codec.FLOAT32;
     }
 
+    /**
+     * In place: data[off .. off+len) becomes the sum (or mean) over all ranks of what each rank's encoder sent for its
+     * own data[off .. off+len), and every rank gets the same bits. {@code encoder} is this rank's, of the group's
+     * {@link #codec()}: with error feedback it keeps what it did not send for the next call.
+     *
+     * <p>A fixed-width codec runs the ring {@link #allReduce} (each hop encodes; every rank ends on the owner's rounded
+     * sums). A message codec cannot be summed hop by hop without re-encoding sums at every hop (int8) or losing the
+     * sparsity (top-k: a sum of sparse vectors is denser), so every rank's message travels whole
+     * ({@link #allGatherBytes}: N − 1 messages sent per rank) and every rank decodes and adds them in rank order,
+     * 0 to N − 1: the same float operations on the same bytes, so the same bits on every rank, and what each sender
+     * sent is exactly what is summed, which keeps its error feedback exact.
+     */
+    default void allReduceEncoded(Codec.Encoder encoder, float[] data, int off, int len, ReduceOp op) throws InterruptedException {
+        Objects.checkFromIndexSize(off, len, data.length);
+        Codec c = encoder.codec();
+        if (!c.equals(codec())) {
+            throw new IllegalArgumentException("an encoder of " + c.name() + " on a group whose codec is " + codec().name());
+        }
+        if (c.fixedWidth()) {
+            allReduce(data, off, len, op);
+            return;
+        }
+        byte[][] all = allGatherBytes(encoder.encode(data, off, len));
+        java.util.Arrays.fill(data, off, off + len, 0f);
+        for (byte[] m : all) {
+            if (m.length != c.encodedBytes(len)) {
+                throw new IllegalStateException("rank " + rank() + " got a " + c.name() + " message of " + m.length + " bytes for "
+                        + len + " values, where " + c.encodedBytes(len) + " were due: every rank must call the same operations"
+                        + " with the same lengths and codec");
+            }
+            c.decodeAdd(ByteBuffer.wrap(m), data, off, len);
+        }
+        if (op == ReduceOp.MEAN) {
+            float div = size();
+            for (int i = off; i < off + len; i++) data[i] /= div;
+        }
+    }
+
+    /**
+     * Pairwise exchange under the job's codec: as {@link #exchange}, recv[rOff .. rOff+len) becomes what rank
+     * {@code peer}'s encoder sent for its send[sOff .. sOff+len). A fixed-width codec runs {@link #exchange} (the links
+     * round); a message codec's messages travel as bytes ({@link #allGatherBytes}, so this default sends each message
+     * to every rank).
+     */
+    default void exchangeEncoded(Codec.Encoder encoder, int peer, float[] send, int sOff, float[] recv, int rOff, int len)
+            throws InterruptedException {
+        Codec c = encoder.codec();
+        if (c.fixedWidth()) {
+            exchange(peer, send, sOff, recv, rOff, len);
+            return;
+        }
+        Objects.checkFromIndexSize(sOff, len, send.length);
+        Objects.checkFromIndexSize(rOff, len, recv.length);
+        int[] peers = checkPairing(this, peer);
+        byte[][] all = allGatherBytes(encoder.encode(send, sOff, len));
+        c.decode(ByteBuffer.wrap(all[peers[rank()]]), recv, rOff, len);
+    }
+
     /** Bytes this rank has sent so far (payload, as encoded on the wire). */
     long bytesSent();
+
+    /**
+     * Bytes this rank would have sent so far with every float as float32 and every operation as the ring runs it
+     * uncompressed: beside {@link #bytesSent()}, the compression ratio. Equal to it without a lossy codec.
+     */
+    default long rawBytesSent() {
+        return bytesSent();
+    }
 
     @Override
     void close();

@@ -19,6 +19,20 @@ public interface DenseParameterServer {
     /** Applies a gradient with the server's optimizer (asynchronous PS SGD). */
     void pushGradient(float[] grad) throws InterruptedException;
 
+    /**
+     * {@link #pushDelta}, of a delta a codec's message carried ({@code wireBytes} encoded bytes, already decoded
+     * into delta by the sender, who knows what it sent): a server that can charge the encoded size does, others
+     * move delta as float32.
+     */
+    default void pushDelta(float[] delta, long wireBytes) throws InterruptedException {
+        pushDelta(delta);
+    }
+
+    /** {@link #pushGradient}, of a gradient a codec's message carried; as {@link #pushDelta(float[], long)}. */
+    default void pushGradient(float[] grad, long wireBytes) throws InterruptedException {
+        pushGradient(grad);
+    }
+
     /** Bytes moved to and from the server so far. */
     long bytes();
 }

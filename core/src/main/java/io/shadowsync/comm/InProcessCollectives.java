@@ -64,8 +64,9 @@ public final class InProcessCollectives implements AutoCloseable {
     }
 
     /**
-     * As {@link #InProcessCollectives(int, LinkModel, Duration, int)}, with the codec the float messages take: the
-     * emulated links carry its encoded bytes, and a lossy one rounds the values as a network would.
+     * As {@link #InProcessCollectives(int, LinkModel, Duration, int)}, with the job's codec: the float messages take
+     * its {@link Codec#linkCodec()} (the emulated links carry the encoded bytes, and a lossy one rounds the values as a
+     * network would), and {@link Collective#allReduceEncoded} its messages.
      */
     public InProcessCollectives(int n, LinkModel link, Duration timeout, int chunkFloats, Codec codec) {
         java.util.Objects.requireNonNull(codec, "codec");
@@ -85,7 +86,8 @@ public final class InProcessCollectives implements AutoCloseable {
             inboxes[r] = new Mailbox((r + n - 1) % n, r, INBOX_SLOTS, timeoutNanos);
         }
         for (int r = 0; r < n; r++) {
-            ranks[r] = new RingCollective(r, n, chunkFloats, new MailboxLink(this, inboxes[r], inboxes[(r + 1) % n], links[r], codec));
+            MailboxLink ring = new MailboxLink(this, inboxes[r], inboxes[(r + 1) % n], links[r], codec.linkCodec());
+            ranks[r] = new RingCollective(r, n, chunkFloats, ring, codec);
         }
     }
 

@@ -173,6 +173,11 @@ public final class InProcessDenseServer implements DenseParameterServer {
     }
 
     private long pushDelta(float[] delta, EmulatedLink trainer) throws InterruptedException {
+        return pushDelta(delta, trainer, 4L * size);
+    }
+
+    /** wire: the bytes the push's message takes (4 a float, or a codec's), each shard charged its share. */
+    private long pushDelta(float[] delta, EmulatedLink trainer, long wire) throws InterruptedException {
         checkLength("push a delta of", delta);
         long deadline = 0;
         for (int s = 0; s < values.length; s++) {
@@ -184,13 +189,17 @@ public final class InProcessDenseServer implements DenseParameterServer {
             } finally {
                 locks[s].unlock();
             }
-            deadline = links.chargeShard(s, 4L * v.length, deadline);
+            deadline = links.chargeShard(s, share(wire, s), deadline);
         }
-        ServerLinks.finishCall(trainer, 4L * size, values.length, deadline);
-        return 4L * size;
+        ServerLinks.finishCall(trainer, wire, values.length, deadline);
+        return wire;
     }
 
     private long pushGradient(float[] grad, EmulatedLink trainer) throws InterruptedException {
+        return pushGradient(grad, trainer, 4L * size);
+    }
+
+    private long pushGradient(float[] grad, EmulatedLink trainer, long wire) throws InterruptedException {
         if (optimizers == null) {
             throw new IllegalStateException("this dense server was built without an optimizer (a center for deltas); "
                     + "give it an OptimizerSpec to push gradients");
@@ -206,10 +215,15 @@ public final class InProcessDenseServer implements DenseParameterServer {
             } finally {
                 locks[s].unlock();
             }
-            deadline = links.chargeShard(s, 4L * v.length, deadline);
+            deadline = links.chargeShard(s, share(wire, s), deadline);
         }
-        ServerLinks.finishCall(trainer, 4L * size, values.length, deadline);
-        return 4L * size;
+        ServerLinks.finishCall(trainer, wire, values.length, deadline);
+        return wire;
+    }
+
+    /** Shard s's part of a message of wire bytes: in proportion to its floats (4 a float without a codec). */
+    private long share(long wire, int s) {
+        return wire * (starts[s + 1] - starts[s]) / size;
     }
 
     private void checkLength(String what, float[] a) {
@@ -246,6 +260,16 @@ public final class InProcessDenseServer implements DenseParameterServer {
         @Override
         public void pushGradient(float[] grad) throws InterruptedException {
             bytes.addAndGet(InProcessDenseServer.this.pushGradient(grad, trainerLink));
+        }
+
+        @Override
+        public void pushDelta(float[] delta, long wireBytes) throws InterruptedException {
+            bytes.addAndGet(InProcessDenseServer.this.pushDelta(delta, trainerLink, wireBytes));
+        }
+
+        @Override
+        public void pushGradient(float[] grad, long wireBytes) throws InterruptedException {
+            bytes.addAndGet(InProcessDenseServer.this.pushGradient(grad, trainerLink, wireBytes));
         }
 
         @Override

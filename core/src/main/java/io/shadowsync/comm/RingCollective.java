@@ -22,6 +22,8 @@ public final class RingCollective implements Collective {
     private final int n;
     private final int chunkFloats;
     private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong rawBytesSent = new AtomicLong();
+    private final Codec codec;
     private volatile boolean closed;
 
     /**
@@ -31,6 +33,19 @@ public final class RingCollective implements Collective {
      * @param link        this rank's connections to its neighbours; closed by {@link #close()}
      */
     public RingCollective(int rank, int n, int chunkFloats, RingLink link) {
+        this(rank, n, chunkFloats, link, link.codec());
+    }
+
+    /**
+     * As {@link #RingCollective(int, int, int, RingLink)}, for a job whose codec is {@code codec}: the link must carry
+     * its {@link Codec#linkCodec()} (the codec itself when fixed-width, float32 for a message codec).
+     */
+    public RingCollective(int rank, int n, int chunkFloats, RingLink link, Codec codec) {
+        if (!codec.linkCodec().equals(link.codec())) {
+            throw new IllegalArgumentException("a job of codec " + codec.name() + " needs links of " + codec.linkCodec().name()
+                    + ", got " + link.codec().name());
+        }
+        this.codec = codec;
         if (n < 1) throw new IllegalArgumentException("a collective group needs at least 1 rank, got " + n);
         if (rank < 0 || rank >= n) throw new IllegalArgumentException("rank " + rank + " is not in 0.." + (n - 1));
         if (chunkFloats < 1) throw new IllegalArgumentException("a message holds at least 1 float, got chunkFloats " + chunkFloats);
@@ -85,11 +100,12 @@ public final class RingCollective implements Collective {
         checkOpen("broadcast");
         if (n == 1) return;
         int pos = Math.floorMod(rank - root, n); // 0 = root, n−1 = end of the chain
+        if (pos == 0) link.codec().round(data, off, len); // the root ends on what the others receive
         int chunks = chunks(len, chunkFloats);
         try {
             for (int i = 0; i < chunks; i++) {
                 int from = off + (int) ((long) len * i / chunks), to = off + (int) ((long) len * (i + 1) / chunks);
-                if (pos > 0) receive(BROADCAST, len, root, data, from, to - from, false, false);
+                if (pos > 0) receive(BROADCAST, len, root, data, from, to - from, false, false, false);
                 if (pos < n - 1) send(BROADCAST, len, root, data, from, to - from);
             }
         } catch (RuntimeException e) {
@@ -127,6 +143,7 @@ public final class RingCollective implements Collective {
                         int at = i * max, len = Math.min(max, s.length - at);
                         link.sendBytes(ALL_GATHER_BYTES, s.length, src, s, at, len, op);
                         bytesSent.addAndGet(len);
+                        rawBytesSent.addAndGet(len);
                     }
                     if (i < cr) {
                         RingLink.Message m = link.take(op);
@@ -195,7 +212,7 @@ public final class RingCollective implements Collective {
                 for (int i = 0; i < chunks; i++) {
                     int a = (int) ((long) len * i / chunks), b = (int) ((long) len * (i + 1) / chunks);
                     if (sending) send(EXCHANGE, len, out, src, srcOff + a, b - a);
-                    if (receiving) receive(EXCHANGE, len, in, dst, dstOff + a, b - a, false, false);
+                    if (receiving) receive(EXCHANGE, len, in, dst, dstOff + a, b - a, false, false, false);
                 }
                 if (receiving && !lands) { // forward it next step; what was held (sent now) becomes the spare
                     float[] t = held;
@@ -241,7 +258,7 @@ public final class RingCollective implements Collective {
                 int seg = Math.floorMod(rank - k - 1, n);
                 int from = chunkStart(base, q, rem, seg, i, chunks);
                 receive(opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from,
-                        k < addSteps, mean && k == addSteps - 1);
+                        k < addSteps, mean && k == addSteps - 1, k == addSteps - 1);
             }
         } catch (RuntimeException e) {
             link.fail(e);
@@ -261,14 +278,17 @@ public final class RingCollective implements Collective {
     private void send(int opcode, int total, int extra, float[] a, int from, int len) throws InterruptedException {
         link.send(opcode, total, extra, a, from, len, name(opcode));
         bytesSent.addAndGet(link.codec().encodedBytes(len)); // bytes on the wire, after encoding
+        rawBytesSent.addAndGet(4L * len);
     }
 
     /**
      * Takes the next message, checks it belongs to the same call, adds or copies it. The sum is {@code b + a} (what
-     * arrived plus this rank's own) and the mean divides that sum by N: every transport must keep this order.
+     * arrived plus this rank's own) and the mean divides that sum by N: every transport must keep this order. The
+     * owner of a segment (owns: the last add) rounds its finished sum through a lossy link codec, as the others will
+     * receive it, so that every rank ends on the same bits.
      */
-    private void receive(int opcode, int total, int extra, float[] a, int from, int len, boolean add, boolean mean)
-            throws InterruptedException {
+    private void receive(int opcode, int total, int extra, float[] a, int from, int len, boolean add, boolean mean,
+                         boolean owns) throws InterruptedException {
         RingLink.Message m = link.take(name(opcode));
         try {
             if (m.opcode() != opcode || m.total() != total || m.extra() != extra || m.len() != len) {
@@ -288,6 +308,7 @@ public final class RingCollective implements Collective {
                 float div = n;
                 for (int j = 0; j < len; j++) a[from + j] = (b[j] + a[from + j]) / div;
             }
+            if (owns) link.codec().round(a, from, len);
         } finally {
             link.release();
         }
@@ -325,12 +346,31 @@ public final class RingCollective implements Collective {
 
     @Override
     public Codec codec() {
-        return link.codec();
+        return codec;
+    }
+
+    /** As {@link Collective#allReduceEncoded}; the raw bytes count what the float32 ring allreduce would have sent. */
+    @Override
+    public void allReduceEncoded(Codec.Encoder encoder, float[] data, int off, int len, ReduceOp op) throws InterruptedException {
+        if (encoder.codec().fixedWidth()) {
+            Collective.super.allReduceEncoded(encoder, data, off, len, op);
+            return;
+        }
+        long before = bytesSent.get();
+        Collective.super.allReduceEncoded(encoder, data, off, len, op);
+        long ringFloats = 0; // what this rank sends in the ring: segment rank − k at steps k = 0 .. 2N − 3
+        for (int k = 0; k < 2 * n - 2; k++) ringFloats += len / n + (Math.floorMod(rank - k, n) < len % n ? 1 : 0);
+        rawBytesSent.addAndGet(4 * ringFloats - (bytesSent.get() - before));
     }
 
     @Override
     public long bytesSent() {
         return bytesSent.get();
+    }
+
+    @Override
+    public long rawBytesSent() {
+        return rawBytesSent.get();
     }
 
     /** Leaves the group: the right neighbour may still read what this rank sent; a sender to this rank fails. */

@@ -11,8 +11,10 @@
  * exact; {@link Collective#allGatherBytes}, e.g. UTF-8 text; {@link Collective#allGatherLongs}) for counts, flags,
  * sequence numbers and reasons, which never go through a float, and a pairwise {@link Collective#exchange} with a
  * chosen peer (a collective call over a symmetric pairing, so it cannot deadlock). {@link Codec} is how float
- * values become bytes on the wire, chosen per job ({@link Codec#FLOAT32}, the identity, by default); byte counters
- * count encoded bytes, and control values never meet a codec.
+ * values become bytes on the wire, chosen per job ({@link Codec#FLOAT32}, the identity, by default; fp16 and bf16 ride
+ * the ring hop by hop, int8 and top-k are whole messages that {@link Collective#allReduceEncoded} gathers and sums in
+ * rank order, and a {@link Codec.Encoder} holds a sender's state, such as top-k's error-feedback residual); byte
+ * counters count encoded bytes, and control values never meet a codec.
  * {@link LinkModel} and {@link EmulatedLink} make in-process messages cost the bandwidth and latency of a network by
  * sleeping, not by burning CPU.
  *

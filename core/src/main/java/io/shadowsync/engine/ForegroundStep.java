@@ -42,7 +42,7 @@ final class ForegroundStep implements StepRule {
                     failures.fail(t);
                     return true;
                 }
-                stats.recordRound(System.nanoTime() - t0, algorithm.bytesSent());
+                stats.recordRound(System.nanoTime() - t0, algorithm.bytesSent(), algorithm.rawBytesSent());
                 return false;
             }
         };

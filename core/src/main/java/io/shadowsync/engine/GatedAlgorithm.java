@@ -55,4 +55,9 @@ final class GatedAlgorithm implements SyncAlgorithm {
     public long bytesSent() {
         return algorithm.bytesSent();
     }
+
+    @Override
+    public long rawBytesSent() {
+        return algorithm.rawBytesSent();
+    }
 }

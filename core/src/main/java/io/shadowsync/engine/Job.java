@@ -131,7 +131,8 @@ public final class Job {
             models[i] = model;
             optimizers[i] = algo.serverOptimizer() ? null : optimizer.dense(size);
             algorithms[i] = algo.rounds() == null ? null : algo.create(new SyncContext(sync, n, initial,
-                    algo.trainerGroup() ? cluster.trainerGroup(t) : null, algo.rounds().center() ? cluster.denseServer(t, true) : null));
+                    algo.trainerGroup() ? cluster.trainerGroup(t) : null, algo.rounds().center() ? cluster.denseServer(t, true) : null,
+                    config.codec()));
             if (sync.mode() == SyncSpec.Mode.ASYNC_PS) {
                 workerModels[i] = new Model[w];
                 for (int k = 0; k < w; k++) {
@@ -217,7 +218,7 @@ public final class Job {
                 for (int k = 0; k < w; k++) mine[k] = cluster.workerGroup(t, k);
                 rule = new SyncSgdStep(mine, optimizers[i], params, stats);
             }
-            case ASYNC_PS -> rule = new AsyncPsStep(cluster.denseServer(t, false));
+            case ASYNC_PS -> rule = new AsyncPsStep(cluster.denseServer(t, false), config.codec(), w, t);
             case NONE -> { }
         }
         if (config.slow() != null && config.slow().trainer() == t) rule = new SlowStep(rule, config.slow());
@@ -340,17 +341,18 @@ public final class Job {
         long examples = 0, syncWait = 0, allTime = 0;
         double seconds = 0;
         long[] rounds = new long[n], bytes = new long[n];
-        double[] roundMs = new double[n];
+        double[] roundMs = new double[n], ratio = new double[n];
         for (int t = 0; t < n; t++) {
             examples += results[t].examples();
             seconds = Math.max(seconds, results[t].seconds());
             rounds[t] = trainers[t].syncRounds();
             roundMs[t] = trainers[t].meanRoundMillis();
             bytes[t] = trainers[t].syncBytes();
+            ratio[t] = trainers[t].syncStats().compressionRatio();
         }
         double waitSum = 0;
         for (TrainResult r : results) waitSum += r.readerWaitFraction() + r.syncWaitFraction();
-        return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n);
+        return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n, ratio);
     }
 
     /**

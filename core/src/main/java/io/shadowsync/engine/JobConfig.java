@@ -9,8 +9,9 @@ import io.shadowsync.sync.SyncSpec;
  * {@code sync}, with embedding tables on {@code psShards} parameter-server shards, over emulated links.
  *
  * @param slow  an emulated straggler (testing and benchmarks), or null for none
- * @param codec how the trainers' (and sync-SGD workers') collectives put parameters on the wire (null: {@link
- *              Codec#FLOAT32}, the identity); control values never go through it, nor does the dense server (float32)
+ * @param codec how sync rounds, the trainers' (and sync-SGD workers') collectives, and pushes to the dense server put
+ *              values on the wire ({@code --compress}; null: {@link Codec#FLOAT32}, the identity); control values never
+ *              go through it
  */
 public record JobConfig(int trainers, TrainerConfig trainer, SyncSpec sync, int psShards, LinkModel link, SlowTrainer slow,
                         Codec codec) {

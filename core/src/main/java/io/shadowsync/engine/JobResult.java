@@ -11,9 +11,30 @@ package io.shadowsync.engine;
  * @param syncBytes          bytes each trainer sent for synchronization
  * @param workerWaitFraction share of worker time spent waiting, the mean over the trainers: for a batch (the reader, a
  *                           pause), on synchronization (phaser, barrier, collective) and on the parameter servers
+ * @param compressionRatio   per trainer, what its rounds would have sent as float32 over what they sent encoded
+ *                           ({@code --compress}; 1 without a lossy codec), this run's rounds
  */
 public record JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
-                        long[] syncBytes, double workerWaitFraction) {
+                        long[] syncBytes, double workerWaitFraction, double[] compressionRatio) {
+    /** A result without compression (every ratio 1). */
+    public JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
+                     long[] syncBytes, double workerWaitFraction) {
+        this(examples, seconds, trainers, syncRounds, meanRoundMillis, syncBytes, workerWaitFraction, ones(syncBytes.length));
+    }
+
+    private static double[] ones(int n) {
+        double[] r = new double[n];
+        java.util.Arrays.fill(r, 1);
+        return r;
+    }
+
+    /** Per trainer, the mean bytes a sync round sent (encoded), the runs before a resumed checkpoint included. */
+    public long[] bytesPerRound() {
+        long[] b = new long[syncBytes.length];
+        for (int t = 0; t < b.length; t++) b[t] = syncRounds[t] == 0 ? 0 : syncBytes[t] / syncRounds[t];
+        return b;
+    }
+
     public double examplesPerSecond() {
         return seconds > 0 ? examples / seconds : 0;
     }

@@ -46,6 +46,11 @@ final class ProgressMark implements SyncAlgorithm {
         return algorithm.bytesSent();
     }
 
+    @Override
+    public long rawBytesSent() {
+        return algorithm.rawBytesSent();
+    }
+
     /** The position before the last completed round, or null before the first. */
     JobState.DataPosition mark() {
         return mark;

@@ -36,7 +36,7 @@ final class SyncLoop implements Runnable {
                 long t0 = System.nanoTime();
                 int active = algorithm.round(params, stillTraining);
                 long took = System.nanoTime() - t0;
-                stats.recordRound(took, algorithm.bytesSent());
+                stats.recordRound(took, algorithm.bytesSent(), algorithm.rawBytesSent());
                 if (active == 0 || (active < 0 && !stillTraining)) return;
                 if (stillTraining) pacer.afterRound(took);
             }

@@ -1,5 +1,6 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.engine.step.StepRule;
 import io.shadowsync.kernels.Vec;
@@ -28,10 +29,14 @@ final class SyncSgdStep implements StepRule {
     private volatile long exchangeNanos;
     /** Set once the job failed: no worker waits at the barrier again (one that missed it is woken by its interrupt). */
     private volatile boolean aborted;
+    /** Per worker, its encoder of the job's codec (top-k: its residual; each used by its worker's thread only). */
+    private final Codec.Encoder[] encoders;
 
     /** @param ranks this trainer's workers' handles on the job-wide collective of all workers */
     SyncSgdStep(Collective[] ranks, DenseOptimizer optimizer, float[] params, SyncStats stats) {
         this.ranks = ranks;
+        this.encoders = new Codec.Encoder[ranks.length];
+        for (int k = 0; k < ranks.length; k++) encoders[k] = ranks[k].codec().encoder(0x5eed_5960L + ranks[k].rank());
         int n = params.length;
         this.buffers = new float[ranks.length][n + 1];
         float[] mean = buffers[0];
@@ -40,7 +45,7 @@ final class SyncSgdStep implements StepRule {
             // each worker's gradient is finite (Worker checks it), but their weighted sum can still overflow
             if (t > 0 && Vec.allFinite(n, mean, 0)) optimizer.step(params, mean, n);
             else if (t > 0) stats.recordSkippedStep();
-            stats.recordRound(exchangeNanos, ranks[0].bytesSent());
+            stats.recordRound(exchangeNanos, ranks[0].bytesSent(), ranks[0].rawBytesSent());
         });
     }
 
@@ -87,7 +92,7 @@ final class SyncSgdStep implements StepRule {
             t = Math.round(buf[n]);
         } else { // a lossy codec would round the count: it takes the typed channel
             long[] count = {grad == null || examples == 0 ? 0 : 1};
-            c.allReduce(buf, 0, n, Collective.ReduceOp.SUM);
+            c.allReduceEncoded(encoders[worker], buf, 0, n, Collective.ReduceOp.SUM);
             c.allReduceLongs(count, 0, 1);
             t = count[0];
         }

@@ -1,16 +1,21 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.sync.SyncAlgorithm;
+
 /** Rounds of one trainer's synchronization. Written by one thread at a time, read by any (volatile). */
 public final class SyncStats {
     private volatile long rounds;
     private volatile long roundNanos;
     private volatile long bytesSent;
+    private volatile long rawBytesSent;
     private volatile long skippedSteps;
 
-    void recordRound(long nanos, long totalBytesSent) {
+    /** totalRawBytes: what float32 would have sent ({@link SyncAlgorithm#rawBytesSent()}). */
+    void recordRound(long nanos, long totalBytesSent, long totalRawBytes) {
         rounds++;
         roundNanos += nanos;
         bytesSent = totalBytesSent;
+        rawBytesSent = totalRawBytes;
     }
 
     void recordBytes(long totalBytesSent) {
@@ -32,6 +37,15 @@ public final class SyncStats {
 
     public long bytesSent() {
         return bytesSent;
+    }
+
+    /**
+     * The compression ratio of this run's rounds: the bytes float32 would have sent over the bytes sent, encoded
+     * ({@code --compress}); 1 without a lossy codec, or before any byte was sent.
+     */
+    public double compressionRatio() {
+        long b = bytesSent, raw = rawBytesSent;
+        return b == 0 || raw == 0 ? 1 : (double) raw / b;
     }
 
     /** Synchronous-SGD steps not applied because the averaged gradient of all workers was not finite (overflow). */

@@ -126,7 +126,7 @@ public final class Trainer {
                 // the round this trainer's workers had reached when the checkpoint was taken: theirs come after it
                 long t0 = System.nanoTime();
                 finisher.round(model.dense().data(), true);
-                syncStats.recordRound(System.nanoTime() - t0, finisher.bytesSent());
+                syncStats.recordRound(System.nanoTime() - t0, finisher.bytesSent(), finisher.rawBytesSent());
             }
             if (reader != null) reader.start();
             if (sync != null) sync.start();

@@ -21,6 +21,9 @@ import io.shadowsync.comm.GroupChangedException;
  * With μ = 0 and ζ = 1 it is exactly model averaging. Over an {@link io.shadowsync.comm.ElasticGroup}, N is the
  * number of trainers that took part in the round, and a newcomer receives g and Δ (so p and t as well).
  *
+ * <p>Under a lossy codec ({@code --compress}) a round sends the change from the block's start, {@code s − p} (p is the
+ * same on every trainer), and {@code a = p + mean(sent changes)} ({@link Rounds#average}).
+ *
  * <p>A round taken once this trainer's workers are done (training false) assigns {@code w = t}: nobody writes w
  * any more, and in the last round every trainer thus ends with the same bits.
  */
@@ -33,6 +36,9 @@ public final class BlockMomentum implements SyncAlgorithm {
     private final float[] delta;
     private final float[] snapshot;
     private final float[] sum;
+    /** With compression: its encoder, and p of the round (the reference of the changes); else null. */
+    private final Rounds.Compression compression;
+    private final float[] start;
 
     /**
      * @param initial  the common initial parameters (every trainer must pass the same values)
@@ -50,6 +56,8 @@ public final class BlockMomentum implements SyncAlgorithm {
         this.delta = new float[initial.length];
         this.snapshot = new float[initial.length];
         this.sum = new float[Rounds.bufferLength(trainers, initial.length)];
+        this.compression = Rounds.Compression.of(trainers, initial.length);
+        this.start = compression == null ? null : new float[initial.length];
     }
 
     /** μ = 1 − 1/N, the default of Chen and Huo for N trainers. */
@@ -65,17 +73,20 @@ public final class BlockMomentum implements SyncAlgorithm {
     @Override
     public int round(float[] w, boolean training) throws InterruptedException {
         int active;
+        float mu = momentum, zeta = blockLr;
+        boolean nest = nesterov;
+        if (start != null) {
+            for (int i = 0; i < start.length; i++) start[i] = nest ? global[i] + mu * delta[i] : global[i]; // p, as below
+        }
         try {
-            active = Rounds.averageWithFlag(trainers, w, snapshot, sum, training);
+            active = Rounds.average(trainers, w, snapshot, sum, training, start, compression);
         } catch (GroupChangedException e) {
             if (!e.rejoined()) throw e;
             receiveState(w); // dropped as a straggler and admitted again: take g and Δ, go on
             return 1;
         }
-        float inv = 1f / Rounds.contributors(trainers, sum, snapshot.length), mu = momentum, zeta = blockLr;
-        boolean nest = nesterov;
         for (int i = 0; i < snapshot.length; i++) {
-            float a = sum[i] * inv;
+            float a = sum[i];
             float g0 = global[i], d0 = delta[i];
             float p = nest ? g0 + mu * d0 : g0; // where the trainers started this block: last round's t
             float d = mu * d0 + zeta * (a - p);
@@ -136,5 +147,10 @@ public final class BlockMomentum implements SyncAlgorithm {
     @Override
     public long bytesSent() {
         return trainers.bytesSent();
+    }
+
+    @Override
+    public long rawBytesSent() {
+        return trainers.rawBytesSent();
     }
 }

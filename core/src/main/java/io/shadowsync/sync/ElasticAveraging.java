@@ -1,5 +1,6 @@
 package io.shadowsync.sync;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.DenseParameterServer;
 
 /**
@@ -16,6 +17,11 @@ import io.shadowsync.comm.DenseParameterServer;
  * the global model (the replicas only orbit it), so that is what the final synchronization hands back. Trainers
  * that are still training push on into the center after that: the job's final model is the center taken once every
  * trainer has ended ({@code Job}), not a replica.
+ *
+ * <p>Under a lossy codec ({@code --compress}) the push d (already a change) goes through this trainer's encoder, and
+ * the trainer moves by what was sent, {@code t = s − decode(sent)}, so replica and center keep moving by the same
+ * elastic force; top-k keeps the rest in its residual for the next push (error feedback). Pulls of the center stay
+ * float32.
  */
 public final class ElasticAveraging implements SyncAlgorithm {
     private final DenseParameterServer center;
@@ -23,8 +29,16 @@ public final class ElasticAveraging implements SyncAlgorithm {
     private final float[] snapshot;
     private final float[] c;
     private final float[] d;
+    private final Codec.Encoder encoder;
+    /** Bytes the codec saved on the pushes so far (for {@link #rawBytesSent()}); written by the one round thread. */
+    private volatile long saved;
 
     public ElasticAveraging(DenseParameterServer center, int size, double alpha) {
+        this(center, size, alpha, Codec.FLOAT32);
+    }
+
+    /** With the job's codec for the pushes. */
+    public ElasticAveraging(DenseParameterServer center, int size, double alpha, Codec codec) {
         if (!(alpha > 0 && alpha <= 1)) throw new IllegalArgumentException("EASGD alpha must be in (0, 1], got " + alpha);
         if (center.size() != size) throw new IllegalArgumentException("center holds " + center.size() + " values, the replica " + size);
         this.center = center;
@@ -32,6 +46,7 @@ public final class ElasticAveraging implements SyncAlgorithm {
         this.snapshot = new float[size];
         this.c = new float[size];
         this.d = new float[size];
+        this.encoder = codec.lossless() ? null : codec.encoder(0x5eed_ea5dL);
     }
 
     public static double defaultAlpha(int trainers) {
@@ -51,7 +66,15 @@ public final class ElasticAveraging implements SyncAlgorithm {
         center.pull(c);
         float a = alpha;
         for (int i = 0; i < n; i++) d[i] = a * (snapshot[i] - c[i]);
-        center.pushDelta(d);
+        if (encoder == null) {
+            center.pushDelta(d);
+        } else {
+            byte[] sent = encoder.encode(d, 0, n);
+            encoder.codec().decode(java.nio.ByteBuffer.wrap(sent), d, 0, n); // d: what the center receives
+            long before = center.bytes();
+            center.pushDelta(d, sent.length);
+            saved += 4L * n - (center.bytes() - before); // a server that moves float32 anyway saves nothing
+        }
         if (!training) {
             center.pull(w); // final synchronization: the trainer takes the global model
             return -1;
@@ -63,5 +86,10 @@ public final class ElasticAveraging implements SyncAlgorithm {
     @Override
     public long bytesSent() {
         return center.bytes();
+    }
+
+    @Override
+    public long rawBytesSent() {
+        return center.bytes() + saved;
     }
 }

@@ -13,11 +13,19 @@ import io.shadowsync.comm.GroupChangedException;
  *
  * <p>A round taken once this trainer's workers are done (training false) assigns {@code w = t} rather than adding
  * {@code t − s} (which can differ from t in the last bit): in the last round every trainer ends with the same bits.
+ *
+ * <p>Under a lossy codec ({@code --compress}) a round sends the change since the last round, {@code s − t_prev}, and
+ * {@code t = t_prev + mean(sent changes)}, the same on every trainer ({@link Rounds#average}); the first round of a run
+ * (and of a resumed one) averages the replicas themselves and sets {@code t_prev}. With top-k, what a trainer's
+ * change did not send stays in its residual for the next round (error feedback); a resumed run starts with an empty one.
  */
 public final class ModelAveraging implements SyncAlgorithm {
     private final Collective trainers;
     private final float[] snapshot;
     private final float[] sum;
+    /** With compression: the last round's t (the same on every trainer), or null before the first round. */
+    private final Rounds.Compression compression;
+    private float[] last;
 
     /** @param size number of dense parameters */
     public ModelAveraging(Collective trainers, int size) {
@@ -25,6 +33,7 @@ public final class ModelAveraging implements SyncAlgorithm {
         this.trainers = trainers;
         this.snapshot = new float[size];
         this.sum = new float[Rounds.bufferLength(trainers, size)];
+        this.compression = Rounds.Compression.of(trainers, size);
     }
 
     @Override
@@ -37,21 +46,23 @@ public final class ModelAveraging implements SyncAlgorithm {
         int n = snapshot.length;
         int active;
         try {
-            active = Rounds.averageWithFlag(trainers, w, snapshot, sum, training);
+            active = Rounds.average(trainers, w, snapshot, sum, training, last, compression);
         } catch (GroupChangedException e) {
             if (!e.rejoined()) throw e;
             receiveState(w); // dropped as a straggler and admitted again: take the global model, go on
             return 1;
         }
-        float inv = 1f / Rounds.contributors(trainers, sum, n);
         for (int i = 0; i < n; i++) {
-            float t = sum[i] * inv;
-            sum[i] = t;
+            float t = sum[i];
             if (training) {
                 w[i] += t - snapshot[i]; // the change t − s; workers keep writing w meanwhile (Hogwild race, intended)
             } else {
                 w[i] = t; // the workers are done: w is s, and every trainer's last round ends on the same bits
             }
+        }
+        if (compression != null) {
+            if (last == null) last = new float[n];
+            System.arraycopy(sum, 0, last, 0, n);
         }
         if (Rounds.admitted(trainers, sum, n, active)) trainers.broadcast(sum, 0, n, 0);
         return active;
@@ -67,11 +78,17 @@ public final class ModelAveraging implements SyncAlgorithm {
         int n = snapshot.length;
         trainers.broadcast(sum, 0, n, 0);
         System.arraycopy(sum, 0, w, 0, n);
+        last = null; // the next round sets the reference anew
         ((ElasticGroup) trainers).stateReceived();
     }
 
     @Override
     public long bytesSent() {
         return trainers.bytesSent();
+    }
+
+    @Override
+    public long rawBytesSent() {
+        return trainers.rawBytesSent();
     }
 }

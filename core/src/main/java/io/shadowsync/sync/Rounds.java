@@ -1,5 +1,6 @@
 package io.shadowsync.sync;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.ElasticGroup;
 
@@ -71,6 +72,55 @@ final class Rounds {
             for (int i = 0; i < flags.length; i++) sum[n + i] = flags[i];
         }
         return count(sum, n);
+    }
+
+    /**
+     * A trainer's side of compressed rounds: its encoder of the group's lossy codec (with the codec's state: top-k's
+     * residual of what was not yet sent, int8's rounding stream) and a buffer for the change. Null without a lossy codec.
+     */
+    record Compression(Codec.Encoder encoder, float[] change) {
+        static Compression of(Collective trainers, int n) {
+            Codec c = trainers.codec();
+            // seeded per rank: the stochastic roundings of two trainers are independent, and a run repeats
+            return c.lossless() ? null : new Compression(c.encoder(0x5eed_0000L + trainers.rank()), new float[n]);
+        }
+    }
+
+    /**
+     * As {@link #averageWithFlag}, but leaves in avg[0..n) the average of the trainers' snapshots, not their sum (the
+     * flags after it as there). Without compression, or without a reference (the first round of a run, which sets
+     * one), it averages the snapshots themselves ({@code sum · (1/N)}, through the links' codec). With both, it sends
+     * the <b>change</b> {@code s − reference} through the group's codec ({@link Collective#allReduceEncoded}) and
+     * returns {@code avg = reference + (Σ sent changes) · (1/N)}: changes are small and sparse where parameters are
+     * not, so they lose less to a codec, and top-k's error feedback keeps, for the next round, what was not sent. The
+     * reference must be the same on every trainer (the last round's target), so every trainer gets the same avg.
+     */
+    static int average(Collective trainers, float[] w, float[] snapshot, float[] avg, boolean training, float[] reference,
+                       Compression z) throws InterruptedException {
+        int n = snapshot.length;
+        if (z == null || reference == null) {
+            int active = averageWithFlag(trainers, w, snapshot, avg, training);
+            float inv = 1f / contributors(trainers, avg, n);
+            for (int i = 0; i < n; i++) avg[i] = avg[i] * inv;
+            return active;
+        }
+        if (w.length != n) throw new IllegalArgumentException("replica has " + w.length + " parameters, the sync state " + n);
+        System.arraycopy(w, 0, snapshot, 0, n);
+        requireFinite("trainer " + trainers.rank() + "'s replica", snapshot, n);
+        float[] change = z.change();
+        for (int i = 0; i < n; i++) change[i] = snapshot[i] - reference[i];
+        long[] flags = new long[bufferLength(trainers, n) - n];
+        flags[0] = training ? 1 : 0;
+        if (trainers instanceof ElasticGroup g) {
+            flags[1] = 1;
+            flags[2] = g.joinersWaiting() ? 1 : 0;
+        }
+        trainers.allReduceEncoded(z.encoder(), change, 0, n, Collective.ReduceOp.SUM);
+        trainers.allReduceLongs(flags, 0, flags.length);
+        for (int i = 0; i < flags.length; i++) avg[n + i] = flags[i];
+        float inv = 1f / contributors(trainers, avg, n);
+        for (int i = 0; i < n; i++) avg[i] = reference[i] + change[i] * inv;
+        return count(avg, n);
     }
 
     /**

@@ -37,8 +37,16 @@ public interface SyncAlgorithm {
      */
     default void prepare(float[] w) throws InterruptedException {}
 
-    /** Bytes this trainer has sent for synchronization so far. */
+    /** Bytes this trainer has sent for synchronization so far (as encoded on the wire). */
     long bytesSent();
+
+    /**
+     * Bytes this trainer would have sent so far with every value float32 (uncompressed): over {@link #bytesSent()},
+     * the compression ratio. By default (no codec) the same.
+     */
+    default long rawBytesSent() {
+        return bytesSent();
+    }
 
     /**
      * The state a checkpoint saves and a resumed job copies back (BMUF: the global model and the block momentum): live

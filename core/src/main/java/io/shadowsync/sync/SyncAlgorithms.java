@@ -199,7 +199,7 @@ public final class SyncAlgorithms {
 
         @Override
         public SyncAlgorithm create(SyncContext ctx) {
-            return new ElasticAveraging(ctx.center(), ctx.size(), ctx.spec().alphaFor(ctx.trainers()));
+            return new ElasticAveraging(ctx.center(), ctx.size(), ctx.spec().alphaFor(ctx.trainers()), ctx.codec());
         }
 
         @Override

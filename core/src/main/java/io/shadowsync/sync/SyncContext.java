@@ -1,5 +1,6 @@
 package io.shadowsync.sync;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.DenseParameterServer;
 
@@ -14,8 +15,20 @@ import io.shadowsync.comm.DenseParameterServer;
  *                     {@link RoundAlgorithm#collective() collective}
  * @param center       the dense server as this trainer's sync thread reaches it, or null unless the algorithm
  *                     {@link RoundAlgorithm#center() keeps a center}
+ * @param codec        the job's codec ({@code --compress}): what a round sends goes through it (the trainer group
+ *                     applies it to its operations; a center's pushes take an {@link Codec#encoder} of it)
  */
-public record SyncContext(SyncSpec spec, int trainers, float[] initial, Collective trainerGroup, DenseParameterServer center) {
+public record SyncContext(SyncSpec spec, int trainers, float[] initial, Collective trainerGroup, DenseParameterServer center,
+                          Codec codec) {
+    public SyncContext {
+        java.util.Objects.requireNonNull(codec, "codec (Codec.FLOAT32 for none)");
+    }
+
+    /** A context whose codec is the trainer group's (float32 without one). */
+    public SyncContext(SyncSpec spec, int trainers, float[] initial, Collective trainerGroup, DenseParameterServer center) {
+        this(spec, trainers, initial, trainerGroup, center, trainerGroup != null ? trainerGroup.codec() : Codec.FLOAT32);
+    }
+
     /** The number of dense parameters. */
     public int size() {
         return initial.length;

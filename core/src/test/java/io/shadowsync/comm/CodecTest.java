@@ -78,8 +78,18 @@ class CodecTest {
     void aJobNamesItsCodec() {
         assertEquals(Codec.FLOAT32, Codec.named("float32"));
         assertEquals(Codec.BF16, Codec.named("BF16"));
+        assertEquals(Codec.FLOAT32, Codec.named("none"));
+        assertEquals(Codec.FP16, Codec.named("fp16"));
+        assertEquals("int8", Codec.named("int8").name());
+        assertEquals("int8:stochastic", Codec.named("INT8:Stochastic").name());
+        assertEquals("topk:0.01", Codec.named("topk:0.01").name());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Codec.named("fp8"));
-        assertEquals("unknown codec 'fp8': use float32 (the default) or bf16", e.getMessage());
+        assertEquals("unknown codec 'fp8': use none (float32, the default), fp16, bf16, int8, int8:stochastic or topk:F with F"
+                + " in (0, 1] (e.g. topk:0.01)", e.getMessage());
+        for (String bad : new String[] {"topk:0", "topk:1.5", "topk:x", "topk:NaN"}) {
+            e = assertThrows(IllegalArgumentException.class, () -> Codec.named(bad), bad);
+            assertTrue(e.getMessage().contains("topk takes a fraction F in (0, 1]"), e.getMessage());
+        }
     }
 
     /**

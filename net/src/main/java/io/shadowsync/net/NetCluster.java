@@ -87,7 +87,7 @@ public final class NetCluster implements Cluster {
             boolean group = algo.trainerGroup();
             if (elastic != null) {
                 if (!config.codec().lossless()) {
-                    throw new IllegalArgumentException("--codec " + config.codec().name() + " is not available with elastic "
+                    throw new IllegalArgumentException("--compress " + config.codec().name() + " is not available with elastic "
                             + "trainers yet: they send float32");
                 }
                 if (algo.workerGroup()) {

@@ -1,23 +1,51 @@
 package io.shadowsync.engine.step;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.DenseParameterServer;
+import java.nio.ByteBuffer;
 
 /**
  * Asynchronous parameter-server SGD (Downpour, Dean et al. 2012): the dense parameters live on the parameter
  * server, which applies every pushed gradient with its optimizer; each worker pushes its gradient and pulls fresh
  * parameters into its own copy, never waiting for other workers (only for its own round trip to the server).
+ *
+ * <p>Under a lossy codec ({@code --compress}) each worker's gradient goes through the worker's own encoder (with
+ * top-k, error feedback per worker: what a push leaves out is added to that worker's next gradient); the server
+ * applies what was sent. Pulls stay float32.
  */
 public final class AsyncPsStep implements StepRule {
     private final DenseParameterServer server;
+    /** One per worker (each is used by its worker's thread only), or null without a lossy codec. */
+    private final Codec.Encoder[] encoders;
 
     public AsyncPsStep(DenseParameterServer server) {
+        this(server, Codec.FLOAT32, 0, 0);
+    }
+
+    /** With the job's codec for the pushes of {@code workers} workers; trainer seeds their stochastic rounding. */
+    public AsyncPsStep(DenseParameterServer server, Codec codec, int workers, int trainer) {
         this.server = server;
+        if (codec.lossless()) {
+            encoders = null;
+        } else {
+            encoders = new Codec.Encoder[workers];
+            for (int k = 0; k < workers; k++) encoders[k] = codec.encoder(0x5eed_a5a5L + ((long) trainer << 20) + k);
+        }
     }
 
     @Override
     public long apply(int worker, float[] params, float[] grad, int examples) throws InterruptedException {
         long t0 = System.nanoTime();
-        if (examples > 0) server.pushGradient(grad);
+        if (examples > 0) {
+            if (encoders == null) {
+                server.pushGradient(grad);
+            } else {
+                Codec.Encoder e = encoders[worker];
+                byte[] sent = e.encode(grad, 0, grad.length);
+                e.codec().decode(ByteBuffer.wrap(sent), grad, 0, grad.length); // the gradient the server receives
+                server.pushGradient(grad, sent.length);
+            }
+        }
         server.pull(params);
         return System.nanoTime() - t0;
     }

@@ -99,6 +99,8 @@ public final class NetCollective {
                                   Duration timeout, int chunkFloats, int window, Codec codec, DataPlane plane) {
         Objects.requireNonNull(plane, "data plane");
         Objects.requireNonNull(codec, "codec");
+        Codec job = codec;
+        codec = codec.linkCodec(); // the ring's float messages; a message codec's messages travel as bytes
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(local, "ring endpoint");
         if (group == null || group.isEmpty()) throw new IllegalArgumentException("a collective group needs a name");
@@ -139,6 +141,6 @@ public final class NetCollective {
                 throw e;
             }
         }
-        return new RingCollective(rank, addresses.size(), chunkFloats, link);
+        return new RingCollective(rank, addresses.size(), chunkFloats, link, job);
     }
 }

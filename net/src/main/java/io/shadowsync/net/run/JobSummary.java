@@ -19,8 +19,8 @@ import java.util.Map;
  * multi-process job's summary is built exactly as an in-process one.
  */
 public final class JobSummary {
-    /** examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3. */
-    private static final int FIELDS = 13;
+    /** examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3, ratio. */
+    private static final int FIELDS = 14;
 
     private JobSummary() {}
 
@@ -53,6 +53,8 @@ public final class JobSummary {
         syncInfo.put("rounds_per_trainer", result.syncRounds());
         syncInfo.put("mean_round_ms", roundAll(result.meanRoundMillis(), 3));
         syncInfo.put("bytes_sent", result.syncBytes());
+        syncInfo.put("bytes_per_round", result.bytesPerRound()); // encoded, as sent
+        syncInfo.put("compression_ratio", roundAll(result.compressionRatio(), 3)); // float32 bytes / encoded bytes
         if (!link.isIdeal()) syncInfo.put("network", network != null ? network : describe(link));
         summary.put("sync", syncInfo);
         summary.put("worker_wait_fraction", round(result.workerWaitFraction(), 4));
@@ -82,11 +84,12 @@ public final class JobSummary {
      * bits) travel on the control group's typed channel ({@link Collective#allGatherLongs}): exact. With elastic
      * trainers a member that leaves during the gather is left out: the others ask again.
      */
-    public static JobResult gather(Collective control, JobResult mine, long rounds, double roundMs, long bytes) throws InterruptedException {
+    public static JobResult gather(Collective control, JobResult mine, long rounds, double roundMs, long bytes, double ratio)
+            throws InterruptedException {
         TrainResult r = mine.trainers()[0];
         TrainWindow.Snapshot w = r.window();
         long[] bits = {r.examples(), d(r.seconds()), r.skippedLines(), r.nonFiniteBatches(), d(r.trainLoss()), d(r.readerWaitFraction()),
-                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels())};
+                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels()), d(ratio)};
         int n;
         long[] all;
         while (true) {
@@ -101,7 +104,7 @@ public final class JobSummary {
         }
         TrainResult[] results = new TrainResult[n];
         long[] syncRounds = new long[n], syncBytes = new long[n];
-        double[] meanRound = new double[n];
+        double[] meanRound = new double[n], ratios = new double[n];
         long examples = 0;
         double seconds = 0, wait = 0;
         for (int t = 0; t < n; t++) {
@@ -111,11 +114,12 @@ public final class JobSummary {
             syncRounds[t] = v[7];
             meanRound[t] = dbl(v[8]);
             syncBytes[t] = v[9];
+            ratios[t] = dbl(v[13]);
             examples += v[0];
             seconds = Math.max(seconds, dbl(v[1]));
             wait += dbl(v[5]) + dbl(v[6]); // taking batches, synchronization and servers, as in process
         }
-        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n);
+        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n, ratios);
     }
 
     /** One process's result over the phases of an elastic job: its own share, then its takes of departed ones. */
@@ -131,7 +135,8 @@ public final class JobSummary {
         // skipped lines: the first phase's; a take re-reads part of a share that its trainer had read already
         TrainResult r = new TrainResult(ex, seconds, per, x.skippedLines(), x.nonFiniteBatches() + y.nonFiniteBatches(), loss,
                 readerWait, syncWait, y.window().examples() > 0 ? y.window() : x.window());
-        return new JobResult(ex, seconds, new TrainResult[] {r}, a.syncRounds(), a.meanRoundMillis(), a.syncBytes(), syncWait);
+        return new JobResult(ex, seconds, new TrainResult[] {r}, a.syncRounds(), a.meanRoundMillis(), a.syncBytes(), syncWait,
+                a.compressionRatio());
     }
 
     private static double weighted(double loss, long examples) {

@@ -340,13 +340,14 @@ public final class TrainerProcess {
             JobResult mine;
             SyncStats s = part.trainer(0).syncStats();
             long rounds, bytes;
-            double roundMs;
+            double roundMs, ratio;
             long departedExamples = 0;
             try {
                 mine = part.run();
                 rounds = s.rounds();
                 roundMs = s.meanRoundMillis();
                 bytes = s.bytesSent();
+                ratio = s.compressionRatio();
                 if (ck != null && ck.checkpointer.stopped()) {
                     ck.finish();
                     return stopped(members, mine.examples());
@@ -379,7 +380,7 @@ public final class TrainerProcess {
                 if (ck != null) ck.finish(); // the control collective is this thread's again
             }
             Collective control = cluster.control();
-            JobResult all = JobSummary.gather(control, mine, rounds, roundMs, bytes);
+            JobResult all = JobSummary.gather(control, mine, rounds, roundMs, bytes, ratio);
             boolean leader = control.rank() == 0;
             if (leader && control instanceof ElasticRing ring) ring.finish(); // trainers still waiting to join are sent away
             // every trainer has ended (gathered above): the server holds all their last pushes

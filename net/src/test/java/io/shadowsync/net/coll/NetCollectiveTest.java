@@ -270,6 +270,42 @@ class NetCollectiveTest {
         }
     }
 
+    /**
+     * A message codec across processes: top-k's messages travel whole (typed byte messages on the ring), every rank adds
+     * them in rank order, so each rank gets the in-process group's bits for the same inputs, the same on every rank,
+     * and sends its message to N − 1 ranks.
+     */
+    @Test
+    void aMessageCodecGivesEveryRankTheInProcessBits() throws Exception {
+        int n = 3, len = 1000;
+        Codec topk = Codec.named("topk:0.05");
+        try (Hosts hosts = new Hosts(n)) {
+            Collective[] c = new Collective[n];
+            for (int r = 0; r < n; r++) {
+                c[r] = NetCollective.join(hosts.transport, hosts.endpoint(r), "topk", r, hosts.ranks(1), LONG, 7,
+                        NetCollective.DEFAULT_WINDOW, topk);
+            }
+            try (InProcessCollectives ref = new InProcessCollectives(n, LinkModel.NONE, LONG, 7, topk)) {
+                float[][] want = new float[n][], got = new float[n][];
+                Collective[] local = ref.ranks();
+                Ranks.runAll(n, r -> {
+                    want[r] = input(r, len, 0);
+                    local[r].allReduceEncoded(topk.encoder(r), want[r], 0, len, ReduceOp.MEAN);
+                });
+                Ranks.runAll(n, r -> {
+                    got[r] = input(r, len, 0);
+                    c[r].allReduceEncoded(topk.encoder(r), got[r], 0, len, ReduceOp.MEAN);
+                });
+                for (int r = 0; r < n; r++) {
+                    assertArrayEquals(bits(want[0]), bits(got[r]), "rank " + r);
+                    assertEquals((n - 1) * topk.encodedBytes(len), c[r].bytesSent(), "rank " + r);
+                }
+            } finally {
+                closeAll(c);
+            }
+        }
+    }
+
     private static byte[] message(int r) {
         if (r == 1) return new byte[0];
         if (r == 2) {

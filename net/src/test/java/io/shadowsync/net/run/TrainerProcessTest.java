@@ -164,6 +164,39 @@ class TrainerProcessTest {
     }
 
     /**
+     * Compressed rounds across processes: under int8 and top-k the trainers of s-ma and fr-bmuf end on the same replica,
+     * and the leader's summary gathers every trainer's bytes per round and compression ratio (above 1: the raw bytes
+     * of the float32 ring over the messages sent). Fails on a gather that drops the ratio or mixes its fields up.
+     */
+    @Test
+    @Timeout(300)
+    void compressedRoundsAcrossProcessesEndOnTheSameReplicaAndReportTheirRatio() throws Exception {
+        for (String codec : new String[] {"int8", "topk:0.05"}) {
+            for (String algorithm : new String[] {"s-ma", "fr-bmuf"}) {
+                String what = algorithm + " --compress " + codec;
+                // DLRM: ~700 dense parameters (a logistic regression's one bias would fit no message codec: top-k's
+                // 12-byte message of one value is larger than its 4 float32 bytes)
+                try (Local job = new Local(r -> job(algorithm).model(new io.shadowsync.model.DlrmSpec(13, 26, 2000, 4, new int[] {16},
+                        new int[] {16})).compress(codec).build(), JobOptions.defaults(), b -> b)) {
+                    TrainerProcess.Outcome leader = job.outcome(0), other = job.outcome(1);
+                    assertEquals(TrainerProcess.Status.DONE, leader.status(), what);
+                    assertEquals(TrainerProcess.Status.DONE, other.status(), what);
+                    assertArrayEquals(job.parts[0].model().dense().data(), job.parts[1].model().dense().data(), what);
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> sync = (Map<String, Object>) leader.summary().get("sync");
+                    double[] ratio = (double[]) sync.get("compression_ratio");
+                    long[] perRound = (long[]) sync.get("bytes_per_round"), rounds = (long[]) sync.get("rounds_per_trainer");
+                    assertEquals(2, ratio.length, what);
+                    for (int t = 0; t < 2; t++) {
+                        assertTrue(rounds[t] > 0 && perRound[t] > 0, what + ": trainer " + t + " rounds " + rounds[t]);
+                        assertTrue(ratio[t] > 1.2, what + ": trainer " + t + " compression ratio " + ratio[t]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Periodic checkpoints, then a second run resumed from the newest: it starts from the checkpoint's examples (each
      * trainer from its own) and trains the rest of the budget, each example once. Fails on a resume that restores
      * nothing or one trainer only, and on examples counted twice across the restart.
