@@ -96,12 +96,13 @@ public final class Gossip implements SyncAlgorithm {
             setRounds(r + 1);
             if (peer != trainers.rank()) mix(w, training);
         } catch (GroupChangedException e) {
-            if (e.rejoined()) receiveState(w); // dropped as a straggler and admitted again: take a member's replica
+            // dropped as a straggler and admitted again: take rank 0's replica
+            if (e.rejoined()) Rounds.receiveState((ElasticGroup) trainers, other, w);
             return 1; // the next round pairs the new members
         }
         if (waiting && trainers instanceof ElasticGroup g && g.admitJoiners() > 0) {
             if (trainers.rank() == 0) System.arraycopy(w, 0, other, 0, n);
-            trainers.broadcast(other, 0, n, 0); // the newcomers' side is receiveState
+            trainers.broadcast(other, 0, n, 0); // the newcomers' side is Rounds.receiveState
         }
         return active;
     }
@@ -145,17 +146,10 @@ public final class Gossip implements SyncAlgorithm {
         for (int i = 0; i < n; i++) w[i] = other[i] * inv;
     }
 
+    /** A newcomer to an elastic group takes rank 0's replica. */
     @Override
     public void prepare(float[] w) throws InterruptedException {
-        if (trainers instanceof ElasticGroup g && g.needsState()) receiveState(w);
-    }
-
-    /** A newcomer's side of the broadcast after an admission: w becomes rank 0's replica. */
-    private void receiveState(float[] w) throws InterruptedException {
-        int n = snapshot.length;
-        trainers.broadcast(other, 0, n, 0);
-        System.arraycopy(other, 0, w, 0, n);
-        ((ElasticGroup) trainers).stateReceived();
+        if (trainers instanceof ElasticGroup g && g.needsState()) Rounds.receiveState(g, other, w);
     }
 
     @Override

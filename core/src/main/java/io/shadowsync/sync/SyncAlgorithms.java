@@ -92,8 +92,21 @@ public final class SyncAlgorithms {
         return trainers > 1 ? "s-" + ModelAveragingDefinition.NAME : NONE;
     }
 
+    /** A round algorithm whose rounds every trainer takes in lockstep over the trainer group, and which admits newcomers. */
+    abstract static class InLockstep implements RoundAlgorithm {
+        @Override
+        public final boolean collective() {
+            return true;
+        }
+
+        @Override
+        public final boolean joinable() {
+            return true;
+        }
+    }
+
     /** Model averaging, {@link ModelAveraging}. */
-    static final class ModelAveragingDefinition implements RoundAlgorithm {
+    static final class ModelAveragingDefinition extends InLockstep {
         static final String NAME = "ma";
 
         @Override
@@ -104,16 +117,6 @@ public final class SyncAlgorithms {
         @Override
         public String summary() {
             return "model averaging";
-        }
-
-        @Override
-        public boolean collective() {
-            return true;
-        }
-
-        @Override
-        public boolean joinable() {
-            return true;
         }
 
         @Override
@@ -128,7 +131,7 @@ public final class SyncAlgorithms {
     }
 
     /** BMUF, {@link BlockMomentum}. */
-    static final class BlockMomentumDefinition implements RoundAlgorithm {
+    static final class BlockMomentumDefinition extends InLockstep {
         @Override
         public String name() {
             return "bmuf";
@@ -137,16 +140,6 @@ public final class SyncAlgorithms {
         @Override
         public String summary() {
             return "BMUF (block momentum)";
-        }
-
-        @Override
-        public boolean collective() {
-            return true;
-        }
-
-        @Override
-        public boolean joinable() {
-            return true;
         }
 
         @Override
@@ -214,8 +207,11 @@ public final class SyncAlgorithms {
         }
     }
 
-    /** Gossip, {@link Gossip}: averaging with one peer per round, over the trainer group's pairwise exchange. */
-    static final class GossipDefinition implements RoundAlgorithm {
+    /**
+     * Gossip, {@link Gossip}: averaging with one peer per round, over the trainer group's pairwise exchange (a call of
+     * the whole group: every member enters every round).
+     */
+    static final class GossipDefinition extends InLockstep {
         @Override
         public String name() {
             return "gossip";
@@ -224,17 +220,6 @@ public final class SyncAlgorithms {
         @Override
         public String summary() {
             return "gossip: averaging with one peer per round (--gossip-schedule), one global average at the end";
-        }
-
-        /** Every member enters every round (the pairwise exchange is a call of the whole group), in lockstep. */
-        @Override
-        public boolean collective() {
-            return true;
-        }
-
-        @Override
-        public boolean joinable() {
-            return true;
         }
 
         @Override

@@ -17,6 +17,7 @@ import io.shadowsync.net.coll.RingEndpoint;
 import io.shadowsync.sync.Gossip;
 import io.shadowsync.sync.GossipSchedule;
 import io.shadowsync.sync.ModelAveraging;
+import io.shadowsync.sync.SyncAlgorithm;
 import io.shadowsync.testing.LogCapture;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -260,6 +261,25 @@ class ElasticRingTest {
         };
     }
 
+    /**
+     * Trainer 2 entering the running job in a new process: it waits to be admitted, then its algorithm's prepare
+     * receives the state into w, which the future returns.
+     */
+    private Future<float[]> enterLater(float[] w, java.util.function.Function<ElasticRing, SyncAlgorithm> algorithm) throws Exception {
+        Proc again = process();
+        return pool.submit(() -> {
+            ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
+                    Duration.ofSeconds(20), 50);
+            synchronized (closeables) {
+                closeables.add(r);
+            }
+            assertTrue(r.needsState());
+            algorithm.apply(r).prepare(w);
+            assertFalse(r.needsState());
+            return w;
+        });
+    }
+
     @Test
     void aTrainerThatEntersLaterIsAdmittedAndTakesTheGlobalModel() throws Exception {
         List<Proc> procs = new ArrayList<>();
@@ -268,19 +288,7 @@ class ElasticRingTest {
         rings.get(2).close();
 
         // the two survivors average; trainer 2 comes back in a new process and waits to be admitted
-        Proc again = process();
-        Future<float[]> joiner = pool.submit(() -> {
-            ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
-                    Duration.ofSeconds(20), 50);
-            synchronized (closeables) {
-                closeables.add(r);
-            }
-            assertTrue(r.needsState());
-            float[] w = {-100, -100, -100};
-            new ModelAveraging(r, 3).prepare(w);
-            assertFalse(r.needsState());
-            return w;
-        });
+        Future<float[]> joiner = enterLater(new float[] {-100, -100, -100}, r -> new ModelAveraging(r, 3));
         float[][] w = {{1, 2, 3}, {3, 4, 5}};
         ModelAveraging[] ma = {new ModelAveraging(rings.get(0), 3), new ModelAveraging(rings.get(1), 3)};
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -325,18 +333,7 @@ class ElasticRingTest {
                 "a round of the two survivors, paired with each other");
         assertArrayEquals(w[0], w[1], 1e-6f, "the survivors averaged with each other");
 
-        Proc again = process();
-        Future<float[]> joiner = pool.submit(() -> {
-            ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
-                    Duration.ofSeconds(20), 50);
-            synchronized (closeables) {
-                closeables.add(r);
-            }
-            float[] mine = {-100, -100};
-            new Gossip(r, 2, GossipSchedule.RANDOM).prepare(mine);
-            assertFalse(r.needsState());
-            return mine;
-        });
+        Future<float[]> joiner = enterLater(new float[] {-100, -100}, r -> new Gossip(r, 2, GossipSchedule.RANDOM));
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (rings.get(0).epoch() < 2 && System.nanoTime() < deadline) { // epoch 2: trainer 2 joined
             onEach(List.of(() -> g[0].round(w[0], true), () -> g[1].round(w[1], true)));
