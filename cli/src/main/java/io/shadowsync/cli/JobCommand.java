@@ -127,8 +127,8 @@ abstract class JobCommand {
     Double easgdAlpha;
 
     @Option(names = "--gossip-schedule", paramLabel = "S", description = "Gossip: who averages with whom each round: ring (alternating "
-            + "left and right neighbour), hypercube (rank XOR 2^(round mod log2 N)) or random (a random pairing per round, the same on every "
-            + "trainer) (default: random).")
+            + "left and right neighbour), hypercube (rank XOR 2^(round mod log2 N); off a power of two, a trainer without a partner sits the "
+            + "round out) or random (a random pairing per round, the same on every trainer) (default: random).")
     String gossipSchedule = io.shadowsync.sync.GossipSchedule.DEFAULT.key();
 
     @Option(names = "--ps-shards", paramLabel = "S", description = "Parameter-server shards for the embedding tables (and the dense server) (default: 1).")
