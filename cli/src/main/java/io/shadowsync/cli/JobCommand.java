@@ -131,6 +131,11 @@ abstract class JobCommand {
     @Option(names = "--easgd-alpha", paramLabel = "A", description = "EASGD elastic force (default: 0.5/N).")
     Double easgdAlpha;
 
+    @Option(names = "--gossip-schedule", paramLabel = "S", description = "Gossip: who averages with whom each round: ring (alternating "
+            + "left and right neighbour), hypercube (rank XOR 2^(round mod log2 N); off a power of two, a trainer without a partner sits the "
+            + "round out) or random (a random pairing per round, the same on every trainer) (default: random).")
+    String gossipSchedule = io.shadowsync.sync.GossipSchedule.DEFAULT.key();
+
     @Option(names = "--ps-shards", paramLabel = "S", description = "Parameter-server shards for the embedding tables (and the dense server) (default: 1).")
     int psShards = 1;
 
@@ -269,6 +274,11 @@ abstract class JobCommand {
         if (easgdAlpha != null && easgdAlpha.isNaN()) throw new UsageException("--easgd-alpha must be in (0, 1], got NaN");
         SyncSpec syncSpec = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum != null ? bmufMomentum : Double.NaN,
                 bmufBlockLr, nesterov, easgdAlpha != null ? easgdAlpha : Double.NaN, syncCpu);
+        try {
+            syncSpec = syncSpec.withGossipSchedule(io.shadowsync.sync.GossipSchedule.named(gossipSchedule));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--gossip-schedule: " + e.getMessage());
+        }
         LinkModel link = LinkModel.parse(netBandwidth, netLatency);
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
                 maxNonFinite);

@@ -136,12 +136,30 @@ class CliTest {
         assertTrue(!plain.err().contains("note:"), "the default for one trainer is none, nothing to say: " + plain.err());
     }
 
-    /** The --sync help is written by hand: it must name every registered algorithm. */
+    /** The --sync help lists the registry's names: it must name every registered algorithm. */
     @Test
     void syncHelpNamesEveryRegisteredAlgorithm() {
         Run r = run("train", "--help");
         String help = (r.out() + r.err()).replaceAll("\\s+", " ");
         for (String name : io.shadowsync.sync.SyncAlgorithms.names()) assertTrue(help.contains(name), name + " missing from: " + help);
+    }
+
+    /**
+     * Gossip's schedule is a job's choice: a foreground gossip job on the hypercube trains and its rounds send bytes;
+     * an unknown schedule is named, exit 2. Caught: a flag that never reaches the spec (the digest and checkpoints
+     * would not see it either), a refusal with a stack trace instead of a usage error.
+     */
+    @Test
+    void aGossipJobChoosesItsSchedule() throws Exception {
+        Run r = run("train", "--model", "lr", "--train", train(), "--trainers", "3", "--sync", "fr-gossip", "--sync-every", "4",
+                "--gossip-schedule", "hypercube", "--examples", "6000", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("fr-gossip", r.json().get("algorithm").asText());
+        assertTrue(r.json().get("sync").get("rounds_per_trainer").get(2).asLong() > 0, r.out());
+        assertTrue(r.json().get("sync").get("bytes_sent").get(2).asLong() > 0, r.out());
+        Run bad = run("train", "--model", "lr", "--train", train(), "--trainers", "2", "--sync", "s-gossip", "--gossip-schedule", "star");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--gossip-schedule: unknown gossip schedule 'star' (valid: ring, hypercube, random)"), bad.err());
     }
 
     /**

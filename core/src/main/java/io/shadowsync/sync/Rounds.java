@@ -151,4 +151,14 @@ final class Rounds {
     static boolean admitted(Collective trainers, float[] sum, int n, int active) throws InterruptedException {
         return trainers instanceof ElasticGroup g && active > 0 && count(sum, n + 2) > 0 && g.admitJoiners() > 0;
     }
+
+    /**
+     * A newcomer's (or a straggler's that was admitted again) side of the broadcast that follows an admission: w
+     * becomes what rank 0 broadcasts, received through buffer (at least w's length).
+     */
+    static void receiveState(ElasticGroup group, float[] buffer, float[] w) throws InterruptedException {
+        group.broadcast(buffer, 0, w.length, 0);
+        System.arraycopy(buffer, 0, w, 0, w.length);
+        group.stateReceived();
+    }
 }

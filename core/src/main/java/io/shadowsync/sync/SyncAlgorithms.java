@@ -14,7 +14,7 @@ import java.util.ServiceLoader;
  * build it; the test suites iterate {@link #all()}, so an algorithm registered here is trained, checkpointed and
  * stopped by them the day it is added.
  *
- * <p>Built in: {@code none}; model averaging ({@code ma}), BMUF ({@code bmuf}) and EASGD ({@code easgd}), each in its
+ * <p>Built in: {@code none}; model averaging ({@code ma}), BMUF ({@code bmuf}), EASGD ({@code easgd}) and gossip ({@code gossip}), each in its
  * shadow ({@code s-}) and foreground ({@code fr-}) form; {@code sync-sgd}; {@code async-ps}. To add a round algorithm:
  * write its {@link SyncAlgorithm} and a {@link RoundAlgorithm} that describes it, then call {@link #register} before
  * building a job, or list the {@link RoundAlgorithm} class in {@code META-INF/services/io.shadowsync.sync.RoundAlgorithm}
@@ -31,6 +31,7 @@ public final class SyncAlgorithms {
         register(new ModelAveragingDefinition());
         register(new BlockMomentumDefinition());
         register(new ElasticAveragingDefinition());
+        register(new GossipDefinition());
         step("sync-sgd", SyncSpec.Mode.SYNC_SGD, "synchronous SGD: gradients averaged over all workers every step");
         step("async-ps", SyncSpec.Mode.ASYNC_PS, "asynchronous SGD, dense parameters on the parameter server");
         for (RoundAlgorithm a : ServiceLoader.load(RoundAlgorithm.class, SyncAlgorithms.class.getClassLoader())) register(a);
@@ -91,8 +92,21 @@ public final class SyncAlgorithms {
         return trainers > 1 ? "s-" + ModelAveragingDefinition.NAME : NONE;
     }
 
+    /** A round algorithm whose rounds every trainer takes in lockstep over the trainer group, and which admits newcomers. */
+    abstract static class InLockstep implements RoundAlgorithm {
+        @Override
+        public final boolean collective() {
+            return true;
+        }
+
+        @Override
+        public final boolean joinable() {
+            return true;
+        }
+    }
+
     /** Model averaging, {@link ModelAveraging}. */
-    static final class ModelAveragingDefinition implements RoundAlgorithm {
+    static final class ModelAveragingDefinition extends InLockstep {
         static final String NAME = "ma";
 
         @Override
@@ -103,16 +117,6 @@ public final class SyncAlgorithms {
         @Override
         public String summary() {
             return "model averaging";
-        }
-
-        @Override
-        public boolean collective() {
-            return true;
-        }
-
-        @Override
-        public boolean joinable() {
-            return true;
         }
 
         @Override
@@ -127,7 +131,7 @@ public final class SyncAlgorithms {
     }
 
     /** BMUF, {@link BlockMomentum}. */
-    static final class BlockMomentumDefinition implements RoundAlgorithm {
+    static final class BlockMomentumDefinition extends InLockstep {
         @Override
         public String name() {
             return "bmuf";
@@ -136,16 +140,6 @@ public final class SyncAlgorithms {
         @Override
         public String summary() {
             return "BMUF (block momentum)";
-        }
-
-        @Override
-        public boolean collective() {
-            return true;
-        }
-
-        @Override
-        public boolean joinable() {
-            return true;
         }
 
         @Override
@@ -210,6 +204,37 @@ public final class SyncAlgorithms {
         @Override
         public int stateFloats(int trainers) {
             return 3;
+        }
+    }
+
+    /**
+     * Gossip, {@link Gossip}: averaging with one peer per round, over the trainer group's pairwise exchange (a call of
+     * the whole group: every member enters every round).
+     */
+    static final class GossipDefinition extends InLockstep {
+        @Override
+        public String name() {
+            return "gossip";
+        }
+
+        @Override
+        public String summary() {
+            return "gossip: averaging with one peer per round (--gossip-schedule), one global average at the end";
+        }
+
+        @Override
+        public SyncAlgorithm create(SyncContext ctx) {
+            return new Gossip(ctx.trainerGroup(), ctx.size(), ctx.spec().gossipSchedule());
+        }
+
+        @Override
+        public Map<String, String> settings(SyncSpec s, int trainers) {
+            return Map.of("gossip-schedule", s.gossipSchedule().key());
+        }
+
+        @Override
+        public int stateFloats(int trainers) {
+            return 2; // snapshot, the peer's replica
         }
     }
 }

@@ -22,9 +22,10 @@ package io.shadowsync.sync;
  * @param bmufBlockLr  block learning rate ζ
  * @param easgdAlpha   elastic force α; NaN = 0.5/N
  * @param syncCpu      shadow mode without an interval: the sync thread's most share of the CPU, in (0, 1]; 1 = unpaced
+ * @param gossipSchedule gossip: who averages with whom each round; null = {@link GossipSchedule#DEFAULT}
  */
 public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, double bmufMomentum, double bmufBlockLr,
-                       boolean nesterov, double easgdAlpha, double syncCpu) {
+                       boolean nesterov, double easgdAlpha, double syncCpu, GossipSchedule gossipSchedule) {
     /** The default share of the CPU a self-paced sync thread takes at most (--sync-cpu). */
     public static final double DEFAULT_SYNC_CPU = 0.05;
 
@@ -39,6 +40,13 @@ public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, dou
         if (!(bmufBlockLr > 0) || Double.isInfinite(bmufBlockLr)) throw new IllegalArgumentException("BMUF block learning rate must be positive, got " + bmufBlockLr);
         if (!Double.isNaN(easgdAlpha) && !(easgdAlpha > 0 && easgdAlpha <= 1)) throw new IllegalArgumentException("EASGD alpha must be in (0, 1], got " + easgdAlpha);
         if (!(syncCpu > 0 && syncCpu <= 1)) throw new IllegalArgumentException("--sync-cpu must be in (0, 1], got " + syncCpu);
+        if (gossipSchedule == null) gossipSchedule = GossipSchedule.DEFAULT;
+    }
+
+    /** A spec with the default gossip schedule. */
+    public SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, double bmufMomentum, double bmufBlockLr,
+                    boolean nesterov, double easgdAlpha, double syncCpu) {
+        this(algorithm, syncEvery, syncIntervalMs, bmufMomentum, bmufBlockLr, nesterov, easgdAlpha, syncCpu, null);
     }
 
     /** A spec whose shadow paces itself to the default CPU share when no interval is set. */
@@ -49,7 +57,12 @@ public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, dou
 
     /** This spec with the shadow's CPU share (1: unpaced). */
     public SyncSpec withSyncCpu(double share) {
-        return new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum, bmufBlockLr, nesterov, easgdAlpha, share);
+        return new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum, bmufBlockLr, nesterov, easgdAlpha, share, gossipSchedule);
+    }
+
+    /** This spec with the gossip schedule (--gossip-schedule). */
+    public SyncSpec withGossipSchedule(GossipSchedule schedule) {
+        return new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum, bmufBlockLr, nesterov, easgdAlpha, syncCpu, schedule);
     }
 
     /** A spec with default settings for the named algorithm. */

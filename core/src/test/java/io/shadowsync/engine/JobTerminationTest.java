@@ -192,7 +192,7 @@ class JobTerminationTest {
         }
     }
 
-    /** The in-process cluster, but trainer 1's third collective operation or dense-server call throws. */
+    /** The in-process cluster, but trainer 1's third allreduce, exchange or dense-server call throws. */
     static final class FaultyCluster extends ForwardingCluster {
         final AtomicReference<Throwable> injected;
         final AtomicInteger calls = new AtomicInteger();
@@ -260,6 +260,12 @@ class JobTerminationTest {
                 public void allReduce(float[] data, int off, int len, ReduceOp op) throws InterruptedException {
                     maybeFail(trainer, "allReduce");
                     inner.allReduce(data, off, len, op);
+                }
+
+                @Override
+                public void exchange(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
+                    maybeFail(trainer, "exchange"); // gossip's rounds: a pairwise exchange, no allreduce until the end
+                    inner.exchange(peer, send, sOff, recv, rOff, len);
                 }
             };
         }

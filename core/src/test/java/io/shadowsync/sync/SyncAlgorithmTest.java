@@ -304,7 +304,7 @@ class SyncAlgorithmTest {
     // --- the last round: every replica ends on the same bits ---
 
     @ParameterizedTest
-    @ValueSource(strings = {"ma", "bmuf", "bmuf-nesterov"})
+    @ValueSource(strings = {"ma", "bmuf", "bmuf-nesterov", "gossip"})
     void theLastRoundLeavesEveryReplicaOnTheSameBits(String algorithm) throws Exception {
         // w += t − s differs from t by an ulp for some elements, and not in the same way on every replica
         int n = 3, size = 4096;
@@ -314,6 +314,7 @@ class SyncAlgorithmTest {
         SyncAlgorithm[] algs = each(n, r -> switch (algorithm) {
             case "ma" -> new ModelAveraging(c[r], size);
             case "bmuf" -> new BlockMomentum(c[r], initial, 0.5, 1.0, false);
+            case "gossip" -> new Gossip(c[r], size, GossipSchedule.RANDOM);
             default -> new BlockMomentum(c[r], initial, 0.5, 1.0, true);
         });
         for (int round = 0; round < 3; round++) {
@@ -330,7 +331,7 @@ class SyncAlgorithmTest {
 
     // --- a worker's change made while the round runs is kept ---
 
-    /** A collective that, while an allreduce is in flight, adds change to w as this trainer's workers would. */
+    /** A collective that, while an allreduce or an exchange is in flight, adds change to w as this trainer's workers would. */
     static final class MeddlingCollective extends ForwardingCollective {
         final float[] w, change;
 
@@ -344,6 +345,12 @@ class SyncAlgorithmTest {
         public void allReduce(float[] data, int off, int len, ReduceOp op) throws InterruptedException {
             for (int i = 0; i < change.length; i++) w[i] += change[i]; // after the snapshot, before the write-back
             inner.allReduce(data, off, len, op);
+        }
+
+        @Override
+        public void exchange(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
+            for (int i = 0; i < change.length; i++) w[i] += change[i];
+            inner.exchange(peer, send, sOff, recv, rOff, len);
         }
     }
 
@@ -377,7 +384,7 @@ class SyncAlgorithmTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ma", "bmuf", "bmuf-nesterov", "easgd"})
+    @ValueSource(strings = {"ma", "bmuf", "bmuf-nesterov", "easgd", "gossip"})
     void aChangeTheWorkersMakeDuringARoundIsKept(String algorithm) throws Exception {
         // the same rounds twice, once with workers that change w while each round runs: the replicas must differ by
         // exactly those changes (w += t − s); a round that writes w = t would erase them
@@ -421,6 +428,7 @@ class SyncAlgorithmTest {
             case "bmuf" -> new BlockMomentum(c, initial, 0.5, 1.0, false);
             case "bmuf-nesterov" -> new BlockMomentum(c, initial, 0.5, 1.0, true);
             case "easgd" -> new ElasticAveraging(server, initial.length, 0.3);
+            case "gossip" -> new Gossip(c, initial.length, GossipSchedule.RANDOM);
             default -> throw new IllegalArgumentException(algorithm);
         };
     }

@@ -18,20 +18,18 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The registry: what each built-in algorithm declares, registration, the one-trainer note, and the test toy's rounds. */
+/** The registry: what each built-in algorithm declares, registration, the one-trainer note. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SyncAlgorithmsTest {
-    static final List<String> BUILT_IN = List.of("none", "s-ma", "s-bmuf", "s-easgd", "fr-ma", "fr-bmuf", "fr-easgd", "sync-sgd", "async-ps");
+    static final List<String> BUILT_IN = List.of("none", "s-ma", "s-bmuf", "s-easgd", "s-gossip", "fr-ma", "fr-bmuf", "fr-easgd", "fr-gossip",
+            "sync-sgd", "async-ps");
 
     @Test
-    void theBuiltInNamesKeepTheirOrderAndTheToyIsRegisteredFromTheServiceFile() {
+    void theBuiltInNamesKeepTheirOrder() {
         List<String> names = SyncAlgorithms.names();
         List<String> builtIn = new ArrayList<>(names);
         builtIn.removeIf(n -> !BUILT_IN.contains(n));
         assertEquals(BUILT_IN, builtIn);
-        // META-INF/services in the test resources registers PeerGossip: both forms, each among its mode's names
-        assertTrue(names.indexOf("s-gossip") > names.indexOf("s-easgd") && names.indexOf("s-gossip") < names.indexOf("fr-ma"), names.toString());
-        assertTrue(names.indexOf("fr-gossip") > names.indexOf("fr-easgd") && names.indexOf("fr-gossip") < names.indexOf("sync-sgd"), names.toString());
         assertEquals(SyncSpec.Mode.FOREGROUND, SyncAlgorithms.get("FR-GOSSIP").mode());
     }
 
@@ -39,16 +37,18 @@ class SyncAlgorithmsTest {
     @Test
     void builtInDescriptorsDeclareWhatTheyNeed() {
         // name: trainer group, worker group, dense server, server optimizer, joinable
-        Map<String, boolean[]> expected = Map.of(
-                "none", new boolean[] {false, false, false, false, false},
-                "s-ma", new boolean[] {true, false, false, false, true},
-                "fr-ma", new boolean[] {true, false, false, false, true},
-                "s-bmuf", new boolean[] {true, false, false, false, true},
-                "fr-bmuf", new boolean[] {true, false, false, false, true},
-                "s-easgd", new boolean[] {false, false, true, false, false},
-                "fr-easgd", new boolean[] {false, false, true, false, false},
-                "sync-sgd", new boolean[] {false, true, false, false, false},
-                "async-ps", new boolean[] {false, false, true, true, false});
+        Map<String, boolean[]> expected = Map.ofEntries(
+                Map.entry("none", new boolean[] {false, false, false, false, false}),
+                Map.entry("s-ma", new boolean[] {true, false, false, false, true}),
+                Map.entry("fr-ma", new boolean[] {true, false, false, false, true}),
+                Map.entry("s-bmuf", new boolean[] {true, false, false, false, true}),
+                Map.entry("fr-bmuf", new boolean[] {true, false, false, false, true}),
+                Map.entry("s-easgd", new boolean[] {false, false, true, false, false}),
+                Map.entry("s-gossip", new boolean[] {true, false, false, false, true}),
+                Map.entry("fr-gossip", new boolean[] {true, false, false, false, true}),
+                Map.entry("fr-easgd", new boolean[] {false, false, true, false, false}),
+                Map.entry("sync-sgd", new boolean[] {false, true, false, false, false}),
+                Map.entry("async-ps", new boolean[] {false, false, true, true, false}));
         for (Map.Entry<String, boolean[]> e : expected.entrySet()) {
             AlgorithmDescriptor d = SyncAlgorithms.get(e.getKey());
             boolean[] got = {d.trainerGroup(), d.workerGroup(), d.denseServer(), d.serverOptimizer(), d.joinable()};
@@ -72,6 +72,10 @@ class SyncAlgorithmsTest {
         SyncSpec s = SyncSpec.of("s-easgd");
         assertEquals(Map.of("easgd-alpha", Double.toString(0.125)), s.descriptor().settings(s, 4));
         assertEquals(Map.of(), SyncSpec.of("s-ma").descriptor().settings(SyncSpec.of("s-ma"), 4));
+        SyncSpec g = SyncSpec.of("fr-gossip");
+        assertEquals(Map.of("sync-every", "50", "gossip-schedule", "random"), g.descriptor().settings(g, 4));
+        g = g.withGossipSchedule(GossipSchedule.HYPERCUBE).withSyncCpu(0.5);
+        assertEquals("hypercube", g.descriptor().settings(g, 4).get("gossip-schedule"), "the schedule survives the other withers");
         assertEquals(Map.of(), SyncSpec.of("sync-sgd").descriptor().settings(SyncSpec.of("sync-sgd"), 4));
     }
 
@@ -79,7 +83,7 @@ class SyncAlgorithmsTest {
     void unknownNamesAndTakenNamesAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SyncSpec.of("s-foo"));
         assertTrue(e.getMessage().contains("unknown sync algorithm 's-foo'") && e.getMessage().contains("s-ma, s-bmuf"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> SyncAlgorithms.register(new PeerGossip.Definition()));
+        e = assertThrows(IllegalArgumentException.class, () -> SyncAlgorithms.register(new SyncAlgorithms.GossipDefinition()));
         assertTrue(e.getMessage().contains("'s-gossip' is already registered"), e.getMessage());
         RoundAlgorithm badName = new RoundAlgorithm() {
             @Override
@@ -115,7 +119,7 @@ class SyncAlgorithmsTest {
     /** One trainer with a collective algorithm has nobody to synchronize with: said, not silently run as none. */
     @Test
     void oneTrainerWithACollectiveAlgorithmGetsANote() {
-        for (String name : List.of("s-ma", "fr-ma", "s-bmuf", "fr-bmuf", "s-gossip")) {
+        for (String name : List.of("s-ma", "fr-ma", "s-bmuf", "fr-bmuf", "s-gossip", "fr-gossip")) {
             SyncSpec s = SyncSpec.of(name);
             String note = s.descriptor().note(s, 1);
             assertNotNull(note, name);
@@ -129,40 +133,5 @@ class SyncAlgorithmsTest {
         for (String name : List.of("s-easgd", "fr-easgd", "none", "sync-sgd", "async-ps")) {
             assertNull(SyncSpec.of(name).descriptor().note(SyncSpec.of(name), 1), name);
         }
-    }
-
-    /**
-     * The toy's rounds: while training, each trainer moves to the average with its peer of the round's pairing (the
-     * odd one out keeps its own); the last round leaves every replica at the average of all, bit for bit.
-     */
-    @Test
-    void peerGossipAveragesWithItsPeerAndEndsOnTheMean() throws Exception {
-        int n = 5, size = 7;
-        Collective[] group = InProcessCollectives.create(n, LinkModel.NONE);
-        SyncAlgorithm[] algs = SyncAlgorithmTest.each(n, r -> SyncAlgorithms.get("s-gossip").create(new SyncContext(SyncSpec.of("s-gossip"), n, new float[size], group[r], null)));
-        float[][] w = SyncAlgorithmTest.replicas(n, size);
-        float[][] before = new float[n][];
-        for (int r = 0; r < n; r++) before[r] = w[r].clone();
-        int[] active = SyncAlgorithmTest.roundAll(algs, w, true);
-        int[] perm = PeerGossip.pairing(n, 0);
-        for (int p = 0; p < n; p++) {
-            int me = perm[p], peer = p % 2 == 0 ? (p + 1 < n ? perm[p + 1] : me) : perm[p - 1];
-            assertEquals(n, active[me]);
-            for (int i = 0; i < size; i++) {
-                float expect = me == peer ? before[me][i] : (before[me][i] + before[peer][i]) / 2;
-                assertEquals(expect, w[me][i], 1e-5, "trainer " + me + " with peer " + peer + ", parameter " + i);
-            }
-        }
-        assertEquals(1, algs[0].state().length);
-        assertEquals(1f, algs[0].state()[0][1], "the round number advanced");
-        float[] mean = new float[size];
-        for (float[] x : w) for (int i = 0; i < size; i++) mean[i] += x[i] / n;
-        active = SyncAlgorithmTest.roundAll(algs, w, false);
-        for (int r = 0; r < n; r++) {
-            assertEquals(0, active[r]);
-            assertArrayEquals(w[0], w[r], "replica " + r + " is replica 0, bit for bit");
-        }
-        for (int i = 0; i < size; i++) assertEquals(mean[i], w[0][i], 1e-5);
-        for (Collective c : group) c.close();
     }
 }

@@ -237,6 +237,21 @@ public final class ElasticRing implements ElasticGroup {
         }
     }
 
+    /**
+     * The ring's own exchange (each vector relayed only as far as its peer, not gathered by every member); throws
+     * {@link GroupChangedException} after a change: the pairing was drawn over the old members.
+     */
+    @Override
+    public void exchange(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
+        checkState("exchange");
+        try {
+            ring.exchange(peer, send, sOff, recv, rOff, len);
+        } catch (RuntimeException e) {
+            regroup(e, "exchange");
+            throw new GroupChangedException("the group changed during an exchange; it now has " + size() + " members", false);
+        }
+    }
+
     @Override
     public void barrier() throws InterruptedException {
         checkState("barrier");

@@ -14,7 +14,10 @@ import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.coll.RingEndpoint;
+import io.shadowsync.sync.Gossip;
+import io.shadowsync.sync.GossipSchedule;
 import io.shadowsync.sync.ModelAveraging;
+import io.shadowsync.sync.SyncAlgorithm;
 import io.shadowsync.testing.LogCapture;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -258,6 +261,25 @@ class ElasticRingTest {
         };
     }
 
+    /**
+     * Trainer 2 entering the running job in a new process: it waits to be admitted, then its algorithm's prepare
+     * receives the state into w, which the future returns.
+     */
+    private Future<float[]> enterLater(float[] w, java.util.function.Function<ElasticRing, SyncAlgorithm> algorithm) throws Exception {
+        Proc again = process();
+        return pool.submit(() -> {
+            ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
+                    Duration.ofSeconds(20), 50);
+            synchronized (closeables) {
+                closeables.add(r);
+            }
+            assertTrue(r.needsState());
+            algorithm.apply(r).prepare(w);
+            assertFalse(r.needsState());
+            return w;
+        });
+    }
+
     @Test
     void aTrainerThatEntersLaterIsAdmittedAndTakesTheGlobalModel() throws Exception {
         List<Proc> procs = new ArrayList<>();
@@ -266,19 +288,7 @@ class ElasticRingTest {
         rings.get(2).close();
 
         // the two survivors average; trainer 2 comes back in a new process and waits to be admitted
-        Proc again = process();
-        Future<float[]> joiner = pool.submit(() -> {
-            ElasticRing r = ElasticRing.enter(transport, again.endpoint(), coordinator, 2, again.address(), DIGEST, STRAGGLER,
-                    Duration.ofSeconds(20), 50);
-            synchronized (closeables) {
-                closeables.add(r);
-            }
-            assertTrue(r.needsState());
-            float[] w = {-100, -100, -100};
-            new ModelAveraging(r, 3).prepare(w);
-            assertFalse(r.needsState());
-            return w;
-        });
+        Future<float[]> joiner = enterLater(new float[] {-100, -100, -100}, r -> new ModelAveraging(r, 3));
         float[][] w = {{1, 2, 3}, {3, 4, 5}};
         ModelAveraging[] ma = {new ModelAveraging(rings.get(0), 3), new ModelAveraging(rings.get(1), 3)};
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -291,6 +301,46 @@ class ElasticRingTest {
         assertArrayEquals(new float[]{2, 3, 4}, w[0], "the survivors' average");
         assertArrayEquals(w[0], joined, "the newcomer starts from the global model, bit for bit");
         assertTrue(rings.get(0).changes().stream().anyMatch(c -> c.contains("trainer 2") && c.contains("joined")), rings.get(0).changes().toString());
+    }
+
+    /**
+     * Gossip over the elastic group: a member that dies mid-job does not hang the others. The round it breaks ends
+     * (the group changed: nobody averaged in it, or only a pair that finished before the break), the next rounds pair
+     * the two survivors with each other, and their last round leaves both on the same bits, their mean. Then a trainer
+     * that enters later is admitted after a round and starts from rank 0's replica. Caught: a gossip that keeps
+     * pairing with the departed rank (the exchange would refuse or wait), one that does not carry the joiners flag
+     * or broadcast the state (the newcomer would wait forever in prepare).
+     */
+    @Test
+    void gossipGoesOnOverTheSurvivorsAndAdmitsANewcomer() throws Exception {
+        List<Proc> procs = new ArrayList<>();
+        List<ElasticRing> rings = threeMembers(procs);
+        float[][] w = {{1, 2}, {3, 4}, {50, 60}};
+        Gossip[] g = new Gossip[3];
+        for (int i = 0; i < 3; i++) g[i] = new Gossip(rings.get(i), 2, GossipSchedule.RANDOM);
+        assertEquals(List.of(3, 3, 3), onEach(List.of(() -> g[0].round(w[0], true), () -> g[1].round(w[1], true),
+                () -> g[2].round(w[2], true))));
+
+        kill(procs.get(2));
+        rings.get(2).close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (rings.get(0).epoch() < 1 && System.nanoTime() < deadline) {
+            List<Integer> active = onEach(List.of(() -> g[0].round(w[0], true), () -> g[1].round(w[1], true)));
+            assertTrue(active.get(0) >= 1 && active.get(1) >= 1, "the survivors go on: " + active);
+        }
+        assertEquals(List.of(0, 1), rings.get(0).members());
+        assertEquals(List.of(2, 2), onEach(List.of(() -> g[0].round(w[0], true), () -> g[1].round(w[1], true))),
+                "a round of the two survivors, paired with each other");
+        assertArrayEquals(w[0], w[1], 1e-6f, "the survivors averaged with each other");
+
+        Future<float[]> joiner = enterLater(new float[] {-100, -100}, r -> new Gossip(r, 2, GossipSchedule.RANDOM));
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (rings.get(0).epoch() < 2 && System.nanoTime() < deadline) { // epoch 2: trainer 2 joined
+            onEach(List.of(() -> g[0].round(w[0], true), () -> g[1].round(w[1], true)));
+        }
+        float[] joined = joiner.get(20, TimeUnit.SECONDS);
+        assertEquals(List.of(0, 1, 2), rings.get(0).members(), "trainer 2 is admitted after a round");
+        assertArrayEquals(w[0], joined, "the newcomer starts from rank 0's replica, bit for bit");
     }
 
     @Test

@@ -1,0 +1,277 @@
+package io.shadowsync.sync;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.shadowsync.comm.Codec;
+import io.shadowsync.comm.Collective;
+import io.shadowsync.comm.InProcessCollectives;
+import io.shadowsync.comm.LinkModel;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Gossip's schedules and rounds, on replicas that do not train between rounds (as the paper's consensus analysis). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class GossipTest {
+    /** Each trainer's gossip instance over the group, with the given schedule, as the registry builds it. */
+    static SyncAlgorithm[] gossip(Collective[] group, int size, GossipSchedule schedule) {
+        SyncSpec spec = SyncSpec.of("s-gossip").withGossipSchedule(schedule);
+        return SyncAlgorithmTest.each(group.length, r -> SyncAlgorithms.get("s-gossip").create(
+                new SyncContext(spec, group.length, new float[size], group[r], null)));
+    }
+
+    /** sqrt(Σ_r Σ_i (w_r[i] − mean[i])²): how far the replicas are from agreeing. */
+    static double spread(float[][] w) {
+        double[] mean = mean(w);
+        double s = 0;
+        for (float[] x : w) for (int i = 0; i < x.length; i++) s += (x[i] - mean[i]) * (x[i] - mean[i]);
+        return Math.sqrt(s);
+    }
+
+    static double[] mean(float[][] w) {
+        double[] m = new double[w[0].length];
+        for (float[] x : w) for (int i = 0; i < x.length; i++) m[i] += (double) x[i] / w.length;
+        return m;
+    }
+
+    /** The ring schedule written out for 8: even rounds pair (0,1)(2,3)(4,5)(6,7), odd rounds (1,2)(3,4)(5,6)(7,0). */
+    static int ringPeer8(int r, int round) {
+        if (round % 2 == 0) return r ^ 1;
+        return r % 2 == 1 ? (r + 1) % 8 : (r + 7) % 8;
+    }
+
+    /** The mixing matrix of one round: x ← W x, W averaging each pair (doubles). */
+    static double[][] mixing(int round) {
+        double[][] m = new double[8][8];
+        for (int r = 0; r < 8; r++) {
+            m[r][r] = 0.5;
+            m[r][ringPeer8(r, round)] += 0.5;
+        }
+        return m;
+    }
+
+    static double[] times(double[][] m, double[] x) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) for (int j = 0; j < x.length; j++) y[i] += m[i][j] * x[j];
+        return y;
+    }
+
+    /**
+     * ρ, the per-round rate of the ring schedule on 8: the square root of the spectral radius of the two-round mixing
+     * matrix W_odd·W_even on the vectors of mean zero, as the mean growth of a vector of mean zero over 400 products
+     * (in doubles; it is 1/√2: the two-round matrix has the eigenvalue 1/2 twice on them).
+     */
+    static double ringRate() {
+        double[] x = new double[8];
+        for (int i = 0; i < 8; i++) x[i] = Math.sin(1 + 3.7 * i); // not orthogonal to the slowest mode
+        int k = 400;
+        double logGrowth = 0;
+        for (int it = 0; it < k; it++) {
+            double m = 0;
+            for (double v : x) m += v / 8;
+            for (int i = 0; i < 8; i++) x[i] -= m; // the matrices keep the mean; this removes the rounding's share of it
+            double before = norm(x);
+            x = times(mixing(1), times(mixing(0), x));
+            double after = norm(x);
+            logGrowth += Math.log(after / before);
+            for (int i = 0; i < 8; i++) x[i] /= after;
+        }
+        return Math.sqrt(Math.exp(logGrowth / k));
+    }
+
+    static double norm(double[] x) {
+        double s = 0;
+        for (double v : x) s += v * v;
+        return Math.sqrt(s);
+    }
+
+    /**
+     * On a ring of 8 without training, the replicas converge to their mean at the rate of the ring schedule's mixing
+     * matrix: after r rounds the spread is at most C·ρ^r of the first (C = 2.5; ρ = 1/√2, and
+     * ‖(W_odd·W_even)^k‖ = √2·2^−k on the vectors of mean zero), every replica follows the doubles
+     * x ← W x of the schedule, and the mean stays where it was up to float rounding. Caught: a round that does nothing
+     * or that takes the peer's replica instead of the average (the spread never shrinks), an average with the wrong
+     * peer or with the peer of another round (the replicas leave the doubles' path), a write-back that loses or adds
+     * (the mean moves).
+     */
+    @Test
+    void aRingOfEightConvergesToTheMeanAtTheScheduleRate() throws Exception {
+        int n = 8, size = 64, rounds = 40;
+        double rho = ringRate();
+        assertEquals(Math.sqrt(0.5), rho, 5e-3, "the ring schedule's rate " + rho);
+        Collective[] group = InProcessCollectives.create(n, LinkModel.NONE);
+        SyncAlgorithm[] algs = gossip(group, size, GossipSchedule.RING);
+        float[][] w = SyncAlgorithmTest.replicas(n, size);
+        double[] mean0 = mean(w);
+        double spread0 = spread(w);
+        double[][] x = new double[size][n]; // coordinate i of every replica, as the schedule's matrices move it
+        for (int i = 0; i < size; i++) for (int r = 0; r < n; r++) x[i][r] = w[r][i];
+        for (int round = 0; round < rounds; round++) {
+            int[] active = SyncAlgorithmTest.roundAll(algs, w, true);
+            assertEquals(n, active[0]);
+            for (int i = 0; i < size; i++) x[i] = times(mixing(round), x[i]);
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < size; i++) assertEquals(x[i][r], w[r][i], 1e-5, "round " + round + " replica " + r + " element " + i);
+            }
+            double[] m = mean(w);
+            for (int i = 0; i < size; i++) assertEquals(mean0[i], m[i], 1e-6, "round " + round + ": the mean of element " + i);
+            double s = spread(w);
+            assertTrue(s <= 2.5 * Math.pow(rho, round + 1) * spread0, "round " + round + ": spread " + s + " > 2.5·" + rho + "^" + (round + 1) + "·" + spread0);
+        }
+        assertTrue(spread(w) < 1e-3 * spread0, "converged: " + spread(w) + " of " + spread0);
+        for (Collective c : group) c.close();
+    }
+
+    /**
+     * With every schedule and N = 2, 5, 8: after one round both members of a pair hold the same bits, (a + b)/2, and a
+     * trainer that sits out keeps its replica. Caught: a pair that averages in a different order on each side (the
+     * bits differ), half-way moves, a sitter that averages with itself wrongly.
+     */
+    @Test
+    void bothMembersOfAPairGetTheSameAverage() throws Exception {
+        for (GossipSchedule schedule : GossipSchedule.values()) {
+            for (int n : new int[] {2, 5, 8}) {
+                int size = 33;
+                Collective[] group = InProcessCollectives.create(n, LinkModel.NONE);
+                SyncAlgorithm[] algs = gossip(group, size, schedule);
+                float[][] w = SyncAlgorithmTest.replicas(n, size);
+                for (int round = 0; round < 3; round++) {
+                    float[][] before = new float[n][];
+                    for (int r = 0; r < n; r++) before[r] = w[r].clone();
+                    SyncAlgorithmTest.roundAll(algs, w, true);
+                    for (int r = 0; r < n; r++) {
+                        int p = schedule.peer(r, n, round, Gossip.SEED);
+                        String what = schedule + " N=" + n + " round " + round + " trainer " + r + " with " + p;
+                        if (p == r) {
+                            assertArrayEquals(before[r], w[r], what + " sits out");
+                            continue;
+                        }
+                        // the same t = (a + b)/2 on both sides, bit for bit (the last-round test sees the bits); the
+                        // write-back w += t − s of a training trainer may round it by an ulp
+                        assertArrayEquals(w[p], w[r], 1e-6f, what + ": the same average");
+                        for (int i = 0; i < size; i++) assertEquals((before[r][i] + before[p][i]) / 2, w[r][i], 1e-6, what);
+                    }
+                }
+                for (Collective c : group) c.close();
+            }
+        }
+    }
+
+    /**
+     * Every schedule pairs: the peer of a peer is the trainer itself, in range, for N = 1..17 and many rounds; an even
+     * N leaves nobody out of the random matching, an odd one exactly one; the ring alternates neighbours; the
+     * hypercube flips one bit per round and, off a power of two, lets the trainers whose partner does not exist sit out.
+     */
+    @Test
+    void schedulesArePairings() {
+        for (GossipSchedule s : GossipSchedule.values()) {
+            for (int n = 1; n <= 17; n++) {
+                for (long round = 0; round < 50; round++) {
+                    int alone = 0;
+                    for (int r = 0; r < n; r++) {
+                        int p = s.peer(r, n, round, Gossip.SEED);
+                        assertTrue(p >= 0 && p < n, s + " N=" + n + " round " + round + ": peer " + p + " of " + r);
+                        assertEquals(r, s.peer(p, n, round, Gossip.SEED), s + " N=" + n + " round " + round + ": " + r + " → " + p + " → back");
+                        if (p == r) alone++;
+                    }
+                    if (s != GossipSchedule.HYPERCUBE) assertEquals(n % 2, alone, s + " N=" + n + " round " + round + ": trainers left out");
+                }
+            }
+        }
+        for (int round = 0; round < 4; round++) {
+            for (int r = 0; r < 8; r++) {
+                assertEquals(ringPeer8(r, round), GossipSchedule.RING.peer(r, 8, round, Gossip.SEED));
+                assertEquals(r ^ (1 << (round % 3)), GossipSchedule.HYPERCUBE.peer(r, 8, round, Gossip.SEED));
+            }
+        }
+        // N = 6: three dimensions; in round 2 (bit 4) trainers 2 and 3 have no partner (6, 7) and sit out
+        assertEquals(4, GossipSchedule.HYPERCUBE.peer(0, 6, 2, Gossip.SEED));
+        assertEquals(2, GossipSchedule.HYPERCUBE.peer(2, 6, 2, Gossip.SEED));
+        assertEquals(3, GossipSchedule.HYPERCUBE.peer(3, 6, 2, Gossip.SEED));
+        // the random matching changes from round to round, and only with the round (and the seed)
+        Set<Integer> peersOfZero = new HashSet<>();
+        for (int round = 0; round < 20; round++) peersOfZero.add(GossipSchedule.RANDOM.peer(0, 8, round, Gossip.SEED));
+        assertTrue(peersOfZero.size() >= 4, "trainer 0's peers over 20 rounds: " + peersOfZero);
+        assertEquals(GossipSchedule.RANDOM.peer(3, 8, 7, Gossip.SEED), GossipSchedule.RANDOM.peer(3, 8, 7, Gossip.SEED));
+        assertEquals(GossipSchedule.RANDOM, GossipSchedule.named("Random"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GossipSchedule.named("star"));
+        assertTrue(e.getMessage().contains("'star'") && e.getMessage().contains("ring, hypercube, random"), e.getMessage());
+    }
+
+    /** The hypercube on 8 reaches the exact mean in log2 8 = 3 rounds. Caught: a dimension skipped or taken twice. */
+    @Test
+    void theHypercubeOfEightReachesTheMeanInThreeRounds() throws Exception {
+        int n = 8, size = 16;
+        Collective[] group = InProcessCollectives.create(n, LinkModel.NONE);
+        SyncAlgorithm[] algs = gossip(group, size, GossipSchedule.HYPERCUBE);
+        float[][] w = SyncAlgorithmTest.replicas(n, size);
+        double[] mean = mean(w);
+        SyncAlgorithmTest.roundAll(algs, w, true);
+        SyncAlgorithmTest.roundAll(algs, w, true);
+        assertTrue(spread(w) > 0.1, "two rounds are not enough: " + spread(w));
+        SyncAlgorithmTest.roundAll(algs, w, true);
+        for (int r = 0; r < n; r++) for (int i = 0; i < size; i++) assertEquals(mean[i], w[r][i], 1e-6, "replica " + r + " element " + i);
+        for (Collective c : group) c.close();
+    }
+
+    /**
+     * Under a lossy codec (bf16) the mean still stays put: each side moves by half the difference of the two encoded
+     * replicas. Caught: t = (s + q(s_peer)) / 2, whose rounding walks the mean away (about 1e-4 a round here), while
+     * the replicas still converge to the codec's precision.
+     */
+    @Test
+    void aLossyCodecNeitherMovesTheMeanNorStopsConvergence() throws Exception {
+        int n = 8, size = 256;
+        Collective[] group = InProcessCollectives.create(n, LinkModel.NONE, Codec.BF16);
+        SyncAlgorithm[] algs = gossip(group, size, GossipSchedule.RANDOM);
+        float[][] w = SyncAlgorithmTest.replicas(n, size);
+        double[] mean0 = mean(w);
+        double spread0 = spread(w);
+        for (int round = 0; round < 20; round++) SyncAlgorithmTest.roundAll(algs, w, true);
+        double[] m = mean(w);
+        for (int i = 0; i < size; i++) assertEquals(mean0[i], m[i], 2e-6, "the mean of element " + i);
+        assertTrue(spread(w) < 0.05 * spread0, "converged to the codec's precision: " + spread(w) + " of " + spread0);
+        assertTrue(group[0].bytesSent() > 0);
+        for (Collective c : group) c.close();
+    }
+
+    /**
+     * The round number is the checkpoint state, and a trainer whose number lags (restored from an older state, or
+     * one that missed a round when its group changed) takes the group's latest, so every trainer draws the same
+     * pairs (else the exchange refuses a pairing that is not symmetric). Then the last round gives every trainer the
+     * mean of all, bit for bit.
+     */
+    @Test
+    void theRoundNumberIsTheStateAndTheGroupAgreesOnIt() throws Exception {
+        int n = 4, size = 9;
+        Collective[] group = InProcessCollectives.create(n, LinkModel.NONE);
+        SyncAlgorithm[] algs = gossip(group, size, GossipSchedule.RANDOM);
+        float[][] state = algs[2].state();
+        assertEquals(1, state.length);
+        int lag = 1; // a round that pairs trainer 0 otherwise than round 0 does (else this test shows nothing)
+        while (GossipSchedule.RANDOM.peer(0, n, 0, Gossip.SEED) == GossipSchedule.RANDOM.peer(0, n, lag, Gossip.SEED)) lag++;
+        state[0][1] = lag; // trainer 2 restored at that round, the others at 0
+        float[][] w = SyncAlgorithmTest.replicas(n, size);
+        float[][] before = new float[n][];
+        for (int r = 0; r < n; r++) before[r] = w[r].clone();
+        SyncAlgorithmTest.roundAll(algs, w, true);
+        for (int r = 0; r < n; r++) {
+            int p = GossipSchedule.RANDOM.peer(r, n, lag, Gossip.SEED);
+            for (int i = 0; i < size; i++) assertEquals((before[r][i] + before[p][i]) / 2, w[r][i], 1e-6, "trainer " + r + " with its peer of round " + lag);
+            assertEquals(lag + 1f, algs[r].state()[0][1], "trainer " + r + "'s round number");
+        }
+        double[] mean = mean(w);
+        int[] active = SyncAlgorithmTest.roundAll(algs, w, false);
+        for (int r = 0; r < n; r++) {
+            assertEquals(0, active[r]);
+            assertArrayEquals(w[0], w[r], "replica " + r + " is replica 0, bit for bit");
+        }
+        for (int i = 0; i < size; i++) assertEquals(mean[i], w[0][i], 1e-6);
+        for (Collective c : group) c.close();
+    }
+}
