@@ -136,7 +136,7 @@ public final class FederateCommand implements Callable<Integer> {
     @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate the global model every N rounds (default: 0, after the last only).")
     int evalEvery;
 
-    @Option(names = "--target-accuracy", paramLabel = "A", description = "Report the first evaluated round whose accuracy reaches A (rounds_to_target).")
+    @Option(names = "--target-accuracy", paramLabel = "A", description = "Stop at the first evaluated round (--eval-every) whose accuracy reaches A, and report it as rounds_to_target (-1: not reached).")
     Double targetAccuracy;
 
     @Option(names = "--parallel", paramLabel = "N", description = "Clients training at once (default: one per core).")
@@ -239,7 +239,10 @@ public final class FederateCommand implements Callable<Integer> {
                 throw new UsageException("--poison " + poison + ": give F:FACTOR, e.g. 0.2:-10");
             }
         }
-        if (targetAccuracy != null && eval == null) throw new UsageException("--target-accuracy needs --eval data to measure accuracy on");
+        if (targetAccuracy != null) {
+            if (eval == null) throw new UsageException("--target-accuracy needs --eval data to measure accuracy on");
+            b.stopAtAccuracy(targetAccuracy);
+        }
         try {
             return b.build();
         } catch (IllegalArgumentException e) {

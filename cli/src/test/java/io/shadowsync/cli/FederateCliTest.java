@@ -64,7 +64,7 @@ class FederateCliTest {
     void federatesEndToEnd() throws Exception {
         Path summary = dir.resolve("fed.json");
         CliTest.Run r = run(common("--clients", "6", "--rounds", "5", "--split", "dirichlet:0.5", "--dropout", "0.2", "--eval-every", "1",
-                "--target-accuracy", "0.8", "--summary-json", summary.toString(), "--save", dir.resolve("fed.model").toString()));
+                "--summary-json", summary.toString(), "--save", dir.resolve("fed.model").toString()));
         assertEquals(0, r.code(), r.err());
         JsonNode s = r.json();
         assertEquals(5, s.get("rounds").asInt());
@@ -72,12 +72,23 @@ class FederateCliTest {
         assertEquals(5, s.get("per_round").size());
         assertTrue(s.get("per_round").get(0).get("upload_bytes").asLong() > 0);
         assertTrue(s.get("eval").get("accuracy").asDouble() > 0.85, "accuracy " + s.get("eval"));
-        assertTrue(s.get("rounds_to_target").asInt() >= 1);
         assertTrue(r.err().contains("client   examples") && r.err().contains("round 5:"), r.err());
         assertEquals(s, new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(summary)));
         CliTest.Run e = run("eval", "--model-file", dir.resolve("fed.model").toString(), "--eval", dir.resolve("eval.csv").toString(), "--label-col", "y");
         assertEquals(0, e.code(), e.err());
         assertEquals(s.get("eval").get("accuracy").asDouble(), e.json().get("eval").get("accuracy").asDouble(), 1e-9);
+    }
+
+    /** --target-accuracy stops the run at the first evaluated round that reaches it, and says which. */
+    @Test
+    void stopsAtTheTargetAccuracy() throws Exception {
+        CliTest.Run r = run(common("--clients", "4", "--rounds", "50", "--eval-every", "1", "--target-accuracy", "0.8"));
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = r.json();
+        int reached = s.get("rounds_to_target").asInt();
+        assertTrue(reached >= 1 && reached < 50, "reached at " + reached);
+        assertEquals(reached, s.get("rounds").asInt());
+        assertTrue(s.get("eval").get("accuracy").asDouble() >= 0.8);
     }
 
     /** With DP the summary carries ε, the accountant's for q = --fraction, z = --dp-noise over the applied rounds. */

@@ -125,6 +125,7 @@ public final class FederatedJob {
         private int minClients = 1;
         private double poisonFraction, poisonFactor = 1;
         private int evalEvery;
+        private double stopAtAccuracy;
         private int parallel;
         private Codec uploadCodec = Codec.FLOAT32;
 
@@ -265,6 +266,12 @@ public final class FederatedJob {
             return this;
         }
 
+        /** End the run at the first evaluated round whose accuracy reaches target (needs evalEvery; default: 0, never). */
+        public Builder stopAtAccuracy(double target) {
+            this.stopAtAccuracy = target;
+            return this;
+        }
+
         /** Clients training at once (default: 0, one per core). */
         public Builder parallel(int parallel) {
             this.parallel = parallel;
@@ -312,7 +319,7 @@ public final class FederatedJob {
             double slr = serverLr != null ? serverLr : ServerOptimizer.defaultLr(serverOpt);
             FederatedConfig config = new FederatedConfig(clients, fraction, rounds, localEpochs, batchSize, workers, opt, shuffle,
                     aggregation, serverOpt, slr, secureAgg, secureThreshold, dpClip, dpNoise, dpDelta, dropout, minClients,
-                    poisonFraction, poisonFactor, evalEvery, parallel, uploadCodec, seed);
+                    poisonFraction, poisonFactor, evalEvery, stopAtAccuracy, parallel, uploadCodec, seed);
             return new FederatedJob(this, spec, config);
         }
 

@@ -28,6 +28,7 @@ import io.shadowsync.optim.OptimizerSpec;
  * @param poisonFraction testing robustness: this share of the clients (seeded choice) is malicious and multiplies its
  *                       update by poisonFactor before sending it (−1: sign flip; −10: scaled); 0 for none
  * @param evalEvery      evaluate the global model every this many rounds (0: only after the last)
+ * @param stopAtAccuracy end the run after the first evaluated round whose accuracy reaches this (0: run every round)
  * @param parallel       client threads training at once (0: one per core, at most the clients of a round)
  * @param uploadCodec    how a plain upload is put on the wire (see {@link Federation}: the upload encode step)
  * @param seed           seeds the initialization, the split, the sampling, the dropouts and the DP noise
@@ -35,7 +36,7 @@ import io.shadowsync.optim.OptimizerSpec;
 public record FederatedConfig(int clients, double fraction, int rounds, int localEpochs, int batchSize, int workers,
                               OptimizerSpec optimizer, boolean shuffle, Aggregation aggregation, ServerOptimizer.Kind serverOpt,
                               double serverLr, boolean secureAgg, int secureThreshold, double dpClip, double dpNoise, double dpDelta,
-                              double dropout, int minClients, double poisonFraction, double poisonFactor, int evalEvery, int parallel,
+                              double dropout, int minClients, double poisonFraction, double poisonFactor, int evalEvery, double stopAtAccuracy, int parallel,
                               Codec uploadCodec, long seed) {
     public FederatedConfig {
         if (clients < 1) throw new IllegalArgumentException("--clients must be at least 1, got " + clients);
@@ -69,6 +70,8 @@ public record FederatedConfig(int clients, double fraction, int rounds, int loca
         if (!(poisonFraction >= 0 && poisonFraction < 1)) throw new IllegalArgumentException("the poisoned fraction must be in [0, 1), got " + poisonFraction);
         if (!Double.isFinite(poisonFactor)) throw new IllegalArgumentException("the poison factor must be finite, got " + poisonFactor);
         if (evalEvery < 0) throw new IllegalArgumentException("--eval-every must be at least 0, got " + evalEvery);
+        if (!(stopAtAccuracy >= 0 && stopAtAccuracy <= 1)) throw new IllegalArgumentException("--target-accuracy must be in [0, 1], got " + stopAtAccuracy);
+        if (stopAtAccuracy > 0 && evalEvery == 0) throw new IllegalArgumentException("stopping at a target accuracy needs --eval-every N to measure it");
         if (parallel < 0) throw new IllegalArgumentException("--parallel must be at least 0, got " + parallel);
     }
 

@@ -39,6 +39,8 @@ import java.util.function.Consumer;
  *       applies the result with its {@link ServerOptimizer}; otherwise the round is <b>skipped</b>: the global model
  *       stays as it was and the next round samples afresh (it is not retried).</li>
  * </ol>
+ * The run ends after {@code rounds} rounds, or earlier at the first evaluated round that reaches
+ * {@code stopAtAccuracy} when one is set.
  * A failure inside a client's training (bad data, a diverged model) is not a dropout: it ends the run with a
  * {@link TrainingException}. Only models whose parameters are all dense take part (their replica is one array).
  */
@@ -107,6 +109,7 @@ public final class Federation {
                 if (rec.eval() != null) last = rec.eval();
                 records.add(rec);
                 if (progress != null) progress.accept(rec);
+                if (config.stopAtAccuracy() > 0 && rec.eval() != null && rec.eval().accuracy() >= config.stopAtAccuracy()) break;
             }
         } finally {
             pool.shutdownNow();

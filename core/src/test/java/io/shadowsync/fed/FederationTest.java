@@ -151,6 +151,24 @@ class FederationTest {
         assertTrue(r.eval().accuracy() > 0.9, "accuracy " + r.eval().accuracy());
     }
 
+    /**
+     * DP-FedAvg: with every client sampled (q = 1) each clipped update is at most C, so their mean moves the model by at
+     * most C a round, plus the noise (here tiny); the run reports the accountant's ε for q, z and the applied rounds.
+     * Catches clipping that is skipped or applied after the sum, and an ε over the wrong number of rounds.
+     */
+    @Test
+    void privacyClipsUpdatesAndReportsEpsilon() throws Exception {
+        double clip = 0.01, z = 1e-3;
+        FederatedResult r = job().clients(5).rounds(3).privacy(clip, z, 1e-5).build().run(null);
+        float[] start = initial(), end = r.model().dense().data();
+        float[] moved = new float[start.length];
+        for (int i = 0; i < moved.length; i++) moved[i] = end[i] - start[i];
+        assertTrue(norm(moved) <= 3 * clip * 1.01, "moved " + norm(moved) + " in 3 rounds with updates clipped to " + clip);
+        assertTrue(norm(moved) > clip, "the clipped updates still move the model");
+        assertEquals(new RdpAccountant(1, z, RdpAccountant.Conversion.CLASSIC).epsilon(3, 1e-5), r.dpEpsilon(), 1e-9);
+        assertEquals(3, r.appliedRounds());
+    }
+
     @Test
     void badSettingsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> job().fraction(0).build());
