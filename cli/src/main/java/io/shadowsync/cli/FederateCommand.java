@@ -6,10 +6,9 @@ import io.shadowsync.data.DataSource;
 import io.shadowsync.fed.Aggregation;
 import io.shadowsync.fed.ClientSplit;
 import io.shadowsync.fed.FederatedResult;
+import io.shadowsync.fed.Federation;
 import io.shadowsync.fed.RoundRecord;
 import io.shadowsync.fed.ServerOptimizer;
-import io.shadowsync.nn.LocalEmbeddingStore;
-import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -181,9 +180,8 @@ public final class FederateCommand implements Callable<Integer> {
         });
         Map<String, Object> summary = summary(job, r);
         if (save != null) {
-            LocalEmbeddingStore none = new LocalEmbeddingStore(new long[0][], new float[0], 0, EmbeddingOptimizerSpec.defaultFor(job.config().optimizer()));
             ModelFile.write(save, job.model().toProperties(), Provenance.of(spec, jobFile, trainSource, summary),
-                    r.model().dense().data(), none);
+                    r.model().dense().data(), Federation.noTables());
             summary.put("saved", save.toString());
         }
         Json.emit(out, summaryJson, summary);

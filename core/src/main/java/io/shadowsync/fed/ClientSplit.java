@@ -4,6 +4,7 @@ import io.shadowsync.data.Batch;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.ExampleReader;
+import io.shadowsync.data.ForwardingReader;
 import io.shadowsync.data.InMemorySource;
 import java.io.IOException;
 import java.util.Arrays;
@@ -93,8 +94,8 @@ public record ClientSplit(Kind kind, double alpha) {
         SplittableRandom rng = new SplittableRandom(seed);
         for (int draw = 0; draw < MAX_DRAWS; draw++) {
             int[][] parts = switch (kind) {
-                case IID -> cut(shuffled(identity(n), rng), equalShares(clients));
-                case QUANTITY -> cut(shuffled(identity(n), rng), Dirichlet.sample(rng, alpha, clients));
+                case IID -> cut(permutation(n, rng), equalShares(clients));
+                case QUANTITY -> cut(permutation(n, rng), Dirichlet.sample(rng, alpha, clients));
                 case DIRICHLET -> byClass(labels, numClasses, clients, rng);
                 case FILES -> throw new AssertionError();
             };
@@ -141,6 +142,11 @@ public record ClientSplit(Kind kind, double alpha) {
             throw new IllegalArgumentException("label " + label + " is not a class index in 0.." + (numClasses - 1));
         }
         return c;
+    }
+
+    /** 0..n−1 in a seeded random order (the server's sampling draws from it too). */
+    static int[] permutation(int n, SplittableRandom rng) {
+        return shuffled(identity(n), rng);
     }
 
     private static int[] identity(int n) {
@@ -245,28 +251,14 @@ public record ClientSplit(Kind kind, double alpha) {
 
         @Override
         public ExampleReader open() {
-            return new ExampleReader() {
+            return new ForwardingReader(data.open()) {
                 private int next;
-
-                @Override
-                public DataSchema schema() {
-                    return data.schema();
-                }
 
                 @Override
                 public boolean readInto(Batch b) {
                     if (next >= picked.length) return false;
                     data.copyInto(picked[next++], 1, b);
                     return true;
-                }
-
-                @Override
-                public long skippedLines() {
-                    return 0;
-                }
-
-                @Override
-                public void close() {
                 }
             };
         }

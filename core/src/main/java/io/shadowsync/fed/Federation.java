@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +73,7 @@ public final class Federation {
         this.progress = progress;
         this.poisoned = new boolean[shards.length];
         int bad = (int) Math.round(config.poisonFraction() * shards.length);
-        int[] order = permutation(shards.length, new SplittableRandom(config.seed() ^ 0x5EEDBADL));
+        int[] order = ClientSplit.permutation(shards.length, new SplittableRandom(config.seed() ^ 0x5EEDBADL));
         for (int k = 0; k < bad; k++) poisoned[order[k]] = true;
     }
 
@@ -90,7 +91,7 @@ public final class Federation {
         GaussianPrivacy dp = config.privacy() ? new GaussianPrivacy(config.dpClip(), config.dpNoise(), config.seed() * 31 + 17) : null;
         SplittableRandom sampling = new SplittableRandom(config.seed() + 101);
         SecureRandom secure = new SecureRandom();
-        LocalEmbeddingStore none = new LocalEmbeddingStore(new long[0][], new float[0], 0, EmbeddingOptimizerSpec.defaultFor(config.optimizer()));
+        LocalEmbeddingStore none = noTables();
         List<RoundRecord> records = new ArrayList<>();
         int threads = config.parallel() > 0 ? config.parallel() : Runtime.getRuntime().availableProcessors();
         AtomicInteger named = new AtomicInteger();
@@ -230,11 +231,11 @@ public final class Federation {
             int[] picked = new int[k];
             int m = 0;
             for (int c = 0; c < k; c++) if (rng.nextDouble() < config.fraction()) picked[m++] = c;
-            return java.util.Arrays.copyOf(picked, m);
+            return Arrays.copyOf(picked, m);
         }
-        int[] order = permutation(k, rng);
-        int[] picked = java.util.Arrays.copyOf(order, config.perRound());
-        java.util.Arrays.sort(picked);
+        int[] order = ClientSplit.permutation(k, rng);
+        int[] picked = Arrays.copyOf(order, config.perRound());
+        Arrays.sort(picked);
         return picked;
     }
 
@@ -245,19 +246,12 @@ public final class Federation {
                 config.seed() + 1_000_003L * round + client, 4, 100_000, config.shuffle());
     }
 
-    private Metrics evaluate(Model global, LocalEmbeddingStore none) throws IOException {
-        return Evaluator.evaluate(global, none, eval, 1024).metrics();
+    /** The embedding store of a model without tables (every model of a federated run): what evaluation and model files take. */
+    public static LocalEmbeddingStore noTables() {
+        return new LocalEmbeddingStore(new long[0][], new float[0], 0, new EmbeddingOptimizerSpec("sgd", 1));
     }
 
-    private static int[] permutation(int n, SplittableRandom rng) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
-        return a;
+    private Metrics evaluate(Model global, LocalEmbeddingStore none) throws IOException {
+        return Evaluator.evaluate(global, none, eval, 1024).metrics();
     }
 }

@@ -4,11 +4,9 @@ import io.shadowsync.data.InMemorySource;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.Trainer;
 import io.shadowsync.engine.TrainerConfig;
-import io.shadowsync.nn.LocalEmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.DenseOptimizer;
-import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
 
 /**
@@ -39,8 +37,7 @@ final class LocalTraining {
         DenseOptimizer opt = optimizer.dense(params.length);
         if (mu > 0) opt = new Proximal(opt, global, (float) mu);
         // dense-only models (Federation refuses others): the store holds no table
-        LocalEmbeddingStore none = new LocalEmbeddingStore(new long[0][], new float[0], 0, EmbeddingOptimizerSpec.defaultFor(optimizer));
-        TrainResult r = new Trainer(client, model, none, opt, shard, config).run();
+        TrainResult r = new Trainer(client, model, Federation.noTables(), opt, shard, config).run();
         float[] delta = new float[params.length];
         for (int i = 0; i < delta.length; i++) delta[i] = params[i] - global[i];
         return new Update(client, delta, r.examples(), r.trainLoss());
