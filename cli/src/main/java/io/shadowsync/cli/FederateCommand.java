@@ -290,6 +290,7 @@ public final class FederateCommand implements Callable<Integer> {
             x.put("upload_bytes", rec.uploadBytes());
             x.put("download_bytes", rec.downloadBytes());
             x.put("seconds", Math.round(rec.seconds() * 1000) / 1000.0);
+            if (job.config().secureAgg()) x.put("secure_seconds", Math.round(rec.secureSeconds() * 1000) / 1000.0);
             if (Double.isFinite(rec.trainLoss())) x.put("train_loss", rec.trainLoss());
             if (rec.eval() != null) x.put("eval_accuracy", rec.eval().accuracy());
             per.add(x);

@@ -100,6 +100,7 @@ class FederateCliTest {
         double want = new RdpAccountant(0.5, 0.8, RdpAccountant.Conversion.CLASSIC).epsilon(s.get("applied_rounds").asInt(), 1e-5);
         assertEquals(want, s.get("dp_epsilon").asDouble(), 1e-9);
         assertTrue(s.get("applied_rounds").asInt() > 0);
+        assertTrue(s.get("secure_agg").asBoolean() && s.get("per_round").get(0).get("secure_seconds").asDouble() > 0, s.toString());
     }
 
     @Test

@@ -132,9 +132,11 @@ public final class Federation {
         for (int i = 0; i < sampled.length; i++) drops[i] = config.dropout() > 0 && sampling.nextDouble() < config.dropout();
         int len = w.length;
         long down = 4L * len * sampled.length;
+        long secureNanos = System.nanoTime();
         SecureAggregation sa = config.secureAgg() && sampled.length >= 2 ? new SecureAggregation(sampled.length,
                 config.secureThreshold() > 0 ? Math.min(config.secureThreshold(), sampled.length) : SecureAggregation.defaultThreshold(sampled.length), secure)
                 : null;
+        secureNanos = sa == null ? 0 : System.nanoTime() - secureNanos;
         float[] snapshot = w.clone(); // what every client of the round starts from, whatever the server does meanwhile
         List<Future<LocalTraining.Update>> futures = new ArrayList<>(sampled.length);
         for (int i = 0; i < sampled.length; i++) {
@@ -174,7 +176,9 @@ public final class Federation {
                 float scale = dp != null ? 1f : n;
                 for (int j = 0; j < len; j++) x[j] = delta[j] * scale;
                 x[len] = dp != null ? 1f : n;
+                long m0 = System.nanoTime();
                 masked.put(i, sa.masked(i, x));
+                secureNanos += System.nanoTime() - m0;
                 up += 8L * (len + 1);
             } else {
                 updates.add(uploadStep(delta));
@@ -188,7 +192,9 @@ public final class Federation {
         if (apply) {
             float[] delta = new float[len];
             if (sa != null) {
+                long u0 = System.nanoTime();
                 float[] sum = SecureAggregation.decode(sa.unmask(masked, len + 1));
+                secureNanos += System.nanoTime() - u0;
                 if (dp != null) {
                     System.arraycopy(sum, 0, delta, 0, len);
                     dp.noisyMean(delta, config.fraction() * config.clients());
@@ -208,7 +214,7 @@ public final class Federation {
         Metrics m = null;
         boolean lastRound = round == config.rounds() - 1;
         if (eval != null && (lastRound || (config.evalEvery() > 0 && (round + 1) % config.evalEvery() == 0))) m = evaluate(global, none);
-        return new RoundRecord(round, sampled.length, reported, apply, up, down, (System.nanoTime() - t0) / 1e9,
+        return new RoundRecord(round, sampled.length, reported, apply, up, down, (System.nanoTime() - t0) / 1e9, secureNanos / 1e9,
                 lossWeight == 0 ? Double.NaN : lossSum / lossWeight, m);
     }
 

@@ -12,8 +12,9 @@ import io.shadowsync.metrics.Metrics;
  * @param uploadBytes   bytes the clients sent (updates, and with secure aggregation keys and shares)
  * @param downloadBytes bytes the server sent (the global model to each sampled client)
  * @param seconds       wall time of the round, client training included
+ * @param secureSeconds of which secure aggregation's work: the setup (keys, shares), masking, unmasking (0 without)
  * @param trainLoss     mean local training loss of the reporting clients (NaN when none)
  * @param eval          the global model's metrics after the round, or null when not evaluated
  */
 public record RoundRecord(int round, int sampled, int reported, boolean applied, long uploadBytes, long downloadBytes,
-                          double seconds, double trainLoss, Metrics eval) {}
+                          double seconds, double secureSeconds, double trainLoss, Metrics eval) {}
