@@ -1,0 +1,263 @@
+package io.shadowsync.fed;
+
+import io.shadowsync.data.DataSource;
+import io.shadowsync.data.InMemorySource;
+import io.shadowsync.engine.Evaluator;
+import io.shadowsync.engine.TrainerConfig;
+import io.shadowsync.engine.TrainingException;
+import io.shadowsync.engine.feed.DataSplit;
+import io.shadowsync.metrics.Metrics;
+import io.shadowsync.nn.LocalEmbeddingStore;
+import io.shadowsync.nn.Model;
+import io.shadowsync.nn.ModelSpec;
+import io.shadowsync.optim.EmbeddingOptimizerSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The server of a federated run and its simulated clients (threads of this JVM). Each round:
+ * <ol>
+ *   <li>the server samples clients (seeded; with DP by Poisson sampling) and sends each the global model;</li>
+ *   <li>each sampled client trains E local epochs from it ({@link LocalTraining}: the engine's trainer) — or, with
+ *       probability {@code dropout}, fails after half of them and sends nothing;</li>
+ *   <li>each client that finished sends its change Δ_i: put through the upload codec, or with secure aggregation
+ *       weighted by its examples, clipped under DP, fixed-point encoded and masked ({@link SecureAggregation});</li>
+ *   <li>if at least {@code minClients} reported (with secure aggregation also the threshold), the server combines
+ *       the updates ({@link Aggregation}; under DP the clipped sum plus noise over q·K, {@link GaussianPrivacy}) and
+ *       applies the result with its {@link ServerOptimizer}; otherwise the round is <b>skipped</b>: the global model
+ *       stays as it was and the next round samples afresh (it is not retried).</li>
+ * </ol>
+ * The run ends after {@code rounds} rounds, or earlier at the first evaluated round that reaches
+ * {@code stopAtAccuracy} when one is set.
+ * A failure inside a client's training (bad data, a diverged model) is not a dropout: it ends the run with a
+ * {@link TrainingException}. Only models whose parameters are all dense take part (their replica is one array).
+ */
+public final class Federation {
+    private final ModelSpec spec;
+    private final InMemorySource[] shards;
+    private final DataSource eval;
+    private final FederatedConfig config;
+    private final Consumer<RoundRecord> progress;
+    private final boolean[] poisoned;
+
+    /**
+     * @param shards   one data set per client (K = shards.length must equal config.clients())
+     * @param eval     held-out data the global model is evaluated on, or null
+     * @param progress told of every round as it closes (the CLI prints it); may be null
+     */
+    public Federation(ModelSpec spec, InMemorySource[] shards, DataSource eval, FederatedConfig config, Consumer<RoundRecord> progress) {
+        if (spec.embeddingShapes().length > 0) {
+            throw new IllegalArgumentException("federated training averages dense parameters, and the " + spec.kind()
+                    + " model keeps embedding tables: use an MLP (--model mlp)");
+        }
+        if (shards.length != config.clients()) {
+            throw new IllegalArgumentException(shards.length + " client shards for --clients " + config.clients());
+        }
+        this.spec = spec;
+        this.shards = shards.clone();
+        this.eval = eval;
+        this.config = config;
+        this.progress = progress;
+        this.poisoned = new boolean[shards.length];
+        int bad = (int) Math.round(config.poisonFraction() * shards.length);
+        int[] order = ClientSplit.permutation(shards.length, new SplittableRandom(config.seed() ^ 0x5EEDBADL));
+        for (int k = 0; k < bad; k++) poisoned[order[k]] = true;
+    }
+
+    /** Whether client k is one of the malicious clients of a robustness test. */
+    public boolean poisoned(int k) {
+        return poisoned[k];
+    }
+
+    /** Runs every round and evaluates the final global model. */
+    public FederatedResult run() throws IOException, InterruptedException {
+        Model global = spec.build();
+        global.initDense(config.seed());
+        float[] w = global.dense().data();
+        ServerOptimizer server = new ServerOptimizer(config.serverOpt(), config.serverLr());
+        GaussianPrivacy dp = config.privacy() ? new GaussianPrivacy(config.dpClip(), config.dpNoise(), config.seed() * 31 + 17) : null;
+        SplittableRandom sampling = new SplittableRandom(config.seed() + 101);
+        SecureRandom secure = new SecureRandom();
+        LocalEmbeddingStore none = noTables();
+        List<RoundRecord> records = new ArrayList<>();
+        int threads = config.parallel() > 0 ? config.parallel() : Runtime.getRuntime().availableProcessors();
+        AtomicInteger named = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+            Thread t = new Thread(r, "fed-client-" + named.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+        long t0 = System.nanoTime();
+        int applied = 0;
+        Metrics last = null;
+        try {
+            for (int round = 0; round < config.rounds(); round++) {
+                RoundRecord rec = round(round, w, server, dp, sampling, secure, pool, none, global);
+                if (rec.applied()) applied++;
+                if (rec.eval() != null) last = rec.eval();
+                records.add(rec);
+                if (progress != null) progress.accept(rec);
+                if (config.stopAtAccuracy() > 0 && rec.eval() != null && rec.eval().accuracy() >= config.stopAtAccuracy()) break;
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        RoundRecord lastRound = records.get(records.size() - 1);
+        Metrics finalEval = eval == null ? null : lastRound.eval() != null ? lastRound.eval() : evaluate(global, none);
+        double eps = dp == null ? Double.NaN
+                : new RdpAccountant(config.fraction(), config.dpNoise(), RdpAccountant.Conversion.CLASSIC).epsilon(applied, config.dpDelta());
+        return new FederatedResult(global, records, finalEval == null ? last : finalEval, eps, seconds);
+    }
+
+    private RoundRecord round(int round, float[] w, ServerOptimizer server, GaussianPrivacy dp, SplittableRandom sampling,
+                              SecureRandom secure, ExecutorService pool, LocalEmbeddingStore none, Model global)
+            throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        int[] sampled = sample(sampling);
+        boolean[] drops = new boolean[sampled.length];
+        for (int i = 0; i < sampled.length; i++) drops[i] = config.dropout() > 0 && sampling.nextDouble() < config.dropout();
+        int len = w.length;
+        long down = 4L * len * sampled.length;
+        long secureNanos = System.nanoTime();
+        SecureAggregation sa = config.secureAgg() && sampled.length >= 2 ? new SecureAggregation(sampled.length,
+                config.secureThreshold() > 0 ? Math.min(config.secureThreshold(), sampled.length) : SecureAggregation.defaultThreshold(sampled.length), secure)
+                : null;
+        secureNanos = sa == null ? 0 : System.nanoTime() - secureNanos;
+        float[] snapshot = w.clone(); // what every client of the round starts from, whatever the server does meanwhile
+        List<Future<LocalTraining.Update>> futures = new ArrayList<>(sampled.length);
+        for (int i = 0; i < sampled.length; i++) {
+            int k = sampled[i];
+            TrainerConfig tc = trainerConfig(k, round, drops[i]);
+            futures.add(pool.submit(() -> LocalTraining.train(k, spec, snapshot, shards[k], config.optimizer(), config.aggregation().mu(), tc)));
+        }
+        List<float[]> updates = new ArrayList<>();
+        List<Long> weights = new ArrayList<>();
+        Map<Integer, long[]> masked = new HashMap<>();
+        long up = 0;
+        double lossSum = 0;
+        long lossWeight = 0;
+        for (int i = 0; i < sampled.length; i++) {
+            LocalTraining.Update u;
+            try {
+                u = futures.get(i).get();
+            } catch (ExecutionException e) {
+                for (Future<?> f : futures) f.cancel(true);
+                Throwable c = e.getCause();
+                throw c instanceof TrainingException te ? te : new TrainingException(c);
+            }
+            if (sa != null) up += sa.uploadBytes(0); // keys and shares were sent at the setup, before any dropout
+            if (drops[i]) continue; // failed mid-round: its half-trained change never leaves it
+            int k = sampled[i];
+            float[] delta = u.delta();
+            if (poisoned[k]) for (int j = 0; j < len; j++) delta[j] *= (float) config.poisonFactor();
+            if (dp != null) dp.clipInPlace(delta);
+            long n = shards[k].size();
+            if (Double.isFinite(u.trainLoss())) {
+                lossSum += u.trainLoss() * u.examples();
+                lossWeight += u.examples();
+            }
+            if (sa != null) {
+                float[] x = new float[len + 1];
+                // DP sums clipped updates unweighted; FedAvg sends n_i·Δ_i and n_i, so that only Σ n_i is learnt
+                float scale = dp != null ? 1f : n;
+                for (int j = 0; j < len; j++) x[j] = delta[j] * scale;
+                x[len] = dp != null ? 1f : n;
+                long m0 = System.nanoTime();
+                masked.put(i, sa.masked(i, x));
+                secureNanos += System.nanoTime() - m0;
+                up += 8L * (len + 1);
+            } else {
+                updates.add(uploadStep(delta));
+                weights.add(n);
+                up += config.uploadCodec().encodedBytes(len) + 8;
+            }
+        }
+        int reported = sa != null ? masked.size() : updates.size();
+        int needed = sa != null ? Math.max(config.minClients(), sa.threshold()) : config.minClients();
+        boolean apply = reported >= needed && reported > 0;
+        if (apply) {
+            float[] delta = new float[len];
+            if (sa != null) {
+                long u0 = System.nanoTime();
+                float[] sum = SecureAggregation.decode(sa.unmask(masked, len + 1));
+                secureNanos += System.nanoTime() - u0;
+                if (dp != null) {
+                    System.arraycopy(sum, 0, delta, 0, len);
+                    dp.noisyMean(delta, config.fraction() * config.clients());
+                } else {
+                    for (int j = 0; j < len; j++) delta[j] = sum[j] / sum[len];
+                }
+            } else if (dp != null) {
+                for (float[] u : updates) for (int j = 0; j < len; j++) delta[j] += u[j];
+                dp.noisyMean(delta, config.fraction() * config.clients());
+            } else {
+                long[] wts = new long[weights.size()];
+                for (int j = 0; j < wts.length; j++) wts[j] = weights.get(j);
+                config.aggregation().combine(updates.toArray(new float[0][]), wts, delta);
+            }
+            server.apply(w, delta);
+        }
+        Metrics m = null;
+        boolean lastRound = round == config.rounds() - 1;
+        if (eval != null && (lastRound || (config.evalEvery() > 0 && (round + 1) % config.evalEvery() == 0))) m = evaluate(global, none);
+        return new RoundRecord(round, sampled.length, reported, apply, up, down, (System.nanoTime() - t0) / 1e9, secureNanos / 1e9,
+                lossWeight == 0 ? Double.NaN : lossSum / lossWeight, m);
+    }
+
+    /**
+     * The upload encode step: a client's change as the server receives it, through the upload codec (float32, the
+     * identity, by default). A compressing codec (fp16, int8, top-k) applies here, to the change and not the model;
+     * one with error feedback would keep its residual per client.
+     */
+    private float[] uploadStep(float[] delta) {
+        ByteBuffer wire = ByteBuffer.wrap(config.uploadCodec().encode(delta, 0, delta.length));
+        float[] received = new float[delta.length];
+        config.uploadCodec().decode(wire, received, 0, delta.length);
+        return received;
+    }
+
+    /** The clients of a round, in ascending order: ⌈F·K⌉ without replacement, or under DP each with probability F. */
+    private int[] sample(SplittableRandom rng) {
+        int k = config.clients();
+        if (config.privacy()) {
+            int[] picked = new int[k];
+            int m = 0;
+            for (int c = 0; c < k; c++) if (rng.nextDouble() < config.fraction()) picked[m++] = c;
+            return Arrays.copyOf(picked, m);
+        }
+        int[] order = ClientSplit.permutation(k, rng);
+        int[] picked = Arrays.copyOf(order, config.perRound());
+        Arrays.sort(picked);
+        return picked;
+    }
+
+    private TrainerConfig trainerConfig(int client, int round, boolean drop) {
+        long examples = 0;
+        if (drop) examples = Math.max(1, (long) config.localEpochs() * shards[client].size() / 2);
+        return new TrainerConfig(config.workers(), config.batchSize(), examples, config.localEpochs(), DataSplit.ROUND_ROBIN,
+                config.seed() + 1_000_003L * round + client, 4, 100_000, config.shuffle());
+    }
+
+    /** The embedding store of a model without tables (every model of a federated run): what evaluation and model files take. */
+    public static LocalEmbeddingStore noTables() {
+        return new LocalEmbeddingStore(new long[0][], new float[0], 0, new EmbeddingOptimizerSpec("sgd", 1));
+    }
+
+    private Metrics evaluate(Model global, LocalEmbeddingStore none) throws IOException {
+        return Evaluator.evaluate(global, none, eval, 1024).metrics();
+    }
+}
