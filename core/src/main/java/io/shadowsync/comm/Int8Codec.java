@@ -34,7 +34,7 @@ final class Int8Codec extends MessageCodec {
 
     @Override
     public long encodedBytes(long values) {
-        return values + 4 * Math.ceilDiv(values, CHUNK);
+        return values + 4 * ((values + CHUNK - 1) / CHUNK);
     }
 
     @Override
