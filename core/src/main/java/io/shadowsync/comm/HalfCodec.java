@@ -32,7 +32,7 @@ final class HalfCodec implements Codec {
     @Override
     public void encode(float[] src, int off, int len, ByteBuffer dst) {
         ByteBuffer d = dst.slice().order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < len; i++) d.putShort(2 * i, bfloat ? Codec.toBf16(src[off + i]) : Float.floatToFloat16(src[off + i]));
+        for (int i = 0; i < len; i++) d.putShort(2 * i, bfloat ? Codec.toBf16(src[off + i]) : Float16.fromFloat(src[off + i]));
         dst.position(dst.position() + 2 * len);
     }
 
@@ -41,7 +41,7 @@ final class HalfCodec implements Codec {
         ByteBuffer s = src.slice().order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < len; i++) {
             short h = s.getShort(2 * i);
-            dst[off + i] = bfloat ? Float.intBitsToFloat((h & 0xFFFF) << 16) : Float.float16ToFloat(h);
+            dst[off + i] = bfloat ? Float.intBitsToFloat((h & 0xFFFF) << 16) : Float16.toFloat(h);
         }
         src.position(src.position() + 2 * len);
     }
