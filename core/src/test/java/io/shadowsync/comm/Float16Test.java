@@ -15,7 +15,13 @@ class Float16Test {
     void everyHalfRoundTripsAndDecodesAsTheJdk() {
         for (int h = 0; h < 0x1_0000; h++) {
             float f = Float16.toFloat((short) h);
-            assertEquals(Float.floatToRawIntBits(Float.float16ToFloat((short) h)), Float.floatToRawIntBits(f), "half " + Integer.toHexString(h));
+            float jdk = Float.float16ToFloat((short) h);
+            if (Float.isNaN(jdk)) { // the JDK's intrinsic may quiet a signalling NaN: a NaN of the same sign
+                assertEquals(true, Float.isNaN(f), "half " + Integer.toHexString(h));
+                assertEquals(h >= 0x8000, Float.floatToRawIntBits(f) < 0, "half " + Integer.toHexString(h));
+                continue;
+            }
+            assertEquals(Float.floatToRawIntBits(jdk), Float.floatToRawIntBits(f), "half " + Integer.toHexString(h));
             if (!Float.isNaN(f)) assertEquals((short) h, Float16.fromFloat(f), "half " + Integer.toHexString(h));
         }
     }
@@ -39,6 +45,12 @@ class Float16Test {
     }
 
     private static void same(float f) {
+        if (Float.isNaN(f)) { // NaN payloads may differ: a NaN of the same sign
+            short h = Float16.fromFloat(f);
+            assertEquals(true, Float.isNaN(Float16.toFloat(h)), "NaN " + Integer.toHexString(Float.floatToRawIntBits(f)));
+            assertEquals(Float.floatToRawIntBits(f) < 0, h < 0, "NaN's sign");
+            return;
+        }
         assertEquals(Float.floatToFloat16(f), Float16.fromFloat(f), () -> "float " + f + " (" + Integer.toHexString(Float.floatToRawIntBits(f)) + ")");
     }
 }
