@@ -220,6 +220,27 @@ class GossipTest {
     }
 
     /**
+     * Every schedule converges where the pairing is not perfect: an odd N (one trainer sits out each round) and the
+     * incomplete hypercube of N = 6 (those whose partner would be rank 6 or 7 sit out). Caught: a hypercube of
+     * ⌊log2 N⌋ dimensions, which never links trainers 4 and 5 to the others; a sitter that is always the same trainer.
+     */
+    @Test
+    void everyScheduleConvergesOffAPerfectPairing() throws Exception {
+        for (GossipSchedule schedule : GossipSchedule.values()) {
+            for (int n : new int[] {5, 6}) {
+                int size = 8;
+                Collective[] group = InProcessCollectives.create(n, LinkModel.NONE);
+                SyncAlgorithm[] algs = gossip(group, size, schedule);
+                float[][] w = SyncAlgorithmTest.replicas(n, size);
+                double spread0 = spread(w);
+                for (int round = 0; round < 60; round++) SyncAlgorithmTest.roundAll(algs, w, true);
+                assertTrue(spread(w) < 1e-3 * spread0, schedule + " N=" + n + ": spread " + spread(w) + " of " + spread0 + " after 60 rounds");
+                for (Collective c : group) c.close();
+            }
+        }
+    }
+
+    /**
      * Under a lossy codec (bf16) the mean still stays put: each side moves by half the difference of the two encoded
      * replicas. Caught: t = (s + q(s_peer)) / 2, whose rounding walks the mean away (about 1e-4 a round here), while
      * the replicas still converge to the codec's precision.
