@@ -1,5 +1,6 @@
 package io.shadowsync.net.ps;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -70,12 +71,17 @@ abstract class RowCalls {
         return rowsPushed.sum();
     }
 
-    /** Checks that shard s answered a pull of {@code floats} floats with as many bytes as they take. */
-    final void checkPullAnswer(int s, int floats, int bytes) {
-        if (bytes != 4L * floats) {
-            throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with " + bytes
-                    + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
+    /**
+     * Decodes shard s's answer to a pull of {@code floats} floats into b's rows, after those filled so far: the one
+     * place where the client reads rows off the wire (their encoding is {@link LittleEndian}'s).
+     */
+    final void takeRows(ShardBuffer b, int s, int floats, ByteString values) {
+        if (values.size() != 4L * floats) {
+            throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with "
+                    + values.size() + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
         }
+        LittleEndian.getFloats(values, 0, b.rows, b.rowPos, floats);
+        b.rowPos += floats;
     }
 
     /** Checks that shard s applied every row of a push of {@code sent} rows, and counts them. */
