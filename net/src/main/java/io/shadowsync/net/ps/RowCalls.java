@@ -20,7 +20,9 @@ abstract class RowCalls {
     final int[] dims;
     /** Most rows in one request: the servers' cap and the message size limit, whichever binds first. */
     final int chunkRows;
+    /** Requests sent so far (one per shard touched per round trip; more when split by size). */
     final LongAdder requests = new LongAdder();
+    /** Rows that travelled back from pulls (after de-duplication), and rows acknowledged as pushed. */
     final LongAdder rowsPulled = new LongAdder();
     final LongAdder rowsPushed = new LongAdder();
 
@@ -55,21 +57,6 @@ abstract class RowCalls {
 
     /** Waits until every push the lane has sent is acknowledged (applied on every live replica). */
     abstract void settle(ClientLane lane);
-
-    /** Requests sent so far (one per shard touched per round trip; more when split by size). */
-    final long requests() {
-        return requests.sum();
-    }
-
-    /** Rows that travelled back from pulls (after de-duplication). */
-    final long rowsPulled() {
-        return rowsPulled.sum();
-    }
-
-    /** Rows acknowledged as pushed. */
-    final long rowsPushed() {
-        return rowsPushed.sum();
-    }
 
     /**
      * Decodes shard s's answer to a pull of {@code floats} floats into b's rows, after those filled so far: the one
