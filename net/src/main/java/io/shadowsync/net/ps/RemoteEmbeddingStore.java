@@ -278,16 +278,16 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     /** Requests sent so far, pulls and pushes (one per shard touched per call or step; more when split by size). */
     public long requests() {
-        return traffic.requests();
+        return traffic.requests.sum();
     }
 
     /** Rows that travelled back from pulls (after de-duplication) and rows acknowledged as pushed. */
     public long rowsPulled() {
-        return traffic.rowsPulled();
+        return traffic.rowsPulled.sum();
     }
 
     public long rowsPushed() {
-        return traffic.rowsPushed();
+        return traffic.rowsPushed.sum();
     }
 
     /** Gradient rows dropped because they held a NaN, an infinity or a value beyond {@link PsShardSpec#MAX_ABS_VALUE}. */

@@ -1,5 +1,6 @@
 package io.shadowsync.net.ps;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -19,7 +20,9 @@ abstract class RowCalls {
     final int[] dims;
     /** Most rows in one request: the servers' cap and the message size limit, whichever binds first. */
     final int chunkRows;
+    /** Requests sent so far (one per shard touched per round trip; more when split by size). */
     final LongAdder requests = new LongAdder();
+    /** Rows that travelled back from pulls (after de-duplication), and rows acknowledged as pushed. */
     final LongAdder rowsPulled = new LongAdder();
     final LongAdder rowsPushed = new LongAdder();
 
@@ -55,27 +58,17 @@ abstract class RowCalls {
     /** Waits until every push the lane has sent is acknowledged (applied on every live replica). */
     abstract void settle(ClientLane lane);
 
-    /** Requests sent so far (one per shard touched per round trip; more when split by size). */
-    final long requests() {
-        return requests.sum();
-    }
-
-    /** Rows that travelled back from pulls (after de-duplication). */
-    final long rowsPulled() {
-        return rowsPulled.sum();
-    }
-
-    /** Rows acknowledged as pushed. */
-    final long rowsPushed() {
-        return rowsPushed.sum();
-    }
-
-    /** Checks that shard s answered a pull of {@code floats} floats with as many bytes as they take. */
-    final void checkPullAnswer(int s, int floats, int bytes) {
-        if (bytes != 4L * floats) {
-            throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with " + bytes
-                    + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
+    /**
+     * Decodes shard s's answer to a pull of {@code floats} floats into b's rows, after those filled so far: the one
+     * place where the client reads rows off the wire (their encoding is {@link LittleEndian}'s).
+     */
+    final void takeRows(ShardBuffer b, int s, int floats, ByteString values) {
+        if (values.size() != 4L * floats) {
+            throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with "
+                    + values.size() + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
         }
+        LittleEndian.getFloats(values, 0, b.rows, b.rowPos, floats);
+        b.rowPos += floats;
     }
 
     /** Checks that shard s applied every row of a push of {@code sent} rows, and counts them. */

@@ -65,11 +65,7 @@ final class RowStreams extends RowCalls {
     void finish(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
         synchronized (lane) {
             for (Call c : calls) {
-                StreamAnswer a = await(lane, c);
-                ShardBuffer b = bufs[c.shard];
-                checkPullAnswer(c.shard, c.size, a.getValues().size());
-                LittleEndian.getFloats(a.getValues(), 0, b.rows, b.rowPos, c.size);
-                b.rowPos += c.size;
+                takeRows(bufs[c.shard], c.shard, c.size, await(lane, c).getValues());
             }
             calls.clear();
         }

@@ -1,6 +1,5 @@
 package io.shadowsync.net.ps;
 
-import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.shadowsync.net.proto.EmbeddingShardGrpc;
 import io.shadowsync.net.proto.PushAck;
@@ -62,12 +61,8 @@ final class RowTraffic extends RowCalls {
         int i = 0;
         try {
             for (; i < nc; i++) {
-                int s = lane.callShard[i], floats = lane.callSize[i];
-                ByteString v = awaitPull(lane, i, calls.get(i)).getValues();
-                ShardBuffer b = bufs[s];
-                checkPullAnswer(s, floats, v.size());
-                LittleEndian.getFloats(v, 0, b.rows, b.rowPos, floats);
-                b.rowPos += floats;
+                int s = lane.callShard[i];
+                takeRows(bufs[s], s, lane.callSize[i], awaitPull(lane, i, calls.get(i)).getValues());
             }
         } catch (InterruptedException e) {
             throw interrupted(lane, calls, i, e);

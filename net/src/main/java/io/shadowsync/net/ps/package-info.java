@@ -3,9 +3,9 @@
  * and block s of the dense vector, as its {@link PsShardSpec} says, optionally with R replicas of each shard in a chain
  * (primary and backups; the package-private {@code Replica} and {@code Forwarder}). Trainers reach the nodes through
  * {@link RemoteEmbeddingStore} (an {@link io.shadowsync.nn.EmbeddingStore}: a persistent stream per client thread and
- * shard, {@code RowStreams}, or the unary calls of {@code RowTraffic}; one request per shard per round trip, a step's
- * pushes sent together at its end and acknowledged in the background, the next step's rows requested a step ahead,
- * repeated ids sent once, failover to the next replica) and
+ * shard, {@code RowStreams}, or the unary calls of {@code RowTraffic}, both {@code RowCalls}; one request per shard
+ * per round trip, a step's pushes sent together at its end and acknowledged in the background, the next step's rows
+ * requested a step ahead by {@code LanePulls}, repeated ids sent once, failover to the next replica) and
  * {@link RemoteDenseServer} (a {@link io.shadowsync.comm.DenseParameterServer}); {@link TableSnapshot} is a local
  * read-only copy of the final tables. {@link PsAdmin} asks nodes what they hold and their counters, and shuts them
  * down; {@link ShardCheckpoints} (server) and {@link PsCheckpointClient} (trainer 0) write and load the servers' parts
