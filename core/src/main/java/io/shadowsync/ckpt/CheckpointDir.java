@@ -26,6 +26,11 @@ import java.util.TreeMap;
  * previous one. {@link #newest} returns the newest checkpoint whose manifest and files check out, naming every newer
  * one it skips and why.
  *
+ * <p>Every file is read and written through a {@link CheckpointStore}: a local directory ({@link LocalCheckpointStore},
+ * the {@code Path} constructor) or any other store (the {@code spark} module's over Hadoop's file systems). A
+ * single-process job's checkpoints ({@link #write}, {@link #newest}) are local; a multi-process job's ({@link #create},
+ * {@link #commit}, {@link #newestVerified}) may be in any store.
+ *
  * <p>Not thread-safe: one writer per directory (the {@link Checkpointer} serializes its writes; {@link #lock} keeps a
  * second job out).
  */

@@ -6,8 +6,10 @@
  * CRC32C. {@link Checkpointer} takes the checkpoints of a job run in one process, periodically or on demand, by pausing
  * it ({@link io.shadowsync.engine.Job#pause}); {@link MultiProcessCheckpointer} takes them together across the trainer
  * processes of a job over their control collective, while the parameter servers write their shards
- * ({@link MultiProcessCheckpointer.Servers}, implemented in the {@code net} module). {@link AtomicFiles} writes every
- * file: temporary file, fsync, rename, fsync of the directory. {@code BinaryOut} and {@code BinaryIn} write and read
+ * ({@link MultiProcessCheckpointer.Servers}, implemented in the {@code net} module). Checkpoints are read and written
+ * through a {@link CheckpointStore}: {@link LocalCheckpointStore} (a local directory, where {@link AtomicFiles}
+ * writes the manifest: temporary file, fsync, rename, fsync of the directory), or another module's (the {@code spark}
+ * module's over Hadoop's file systems, which commits by writing the manifest last where rename is not atomic). {@code BinaryOut} and {@code BinaryIn} write and read
  * the little-endian numbers, strings and float arrays of both the model file and the checkpoint files.
  *
  * <p>Contracts: a reader sees the old file or the complete new one, never a half-written one; a checkpoint without a

@@ -41,10 +41,15 @@ final class BarrierTraining {
      * @param psPlacement  "trainers": shard i runs in trainer task i's JVM (needs psShards ≤ numTrainers); "tasks": one
      *                     more barrier task per shard
      * @param checkpointDir a Hadoop-compatible directory, or empty for none
+     * @param shareMemoryFraction the fraction of an executor's heap, divided among its task slots, that a trainer's
+     *                     share may take in memory; a larger share is spilled to a local file ({@link SpilledShare})
      */
-    record Plan(String psPlacement, String checkpointDir, double checkpointEverySec, long checkpointEveryExamples, int keep)
-            implements Serializable {
+    record Plan(String psPlacement, String checkpointDir, double checkpointEverySec, long checkpointEveryExamples, int keep,
+                double shareMemoryFraction) implements Serializable {
         Plan {
+            if (!(shareMemoryFraction > 0 && shareMemoryFraction <= 1)) {
+                throw new IllegalArgumentException("shareMemoryFraction " + shareMemoryFraction + ": give a fraction of the executor's memory in (0, 1]");
+            }
             psPlacement = psPlacement.toLowerCase(Locale.ROOT);
             if (!psPlacement.equals("trainers") && !psPlacement.equals("tasks")) {
                 throw new IllegalArgumentException("psPlacement '" + psPlacement + "': give 'trainers' (shard i in trainer task i) or 'tasks' (a task per shard)");

@@ -40,6 +40,11 @@ final class PartitionData implements DataSource {
         return load(rows, layout, "spark partition " + partition);
     }
 
+    /** The rows as a source to read once (its fingerprint is known once it has been read to its end). */
+    static PartitionData of(Iterator<Row> rows, RowLayout layout, String where) {
+        return new PartitionData(rows, layout, where);
+    }
+
     /** As above, for rows described as where (in messages: "where:row: reason"). */
     static InMemorySource load(Iterator<Row> rows, RowLayout layout, String where) throws IOException {
         return InMemorySource.load(new PartitionData(rows, layout, where));

@@ -54,6 +54,7 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     private final DoubleParam checkpointEverySec;
     private final LongParam checkpointEveryExamples;
     private final IntParam keepCheckpoints;
+    private final DoubleParam shareMemoryFraction;
     private final IntParam numClasses;
 
     @SuppressWarnings("this-escape") // Spark ML params name their owner by its uid, set first
@@ -92,6 +93,8 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
         checkpointEverySec = new DoubleParam(this, "checkpointEverySec", "a checkpoint every this many seconds of training; 0: none by time");
         checkpointEveryExamples = new LongParam(this, "checkpointEveryExamples", "a checkpoint every this many examples trained; 0: none by count");
         keepCheckpoints = new IntParam(this, "keepCheckpoints", "checkpoints kept, the newest");
+        shareMemoryFraction = new DoubleParam(this, "shareMemoryFraction", "the fraction of an executor's heap, divided among its task "
+                + "slots, that a trainer's share may take in memory; a larger share is spilled to a local file and streamed from it");
         numClasses = new IntParam(this, "numClasses", "classes of the label: 2 for binary (0/1), C > 2 for 0..C-1; 0 for regression");
         setDefault(modelType, "");
         setDefault(hidden, new int[] {256, 128});
@@ -124,6 +127,7 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
         setDefault(checkpointEverySec, 0.0);
         setDefault(checkpointEveryExamples, 0L);
         setDefault(keepCheckpoints, 3);
+        setDefault(shareMemoryFraction, 0.4);
         setDefault(numClasses, defaultClasses());
     }
 
@@ -160,7 +164,7 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     /** How the barrier stage runs: placement of the servers and the checkpoints. */
     BarrierTraining.Plan trainingPlan() {
         return new BarrierTraining.Plan($(psPlacement), $(checkpointDir), (Double) $(checkpointEverySec), (Long) $(checkpointEveryExamples),
-                (Integer) $(keepCheckpoints));
+                (Integer) $(keepCheckpoints), (Double) $(shareMemoryFraction));
     }
 
     TrainingSettings settings() {
@@ -222,6 +226,7 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     public DoubleParam checkpointEverySec() { return checkpointEverySec; }
     public LongParam checkpointEveryExamples() { return checkpointEveryExamples; }
     public IntParam keepCheckpoints() { return keepCheckpoints; }
+    public DoubleParam shareMemoryFraction() { return shareMemoryFraction; }
     public IntParam numClasses() { return numClasses; }
 
     // ---- setters ----
@@ -269,5 +274,6 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     public E setCheckpointEverySec(double v) { return put(checkpointEverySec, v); }
     public E setCheckpointEveryExamples(long v) { return put(checkpointEveryExamples, v); }
     public E setKeepCheckpoints(int v) { return put(keepCheckpoints, v); }
+    public E setShareMemoryFraction(double v) { return put(shareMemoryFraction, v); }
     public E setNumClasses(int v) { return put(numClasses, v); }
 }

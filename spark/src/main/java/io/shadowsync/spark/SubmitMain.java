@@ -72,6 +72,7 @@ public final class SubmitMain {
         KEYS.put("checkpoint-every-sec", (e, v) -> e.setCheckpointEverySec(v.asDouble()));
         KEYS.put("checkpoint-every-examples", (e, v) -> e.setCheckpointEveryExamples(v.asLong()));
         KEYS.put("keep", (e, v) -> e.setKeepCheckpoints(v.asInt()));
+        KEYS.put("share-memory-fraction", (e, v) -> e.setShareMemoryFraction(v.asDouble()));
         KEYS.put("classes", (e, v) -> e.setNumClasses(v.asInt()));
         KEYS.put("label-col", (e, v) -> e.setLabelCol(v.asText()));
         KEYS.put("features-col", (e, v) -> e.setFeaturesCol(v.asText()));

@@ -3,7 +3,7 @@ package io.shadowsync.spark;
 import io.shadowsync.api.TrainingJob;
 import io.shadowsync.ckpt.CheckpointStore;
 import io.shadowsync.ckpt.LocalCheckpointStore;
-import io.shadowsync.data.InMemorySource;
+import io.shadowsync.data.DataSource;
 import io.shadowsync.data.OwnShare;
 import io.shadowsync.engine.Job;
 import io.shadowsync.net.HostPort;
@@ -60,12 +60,16 @@ final class TaskRun {
         String host = host(ctx.getTaskInfos()[p].address());
         Path tokenFile = token.writeFile();
         ServerProcess server = null;
+        DataSource share = null;
         try {
             NetSettings net = NetSettings.loopback().withConfig(NetConfig.LOOPBACK.withBindHost(host).withToken(tokenFile));
-            InMemorySource share = isTrainer ? PartitionData.load(rows, layout, p) : null;
+            // in memory (as columns) when it fits the task's part of the executor's heap, else spilled to a local file
+            share = isTrainer ? SpilledShare.load(rows, layout, "spark partition " + p, shareBytes(plan, ctx), spillDirectory()) : null;
+            if (share instanceof SpilledShare s) LOG.log(Level.INFO, "shadowsync trainer " + p + ": its share is larger than "
+                    + shareBytes(plan, ctx) + " bytes; streaming it from " + s.file());
             // the partition is this trainer's whole share (the job does not take 1/N of it again)
             TrainingJob job = settings.job(share != null ? new OwnShare(share) : new TrainingSettings.SchemaOnly(layout.schema()));
-            JobOptions options = JobOptions.defaults().withInMemory(true).withCheckpoints(checkpoints(plan, ctx.stageAttemptNumber(), hadoopConf));
+            JobOptions options = JobOptions.defaults().withInMemory(!(share instanceof SpilledShare)).withCheckpoints(checkpoints(plan, ctx.stageAttemptNumber(), hadoopConf));
             if (shard >= 0) server = ServerProcess.builder(job, shard).options(options).net(net).start();
             Watch watch = new Watch(ctx, Thread.currentThread(), server);
             // the checkpoints record every trainer's share (known after the gather), which a resumed stage checks
@@ -107,8 +111,24 @@ final class TaskRun {
             }
         } finally {
             if (server != null) server.close();
+            if (share instanceof SpilledShare s) s.close();
             TokenFile.delete(tokenFile);
         }
+    }
+
+    /**
+     * The bytes a trainer's share may take in memory: shareMemoryFraction of the executor's heap, divided among the
+     * tasks it runs at once ({@code spark.executor.cores} / the task's cpus; in local mode the JVM's processors).
+     */
+    static long shareBytes(BarrierTraining.Plan plan, BarrierTaskContext ctx) {
+        int cores = org.apache.spark.SparkEnv.get().conf().getInt("spark.executor.cores", Runtime.getRuntime().availableProcessors());
+        int slots = Math.max(1, cores / Math.max(1, ctx.cpus()));
+        return (long) (plan.shareMemoryFraction() * Runtime.getRuntime().maxMemory() / slots);
+    }
+
+    /** Where a spilled share goes: the executor's directory for files, which Spark removes with the executor. */
+    private static Path spillDirectory() {
+        return Path.of(org.apache.spark.SparkFiles.getRootDirectory());
     }
 
     /** The stage's checkpoints: resumed from on a retried attempt; null without a checkpoint directory. */

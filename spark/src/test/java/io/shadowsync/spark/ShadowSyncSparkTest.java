@@ -111,6 +111,28 @@ class ShadowSyncSparkTest {
         assertEquals(auc, again, 1e-12); // the same scores; the evaluator's sums may add up in another order
     }
 
+    /**
+     * Shares larger than their part of the executor's memory (a tiny fraction here) are spilled to local files and
+     * streamed from there: the fit trains every example of its budget and as well as the same job in the library, and
+     * the files are gone afterwards. Fails on: a spill that loses or repeats rows (the budget or the quality), a spill
+     * file read back wrongly (the quality), files left behind, or no spill at all (the count).
+     */
+    @Test
+    void sharesLargerThanTheirMemorySpillToLocalFilesAndTrainTheSame() throws Exception {
+        LocalSpark.Ctr ctr = LocalSpark.ctr();
+        int spills = SpilledShare.SPILLS.get();
+        ShadowSyncClassifier c = dlrm(2, "s-ma");
+        ShadowSyncModel m = c.setShareMemoryFraction(1e-6).fit(ctr.trainDf());
+        assertEquals(spills + 2, SpilledShare.SPILLS.get(), "both trainers' shares spilled");
+        assertEquals(2L * ctr.train().size(), ((Number) m.summary().get("examples")).longValue(), "summary " + m.summary());
+        try (var files = java.nio.file.Files.list(Path.of(org.apache.spark.SparkFiles.getRootDirectory()))) {
+            assertEquals(List.of(), files.map(Path::toString).filter(f -> f.contains("shadowsync-share-")).toList(), "spill files deleted");
+        }
+        double spilled = m.trainedModel().evaluate(ctr.eval()).logloss();
+        double library = libraryLogloss(dlrm(2, "s-ma"));
+        assertTrue(Math.abs(spilled - library) < 0.01, "spilled " + spilled + " vs library " + library);
+    }
+
     @Test
     void aTaskKilledMidTrainingFailsTheStageWhichResumesFromTheCheckpoint() throws Exception {
         LocalSpark.Ctr ctr = LocalSpark.ctr();
