@@ -97,6 +97,15 @@ public interface Codec {
         };
     }
 
+    /**
+     * As {@link #encoder(long)}, but without error feedback when {@code feedback} is false: for a sender whose next
+     * message is recomputed from positions that did not move by what was left out (EASGD's elastic force), where a
+     * residual would count the unsent part twice. Codecs without a residual ignore the flag.
+     */
+    default Encoder encoder(long seed, boolean feedback) {
+        return encoder(seed);
+    }
+
     /** One sender's stream of messages of one codec (see {@link #encoder}). */
     interface Encoder {
         /** The codec whose messages this writes (decode them with it). */

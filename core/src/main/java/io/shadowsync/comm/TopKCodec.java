@@ -50,6 +50,11 @@ final class TopKCodec extends MessageCodec {
     }
 
     @Override
+    public Encoder encoder(long seed, boolean feedback) {
+        return feedback ? encoder(seed) : super.encoder(seed); // without: the stateless encode, what it leaves out is lost
+    }
+
+    @Override
     public Encoder encoder(long seed) {
         return new Encoder() {
             private float[] residual;

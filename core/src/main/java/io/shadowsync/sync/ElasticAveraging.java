@@ -20,8 +20,9 @@ import io.shadowsync.comm.DenseParameterServer;
  *
  * <p>Under a lossy codec ({@code --compress}) the push d (already a change) goes through this trainer's encoder, and
  * the trainer moves by what was sent, {@code t = s − decode(sent)}, so replica and center keep moving by the same
- * elastic force; top-k keeps the rest in its residual for the next push (error feedback). Pulls of the center stay
- * float32.
+ * elastic force. Top-k has no error feedback here: what a push leaves out stays in the gap between replica and center,
+ * and the next round's force carries it again (a residual would count it twice and overshoot). Pulls of the center
+ * stay float32.
  */
 public final class ElasticAveraging implements SyncAlgorithm {
     private final DenseParameterServer center;
@@ -46,7 +47,8 @@ public final class ElasticAveraging implements SyncAlgorithm {
         this.snapshot = new float[size];
         this.c = new float[size];
         this.d = new float[size];
-        this.encoder = codec.lossless() ? null : codec.encoder(0x5eed_ea5dL);
+        // no error feedback: what a push leaves out stays in the gap s − c, so the next round's force sends it again
+        this.encoder = codec.lossless() ? null : codec.encoder(0x5eed_ea5dL, false);
     }
 
     public static double defaultAlpha(int trainers) {

@@ -78,7 +78,7 @@ public final class ModelAveraging implements SyncAlgorithm {
         int n = snapshot.length;
         trainers.broadcast(sum, 0, n, 0);
         System.arraycopy(sum, 0, w, 0, n);
-        last = null; // the next round sets the reference anew
+        if (compression != null) last = java.util.Arrays.copyOf(sum, n); // the members' reference: this t
         ((ElasticGroup) trainers).stateReceived();
     }
 
