@@ -134,12 +134,14 @@ class MultiProcessTest {
     void aFailingTrainerStopsTheWholeJob() throws Exception {
         Path bad = dir.resolve("bad.tsv");
         List<String> lines = new ArrayList<>(Files.readAllLines(Path.of(train())).subList(0, 4000));
-        lines.set(2001, "not\ta\tcriteo\tline"); // line 2002 (every trainer reads the file, and takes every 2nd example)
+        lines.set(2001, "not\ta\tcriteo\tline"); // line 2002, in trainer 1's input split: named by its byte offset
         Files.write(bad, lines);
+        long offset = 0;
+        for (String l : lines.subList(0, 2001)) offset += l.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1;
         CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "1", "--model", "dlrm", "--emb-rows", "500", "--train", bad.toString(),
                 "--sync", "s-ma", "--sync-interval-ms", "5", "--epochs", "50", "--no-progress", "--stop-grace", "2");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().matches("(?s).*shadowsync launch: trainer-[01] failed \\(exit code 2\\): [^\n]*bad.tsv:2002.*"), r.err());
+        assertTrue(r.err().matches("(?s).*shadowsync launch: trainer-[01] failed \\(exit code 2\\): [^\n]*bad.tsv: the line at byte " + offset + ":.*"), r.err());
     }
 
     @Test
