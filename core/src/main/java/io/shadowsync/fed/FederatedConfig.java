@@ -19,7 +19,7 @@ import io.shadowsync.optim.OptimizerSpec;
  * @param aggregation    how the server combines updates
  * @param serverOpt      the server optimizer's kind, and serverLr its learning rate
  * @param secureAgg      mask the uploads (fedavg and fedprox only), with secureThreshold shares to recover a dropped
- *                       client (0: a majority of the round)
+ *                       client (0: a majority of the round; a round of fewer clients than the threshold needs them all)
  * @param dpClip         the L2 norm updates are clipped to (0: no DP)
  * @param dpNoise        the noise multiplier z (with dpClip)
  * @param dpDelta        the δ at which ε is reported (with dpClip)
@@ -53,7 +53,9 @@ public record FederatedConfig(int clients, double fraction, int rounds, int loca
             throw new IllegalArgumentException("--aggregate " + aggregation.label() + " reads each client's update, which --secure-agg hides:"
                     + " use fedavg or fedprox:MU with secure aggregation");
         }
-        if (secureThreshold < 0) throw new IllegalArgumentException("--secure-threshold must be at least 1 (or 0 for a majority), got " + secureThreshold);
+        if (secureThreshold < 0 || secureThreshold > clients) {
+            throw new IllegalArgumentException("--secure-threshold must be 1 to --clients " + clients + " (or 0 for a majority of each round), got " + secureThreshold);
+        }
         if (!(dpClip >= 0 && Double.isFinite(dpClip))) throw new IllegalArgumentException("--dp-clip must be a positive number, got " + dpClip);
         if (dpClip > 0) {
             if (!(dpNoise > 0 && Double.isFinite(dpNoise))) throw new IllegalArgumentException("--dp-noise must be a positive number with --dp-clip, got " + dpNoise);

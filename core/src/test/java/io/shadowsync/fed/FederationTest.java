@@ -175,6 +175,7 @@ class FederationTest {
         assertThrows(IllegalArgumentException.class, () -> job().aggregation(Aggregation.parse("median")).secureAggregation(true, 0).build());
         assertThrows(IllegalArgumentException.class, () -> job().privacy(0, 1, 1e-5).build());
         assertThrows(IllegalArgumentException.class, () -> job().dropout(1).build());
+        assertThrows(IllegalArgumentException.class, () -> job().clients(5).secureAggregation(true, 6).build());
         assertThrows(IllegalArgumentException.class, () -> Aggregation.parse("trimmed:0.5"));
         assertThrows(IllegalArgumentException.class, () -> ServerOptimizer.kind("yogi"));
     }
