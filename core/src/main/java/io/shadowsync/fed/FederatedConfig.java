@@ -68,6 +68,14 @@ public record FederatedConfig(int clients, double fraction, int rounds, int loca
             throw new IllegalArgumentException("--dp-noise needs --dp-clip (the noise is a multiple of the clipping norm)");
         }
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        if (secureAgg && dpClip == 0 && Math.max(1, (int) Math.ceil(fraction * clients - 1e-9)) < 2) {
+            throw new IllegalArgumentException("--secure-agg needs at least 2 clients a round (--fraction × --clients), and "
+                    + fraction + " × " + clients + " samples 1");
+        }
+        if (dpClip > 0 && minClients > 1) {
+            throw new IllegalArgumentException("--min-clients " + minClients + " with --dp-clip: under DP every round closes (its noise"
+                    + " is released whoever reported), so leave --min-clients at 1");
+        }
         if (minClients < 1) throw new IllegalArgumentException("--min-clients must be at least 1, got " + minClients);
         if (!(poisonFraction >= 0 && poisonFraction < 1)) throw new IllegalArgumentException("the poisoned fraction must be in [0, 1), got " + poisonFraction);
         if (!Double.isFinite(poisonFactor)) throw new IllegalArgumentException("the poison factor must be finite, got " + poisonFactor);

@@ -35,8 +35,8 @@ import java.util.function.Consumer;
  *       probability {@code dropout}, fails after half of them and sends nothing;</li>
  *   <li>each client that finished sends its change Δ_i: put through the upload codec, or with secure aggregation
  *       weighted by its examples, clipped under DP, fixed-point encoded and masked ({@link SecureAggregation});</li>
- *   <li>if at least {@code minClients} reported (with secure aggregation also the threshold), the server combines
- *       the updates ({@link Aggregation}; under DP the clipped sum plus noise over q·K, {@link GaussianPrivacy}) and
+ *   <li>if at least {@code minClients} reported (with secure aggregation also the threshold; under DP always, so
+ *       that no round's fate depends on who took part), the server combines the updates ({@link Aggregation}; under DP the clipped sum plus noise over q·K, {@link GaussianPrivacy}) and
  *       applies the result with its {@link ServerOptimizer}; otherwise the round is <b>skipped</b>: the global model
  *       stays as it was and the next round samples afresh (it is not retried).</li>
  * </ol>
@@ -131,6 +131,11 @@ public final class Federation {
         int n = sampled.length, len = w.length;
         boolean[] drops = new boolean[n];
         for (int i = 0; i < n; i++) drops[i] = config.dropout() > 0 && sampling.nextDouble() < config.dropout();
+        if (config.secureAgg() && n < 2) {
+            // a lone client's masked upload would be its update in the clear: the round is skipped before anyone trains
+            return new RoundRecord(round, n, 0, false, 0, 0, (System.nanoTime() - t0) / 1e9, 0, Double.NaN,
+                    round == config.rounds() - 1 && eval != null ? evaluate(global, none) : null);
+        }
         long secureNanos = System.nanoTime();
         SecureAggregation sa = config.secureAgg() && n >= 2 ? new SecureAggregation(n,
                 config.secureThreshold() > 0 ? Math.min(config.secureThreshold(), n) : SecureAggregation.defaultThreshold(n), secure) : null;
@@ -164,7 +169,9 @@ public final class Federation {
             }
         }
         int needed = sa != null ? Math.max(config.minClients(), sa.threshold()) : config.minClients();
-        boolean apply = got.size() >= needed && !got.isEmpty();
+        // under DP every round releases its noisy sum, even of no update: whether a round closed must not depend on
+        // who took part (secure aggregation below its threshold is the exception: nothing can be unmasked)
+        boolean apply = dp != null ? sa == null || got.size() >= sa.threshold() : got.size() >= needed && !got.isEmpty();
         if (apply) {
             float[] delta;
             if (sa != null) {
