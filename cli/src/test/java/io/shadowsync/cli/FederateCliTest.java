@@ -114,6 +114,25 @@ class FederateCliTest {
         assertEquals("trimmed:0.25", r.json().get("aggregate").asText());
     }
 
+    /** --split files: one client per file, its examples as the file holds them; a --clients that disagrees is refused. */
+    @Test
+    void oneClientPerFile() throws Exception {
+        String files = "";
+        for (int k = 0; k < 3; k++) {
+            Path f = dir.resolve("client" + k + ".csv");
+            blobs(f, 200 + 100 * k, 10 + k);
+            files += (k == 0 ? "" : ",") + f;
+        }
+        CliTest.Run r = run("federate", "--split", "files", "--client-data", files, "--eval", dir.resolve("eval.csv").toString(),
+                "--label-col", "y", "--classes", "3", "--hidden", "16", "--batch", "32", "--rounds", "3");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(3, r.json().get("clients").asInt());
+        assertTrue(r.err().contains("\n0             200") && r.err().contains("\n2             400"), r.err());
+        CliTest.Run bad = run("federate", "--split", "files", "--client-data", files, "--clients", "5", "--label-col", "y", "--classes", "3");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--clients 5 but --client-data names 3 files"), bad.err());
+    }
+
     /** Bad values: exit 2 with one sentence naming the flag. */
     @Test
     void badFlagsExitTwo() {

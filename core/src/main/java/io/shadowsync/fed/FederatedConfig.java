@@ -19,7 +19,7 @@ import io.shadowsync.optim.OptimizerSpec;
  * @param aggregation    how the server combines updates
  * @param serverOpt      the server optimizer's kind, and serverLr its learning rate
  * @param secureAgg      mask the uploads (fedavg and fedprox only), with secureThreshold shares to recover a dropped
- *                       client (0: a majority of the round)
+ *                       client (0: a majority of the round; a round of fewer clients than the threshold needs them all)
  * @param dpClip         the L2 norm updates are clipped to (0: no DP)
  * @param dpNoise        the noise multiplier z (with dpClip)
  * @param dpDelta        the δ at which ε is reported (with dpClip)
@@ -53,7 +53,9 @@ public record FederatedConfig(int clients, double fraction, int rounds, int loca
             throw new IllegalArgumentException("--aggregate " + aggregation.label() + " reads each client's update, which --secure-agg hides:"
                     + " use fedavg or fedprox:MU with secure aggregation");
         }
-        if (secureThreshold < 0) throw new IllegalArgumentException("--secure-threshold must be at least 1 (or 0 for a majority), got " + secureThreshold);
+        if (secureThreshold < 0 || secureThreshold > clients) {
+            throw new IllegalArgumentException("--secure-threshold must be 1 to --clients " + clients + " (or 0 for a majority of each round), got " + secureThreshold);
+        }
         if (!(dpClip >= 0 && Double.isFinite(dpClip))) throw new IllegalArgumentException("--dp-clip must be a positive number, got " + dpClip);
         if (dpClip > 0) {
             if (!(dpNoise > 0 && Double.isFinite(dpNoise))) throw new IllegalArgumentException("--dp-noise must be a positive number with --dp-clip, got " + dpNoise);
@@ -66,6 +68,14 @@ public record FederatedConfig(int clients, double fraction, int rounds, int loca
             throw new IllegalArgumentException("--dp-noise needs --dp-clip (the noise is a multiple of the clipping norm)");
         }
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        if (secureAgg && dpClip == 0 && Math.max(1, (int) Math.ceil(fraction * clients - 1e-9)) < 2) {
+            throw new IllegalArgumentException("--secure-agg needs at least 2 clients a round (--fraction × --clients), and "
+                    + fraction + " × " + clients + " samples 1");
+        }
+        if (dpClip > 0 && minClients > 1) {
+            throw new IllegalArgumentException("--min-clients " + minClients + " with --dp-clip: under DP every round closes (its noise"
+                    + " is released whoever reported), so leave --min-clients at 1");
+        }
         if (minClients < 1) throw new IllegalArgumentException("--min-clients must be at least 1, got " + minClients);
         if (!(poisonFraction >= 0 && poisonFraction < 1)) throw new IllegalArgumentException("the poisoned fraction must be in [0, 1), got " + poisonFraction);
         if (!Double.isFinite(poisonFactor)) throw new IllegalArgumentException("the poison factor must be finite, got " + poisonFactor);

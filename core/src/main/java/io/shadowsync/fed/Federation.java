@@ -35,8 +35,8 @@ import java.util.function.Consumer;
  *       probability {@code dropout}, fails after half of them and sends nothing;</li>
  *   <li>each client that finished sends its change Δ_i: put through the upload codec, or with secure aggregation
  *       weighted by its examples, clipped under DP, fixed-point encoded and masked ({@link SecureAggregation});</li>
- *   <li>if at least {@code minClients} reported (with secure aggregation also the threshold), the server combines
- *       the updates ({@link Aggregation}; under DP the clipped sum plus noise over q·K, {@link GaussianPrivacy}) and
+ *   <li>if at least {@code minClients} reported (with secure aggregation also the threshold; under DP always, so
+ *       that no round's fate depends on who took part), the server combines the updates ({@link Aggregation}; under DP the clipped sum plus noise over q·K, {@link GaussianPrivacy}) and
  *       applies the result with its {@link ServerOptimizer}; otherwise the round is <b>skipped</b>: the global model
  *       stays as it was and the next round samples afresh (it is not retried).</li>
  * </ol>
@@ -128,94 +128,123 @@ public final class Federation {
             throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         int[] sampled = sample(sampling);
-        boolean[] drops = new boolean[sampled.length];
-        for (int i = 0; i < sampled.length; i++) drops[i] = config.dropout() > 0 && sampling.nextDouble() < config.dropout();
-        int len = w.length;
-        long down = 4L * len * sampled.length;
-        long secureNanos = System.nanoTime();
-        SecureAggregation sa = config.secureAgg() && sampled.length >= 2 ? new SecureAggregation(sampled.length,
-                config.secureThreshold() > 0 ? Math.min(config.secureThreshold(), sampled.length) : SecureAggregation.defaultThreshold(sampled.length), secure)
-                : null;
-        secureNanos = sa == null ? 0 : System.nanoTime() - secureNanos;
-        float[] snapshot = w.clone(); // what every client of the round starts from, whatever the server does meanwhile
-        List<Future<LocalTraining.Update>> futures = new ArrayList<>(sampled.length);
-        for (int i = 0; i < sampled.length; i++) {
-            int k = sampled[i];
-            TrainerConfig tc = trainerConfig(k, round, drops[i]);
-            futures.add(pool.submit(() -> LocalTraining.train(k, spec, snapshot, shards[k], config.optimizer(), config.aggregation().mu(), tc)));
+        int n = sampled.length, len = w.length;
+        boolean[] drops = new boolean[n];
+        for (int i = 0; i < n; i++) drops[i] = config.dropout() > 0 && sampling.nextDouble() < config.dropout();
+        if (config.secureAgg() && n < 2) {
+            // a lone client's masked upload would be its update in the clear: the round is skipped before anyone trains
+            return new RoundRecord(round, n, 0, false, 0, 0, (System.nanoTime() - t0) / 1e9, 0, Double.NaN,
+                    round == config.rounds() - 1 && eval != null ? evaluate(global, none) : null);
         }
-        List<float[]> updates = new ArrayList<>();
-        List<Long> weights = new ArrayList<>();
-        Map<Integer, long[]> masked = new HashMap<>();
+        long secureNanos = System.nanoTime();
+        SecureAggregation sa = config.secureAgg() && n >= 2 ? new SecureAggregation(n,
+                config.secureThreshold() > 0 ? Math.min(config.secureThreshold(), n) : SecureAggregation.defaultThreshold(n), secure) : null;
+        secureNanos = sa == null ? 0 : System.nanoTime() - secureNanos;
+        float[] snapshot = w.clone(); // what every client of the round starts from
+        List<Future<Upload>> futures = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int slot = i;
+            futures.add(pool.submit(() -> client(slot, sampled[slot], round, drops[slot], snapshot, sa, dp)));
+        }
+        List<Upload> got = new ArrayList<>(n);
         long up = 0;
         double lossSum = 0;
         long lossWeight = 0;
-        for (int i = 0; i < sampled.length; i++) {
-            LocalTraining.Update u;
+        for (Future<Upload> f : futures) {
+            Upload u;
             try {
-                u = futures.get(i).get();
+                u = f.get();
             } catch (ExecutionException e) {
-                for (Future<?> f : futures) f.cancel(true);
+                for (Future<?> other : futures) other.cancel(true);
                 Throwable c = e.getCause();
                 throw c instanceof TrainingException te ? te : new TrainingException(c);
             }
-            if (sa != null) up += sa.uploadBytes(0); // keys and shares were sent at the setup, before any dropout
-            if (drops[i]) continue; // failed mid-round: its half-trained change never leaves it
-            int k = sampled[i];
-            float[] delta = u.delta();
-            if (poisoned[k]) for (int j = 0; j < len; j++) delta[j] *= (float) config.poisonFactor();
-            if (dp != null) dp.clipInPlace(delta);
-            long n = shards[k].size();
+            up += u.bytes();
+            secureNanos += u.secureNanos();
+            if (u.dropped()) continue;
+            got.add(u);
             if (Double.isFinite(u.trainLoss())) {
-                lossSum += u.trainLoss() * u.examples();
-                lossWeight += u.examples();
-            }
-            if (sa != null) {
-                float[] x = new float[len + 1];
-                // DP sums clipped updates unweighted; FedAvg sends n_i·Δ_i and n_i, so that only Σ n_i is learnt
-                float scale = dp != null ? 1f : n;
-                for (int j = 0; j < len; j++) x[j] = delta[j] * scale;
-                x[len] = dp != null ? 1f : n;
-                long m0 = System.nanoTime();
-                masked.put(i, sa.masked(i, x));
-                secureNanos += System.nanoTime() - m0;
-                up += 8L * (len + 1);
-            } else {
-                updates.add(uploadStep(delta));
-                weights.add(n);
-                up += config.uploadCodec().encodedBytes(len) + 8;
+                lossSum += u.trainLoss() * u.trained();
+                lossWeight += u.trained();
             }
         }
-        int reported = sa != null ? masked.size() : updates.size();
         int needed = sa != null ? Math.max(config.minClients(), sa.threshold()) : config.minClients();
-        boolean apply = reported >= needed && reported > 0;
+        // under DP every round releases its noisy sum, even of no update: whether a round closed must not depend on
+        // who took part (secure aggregation below its threshold is the exception: nothing can be unmasked)
+        boolean apply = dp != null ? sa == null || got.size() >= sa.threshold() : got.size() >= needed && !got.isEmpty();
         if (apply) {
-            float[] delta = new float[len];
+            float[] delta;
             if (sa != null) {
                 long u0 = System.nanoTime();
+                Map<Integer, long[]> masked = new HashMap<>();
+                for (Upload u : got) masked.put(u.slot(), u.masked());
                 float[] sum = SecureAggregation.decode(sa.unmask(masked, len + 1));
                 secureNanos += System.nanoTime() - u0;
-                if (dp != null) {
-                    System.arraycopy(sum, 0, delta, 0, len);
-                    dp.noisyMean(delta, config.fraction() * config.clients());
-                } else {
-                    for (int j = 0; j < len; j++) delta[j] = sum[j] / sum[len];
-                }
-            } else if (dp != null) {
-                for (float[] u : updates) for (int j = 0; j < len; j++) delta[j] += u[j];
-                dp.noisyMean(delta, config.fraction() * config.clients());
+                delta = Arrays.copyOf(sum, len);
+                if (dp == null) for (int j = 0; j < len; j++) delta[j] /= sum[len]; // Σ n_i·Δ_i / Σ n_i
             } else {
-                long[] wts = new long[weights.size()];
-                for (int j = 0; j < wts.length; j++) wts[j] = weights.get(j);
-                config.aggregation().combine(updates.toArray(new float[0][]), wts, delta);
+                delta = new float[len];
+                float[][] updates = new float[got.size()][];
+                long[] weights = new long[got.size()];
+                for (int k = 0; k < updates.length; k++) {
+                    updates[k] = got.get(k).plain();
+                    weights[k] = got.get(k).examples();
+                }
+                if (dp != null) for (float[] u : updates) for (int j = 0; j < len; j++) delta[j] += u[j];
+                else config.aggregation().combine(updates, weights, delta);
             }
+            if (dp != null) dp.noisyMean(delta, config.fraction() * config.clients());
             server.apply(w, delta);
         }
         Metrics m = null;
         boolean lastRound = round == config.rounds() - 1;
         if (eval != null && (lastRound || (config.evalEvery() > 0 && (round + 1) % config.evalEvery() == 0))) m = evaluate(global, none);
-        return new RoundRecord(round, sampled.length, reported, apply, up, down, (System.nanoTime() - t0) / 1e9, secureNanos / 1e9,
+        return new RoundRecord(round, n, got.size(), apply, up, 4L * len * n, (System.nanoTime() - t0) / 1e9, secureNanos / 1e9,
                 lossWeight == 0 ? Double.NaN : lossSum / lossWeight, m);
+    }
+
+    /**
+     * What a client sends at the end of a round: nothing when it dropped out, else its update through the upload
+     * codec (plain) or masked (secure aggregation).
+     *
+     * @param slot        its index among the round's clients
+     * @param examples    its shard's size, FedAvg's weight
+     * @param trained     examples it trained on this round, and trainLoss their mean loss
+     * @param bytes       what it uploaded, the secure-aggregation setup included
+     * @param secureNanos its time masking
+     */
+    private record Upload(int slot, float[] plain, long[] masked, long examples, long trained, double trainLoss, long bytes, long secureNanos) {
+        boolean dropped() {
+            return plain == null && masked == null;
+        }
+    }
+
+    /**
+     * One sampled client's part of a round, on its own thread: local training, then what a client does to its change
+     * before it leaves: a malicious client's tampering, DP clipping, then the upload encode step or masking.
+     */
+    private Upload client(int slot, int k, int round, boolean drop, float[] global, SecureAggregation sa, GaussianPrivacy dp)
+            throws InterruptedException {
+        LocalTraining.Update u = LocalTraining.train(k, spec, global, shards[k], config.optimizer(), config.aggregation().mu(),
+                trainerConfig(k, round, drop));
+        long setup = sa == null ? 0 : sa.uploadBytes(0); // its key and shares went out at the setup, before any dropout
+        if (drop) return new Upload(slot, null, null, 0, 0, Double.NaN, setup, 0); // its half-trained change never leaves it
+        float[] delta = u.delta();
+        int len = delta.length;
+        if (poisoned[k]) for (int j = 0; j < len; j++) delta[j] *= (float) config.poisonFactor();
+        if (dp != null) dp.clipInPlace(delta);
+        long n = shards[k].size();
+        if (sa == null) {
+            return new Upload(slot, uploadStep(delta), null, n, u.examples(), u.trainLoss(), config.uploadCodec().encodedBytes(len) + 8, 0);
+        }
+        // DP sums clipped updates unweighted; FedAvg sends n_i·Δ_i and n_i, so that the server learns only Σ n_i
+        float scale = dp != null ? 1f : n;
+        float[] x = new float[len + 1];
+        for (int j = 0; j < len; j++) x[j] = delta[j] * scale;
+        x[len] = scale;
+        long m0 = System.nanoTime();
+        long[] y = sa.masked(slot, x);
+        return new Upload(slot, null, y, n, u.examples(), u.trainLoss(), setup + 8L * (len + 1), System.nanoTime() - m0);
     }
 
     /**

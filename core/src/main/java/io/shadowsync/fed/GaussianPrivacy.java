@@ -9,6 +9,9 @@ import java.util.SplittableRandom;
  * round (q·K, fixed, so that one client's presence changes the sum by at most C before noise). Clients take part by
  * Poisson sampling (each with probability q), which is what {@link RdpAccountant} analyses.
  *
+ * <p>Threading: {@link #clipInPlace} keeps no state and runs on the client threads at once; {@link #noisyMean} draws
+ * from the generator and runs on the server's thread only.
+ *
  * <p>The noise is drawn on the server from a seeded generator: reproducible runs, and not a cryptographic source —
  * fine for measuring utility, not for a deployment that must resist a party who knows the seed.
  */

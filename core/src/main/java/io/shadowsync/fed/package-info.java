@@ -12,8 +12,8 @@
  * agreement, fixed-point arithmetic modulo 2^64, {@link Shamir} shares to recover a dropped client's masks) so that the
  * server learns only the sum.
  *
- * <p>Threading: the clients of a round train on a pool of threads of this JVM (each client's trainer runs its own
- * worker threads); everything the server keeps — the global model, the server optimizer's state, the accountant — is
+ * <p>Threading: the clients of a round train, clip and mask their updates on a pool of threads of this JVM (each
+ * client's trainer runs its own worker threads); everything the server keeps — the global model, the server optimizer's state, the accountant — is
  * touched by the thread that called {@link Federation#run} only. Clients as separate processes are not built yet.
  */
 package io.shadowsync.fed;

@@ -167,6 +167,9 @@ class FederationTest {
         assertTrue(norm(moved) > clip, "the clipped updates still move the model");
         assertEquals(new RdpAccountant(1, z, RdpAccountant.Conversion.CLASSIC).epsilon(3, 1e-5), r.dpEpsilon(), 1e-9);
         assertEquals(3, r.appliedRounds());
+        // every DP round closes, even when nearly every client dropped out: no round's fate depends on who took part
+        FederatedResult dropped = job().clients(4).rounds(4).privacy(clip, z, 1e-5).dropout(0.9).build().run(null);
+        assertEquals(4, dropped.appliedRounds());
     }
 
     @Test
@@ -175,6 +178,9 @@ class FederationTest {
         assertThrows(IllegalArgumentException.class, () -> job().aggregation(Aggregation.parse("median")).secureAggregation(true, 0).build());
         assertThrows(IllegalArgumentException.class, () -> job().privacy(0, 1, 1e-5).build());
         assertThrows(IllegalArgumentException.class, () -> job().dropout(1).build());
+        assertThrows(IllegalArgumentException.class, () -> job().clients(5).secureAggregation(true, 6).build());
+        assertThrows(IllegalArgumentException.class, () -> job().clients(4).fraction(0.25).secureAggregation(true, 0).build());
+        assertThrows(IllegalArgumentException.class, () -> job().privacy(1, 1, 1e-5).minClients(2).build());
         assertThrows(IllegalArgumentException.class, () -> Aggregation.parse("trimmed:0.5"));
         assertThrows(IllegalArgumentException.class, () -> ServerOptimizer.kind("yogi"));
     }
