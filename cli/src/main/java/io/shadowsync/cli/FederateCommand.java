@@ -122,6 +122,11 @@ public final class FederateCommand implements Callable<Integer> {
     @Option(names = "--dp-delta", paramLabel = "D", description = "Differential privacy: the δ at which ε is reported (default: 1e-5).")
     double dpDelta = 1e-5;
 
+    @Option(names = "--compress", paramLabel = "CODEC", description = "How a client's change is uploaded: none (float32), fp16, bf16, int8, "
+            + "int8:stochastic or topk:F (the F largest changes, the rest kept by the client and added to its next upload); "
+            + "not with --secure-agg or DP (default: none).")
+    String compress = "none";
+
     @Option(names = "--dropout", paramLabel = "P", description = "Probability that a sampled client fails mid-round (default: 0).")
     double dropout;
 
@@ -228,6 +233,11 @@ public final class FederateCommand implements Callable<Integer> {
         b.fraction(fraction).rounds(rounds).localEpochs(localEpochs);
         b.secureAggregation(secureAgg, secureThreshold).privacy(dpClip, dpNoise, dpDelta).dropout(dropout).minClients(minClients);
         b.evalEvery(evalEvery).parallel(parallel);
+        try {
+            b.compress(compress);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--compress: " + e.getMessage());
+        }
         if (poison != null) {
             String[] p = poison.split(":");
             try {
@@ -271,6 +281,7 @@ public final class FederateCommand implements Callable<Integer> {
         m.put("server_lr", job.config().serverLr());
         m.put("secure_agg", job.config().secureAgg());
         m.put("dropout", job.config().dropout());
+        m.put("compress", job.config().uploadCodec().name());
         if (job.config().privacy()) {
             m.put("dp_clip", job.config().dpClip());
             m.put("dp_noise", job.config().dpNoise());

@@ -278,10 +278,20 @@ public final class FederatedJob {
             return this;
         }
 
-        /** How plain uploads travel (default: float32). */
+        /**
+         * How plain uploads travel (default: float32): a client's change, encoded by its own encoder for the whole job
+         * (top-k's error feedback keeps what a client's earlier uploads left out). Lossy codecs go with neither secure
+         * aggregation (it masks fixed-point values) nor DP (rounding and error feedback could exceed the clip norm ε is
+         * computed for).
+         */
         public Builder uploadCodec(Codec codec) {
             this.uploadCodec = codec;
             return this;
+        }
+
+        /** {@link #uploadCodec} by name, as {@code --compress} takes it: none, fp16, bf16, int8, int8:stochastic, topk:F. */
+        public Builder compress(String name) {
+            return uploadCodec(Codec.named(name));
         }
 
         /** Checks the settings; throws {@link IllegalArgumentException} naming what is wrong. */
@@ -316,6 +326,15 @@ public final class FederatedJob {
             OptimizerSpec opt = optimizer != null ? optimizer : OptimizerSpec.of("sgd", 0.05);
             if (learningRate != null) opt = opt.withLr(learningRate);
             if (serverOpt == null) throw new IllegalArgumentException("serverOptimizer(null, ...): give ServerOptimizer.Kind.SGD or ADAM");
+            if (uploadCodec == null) throw new IllegalArgumentException("uploadCodec(null): give Codec.FLOAT32 or Codec.named(\"topk:0.01\")");
+            if (!uploadCodec.lossless() && secureAgg) {
+                throw new IllegalArgumentException("compressed uploads (" + uploadCodec.name() + ") with secure aggregation: the masked uploads are"
+                        + " fixed-point values, not codec messages; choose one");
+            }
+            if (!uploadCodec.lossless() && dpClip > 0) {
+                throw new IllegalArgumentException("compressed uploads (" + uploadCodec.name() + ") with differential privacy: rounding and error"
+                        + " feedback could carry more than the clip norm the privacy guarantee is computed for; choose one");
+            }
             double slr = serverLr != null ? serverLr : ServerOptimizer.defaultLr(serverOpt);
             FederatedConfig config = new FederatedConfig(clients, fraction, rounds, localEpochs, batchSize, workers, opt, shuffle,
                     aggregation, serverOpt, slr, secureAgg, secureThreshold, dpClip, dpNoise, dpDelta, dropout, minClients,

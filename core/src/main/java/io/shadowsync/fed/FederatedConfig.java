@@ -30,7 +30,7 @@ import io.shadowsync.optim.OptimizerSpec;
  * @param evalEvery      evaluate the global model every this many rounds (0: only after the last)
  * @param stopAtAccuracy end the run after the first evaluated round whose accuracy reaches this (0: run every round)
  * @param parallel       client threads training at once (0: one per core, at most the clients of a round)
- * @param uploadCodec    how a plain upload is put on the wire (see {@link Federation}: the upload encode step)
+ * @param uploadCodec    how a plain upload is put on the wire (see {@link Uploads}: one encoder per client, for the whole job)
  * @param seed           seeds the initialization, the split, the sampling, the dropouts and the DP noise
  */
 public record FederatedConfig(int clients, double fraction, int rounds, int localEpochs, int batchSize, int workers,

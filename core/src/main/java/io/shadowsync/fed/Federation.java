@@ -12,7 +12,6 @@ import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,6 +51,7 @@ public final class Federation {
     private final FederatedConfig config;
     private final Consumer<RoundRecord> progress;
     private final boolean[] poisoned;
+    private final Uploads uploads;
 
     /**
      * @param shards   one data set per client (K = shards.length must equal config.clients())
@@ -72,6 +72,7 @@ public final class Federation {
         this.config = config;
         this.progress = progress;
         this.poisoned = new boolean[shards.length];
+        this.uploads = new Uploads(config.uploadCodec(), shards.length, config.seed());
         int bad = (int) Math.round(config.poisonFraction() * shards.length);
         int[] order = ClientSplit.permutation(shards.length, new SplittableRandom(config.seed() ^ 0x5EEDBADL));
         for (int k = 0; k < bad; k++) poisoned[order[k]] = true;
@@ -235,7 +236,7 @@ public final class Federation {
         if (dp != null) dp.clipInPlace(delta);
         long n = shards[k].size();
         if (sa == null) {
-            return new Upload(slot, uploadStep(delta), null, n, u.examples(), u.trainLoss(), config.uploadCodec().encodedBytes(len) + 8, 0);
+            return new Upload(slot, uploads.received(k, delta), null, n, u.examples(), u.trainLoss(), uploads.bytes(len), 0);
         }
         // DP sums clipped updates unweighted; FedAvg sends n_i·Δ_i and n_i, so that the server learns only Σ n_i
         float scale = dp != null ? 1f : n;
@@ -245,18 +246,6 @@ public final class Federation {
         long m0 = System.nanoTime();
         long[] y = sa.masked(slot, x);
         return new Upload(slot, null, y, n, u.examples(), u.trainLoss(), setup + 8L * (len + 1), System.nanoTime() - m0);
-    }
-
-    /**
-     * The upload encode step: a client's change as the server receives it, through the upload codec (float32, the
-     * identity, by default). A compressing codec (fp16, int8, top-k) applies here, to the change and not the model;
-     * one with error feedback would keep its residual per client.
-     */
-    private float[] uploadStep(float[] delta) {
-        ByteBuffer wire = ByteBuffer.wrap(config.uploadCodec().encode(delta, 0, delta.length));
-        float[] received = new float[delta.length];
-        config.uploadCodec().decode(wire, received, 0, delta.length);
-        return received;
     }
 
     /** The clients of a round, in ascending order: ⌈F·K⌉ without replacement, or under DP each with probability F. */

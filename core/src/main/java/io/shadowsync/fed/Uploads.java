@@ -1,0 +1,38 @@
+package io.shadowsync.fed;
+
+import io.shadowsync.comm.Codec;
+import java.nio.ByteBuffer;
+
+/**
+ * The upload encode step of plain (not securely aggregated) rounds: a client's change as the server receives it,
+ * through the job's upload codec. Each client owns one {@link Codec.Encoder} for the whole job, so a codec with error
+ * feedback (top-k) keeps what a client's earlier uploads left out and adds it to its next one, however many rounds
+ * the client was not sampled in between; int8:stochastic draws from a stream seeded per client. The change is
+ * compressed, never the model. A client is served by one thread at a time (it is sampled at most once a round).
+ */
+final class Uploads {
+    private final Codec codec;
+    private final long seed;
+    private final Codec.Encoder[] encoders;
+
+    Uploads(Codec codec, int clients, long seed) {
+        this.codec = codec;
+        this.seed = seed;
+        this.encoders = new Codec.Encoder[clients];
+    }
+
+    /** Bytes one upload of n values takes, its example count (8 bytes) included. */
+    long bytes(int n) {
+        return codec.encodedBytes(n) + 8;
+    }
+
+    /** Client k's change delta as the server decodes it. */
+    float[] received(int k, float[] delta) {
+        Codec.Encoder e = encoders[k];
+        if (e == null) encoders[k] = e = codec.encoder(seed * 1_000_003L + k);
+        ByteBuffer wire = ByteBuffer.wrap(e.encode(delta, 0, delta.length));
+        float[] got = new float[delta.length];
+        codec.decode(wire, got, 0, delta.length);
+        return got;
+    }
+}
