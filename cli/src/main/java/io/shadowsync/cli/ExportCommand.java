@@ -3,8 +3,10 @@ package io.shadowsync.cli;
 import io.shadowsync.api.TrainedModel;
 import io.shadowsync.cli.export.OnnxExport;
 import io.shadowsync.cli.export.SafetensorsExport;
+import io.shadowsync.cli.export.proto.Onnx.ModelProto;
 import io.shadowsync.ckpt.AtomicFiles;
-import java.nio.ByteBuffer;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -48,10 +50,11 @@ public final class ExportCommand implements Callable<Integer> {
         TrainedModel m = TrainedModel.load(modelFile);
         switch (format) {
             case onnx -> {
-                byte[] bytes = OnnxExport.of(m, Version.get()).toByteArray();
+                ModelProto onnx = OnnxExport.of(m, Version.get());
                 AtomicFiles.write(outFile, ch -> {
-                    ByteBuffer b = ByteBuffer.wrap(bytes);
-                    while (b.hasRemaining()) ch.write(b);
+                    OutputStream os = Channels.newOutputStream(ch); // not closed here: AtomicFiles owns the channel
+                    onnx.writeTo(os);
+                    os.flush();
                 });
             }
             case safetensors -> {

@@ -1,6 +1,7 @@
 package io.shadowsync.cli.export;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.shadowsync.api.TrainedModel;
 import io.shadowsync.cli.export.proto.Onnx.AttributeProto;
 import io.shadowsync.cli.export.proto.Onnx.GraphProto;
@@ -41,7 +42,7 @@ public final class OnnxExport {
     private static final long MAX_BYTES = Integer.MAX_VALUE - (1 << 20);
 
     private final GraphProto.Builder g = GraphProto.newBuilder();
-    private long bytes;
+    private long written;
     private int names;
 
     private OnnxExport() {
@@ -116,15 +117,14 @@ public final class OnnxExport {
         input("dense", FLOAT, -1, s.numDense());
         input("cat", INT64, -1, nc);
         String bot = stack("dense", p, "bottom", s.bottom().length + 1, Activation.RELU, true);
-        // the tables as one [numCat·rows × D] table, table f from row f·rows (the PyTorch peer's layout)
-        long total = nc * rows * d;
-        if (total > Integer.MAX_VALUE) throw tooBig(total * 4);
-        float[] emb = new float[(int) total];
+        // the tables as one [numCat·rows × D] initializer, table f from row f·rows (the PyTorch peer's layout): the
+        // tables' bytes joined without a copy of the whole
+        ByteString emb = ByteString.EMPTY;
         for (int t = 0; t < nc; t++) {
             float[] w = table(m, t);
-            System.arraycopy(w, 0, emb, (int) (t * rows * d), (int) (rows * d));
+            emb = emb.concat(bytes(w, 0, w.length));
         }
-        floats("emb", emb, 0, emb.length, nc * rows, d);
+        g.addInitializer(TensorProto.newBuilder().setName("emb").setDataType(FLOAT).addDims(nc * rows).addDims(d).setRawData(emb));
         long[] offsets = new long[nc];
         for (int t = 0; t < nc; t++) offsets[t] = t * rows;
         ints("rows", rows);
@@ -199,23 +199,24 @@ public final class OnnxExport {
     }
 
     private void floats(String name, float[] data, int off, int n, long... dims) {
-        checkBytes(4L * n);
-        ByteBuffer buf = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(data, off, n);
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(FLOAT).setRawData(ByteString.copyFrom(buf.array()));
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(FLOAT).setRawData(bytes(data, off, n));
         for (long d : dims) t.addDims(d);
         g.addInitializer(t);
+    }
+
+    // data[off, off + n) as little-endian bytes, counted against the 2 GiB a file holds; wrapped, not copied again
+    private ByteString bytes(float[] data, int off, int n) {
+        written += 4L * n;
+        if (written > MAX_BYTES) throw tooBig(written);
+        ByteBuffer buf = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(data, off, n);
+        return UnsafeByteOperations.unsafeWrap(buf.array());
     }
 
     private void ints(String name, long... v) {
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(INT64).addDims(v.length);
         for (long x : v) t.addInt64Data(x);
         g.addInitializer(t);
-    }
-
-    private void checkBytes(long more) {
-        bytes += more;
-        if (bytes > MAX_BYTES) throw tooBig(bytes);
     }
 
     private static IllegalArgumentException tooBig(long bytes) {
