@@ -1,5 +1,6 @@
 package io.shadowsync.comm;
 
+import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -361,6 +362,30 @@ public final class RingCollective implements Collective {
         long ringFloats = 0; // what this rank sends in the ring: segment rank − k at steps k = 0 .. 2N − 3
         for (int k = 0; k < 2 * n - 2; k++) ringFloats += len / n + (Math.floorMod(rank - k, n) < len % n ? 1 : 0);
         rawBytesSent.addAndGet(4 * ringFloats - (bytesSent.get() - before));
+    }
+
+    /**
+     * As {@link Collective#exchangeEncoded}: a message codec's messages travel whole ({@link #allGatherBytes}, each to
+     * every rank); the raw bytes count what the float32 {@link #exchange} would have sent from this rank (its vector
+     * and those it relays, len floats each).
+     */
+    @Override
+    public void exchangeEncoded(Codec.Encoder encoder, int peer, float[] send, int sOff, float[] recv, int rOff, int len)
+            throws InterruptedException {
+        Codec c = encoder.codec();
+        if (c.fixedWidth()) {
+            exchange(peer, send, sOff, recv, rOff, len);
+            return;
+        }
+        Objects.checkFromIndexSize(sOff, len, send.length);
+        Objects.checkFromIndexSize(rOff, len, recv.length);
+        int[] peers = Collective.checkPairing(this, peer);
+        long before = bytesSent.get();
+        byte[][] all = allGatherBytes(encoder.encode(send, sOff, len));
+        c.decode(ByteBuffer.wrap(all[peers[rank]]), recv, rOff, len);
+        long relayed = 0; // the vectors exchange sends from this rank: rank − k + 1's at step k, while it has k hops to go
+        for (int k = 1; k < n; k++) if (hops(Math.floorMod(rank - k + 1, n), peers) >= k) relayed++;
+        rawBytesSent.addAndGet(4L * len * relayed - (bytesSent.get() - before));
     }
 
     @Override
