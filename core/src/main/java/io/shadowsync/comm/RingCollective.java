@@ -1,6 +1,5 @@
 package io.shadowsync.comm;
 
-import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -372,17 +371,13 @@ public final class RingCollective implements Collective {
     @Override
     public void exchangeEncoded(Codec.Encoder encoder, int peer, float[] send, int sOff, float[] recv, int rOff, int len)
             throws InterruptedException {
-        Codec c = encoder.codec();
-        if (c.fixedWidth()) {
+        if (encoder.codec().fixedWidth()) {
             exchange(peer, send, sOff, recv, rOff, len);
             return;
         }
-        Objects.checkFromIndexSize(sOff, len, send.length);
-        Objects.checkFromIndexSize(rOff, len, recv.length);
         int[] peers = Collective.checkPairing(this, peer);
         long before = bytesSent.get();
-        byte[][] all = allGatherBytes(encoder.encode(send, sOff, len));
-        c.decode(ByteBuffer.wrap(all[peers[rank]]), recv, rOff, len);
+        Collective.exchangeMessages(this, encoder, peers, send, sOff, recv, rOff, len);
         long relayed = 0; // the vectors exchange sends from this rank: rank − k + 1's at step k, while it has k hops to go
         for (int k = 1; k < n; k++) if (hops(Math.floorMod(rank - k + 1, n), peers) >= k) relayed++;
         rawBytesSent.addAndGet(4L * len * relayed - (bytesSent.get() - before));
