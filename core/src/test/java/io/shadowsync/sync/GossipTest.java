@@ -308,8 +308,6 @@ class GossipTest {
             }
         }
         double s = spread(w);
-        System.out.printf("gossip %s: spread %.3g of %.3g after %d rounds, ratio %.2f%n", name, s, spread0, rounds,
-                (double) algs[0].rawBytesSent() / algs[0].bytesSent());
         double[] m = mean(w);
         for (int i = 0; i < size; i++) assertEquals(mean0[i], m[i], 2e-5, name + ": the mean of element " + i);
         // top-k mixes a tenth of the coordinates a round (measured: 2.6e-3 of the start after 60 rounds; on the
