@@ -211,16 +211,23 @@ public interface Collective extends AutoCloseable {
      */
     default void exchangeEncoded(Codec.Encoder encoder, int peer, float[] send, int sOff, float[] recv, int rOff, int len)
             throws InterruptedException {
-        Codec c = encoder.codec();
-        if (c.fixedWidth()) {
+        if (encoder.codec().fixedWidth()) {
             exchange(peer, send, sOff, recv, rOff, len);
             return;
         }
+        exchangeMessages(this, encoder, checkPairing(this, peer), send, sOff, recv, rOff, len);
+    }
+
+    /**
+     * A message codec's {@link #exchangeEncoded} once the pairing is known ({@link #checkPairing}): every rank's message
+     * goes to every rank ({@link #allGatherBytes}), and recv[rOff .. rOff+len) becomes this rank's peer's, decoded.
+     */
+    static void exchangeMessages(Collective c, Codec.Encoder encoder, int[] peers, float[] send, int sOff, float[] recv, int rOff,
+                                 int len) throws InterruptedException {
         Objects.checkFromIndexSize(sOff, len, send.length);
         Objects.checkFromIndexSize(rOff, len, recv.length);
-        int[] peers = checkPairing(this, peer);
-        byte[][] all = allGatherBytes(encoder.encode(send, sOff, len));
-        c.decode(ByteBuffer.wrap(all[peers[rank()]]), recv, rOff, len);
+        byte[][] all = c.allGatherBytes(encoder.encode(send, sOff, len));
+        encoder.codec().decode(ByteBuffer.wrap(all[peers[c.rank()]]), recv, rOff, len);
     }
 
     /** Bytes this rank has sent so far (payload, as encoded on the wire). */

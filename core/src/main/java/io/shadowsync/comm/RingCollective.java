@@ -363,6 +363,26 @@ public final class RingCollective implements Collective {
         rawBytesSent.addAndGet(4 * ringFloats - (bytesSent.get() - before));
     }
 
+    /**
+     * As {@link Collective#exchangeEncoded}: a message codec's messages travel whole ({@link #allGatherBytes}, each to
+     * every rank); the raw bytes count what the float32 {@link #exchange} would have sent from this rank (its vector
+     * and those it relays, len floats each).
+     */
+    @Override
+    public void exchangeEncoded(Codec.Encoder encoder, int peer, float[] send, int sOff, float[] recv, int rOff, int len)
+            throws InterruptedException {
+        if (encoder.codec().fixedWidth()) {
+            exchange(peer, send, sOff, recv, rOff, len);
+            return;
+        }
+        int[] peers = Collective.checkPairing(this, peer);
+        long before = bytesSent.get();
+        Collective.exchangeMessages(this, encoder, peers, send, sOff, recv, rOff, len);
+        long relayed = 0; // the vectors exchange sends from this rank: rank − k + 1's at step k, while it has k hops to go
+        for (int k = 1; k < n; k++) if (hops(Math.floorMod(rank - k + 1, n), peers) >= k) relayed++;
+        rawBytesSent.addAndGet(4L * len * relayed - (bytesSent.get() - before));
+    }
+
     @Override
     public long bytesSent() {
         return bytesSent.get();

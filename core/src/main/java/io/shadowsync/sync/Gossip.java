@@ -14,9 +14,19 @@ import java.nio.ByteBuffer;
  * whether it heard of trainers waiting to join, and its round number, so that all draw the same pairing).
  *
  * <p>Each pair's average is the same on both sides (bit for bit with a lossless codec), so a round keeps the mean of
- * the replicas (up to float rounding) and shrinks their spread by the schedule's mixing rate. With a lossy codec a
- * trainer moves by half the difference of the two <em>encoded</em> replicas, {@code t = s + (q(s_peer) − q(s)) / 2},
- * so the codec's rounding never shifts the mean either.
+ * the replicas (up to float rounding) and shrinks their spread by the schedule's mixing rate.
+ *
+ * <p>Under a lossy codec ({@code --compress}) a trainer sends not its replica but its <b>offset from a reference</b>
+ * R that every member holds alike, {@code d = s − R}, through {@link Collective#exchangeEncoded} with its own encoder
+ * (kept across rounds: int8:stochastic's rounding stream), and moves by half the difference of the two <em>decoded</em>
+ * offsets, {@code w += (q(d_peer) − q(d)) / 2}: the two members move by opposite amounts, so the codec's error never
+ * shifts the mean, and what a message left out is still in the sender's offset next round. R is the replicas' average,
+ * taken in one global average (as model averaging's) in the first round of a run under a lossy codec, and again in
+ * the round after any member lacked one (a resumed run, a newcomer to an elastic group); R stays fixed in between,
+ * identical on every member, whichever peers a schedule pairs. Offsets are what top-k and int8's per-chunk scales
+ * work well on: top-k of the parameters themselves would send the largest weights every round and never mix the rest.
+ * Top-k runs without error feedback here: an offset is a position, not a change, and a residual would send what the
+ * offset still holds a second time.
  *
  * <p>The final model: when every trainer's workers are done (no member still training), the round is one global
  * average over the group (an allreduce, as model averaging), so every replica ends on the same bits and trainer 0's
@@ -30,9 +40,6 @@ import java.nio.ByteBuffer;
 public final class Gossip implements SyncAlgorithm {
     /** The seed of the random schedule, shared by every trainer of every job: the pairings of a job are reproducible. */
     static final long SEED = 0x5eed_6055_1b00L;
-    /** Values encoded at a time when a lossy codec's rounding of this trainer's own replica is measured. */
-    private static final int CODEC_CHUNK = 4096;
-
     private final Collective trainers;
     private final GossipSchedule schedule;
     private final float[] snapshot;
@@ -40,7 +47,12 @@ public final class Gossip implements SyncAlgorithm {
     private final float[] other;
     /** The round number, as two 16-bit halves (exact in floats): the checkpoint state. */
     private final float[] round = new float[2];
-    private ByteBuffer encoded;
+    /** Under a lossy codec: this trainer's encoder (error feedback off) and its offset buffer; else null. */
+    private final Rounds.Compression compression;
+    /** Under a lossy codec: the reference R, the same on every member; null until a global round sets it. */
+    private float[] reference;
+    /** The last message this trainer's encoder wrote (a message codec), so that it moves by what its peer decoded. */
+    private byte[] sent;
 
     /** @param size number of dense parameters */
     public Gossip(Collective trainers, int size, GossipSchedule schedule) {
@@ -49,6 +61,7 @@ public final class Gossip implements SyncAlgorithm {
         this.schedule = java.util.Objects.requireNonNull(schedule, "schedule");
         this.snapshot = new float[size];
         this.other = new float[Rounds.bufferLength(trainers, size)];
+        this.compression = Rounds.Compression.of(trainers, size, false);
     }
 
     @Override
@@ -73,31 +86,47 @@ public final class Gossip implements SyncAlgorithm {
         int active;
         boolean waiting = false;
         try {
-            // the control round: who still trains, who heard of joiners, and the latest round number (a member that
-            // missed a round, because the group changed under it, catches up, so every member draws the same pairs)
+            // the control round: who still trains, who heard of joiners, the latest round number (a member that
+            // missed a round, because the group changed under it, catches up, so every member draws the same pairs),
+            // and, under a lossy codec, who lacks the reference (then every member takes a new one, so all hold the same)
             long[] all = trainers.allGatherLongs(new long[] {training ? 1 : 0,
-                    trainers instanceof ElasticGroup g && g.joinersWaiting() ? 1 : 0, rounds()});
+                    trainers instanceof ElasticGroup g && g.joinersWaiting() ? 1 : 0, rounds(),
+                    compression != null && reference == null ? 1 : 0});
             active = 0;
             long r = 0;
-            for (int i = 0; i < all.length; i += 3) {
+            boolean newReference = false;
+            for (int i = 0; i < all.length; i += 4) {
                 active += (int) all[i];
                 waiting |= all[i + 1] != 0;
                 r = Math.max(r, all[i + 2]);
+                newReference |= all[i + 3] != 0;
             }
             setRounds(r);
             if (active == 0) {
                 averageAll(w);
                 return 0;
             }
+            if (newReference) {
+                Rounds.average(trainers, w, snapshot, other, training, null, null); // the replicas' mean, alike everywhere
+                reference = java.util.Arrays.copyOf(other, n);
+            }
             int peer = schedule.peer(trainers.rank(), trainers.size(), r, SEED);
             System.arraycopy(w, 0, snapshot, 0, n);
             Rounds.requireFinite("trainer " + trainers.rank() + "'s replica", snapshot, n);
-            trainers.exchange(peer, snapshot, 0, other, 0, n);
+            if (compression == null) {
+                trainers.exchange(peer, snapshot, 0, other, 0, n);
+            } else {
+                exchangeOffsets(peer);
+            }
             setRounds(r + 1);
             if (peer != trainers.rank()) mix(w, training);
         } catch (GroupChangedException e) {
-            // dropped as a straggler and admitted again: take rank 0's replica
-            if (e.rejoined()) Rounds.receiveState((ElasticGroup) trainers, other, w);
+            // dropped as a straggler and admitted again: take rank 0's replica (and, under a lossy codec, ask for a
+            // new reference: the members' may have been taken while this one was away)
+            if (e.rejoined()) {
+                Rounds.receiveState((ElasticGroup) trainers, other, w);
+                reference = null;
+            }
             return 1; // the next round pairs the new members
         }
         if (waiting && trainers instanceof ElasticGroup g && g.admitJoiners() > 0) {
@@ -107,13 +136,41 @@ public final class Gossip implements SyncAlgorithm {
         return active;
     }
 
-    /** w moves to the average with the peer's replica (in other). */
+    /**
+     * Under a lossy codec: sends this trainer's offset from the reference, {@code d = s − R}, and leaves the peer's
+     * decoded offset in other and this trainer's own, as the peer decoded it, in the compression's buffer.
+     */
+    private void exchangeOffsets(int peer) throws InterruptedException {
+        int n = snapshot.length;
+        float[] d = compression.change();
+        for (int i = 0; i < n; i++) d[i] = snapshot[i] - reference[i];
+        Codec.Encoder encoder = compression.encoder();
+        Codec codec = encoder.codec();
+        sent = null;
+        trainers.exchangeEncoded(new Codec.Encoder() { // the encoder's message, kept: what the peer decodes
+            @Override
+            public Codec codec() {
+                return codec;
+            }
+
+            @Override
+            public byte[] encode(float[] x, int off, int len) {
+                return sent = encoder.encode(x, off, len);
+            }
+        }, peer, d, 0, other, 0, n);
+        if (sent != null) {
+            codec.decode(ByteBuffer.wrap(sent), d, 0, n);
+        } else {
+            codec.round(d, 0, n); // a fixed-width codec: the links rounded d, value by value, as this does
+        }
+    }
+
+    /** w moves to the average with the peer's replica (in other), or under a lossy codec by half the offsets' difference. */
     private void mix(float[] w, boolean training) {
         int n = snapshot.length;
-        Codec codec = trainers.codec();
-        if (!codec.lossless()) {
-            roundTrip(codec); // snapshot becomes q(s), as the peer received it
-            for (int i = 0; i < n; i++) w[i] += (other[i] - snapshot[i]) * 0.5f; // t − s = (q(peer) − q(s)) / 2
+        if (compression != null) {
+            float[] mine = compression.change();
+            for (int i = 0; i < n; i++) w[i] += (other[i] - mine[i]) * 0.5f; // t − s = (q(d_peer) − q(d)) / 2
             return;
         }
         for (int i = 0; i < n; i++) {
@@ -123,18 +180,6 @@ public final class Gossip implements SyncAlgorithm {
             } else {
                 w[i] = t;
             }
-        }
-    }
-
-    /** The snapshot as the codec delivers it to the peer. */
-    private void roundTrip(Codec codec) {
-        if (encoded == null) encoded = ByteBuffer.allocate(Math.toIntExact(codec.encodedBytes(CODEC_CHUNK)));
-        for (int at = 0; at < snapshot.length; at += CODEC_CHUNK) {
-            int len = Math.min(CODEC_CHUNK, snapshot.length - at);
-            encoded.clear();
-            codec.encode(snapshot, at, len, encoded);
-            encoded.flip();
-            codec.decode(encoded, snapshot, at, len);
         }
     }
 
@@ -160,5 +205,10 @@ public final class Gossip implements SyncAlgorithm {
     @Override
     public long bytesSent() {
         return trainers.bytesSent();
+    }
+
+    @Override
+    public long rawBytesSent() {
+        return trainers.rawBytesSent();
     }
 }

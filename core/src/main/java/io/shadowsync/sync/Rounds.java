@@ -80,9 +80,18 @@ final class Rounds {
      */
     record Compression(Codec.Encoder encoder, float[] change) {
         static Compression of(Collective trainers, int n) {
+            return of(trainers, n, true);
+        }
+
+        /**
+         * As {@link #of(Collective, int)}; without error feedback when {@code feedback} is false ({@link Codec#encoder(long,
+         * boolean)}): for messages that are not changes but positions against a fixed reference (gossip), where what one
+         * message leaves out is still in the next one.
+         */
+        static Compression of(Collective trainers, int n, boolean feedback) {
             Codec c = trainers.codec();
             // seeded per rank: the stochastic roundings of two trainers are independent, and a run repeats
-            return c.lossless() ? null : new Compression(c.encoder(0x5eed_0000L + trainers.rank()), new float[n]);
+            return c.lossless() ? null : new Compression(c.encoder(0x5eed_0000L + trainers.rank(), feedback), new float[n]);
         }
     }
 

@@ -271,4 +271,36 @@ class CompressionTest {
             }
         }
     }
+
+    /**
+     * The raw bytes of an encoded exchange are what the float32 exchange sends for the same pairing (the replica and
+     * the vectors a rank relays), rank by rank, and the bytes are the messages all-gathered: N − 1 of them per rank.
+     * Caught: raw counted as the message bytes (a ratio of 1 for gossip under int8 or top-k), or as one vector per rank.
+     */
+    @Test
+    void anEncodedExchangeCountsTheFloat32ExchangeAsRaw() throws Exception {
+        int n = 6, len = 300;
+        int[] peer = {3, 5, 4, 0, 2, 1}; // pairs at ring distances 3, 4 and 2: ranks relay 0, 1 or more vectors
+        Codec codec = Codec.named("int8");
+        long[] floatBytes = new long[n], raw = new long[n], sent = new long[n];
+        try (InProcessCollectives exact = new InProcessCollectives(n, LinkModel.NONE, Duration.ofMinutes(1), 64, Codec.FLOAT32);
+             InProcessCollectives lossy = new InProcessCollectives(n, LinkModel.NONE, Duration.ofMinutes(1), 64, codec)) {
+            Ranks.runAll(n, r -> {
+                Collective c = exact.rank(r);
+                long before = c.bytesSent();
+                c.exchange(peer[r], changes(len, r), 0, new float[len], 0, len);
+                floatBytes[r] = c.bytesSent() - before;
+                Collective l = lossy.rank(r);
+                long b0 = l.bytesSent(), r0 = l.rawBytesSent();
+                l.exchangeEncoded(codec.encoder(r), peer[r], changes(len, r), 0, new float[len], 0, len);
+                sent[r] = l.bytesSent() - b0;
+                raw[r] = l.rawBytesSent() - r0;
+            });
+        }
+        for (int r = 0; r < n; r++) {
+            // both first share the pairing: N − 1 forwards of every rank's 4 bytes, the same in both
+            assertEquals(floatBytes[r], raw[r], "rank " + r + ": raw bytes are the float32 exchange's");
+            assertEquals(4L * (n - 1) + (n - 1) * codec.encodedBytes(len), sent[r], "rank " + r + ": the pairing and N − 1 messages");
+        }
+    }
 }

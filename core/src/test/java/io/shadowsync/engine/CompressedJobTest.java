@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class CompressedJobTest {
     static final List<String> CODECS = List.of("none", "fp16", "bf16", "int8", "int8:stochastic", "topk:0.01");
-    static final List<String> REPORT_RAW = List.of("s-ma", "s-bmuf", "s-easgd", "fr-ma", "fr-bmuf", "fr-easgd", "sync-sgd");
+    static final List<String> REPORT_RAW = List.of("s-ma", "s-bmuf", "s-easgd", "s-gossip", "fr-ma", "fr-bmuf", "fr-easgd", "fr-gossip", "sync-sgd");
     static final DlrmSpec SPEC = new DlrmSpec(13, 26, 100, 8, new int[] {16}, new int[] {16});
 
     @TempDir

@@ -48,6 +48,8 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     private final LongParam syncIntervalMs;
     private final DoubleParam bmufMomentum;
     private final DoubleParam easgdAlpha;
+    private final Param<String> gossipSchedule;
+    private final Param<String> compress;
     private final IntParam psShards;
     private final Param<String> psPlacement;
     private final Param<String> checkpointDir;
@@ -86,6 +88,10 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
         syncIntervalMs = new LongParam(this, "syncIntervalMs", "shadow algorithms: pause between rounds in milliseconds");
         bmufMomentum = new DoubleParam(this, "bmufMomentum", "BMUF block momentum; NaN: the algorithm's default");
         easgdAlpha = new DoubleParam(this, "easgdAlpha", "EASGD elastic force; NaN: 0.5/numTrainers");
+        gossipSchedule = new Param<>(this, "gossipSchedule", "gossip: who averages with whom each round: ring, hypercube or random"
+                + ", as shadowsync train --gossip-schedule");
+        compress = new Param<>(this, "compress", "how sync rounds and the dense traffic are encoded, as shadowsync train --compress: "
+                + "none, fp16, bf16, int8, int8:stochastic or topk:F");
         psShards = new IntParam(this, "psShards", "parameter-server shards holding the embedding tables (and the dense server)");
         psPlacement = new Param<>(this, "psPlacement", "where the parameter servers run: 'trainers' (shard i in trainer task i's JVM) "
                 + "or 'tasks' (one more barrier task per shard)");
@@ -121,6 +127,8 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
         setDefault(syncIntervalMs, 0L);
         setDefault(bmufMomentum, Double.NaN);
         setDefault(easgdAlpha, Double.NaN);
+        setDefault(gossipSchedule, io.shadowsync.sync.GossipSchedule.DEFAULT.key());
+        setDefault(compress, "none");
         setDefault(psShards, 1);
         setDefault(psPlacement, "trainers");
         setDefault(checkpointDir, "");
@@ -172,7 +180,7 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
                 $(bottom), $(top), $(optimizer), (Double) $(learningRate), (Double) $(momentum), $(embOptimizer), (Double) $(embLearningRate),
                 (Integer) $(batchSize), (Integer) $(epochs), (Long) $(examples), (Long) $(seed), (Boolean) $(shuffle), (Integer) $(numTrainers),
                 (Integer) $(workers), $(sync), (Integer) $(syncEvery), (Long) $(syncIntervalMs), (Double) $(bmufMomentum), (Double) $(easgdAlpha),
-                (Integer) $(psShards));
+                $(gossipSchedule), (Integer) $(psShards), $(compress));
     }
 
     @Override
@@ -220,6 +228,8 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     public LongParam syncIntervalMs() { return syncIntervalMs; }
     public DoubleParam bmufMomentum() { return bmufMomentum; }
     public DoubleParam easgdAlpha() { return easgdAlpha; }
+    public Param<String> gossipSchedule() { return gossipSchedule; }
+    public Param<String> compress() { return compress; }
     public IntParam psShards() { return psShards; }
     public Param<String> psPlacement() { return psPlacement; }
     public Param<String> checkpointDir() { return checkpointDir; }
@@ -268,6 +278,8 @@ public abstract class ShadowSyncEstimator<E extends ShadowSyncEstimator<E>> exte
     public E setSyncIntervalMs(long v) { return put(syncIntervalMs, v); }
     public E setBmufMomentum(double v) { return put(bmufMomentum, v); }
     public E setEasgdAlpha(double v) { return put(easgdAlpha, v); }
+    public E setGossipSchedule(String v) { return put(gossipSchedule, v); }
+    public E setCompress(String v) { return put(compress, v); }
     public E setPsShards(int v) { return put(psShards, v); }
     public E setPsPlacement(String v) { return put(psPlacement, v); }
     public E setCheckpointDir(String v) { return put(checkpointDir, v); }

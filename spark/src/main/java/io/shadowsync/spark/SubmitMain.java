@@ -64,6 +64,9 @@ public final class SubmitMain {
         KEYS.put("sync", (e, v) -> e.setSync(v.asText()));
         KEYS.put("sync-every", (e, v) -> e.setSyncEvery(v.asInt()));
         KEYS.put("sync-interval-ms", (e, v) -> e.setSyncIntervalMs(v.asLong()));
+        KEYS.put("gossip-schedule", (e, v) -> e.setGossipSchedule(v.asText()));
+        KEYS.put("compress", (e, v) -> e.setCompress(v.asText()));
+        KEYS.put("codec", (e, v) -> e.setCompress(v.asText())); // train's --codec, the same option
         KEYS.put("bmuf-momentum", (e, v) -> e.setBmufMomentum(v.asDouble()));
         KEYS.put("easgd-alpha", (e, v) -> e.setEasgdAlpha(v.asDouble()));
         KEYS.put("ps-shards", (e, v) -> e.setPsShards(v.asInt()));
@@ -130,24 +133,8 @@ public final class SubmitMain {
         String eval = flags.getOrDefault("eval", paths.get("eval"));
         String save = flags.getOrDefault("save", paths.get("save"));
 
-        int classes = job.has("classes") ? job.get("classes").asInt() : 2;
-        ShadowSyncEstimator<?> est = classes == 0 ? new ShadowSyncRegressor() : new ShadowSyncClassifier();
         List<String> ignored = new ArrayList<>();
-        for (Map.Entry<String, JsonNode> e : job.properties()) {
-            String k = e.getKey();
-            if (paths.containsKey(k)) continue;
-            if (IGNORED.contains(k)) {
-                ignored.add(k);
-                continue;
-            }
-            BiConsumer<ShadowSyncEstimator<?>, JsonNode> set = KEYS.get(k);
-            if (set == null) throw new UsageError(jobFile + ": key '" + k + "' is not one a Spark job takes (keys: " + String.join(", ", KEYS.keySet()) + ")");
-            try {
-                set.accept(est, e.getValue());
-            } catch (IllegalArgumentException x) {
-                throw new UsageError(jobFile + ": key '" + k + "': " + x.getMessage());
-            }
-        }
+        ShadowSyncEstimator<?> est = estimator(jobFile, job, paths.keySet(), ignored);
         if (!ignored.isEmpty()) System.err.println("shadowsync-spark: not used in a Spark job: " + String.join(", ", ignored));
 
         long t0 = System.nanoTime();
@@ -196,6 +183,31 @@ public final class SubmitMain {
         if (paths.containsKey("summary-json")) Files.writeString(Path.of(paths.get("summary-json")), json + "\n");
         System.out.println(json);
         return 0;
+    }
+
+    /**
+     * The estimator a job file's settings give (every key but those in {@code skip}); the keys a Spark job does not use
+     * are added to {@code ignored}, one it does not know is refused naming it.
+     */
+    static ShadowSyncEstimator<?> estimator(Path jobFile, JsonNode job, Set<String> skip, List<String> ignored) {
+        int classes = job.has("classes") ? job.get("classes").asInt() : 2;
+        ShadowSyncEstimator<?> est = classes == 0 ? new ShadowSyncRegressor() : new ShadowSyncClassifier();
+        for (Map.Entry<String, JsonNode> e : job.properties()) {
+            String k = e.getKey();
+            if (skip.contains(k)) continue;
+            if (IGNORED.contains(k)) {
+                ignored.add(k);
+                continue;
+            }
+            BiConsumer<ShadowSyncEstimator<?>, JsonNode> set = KEYS.get(k);
+            if (set == null) throw new UsageError(jobFile + ": key '" + k + "' is not one a Spark job takes (keys: " + String.join(", ", KEYS.keySet()) + ")");
+            try {
+                set.accept(est, e.getValue());
+            } catch (IllegalArgumentException x) {
+                throw new UsageError(jobFile + ": key '" + k + "': " + x.getMessage());
+            }
+        }
+        return est;
     }
 
     /** The job file: a mapping of keys to values or lists, as shadowsync train reads it. */

@@ -10,6 +10,7 @@ import io.shadowsync.model.MlpSpec;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
+import io.shadowsync.sync.GossipSchedule;
 import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.io.Serializable;
@@ -26,11 +27,14 @@ import java.util.Locale;
  * @param batch       examples per mini-batch per worker; 0: 64 for an MLP, 128 otherwise
  * @param examples    train on this many examples in all instead of whole epochs; 0: epochs
  * @param sync        the algorithm's registered name; empty: the default for the number of trainers
+ * @param gossipSchedule gossip's schedule by name ({@link GossipSchedule#named})
+ * @param compress    the codec by name, as {@code --compress} ({@link TrainingJob.Builder#compress})
  */
 record TrainingSettings(String modelType, int[] hidden, String activation, int hashBits, long embRows, int embDim, int[] bottom,
                         int[] top, String optimizer, double lr, double momentum, String embOptimizer, double embLr, int batch, int epochs,
                         long examples, long seed, boolean shuffle, int trainers, int workers, String sync, int syncEvery,
-                        long syncIntervalMs, double bmufMomentum, double easgdAlpha, int psShards) implements Serializable {
+                        long syncIntervalMs, double bmufMomentum, double easgdAlpha, String gossipSchedule, int psShards,
+                        String compress) implements Serializable {
 
     /** The job over data (a trainer's share, or a schema-only stand-in to check the settings on the driver). */
     TrainingJob job(DataSource data) {
@@ -43,8 +47,14 @@ record TrainingSettings(String modelType, int[] hidden, String activation, int h
         }
         String algorithm = sync.isEmpty() ? SyncAlgorithms.defaultFor(trainers) : sync;
         SyncSpec s = new SyncSpec(algorithm, syncEvery, syncIntervalMs, bmufMomentum, 1.0, false, easgdAlpha);
+        try {
+            s = s.withGossipSchedule(GossipSchedule.named(gossipSchedule));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("gossipSchedule: " + e.getMessage(), e);
+        }
         TrainingJob.Builder b = TrainingJob.builder().data(data).model(spec).optimizer(opt).embeddingOptimizer(emb).trainers(trainers)
-                .workers(workers).sync(s).epochs(epochs).examples(examples).seed(seed).shuffle(shuffle).psShards(psShards);
+                .workers(workers).sync(s).epochs(epochs).examples(examples).seed(seed).shuffle(shuffle).psShards(psShards)
+                .compress(compress);
         if (batch > 0) b.batchSize(batch);
         return b.build();
     }
