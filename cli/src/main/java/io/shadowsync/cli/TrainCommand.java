@@ -270,9 +270,16 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
             err.flush();
         }
 
+        /** Ends the log (its final records, when the job ended some way that did not finish it) and closes the file. */
         @Override
         public void close() throws java.io.IOException {
-            if (file != null) file.close();
+            try {
+                if (log != null) log.finish();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                if (file != null) file.close();
+            }
         }
     }
 

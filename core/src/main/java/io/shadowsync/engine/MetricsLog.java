@@ -43,7 +43,9 @@ public final class MetricsLog {
     private final EvalPlan eval;
     private final Mark[] marks;
     private final Object emitLock = new Object();
+    private final Object tick = new Object();
     private volatile boolean done;
+    private boolean finished;
     private volatile String error;
     private Thread sampler;
     private Thread evaluator;
@@ -73,19 +75,23 @@ public final class MetricsLog {
 
     /**
      * Stops the threads (an evaluation in progress is finished) and writes every trainer's last record (marked
-     * {@code "final": true}), with the counters at the end of the job.
+     * {@code "final": true}), with the counters at the end of the job. Later calls do nothing.
      */
     public void finish() throws InterruptedException {
+        synchronized (this) {
+            if (finished) return; // once: the final records are written once
+            finished = true;
+        }
         done = true;
         Thread s, e;
         synchronized (this) {
             s = sampler;
             e = evaluator;
         }
-        if (s != null) {
-            s.interrupt();
-            s.join();
+        synchronized (tick) {
+            tick.notifyAll(); // not an interrupt: one would close the file channel a sink may be writing
         }
+        if (s != null) s.join();
         if (e != null) e.join(); // not interrupted: an interrupt would close the file channel it reads
         sample(true);
     }
@@ -116,13 +122,13 @@ public final class MetricsLog {
     private void sampleLoop() {
         long next = System.nanoTime() + intervalNanos;
         while (!done) {
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-                try {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                } catch (InterruptedException e) {
-                    return;
+            try {
+                synchronized (tick) {
+                    long wait;
+                    while (!done && (wait = next - System.nanoTime()) > 0) tick.wait(Math.max(1, wait / 1_000_000));
                 }
+            } catch (InterruptedException e) {
+                return;
             }
             if (done) return;
             sample(false);

@@ -21,6 +21,7 @@ public final class JsonlMetricsFile implements MetricsSink, Closeable {
 
     public JsonlMetricsFile(Path path) throws IOException {
         this.path = path;
+        // a channel underneath: a thread interrupted while it writes closes the file (MetricsLog never interrupts its writers)
         this.out = Files.newBufferedWriter(path, StandardCharsets.UTF_8);
     }
 
