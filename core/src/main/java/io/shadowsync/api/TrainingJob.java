@@ -63,6 +63,7 @@ public final class TrainingJob {
     private final Path metricsFile;
     private final Duration logEvery;
     private final MetricsSink metricsListener;
+    private final long evalEvery;
 
     private TrainingJob(Builder b, ModelSpec model, OptimizerSpec optimizer, EmbeddingOptimizerSpec embeddingOptimizer, JobConfig config) {
         this.data = b.data;
@@ -75,6 +76,7 @@ public final class TrainingJob {
         this.metricsFile = b.metricsFile;
         this.logEvery = b.logEvery;
         this.metricsListener = b.metricsListener;
+        this.evalEvery = b.evalEvery;
     }
 
     public static Builder builder() {
@@ -115,7 +117,8 @@ public final class TrainingJob {
             file = metricsFile == null ? null : new JsonlMetricsFile(metricsFile);
             if (file != null) sinks.add(file);
             if (metricsListener != null) sinks.add(metricsListener);
-            log = sinks.isEmpty() ? null : new MetricsLog(job, logEvery, sinks, null);
+            MetricsLog.EvalPlan during = eval != null && evalEvery > 0 ? new MetricsLog.EvalPlan(eval, evalEvery, 1024) : null;
+            log = sinks.isEmpty() ? null : new MetricsLog(job, logEvery, sinks, during);
             if (log != null) log.start();
         }
 
@@ -238,6 +241,7 @@ public final class TrainingJob {
         private Path metricsFile;
         private Duration logEvery = MetricsLog.DEFAULT_INTERVAL;
         private MetricsSink metricsListener;
+        private long evalEvery;
 
         private Builder() {}
 
@@ -262,6 +266,16 @@ public final class TrainingJob {
          */
         public Builder metricsListener(MetricsSink listener) {
             this.metricsListener = listener;
+            return this;
+        }
+
+        /**
+         * With a metrics file or listener and {@link #eval} data: evaluate a copy of trainer 0's replica each time the
+         * job has trained this many more examples, while it trains, as {@code "eval"} records (0, the default: only
+         * after training).
+         */
+        public Builder evalEvery(long examples) {
+            this.evalEvery = examples;
             return this;
         }
 
@@ -460,6 +474,10 @@ public final class TrainingJob {
             SyncSpec syncSpec = sync != null ? sync : SyncSpec.of(SyncAlgorithms.defaultFor(trainers));
             if (link == null) throw new IllegalArgumentException("link(null): give LinkModel.NONE for no emulated network");
             if (codec == null) throw new IllegalArgumentException("codec(null): give Codec.FLOAT32 for the exact wire format");
+            if (evalEvery < 0) throw new IllegalArgumentException("evalEvery(" + evalEvery + "): give 0 (after training only) or a number of examples");
+            if (evalEvery > 0 && (eval == null || metricsFile == null && metricsListener == null)) {
+                throw new IllegalArgumentException("evalEvery(" + evalEvery + ") needs eval(data) and metrics(path) or metricsListener(listener)");
+            }
             if (logEvery == null || logEvery.compareTo(MetricsLog.MIN_INTERVAL) < 0) {
                 throw new IllegalArgumentException("logEvery(" + logEvery + "): give at least " + MetricsLog.MIN_INTERVAL.toMillis() + " ms");
             }

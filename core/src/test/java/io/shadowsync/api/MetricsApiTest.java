@@ -57,6 +57,35 @@ class MetricsApiTest {
         assertEquals(r.eval().logloss(), (Double) last.get("logloss"), 0.0);
     }
 
+    /**
+     * Catches evaluations during training that score a stale copy of the replica (copied once, or never) or the
+     * wrong replica: an MLP on dense data, whose whole model is the dense replica, must get better from one evaluation
+     * to the next-but-last, and its evaluations come at growing example counts.
+     */
+    @Test
+    void evaluationsDuringTrainingFollowTheReplica() throws Exception {
+        StringBuilder csv = new StringBuilder("a,b,y\n");
+        java.util.Random rnd = new java.util.Random(5);
+        for (int i = 0; i < 12_000; i++) {
+            float a = rnd.nextFloat() * 2 - 1, b = rnd.nextFloat() * 2 - 1;
+            csv.append(a).append(',').append(b).append(',').append(a + b > 0 ? 1 : 0).append('\n');
+        }
+        Path f = dir.resolve("xy.csv");
+        Files.writeString(f, csv.toString());
+        List<Map<String, Object>> evals = new ArrayList<>();
+        TrainingJob.builder().data(new io.shadowsync.data.CsvSource(f, "y", 2, false)).eval(new io.shadowsync.data.CsvSource(f, "y", 2, false))
+                .model(new io.shadowsync.model.MlpSpec(2, new int[] {8}, 1, "relu", "binary")).learningRate(0.02).batchSize(16)
+                .trainers(2).sync("s-ma").slowTrainer(new SlowTrainer(1, 2, false))
+                .metricsListener(rec -> {
+                    if (rec.get("type").equals("eval")) evals.add(new LinkedHashMap<>(rec));
+                })
+                .evalEvery(1500).build().run();
+        assertTrue(evals.size() >= 3, "evaluations while training and one after: " + evals);
+        Map<String, Object> first = evals.get(0), lastDuring = evals.get(evals.size() - 2);
+        assertTrue((Long) lastDuring.get("examples") > (Long) first.get("examples"), evals.toString());
+        assertTrue((Double) lastDuring.get("logloss") < (Double) first.get("logloss") - 0.02, "the replica learns between evaluations: " + evals);
+    }
+
     /** Catches a builder that lets an interval through that would flood the sinks. */
     @Test
     void tooShortAnIntervalIsRefused() {
