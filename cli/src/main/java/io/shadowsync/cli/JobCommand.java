@@ -415,12 +415,15 @@ abstract class JobCommand {
         }
     }
 
-    /** --metrics, --run-dir, --log-every and --eval-every: sensible values, in the commands that write metrics. */
+    /**
+     * --metrics, --run-dir, --log-every and --eval-every: sensible values, in the commands that write metrics.
+     */
     void checkMetricsFlags() {
         boolean logging = metrics != null || runDir != null;
-        if (!spec.name().equals("train") && (logging || evalEvery != 0)) {
-            throw new UsageException("--metrics, --run-dir and --eval-every are for 'shadowsync train' so far; a multi-process job "
-                    + "has its progress lines and its JSON summary");
+        boolean train = spec.name().equals("train");
+        if (!train && (runDir != null || evalEvery != 0)) {
+            throw new UsageException("--run-dir and --eval-every are for 'shadowsync train' so far; a multi-process job takes --metrics FILE, "
+                    + "and each trainer process writes FILE.trainer-R.jsonl (a parameter server none)");
         }
         if (!(logEvery >= 0) || Double.isInfinite(logEvery)) throw new UsageException("--log-every must be zero (no progress lines) or positive seconds, got " + logEvery);
         if (logging && logEvery < MetricsLog.MIN_INTERVAL.toMillis() / 1000.0) {
@@ -430,6 +433,18 @@ abstract class JobCommand {
         if (evalEvery > 0 && (eval == null || !logging)) {
             throw new UsageException("--eval-every needs --eval DATA to evaluate on and --metrics FILE (or --run-dir DIR) to log it");
         }
+    }
+
+    /**
+     * Where a trainer process of a multi-process job writes its metrics: --metrics FILE with its rank before the
+     * extension ({@code m.jsonl} becomes {@code m.trainer-1.jsonl}), so that the trainers launch starts with one
+     * command line write one file each.
+     */
+    static Path trainerMetrics(Path file, int rank) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String mine = dot > 0 ? name.substring(0, dot) + ".trainer-" + rank + name.substring(dot) : name + ".trainer-" + rank;
+        return file.resolveSibling(mine);
     }
 
     /** Checkpoint flags: sensible values, and a directory when they need one. */

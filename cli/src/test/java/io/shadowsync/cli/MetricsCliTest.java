@@ -138,6 +138,30 @@ class MetricsCliTest {
         assertEquals("5.0", job.values().get("--log-every"));
     }
 
+    /**
+     * Catches trainer processes that share one file (interleaved or overwritten lines), a parameter server that
+     * refuses the flag launch passes on to it, and a trainer whose last record is missing.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(240)
+    void launchedTrainersWriteAFileEach() throws Exception {
+        Path file = dir.resolve("mp/m.jsonl");
+        Files.createDirectories(file.getParent());
+        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "1", "--model", "lr", "--train", train(), "--hash-bits", "12",
+                "--sync", "s-ma", "--metrics", file.toString(), "--log-every", "0.2", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        long total = 0;
+        for (int t = 0; t < 2; t++) {
+            List<JsonNode> mine = records(JobCommand.trainerMetrics(file, t));
+            for (JsonNode n : mine) assertEquals(t, n.get("trainer").asInt(), "only trainer " + t + " in its file: " + n);
+            JsonNode last = mine.get(mine.size() - 1);
+            assertTrue(last.get("final").asBoolean(), last.toString());
+            total += last.get("examples").asLong();
+        }
+        assertEquals(r.json().get("examples").asLong(), total);
+        assertFalse(Files.exists(file), "no shared file");
+    }
+
     @Test
     void badMetricsFlagsAreOneSentenceUsageErrors() throws Exception {
         Path file = dir.resolve("plain.txt");
