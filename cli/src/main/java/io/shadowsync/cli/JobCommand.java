@@ -11,6 +11,7 @@ import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.JobConfig;
 import io.shadowsync.engine.JobMemory;
 import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.MetricsLog;
 import io.shadowsync.engine.SlowTrainer;
 import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.engine.TrainingException;
@@ -209,8 +210,21 @@ abstract class JobCommand {
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Also write the JSON summary to this file.")
     Path summaryJson;
 
-    @Option(names = "--log-every", paramLabel = "SEC", description = "Seconds between progress lines when stderr is not a terminal; 0 = none (default: 10).")
-    double logEvery = 10;
+    @Option(names = "--log-every", paramLabel = "SEC", description = "Seconds between progress lines when stderr is not a terminal (0 = none), "
+            + "and between the records of --metrics (at least 0.1 there) (default: 5).")
+    double logEvery = 5;
+
+    @Option(names = "--metrics", paramLabel = "FILE", description = "Write the job's metrics into FILE while it trains, one JSON line per "
+            + "trainer every --log-every seconds, and the --eval-every evaluations (see docs/metrics.md) (default: DIR/metrics.jsonl with --run-dir, else none).")
+    Path metrics;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "Create DIR and keep the run there: metrics.jsonl (--metrics), summary.json "
+            + "(--summary-json) and job.yaml, the job's effective settings (a job file that runs it again).")
+    Path runDir;
+
+    @Option(names = "--eval-every", paramLabel = "N", description = "With --metrics: evaluate a copy of trainer 0's replica on --eval each time "
+            + "the job has trained N more examples (all trainers), while it trains; 0: only after training (default: 0).")
+    long evalEvery;
 
     @Option(names = "--no-progress", description = "No progress bar or progress lines.")
     boolean noProgress;
@@ -250,6 +264,7 @@ abstract class JobCommand {
 
     /** Checks the flags and opens the data; {@code loadInMemory} false skips --in-memory loading (parameter servers). */
     Plan plan(PrintWriter err, boolean loadInMemory) throws Exception {
+        checkMetricsFlags();
         checkCheckpointFlags();
         checkReplicas();
         if (train == null) throw new UsageException("no training data: give --train PATH (or 'train:' in a job file); 'shadowsync gen-data' makes synthetic CTR data");
@@ -400,6 +415,38 @@ abstract class JobCommand {
         }
     }
 
+    /**
+     * --metrics, --run-dir, --log-every and --eval-every: sensible values, in the commands that write metrics.
+     */
+    void checkMetricsFlags() {
+        boolean logging = metrics != null || runDir != null;
+        boolean train = spec.name().equals("train");
+        if (!train && (runDir != null || evalEvery != 0)) {
+            throw new UsageException("--run-dir and --eval-every are for 'shadowsync train' so far; a multi-process job takes --metrics FILE, "
+                    + "and each trainer process writes FILE.trainer-R.jsonl (a parameter server none)");
+        }
+        if (!(logEvery >= 0) || Double.isInfinite(logEvery)) throw new UsageException("--log-every must be zero (no progress lines) or positive seconds, got " + logEvery);
+        if (logging && logEvery < MetricsLog.MIN_INTERVAL.toMillis() / 1000.0) {
+            throw new UsageException("--log-every must be at least " + MetricsLog.MIN_INTERVAL.toMillis() / 1000.0 + " seconds with --metrics or --run-dir, got " + logEvery);
+        }
+        if (evalEvery < 0) throw new UsageException("--eval-every must be zero (only after training) or a positive number of examples, got " + evalEvery);
+        if (evalEvery > 0 && (eval == null || !logging)) {
+            throw new UsageException("--eval-every needs --eval DATA to evaluate on and --metrics FILE (or --run-dir DIR) to log it");
+        }
+    }
+
+    /**
+     * Where a trainer process of a multi-process job writes its metrics: --metrics FILE with its rank before the
+     * extension ({@code m.jsonl} becomes {@code m.trainer-1.jsonl}), so that the trainers launch starts with one
+     * command line write one file each.
+     */
+    static Path trainerMetrics(Path file, int rank) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String mine = dot > 0 ? name.substring(0, dot) + ".trainer-" + rank + name.substring(dot) : name + ".trainer-" + rank;
+        return file.resolveSibling(mine);
+    }
+
     /** Checkpoint flags: sensible values, and a directory when they need one. */
     private void checkCheckpointFlags() {
         if (!(checkpointEverySec >= 0) || Double.isInfinite(checkpointEverySec)) {
@@ -487,7 +534,7 @@ abstract class JobCommand {
      */
     void checkFiles() {
         new Outputs().input("--train", train).input("--train-labels", trainLabels).input("--eval", eval).input("--eval-labels", evalLabels)
-                .input("JOB.yaml", jobFile).output("--save", save).output("--summary-json", summaryJson)
+                .input("JOB.yaml", jobFile).output("--save", save).output("--summary-json", summaryJson).output("--metrics", metrics)
                 .output("--save (its MODEL.partial)", partialOf(save))
                 .check();
         if (save != null && Outputs.isStdout(save)) throw new UsageException("--save needs a file (a model file is binary), not standard output ('" + save + "')");

@@ -11,6 +11,8 @@ import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobConfig;
 import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.MetricsLog;
+import io.shadowsync.metrics.JsonlMetricsFile;
 import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.engine.TrainingException;
 import io.shadowsync.comm.LinkModel;
@@ -48,6 +50,8 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         CliLogging.prefix("shadowsync train");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        checkMetricsFlags();
+        prepareRunDir();
         checkFiles();
         Plan plan = plan(err, true);
         if (plan.eval() != null) readable(plan.eval(), "--eval");
@@ -81,6 +85,14 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         err.println("shadowsync: gemm: " + Blas.backend() + "; vector kernels: " + Vec.simdDescription());
         err.flush();
 
+        try (RunLog log = RunLog.open(this, job, plan)) {
+            return train(plan, job, log, checkpoints, settings, resumedFrom, out, err);
+        }
+    }
+
+    private Integer train(Plan plan, Job job, RunLog log, CheckpointDir checkpoints, Map<String, String> settings, Path resumedFrom,
+                          PrintWriter out, PrintWriter err) throws Exception {
+        Model net = job.model();
         ProgressReporter progress = new ProgressReporter(job::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
         Checkpointer checkpointer = checkpoints == null ? null : new Checkpointer(job, checkpoints, settings, checkpointEverySec,
                 checkpointEveryExamples, PAUSE_TIMEOUT, checkpointMaxFailures);
@@ -92,9 +104,12 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         }
         JobResult result;
         boolean signalled = false;
+        log.start();
         try {
             result = job.run();
+            log.finish(err);
         } catch (TrainingException e) {
+            log.finish(err);
             progress.stop();
             if (e.getCause() instanceof NonFiniteException) {
                 if (save != null) err.println("shadowsync train: training diverged: nothing is kept in " + save + ".partial");
@@ -153,6 +168,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
                 throw e;
             }
             summary.put("eval", ev.toMap());
+            log.eval(ev, err);
         }
         if (save != null) {
             saveModel(plan, summary, net, job);
@@ -160,6 +176,111 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         }
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /**
+     * --run-dir: creates the directory, points --metrics and --summary-json (when not given) into it, and writes
+     * job.yaml there, this command's effective options as a job file.
+     */
+    private void prepareRunDir() {
+        if (runDir == null) return;
+        try {
+            java.nio.file.Files.createDirectories(runDir);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new UsageException("--run-dir " + runDir + ": cannot create the directory: " + Main.describe(e));
+        }
+        if (metrics == null) metrics = runDir.resolve("metrics.jsonl");
+        if (summaryJson == null) summaryJson = runDir.resolve("summary.json");
+        Path yaml = runDir.resolve("job.yaml");
+        try {
+            io.shadowsync.ckpt.AtomicFiles.writeString(yaml, effectiveJobFile());
+        } catch (java.io.IOException e) {
+            throw new UsageException("--run-dir " + runDir + ": cannot write " + yaml + ": " + Main.describe(e));
+        }
+    }
+
+    /**
+     * The options this command runs with (given, from the job file, or defaults) as a job file: paths absolute, flags
+     * that are off left out, and the outputs --run-dir chooses (--run-dir, --metrics, --summary-json) left out.
+     */
+    String effectiveJobFile() throws java.io.IOException {
+        Map<String, Object> values = new java.util.TreeMap<>();
+        for (picocli.CommandLine.Model.OptionSpec o : spec.options()) {
+            String key = o.longestName();
+            if (o.usageHelp() || o.versionHelp() || !key.startsWith("--") || List.of("--run-dir", "--metrics", "--summary-json").contains(key)) continue;
+            Object v = o.getValue();
+            if (v == null || Boolean.FALSE.equals(v)) continue;
+            if (v instanceof Path p) v = p.toAbsolutePath().normalize().toString();
+            else if (v instanceof int[] a) v = java.util.Arrays.stream(a).boxed().toList();
+            else if (v instanceof long[] a) v = java.util.Arrays.stream(a).boxed().toList();
+            else if (v instanceof double[] a) v = java.util.Arrays.stream(a).boxed().toList();
+            else if (!(v instanceof Number || v instanceof Boolean || v instanceof java.util.Collection<?>)) v = v.toString();
+            values.put(key.substring(2), v);
+        }
+        return new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).writeValueAsString(values);
+    }
+
+    /** The --metrics file and the log that writes it while the job runs; does nothing without --metrics. */
+    private static final class RunLog implements AutoCloseable {
+        private final Path path;
+        private final JsonlMetricsFile file;
+        private final MetricsLog log;
+        private boolean warned;
+
+        private RunLog(Path path, JsonlMetricsFile file, MetricsLog log) {
+            this.path = path;
+            this.file = file;
+            this.log = log;
+        }
+
+        static RunLog open(TrainCommand c, Job job, Plan plan) {
+            if (c.metrics == null) return new RunLog(null, null, null);
+            JsonlMetricsFile file;
+            try {
+                file = new JsonlMetricsFile(c.metrics);
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new UsageException("--metrics " + c.metrics + ": cannot write it: " + Main.describe(e));
+            }
+            MetricsLog.EvalPlan eval = c.evalEvery > 0 ? new MetricsLog.EvalPlan(plan.eval(), c.evalEvery, c.evalBatch) : null;
+            return new RunLog(c.metrics, file, new MetricsLog(job, Duration.ofNanos(Math.round(c.logEvery * 1e9)), List.of(file), eval));
+        }
+
+        void start() {
+            if (log != null) log.start();
+        }
+
+        /** The last records, once the job has run (or failed). */
+        void finish(PrintWriter err) throws InterruptedException {
+            if (log == null) return;
+            log.finish();
+            warn(err);
+        }
+
+        void eval(Evaluator.Result ev, PrintWriter err) {
+            if (log == null) return;
+            log.logEval(ev, true);
+            warn(err);
+        }
+
+        /** A metrics file that could not be written does not fail the job: a warning, once. */
+        private void warn(PrintWriter err) {
+            if (log.error() == null || warned) return;
+            warned = true;
+            err.println("shadowsync train: warning: --metrics " + path + ": stopped writing: " + log.error());
+            err.flush();
+        }
+
+        /** Ends the log (its final records, when the job ended some way that did not finish it) and closes the file. */
+        @Override
+        public void close() throws java.io.IOException {
+            try {
+                if (log != null) log.finish();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                if (file != null) file.close();
+            }
+        }
     }
 
     private void saveModel(Plan plan, Map<String, Object> summary, Model net, Job job) throws java.io.IOException {

@@ -49,6 +49,17 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
     @Mixin
     NetOptions net = new NetOptions();
 
+    /** --metrics FILE: this trainer's own file, FILE.trainer-R (see {@link JobCommand#trainerMetrics}); null without it. */
+    private io.shadowsync.metrics.JsonlMetricsFile openMetrics() {
+        if (metrics == null) return null;
+        java.nio.file.Path mine = trainerMetrics(metrics, rank);
+        try {
+            return new io.shadowsync.metrics.JsonlMetricsFile(mine);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new UsageException("--metrics " + mine + ": cannot write it: " + Main.describe(e));
+        }
+    }
+
     /** The exit code of a trainer that stopped after a final checkpoint: as if ended by SIGTERM (128 + 15). */
     static final int EXIT_STOPPED = 143;
 
@@ -66,6 +77,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         NetSettings settings = net.settings(err);
         Placement placement = placement();
         ProgressReporter[] progress = new ProgressReporter[1];
+        io.shadowsync.metrics.JsonlMetricsFile metricsFile = openMetrics();
+        io.shadowsync.engine.MetricsLog[] metricsLog = new io.shadowsync.engine.MetricsLog[1];
         TrainerProcess process = TrainerProcess.builder(job, rank).options(jobOptions(net)).net(settings).evalBatch(evalBatch)
                 .save(save).savePartial(partialOf(save))
                 .notes((summary, partial) -> Provenance.of(spec, jobFile, partial ? null : plan.train(), summary))
@@ -94,13 +107,21 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                         }
                         progress[0] = new ProgressReporter(part::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
                         progress[0].start();
+                        if (metricsFile != null) {
+                            metricsLog[0] = new io.shadowsync.engine.MetricsLog(part, java.time.Duration.ofNanos(Math.round(logEvery * 1e9)),
+                                    java.util.List.of(metricsFile), null);
+                            metricsLog[0].start();
+                        }
                     }
 
                     @Override
                     public void trained() {
-                        if (progress[0] == null) return;
                         try {
-                            progress[0].stop();
+                            if (metricsLog[0] != null) {
+                                metricsLog[0].finish();
+                                if (metricsLog[0].error() != null) message(Level.WARNING, "--metrics: stopped writing: " + metricsLog[0].error());
+                            }
+                            if (progress[0] != null) progress[0].stop();
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                         }
@@ -131,6 +152,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             outcome = process.run(placement);
         } catch (CheckpointDir.LockedException e) {
             throw new UsageException(e.getMessage());
+        } finally {
+            if (metricsFile != null) metricsFile.close();
         }
         return switch (outcome.status()) {
             case DONE, JOB_FINISHED_WITHOUT_IT -> 0;

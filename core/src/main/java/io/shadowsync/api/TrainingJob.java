@@ -9,9 +9,12 @@ import io.shadowsync.engine.Evaluator;
 import io.shadowsync.engine.Job;
 import io.shadowsync.engine.JobConfig;
 import io.shadowsync.engine.JobResult;
+import io.shadowsync.engine.MetricsLog;
 import io.shadowsync.engine.SlowTrainer;
 import io.shadowsync.engine.TrainerConfig;
+import io.shadowsync.metrics.JsonlMetricsFile;
 import io.shadowsync.metrics.Metrics;
+import io.shadowsync.metrics.MetricsSink;
 import io.shadowsync.model.DlrmSpec;
 import io.shadowsync.model.LrSpec;
 import io.shadowsync.model.MlpSpec;
@@ -21,8 +24,11 @@ import io.shadowsync.optim.OptimizerSpec;
 import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -54,6 +60,10 @@ public final class TrainingJob {
     private final EmbeddingOptimizerSpec embeddingOptimizer;
     private final JobConfig config;
     private final long seed;
+    private final Path metricsFile;
+    private final Duration logEvery;
+    private final MetricsSink metricsListener;
+    private final long evalEvery;
 
     private TrainingJob(Builder b, ModelSpec model, OptimizerSpec optimizer, EmbeddingOptimizerSpec embeddingOptimizer, JobConfig config) {
         this.data = b.data;
@@ -63,6 +73,10 @@ public final class TrainingJob {
         this.embeddingOptimizer = embeddingOptimizer;
         this.config = config;
         this.seed = b.seed;
+        this.metricsFile = b.metricsFile;
+        this.logEvery = b.logEvery;
+        this.metricsListener = b.metricsListener;
+        this.evalEvery = b.evalEvery;
     }
 
     public static Builder builder() {
@@ -76,11 +90,50 @@ public final class TrainingJob {
      */
     public TrainingResult run() throws IOException, InterruptedException {
         Job job = new Job(model, seed, optimizer, embeddingOptimizer, data, config);
-        JobResult result = job.run();
+        JobResult result;
+        Metrics metrics;
+        try (MetricsRun log = new MetricsRun(job)) {
+            try {
+                result = job.run();
+            } finally {
+                log.finish();
+            }
+            Evaluator.Result ev = eval == null ? null : Evaluator.evaluate(job.model(), job.tables(), eval, 1024);
+            if (ev != null) log.eval(ev);
+            metrics = ev == null ? null : ev.metrics();
+        }
         TrainedModel trained = new TrainedModel(job.model(), job.tables(), null);
-        Metrics metrics = eval == null ? null : Evaluator.evaluate(job.model(), job.tables(), eval, 1024).metrics();
         TrainingResult r = new TrainingResult(trained, result, metrics);
         return new TrainingResult(trained.withProvenance(provenance(r)), result, metrics);
+    }
+
+    /** The metrics log of one run ({@link Builder#metrics}, {@link Builder#metricsListener}); inert without either. */
+    private final class MetricsRun implements AutoCloseable {
+        private final JsonlMetricsFile file;
+        private final MetricsLog log;
+
+        MetricsRun(Job job) throws IOException {
+            List<MetricsSink> sinks = new java.util.ArrayList<>();
+            file = metricsFile == null ? null : new JsonlMetricsFile(metricsFile);
+            if (file != null) sinks.add(file);
+            if (metricsListener != null) sinks.add(metricsListener);
+            MetricsLog.EvalPlan during = eval != null && evalEvery > 0 ? new MetricsLog.EvalPlan(eval, evalEvery, 1024) : null;
+            log = sinks.isEmpty() ? null : new MetricsLog(job, logEvery, sinks, during);
+            if (log != null) log.start();
+        }
+
+        void finish() throws InterruptedException {
+            if (log != null) log.finish();
+        }
+
+        void eval(Evaluator.Result ev) {
+            if (log != null) log.logEval(ev, true);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (file != null) file.close();
+        }
     }
 
     /** The training data. */
@@ -185,8 +238,46 @@ public final class TrainingJob {
         private LinkModel link = LinkModel.NONE;
         private SlowTrainer slowTrainer;
         private Codec codec = Codec.FLOAT32;
+        private Path metricsFile;
+        private Duration logEvery = MetricsLog.DEFAULT_INTERVAL;
+        private MetricsSink metricsListener;
+        private long evalEvery;
 
         private Builder() {}
+
+        /**
+         * Write the metrics log (docs/metrics.md) into this JSON Lines file while the job runs: a record per trainer every
+         * {@link #logEvery}, and the evaluation after training (null: none).
+         */
+        public Builder metrics(Path file) {
+            this.metricsFile = file;
+            return this;
+        }
+
+        /** Time between the metrics records of each trainer (default 5 s; at least 100 ms). */
+        public Builder logEvery(Duration interval) {
+            this.logEvery = interval;
+            return this;
+        }
+
+        /**
+         * Receives every metrics record as it is written (on the job's metrics thread; keep it quick), with or without
+         * a {@link #metrics} file (null: none). A listener that throws receives nothing more; training goes on.
+         */
+        public Builder metricsListener(MetricsSink listener) {
+            this.metricsListener = listener;
+            return this;
+        }
+
+        /**
+         * With a metrics file or listener and {@link #eval} data: evaluate a copy of trainer 0's replica each time the
+         * job has trained this many more examples, while it trains, as {@code "eval"} records (0, the default: only
+         * after training).
+         */
+        public Builder evalEvery(long examples) {
+            this.evalEvery = examples;
+            return this;
+        }
 
         /** The training data (required). Wrap it in {@link io.shadowsync.data.InMemorySource#load} to read it once. */
         public Builder data(DataSource train) {
@@ -383,6 +474,13 @@ public final class TrainingJob {
             SyncSpec syncSpec = sync != null ? sync : SyncSpec.of(SyncAlgorithms.defaultFor(trainers));
             if (link == null) throw new IllegalArgumentException("link(null): give LinkModel.NONE for no emulated network");
             if (codec == null) throw new IllegalArgumentException("codec(null): give Codec.FLOAT32 for the exact wire format");
+            if (evalEvery < 0) throw new IllegalArgumentException("evalEvery(" + evalEvery + "): give 0 (after training only) or a number of examples");
+            if (evalEvery > 0 && (eval == null || metricsFile == null && metricsListener == null)) {
+                throw new IllegalArgumentException("evalEvery(" + evalEvery + ") needs eval(data) and metrics(path) or metricsListener(listener)");
+            }
+            if (logEvery == null || logEvery.compareTo(MetricsLog.MIN_INTERVAL) < 0) {
+                throw new IllegalArgumentException("logEvery(" + logEvery + "): give at least " + MetricsLog.MIN_INTERVAL.toMillis() + " ms");
+            }
             TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, queueDepth, trainWindow, shuffle, maxNonFinite);
             JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, link, slowTrainer, codec);
             return new TrainingJob(this, spec, opt, embOpt, config);

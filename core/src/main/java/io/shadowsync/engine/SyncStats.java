@@ -9,6 +9,7 @@ public final class SyncStats {
     private volatile long bytesSent;
     private volatile long rawBytesSent;
     private volatile long skippedSteps;
+    private volatile long lastRoundEndNanos;
 
     /** totalRawBytes: what float32 would have sent ({@link SyncAlgorithm#rawBytesSent()}). */
     void recordRound(long nanos, long totalBytesSent, long totalRawBytes) {
@@ -16,6 +17,7 @@ public final class SyncStats {
         roundNanos += nanos;
         bytesSent = totalBytesSent;
         rawBytesSent = totalRawBytes;
+        lastRoundEndNanos = System.nanoTime();
     }
 
     void recordBytes(long totalBytesSent) {
@@ -33,6 +35,14 @@ public final class SyncStats {
     public double meanRoundMillis() {
         long r = rounds;
         return r == 0 ? 0 : roundNanos / 1e6 / r;
+    }
+
+    /**
+     * When the last round of this run ended ({@link System#nanoTime()}): when the replica last received the global
+     * state; 0 before the first round.
+     */
+    public long lastRoundEndNanos() {
+        return lastRoundEndNanos;
     }
 
     public long bytesSent() {

@@ -17,7 +17,8 @@
  *
  * <p>Threading: workers update the replica and the embedding rows without locks (Hogwild, intended), and the sync
  * thread never holds a lock a worker waits on. Counters ({@link WorkerStats}, {@link SyncStats}) have one writer and
- * are read through {@code volatile} by progress reporters. The first failure anywhere releases every blocking point of
+ * are read through {@code volatile} by progress reporters and by {@link MetricsLog}, which turns them (and evaluations
+ * of a copy of trainer 0's replica) into the records of the metrics log for {@link io.shadowsync.metrics.MetricsSink}s. The first failure anywhere releases every blocking point of
  * the job ({@code FailureSignal}). A step whose loss or gradients are not finite is dropped before it touches anything
  * shared: embedding pushes are held per step ({@code DeferredPushes}) and committed only when everything is finite.
  * This package builds on every other package of {@code core} except {@code ckpt}, which builds on it; its

@@ -3,7 +3,9 @@
  * that does not apply to the task, or is undefined on the examples seen, is NaN: {@link BinaryMetrics} (log loss,
  * normalized entropy, exact AUC with ties counted half, accuracy, base rate, calibration), {@link MulticlassMetrics}
  * (cross-entropy of the true class, accuracy by argmax) and {@link RegressionMetrics} (MSE, RMSE, MAE).
- * {@link TrainWindow} keeps the training loss over the most recent N examples for progress lines.
+ * {@link TrainWindow} keeps the training loss over the most recent N examples for progress lines. A
+ * {@link MetricsSink} receives the records of the metrics log (docs/metrics.md) while a job trains;
+ * {@link JsonlMetricsFile} writes them as JSON Lines, flushed line by line.
  *
  * <p>Sharing: accumulators are not thread-safe; each worker or evaluation thread has its own, and they are combined
  * with {@code merge} at the end. {@link TrainWindow} is the exception, written while training runs: many writers with
