@@ -55,7 +55,7 @@ public final class ChildJvms {
         while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(50);
         List<String> alive = new ArrayList<>();
         ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(p -> {
-            alive.add(p.pid() + " " + p.info().commandLine().orElse("?"));
+            alive.add(p.pid() + " " + commandLine(p));
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
         });
@@ -115,7 +115,7 @@ public final class ChildJvms {
             boolean found = true;
             for (Kill k : kills) {
                 Thread.sleep(k.afterMillis());
-                Optional<ProcessHandle> target = launcher.descendants().filter(p -> p.info().commandLine().orElse("").contains(k.victim())).findFirst();
+                Optional<ProcessHandle> target = launcher.descendants().filter(p -> commandLine(p).contains(k.victim())).findFirst();
                 target.ifPresent(ProcessHandle::destroyForcibly);
                 found &= target.isPresent();
             }
@@ -128,5 +128,20 @@ public final class ChildJvms {
             launcher.descendants().forEach(ProcessHandle::destroyForcibly);
             launcher.destroyForcibly();
         }
+    }
+
+    /**
+     * A process's whole command line, from /proc on Linux: the JDK's {@code ProcessHandle.Info.commandLine()} reads one
+     * page of it (4 KiB) and gives the executable alone when it is longer, which a child JVM's class path easily is, so
+     * its arguments ("trainer --rank 2") were not found. Elsewhere, the JDK's.
+     */
+    public static String commandLine(ProcessHandle p) {
+        try {
+            byte[] raw = java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+            if (raw.length > 0) return new String(raw, StandardCharsets.UTF_8).replace('\0', ' ');
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process has ended
+        }
+        return p.info().commandLine().orElse("");
     }
 }

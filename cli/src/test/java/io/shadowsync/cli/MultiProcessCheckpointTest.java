@@ -129,7 +129,7 @@ class MultiProcessCheckpointTest {
             assertTrue(spoke[0] && spoke[1], "the launcher ended before both trainers reported progress:\n" + log);
             List<ProcessHandle> job = launcher.descendants().toList();
             // trainer 0 holds the directory for the job's life; the servers, which write into it too, do not need it
-            long trainer0 = job.stream().filter(p -> p.info().commandLine().orElse("").contains(" trainer --rank 0 ")).findFirst()
+            long trainer0 = job.stream().filter(p -> ChildJvms.commandLine(p).contains(" trainer --rank 0 ")).findFirst()
                     .orElseThrow(() -> new AssertionError("no trainer 0 among " + job)).pid();
             CheckpointDir.LockedException busy = assertThrows(CheckpointDir.LockedException.class, () -> new CheckpointDir(ckpts, 3).lock());
             assertTrue(busy.getMessage().contains("(pid " + trainer0 + " on host "), busy.getMessage());

@@ -84,7 +84,7 @@ class ReplicationProcessTest {
                 if (!launcher.isAlive() && lines.isEmpty()) break;
             }
             assertTrue(line != null && line.contains(" ex/s"), "training never got under way:\n" + text(all));
-            ProcessHandle ps1 = launcher.descendants().filter(p -> p.info().commandLine().orElse("").contains(" ps --shard 1 "))
+            ProcessHandle ps1 = launcher.descendants().filter(p -> ChildJvms.commandLine(p).contains(" ps --shard 1 "))
                     .findFirst().orElse(null);
             assertNotNull(ps1, "no process of shard 1 among " + launcher.descendants().toList());
             assertTrue(ps1.destroyForcibly(), "SIGKILL to ps-1");
