@@ -109,12 +109,13 @@ class InputCliTest {
      */
     @Test
     void severalTrainersTakeInputSplitsByDefault() throws Exception {
-        String[] job = {"train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--trainers", "2", "--epochs", "2", "--no-progress"};
+        String[] job = {"train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--trainers", "2", "--epochs", "40", "--no-progress"};
+        // 40 epochs of 3,000 rows: long enough (~0.5 s on an idle machine) for the checkpointer's 100 ms polls to write one
         CliTest.Run d = CliTest.run(job);
         assertEquals(0, d.code(), d.err());
         assertTrue(d.err().contains("each of the 2 trainers parses only its own input split"), d.err());
         assertTrue(d.err().contains("will be kept in memory after its first pass"), d.err());
-        assertEquals(6000, d.json().get("examples").asLong());
+        assertEquals(120_000, d.json().get("examples").asLong());
         CliTest.Run old = CliTest.run(concat(job, "--input-splits"));
         assertEquals(0, old.code(), old.err());
         assertTrue(old.err().contains("each of the 2 trainers parses only its own input split"), "--input-splits, still accepted: " + old.err());
@@ -123,7 +124,7 @@ class InputCliTest {
         CliTest.Run n = CliTest.run(concat(job, "--no-input-splits", "--checkpoint-dir", ck.toString(), "--checkpoint-every-examples", "4000"));
         assertEquals(0, n.code(), n.err());
         assertTrue(n.err().contains("each of the 2 trainers reads all the training data and keeps one example in 2"), n.err());
-        assertEquals(6000, n.json().get("examples").asLong());
+        assertEquals(120_000, n.json().get("examples").asLong());
         assertTrue(n.json().get("checkpoint").get("written").asInt() >= 1, n.out());
         CliTest.Run resumed = CliTest.run(concat(job, "--checkpoint-dir", ck.toString(), "--resume"));
         assertEquals(2, resumed.code(), resumed.err());
