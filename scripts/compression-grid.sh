@@ -2,7 +2,8 @@
 # The compression benchmark grid (docs/benchmarks.md, "Compressed synchronization"): every shadow algorithm x every
 # codec x N trainers x emulated network x model, one `shadowsync train` in one JVM per cell, W = 1 per trainer,
 # rounds back to back (--sync-interval-ms 0 --sync-cpu 1). Builds nothing: run `./shadowsync --help` (or the Maven
-# package) first. Cells whose summary exists are skipped, so an interrupted grid resumes where it stopped.
+# package) first. Cells whose summary exists are skipped, so an interrupted grid resumes where it stopped. Order:
+# repetition, network, N, model, algorithm, codec (a grid cut short has both models on the first network).
 #   scripts/compression-grid.sh [OUT]            (OUT: /tmp/compression-grid)
 # Per cell OUT/runs/CELL/ is its --run-dir (metrics.jsonl, summary.json, job.yaml), OUT/summaries/CELL.json its
 # --summary-json, OUT/logs/CELL.log its stderr, OUT/load.tsv the load average when it started. At the end
@@ -54,10 +55,10 @@ total=0; for m in $models; do for net in $nets; do for n in $ns; do for a in $al
   for r in $(seq 1 "$reps"); do total=$((total + 1)); done; done; done; done; done; done
 i=0
 for rep in $(seq 1 "$reps"); do
-for model in $models; do
-  flags="$(model_flags "$model")"
-  for net in $nets; do
-    for n in $ns; do
+for net in $nets; do
+  for n in $ns; do
+    for model in $models; do
+      flags="$(model_flags "$model")"
       for alg in $algs; do
         for codec in $codecs; do
           i=$((i + 1))
