@@ -65,6 +65,12 @@ class CompressionGridTest(unittest.TestCase):
                                                             150.0, 0.6, 0.84))
         self.put("mlp-1gbit-n4-s-ma-none-r1", summary("mlp", [4] * 4, 2.0, [1410876] * 4, [1.0] * 4,
                                                       150.0, 0.6, 0.85))
+        with open(os.path.join(self.out, "load.tsv"), "w") as f:
+            f.write("mlp-100mbit-n8-s-ma-none-r1\t18:00:00\t9.00 5.00 4.00\n")
+            f.write("mlp-100mbit-n8-s-ma-none-r2\t18:00:10\t3.00 5.00 4.00\n")
+            f.write("mlp-100mbit-n8-s-ma-none-r3\t18:00:20\t4.00 5.00 4.00\n")
+            f.write("mlp-100mbit-n8-s-ma-topk_0.01-r1\t18:00:30\t12.00 5.00 4.00\n")  # a first try that failed
+            f.write("mlp-100mbit-n8-s-ma-topk_0.01-r1\t18:01:30\t2.50 5.00 4.00\n")  # the rerun
         rows = grid.read_rows(self.out)
         self.assertEqual(6, len(rows))
         md = grid.markdown(rows)
@@ -73,13 +79,13 @@ class CompressionGridTest(unittest.TestCase):
         self.assertLess(lines.index("MLP, 100mbit (bytes per round and ratio: trainer 0)"),
                         lines.index("MLP, 1gbit (bytes per round and ratio: trainer 0)"))
         body = [l for l in lines if l.startswith("| 4 |") or l.startswith("| 8 |")]
-        self.assertEqual("| 4 | s-gossip | `fp16` | 940,000 | 2.0 | 2.0 | 150 | 0.8400 |", body[0])
+        self.assertEqual("| 4 | s-gossip | `fp16` | 940,000 | 2.0 | 2.0 | 150 | 0.8400 |  |", body[0])
         # the median of three (0.82 and 200, not the mean 0.84 or the last run), marked
-        self.assertEqual("| 8 | s-ma | `none` (median of 3) | 1,646,024 | 1.0 | 5.0 | 200 | 0.8200 |", body[1])
-        self.assertEqual("| 8 | s-ma | `topk:0.01` | 131,700 | 12.5 | 20 | 150 | 0.7900 |", body[2])
+        self.assertEqual("| 8 | s-ma | `none` (median of 3) | 1,646,024 | 1.0 | 5.0 | 200 | 0.8200 | 4.0 |", body[1])
+        self.assertEqual("| 8 | s-ma | `topk:0.01` | 131,700 | 12.5 | 20 | 150 | 0.7900 | 2.5 |", body[2])
         self.assertIn("| eval accuracy |", md)
         self.assertIn("| MLP | 100mbit | 8 | s-ma | `none` | 5.0 / 5.0 / 5.0 | 100 / 300 / 200 | "
-                      "0.8000 / 0.9000 / 0.8200 |", lines)
+                      "0.8000 / 0.9000 / 0.8200 | 9.0 / 3.0 / 4.0 |", lines)
         grid.write_tsv(rows, os.path.join(self.out, "grid.tsv"))
         with open(os.path.join(self.out, "grid.tsv")) as f:
             tsv = [l.rstrip("\n").split("\t") for l in f]

@@ -7,7 +7,8 @@ Reads OUT/summaries/CELL.json (CELL = MODEL-NET-nN-ALGORITHM-CODEC-rREP, a ':' i
 grid script names them) and writes:
   OUT/grid.tsv  one line per run: model, network, N, algorithm, codec, rep, bytes per round and compression ratio
                 (trainer 0's), rounds/s (the trainers' mean rounds over the training seconds), mean round ms,
-                examples/s, worker wait fraction, eval logloss, eval accuracy (the MLP's; empty for DLRM);
+                examples/s, worker wait fraction, eval logloss, eval accuracy (the MLP's; empty for DLRM), the
+                1-minute load average when the run started (OUT/load.tsv);
   OUT/grid.md   one markdown table per model x network, N = 4 and 8 rows, the median of a cell's repetitions
                 (marked with their count), and a table of every repetition where a cell has more than one;
   OUT/compression-grid.png (or --png FILE) where matplotlib is installed: rounds/s and the eval metric against
@@ -22,7 +23,7 @@ import sys
 CELL = re.compile(r"^(?P<model>[a-z0-9]+)-(?P<net>[a-z0-9.]+)-n(?P<n>\d+)-(?P<alg>.+)-(?P<codec>[^-]+)-r(?P<rep>\d+)$")
 COLUMNS = ["model", "network", "n", "algorithm", "codec", "rep", "bytes_per_round", "compression_ratio",
            "rounds_per_sec", "mean_round_ms", "examples_per_sec", "worker_wait_fraction", "eval_logloss",
-           "eval_accuracy"]
+           "eval_accuracy", "load1"]
 # the order of rows and legends: as the grid script runs them; anything else after, alphabetically
 ALGORITHMS = ["s-ma", "s-bmuf", "s-easgd", "s-gossip"]
 CODECS = ["none", "fp16", "bf16", "int8", "int8:stochastic", "topk:0.01"]
@@ -54,16 +55,26 @@ def row_of(cell, summary):
         "worker_wait_fraction": summary.get("worker_wait_fraction"),
         "eval_logloss": ev.get("logloss"),
         "eval_accuracy": ev.get("accuracy") if m["model"] == "mlp" else None,
+        "load1": None,
     }
 
 
 def read_rows(out):
+    """Every run's row, with the 1-minute load average when it started from OUT/load.tsv (a rerun's: the last)."""
+    loads = {}
+    if os.path.exists(os.path.join(out, "load.tsv")):
+        with open(os.path.join(out, "load.tsv")) as f:
+            for line in f:
+                cell, _, load = line.rstrip("\n").split("\t")
+                loads[cell] = float(load.split()[0])
     d = os.path.join(out, "summaries")
     rows = []
     for name in sorted(os.listdir(d)):
         if name.endswith(".json"):
             with open(os.path.join(d, name)) as f:
-                rows.append(row_of(name[:-len(".json")], json.load(f)))
+                row = row_of(name[:-len(".json")], json.load(f))
+            row["load1"] = loads.get(name[:-len(".json")])
+            rows.append(row)
     return rows
 
 
@@ -102,7 +113,7 @@ def fmt(value, column):
         return f"{value:.1f}"
     if column == "rounds_per_sec":
         return f"{value:.1f}" if value < 10 else f"{value:.0f}"
-    if column == "mean_round_ms":
+    if column in ("mean_round_ms", "load1"):
         return f"{value:.1f}"
     return f"{value:.4f}"
 
@@ -123,28 +134,27 @@ def markdown(rows):
         for net in sorted({c["network"] for c in grouped if c["model"] == model}, key=lambda n: order(n, NETWORKS)):
             lines.append(f"{model.upper()}, {net} (bytes per round and ratio: trainer 0)")
             lines.append("")
-            lines.append(f"| N | algorithm | codec | bytes/round | ratio | rounds/s | examples/s | {label} |")
-            lines.append("|---|---|---|---:|---:|---:|---:|---:|")
+            lines.append(f"| N | algorithm | codec | bytes/round | ratio | rounds/s | examples/s | {label} | load |")
+            lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
             for c in grouped:
                 if c["model"] == model and c["network"] == net:
                     mark = f" (median of {len(c['reps'])})" if len(c["reps"]) > 1 else ""
                     lines.append(f"| {c['n']} | {c['algorithm']} | `{c['codec']}`{mark} | "
                                  + " | ".join(fmt(c[k], k) for k in
                                               ("bytes_per_round", "compression_ratio", "rounds_per_sec",
-                                               "examples_per_sec", metric)) + " |")
+                                               "examples_per_sec", metric, "load1")) + " |")
             lines.append("")
     repeated = [c for c in grouped if len(c["reps"]) > 1]
     if repeated:
-        lines.append("Every repetition of the cells run more than once (in the order they ran: "
-                     "rounds/s, examples/s, eval metric):")
+        lines.append("Every repetition of the cells run more than once (in the order they ran):")
         lines.append("")
-        lines.append("| model | network | N | algorithm | codec | rounds/s | examples/s | eval metric |")
-        lines.append("|---|---|---|---|---|---|---|---|")
+        lines.append("| model | network | N | algorithm | codec | rounds/s | examples/s | eval metric | load |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
         for c in repeated:
             metric = metric_of(c["model"])
             lines.append(f"| {c['model'].upper()} | {c['network']} | {c['n']} | {c['algorithm']} | `{c['codec']}` | "
                          + " | ".join(" / ".join(fmt(r[k], k) for r in c["reps"])
-                                      for k in ("rounds_per_sec", "examples_per_sec", metric)) + " |")
+                                      for k in ("rounds_per_sec", "examples_per_sec", metric, "load1")) + " |")
         lines.append("")
     return "\n".join(lines)
 
