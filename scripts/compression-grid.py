@@ -196,8 +196,8 @@ def chart(rows, path):
             ax.tick_params(labelsize=7)
     handles = ([plt.Line2D([], [], color=colours[a], marker="o", linestyle="", label=a) for a in algorithms]
                + [plt.Line2D([], [], color="grey", marker=markers[k], linestyle="", label=k) for k in codecs])
-    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (3.2 * len(chart_rows))))
+    fig.legend(handles=handles, loc="upper center", ncol=(len(handles) + 1) // 2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / (3.2 * len(chart_rows))))
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return True
