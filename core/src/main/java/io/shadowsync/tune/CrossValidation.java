@@ -56,16 +56,16 @@ public final class CrossValidation {
         public String table() {
             List<String> names = new ArrayList<>(mean.keySet());
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%4s %9s %9s %8s", "fold", "train", "held-out", "seconds"));
-            for (String n : names) sb.append(String.format(Locale.ROOT, " %12s", n));
+            for (String n : names) sb.append(String.format(Locale.ROOT, " %15s", n));
             sb.append('\n');
             for (FoldResult f : folds) {
                 sb.append(String.format(Locale.ROOT, "%4d %,9d %,9d %8.1f", f.fold(), f.trainExamples(), f.evalExamples(), f.seconds()));
                 Map<String, Object> m = f.eval().toMap();
-                for (String n : names) sb.append(String.format(Locale.ROOT, " %12.4f", ((Number) m.get(n)).doubleValue()));
+                for (String n : names) sb.append(String.format(Locale.ROOT, " %15.4f", ((Number) m.get(n)).doubleValue()));
                 sb.append('\n');
             }
             sb.append(String.format(Locale.ROOT, "%4s %9s %9s %8s", "mean", "", "", ""));
-            for (String n : names) sb.append(String.format(Locale.ROOT, " %12s", String.format(Locale.ROOT, "%.4f±%.4f", mean.get(n), std.get(n))));
+            for (String n : names) sb.append(String.format(Locale.ROOT, " %15s", String.format(Locale.ROOT, "%.4f±%.4f", mean.get(n), std.get(n))));
             sb.append('\n');
             return sb.toString();
         }
