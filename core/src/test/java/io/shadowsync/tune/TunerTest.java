@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.shadowsync.api.RunControl;
 import io.shadowsync.api.TrainingJob;
 import io.shadowsync.api.TrainingResult;
-import io.shadowsync.data.CsvSource;
+import io.shadowsync.data.ArraySource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.engine.SlowTrainer;
 import io.shadowsync.model.MlpSpec;
@@ -30,15 +30,15 @@ class TunerTest {
     /** 4,000 examples of two features, label a + b > 0: an MLP learns it to above 95 % at a fair learning rate. */
     @BeforeEach
     void data() throws Exception {
-        StringBuilder csv = new StringBuilder("a,b,y\n");
-        java.util.Random rnd = new java.util.Random(5);
-        for (int i = 0; i < 4_000; i++) {
-            float a = rnd.nextFloat() * 2 - 1, b = rnd.nextFloat() * 2 - 1;
-            csv.append(a).append(',').append(b).append(',').append(a + b > 0 ? 1 : 0).append('\n');
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+        float[][] x = new float[4_000][2];
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i][0] = (float) (rnd.nextDouble() * 2 - 1);
+            x[i][1] = (float) (rnd.nextDouble() * 2 - 1);
+            y[i] = x[i][0] + x[i][1] > 0 ? 1 : 0;
         }
-        Path f = dir.resolve("xy.csv");
-        Files.writeString(f, csv.toString());
-        data = InMemorySource.load(new CsvSource(f, "y", 2, false));
+        data = InMemorySource.load(new ArraySource(x, y, 2, -1));
     }
 
     TrainingJob.Builder job(Tuner.Trial t) {
