@@ -37,19 +37,15 @@ public final class CvCommand extends JobCommand implements Callable<Integer> {
             + "CSV a feature column's header name; Criteo i1..i13 (integer features) or c1..c26 (categorical fields) (default: none).")
     String groupColumn;
 
-    private static final List<String> REFUSED = List.of("--eval", "--eval-labels", "--save", "--run-dir", "--metrics", "--checkpoint-dir",
-            "--resume", "--stream");
+    private static final List<String> REFUSED = List.of("--eval", "--eval-labels", "--eval-every", "--save", "--run-dir", "--metrics",
+            "--checkpoint-dir", "--resume", "--stream");
 
     @Override
     public Integer call() throws Exception {
         CliLogging.prefix("shadowsync cv");
         PrintWriter err = spec.commandLine().getErr();
-        for (String flag : REFUSED) {
-            if (spec.findOption(flag).getValue() instanceof Object v && !Boolean.FALSE.equals(v)) {
-                throw new UsageException(flag + " is not for cv: it holds out each fold of --train in turn, and keeps no model (train the job to save one)");
-            }
-        }
-        if (evalEvery != 0) throw new UsageException("--eval-every is not for cv: each fold is evaluated once, after training");
+        dropFlags(REFUSED, " is not for cv: it holds out each fold of --train in turn, evaluates each fold once, and keeps no model "
+                + "(train the job to save one)", err);
         if (folds < 2) throw new UsageException("--folds must be at least 2, got " + folds);
         int cores = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         if (cores < 1) throw new UsageException("--parallel must be at least 1 core, got " + cores);

@@ -32,6 +32,7 @@ import io.shadowsync.optim.OptimizerSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -419,6 +420,22 @@ abstract class JobCommand {
         if (psReplicas > 1 && wholeJobHere()) {
             throw new UsageException("--ps-replicas is for multi-process jobs ('shadowsync launch', 'ps', 'trainer'): in 'train' the "
                     + "parameter servers live in the trainers' process and cannot outlive it");
+        }
+    }
+
+    /**
+     * Flags this command has no use for (tune and cv: outputs and data it sets itself): refused when given on the
+     * command line ({@code flag + why}); a job file's value is dropped, with a note, so that a train job file serves.
+     */
+    void dropFlags(List<String> flags, String why, PrintWriter err) {
+        for (String flag : flags) {
+            picocli.CommandLine.Model.OptionSpec o = spec.findOption(flag);
+            Object v = o.getValue();
+            if (v == null || Boolean.FALSE.equals(v) || v instanceof Number n && n.doubleValue() == 0) continue;
+            if (spec.commandLine().getParseResult().hasMatchedOption(flag)) throw new UsageException(flag + why);
+            err.println("shadowsync " + spec.name() + ": note: the job file's '" + flag.substring(2) + ": " + v + "' is not used here");
+            Class<?> t = o.type();
+            o.setValue(t == boolean.class ? Boolean.FALSE : t == long.class ? (Object) 0L : t == int.class ? (Object) 0 : t == double.class ? (Object) 0.0 : null);
         }
     }
 

@@ -78,7 +78,7 @@ public final class TuneCommand extends JobCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CliLogging.prefix("shadowsync tune");
         PrintWriter err = spec.commandLine().getErr();
-        checkFlags();
+        checkFlags(err);
         SearchSpace searchSpace = SpaceFile.read(space);
         for (String key : searchSpace.names()) {
             if (spec.commandLine().getParseResult().hasMatchedOption("--" + key)) {
@@ -98,7 +98,6 @@ public final class TuneCommand extends JobCommand implements Callable<Integer> {
         err.println(String.format(Locale.ROOT, "shadowsync tune: loaded %,d evaluation examples into memory in %.1f s", evalData.size(), (System.nanoTime() - t0) / 1e9));
         Objective objective = objective(train);
         Asha asha = asha();
-        Files.createDirectories(out);
         err.println("shadowsync tune: " + n + " trials, search " + searchName(searchSpace) + ", " + objective.metric() + " on --eval, "
                 + cores + " cores at once" + (asha == null ? "" : ", ASHA (eta " + asha.eta() + ", rungs from " + asha.minExamples() + " examples)")
                 + "; trials in " + out);
@@ -112,18 +111,23 @@ public final class TuneCommand extends JobCommand implements Callable<Integer> {
         return finish(r, out, err);
     }
 
-    private void checkFlags() {
-        for (String flag : REFUSED) {
-            if (spec.findOption(flag).getValue() instanceof Object v && !Boolean.FALSE.equals(v)) {
-                throw new UsageException(flag + " is not for tune: it writes each trial's metrics and job file into --out DIR, and the best "
-                        + "job file to DIR/best-job.yaml (train that one to save a model)");
-            }
-        }
+    private void checkFlags(PrintWriter err) {
+        dropFlags(REFUSED, " is not for tune: it writes each trial's metrics and job file into --out DIR, and the best job file to "
+                + "DIR/best-job.yaml (train that one to save a model)", err);
         if (space == null) throw new UsageException("give the search space: --space SPACE.yaml (train flags mapped to lists or {min, max, log})");
         if (out == null) throw new UsageException("give the run directory: --out DIR (a directory per trial, and the best job file)");
         if (eval == null) throw new UsageException("tune scores every trial on held-out data: give --eval PATH");
         if (trials != null && trials < 1) throw new UsageException("--trials must be at least 1, got " + trials);
         if (parallel != null && parallel < 1) throw new UsageException("--parallel must be at least 1 core, got " + parallel);
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new UsageException("--out " + out + " is a file, not a directory");
+        if (Files.exists(out.resolve("trial-001")) || Files.exists(out.resolve("best-job.yaml"))) {
+            throw new UsageException("--out " + out + " holds a search already (trial-001/ or best-job.yaml): give another directory, or remove it");
+        }
+        try {
+            Files.createDirectories(out);
+        } catch (java.io.IOException e) {
+            throw new UsageException("--out " + out + ": cannot create the directory: " + Main.describe(e));
+        }
     }
 
     /** Refuses, before any data is read, a space in which one trial would take more cores than the whole budget. */

@@ -142,6 +142,35 @@ class TuneCliTest {
         assertTrue(r.err().contains("--save is not for tune"), r.err());
     }
 
+    /** A second search into a directory that holds one is refused, so that nothing written is lost; a file is no directory. */
+    @Test
+    void tuneKeepsAnEarlierSearch() throws Exception {
+        Path space = space("one", "lr: [0.1]\n");
+        Path out = dir.resolve("tune-once");
+        CliTest.Run first = run(job("tune", "--space", space.toString(), "--out", out.toString()));
+        assertEquals(0, first.code(), first.err());
+        String before = Files.readString(out.resolve("trial-001/summary.json"));
+        CliTest.Run r = run(job("tune", "--space", space.toString(), "--out", out.toString()));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("holds a search already"), r.err());
+        assertEquals(before, Files.readString(out.resolve("trial-001/summary.json")));
+        r = run(job("tune", "--space", space.toString(), "--out", dir.resolve("train.csv").toString()));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("is a file, not a directory"), r.err());
+    }
+
+    /** A train job file with eval data serves cv as it is: its eval is left out with a note (on the command line: refused). */
+    @Test
+    void cvTakesATrainJobFile() throws Exception {
+        Path jobFile = dir.resolve("job.yaml");
+        Files.writeString(jobFile, "model: mlp\ntrain: " + dir.resolve("train.csv") + "\neval: " + dir.resolve("eval.csv")
+                + "\nlabel-col: y\nbatch: 16\nlr: 0.1\nhidden: [8]\n");
+        CliTest.Run r = CliTest.run("cv", jobFile.toString(), "--folds", "2", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("the job file's 'eval: "), r.err());
+        assertEquals(2400, r.json().get("folds").get(0).get("eval_examples").asInt() * 2);
+    }
+
     /**
      * 4 stratified folds: each fold's eval holds its share of the 2,400 examples and they add up, mean and std are those
      * of the folds (catches folds evaluated on their training part, and a summary keyed otherwise than mean.accuracy).
