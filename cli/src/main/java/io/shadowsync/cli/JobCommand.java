@@ -32,6 +32,7 @@ import io.shadowsync.optim.OptimizerSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -257,6 +258,13 @@ abstract class JobCommand {
             description = "Testing: trainer I's workers sleep MS milliseconds per batch, an emulated straggler; I:MS:spin burns the time on the CPU instead (default: none).")
     String emulateSlowTrainer;
 
+    /**
+     * Data loaded once by a command that runs many jobs on it (tune): {@link #plan} takes these instead of opening
+     * --train and --eval. Null otherwise.
+     */
+    DataSource sharedTrain;
+    DataSource sharedEval;
+
     /** What the flags describe, ready for the engine. */
     record Plan(DataSource train, long skippedLoading, DataSource eval, ModelSpec modelSpec, OptimizerSpec opt,
                 EmbeddingOptimizerSpec embOpt, String algorithm, SyncSpec sync, LinkModel link, TrainerConfig trainer,
@@ -274,8 +282,8 @@ abstract class JobCommand {
         int batchSize = batch != null ? batch : model.defaultBatch();
         if (batchSize < 1) throw new UsageException("--batch must be at least 1, got " + batchSize);
 
-        data.inferClasses(train, err);
-        DataSource trainSource = data.source(train, trainLabels, "--train", "--train-labels");
+        if (sharedTrain == null) data.inferClasses(train, err);
+        DataSource trainSource = sharedTrain != null ? sharedTrain : data.source(train, trainLabels, "--train", "--train-labels");
         ModelSpec modelSpec = model.spec(trainSource.schema());
         OptimizerSpec opt = OptimizerSpec.of(optimizer.toLowerCase(Locale.ROOT), lr != null ? lr : model.defaultLr()).withMomentum(momentum);
         EmbeddingOptimizerSpec embOpt = EmbeddingOptimizerSpec.defaultFor(opt);
@@ -332,14 +340,14 @@ abstract class JobCommand {
                 err.flush();
             }
         }
-        if (inMemory && loadInMemory) {
+        if (inMemory && loadInMemory && !(trainSource instanceof InMemorySource)) {
             long t0 = System.nanoTime();
             InMemorySource loaded = InMemorySource.load(trainSource);
             skippedLoading = loaded.skippedWhileLoading();
             trainSource = loaded;
             err.println(String.format(Locale.ROOT, "shadowsync: loaded %,d training examples into memory in %.1f s", loaded.size(), (System.nanoTime() - t0) / 1e9));
         }
-        DataSource evalSource = eval == null ? null : data.source(eval, evalLabels, "--eval", "--eval-labels");
+        DataSource evalSource = sharedEval != null ? sharedEval : eval == null ? null : data.source(eval, evalLabels, "--eval", "--eval-labels");
         if (evalSource != null && !evalSource.schema().equals(trainSource.schema())) {
             throw new UsageException("--eval data has a different layout than --train data: " + evalSource.schema() + " vs " + trainSource.schema());
         }
@@ -355,14 +363,14 @@ abstract class JobCommand {
         long heap = Runtime.getRuntime().maxMemory();
         long budget = (long) (cacheFraction * heap);
         long whole = io.shadowsync.data.CachedSource.estimateBytes(files);
-        long mine = spec.name().equals("train") ? whole : whole / trainers; // a trainer process keeps its own split
+        long mine = wholeJobHere() ? whole : whole / trainers; // a trainer process keeps its own split
         boolean keep = mine <= budget && budget > 0;
         err.println(String.format(Locale.ROOT, keep
                         ? "shadowsync: the training data (about %,d MiB in memory) will be kept in memory after its first pass (--cache-fraction %s of the %,d MiB heap; --stream to read it from disk every epoch)"
                         : "shadowsync: streaming the training data from disk every epoch: about %,d MiB in memory is more than --cache-fraction %s of the %,d MiB heap (--in-memory to load it anyway)",
                 mine >> 20, cacheFraction, heap >> 20));
         err.flush();
-        return keep ? new io.shadowsync.data.CachedSource(files, Math.max(1, spec.name().equals("train") ? budget : budget * trainers)) : files;
+        return keep ? new io.shadowsync.data.CachedSource(files, Math.max(1, wholeJobHere() ? budget : budget * trainers)) : files;
     }
 
     /**
@@ -373,7 +381,7 @@ abstract class JobCommand {
     private void checkMemory(ModelSpec modelSpec, DataSource source, OptimizerSpec opt, EmbeddingOptimizerSpec embOpt, JobConfig job) {
         long heap = Runtime.getRuntime().maxMemory();
         String command = spec.name();
-        if (command.equals("train")) {
+        if (wholeJobHere()) {
             JobMemory.of(modelSpec, source.schema(), opt, embOpt, job, trainers, true).check(heap);
             return;
         }
@@ -409,18 +417,41 @@ abstract class JobCommand {
             throw new UsageException("--ps-replicas above 1 and --checkpoint-dir do not go together yet: a server writes and restores its own "
                     + "shard, not the backups it holds; pick one");
         }
-        if (psReplicas > 1 && "train".equals(spec.name())) {
+        if (psReplicas > 1 && wholeJobHere()) {
             throw new UsageException("--ps-replicas is for multi-process jobs ('shadowsync launch', 'ps', 'trainer'): in 'train' the "
                     + "parameter servers live in the trainers' process and cannot outlive it");
         }
     }
 
     /**
-     * --metrics, --run-dir, --log-every and --eval-every: sensible values, in the commands that write metrics.
+     * Flags this command has no use for (tune and cv: outputs and data it sets itself): refused when given on the
+     * command line ({@code flag + why}); a job file's value is dropped, with a note, so that a train job file serves.
+     */
+    void dropFlags(List<String> flags, String why, PrintWriter err) {
+        for (String flag : flags) {
+            picocli.CommandLine.Model.OptionSpec o = spec.findOption(flag);
+            Object v = o.getValue();
+            if (v == null || Boolean.FALSE.equals(v) || v instanceof Number n && n.doubleValue() == 0) continue;
+            if (spec.commandLine().getParseResult().hasMatchedOption(flag)) throw new UsageException(flag + why);
+            err.println("shadowsync " + spec.name() + ": note: the job file's '" + flag.substring(2) + ": " + v + "' is not used here");
+            Class<?> t = o.type();
+            o.setValue(t == boolean.class ? Boolean.FALSE : t == long.class ? (Object) 0L : t == int.class ? (Object) 0 : t == double.class ? (Object) 0.0 : null);
+        }
+    }
+
+    /** Whether this command runs whole jobs in this process, every trainer and the tables (train, tune, cv). */
+    boolean wholeJobHere() {
+        return !(spec.name().equals("launch") || spec.name().equals("trainer") || spec.name().equals("ps") || spec.name().equals("node"));
+    }
+
+    /**
+     * --metrics, --run-dir, --log-every and --eval-every: sensible values, in the commands that write metrics. tune
+     * logs each trial's metrics into its own directory.
      */
     void checkMetricsFlags() {
-        boolean logging = metrics != null || runDir != null;
-        boolean train = spec.name().equals("train");
+        boolean tune = spec.name().equals("tune");
+        boolean logging = metrics != null || runDir != null || tune;
+        boolean train = spec.name().equals("train") || tune;
         if (!train && (runDir != null || evalEvery != 0)) {
             throw new UsageException("--run-dir and --eval-every are for 'shadowsync train' so far; a multi-process job takes --metrics FILE, "
                     + "and each trainer process writes FILE.trainer-R.jsonl (a parameter server none)");
@@ -478,13 +509,18 @@ abstract class JobCommand {
 
     /** The job the flags describe, as the library takes it (model, optimizers, data, the engine's configuration, seed). */
     TrainingJob trainingJob(Plan plan) {
+        return trainingJobBuilder(plan).build();
+    }
+
+    /** {@link #trainingJob}'s builder, for a command that adds to it (tune, cv). */
+    TrainingJob.Builder trainingJobBuilder(Plan plan) {
         TrainerConfig t = plan.trainer();
         JobConfig c = plan.job();
         return TrainingJob.builder().data(plan.train()).eval(plan.eval()).model(plan.modelSpec()).optimizer(plan.opt())
                 .embeddingOptimizer(plan.embOpt()).trainers(c.trainers()).workers(t.workers()).sync(c.sync()).batchSize(t.batchSize())
                 .epochs(t.epochs()).examples(t.examples()).seed(seed).split(t.split()).shuffle(t.shuffle()).psShards(c.psShards())
                 .maxNonFinite(t.maxNonFinite()).queueDepth(t.queueDepth()).trainWindow(t.trainWindow()).link(c.link())
-                .slowTrainer(c.slow()).codec(c.codec()).build();
+                .slowTrainer(c.slow()).codec(c.codec());
     }
 
     /** What every process of a multi-process job is given alike: replicas, in-memory data, checkpoints, elastic trainers. */

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "shadowsync", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Distributed training of CTR models and MLPs on CPUs: Hogwild workers, background synchronization.",
-        subcommands = {TrainCommand.class, FederateCommand.class, LaunchCommand.class, TrainerCommand.class, PsCommand.class, NodeCommand.class, EvalCommand.class, PredictCommand.class, ServeCommand.class, ExportCommand.class, GenDataCommand.class, BenchCommand.class,
+        subcommands = {TrainCommand.class, TuneCommand.class, CvCommand.class, FederateCommand.class, LaunchCommand.class, TrainerCommand.class, PsCommand.class, NodeCommand.class, EvalCommand.class, PredictCommand.class, ServeCommand.class, ExportCommand.class, GenDataCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static final int EXIT_FAILURE = 1;
@@ -48,7 +48,7 @@ public final class Main {
     }
 
     /** The commands that run (part of) a job and take its job file. */
-    static final java.util.Set<String> JOB_COMMANDS = java.util.Set.of("train", "federate", "launch", "trainer", "ps", "node");
+    static final java.util.Set<String> JOB_COMMANDS = java.util.Set.of("train", "tune", "cv", "federate", "launch", "trainer", "ps", "node");
 
     /**
      * {@code train JOB.yaml ...} (and launch, trainer, ps): the job file's values become the defaults of the

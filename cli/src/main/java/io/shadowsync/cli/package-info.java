@@ -4,7 +4,9 @@
  * subcommand: {@link TrainCommand} ({@code train}, the whole job in this JVM), {@link LaunchCommand} ({@code launch},
  * the job as parameter-server and trainer processes on this host), {@link TrainerCommand} and {@link PsCommand}
  * ({@code trainer}, {@code ps}: one process of a multi-process job), {@link EvalCommand}, {@link PredictCommand},
- * {@link GenDataCommand} and {@link BenchCommand}. The four commands that run a job share their flags through
+ * {@link GenDataCommand} and {@link BenchCommand}; {@link TuneCommand} ({@code tune}: a hyperparameter search, trials of
+the train job side by side, its space read by {@code SpaceFile}) and {@link CvCommand} ({@code cv}: k-fold
+cross-validation), adapters over {@code io.shadowsync.tune}. The commands that run a job share their flags through
  * {@code JobCommand}, which turns them into what the engine needs, and read an optional YAML job file ({@code JobFile})
  * whose keys are the long option names, with flags overriding it.
  *

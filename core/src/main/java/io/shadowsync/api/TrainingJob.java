@@ -89,7 +89,16 @@ public final class TrainingJob {
      * {@link io.shadowsync.engine.TrainingException}.
      */
     public TrainingResult run() throws IOException, InterruptedException {
+        return run(new RunControl());
+    }
+
+    /**
+     * As {@link #run()}, and {@code control} lets another thread end the run early (a tuner stopping a trial that has
+     * fallen behind): the model trained until then is evaluated and returned.
+     */
+    public TrainingResult run(RunControl control) throws IOException, InterruptedException {
         Job job = new Job(model, seed, optimizer, embeddingOptimizer, data, config);
+        control.attach(job);
         JobResult result;
         Metrics metrics;
         try (MetricsRun log = new MetricsRun(job)) {

@@ -158,6 +158,41 @@ public final class InMemorySource implements DataSource {
         b.size = k + n;
     }
 
+    /**
+     * A new in-memory data set of the examples {@code rows} of this one, in that order (copied: the two share nothing),
+     * e.g. the training part of a cross-validation fold. Its fingerprint is this source's origin's; description names it.
+     */
+    public InMemorySource select(int[] rows, String description) {
+        if (rows.length == 0) throw new IllegalArgumentException("select(): no rows for " + description);
+        Builder b = new Builder(this);
+        Batch one = new Batch(1, schema);
+        for (int r : rows) {
+            one.clear();
+            copyInto(r, 1, one);
+            b.append(one, 0, 1);
+        }
+        InMemorySource all = b.build(0);
+        return new InMemorySource(schema, description, all.count, all.labels, all.dense, all.cat, all.sparseOffsets, all.sparseIdx,
+                all.sparseVal, 0, origin);
+    }
+
+    /** Example i's label (0/1, the class index, or the regression target). */
+    public float label(int i) {
+        return labels[java.util.Objects.checkIndex(i, count)];
+    }
+
+    /** Example i's dense feature j. */
+    public float denseValue(int i, int j) {
+        java.util.Objects.checkIndex(i, count);
+        return dense[i * schema.numDense() + java.util.Objects.checkIndex(j, schema.numDense())];
+    }
+
+    /** Example i's raw id in categorical field j. */
+    public int catValue(int i, int j) {
+        java.util.Objects.checkIndex(i, count);
+        return cat[i * schema.numCat() + java.util.Objects.checkIndex(j, schema.numCat())];
+    }
+
     /** Malformed lines skipped while loading. */
     public long skippedWhileLoading() {
         return skipped;

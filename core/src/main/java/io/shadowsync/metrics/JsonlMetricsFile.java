@@ -41,7 +41,7 @@ public final class JsonlMetricsFile implements MetricsSink, Closeable {
         out.close();
     }
 
-    /** The record as one line of JSON (no newline); a NaN or infinite number is written as null. */
+    /** The record as one line of JSON (no newline); a NaN or infinite number is written as null, a list as an array. */
     public static String line(Map<String, ?> record) {
         StringBuilder sb = new StringBuilder(256);
         value(sb, record);
@@ -62,6 +62,15 @@ public final class JsonlMetricsFile implements MetricsSink, Closeable {
                 value(sb, e.getValue());
             }
             sb.append('}');
+        } else if (v instanceof Iterable<?> list) {
+            sb.append('[');
+            boolean first = true;
+            for (Object x : list) {
+                if (!first) sb.append(',');
+                first = false;
+                value(sb, x);
+            }
+            sb.append(']');
         } else if (v instanceof Double || v instanceof Float) {
             double d = ((Number) v).doubleValue();
             sb.append(Double.isFinite(d) ? Double.toString(d) : "null");
