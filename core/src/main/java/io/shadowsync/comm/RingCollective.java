@@ -137,18 +137,12 @@ public final class RingCollective implements Collective {
         if (n == 1) return out;
         int max = (int) Math.min(Integer.MAX_VALUE, link.codec().encodedBytes(chunkFloats)); // a float message's size
         String op = name(ALL_GATHER_BYTES);
-        try {
+        failingGroup(op, () -> {
             for (int k = 0; k < n - 1; k++) {
                 int src = Math.floorMod(rank - k, n), from = Math.floorMod(rank - k - 1, n);
                 out[from] = passBytes(link, Math.floorMod(rank - 1, n), out[src], src, from, max, op);
             }
-        } catch (RuntimeException e) {
-            link.fail(e);
-            throw e;
-        } catch (InterruptedException e) {
-            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + op, e));
-            throw e;
-        }
+        });
         return out;
     }
 
@@ -276,18 +270,30 @@ public final class RingCollective implements Collective {
     /** Swaps this rank's vector with its peer's on their direct channel, chunk by chunk, each sent before it is received. */
     private void swap(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
         int chunks = chunks(len, chunkFloats);
-        try {
+        failingGroup(name(EXCHANGE), () -> {
             RingLink d = link.direct(peer, direct[peer], name(EXCHANGE));
             for (int i = 0; i < chunks; i++) {
                 int a = (int) ((long) len * i / chunks), b = (int) ((long) len * (i + 1) / chunks);
                 send(d, EXCHANGE, len, rank, send, sOff + a, b - a);
                 receive(d, EXCHANGE, len, peer, recv, rOff + a, b - a, false, false, false);
             }
+        });
+    }
+
+    /** A step of an operation on the link. */
+    private interface Step {
+        void run() throws InterruptedException;
+    }
+
+    /** Runs the step; an exception in it (an interrupt too) fails the group before it is thrown on. */
+    private void failingGroup(String op, Step step) throws InterruptedException {
+        try {
+            step.run();
         } catch (RuntimeException e) {
             link.fail(e);
             throw e;
         } catch (InterruptedException e) {
-            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + name(EXCHANGE), e));
+            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + op, e));
             throw e;
         }
     }
@@ -448,26 +454,21 @@ public final class RingCollective implements Collective {
             Objects.checkFromIndexSize(rOff, len, recv.length);
             Codec c = encoder.codec();
             byte[] m = encoder.encode(send, sOff, len);
+            byte[][] got = {m};
             if (peer != rank) {
                 String op = name(EXCHANGE);
-                try {
-                    m = passBytes(link.direct(peer, direct[peer], op), peer, m, rank, peer,
+                failingGroup(op, () -> {
+                    got[0] = passBytes(link.direct(peer, direct[peer], op), peer, m, rank, peer,
                             (int) Math.min(Integer.MAX_VALUE, link.codec().encodedBytes(chunkFloats)), op);
-                    if (m.length != c.encodedBytes(len)) {
-                        throw new IllegalStateException("rank " + rank + " got a " + c.name() + " message of " + m.length
+                    if (got[0].length != c.encodedBytes(len)) {
+                        throw new IllegalStateException("rank " + rank + " got a " + c.name() + " message of " + got[0].length
                                 + " bytes for " + len + " values from rank " + peer + ", where " + c.encodedBytes(len)
                                 + " were due: both ranks of a pair must exchange the same lengths with the same codec");
                     }
-                } catch (RuntimeException e) {
-                    link.fail(e);
-                    throw e;
-                } catch (InterruptedException e) {
-                    link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + op, e));
-                    throw e;
-                }
+                });
                 vectors = 1;
             }
-            c.decode(java.nio.ByteBuffer.wrap(m), recv, rOff, len);
+            c.decode(java.nio.ByteBuffer.wrap(got[0]), recv, rOff, len);
         } else {
             Collective.exchangeMessages(this, encoder, peers, send, sOff, recv, rOff, len);
             for (int k = 1; k < n; k++) if (hops(Math.floorMod(rank - k + 1, n), peers) >= k) vectors++;

@@ -324,27 +324,52 @@ final class NetRingLink implements RingLink, SocketIn.Ends {
         o.close();
     }
 
-    /** Writes one data frame, waiting (at most the timeout) while the socket is full, and looking up when woken. */
+    /** Writes one data frame to the right neighbour, waiting (at most the timeout) while the socket is full. */
     private void push(SocketOut o, ByteBuffer frame, String op) throws InterruptedException {
+        push(o, right(), op, new WriteGuard() {
+            @Override
+            public void check(String op) {
+                checkSendable(op);
+            }
+
+            @Override
+            public RuntimeException broken(IOException e, String op) throws InterruptedException {
+                return afterDataLoss(op, new IllegalStateException(peer(right()) + " vanished during " + op
+                        + ": its data connection broke: " + e.getMessage(), e));
+            }
+        });
+    }
+
+    /** What a write on a data connection looks at when it wakes (lock held), and what a broken connection throws. */
+    private interface WriteGuard {
+        void check(String op);
+
+        RuntimeException broken(IOException e, String op) throws InterruptedException;
+    }
+
+    /**
+     * Writes the frame in o's buffer to rank {@code to}, waiting (at most the timeout) while the socket is full, and
+     * looking at the link's state when woken.
+     */
+    private void push(SocketOut o, int to, String op, WriteGuard guard) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             boolean done;
             try {
                 done = o.drain(deadline - System.nanoTime());
             } catch (IOException e) {
-                throw afterDataLoss(op, new IllegalStateException(peer(right()) + " vanished during " + op
-                        + ": its data connection broke: " + e.getMessage(), e));
+                throw guard.broken(e, op);
             }
             if (done) return;
             if (Thread.interrupted()) throw new InterruptedException("rank " + rank + " was interrupted in " + op);
             lock.lockInterruptibly();
             try {
-                checkSendable(op);
+                guard.check(op);
             } finally {
                 lock.unlock();
             }
             if (deadline - System.nanoTime() <= 0) {
-                throw new CollectiveTimeoutException(rank, right(), peer(right()), op, "to make room for a message", timeoutNanos);
+                throw new CollectiveTimeoutException(rank, to, peer(to), op, "to make room for a message", timeoutNanos);
             }
         }
     }
@@ -734,7 +759,7 @@ final class NetRingLink implements RingLink, SocketIn.Ends {
      * on the link's lock and condition, so a failure of the group, or this rank's close, wakes them; each is bounded by
      * the link's timeout, and a peer that closed its handle or vanished fails a take at once.
      */
-    private final class Direct implements RingLink, SocketIn.Ends {
+    private final class Direct implements RingLink, SocketIn.Ends, WriteGuard {
         private final int peer;
         private volatile SocketOut out; // written by the rank's thread
         private SocketIn in; // guarded by lock
@@ -770,33 +795,24 @@ final class NetRingLink implements RingLink, SocketIn.Ends {
         }
 
         private void write(ByteBuffer frame, String op) throws InterruptedException {
-            long deadline = System.nanoTime() + timeoutNanos;
-            while (true) {
-                boolean done;
-                try {
-                    done = out.drain(deadline - System.nanoTime());
-                } catch (IOException e) {
-                    lock.lockInterruptibly();
-                    try {
-                        checkUsable(op);
-                    } finally {
-                        lock.unlock();
-                    }
-                    throw new IllegalStateException(peer(peer) + " vanished during " + op + ": its direct connection broke: "
-                            + e.getMessage(), e);
-                }
-                if (done) return;
-                if (Thread.interrupted()) throw new InterruptedException("rank " + rank + " was interrupted in " + op);
-                lock.lockInterruptibly();
-                try {
-                    checkUsable(op);
-                } finally {
-                    lock.unlock();
-                }
-                if (deadline - System.nanoTime() <= 0) {
-                    throw new CollectiveTimeoutException(rank, peer, peer(peer), op, "to make room for a message", timeoutNanos);
-                }
+            push(out, peer, op, this);
+        }
+
+        @Override
+        public void check(String op) {
+            checkUsable(op);
+        }
+
+        @Override
+        public RuntimeException broken(IOException e, String op) throws InterruptedException {
+            lock.lockInterruptibly();
+            try {
+                checkUsable(op); // the group's failure, or this rank's close, says more than the broken connection
+            } finally {
+                lock.unlock();
             }
+            return new IllegalStateException(peer(peer) + " vanished during " + op + ": its direct connection broke: "
+                    + e.getMessage(), e);
         }
 
         @Override
