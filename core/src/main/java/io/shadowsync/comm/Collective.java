@@ -123,8 +123,9 @@ public interface Collective extends AutoCloseable {
      * message instead of hanging. {@code send} and {@code recv} may be the same array when the ranges do not
      * overlap.
      *
-     * <p>This default gathers every rank's send (N·len floats per rank); {@link RingCollective} relays each vector
-     * only along the ring hops from its sender to its peer.
+     * <p>This default gathers every rank's send (N·len floats per rank); {@link RingCollective} sends each vector
+     * straight to its peer when its link has direct channels ({@link RingLink#direct}: one vector per rank), else
+     * relays it along the ring hops from its sender to its peer.
      */
     default void exchange(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
         Objects.checkFromIndexSize(sOff, len, send.length);
@@ -140,8 +141,16 @@ public interface Collective extends AutoCloseable {
      * symmetric; returns the peers, indexed by rank. Every rank sees the same peers, so all throw or none does.
      */
     static int[] checkPairing(Collective c, int peer) throws InterruptedException {
-        int n = c.size(); // a peer out of range is shared too, so that every rank throws, none waits
-        byte[][] all = c.allGatherBytes(ByteBuffer.allocate(4).putInt(0, peer).array());
+        // a peer out of range is shared too, so that every rank throws, none waits
+        return pairs(c.allGatherBytes(ByteBuffer.allocate(4).putInt(0, peer).array()));
+    }
+
+    /**
+     * The peers of an exchange from every rank's pairing message (its peer in the first 4 bytes, big-endian, then
+     * anything), checked to be symmetric as {@link #checkPairing} does.
+     */
+    static int[] pairs(byte[][] all) {
+        int n = all.length;
         int[] peers = new int[n];
         for (int r = 0; r < n; r++) peers[r] = ByteBuffer.wrap(all[r]).getInt(0);
         for (int r = 0; r < n; r++) {

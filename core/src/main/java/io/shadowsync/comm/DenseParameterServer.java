@@ -33,6 +33,29 @@ public interface DenseParameterServer {
         pushGradient(grad);
     }
 
+    /**
+     * Where this server splits its vector into blocks that travel as messages of their own ({@code 0 = b[0] ≤ … ≤
+     * b[B] = size()}): an encoded push encodes each block on its own ({@link BlockEncoders}). One block by default.
+     */
+    default int[] blocks() {
+        return new int[] {0, size()};
+    }
+
+    /**
+     * {@link #pushDelta}, of a delta whose blocks ({@link #blocks()}) a codec's messages carry: {@code delta} holds what
+     * they decode to (the sender decoded them: {@link BlockEncoders#encode}), {@code messages[b]} block b's message. A
+     * server across the network sends the messages and decodes them on its side; by default they are only counted
+     * ({@link #pushDelta(float[], long)}).
+     */
+    default void pushDelta(float[] delta, Codec codec, byte[][] messages) throws InterruptedException {
+        pushDelta(delta, BlockEncoders.bytes(messages));
+    }
+
+    /** {@link #pushGradient}, of a gradient whose blocks a codec's messages carry; as {@link #pushDelta(float[], Codec, byte[][])}. */
+    default void pushGradient(float[] grad, Codec codec, byte[][] messages) throws InterruptedException {
+        pushGradient(grad, BlockEncoders.bytes(messages));
+    }
+
     /** Bytes moved to and from the server so far. */
     long bytes();
 }

@@ -15,7 +15,10 @@ import java.time.Duration;
  * <p>Topology: the ranks form a ring; every message goes from rank r to rank r+1 (mod N) through a bounded inbox
  * of reused buffers and costs the sender's outgoing {@link EmulatedLink} (its NIC, {@link #link(int)}): the
  * sender reserves its link and hands the message over at once, the receiver waits until the message's delivery
- * time. Receiving is free (full-duplex NICs). All operations are rings:
+ * time. Receiving is free (full-duplex NICs). The one exception is the pairwise {@link Collective#exchange}: beside
+ * its 4-byte pairing check on the ring, each pair swaps its vectors through two mailboxes of its own, made on first
+ * use (a direct link, as two hosts of a switched network have), each rank paying its own outgoing link for its one
+ * vector. All other operations are rings:
  * <ul>
  *   <li>allReduce: reduce-scatter, then allgather, N−1 steps each; the vector is split into N segments and each
  *       segment into chunks of at most {@code chunkFloats}, and a rank keeps up to {@value #INBOX_SLOTS} chunks in
@@ -47,6 +50,11 @@ public final class InProcessCollectives implements AutoCloseable {
     private final EmulatedLink[] links;
     private final Mailbox[] inboxes;
     private final RingCollective[] ranks;
+    private final long timeoutNanos;
+    /** The direct channels' mailboxes, by from·N + to; guarded by itself, as are failure and closedRanks. */
+    private final java.util.Map<Long, Mailbox> direct = new java.util.HashMap<>();
+    private RuntimeException failure;
+    private final java.util.BitSet closedRanks = new java.util.BitSet();
 
     /** N ranks over the given link, with the default timeout and chunk size. */
     public InProcessCollectives(int n, LinkModel link) {
@@ -76,7 +84,7 @@ public final class InProcessCollectives implements AutoCloseable {
             throw new IllegalArgumentException("the collective timeout must be positive, got " + timeout);
         }
         if (chunkFloats < 1) throw new IllegalArgumentException("a message holds at least 1 float, got chunkFloats " + chunkFloats);
-        long timeoutNanos = saturatedNanos(timeout);
+        this.timeoutNanos = saturatedNanos(timeout);
         this.linkModel = link;
         this.links = new EmulatedLink[n];
         this.inboxes = new Mailbox[n];
@@ -86,7 +94,7 @@ public final class InProcessCollectives implements AutoCloseable {
             inboxes[r] = new Mailbox((r + n - 1) % n, r, INBOX_SLOTS, timeoutNanos);
         }
         for (int r = 0; r < n; r++) {
-            MailboxLink ring = new MailboxLink(this, inboxes[r], inboxes[(r + 1) % n], links[r], codec.linkCodec());
+            MailboxLink ring = new MailboxLink(this, r, inboxes[r], inboxes[(r + 1) % n], links[r], codec.linkCodec());
             ranks[r] = new RingCollective(r, n, chunkFloats, ring, codec);
         }
     }
@@ -142,6 +150,39 @@ public final class InProcessCollectives implements AutoCloseable {
     /** Breaks the group: every rank blocked in, or later entering, an operation throws (first cause wins). */
     void fail(RuntimeException cause) {
         for (Mailbox m : inboxes) m.fail(cause);
+        synchronized (direct) {
+            if (failure == null) failure = cause;
+            for (Mailbox m : direct.values()) m.fail(cause);
+        }
+    }
+
+    /**
+     * The mailbox of the direct channel from rank {@code from} to rank {@code to} (a pairwise exchange's), made on
+     * first use by either end: one producer (from's thread) and one consumer (to's). A mailbox made after the group
+     * failed, or after one of its ends closed its handle, starts failed or closed, so no rank waits on a peer that left.
+     */
+    Mailbox directBox(int from, int to) {
+        synchronized (direct) {
+            return direct.computeIfAbsent((long) from * ranks.length + to, k -> {
+                Mailbox m = new Mailbox(from, to, INBOX_SLOTS, timeoutNanos);
+                if (failure != null) m.fail(failure);
+                if (closedRanks.get(from)) m.closeProducer();
+                if (closedRanks.get(to)) m.closeConsumer();
+                return m;
+            });
+        }
+    }
+
+    /** Rank r closed its handle: its direct channels close (a peer waiting on one fails at once). */
+    void closeDirect(int r) {
+        synchronized (direct) {
+            closedRanks.set(r);
+            int n = ranks.length;
+            direct.forEach((k, m) -> {
+                if (k / n == r) m.closeProducer();
+                if (k % n == r) m.closeConsumer();
+            });
+        }
     }
 
     private static long saturatedNanos(Duration d) {

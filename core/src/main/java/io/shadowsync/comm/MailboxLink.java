@@ -2,25 +2,49 @@ package io.shadowsync.comm;
 
 /**
  * A rank's ring connections inside one JVM: it takes from its own {@link Mailbox} and puts into its right
- * neighbour's, paying its outgoing {@link EmulatedLink} for every message. Sharing contract: that of {@link
- * RingLink}; the mailboxes' one-producer/one-consumer rule holds because each rank's one thread is the only
- * consumer of its inbox and the only producer of its neighbour's.
+ * neighbour's, paying its outgoing {@link EmulatedLink} for every message. Its {@link #direct} channels are links of
+ * the same kind over the pair's own two mailboxes ({@link InProcessCollectives#directBox}), on the same outgoing
+ * link. Sharing contract: that of {@link RingLink}; the mailboxes' one-producer/one-consumer rule holds because each
+ * rank's one thread is the only consumer of its inboxes and the only producer of its neighbour's and its peers'.
  */
 final class MailboxLink implements RingLink {
     private final InProcessCollectives group;
+    private final int rank;
     private final Mailbox in;
     private final Mailbox out;
     private final EmulatedLink link;
     private final SlotMessage taken = new SlotMessage();
     private final Codec codec;
     private java.nio.ByteBuffer wire = java.nio.ByteBuffer.allocate(0); // a lossy codec's encoding, reused
+    /** The ring link's direct channels by peer (the rank's thread only); null on a direct channel itself. */
+    private final java.util.Map<Integer, MailboxLink> directs;
 
-    MailboxLink(InProcessCollectives group, Mailbox in, Mailbox out, EmulatedLink link, Codec codec) {
+    MailboxLink(InProcessCollectives group, int rank, Mailbox in, Mailbox out, EmulatedLink link, Codec codec) {
+        this(group, rank, in, out, link, codec, new java.util.HashMap<>());
+    }
+
+    private MailboxLink(InProcessCollectives group, int rank, Mailbox in, Mailbox out, EmulatedLink link, Codec codec,
+                        java.util.Map<Integer, MailboxLink> directs) {
         this.codec = codec;
         this.group = group;
+        this.rank = rank;
         this.in = in;
         this.out = out;
         this.link = link;
+        this.directs = directs;
+    }
+
+    /** Every rank of the group has direct channels: the group holds the mailboxes, so the address is empty. */
+    @Override
+    public byte[] directAddress() {
+        return directs == null ? null : new byte[0];
+    }
+
+    @Override
+    public RingLink direct(int peer, byte[] address, String op) {
+        if (directs == null || peer == rank) throw new UnsupportedOperationException("rank " + rank + " has no direct channel to rank " + peer);
+        return directs.computeIfAbsent(peer, p -> new MailboxLink(group, rank, group.directBox(p, rank),
+                group.directBox(rank, p), link, codec, null));
     }
 
     @Override
@@ -89,10 +113,12 @@ final class MailboxLink implements RingLink {
         group.fail(cause);
     }
 
+    /** Leaves the group: the ring's mailboxes and every direct one of this rank's (those made later, too). */
     @Override
     public void close() {
         in.closeConsumer();
         out.closeProducer();
+        if (directs != null) group.closeDirect(rank);
     }
 
     @Override

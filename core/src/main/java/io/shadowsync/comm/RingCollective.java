@@ -25,6 +25,10 @@ public final class RingCollective implements Collective {
     private final AtomicLong rawBytesSent = new AtomicLong();
     private final Codec codec;
     private volatile boolean closed;
+    /** Whether the group's first exchange has shared the links' direct addresses (the rank's thread only). */
+    private boolean pairedBefore;
+    /** Every rank's direct address when every link has direct channels, else null: exchanges relay (rank's thread). */
+    private byte[][] direct;
 
     /**
      * @param rank        this rank, in [0, n)
@@ -105,8 +109,8 @@ public final class RingCollective implements Collective {
         try {
             for (int i = 0; i < chunks; i++) {
                 int from = off + (int) ((long) len * i / chunks), to = off + (int) ((long) len * (i + 1) / chunks);
-                if (pos > 0) receive(BROADCAST, len, root, data, from, to - from, false, false, false);
-                if (pos < n - 1) send(BROADCAST, len, root, data, from, to - from);
+                if (pos > 0) receive(link, BROADCAST, len, root, data, from, to - from, false, false, false);
+                if (pos < n - 1) send(link, BROADCAST, len, root, data, from, to - from);
             }
         } catch (RuntimeException e) {
             link.fail(e);
@@ -133,68 +137,80 @@ public final class RingCollective implements Collective {
         if (n == 1) return out;
         int max = (int) Math.min(Integer.MAX_VALUE, link.codec().encodedBytes(chunkFloats)); // a float message's size
         String op = name(ALL_GATHER_BYTES);
-        try {
+        failingGroup(op, () -> {
             for (int k = 0; k < n - 1; k++) {
                 int src = Math.floorMod(rank - k, n), from = Math.floorMod(rank - k - 1, n);
-                byte[] s = out[src], r = null;
-                int cs = chunks(s.length, max), cr = 1;
-                for (int i = 0; i < Math.max(cs, cr); i++) {
-                    if (i < cs) {
-                        int at = i * max, len = Math.min(max, s.length - at);
-                        link.sendBytes(ALL_GATHER_BYTES, s.length, src, s, at, len, op);
-                        bytesSent.addAndGet(len);
-                        rawBytesSent.addAndGet(len);
-                    }
-                    if (i < cr) {
-                        RingLink.Message m = link.take(op);
-                        try {
-                            if (m.opcode() != ALL_GATHER_BYTES || m.extra() != from || r != null && m.total() != r.length) {
-                                throw new IllegalStateException("rank " + rank + " called allGatherBytes, waiting for rank "
-                                        + from + "'s message, but rank " + Math.floorMod(rank - 1, n) + " sent a message of "
-                                        + describe(m.opcode(), m.total(), m.extra()) + ": every rank must call the same"
-                                        + " collective operations, in the same order");
-                            }
-                            if (r == null) {
-                                r = new byte[m.total()];
-                                cr = chunks(r.length, max);
-                            }
-                            int at = i * max, len = Math.min(max, r.length - at);
-                            if (m.byteLen() != len) {
-                                throw new IllegalStateException("rank " + rank + " got " + m.byteLen() + " bytes of rank "
-                                        + from + "'s message where " + len + " were due (do all ranks use the same chunk size?)");
-                            }
-                            m.copyBytes(r, at);
-                        } finally {
-                            link.release();
-                        }
-                    }
-                }
-                out[from] = r;
+                out[from] = passBytes(link, Math.floorMod(rank - 1, n), out[src], src, from, max, op);
             }
-        } catch (RuntimeException e) {
-            link.fail(e);
-            throw e;
-        } catch (InterruptedException e) {
-            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + op, e));
-            throw e;
-        }
+        });
         return out;
     }
 
     /**
-     * Relays each rank's vector along the ring from its sender to its peer: at step k (1 .. the longest such path) a
-     * rank sends the vector of rank (rank − k + 1) and receives that of rank (rank − k), when that vector has at least
-     * k hops to go; one that arrives at its peer lands in recv, the others are held for the next step. Chunks go
-     * send-then-receive as in {@link #allGatherBytes}, so no pairing deadlocks. Every rank first learns every peer
-     * (a 4-byte {@link #allGatherBytes}), so all agree on the steps, or all throw on a pairing that is not symmetric.
+     * One step of a byte message's travel on {@code via}: sends s (rank src's message) and receives rank from's, from
+     * the rank at the other end ({@code sender}), in messages of at most max bytes, each chunk sent before the same
+     * chunk is received (the first one's header carries the whole length).
+     */
+    private byte[] passBytes(RingLink via, int sender, byte[] s, int src, int from, int max, String op) throws InterruptedException {
+        byte[] r = null;
+        int cs = chunks(s.length, max), cr = 1;
+        for (int i = 0; i < Math.max(cs, cr); i++) {
+            if (i < cs) {
+                int at = i * max, len = Math.min(max, s.length - at);
+                via.sendBytes(ALL_GATHER_BYTES, s.length, src, s, at, len, op);
+                bytesSent.addAndGet(len);
+                rawBytesSent.addAndGet(len);
+            }
+            if (i < cr) {
+                RingLink.Message m = via.take(op);
+                try {
+                    if (m.opcode() != ALL_GATHER_BYTES || m.extra() != from || r != null && m.total() != r.length) {
+                        throw new IllegalStateException("rank " + rank + " called " + op + ", waiting for rank "
+                                + from + "'s message, but rank " + sender + " sent a message of "
+                                + describe(m.opcode(), m.total(), m.extra()) + ": every rank must call the same"
+                                + " collective operations, in the same order");
+                    }
+                    if (r == null) {
+                        r = new byte[m.total()];
+                        cr = chunks(r.length, max);
+                    }
+                    int at = i * max, len = Math.min(max, r.length - at);
+                    if (m.byteLen() != len) {
+                        throw new IllegalStateException("rank " + rank + " got " + m.byteLen() + " bytes of rank "
+                                + from + "'s message where " + len + " were due (do all ranks use the same chunk size?)");
+                    }
+                    m.copyBytes(r, at);
+                } finally {
+                    via.release();
+                }
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Every rank first learns every peer (a 4-byte {@link #allGatherBytes}; the group's first exchange also shares
+     * every link's {@link RingLink#directAddress()}), so all agree on the steps, or all throw on a pairing that is not
+     * symmetric. Then, when every rank's link has direct channels, each pair swaps its vectors on its own channel
+     * ({@link RingLink#direct}): a rank sends its vector once, to its peer, chunk by chunk, each chunk before it
+     * receives the peer's same chunk, so no pair waits on another.
+     *
+     * <p>Otherwise the ring relays each rank's vector from its sender to its peer: at step k (1 .. the longest such
+     * path) a rank sends the vector of rank (rank − k + 1) and receives that of rank (rank − k), when that vector has
+     * at least k hops to go; one that arrives at its peer lands in recv, the others are held for the next step. Chunks
+     * go send-then-receive as in {@link #allGatherBytes}, so no pairing deadlocks; a rank sends up to N/2 vectors.
      */
     @Override
     public void exchange(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
         Objects.checkFromIndexSize(sOff, len, send.length);
         Objects.checkFromIndexSize(rOff, len, recv.length);
         checkOpen("exchange");
-        int[] peers = Collective.checkPairing(this, peer);
-        if (peer == rank) System.arraycopy(send, sOff, recv, rOff, len); // and it still relays the others' vectors
+        int[] peers = pairing(peer);
+        if (peer == rank) System.arraycopy(send, sOff, recv, rOff, len); // and it may still relay the others' vectors
+        if (direct != null) {
+            if (peer != rank) swap(peer, send, sOff, recv, rOff, len);
+            return;
+        }
         int longest = 0;
         for (int r = 0; r < n; r++) longest = Math.max(longest, hops(r, peers));
         int chunks = chunks(len, chunkFloats);
@@ -211,8 +227,8 @@ public final class RingCollective implements Collective {
                 int dstOff = lands ? rOff : 0;
                 for (int i = 0; i < chunks; i++) {
                     int a = (int) ((long) len * i / chunks), b = (int) ((long) len * (i + 1) / chunks);
-                    if (sending) send(EXCHANGE, len, out, src, srcOff + a, b - a);
-                    if (receiving) receive(EXCHANGE, len, in, dst, dstOff + a, b - a, false, false, false);
+                    if (sending) send(link, EXCHANGE, len, out, src, srcOff + a, b - a);
+                    if (receiving) receive(link, EXCHANGE, len, in, dst, dstOff + a, b - a, false, false, false);
                 }
                 if (receiving && !lands) { // forward it next step; what was held (sent now) becomes the spare
                     float[] t = held;
@@ -225,6 +241,59 @@ public final class RingCollective implements Collective {
             throw e;
         } catch (InterruptedException e) {
             link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + name(EXCHANGE), e));
+            throw e;
+        }
+    }
+
+    /**
+     * Shares every rank's peer and checks they pair; in the group's first exchange, also every link's direct address,
+     * which sets {@link #direct} when every rank has one (the same decision on every rank: all see the same messages).
+     */
+    private int[] pairing(int peer) throws InterruptedException {
+        if (pairedBefore) return Collective.checkPairing(this, peer);
+        byte[] address = link.directAddress();
+        java.nio.ByteBuffer mine = java.nio.ByteBuffer.allocate(5 + (address == null ? 0 : address.length)).putInt(peer);
+        mine.put((byte) (address == null ? 0 : 1));
+        if (address != null) mine.put(address);
+        byte[][] all = allGatherBytes(mine.array());
+        int[] peers = Collective.pairs(all);
+        pairedBefore = true;
+        byte[][] addresses = new byte[n][];
+        for (int r = 0; r < n; r++) {
+            if (all[r].length < 5 || all[r][4] != 1) return peers; // a rank without direct channels: the ring relays
+            addresses[r] = java.util.Arrays.copyOfRange(all[r], 5, all[r].length);
+        }
+        direct = addresses;
+        return peers;
+    }
+
+    /** Swaps this rank's vector with its peer's on their direct channel, chunk by chunk, each sent before it is received. */
+    private void swap(int peer, float[] send, int sOff, float[] recv, int rOff, int len) throws InterruptedException {
+        int chunks = chunks(len, chunkFloats);
+        failingGroup(name(EXCHANGE), () -> {
+            RingLink d = link.direct(peer, direct[peer], name(EXCHANGE));
+            for (int i = 0; i < chunks; i++) {
+                int a = (int) ((long) len * i / chunks), b = (int) ((long) len * (i + 1) / chunks);
+                send(d, EXCHANGE, len, rank, send, sOff + a, b - a);
+                receive(d, EXCHANGE, len, peer, recv, rOff + a, b - a, false, false, false);
+            }
+        });
+    }
+
+    /** A step of an operation on the link. */
+    private interface Step {
+        void run() throws InterruptedException;
+    }
+
+    /** Runs the step; an exception in it (an interrupt too) fails the group before it is thrown on. */
+    private void failingGroup(String op, Step step) throws InterruptedException {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            link.fail(e);
+            throw e;
+        } catch (InterruptedException e) {
+            link.fail(new IllegalStateException("rank " + rank + " was interrupted in " + op, e));
             throw e;
         }
     }
@@ -252,12 +321,12 @@ public final class RingCollective implements Collective {
                 for (; sent < messages && sent - m < window; sent++) {
                     int seg = Math.floorMod(rank - sent / chunks, n), i = (int) (sent % chunks);
                     int from = chunkStart(base, q, rem, seg, i, chunks);
-                    send(opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from);
+                    send(link, opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from);
                 }
                 int k = (int) (m / chunks), i = (int) (m % chunks);
                 int seg = Math.floorMod(rank - k - 1, n);
                 int from = chunkStart(base, q, rem, seg, i, chunks);
-                receive(opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from,
+                receive(link, opcode, total, extra, a, from, chunkStart(base, q, rem, seg, i + 1, chunks) - from,
                         k < addSteps, mean && k == addSteps - 1, k == addSteps - 1);
             }
         } catch (RuntimeException e) {
@@ -275,8 +344,8 @@ public final class RingCollective implements Collective {
         return base + seg * q + Math.min(seg, rem) + (int) ((long) segLen * i / chunks);
     }
 
-    private void send(int opcode, int total, int extra, float[] a, int from, int len) throws InterruptedException {
-        link.send(opcode, total, extra, a, from, len, name(opcode));
+    private void send(RingLink via, int opcode, int total, int extra, float[] a, int from, int len) throws InterruptedException {
+        via.send(opcode, total, extra, a, from, len, name(opcode));
         bytesSent.addAndGet(link.codec().encodedBytes(len)); // bytes on the wire, after encoding
         rawBytesSent.addAndGet(4L * len);
     }
@@ -287,13 +356,13 @@ public final class RingCollective implements Collective {
      * owner of a segment (owns: the last add) rounds its finished sum through a lossy link codec, as the others will
      * receive it, so that every rank ends on the same bits.
      */
-    private void receive(int opcode, int total, int extra, float[] a, int from, int len, boolean add, boolean mean,
+    private void receive(RingLink via, int opcode, int total, int extra, float[] a, int from, int len, boolean add, boolean mean,
                          boolean owns) throws InterruptedException {
-        RingLink.Message m = link.take(name(opcode));
+        RingLink.Message m = via.take(name(opcode));
         try {
             if (m.opcode() != opcode || m.total() != total || m.extra() != extra || m.len() != len) {
                 throw new IllegalStateException("rank " + rank + " called " + describe(opcode, total, extra) + ", but rank "
-                        + Math.floorMod(rank - 1, n) + " sent a message of " + describe(m.opcode(), m.total(), m.extra())
+                        + (via == link ? Math.floorMod(rank - 1, n) : extra) + " sent a message of " + describe(m.opcode(), m.total(), m.extra())
                         + (m.opcode() == opcode && m.total() == total && m.extra() == extra
                                 ? " with " + m.len() + " floats where " + len + " were due (do all ranks use the same chunk size?)" : "")
                         + ": every rank must call the same collective operations, in the same order, with the same lengths");
@@ -310,7 +379,7 @@ public final class RingCollective implements Collective {
             }
             if (owns) link.codec().round(a, from, len);
         } finally {
-            link.release();
+            via.release();
         }
     }
 
@@ -364,9 +433,10 @@ public final class RingCollective implements Collective {
     }
 
     /**
-     * As {@link Collective#exchangeEncoded}: a message codec's messages travel whole ({@link #allGatherBytes}, each to
-     * every rank); the raw bytes count what the float32 {@link #exchange} would have sent from this rank (its vector
-     * and those it relays, len floats each).
+     * As {@link Collective#exchangeEncoded}. A message codec's message goes straight to the peer on the pair's direct
+     * channel when the links have them (this rank's one message), else to every rank ({@link #allGatherBytes}); the
+     * raw bytes count what the float32 {@link #exchange} would have sent from this rank (its vector, and under the
+     * relay those it forwards, len floats each).
      */
     @Override
     public void exchangeEncoded(Codec.Encoder encoder, int peer, float[] send, int sOff, float[] recv, int rOff, int len)
@@ -375,12 +445,35 @@ public final class RingCollective implements Collective {
             exchange(peer, send, sOff, recv, rOff, len);
             return;
         }
-        int[] peers = Collective.checkPairing(this, peer);
+        checkOpen("exchange");
+        int[] peers = pairing(peer);
         long before = bytesSent.get();
-        Collective.exchangeMessages(this, encoder, peers, send, sOff, recv, rOff, len);
-        long relayed = 0; // the vectors exchange sends from this rank: rank − k + 1's at step k, while it has k hops to go
-        for (int k = 1; k < n; k++) if (hops(Math.floorMod(rank - k + 1, n), peers) >= k) relayed++;
-        rawBytesSent.addAndGet(4L * len * relayed - (bytesSent.get() - before));
+        long vectors = 0; // the vectors the float32 exchange sends from this rank
+        if (direct != null) {
+            Objects.checkFromIndexSize(sOff, len, send.length);
+            Objects.checkFromIndexSize(rOff, len, recv.length);
+            Codec c = encoder.codec();
+            byte[] m = encoder.encode(send, sOff, len);
+            byte[][] got = {m};
+            if (peer != rank) {
+                String op = name(EXCHANGE);
+                failingGroup(op, () -> {
+                    got[0] = passBytes(link.direct(peer, direct[peer], op), peer, m, rank, peer,
+                            (int) Math.min(Integer.MAX_VALUE, link.codec().encodedBytes(chunkFloats)), op);
+                    if (got[0].length != c.encodedBytes(len)) {
+                        throw new IllegalStateException("rank " + rank + " got a " + c.name() + " message of " + got[0].length
+                                + " bytes for " + len + " values from rank " + peer + ", where " + c.encodedBytes(len)
+                                + " were due: both ranks of a pair must exchange the same lengths with the same codec");
+                    }
+                });
+                vectors = 1;
+            }
+            c.decode(java.nio.ByteBuffer.wrap(got[0]), recv, rOff, len);
+        } else {
+            Collective.exchangeMessages(this, encoder, peers, send, sOff, recv, rOff, len);
+            for (int k = 1; k < n; k++) if (hops(Math.floorMod(rank - k + 1, n), peers) >= k) vectors++;
+        }
+        rawBytesSent.addAndGet(4L * len * vectors - (bytesSent.get() - before));
     }
 
     @Override

@@ -57,6 +57,31 @@ public interface RingLink {
     void close();
 
     /**
+     * What another rank needs to open a {@link #direct} channel to this one (empty when the group itself knows):
+     * {@link RingCollective} shares it with every rank once, in its first pairwise exchange. Null when this link
+     * offers no direct channels; then every exchange of the group relays its vectors along the ring.
+     */
+    default byte[] directAddress() {
+        return null;
+    }
+
+    /**
+     * A direct channel between this rank and rank {@code peer} for a pairwise exchange: what this rank sends on it
+     * goes to {@code peer} only, and what it takes comes from {@code peer} only, on this rank's outgoing link (one
+     * message costs one message, no relay). The link keeps the channel for later exchanges with the same peer and
+     * closes it with itself; the channel's {@link #fail} fails the whole link, and its {@link #close} is the link's
+     * to call. Both ranks of a pair ask for each other's in the same exchange; waits are bounded by the link's timeout,
+     * and a peer that has left fails them.
+     *
+     * @param address the peer's {@link #directAddress()}
+     * @param op      the operation's name, for messages
+     * @throws UnsupportedOperationException when {@link #directAddress()} is null
+     */
+    default RingLink direct(int peer, byte[] address, String op) throws InterruptedException {
+        throw new UnsupportedOperationException(this + " has no direct channels");
+    }
+
+    /**
      * One message as received: the sender's header and {@code len()} floats. Valid until {@link #release()}; a link
      * may reuse one instance for all its messages.
      */

@@ -10,7 +10,9 @@
  * Besides the float operations, a {@code Collective} has a typed control channel ({@link Collective#allReduceLongs},
  * exact; {@link Collective#allGatherBytes}, e.g. UTF-8 text; {@link Collective#allGatherLongs}) for counts, flags,
  * sequence numbers and reasons, which never go through a float, and a pairwise {@link Collective#exchange} with a
- * chosen peer (a collective call over a symmetric pairing, so it cannot deadlock). {@link Codec} is how float
+ * chosen peer (a collective call over a symmetric pairing, so it cannot deadlock; on the built-in transports each pair
+ * swaps its vectors on a direct channel of its own, {@link RingLink#direct}). {@link BlockEncoders} encode a push to a
+ * dense server block by block, as the server's nodes hold it. {@link Codec} is how float
  * values become bytes on the wire, chosen per job ({@link Codec#FLOAT32}, the identity, by default; fp16 and bf16 ride
  * the ring hop by hop, int8 and top-k are whole messages that {@link Collective#allReduceEncoded} gathers and sums in
  * rank order, and a {@link Codec.Encoder} holds a sender's state, such as top-k's error-feedback residual); byte

@@ -132,7 +132,7 @@ public final class Job {
             optimizers[i] = algo.serverOptimizer() ? null : optimizer.dense(size);
             algorithms[i] = algo.rounds() == null ? null : algo.create(new SyncContext(sync, n, initial,
                     algo.trainerGroup() ? cluster.trainerGroup(t) : null, algo.rounds().center() ? cluster.denseServer(t, true) : null,
-                    config.codec()));
+                    config.codec(), seed));
             if (sync.mode() == SyncSpec.Mode.ASYNC_PS) {
                 workerModels[i] = new Model[w];
                 for (int k = 0; k < w; k++) {

@@ -18,7 +18,8 @@ import io.shadowsync.comm.DenseParameterServer;
  * that are still training push on into the center after that: the job's final model is the center taken once every
  * trainer has ended ({@code Job}), not a replica.
  *
- * <p>Under a lossy codec ({@code --compress}) the push d (already a change) goes through this trainer's encoder, and
+ * <p>Under a lossy codec ({@code --compress}) the push d (already a change) goes through this trainer's encoders (one
+ * per block of the center, each block's message sent to the node that holds it and decoded there), and
  * the trainer moves by what was sent, {@code t = s − decode(sent)}, so replica and center keep moving by the same
  * elastic force. Top-k has no error feedback here: what a push leaves out stays in the gap between replica and center,
  * and the next round's force carries it again (a residual would count it twice and overshoot). Pulls of the center
@@ -30,7 +31,7 @@ public final class ElasticAveraging implements SyncAlgorithm {
     private final float[] snapshot;
     private final float[] c;
     private final float[] d;
-    private final Codec.Encoder encoder;
+    private final io.shadowsync.comm.BlockEncoders encoder;
     /** Bytes the codec saved on the pushes so far (for {@link #rawBytesSent()}); written by the one round thread. */
     private volatile long saved;
 
@@ -48,7 +49,7 @@ public final class ElasticAveraging implements SyncAlgorithm {
         this.c = new float[size];
         this.d = new float[size];
         // no error feedback: what a push leaves out stays in the gap s − c, so the next round's force sends it again
-        this.encoder = codec.lossless() ? null : codec.encoder(0x5eed_ea5dL, false);
+        this.encoder = codec.lossless() ? null : new io.shadowsync.comm.BlockEncoders(codec, center.blocks(), 0x5eed_ea5dL, false);
     }
 
     public static double defaultAlpha(int trainers) {
@@ -71,10 +72,9 @@ public final class ElasticAveraging implements SyncAlgorithm {
         if (encoder == null) {
             center.pushDelta(d);
         } else {
-            byte[] sent = encoder.encode(d, 0, n);
-            encoder.codec().decode(java.nio.ByteBuffer.wrap(sent), d, 0, n); // d: what the center receives
+            byte[][] sent = encoder.encode(d); // d: what the center receives, block by block as the center holds it
             long before = center.bytes();
-            center.pushDelta(d, sent.length);
+            center.pushDelta(d, encoder.codec(), sent);
             saved += 4L * n - (center.bytes() - before); // a server that moves float32 anyway saves nothing
         }
         if (!training) {

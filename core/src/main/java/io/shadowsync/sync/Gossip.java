@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
  * {@code t = (s + s_peer) / 2}, the pairs given by a {@link GossipSchedule} over the current members. No server and
  * no allreduce while training: the replicas travel through the trainer group's pairwise {@link Collective#exchange}
  * (and through its codec), beside a few longs on the typed control channel (every member's "still training" flag,
- * whether it heard of trainers waiting to join, and its round number, so that all draw the same pairing).
+ * whether it heard of trainers waiting to join, and its round number, so that all draw the same pairing; the random
+ * schedule's seed comes from the job's seed, which every trainer shares and the job's digest holds). On the built-in
+ * transports a pair's exchange goes on the pair's direct channel, so a trainer sends one replica a round.
  *
  * <p>Each pair's average is the same on both sides (bit for bit with a lossless codec), so a round keeps the mean of
  * the replicas (up to float rounding) and shrinks their spread by the schedule's mixing rate.
@@ -38,10 +40,12 @@ import java.nio.ByteBuffer;
  * rank 0's replica. The round number is the checkpoint state.
  */
 public final class Gossip implements SyncAlgorithm {
-    /** The seed of the random schedule, shared by every trainer of every job: the pairings of a job are reproducible. */
-    static final long SEED = 0x5eed_6055_1b00L;
+    /** What the schedule's seed mixes into the job's seed, so that it differs from the seeds drawn for anything else. */
+    private static final long SALT = 0x5eed_6055_1b00L;
     private final Collective trainers;
     private final GossipSchedule schedule;
+    /** The random schedule's seed: drawn from the job's seed, so the same on every trainer of a job (and its digest). */
+    private final long seed;
     private final float[] snapshot;
     /** The peer's replica; the final round's sum (with its flags after the parameters); a broadcast's scratch. */
     private final float[] other;
@@ -54,14 +58,24 @@ public final class Gossip implements SyncAlgorithm {
     /** The last message this trainer's encoder wrote (a message codec), so that it moves by what its peer decoded. */
     private byte[] sent;
 
-    /** @param size number of dense parameters */
-    public Gossip(Collective trainers, int size, GossipSchedule schedule) {
+    /**
+     * @param size    number of dense parameters
+     * @param jobSeed the job's seed, the same on every trainer: the random schedule's pairings are drawn from it, so
+     *                the trainers of a job agree on them and jobs of different seeds pair differently
+     */
+    public Gossip(Collective trainers, int size, GossipSchedule schedule, long jobSeed) {
         if (size < 1) throw new IllegalArgumentException("gossip needs at least one parameter, got " + size);
         this.trainers = trainers;
         this.schedule = java.util.Objects.requireNonNull(schedule, "schedule");
+        this.seed = scheduleSeed(jobSeed);
         this.snapshot = new float[size];
         this.other = new float[Rounds.bufferLength(trainers, size)];
         this.compression = Rounds.Compression.of(trainers, size, false);
+    }
+
+    /** The schedule's seed of a job of the given seed (a mix of it, so that it is not the seed of the job's data order). */
+    static long scheduleSeed(long jobSeed) {
+        return new java.util.SplittableRandom(jobSeed ^ SALT).nextLong();
     }
 
     @Override
@@ -110,7 +124,7 @@ public final class Gossip implements SyncAlgorithm {
                 Rounds.average(trainers, w, snapshot, other, training, null, null); // the replicas' mean, alike everywhere
                 reference = java.util.Arrays.copyOf(other, n);
             }
-            int peer = schedule.peer(trainers.rank(), trainers.size(), r, SEED);
+            int peer = schedule.peer(trainers.rank(), trainers.size(), r, seed);
             System.arraycopy(w, 0, snapshot, 0, n);
             Rounds.requireFinite("trainer " + trainers.rank() + "'s replica", snapshot, n);
             if (compression == null) {

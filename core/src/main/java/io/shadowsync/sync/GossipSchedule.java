@@ -39,7 +39,7 @@ public enum GossipSchedule {
         }
     },
     /**
-     * A random perfect matching per round: a permutation drawn from the shared seed and the round number, paired as
+     * A random perfect matching per round: a permutation drawn from the job's seed and the round number, paired as
      * positions (0, 1), (2, 3), …; with an odd N the last position sits out. Mixes fast on any N (the default).
      */
     RANDOM {

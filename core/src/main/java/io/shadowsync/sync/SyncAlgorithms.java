@@ -224,7 +224,7 @@ public final class SyncAlgorithms {
 
         @Override
         public SyncAlgorithm create(SyncContext ctx) {
-            return new Gossip(ctx.trainerGroup(), ctx.size(), ctx.spec().gossipSchedule());
+            return new Gossip(ctx.trainerGroup(), ctx.size(), ctx.spec().gossipSchedule(), ctx.seed());
         }
 
         @Override

@@ -17,16 +17,18 @@ import io.shadowsync.comm.DenseParameterServer;
  *                     {@link RoundAlgorithm#center() keeps a center}
  * @param codec        the job's codec ({@code --compress}): what a round sends goes through it (the trainer group
  *                     applies it to its operations; a center's pushes take an {@link Codec#encoder} of it)
+ * @param seed         the job's seed ({@code --seed}, the same in every trainer): what an algorithm draws at random
+ *                     and every trainer must draw alike (gossip's random pairings) comes from it
  */
 public record SyncContext(SyncSpec spec, int trainers, float[] initial, Collective trainerGroup, DenseParameterServer center,
-                          Codec codec) {
+                          Codec codec, long seed) {
     public SyncContext {
         java.util.Objects.requireNonNull(codec, "codec (Codec.FLOAT32 for none)");
     }
 
-    /** A context whose codec is the trainer group's (float32 without one). */
+    /** A context whose codec is the trainer group's (float32 without one), for a job of seed 0. */
     public SyncContext(SyncSpec spec, int trainers, float[] initial, Collective trainerGroup, DenseParameterServer center) {
-        this(spec, trainers, initial, trainerGroup, center, trainerGroup != null ? trainerGroup.codec() : Codec.FLOAT32);
+        this(spec, trainers, initial, trainerGroup, center, trainerGroup != null ? trainerGroup.codec() : Codec.FLOAT32, 0);
     }
 
     /** The number of dense parameters. */

@@ -273,9 +273,9 @@ class CompressionTest {
     }
 
     /**
-     * The raw bytes of an encoded exchange are what the float32 exchange sends for the same pairing (the replica and
-     * the vectors a rank relays), rank by rank, and the bytes are the messages all-gathered: N − 1 of them per rank.
-     * Caught: raw counted as the message bytes (a ratio of 1 for gossip under int8 or top-k), or as one vector per rank.
+     * The raw bytes of an encoded exchange are what the float32 exchange sends for the same pairing (one vector, on the
+     * pair's direct channel), rank by rank, and the bytes are the pairing and the rank's one message, sent to its peer.
+     * Caught: raw counted as the message bytes (a ratio of 1 for gossip under int8 or top-k), messages all-gathered.
      */
     @Test
     void anEncodedExchangeCountsTheFloat32ExchangeAsRaw() throws Exception {
@@ -298,9 +298,11 @@ class CompressionTest {
             });
         }
         for (int r = 0; r < n; r++) {
-            // both first share the pairing: N − 1 forwards of every rank's 4 bytes, the same in both
+            // both first share the pairing: N − 1 forwards of every rank's 5 bytes (its peer, and its link has direct
+            // channels), the same in both
             assertEquals(floatBytes[r], raw[r], "rank " + r + ": raw bytes are the float32 exchange's");
-            assertEquals(4L * (n - 1) + (n - 1) * codec.encodedBytes(len), sent[r], "rank " + r + ": the pairing and N − 1 messages");
+            assertEquals(5L * (n - 1) + 4L * len, floatBytes[r], "rank " + r + ": the pairing and one float32 vector");
+            assertEquals(5L * (n - 1) + codec.encodedBytes(len), sent[r], "rank " + r + ": the pairing and one message");
         }
     }
 }

@@ -20,6 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Gossip's schedules and rounds, on replicas that do not train between rounds (as the paper's consensus analysis). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GossipTest {
+    /** The schedule's seed of the jobs these tests build (SyncContext's seed 0). */
+    static final long SEED = Gossip.scheduleSeed(0);
+
     /** Each trainer's gossip instance over the group, with the given schedule, as the registry builds it. */
     static SyncAlgorithm[] gossip(Collective[] group, int size, GossipSchedule schedule) {
         SyncSpec spec = SyncSpec.of("s-gossip").withGossipSchedule(schedule);
@@ -147,7 +150,7 @@ class GossipTest {
                     for (int r = 0; r < n; r++) before[r] = w[r].clone();
                     SyncAlgorithmTest.roundAll(algs, w, true);
                     for (int r = 0; r < n; r++) {
-                        int p = schedule.peer(r, n, round, Gossip.SEED);
+                        int p = schedule.peer(r, n, round, SEED);
                         String what = schedule + " N=" + n + " round " + round + " trainer " + r + " with " + p;
                         if (p == r) {
                             assertArrayEquals(before[r], w[r], what + " sits out");
@@ -176,9 +179,9 @@ class GossipTest {
                 for (long round = 0; round < 50; round++) {
                     int alone = 0;
                     for (int r = 0; r < n; r++) {
-                        int p = s.peer(r, n, round, Gossip.SEED);
+                        int p = s.peer(r, n, round, SEED);
                         assertTrue(p >= 0 && p < n, s + " N=" + n + " round " + round + ": peer " + p + " of " + r);
-                        assertEquals(r, s.peer(p, n, round, Gossip.SEED), s + " N=" + n + " round " + round + ": " + r + " → " + p + " → back");
+                        assertEquals(r, s.peer(p, n, round, SEED), s + " N=" + n + " round " + round + ": " + r + " → " + p + " → back");
                         if (p == r) alone++;
                     }
                     if (s != GossipSchedule.HYPERCUBE) assertEquals(n % 2, alone, s + " N=" + n + " round " + round + ": trainers left out");
@@ -187,22 +190,68 @@ class GossipTest {
         }
         for (int round = 0; round < 4; round++) {
             for (int r = 0; r < 8; r++) {
-                assertEquals(ringPeer8(r, round), GossipSchedule.RING.peer(r, 8, round, Gossip.SEED));
-                assertEquals(r ^ (1 << (round % 3)), GossipSchedule.HYPERCUBE.peer(r, 8, round, Gossip.SEED));
+                assertEquals(ringPeer8(r, round), GossipSchedule.RING.peer(r, 8, round, SEED));
+                assertEquals(r ^ (1 << (round % 3)), GossipSchedule.HYPERCUBE.peer(r, 8, round, SEED));
             }
         }
         // N = 6: three dimensions; in round 2 (bit 4) trainers 2 and 3 have no partner (6, 7) and sit out
-        assertEquals(4, GossipSchedule.HYPERCUBE.peer(0, 6, 2, Gossip.SEED));
-        assertEquals(2, GossipSchedule.HYPERCUBE.peer(2, 6, 2, Gossip.SEED));
-        assertEquals(3, GossipSchedule.HYPERCUBE.peer(3, 6, 2, Gossip.SEED));
+        assertEquals(4, GossipSchedule.HYPERCUBE.peer(0, 6, 2, SEED));
+        assertEquals(2, GossipSchedule.HYPERCUBE.peer(2, 6, 2, SEED));
+        assertEquals(3, GossipSchedule.HYPERCUBE.peer(3, 6, 2, SEED));
         // the random matching changes from round to round, and only with the round (and the seed)
         Set<Integer> peersOfZero = new HashSet<>();
-        for (int round = 0; round < 20; round++) peersOfZero.add(GossipSchedule.RANDOM.peer(0, 8, round, Gossip.SEED));
+        for (int round = 0; round < 20; round++) peersOfZero.add(GossipSchedule.RANDOM.peer(0, 8, round, SEED));
         assertTrue(peersOfZero.size() >= 4, "trainer 0's peers over 20 rounds: " + peersOfZero);
-        assertEquals(GossipSchedule.RANDOM.peer(3, 8, 7, Gossip.SEED), GossipSchedule.RANDOM.peer(3, 8, 7, Gossip.SEED));
+        assertEquals(GossipSchedule.RANDOM.peer(3, 8, 7, SEED), GossipSchedule.RANDOM.peer(3, 8, 7, SEED));
         assertEquals(GossipSchedule.RANDOM, GossipSchedule.named("Random"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GossipSchedule.named("star"));
         assertTrue(e.getMessage().contains("'star'") && e.getMessage().contains("ring, hypercube, random"), e.getMessage());
+    }
+
+    /** Gossip under the random schedule on the group, trainer r given job seed seeds[r]. */
+    static SyncAlgorithm[] randomGossip(Collective[] group, int size, long... seeds) {
+        SyncSpec spec = SyncSpec.of("s-gossip").withGossipSchedule(GossipSchedule.RANDOM);
+        return SyncAlgorithmTest.each(group.length, r -> SyncAlgorithms.get("s-gossip").create(
+                new SyncContext(spec, group.length, new float[size], group[r], null, Codec.FLOAT32, seeds[r])));
+    }
+
+    /**
+     * The random schedule's pairings come from the job's seed: two seeds draw different pairings; the trainers of a
+     * job of seed 42 average, round after round, with the peers the schedule draws from that seed (seen in their
+     * replicas: each becomes the mean of its own and its peer's); trainers given different seeds disagree, and the
+     * exchange refuses their pairing on every trainer instead of hanging. Caught: a fixed seed (every job pairs alike),
+     * a seed not passed from the job to the registry's gossip (seed 0's pairs), one drawn per trainer (no pairing).
+     */
+    @Test
+    void theRandomScheduleIsDrawnFromTheJobsSeed() throws Exception {
+        int n = 8, size = 3;
+        long mine = Gossip.scheduleSeed(42), other = Gossip.scheduleSeed(0);
+        int differ = 0;
+        for (int round = 0; round < 4; round++) {
+            for (int r = 0; r < n; r++) if (GossipSchedule.RANDOM.peer(r, n, round, mine) != GossipSchedule.RANDOM.peer(r, n, round, other)) differ++;
+        }
+        assertTrue(differ > 0, "seeds 42 and 0 draw the same pairs in 4 rounds");
+        Collective[] group = InProcessCollectives.create(n, LinkModel.NONE);
+        long[] seeds = new long[n];
+        java.util.Arrays.fill(seeds, 42);
+        SyncAlgorithm[] algs = randomGossip(group, size, seeds);
+        for (int round = 0; round < 4; round++) {
+            float[][] w = new float[n][size];
+            for (int r = 0; r < n; r++) java.util.Arrays.fill(w[r], 4 * r); // exact halves: the mean tells the peer
+            SyncAlgorithmTest.roundAll(algs, w, true);
+            for (int r = 0; r < n; r++) {
+                int peer = Math.round(w[r][0] / 2 - r);
+                assertEquals(GossipSchedule.RANDOM.peer(r, n, round, mine), peer, "round " + round + ": trainer " + r + "'s peer");
+            }
+        }
+        for (Collective c : group) c.close();
+
+        Collective[] split = InProcessCollectives.create(n, LinkModel.NONE);
+        long[] two = {42, 42, 42, 42, 43, 43, 43, 43};
+        SyncAlgorithm[] disagree = randomGossip(split, size, two);
+        Exception e = assertThrows(Exception.class, () -> SyncAlgorithmTest.roundAll(disagree, new float[n][size], true));
+        assertTrue(String.valueOf(e.getMessage()).contains("must form pairs"), String.valueOf(e.getMessage()));
+        for (Collective c : split) c.close();
     }
 
     /** The hypercube on 8 reaches the exact mean in log2 8 = 3 rounds. Caught: a dimension skipped or taken twice. */
@@ -300,7 +349,7 @@ class GossipTest {
             for (int r = 0; r < n; r++) before[r] = w[r].clone();
             SyncAlgorithmTest.roundAll(algs, w, true);
             for (int r = 0; r < n; r++) {
-                int p = GossipSchedule.RANDOM.peer(r, n, round, Gossip.SEED);
+                int p = GossipSchedule.RANDOM.peer(r, n, round, SEED);
                 for (int i = 0; i < size; i++) {
                     assertEquals((double) before[r][i] + before[p][i], (double) w[r][i] + w[p][i], 1e-5,
                             name + " round " + round + ": the sum of pair " + r + ", " + p + " at element " + i);
@@ -338,14 +387,14 @@ class GossipTest {
         float[][] state = algs[2].state();
         assertEquals(1, state.length);
         int lag = 1; // a round that pairs trainer 0 otherwise than round 0 does (else this test shows nothing)
-        while (GossipSchedule.RANDOM.peer(0, n, 0, Gossip.SEED) == GossipSchedule.RANDOM.peer(0, n, lag, Gossip.SEED)) lag++;
+        while (GossipSchedule.RANDOM.peer(0, n, 0, SEED) == GossipSchedule.RANDOM.peer(0, n, lag, SEED)) lag++;
         state[0][1] = lag; // trainer 2 restored at that round, the others at 0
         float[][] w = SyncAlgorithmTest.replicas(n, size);
         float[][] before = new float[n][];
         for (int r = 0; r < n; r++) before[r] = w[r].clone();
         SyncAlgorithmTest.roundAll(algs, w, true);
         for (int r = 0; r < n; r++) {
-            int p = GossipSchedule.RANDOM.peer(r, n, lag, Gossip.SEED);
+            int p = GossipSchedule.RANDOM.peer(r, n, lag, SEED);
             for (int i = 0; i < size; i++) assertEquals((before[r][i] + before[p][i]) / 2, w[r][i], 1e-6, "trainer " + r + " with its peer of round " + lag);
             assertEquals(lag + 1f, algs[r].state()[0][1], "trainer " + r + "'s round number");
         }

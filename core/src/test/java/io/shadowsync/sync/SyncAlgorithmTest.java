@@ -314,7 +314,7 @@ class SyncAlgorithmTest {
         SyncAlgorithm[] algs = each(n, r -> switch (algorithm) {
             case "ma" -> new ModelAveraging(c[r], size);
             case "bmuf" -> new BlockMomentum(c[r], initial, 0.5, 1.0, false);
-            case "gossip" -> new Gossip(c[r], size, GossipSchedule.RANDOM);
+            case "gossip" -> new Gossip(c[r], size, GossipSchedule.RANDOM, 0);
             default -> new BlockMomentum(c[r], initial, 0.5, 1.0, true);
         });
         for (int round = 0; round < 3; round++) {
@@ -428,7 +428,7 @@ class SyncAlgorithmTest {
             case "bmuf" -> new BlockMomentum(c, initial, 0.5, 1.0, false);
             case "bmuf-nesterov" -> new BlockMomentum(c, initial, 0.5, 1.0, true);
             case "easgd" -> new ElasticAveraging(server, initial.length, 0.3);
-            case "gossip" -> new Gossip(c, initial.length, GossipSchedule.RANDOM);
+            case "gossip" -> new Gossip(c, initial.length, GossipSchedule.RANDOM, 0);
             default -> throw new IllegalArgumentException(algorithm);
         };
     }

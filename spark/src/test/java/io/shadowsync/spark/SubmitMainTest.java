@@ -74,6 +74,9 @@ class SubmitMainTest {
         assertNotEquals(digest(plain.setGossipSchedule("ring")), d, "the codec is part of the digest");
         assertEquals(d, digest(plain.setCompress("topk:0.01")));
         assertNotEquals(digest(plain.setGossipSchedule("hypercube")), d, "the schedule is part of the digest");
+        ShadowSyncClassifier seeded = new ShadowSyncClassifier().setSync("s-gossip").setNumTrainers(4);
+        assertNotEquals(digest(seeded.setSeed(7)), digest(new ShadowSyncClassifier().setSync("s-gossip").setNumTrainers(4).setSeed(8)),
+                "the seed, which the random schedule's pairings are drawn from, is part of the digest");
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ShadowSyncClassifier().setCompress("zip").settings().check(CTR));

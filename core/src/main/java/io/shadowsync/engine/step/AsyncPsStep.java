@@ -1,22 +1,23 @@
 package io.shadowsync.engine.step;
 
+import io.shadowsync.comm.BlockEncoders;
 import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.DenseParameterServer;
-import java.nio.ByteBuffer;
 
 /**
  * Asynchronous parameter-server SGD (Downpour, Dean et al. 2012): the dense parameters live on the parameter
  * server, which applies every pushed gradient with its optimizer; each worker pushes its gradient and pulls fresh
  * parameters into its own copy, never waiting for other workers (only for its own round trip to the server).
  *
- * <p>Under a lossy codec ({@code --compress}) each worker's gradient goes through the worker's own encoder (with
+ * <p>Under a lossy codec ({@code --compress}) each worker's gradient goes through the worker's own encoders (one per
+ * block of the server, each block's message sent to the node that holds it; with
  * top-k, error feedback per worker: what a push leaves out is added to that worker's next gradient); the server
  * applies what was sent. Pulls stay float32.
  */
 public final class AsyncPsStep implements StepRule {
     private final DenseParameterServer server;
     /** One per worker (each is used by its worker's thread only), or null without a lossy codec. */
-    private final Codec.Encoder[] encoders;
+    private final BlockEncoders[] encoders;
 
     public AsyncPsStep(DenseParameterServer server) {
         this(server, Codec.FLOAT32, 0, 0);
@@ -28,8 +29,8 @@ public final class AsyncPsStep implements StepRule {
         if (codec.lossless()) {
             encoders = null;
         } else {
-            encoders = new Codec.Encoder[workers];
-            for (int k = 0; k < workers; k++) encoders[k] = codec.encoder(0x5eed_a5a5L + ((long) trainer << 20) + k);
+            encoders = new BlockEncoders[workers];
+            for (int k = 0; k < workers; k++) encoders[k] = new BlockEncoders(codec, server.blocks(), 0x5eed_a5a5L + ((long) trainer << 20) + k, true);
         }
     }
 
@@ -40,10 +41,9 @@ public final class AsyncPsStep implements StepRule {
             if (encoders == null) {
                 server.pushGradient(grad);
             } else {
-                Codec.Encoder e = encoders[worker];
-                byte[] sent = e.encode(grad, 0, grad.length);
-                e.codec().decode(ByteBuffer.wrap(sent), grad, 0, grad.length); // the gradient the server receives
-                server.pushGradient(grad, sent.length);
+                BlockEncoders e = encoders[worker];
+                byte[][] sent = e.encode(grad); // grad: the gradient the server receives, block by block as it holds it
+                server.pushGradient(grad, e.codec(), sent);
             }
         }
         server.pull(params);

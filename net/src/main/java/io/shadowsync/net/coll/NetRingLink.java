@@ -60,7 +60,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread waits on one condition that every callback signals. Calls on the outgoing stream, which copy a whole chunk,
  * are serialized by {@code callLock} instead, so a callback never waits for a copy.
  */
-final class NetRingLink implements RingLink {
+final class NetRingLink implements RingLink, SocketIn.Ends {
     private static final RingAccept ACCEPT = RingAccept.getDefaultInstance();
     /** How long a rank whose data connection broke waits for the control stream to say why (an abort, a goodbye). */
     private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -108,6 +108,9 @@ final class NetRingLink implements RingLink {
 
     private RuntimeException failure;
     private boolean closed;
+    // direct connections with the peers of pairwise exchanges (the map guarded by lock)
+    private final byte[] peerTicket; // what a peer's direct connection must prove; shared with the group by directAddress
+    private final java.util.Map<Integer, Direct> directs = new java.util.HashMap<>();
     // the rank's thread only
     private final FrameMessage taken = new FrameMessage();
     private float[] scratch = new float[0];
@@ -115,7 +118,7 @@ final class NetRingLink implements RingLink {
     private final Codec codec;
     private FrameMarshaller.Received current; // taken and not yet released
     private boolean slotTaken; // a frame of the data connection is taken and not yet released
-    private final SlotMessage slotMessage = new SlotMessage();
+    private final SlotMessage slotMessage; // the left neighbour's frames
     private final ReentrantLock writeLock = new ReentrantLock(); // held while the rank's thread writes a data frame
     private int unrequested; // frames consumed and not yet asked for again
 
@@ -132,6 +135,8 @@ final class NetRingLink implements RingLink {
         this.addresses = addresses;
         this.timeoutNanos = timeoutNanos;
         this.window = window;
+        this.peerTicket = SocketPlane.random();
+        this.slotMessage = new SlotMessage(() -> in, left());
         if (n == 1) {
             channel = null;
             return;
@@ -319,27 +324,52 @@ final class NetRingLink implements RingLink {
         o.close();
     }
 
-    /** Writes one data frame, waiting (at most the timeout) while the socket is full, and looking up when woken. */
+    /** Writes one data frame to the right neighbour, waiting (at most the timeout) while the socket is full. */
     private void push(SocketOut o, ByteBuffer frame, String op) throws InterruptedException {
+        push(o, right(), op, new WriteGuard() {
+            @Override
+            public void check(String op) {
+                checkSendable(op);
+            }
+
+            @Override
+            public RuntimeException broken(IOException e, String op) throws InterruptedException {
+                return afterDataLoss(op, new IllegalStateException(peer(right()) + " vanished during " + op
+                        + ": its data connection broke: " + e.getMessage(), e));
+            }
+        });
+    }
+
+    /** What a write on a data connection looks at when it wakes (lock held), and what a broken connection throws. */
+    private interface WriteGuard {
+        void check(String op);
+
+        RuntimeException broken(IOException e, String op) throws InterruptedException;
+    }
+
+    /**
+     * Writes the frame in o's buffer to rank {@code to}, waiting (at most the timeout) while the socket is full, and
+     * looking at the link's state when woken.
+     */
+    private void push(SocketOut o, int to, String op, WriteGuard guard) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             boolean done;
             try {
                 done = o.drain(deadline - System.nanoTime());
             } catch (IOException e) {
-                throw afterDataLoss(op, new IllegalStateException(peer(right()) + " vanished during " + op
-                        + ": its data connection broke: " + e.getMessage(), e));
+                throw guard.broken(e, op);
             }
             if (done) return;
             if (Thread.interrupted()) throw new InterruptedException("rank " + rank + " was interrupted in " + op);
             lock.lockInterruptibly();
             try {
-                checkSendable(op);
+                guard.check(op);
             } finally {
                 lock.unlock();
             }
             if (deadline - System.nanoTime() <= 0) {
-                throw new CollectiveTimeoutException(rank, right(), peer(right()), op, "to make room for a message", timeoutNanos);
+                throw new CollectiveTimeoutException(rank, to, peer(to), op, "to make room for a message", timeoutNanos);
             }
         }
     }
@@ -501,12 +531,20 @@ final class NetRingLink implements RingLink {
         }
     }
 
-    /** Closes both data connections (any thread): a write or read waiting on one fails at once. */
+    /** Closes both data connections and every direct one (any thread): a write or read waiting on one fails at once. */
     private void closeData() {
         SocketOut o = out;
         SocketIn i = inbound();
         if (o != null) o.close();
         if (i != null) i.stop();
+        List<Direct> ds;
+        lock.lock();
+        try {
+            ds = List.copyOf(directs.values());
+        } finally {
+            lock.unlock();
+        }
+        for (Direct d : ds) d.shut();
     }
 
     /** Returns the buffers of frames that will never be read (lock held). */
@@ -549,6 +587,7 @@ final class NetRingLink implements RingLink {
         endpoint.unregister(this);
         SocketIn i = inbound();
         if (i != null) i.stop(); // a sender to this rank fails at once
+        closeDirects();
         if (channel == null) return;
         boolean interrupted = false;
         lock.lock();
@@ -607,6 +646,256 @@ final class NetRingLink implements RingLink {
         }
     }
 
+    // ---- direct connections with the peers of pairwise exchanges
+
+    /**
+     * This rank's data port and the ticket a peer's direct connection must prove, or null when it takes none (the
+     * group sends on gRPC, or runs under TLS, or this process has no data port): then the group's exchanges relay.
+     */
+    @Override
+    public byte[] directAddress() {
+        int port = endpoint.dataPort();
+        if (!socketPlane || port <= 0) return null;
+        return ByteBuffer.allocate(4 + peerTicket.length).putInt(port).put(peerTicket).array();
+    }
+
+    /** The ticket a direct connection from a peer must prove (null: this rank takes none). */
+    byte[] peerTicket() {
+        return socketPlane ? peerTicket : null;
+    }
+
+    /**
+     * The direct channel with rank {@code peer}: the connection to it is opened now, on first use, to the host of its
+     * gRPC address and the data port its {@code address} names, proving its ticket and the job's token; the connection
+     * from it is the one it opens (adopted by {@link #adoptPeer}). Both stay open for later exchanges.
+     */
+    @Override
+    public RingLink direct(int peer, byte[] address, String op) throws InterruptedException {
+        if (peer < 0 || peer >= n || peer == rank || address == null || address.length < 5) {
+            throw new IllegalArgumentException("rank " + rank + " has no direct channel to rank " + peer + " of " + n);
+        }
+        Direct d = directWith(peer);
+        if (d.out != null) return d;
+        ByteBuffer a = ByteBuffer.wrap(address);
+        int port = a.getInt();
+        byte[] tk = new byte[a.remaining()];
+        a.get(tk);
+        SocketChannel ch;
+        try {
+            ch = SocketPlane.connect(transport, addresses.get(peer).host(), port, tk, group, rank, peer, n,
+                    Math.min(timeoutNanos, SocketPlane.HANDSHAKE_NANOS), true);
+        } catch (IOException e) {
+            throw new IllegalStateException("rank " + rank + " could not open its direct connection to " + peer(peer)
+                    + " (port " + port + ") in " + op + ": " + e.getMessage(), e);
+        }
+        try {
+            d.out = new SocketOut(ch);
+        } catch (IOException e) {
+            SocketPlane.closeQuietly(ch);
+            throw new IllegalStateException("rank " + rank + " could not set up its direct connection: " + e.getMessage(), e);
+        }
+        lock.lock();
+        try {
+            if (failure != null || closed) d.shut(); // closeData ran meanwhile and could not see the new connection
+        } finally {
+            lock.unlock();
+        }
+        return d;
+    }
+
+    private Direct directWith(int peer) {
+        lock.lock();
+        try {
+            return directs.computeIfAbsent(peer, Direct::new);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes a peer's direct connection (handshake done); false if there is one from it already, or this rank left. */
+    boolean adoptPeer(int from, SocketChannel ch) {
+        Direct d;
+        SocketIn i;
+        lock.lock();
+        try {
+            if (failure != null || closed) return false;
+            d = directs.computeIfAbsent(from, Direct::new);
+            if (d.in != null) return false;
+            i = new SocketIn(ch, d, lock, changed, window + 1, maxFrameBytes);
+            d.in = i;
+        } finally {
+            lock.unlock();
+        }
+        i.start("ring-direct-in '" + group + "' rank " + rank + " from " + from);
+        return true;
+    }
+
+    /** Says goodbye on every direct connection (an END frame, so a peer that waits learns this rank left) and closes them. */
+    private void closeDirects() {
+        List<Direct> ds;
+        lock.lock();
+        try {
+            ds = List.copyOf(directs.values());
+        } finally {
+            lock.unlock();
+        }
+        for (Direct d : ds) {
+            SocketOut o = d.out;
+            if (o != null && failure == null) {
+                try {
+                    o.frame(SocketPlane.END, 0, 0, 0).flip();
+                    o.drain(TimeUnit.SECONDS.toNanos(1));
+                } catch (IOException e) {
+                    // the peer is gone already
+                }
+            }
+            d.shut();
+        }
+    }
+
+    /**
+     * The direct channel with one peer: frames to it on this rank's connection ({@link SocketOut}), frames from it on
+     * the connection it opened ({@link SocketIn}); the same header and codec as the ring's data connection. Waits are
+     * on the link's lock and condition, so a failure of the group, or this rank's close, wakes them; each is bounded by
+     * the link's timeout, and a peer that closed its handle or vanished fails a take at once.
+     */
+    private final class Direct implements RingLink, SocketIn.Ends, WriteGuard {
+        private final int peer;
+        private volatile SocketOut out; // written by the rank's thread
+        private SocketIn in; // guarded by lock
+        private String ended; // how the connection from the peer ended (guarded by lock), or null
+        private final SlotMessage message;
+
+        Direct(int peer) {
+            this.peer = peer;
+            this.message = new SlotMessage(() -> in, peer);
+        }
+
+        @Override
+        public int window() {
+            return window;
+        }
+
+        @Override
+        public Codec codec() {
+            return codec;
+        }
+
+        @Override
+        public void send(int opcode, int total, int extra, float[] a, int from, int len, String op) throws InterruptedException {
+            int bytes = Math.toIntExact(codec.encodedBytes(len));
+            ByteBuffer b = out.frame(opcode, total, extra, bytes);
+            codec.encode(a, from, len, b);
+            write(b.flip(), op);
+        }
+
+        @Override
+        public void sendBytes(int opcode, int total, int extra, byte[] b, int from, int len, String op) throws InterruptedException {
+            write(out.frame(opcode, total, extra, len).put(b, from, len).flip(), op);
+        }
+
+        private void write(ByteBuffer frame, String op) throws InterruptedException {
+            push(out, peer, op, this);
+        }
+
+        @Override
+        public void check(String op) {
+            checkUsable(op);
+        }
+
+        @Override
+        public RuntimeException broken(IOException e, String op) throws InterruptedException {
+            lock.lockInterruptibly();
+            try {
+                checkUsable(op); // the group's failure, or this rank's close, says more than the broken connection
+            } finally {
+                lock.unlock();
+            }
+            return new IllegalStateException(peer(peer) + " vanished during " + op + ": its direct connection broke: "
+                    + e.getMessage(), e);
+        }
+
+        @Override
+        public Message take(String op) throws InterruptedException {
+            lock.lockInterruptibly();
+            try {
+                long left = timeoutNanos;
+                while (true) {
+                    checkUsable(op);
+                    if (in != null && in.count() > 0) return message.at(in.head(), op);
+                    if (ended != null) throw new IllegalStateException(peer(peer) + " " + ended + " (in " + op + ")");
+                    if (left <= 0) {
+                        throw new CollectiveTimeoutException(rank, peer, peer(peer), op, in == null
+                                ? "to open its direct connection to this rank" : "for a message", timeoutNanos);
+                    }
+                    left = changed.awaitNanos(left);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void release() {
+            in.release();
+        }
+
+        @Override
+        public void fail(RuntimeException cause) {
+            NetRingLink.this.fail(cause);
+        }
+
+        /** The link closes its direct channels itself ({@link NetRingLink#close}). */
+        @Override
+        public void close() {
+        }
+
+        /** Closes both connections with the peer (any thread). */
+        void shut() {
+            SocketOut o = out;
+            SocketIn i;
+            lock.lock();
+            try {
+                i = in;
+            } finally {
+                lock.unlock();
+            }
+            if (o != null) o.close();
+            if (i != null) i.stop();
+        }
+
+        @Override
+        public void dataEnded() {
+            endedAs("has closed its collective handle");
+        }
+
+        @Override
+        public void dataLost(String why) {
+            endedAs("vanished: " + why);
+        }
+
+        @Override
+        public void dataMalformed(String what) {
+            NetRingLink.this.fail(new IllegalStateException("rank " + rank + " got a malformed frame from " + peer(peer)
+                    + " on its direct connection: " + what));
+        }
+
+        private void endedAs(String how) {
+            lock.lock();
+            try {
+                if (ended == null) ended = how;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "direct connection of rank " + rank + " with " + peer(peer) + ", group '" + group + "'";
+        }
+    }
+
     // ---- the data connection from the left: the endpoint's handshake and this link's reader thread
 
     /** The ticket the left neighbour's data connection must prove, or null before its ring stream is accepted. */
@@ -635,7 +924,8 @@ final class NetRingLink implements RingLink {
     }
 
     /** The left neighbour said goodbye on its data connection, after its last message. */
-    void dataEnded() {
+    @Override
+    public void dataEnded() {
         lock.lock();
         try {
             endInbound();
@@ -655,7 +945,8 @@ final class NetRingLink implements RingLink {
     }
 
     /** The data connection from the left ended without a goodbye; the control stream may still say why. */
-    void dataLost(String why) {
+    @Override
+    public void dataLost(String why) {
         lock.lock();
         try {
             if (inDataLost == null && !inEnded && !closed) {
@@ -669,7 +960,8 @@ final class NetRingLink implements RingLink {
     }
 
     /** A frame on the data connection that no honest sender writes. */
-    void dataMalformed(String what) {
+    @Override
+    public void dataMalformed(String what) {
         fail(new IllegalStateException("rank " + rank + " got a malformed ring frame from " + peer(left()) + ": " + what));
     }
 
@@ -842,25 +1134,37 @@ final class NetRingLink implements RingLink {
      * (a round never contributes a non-finite replica, a worker never a non-finite gradient), so it is a broken or
      * foreign peer, or a sum that overflowed, and either way it must not reach a replica. Fails the group.
      */
-    private void requireFinite(float[] a, int off, int len) {
+    private void requireFinite(float[] a, int off, int len, int sender) {
         if (io.shadowsync.kernels.Vec.allFinite(len, a, off)) return;
         int i = 0;
         while (Float.isFinite(a[off + i])) i++;
-        throw new IllegalStateException("rank " + rank + " refused a ring frame from " + peer(left()) + ": value " + i
+        throw new IllegalStateException("rank " + rank + " refused a ring frame from " + peer(sender) + ": value " + i
                 + " of the frame is " + a[off + i] + " (a non-finite value never enters a replica)");
     }
 
-    /** The frame last taken from the data connection: its values are decoded out of the reader's slot on demand. */
+    /**
+     * The frame last taken from a data connection (the left neighbour's, or a peer's direct one): its values are
+     * decoded out of the reader's slot on demand.
+     */
     private final class SlotMessage implements Message {
+        private final java.util.function.Supplier<SocketIn> source; // read under the lock, by at()
+        private final int sender;
+        private SocketIn in;
         private int slot, len;
+
+        SlotMessage(java.util.function.Supplier<SocketIn> source, int sender) {
+            this.source = source;
+            this.sender = sender;
+        }
 
         /** This message, as the frame in {@code slot} (lock held); checks its payload is whole values. */
         SlotMessage at(int slot, String op) {
+            this.in = source.get();
             this.slot = slot;
             int bytes = in.payload(slot).remaining(), width = codec.bytesPerValue();
             if (in.opcode(slot) != RingCollective.ALL_GATHER_BYTES && bytes % width != 0) {
                 throw new IllegalStateException("rank " + rank + " got a message of " + bytes + " bytes from "
-                        + peer(left()) + " in " + op + ": not a whole number of " + codec.name() + " values (" + width
+                        + peer(sender) + " in " + op + ": not a whole number of " + codec.name() + " values (" + width
                         + " bytes each; do all ranks use the same codec?)");
             }
             len = bytes / width;
@@ -911,7 +1215,7 @@ final class NetRingLink implements RingLink {
             int at = b.position();
             codec.decode(b, dst, off, len);
             b.position(at);
-            requireFinite(dst, off, len);
+            requireFinite(dst, off, len, sender);
         }
     }
 
@@ -966,7 +1270,7 @@ final class NetRingLink implements RingLink {
         }
 
         private void requireFinite(float[] a, int off) {
-            NetRingLink.this.requireFinite(a, off, len);
+            NetRingLink.this.requireFinite(a, off, len, left());
         }
     }
 }

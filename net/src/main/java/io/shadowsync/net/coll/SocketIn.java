@@ -8,7 +8,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The receiving end of a rank's data connection from its left neighbour ({@link SocketPlane}): a reader thread reads
+ * The receiving end of a rank's data connection from its left neighbour, or from a peer of its pairwise exchanges
+ * ({@link SocketPlane}): a reader thread reads
  * each frame straight from the socket into one of {@code slots} reused direct buffers (each grows to the largest frame
  * it has held, so a steady state allocates nothing), and the rank's thread decodes it from there into its array. The
  * reader stops reading while every slot is full, so the sender's writes wait in its kernel buffer: the link-level
@@ -16,12 +17,24 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Sharing contract: the slots' indices and count are guarded by the link's lock, and every change signals its
  * condition; a slot's buffer and header are written by the reader before it is published under that lock, and read
- * by the rank's thread between {@link #head()} and {@link #release()}. The reader tells the link how the connection
- * ended: the sender's goodbye ({@link NetRingLink#dataEnded}), or a break ({@link NetRingLink#dataLost}).
+ * by the rank's thread between {@link #head()} and {@link #release()}. The reader tells its {@link Ends} how the
+ * connection ended: the sender's goodbye ({@link Ends#dataEnded}), or a break ({@link Ends#dataLost}).
  */
 final class SocketIn {
+    /** Who hears how a connection ended (called on the reader's thread). */
+    interface Ends {
+        /** The sender said goodbye behind its last message. */
+        void dataEnded();
+
+        /** The connection ended without a goodbye, or broke: why. */
+        void dataLost(String why);
+
+        /** A frame no honest sender writes: what was wrong. */
+        void dataMalformed(String what);
+    }
+
     private final SocketChannel channel;
-    private final NetRingLink link;
+    private final Ends link;
     private final ReentrantLock lock;
     private final Condition changed;
     private final int maxBytes;
@@ -32,7 +45,7 @@ final class SocketIn {
     private volatile boolean stopped;
     private Thread reader;
 
-    SocketIn(SocketChannel channel, NetRingLink link, ReentrantLock lock, Condition changed, int slots, int maxBytes) {
+    SocketIn(SocketChannel channel, Ends link, ReentrantLock lock, Condition changed, int slots, int maxBytes) {
         this.channel = channel;
         this.link = link;
         this.lock = lock;

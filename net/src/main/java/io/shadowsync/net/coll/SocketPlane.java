@@ -33,6 +33,11 @@ import java.util.concurrent.TimeUnit;
  * ticket alone binds the connection to the stream. Under TLS there is no data plane: the endpoint opens no listener
  * and messages stay on the (encrypted) gRPC stream.
  *
+ * <p>Direct connections: for the pairwise exchange a rank also connects straight to its peer's data port, with
+ * {@link #PEER_MAGIC} and the same handshake and proof, over the ticket the peer shared with its group through the
+ * ring (so only a member of the group that holds the job's token gets in); the listener hands the connection to the
+ * peer's link as the one from that rank ({@code NetRingLink.adoptPeer}).
+ *
  * <p>Frames: a 16-byte little-endian header (opcode, total, extra, payload bytes) and the payload, the codec's bytes
  * of a float message or a byte message as it is; opcode {@link #END} (no payload) is the sender's goodbye.
  */
@@ -43,6 +48,8 @@ final class SocketPlane {
     /** How long a handshake may take on either side. */
     static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(5);
     static final byte[] MAGIC = "SSRING01".getBytes(StandardCharsets.US_ASCII);
+    /** What a connecting rank writes instead of {@link #MAGIC} to open a direct connection to a peer of its exchanges. */
+    static final byte[] PEER_MAGIC = "SSPEER01".getBytes(StandardCharsets.US_ASCII);
     private static final int NONCE = 32, MAC = 32, MAX_GROUP = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -81,6 +88,16 @@ final class SocketPlane {
      */
     static SocketChannel connect(Transport transport, String host, int port, byte[] ticket, String group, int from, int to,
                                  int size, long timeoutNanos) throws IOException {
+        return connect(transport, host, port, ticket, group, from, to, size, timeoutNanos, false);
+    }
+
+    /**
+     * As {@link #connect(Transport, String, int, byte[], String, int, int, int, long)}; with {@code peer}, a direct
+     * connection to rank {@code to} for the pairwise exchange ({@link #PEER_MAGIC}), whose ticket is the one rank
+     * {@code to} shared with its group over the ring ({@link NetRingLink#directAddress}).
+     */
+    static SocketChannel connect(Transport transport, String host, int port, byte[] ticket, String group, int from, int to,
+                                 int size, long timeoutNanos, boolean peer) throws IOException {
         SocketChannel ch = SocketChannel.open();
         boolean ok = false;
         try {
@@ -102,14 +119,15 @@ final class SocketPlane {
             if (serverNonce.length != NONCE) throw new IOException("the listener closed the connection during its greeting");
             byte[] hello = hello(group, from, to, size, clientNonce);
             ByteArrayOutputStream msg = new ByteArrayOutputStream();
-            msg.write(MAGIC);
+            msg.write(peer ? PEER_MAGIC : MAGIC);
             msg.write(hello);
             msg.write(transport.prove(clientProof(serverNonce, ticket, hello)));
             out.write(msg.toByteArray());
             out.flush();
             int answer = in.read();
             if (answer == 1) {
-                throw new IllegalStateException("rank " + to + " at " + host + ":" + port + " refused the ring data connection of group '"
+                throw new IllegalStateException("rank " + to + " at " + host + ":" + port + " refused the " + (peer ? "direct" : "ring data")
+                        + " connection of group '"
                         + group + "': " + in.readUTF());
             }
             if (answer != 0) throw new IOException("the listener closed the connection during the handshake");
@@ -214,7 +232,8 @@ final class SocketPlane {
                 out.write(serverNonce);
                 out.flush();
                 byte[] magic = in.readNBytes(MAGIC.length);
-                if (!Arrays.equals(magic, MAGIC)) {
+                boolean peer = Arrays.equals(magic, PEER_MAGIC);
+                if (!peer && !Arrays.equals(magic, MAGIC)) {
                     refuse(ch, out, who, "it is not a shadowsync ring data connection");
                     return;
                 }
@@ -229,7 +248,7 @@ final class SocketPlane {
                 if (mac.length != MAC) throw new IOException("the connection ended during the hello");
                 who = "rank " + from + " of group '" + group + "' at " + who;
                 NetRingLink link = router.dataTarget(group, to);
-                byte[] ticket = link == null ? null : link.ticket();
+                byte[] ticket = link == null ? null : peer ? link.peerTicket() : link.ticket();
                 if (ticket == null) {
                     refuse(ch, out, who, "rank " + to + " of group '" + group + "' is not in its group in this process (it "
                             + "has left, or has not accepted a ring stream)");
@@ -240,14 +259,16 @@ final class SocketPlane {
                     refuse(ch, out, who, "it did not prove the job's token and the ticket of rank " + to + "'s ring stream");
                     return;
                 }
-                if (size != link.size() || from != (to + size - 1) % size) {
-                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' has " + link.size()
-                            + " ranks here and takes data from rank " + (to + link.size() - 1) % link.size());
+                if (peer ? size != link.size() || from < 0 || from >= size || from == to
+                         : size != link.size() || from != (to + size - 1) % size) {
+                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' has " + link.size() + " ranks here and takes "
+                            + (peer ? "direct connections from the others" : "data from rank " + (to + link.size() - 1) % link.size()));
                     return;
                 }
                 ch.socket().setSoTimeout(0);
-                if (!link.adoptData(ch)) {
-                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' already has a data connection, or has left");
+                if (peer ? !link.adoptPeer(from, ch) : !link.adoptData(ch)) {
+                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' already has a " + (peer ? "direct" : "data")
+                            + " connection from it, or has left");
                     return;
                 }
                 adopted = true;

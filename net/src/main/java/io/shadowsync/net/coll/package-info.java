@@ -5,7 +5,9 @@
  * bit for bit those of the in-process ring for the same group size, length and inputs. The messages themselves
  * travel on a raw TCP connection beside each stream ({@code SocketPlane}: {@code SocketOut} writes, {@code SocketIn}
  * reads into reused direct buffers), proved by the job's token with an HMAC challenge-response; the gRPC stream stays
- * for control, and carries the messages too under TLS. {@link RingEndpoint} (one per
+ * for control, and carries the messages too under TLS. A pairwise exchange goes on direct connections between the
+ * two ranks of each pair instead (opened on first use to the peer's data port, proved by the token and a ticket the
+ * peer shared over the ring, and kept), so a rank sends its own vector once and relays none. {@link RingEndpoint} (one per
  * process, served beside its other services) receives every incoming ring stream of the process and routes it by the
  * (group, rank) its first frame names, so one process hosts ranks of several groups. {@code FrameMarshaller} reads a
  * frame's floats straight out of the transport's buffers, without copying them into a message first.

@@ -26,8 +26,8 @@ final class DenseBlock {
     private final ReentrantLock lock = new ReentrantLock();
     private final ThreadLocal<float[]> scratch;
     /**
-     * The dense wire's values ({@link Codec#FLOAT32}: the bytes it always carried). Clients and servers must agree,
-     * and the servers do not yet tell clients theirs, so it is float32 on both sides until they do.
+     * The dense wire's values when a call names no codec ({@link Codec#FLOAT32}: the bytes it always carried): every
+     * pull, and the pushes of a job without {@code --compress}. A push under a codec names it, and is decoded here.
      */
     static final Codec CODEC = Codec.FLOAT32;
 
@@ -71,9 +71,9 @@ final class DenseBlock {
         return out;
     }
 
-    /** block += delta. */
-    void pushDelta(ByteString data) throws Refused {
-        float[] d = decode(data, "delta");
+    /** block += delta, in the client's codec (empty: float32). */
+    void pushDelta(ByteString data, String codec) throws Refused {
+        float[] d = decode(data, codec, "delta");
         float[] v = values;
         lock.lock();
         try {
@@ -83,13 +83,13 @@ final class DenseBlock {
         }
     }
 
-    /** Applies a gradient of the block with the block's optimizer. */
-    void pushGradient(ByteString data) throws Refused {
+    /** Applies a gradient of the block, in the client's codec (empty: float32), with the block's optimizer. */
+    void pushGradient(ByteString data, String codec) throws Refused {
         if (optimizer == null) {
             throw new Refused(Refusal.NO_DENSE_OPTIMIZER, "this parameter server holds a dense vector for deltas only "
                     + "(an EASGD center) and has no dense optimizer to apply gradients with");
         }
-        float[] g = decode(data, "gradient");
+        float[] g = decode(data, codec, "gradient");
         lock.lock();
         try {
             optimizer.step(values, g, values.length);
@@ -148,15 +148,26 @@ final class DenseBlock {
         }
     }
 
-    private float[] decode(ByteString data, String what) throws Refused {
+    /** The codec a push names: float32 when none; a name no codec has is refused. */
+    private static Codec codec(String name, String what) throws Refused {
+        if (name.isEmpty()) return CODEC;
+        try {
+            return Codec.named(name);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(Refusal.UNKNOWN_CODEC, "a dense " + what + " in codec '" + name + "': " + e.getMessage());
+        }
+    }
+
+    private float[] decode(ByteString data, String codecName, String what) throws Refused {
         int n = values.length;
-        if (data.size() != CODEC.encodedBytes(n)) {
+        Codec codec = codec(codecName, what);
+        if (data.size() != codec.encodedBytes(n)) {
             throw new Refused(Refusal.LENGTH_MISMATCH, "a dense " + what + " of " + data.size() + " bytes: this node's block ["
-                    + start + ", " + (start + n) + ") of " + size + " floats needs exactly " + CODEC.encodedBytes(n)
-                    + " (" + CODEC.name() + ")");
+                    + start + ", " + (start + n) + ") of " + size + " floats needs exactly " + codec.encodedBytes(n)
+                    + " (" + codec.name() + ")");
         }
         float[] f = scratch.get();
-        CODEC.decode(data.asReadOnlyByteBuffer(), f, 0, n);
+        codec.decode(data.asReadOnlyByteBuffer(), f, 0, n);
         for (int i = 0; i < n; i++) {
             if (!Float.isFinite(f[i])) {
                 throw new Refused(Refusal.NOT_FINITE, "dense " + what + " element " + (start + i) + " is " + f[i]

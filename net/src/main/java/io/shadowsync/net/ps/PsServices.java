@@ -263,7 +263,7 @@ final class PsServices {
             Replica r;
             try {
                 r = admit(node, route);
-                r.pushDense(request.getData(), route, gradient);
+                r.pushDense(request.getData(), request.getCodec(), route, gradient);
             } catch (Refused e) {
                 refuse(counters, e, out);
                 return;

@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       center.pull(c); ... center.pushDelta(d);
  *   }
  * </pre>
- * A call goes to every node holding floats, all at once, and returns when all have answered; a failure throws
+ * An encoded push ({@link #pushDelta(float[], Codec, byte[][])}, under {@code --compress}) sends each block's codec
+ * message to its node, which decodes it there; pulls stay float32. A call goes to every node holding floats, all at
+ * once, and returns when all have answered; a failure throws
  * {@link ParameterServerException} naming the shard and its address, within the call deadline plus a few seconds
  * (a push that fails on one node may have been applied on others). Each node's block must fit in one message.
  *
@@ -135,7 +137,7 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
                 continue;
             }
             pos[s] = set.primary(s);
-            reqs[s] = call(s, pos[s], null, 0);
+            reqs[s] = call(s, pos[s], null, "", 0);
             calls.add(stub(s, pos[s]).pull(reqs[s]));
         }
         for (int s = 0; s < stubs.length; s++) {
@@ -160,12 +162,56 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
 
     @Override
     public void pushGradient(float[] grad) throws InterruptedException {
+        checkGradients();
+        checkLength("push a gradient of", grad);
+        push(grad, true);
+    }
+
+    private void checkGradients() {
         if (!takesGradients) {
             throw new IllegalStateException("the parameter servers hold a dense vector for deltas only (an EASGD center) "
                     + "and have no dense optimizer; start them with one to push gradients");
         }
+    }
+
+    /** The nodes' blocks: an encoded push sends block s's message to node s. */
+    @Override
+    public int[] blocks() {
+        return starts.clone();
+    }
+
+    /** Sends each block's message to its node, which decodes it with the codec before it adds it. */
+    @Override
+    public void pushDelta(float[] delta, Codec codec, byte[][] messages) throws InterruptedException {
+        checkLength("push a delta of", delta);
+        push(encoded(codec, messages), codec, false);
+    }
+
+    /** Sends each block's message to its node, which decodes it with the codec and applies it with its optimizer. */
+    @Override
+    public void pushGradient(float[] grad, Codec codec, byte[][] messages) throws InterruptedException {
+        checkGradients();
         checkLength("push a gradient of", grad);
-        push(grad, true);
+        push(encoded(codec, messages), codec, true);
+    }
+
+    /** The messages of an encoded push, checked against the blocks, as the calls' data (null for an empty block). */
+    private ByteString[] encoded(Codec codec, byte[][] messages) {
+        if (messages.length != stubs.length) {
+            throw new IllegalArgumentException("an encoded push of " + messages.length + " messages to " + stubs.length
+                    + " parameter-server blocks: encode it by blocks()");
+        }
+        ByteString[] data = new ByteString[stubs.length];
+        for (int s = 0; s < stubs.length; s++) {
+            int len = starts[s + 1] - starts[s];
+            if (len == 0) continue;
+            if (messages[s].length != codec.encodedBytes(len)) {
+                throw new IllegalArgumentException("block " + s + " of an encoded push holds " + messages[s].length + " bytes where a "
+                        + codec.name() + " message of its " + len + " values takes " + codec.encodedBytes(len));
+            }
+            data[s] = UnsafeByteOperations.unsafeWrap(messages[s]);
+        }
+        return data;
     }
 
     /** Bytes of dense values this client moved so far, as encoded on the wire (4 per float each way in float32). */
@@ -181,30 +227,43 @@ public final class RemoteDenseServer implements DenseParameterServer, AutoClosea
 
     private void push(float[] v, boolean gradient) throws InterruptedException {
         byte[][] buf = buffers.get();
+        ByteString[] data = new ByteString[stubs.length];
+        for (int s = 0; s < stubs.length; s++) {
+            int len = starts[s + 1] - starts[s];
+            if (len == 0) continue;
+            CODEC.encode(v, starts[s], len, java.nio.ByteBuffer.wrap(buf[s]));
+            data[s] = UnsafeByteOperations.unsafeWrap(buf[s]);
+        }
+        push(data, CODEC, gradient);
+    }
+
+    /** Sends data[s] (null: an empty block) to each node at once, in the given codec, and waits for every answer. */
+    private void push(ByteString[] data, Codec codec, boolean gradient) throws InterruptedException {
         long[] id = pushIds.get();
         List<Future<Empty>> calls = new ArrayList<>(stubs.length);
         DenseCall[] reqs = new DenseCall[stubs.length];
         int[] pos = new int[stubs.length];
+        String name = codec.equals(CODEC) ? "" : codec.name(); // float32 unnamed: what every node always took
+        long sent = 0;
         for (int s = 0; s < stubs.length; s++) {
-            int len = starts[s + 1] - starts[s];
-            if (len == 0) {
+            if (data[s] == null) {
                 calls.add(null);
                 continue;
             }
-            CODEC.encode(v, starts[s], len, java.nio.ByteBuffer.wrap(buf[s]));
             pos[s] = set.primary(s);
-            reqs[s] = call(s, pos[s], UnsafeByteOperations.unsafeWrap(buf[s]), ++id[1]);
+            reqs[s] = call(s, pos[s], data[s], name, ++id[1]);
+            sent += data[s].size();
             DenseShardGrpc.DenseShardFutureStub stub = stub(s, pos[s]);
             calls.add(gradient ? stub.pushGradient(reqs[s]) : stub.pushDelta(reqs[s]));
         }
         for (int s = 0; s < stubs.length; s++) if (calls.get(s) != null) await(s, pos[s], reqs[s], true, gradient, calls);
-        bytes.addAndGet(CODEC.encodedBytes(size));
+        bytes.addAndGet(sent);
     }
 
-    /** A call to shard s's replica at pos: data (null for a pull) and, with replicas, its route. */
-    private DenseCall call(int s, int pos, ByteString data, long seq) {
+    /** A call to shard s's replica at pos: data (null for a pull) in the named codec and, with replicas, its route. */
+    private DenseCall call(int s, int pos, ByteString data, String codec, long seq) {
         DenseCall.Builder b = DenseCall.newBuilder();
-        if (data != null) b.setData(data);
+        if (data != null) b.setData(data).setCodec(codec);
         Route r = set.route(s, pos, data == null ? 0 : pushIds.get()[0], seq);
         if (r != null) b.setRoute(r);
         return b.build();

@@ -171,10 +171,10 @@ final class Replica {
     }
 
     /** Applies a dense push (a delta, or a gradient with the block's optimizer) once per (client, seq). */
-    void pushDense(ByteString data, Route r, boolean gradient) throws Refused {
+    void pushDense(ByteString data, String codec, Route r, boolean gradient) throws Refused {
         if (r.getForwarded()) forwardsReceived.increment();
         if (r.getClient() == 0) {
-            applyDense(data, gradient);
+            applyDense(data, codec, gradient);
             return;
         }
         LastSeq last = lastSeq(r.getClient());
@@ -183,14 +183,14 @@ final class Replica {
                 duplicates.increment();
                 return;
             }
-            applyDense(data, gradient);
+            applyDense(data, codec, gradient);
             last.seq = r.getSeq();
         }
     }
 
-    private void applyDense(ByteString data, boolean gradient) throws Refused {
-        if (gradient) dense.pushGradient(data);
-        else dense.pushDelta(data);
+    private void applyDense(ByteString data, String codec, boolean gradient) throws Refused {
+        if (gradient) dense.pushGradient(data, codec);
+        else dense.pushDelta(data, codec);
         applied.increment();
     }
 

@@ -238,7 +238,7 @@ public final class ElasticRing implements ElasticGroup {
     }
 
     /**
-     * The ring's own exchange (each vector relayed only as far as its peer, not gathered by every member); throws
+     * The ring's own exchange (each vector sent once, straight to its peer on a direct connection); throws
      * {@link GroupChangedException} after a change: the pairing was drawn over the old members.
      */
     @Override

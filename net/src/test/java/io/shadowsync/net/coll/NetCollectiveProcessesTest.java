@@ -36,12 +36,55 @@ import org.junit.jupiter.api.io.TempDir;
 class NetCollectiveProcessesTest {
     private final Transport transport = new Transport(NetConfig.LOOPBACK);
 
-    private static Process spawn(HostPort coordinator, int index, int len, int rounds, Path out, Path log) throws IOException {
+    private static Process spawn(HostPort coordinator, int index, int len, int rounds, Path out, Path log, String... mode)
+            throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), RingChild.class.getName(), coordinator.toString(),
-                Integer.toString(index), Integer.toString(len), Integer.toString(rounds), out.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                Integer.toString(index), Integer.toString(len), Integer.toString(rounds), out.toString()));
+        cmd.addAll(List.of(mode));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
+     * Four trainer processes gossip over the socket plane: each exchange goes on a direct connection between the two
+     * processes of a pair, so every process sends its own vector once an exchange (4·len bytes) plus the pairing (its
+     * 4 bytes forwarded 3 times; in the first exchange its data port and ticket too, 41 bytes), for pairs 3 hops
+     * apart on the ring (the mirrors: 0 and 3, 1 and 2) as for neighbours, and each gets its peer's vector, bit for
+     * bit. Caught: the ring relay between processes (rank 0's vector would cross 3 hops: 2 vectors sent by some
+     * ranks), a direct connection that is never opened across processes, or one that delivers another rank's frames.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // four JVMs start on a machine that may be busy
+    void fourProcessesGossipOnDirectConnections(@TempDir Path dir) throws Exception {
+        int n = 4, len = 10_007, rounds = 3;
+        List<Process> children = new ArrayList<>();
+        Coordinator rdv = new Coordinator(n, 0, Duration.ofSeconds(30));
+        Server server = transport.serve(0, List.of(rdv));
+        try {
+            HostPort coordinator = new HostPort("127.0.0.1", server.getPort());
+            for (int i = 0; i < n; i++) {
+                children.add(spawn(coordinator, i, len, rounds, dir.resolve("out" + i), dir.resolve("log" + i), "exchange"));
+            }
+            for (int i = 0; i < n; i++) {
+                Process p = children.get(i);
+                assertTrue(p.waitFor(50, TimeUnit.SECONDS), "trainer " + i + " did not finish: " + Files.readString(dir.resolve("log" + i)));
+                String log = Files.readString(dir.resolve("log" + i));
+                assertEquals(0, p.exitValue(), "trainer " + i + ": " + log);
+                for (int k = 0; k < rounds; k++) {
+                    long due = 4L * len + (n - 1) * (k == 0 ? 41L : 4L);
+                    assertTrue(log.contains("exchange " + k + " bytes " + due + "\n"), "trainer " + i + " round " + k + ": " + due + " due in " + log);
+                }
+                int peer = RingChild.peer(i, n, rounds - 1);
+                assertArrayEquals(NetCollectiveTest.bits(NetCollectiveTest.input(peer, len, 0)),
+                        NetCollectiveTest.bits(read(dir.resolve("out" + i), len)), "trainer " + i + " gets trainer " + peer + "'s vector");
+            }
+        } finally {
+            for (Process p : children) p.destroyForcibly();
+            server.shutdownNow();
+            rdv.close();
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private static float[] read(Path p, int len) throws IOException {

@@ -22,6 +22,8 @@ class RemoteDenseServerTest {
     private static final Transport LOOPBACK = new Transport(NetConfig.LOOPBACK);
     private static final long[][] NO_TABLES = {};
     private static final EmbeddingOptimizerSpec EMB = new EmbeddingOptimizerSpec("sgd", 0.1);
+    /** int8's values per scale (Int8Codec.CHUNK, package-private to core's comm). */
+    private static final int INT8_CHUNK = 256;
 
     private static float[] initial(int size) {
         SplittableRandom rng = new SplittableRandom(size);
@@ -61,6 +63,88 @@ class RemoteDenseServerTest {
                     }
                     assertEquals(6 * 2 * 4L * size, remote.bytes());
                 }
+            }
+        }
+    }
+
+    /**
+     * Under a codec, a push travels as each block's codec message to the node that holds the block, which decodes it:
+     * the bytes are the messages' (int8 about a quarter of float32, top-k:0.1 a fifth, fp16 half), the center (and a
+     * server optimizer's model) moves by exactly what the sender decoded (the in-process server's bits, given those
+     * values), and what was decoded is within the codec's bound of what was given: fp16 to 2^-11 relative, int8 to one
+     * step of its chunk's scale (max|x|/127), top-k the first push's largest values exactly and at most k of a block.
+     * Caught: pushes still sent as float32 (the bytes), a node that decodes another codec than the sender encoded, or
+     * a message split across nodes otherwise than the blocks (refused, or other values), bytes counted before encoding.
+     */
+    @Test
+    void encodedPushesTravelInTheCodecAndAreDecodedOnTheNodes() throws Exception {
+        int size = 1000;
+        for (String name : new String[] {"fp16", "int8", "int8:stochastic", "topk:0.1"}) {
+            io.shadowsync.comm.Codec codec = io.shadowsync.comm.Codec.named(name);
+            for (int shards = 2; shards <= 3; shards++) {
+                OptimizerSpec opt = OptimizerSpec.of("sgd", 0.1);
+                float[] init = initial(size);
+                InProcessDenseServer reference = new InProcessDenseServer(init, shards, opt, LinkModel.NONE);
+                PsShardSpec spec = new PsShardSpec(NO_TABLES, new float[0], 1, EMB, init, opt, 0, shards);
+                String what = name + " S=" + shards;
+                try (Nodes nodes = new Nodes(LOOPBACK, spec); RemoteDenseServer remote = RemoteDenseServer.connect(LOOPBACK, nodes.addresses)) {
+                    int[] blocks = remote.blocks();
+                    assertEquals(shards + 1, blocks.length, what);
+                    long due = 0;
+                    for (int b = 0; b + 1 < blocks.length; b++) due += codec.encodedBytes(blocks[b + 1] - blocks[b]);
+                    assertTrue(due <= 2L * size + 64, what + ": " + due + " bytes a push");
+                    io.shadowsync.comm.BlockEncoders enc = new io.shadowsync.comm.BlockEncoders(codec, blocks, 3, true);
+                    SplittableRandom rng = new SplittableRandom(11);
+                    float[] a = new float[size], b = new float[size];
+                    for (int round = 0; round < 4; round++) {
+                        float[] given = new float[size];
+                        for (int i = 0; i < size; i++) given[i] = (float) (rng.nextGaussian() * (1 + i % 7));
+                        float[] x = given.clone();
+                        byte[][] messages = enc.encode(x); // x: what the nodes will decode
+                        assertEquals(due, io.shadowsync.comm.BlockEncoders.bytes(messages), what);
+                        long before = remote.bytes();
+                        if (round % 2 == 0) {
+                            reference.pushDelta(x);
+                            remote.pushDelta(x, codec, messages);
+                        } else {
+                            reference.pushGradient(x);
+                            remote.pushGradient(x, codec, messages);
+                        }
+                        assertEquals(due, remote.bytes() - before, what + " round " + round + ": the bytes are the messages'");
+                        reference.pull(a);
+                        remote.pull(b);
+                        assertArrayEquals(a, b, what + " round " + round + ": the nodes applied what the sender decoded");
+                        if (round == 0) checkBound(codec, blocks, given, x, what);
+                    }
+                }
+            }
+        }
+    }
+
+    /** What the first push decoded to, against what was given, within the codec's bound. */
+    private static void checkBound(io.shadowsync.comm.Codec codec, int[] blocks, float[] given, float[] got, String what) {
+        String name = codec.name();
+        for (int blk = 0; blk + 1 < blocks.length; blk++) {
+            int from = blocks[blk], to = blocks[blk + 1], nonzero = 0;
+            for (int i = from; i < to; i++) {
+                double err = Math.abs(got[i] - given[i]);
+                if (name.equals("fp16")) {
+                    assertTrue(err <= Math.abs(given[i]) * 0x1p-11 + 1e-7, what + " [" + i + "] " + given[i] + " → " + got[i]);
+                } else if (name.startsWith("int8")) {
+                    int c0 = from + (i - from) / INT8_CHUNK * INT8_CHUNK;
+                    double max = 0;
+                    for (int j = c0; j < Math.min(to, c0 + INT8_CHUNK); j++) max = Math.max(max, Math.abs(given[j]));
+                    assertTrue(err <= max / 127 * 1.0001, what + " [" + i + "] " + given[i] + " → " + got[i] + ", chunk max " + max);
+                } else {
+                    if (got[i] != 0) {
+                        nonzero++;
+                        assertEquals(given[i], got[i], what + " [" + i + "]: top-k sends a value as it is");
+                    }
+                }
+            }
+            if (name.startsWith("topk")) {
+                int len = to - from;
+                assertTrue(nonzero <= Math.ceil(0.1 * len) && nonzero > 0, what + " block " + blk + ": " + nonzero + " of " + len);
             }
         }
     }

@@ -317,7 +317,7 @@ class ElasticRingTest {
         List<ElasticRing> rings = threeMembers(procs);
         float[][] w = {{1, 2}, {3, 4}, {50, 60}};
         Gossip[] g = new Gossip[3];
-        for (int i = 0; i < 3; i++) g[i] = new Gossip(rings.get(i), 2, GossipSchedule.RANDOM);
+        for (int i = 0; i < 3; i++) g[i] = new Gossip(rings.get(i), 2, GossipSchedule.RANDOM, 7);
         assertEquals(List.of(3, 3, 3), onEach(List.of(() -> g[0].round(w[0], true), () -> g[1].round(w[1], true),
                 () -> g[2].round(w[2], true))));
 
@@ -333,7 +333,7 @@ class ElasticRingTest {
                 "a round of the two survivors, paired with each other");
         assertArrayEquals(w[0], w[1], 1e-6f, "the survivors averaged with each other");
 
-        Future<float[]> joiner = enterLater(new float[] {-100, -100}, r -> new Gossip(r, 2, GossipSchedule.RANDOM));
+        Future<float[]> joiner = enterLater(new float[] {-100, -100}, r -> new Gossip(r, 2, GossipSchedule.RANDOM, 7));
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (rings.get(0).epoch() < 2 && System.nanoTime() < deadline) { // epoch 2: trainer 2 joined
             onEach(List.of(() -> g[0].round(w[0], true), () -> g[1].round(w[1], true)));
