@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       ModelFile.write(path, spec, provenance, dense, tables.snapshot());
  *   }
  * </pre>
- * <b>Round trips.</b> Each client thread keeps one persistent stream open to each shard ({@link Calls#STREAM}; the
- * unary calls of {@link Calls#UNARY} remain to compare against). A pull or push sends one request to every shard it
+ * <b>Round trips.</b> Each client thread keeps one persistent connection open to each shard: its row lane, raw TCP
+ * ({@link Calls#LANE}, the default), or a gRPC stream ({@link Calls#STREAM}); the unary calls of {@link Calls#UNARY}
+ * remain to compare against. A pull or push sends one request to every shard it
  * touches, all at once; ids repeated within a pull travel once. A shard handles a stream's calls in the order they
  * were sent, so a thread's pull sees every push it sent before, acknowledged or not. Between {@link #beginStep} and
  * {@link #endStep} on a thread:
