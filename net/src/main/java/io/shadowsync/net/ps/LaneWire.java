@@ -26,8 +26,8 @@ import java.util.concurrent.CompletableFuture;
  * there, so chunks and look-ahead pulls land where the caller reads them) before completing the call's future.
  *
  * <p>Failures end the wire, as the end of a gRPC stream does, with the status {@link RowStreams} and
- * {@link ShardSet#failover} act on: a connection that cannot be opened, that ends or breaks (the node was killed or
- * stopped) is UNAVAILABLE; a handshake the node refuses, or a node that does not prove the job's token, is
+ * {@link ShardSet#failover} act on: a connection that ends or breaks (the node was killed or stopped) is UNAVAILABLE
+ * (one that cannot be opened at all is the constructor's IOException: the caller takes a gRPC stream instead); a handshake the node refuses, or a node that does not prove the job's token, is
  * UNAUTHENTICATED; a refusal carries the node's status. A request that the kernel does not take within the call
  * deadline ends the wire (DEADLINE_EXCEEDED); an answer that does not come is the caller's deadline
  * ({@link ShardSet#await}).
@@ -52,8 +52,14 @@ final class LaneWire implements RowStreams.Wire {
     private int nextTag; // guarded by this
     private volatile Throwable ended;
 
-    /** Connects to the node holding shard s's replica at pos and proves the token; a failure leaves the wire ended. */
-    LaneWire(ShardSet set, int s, int pos) {
+    /**
+     * Connects to the node holding shard s's replica at pos and proves the token. A node that refuses the handshake,
+     * or does not prove the token itself, leaves the wire ended (UNAUTHENTICATED: its calls fail with the reason).
+     *
+     * @throws IOException when the lane could not be opened (unreachable, or the handshake broke or took too long):
+     *                     the caller may use a gRPC stream to the node instead
+     */
+    LaneWire(ShardSet set, int s, int pos) throws IOException {
         this.shard = s;
         this.pos = pos;
         this.name = set.name(s, pos);
@@ -72,8 +78,9 @@ final class LaneWire implements RowStreams.Wire {
             end(Status.UNAUTHENTICATED.withDescription("its row lane refused this client: " + e.getMessage()).asRuntimeException());
             return;
         } catch (IOException e) {
-            end(Status.UNAVAILABLE.withDescription("its row lane cannot be reached: " + e.getMessage()).asRuntimeException());
-            return;
+            close();
+            if (ch != null) SocketPlane.closeQuietly(ch);
+            throw e;
         }
         Thread reader = new Thread(this::read, "ps-row-lane-in:" + s + "/" + pos);
         reader.setDaemon(true);

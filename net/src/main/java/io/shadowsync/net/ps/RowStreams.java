@@ -7,6 +7,7 @@ import io.shadowsync.net.proto.EmbeddingShardGrpc;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.StreamAnswer;
 import io.shadowsync.net.proto.StreamCall;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,8 @@ import java.util.concurrent.CompletableFuture;
  * the transport's threads and only complete futures.
  */
 final class RowStreams extends RowCalls {
+    private static final System.Logger LOG = System.getLogger(RowStreams.class.getName());
+
     private final EmbeddingShardGrpc.EmbeddingShardStub[] stubs;
     /** Whether calls go on the nodes' row lanes ({@link LaneWire}) where a node offers one, or on gRPC streams only. */
     private final boolean lanes;
@@ -155,10 +158,8 @@ final class RowStreams extends RowCalls {
     private Wire reopen(ClientLane lane, int s, int pos, Throwable why) {
         Wire old = lane.streams[s];
         List<Call> unanswered = old == null ? List.of() : old.abandon(why);
-        Wire st;
-        if (lanes && LaneWire.offered(set, s, pos)) {
-            st = new LaneWire(set, s, pos);
-        } else {
+        Wire st = lanes && LaneWire.offered(set, s, pos) ? openLane(s, pos) : null;
+        if (st == null) {
             ShardStream g = new ShardStream(s, pos);
             stubs[set.node(s, pos)].stream(g);
             st = g;
@@ -169,6 +170,21 @@ final class RowStreams extends RowCalls {
             st.send(c);
         }
         return st;
+    }
+
+    /**
+     * A row lane to shard s's replica at pos, or null when it cannot be opened (unreachable, a handshake that broke or
+     * took too long: a port a firewall drops, a node starved of CPU), logged: the lane then takes a gRPC stream, as a
+     * ring rank whose data port cannot be reached stays on its stream. A dead node fails that stream in turn.
+     */
+    private Wire openLane(int s, int pos) {
+        try {
+            return new LaneWire(set, s, pos);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.INFO, set.name(s, pos) + ": its row lane cannot be opened (" + e.getMessage()
+                    + "); this thread's rows to it go on a gRPC stream");
+            return null;
+        }
     }
 
     /** Call c's answer; when its replica is gone, the answer of the shard's next replica, which gets the lane's unanswered calls. */

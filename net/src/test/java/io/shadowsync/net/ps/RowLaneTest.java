@@ -19,6 +19,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -29,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The parameter servers' row lane ({@link RowLaneServer}, {@link LaneWire}): that the rows really travel on it (not on
  * the gRPC streams), with the same bits as a local store; that its handshake takes only a peer holding the job's
  * token and the node's ticket; that a node which dies mid-stream is reported within seconds, not at the deadline;
- * that a malformed frame is refused, counted and changes nothing; and that {@code --ps-rows stream} (or TLS) leaves
- * the rows on gRPC. Staleness, back-pressure and failover with replicas run on the lane in {@link RowStreamsTest}
+ * that a malformed frame is refused, counted and changes nothing; and that {@code --ps-rows stream} (or TLS), or a lane
+ * that cannot be opened, leaves the rows on gRPC. Staleness, back-pressure and failover with replicas run on the lane in {@link RowStreamsTest}
  * (its default).
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
@@ -123,7 +124,7 @@ class RowLaneTest {
             try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(job, nodes.addresses)) {
                 float[] row = new float[3];
                 store.pull(0, new int[] {4}, 0, 1, row, 0);
-                assertArrayEquals(java.util.Arrays.copyOfRange(ps.slices().slice(0), 12, 15), row, "the node still serves row 4");
+                assertArrayEquals(Arrays.copyOfRange(ps.slices().slice(0), 12, 15), row, "the node still serves row 4");
             }
         }
     }
@@ -207,6 +208,23 @@ class RowLaneTest {
             float[] row = new float[3];
             store.pull(0, new int[] {1}, 0, 1, row, 0);
             assertEquals(1, nodes.get(0).grpcRowStreams(), "the client fell back to a gRPC stream");
+        }
+    }
+
+    /**
+     * A node that offers a lane nobody can reach (here: its listener closed after it advertised the port, as a
+     * firewall that drops the port would) does not fail the job: the thread's rows go on a gRPC stream instead.
+     */
+    @Test
+    void aLaneThatCannotBeOpenedLeavesTheRowsOnAGrpcStream() throws Exception {
+        try (Nodes nodes = new Nodes(LOOPBACK, spec(1))) {
+            nodes.get(0).lane().close();
+            try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, nodes.addresses)) {
+                float[] row = new float[3];
+                store.pull(0, new int[] {2}, 0, 1, row, 0);
+                assertArrayEquals(Arrays.copyOfRange(nodes.get(0).slices().slice(0), 6, 9), row);
+                assertEquals(1, nodes.get(0).grpcRowStreams(), "the rows went on a gRPC stream");
+            }
         }
     }
 }
