@@ -24,14 +24,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * every copy has it, so {@code --shards 2 --replicas 1} against {@code --replicas 2} prices replication. Pull and push are measured apart, each in two modes: {@code step} (all tables of a step in one request,
  * {@code prefetch} + {@code beginStep}/{@code endStep}) and {@code per-table} (one request per table), and {@code
  * train} (a trainer's step: the next step's rows announced with {@code prefetchNext}, this step's pulled, its pushes
- * sent at {@code endStep}). Each over the row streams and over the unary calls ({@code --calls stream,unary}), the
- * repetitions of the two interleaved. Prints one JSON line per measurement with the median of {@code --reps}
- * repetitions.
+ * sent at {@code endStep}). Each over the nodes' row lanes (raw TCP), the gRPC row streams and the unary calls
+ * ({@code --calls lane,stream,unary}), the repetitions of the three interleaved. Prints one JSON line per measurement
+ * with the median of {@code --reps} repetitions.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar io.shadowsync.bench.PsBench \
  *      [--tables 26] [--rows 100000] [--dim 16] [--batch 256] [--threads 4] [--reps 5] [--rep-ms 1000]
- *      [--shards 1] [--replicas 1] [--ops pull,push,train] [--calls stream,unary]
+ *      [--shards 1] [--replicas 1] [--ops pull,push,train] [--calls lane,stream,unary]
  * </pre>
  * Client and server share this machine's cores, so the figures are a floor for a shard on its own host.
  */
@@ -51,7 +51,7 @@ public final class PsBench {
         int shards = Math.max(replicas, Integer.parseInt(opt.getOrDefault("shards", "1")));
         List<String> ops = List.of(opt.getOrDefault("ops", "pull,push,train").split(","));
         List<RemoteEmbeddingStore.Calls> calls = new ArrayList<>();
-        for (String c : opt.getOrDefault("calls", "stream,unary").split(",")) calls.add(RemoteEmbeddingStore.Calls.valueOf(c.toUpperCase(Locale.ROOT)));
+        for (String c : opt.getOrDefault("calls", "lane,stream,unary").split(",")) calls.add(RemoteEmbeddingStore.Calls.valueOf(c.toUpperCase(Locale.ROOT)));
 
         long[][] shapes = new long[tables][];
         float[] stds = new float[tables];

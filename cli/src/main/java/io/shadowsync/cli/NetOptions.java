@@ -52,6 +52,11 @@ final class NetOptions {
             + "waits, after the first member asked, for the others; who has not asked by then is dropped (default: 5).")
     double regroupWindow = 5;
 
+    @Option(names = "--ps-rows", paramLabel = "WIRE", description = "How trainers' embedding rows reach the parameter servers: lane (a raw "
+            + "TCP connection per worker and server on a port the server picks, proved by the job's token; gRPC streams under TLS) or "
+            + "stream (gRPC streams on the listed ports only); either side's 'stream' keeps the rows on gRPC (default: lane).")
+    String psRows = "lane";
+
     @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the job's shared secret; every call carries it and every server checks it.")
     Path tokenFile;
 
@@ -80,7 +85,11 @@ final class NetOptions {
         if (!(rendezvousTimeout > 0)) throw new UsageException("--rendezvous-timeout must be positive, got " + rendezvousTimeout);
         if (!(callTimeout > 0)) throw new UsageException("--call-timeout must be positive, got " + callTimeout);
         try {
-            NetConfig c = NetConfig.LOOPBACK.withBindHost(l.host()).withCallDeadline(Duration.ofMillis((long) (callTimeout * 1000)));
+            if (!psRows.equals("lane") && !psRows.equals("stream")) {
+                throw new UsageException("--ps-rows must be lane or stream, got '" + psRows + "'");
+            }
+            NetConfig c = NetConfig.LOOPBACK.withBindHost(l.host()).withCallDeadline(Duration.ofMillis((long) (callTimeout * 1000)))
+                    .withRowLanes(psRows.equals("lane"));
             if (tokenFile != null) {
                 TokenFile.read(tokenFile); // missing, unreadable or malformed: refused here, as bad input
                 String warning = TokenFile.permissionWarning(tokenFile);

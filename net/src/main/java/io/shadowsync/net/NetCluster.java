@@ -74,7 +74,8 @@ public final class NetCluster implements Cluster {
         SyncSpec sync = config.sync();
         try {
             boolean running = elastic != null && elastic.join(); // a joiner: servers may have died since the job started
-            tables = RemoteEmbeddingStore.connect(transport, members.servers(), running);
+            tables = RemoteEmbeddingStore.connect(transport, members.servers(), running,
+                    transport.config().rowLanes() ? RemoteEmbeddingStore.Calls.LANE : RemoteEmbeddingStore.Calls.STREAM);
             checkTables(tables, shapes);
             owned.add(tables);
             AlgorithmDescriptor algo = sync.descriptor();

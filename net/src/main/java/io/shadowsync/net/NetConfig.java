@@ -18,12 +18,14 @@ import java.util.Objects;
  *                       {@code keepaliveTimeout} is reported as gone
  * @param keepaliveTimeout how long a ping may go unanswered
  * @param maxMessageBytes the largest message a server accepts or a client receives
+ * @param rowLanes       whether embedding rows travel on the parameter servers' raw TCP row lanes (a server opens
+ *                       one, a trainer uses it; not under TLS) or on gRPC streams only ({@code --ps-rows stream})
  */
 public record NetConfig(String bindHost, Path tokenFile, Path tlsCert, Path tlsKey, Path tlsCa, Duration callDeadline,
-                        Duration keepalive, Duration keepaliveTimeout, int maxMessageBytes) {
-    /** Loopback, plaintext, 30 s call deadline, 2 s keepalive with a 5 s timeout, 64 MiB messages. */
+                        Duration keepalive, Duration keepaliveTimeout, int maxMessageBytes, boolean rowLanes) {
+    /** Loopback, plaintext, 30 s call deadline, 2 s keepalive with a 5 s timeout, 64 MiB messages, row lanes. */
     public static final NetConfig LOOPBACK = new NetConfig("127.0.0.1", null, null, null, null, Duration.ofSeconds(30),
-            Duration.ofSeconds(2), Duration.ofSeconds(5), 64 << 20);
+            Duration.ofSeconds(2), Duration.ofSeconds(5), 64 << 20, true);
 
     public NetConfig {
         Objects.requireNonNull(bindHost, "bindHost");
@@ -45,22 +47,26 @@ public record NetConfig(String bindHost, Path tokenFile, Path tlsCert, Path tlsK
     }
 
     public NetConfig withBindHost(String host) {
-        return new NetConfig(host, tokenFile, tlsCert, tlsKey, tlsCa, callDeadline, keepalive, keepaliveTimeout, maxMessageBytes);
+        return new NetConfig(host, tokenFile, tlsCert, tlsKey, tlsCa, callDeadline, keepalive, keepaliveTimeout, maxMessageBytes, rowLanes);
     }
 
     public NetConfig withToken(Path file) {
-        return new NetConfig(bindHost, file, tlsCert, tlsKey, tlsCa, callDeadline, keepalive, keepaliveTimeout, maxMessageBytes);
+        return new NetConfig(bindHost, file, tlsCert, tlsKey, tlsCa, callDeadline, keepalive, keepaliveTimeout, maxMessageBytes, rowLanes);
     }
 
     public NetConfig withTls(Path cert, Path key, Path ca) {
-        return new NetConfig(bindHost, tokenFile, cert, key, ca, callDeadline, keepalive, keepaliveTimeout, maxMessageBytes);
+        return new NetConfig(bindHost, tokenFile, cert, key, ca, callDeadline, keepalive, keepaliveTimeout, maxMessageBytes, rowLanes);
     }
 
     public NetConfig withCallDeadline(Duration d) {
-        return new NetConfig(bindHost, tokenFile, tlsCert, tlsKey, tlsCa, d, keepalive, keepaliveTimeout, maxMessageBytes);
+        return new NetConfig(bindHost, tokenFile, tlsCert, tlsKey, tlsCa, d, keepalive, keepaliveTimeout, maxMessageBytes, rowLanes);
     }
 
     public NetConfig withMaxMessageBytes(int bytes) {
-        return new NetConfig(bindHost, tokenFile, tlsCert, tlsKey, tlsCa, callDeadline, keepalive, keepaliveTimeout, bytes);
+        return new NetConfig(bindHost, tokenFile, tlsCert, tlsKey, tlsCa, callDeadline, keepalive, keepaliveTimeout, bytes, rowLanes);
+    }
+
+    public NetConfig withRowLanes(boolean lanes) {
+        return new NetConfig(bindHost, tokenFile, tlsCert, tlsKey, tlsCa, callDeadline, keepalive, keepaliveTimeout, maxMessageBytes, lanes);
     }
 }

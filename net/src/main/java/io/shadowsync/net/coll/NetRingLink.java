@@ -60,7 +60,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread waits on one condition that every callback signals. Calls on the outgoing stream, which copy a whole chunk,
  * are serialized by {@code callLock} instead, so a callback never waits for a copy.
  */
-final class NetRingLink implements RingLink, SocketIn.Ends {
+final class NetRingLink implements RingLink, SocketIn.Ends, SocketPlane.Target {
     private static final RingAccept ACCEPT = RingAccept.getDefaultInstance();
     /** How long a rank whose data connection broke waits for the control stream to say why (an abort, a goodbye). */
     private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -660,7 +660,8 @@ final class NetRingLink implements RingLink, SocketIn.Ends {
     }
 
     /** The ticket a direct connection from a peer must prove (null: this rank takes none). */
-    byte[] peerTicket() {
+    @Override
+    public byte[] peerTicket() {
         return socketPlane ? peerTicket : null;
     }
 
@@ -712,8 +713,16 @@ final class NetRingLink implements RingLink, SocketIn.Ends {
         }
     }
 
+    /** Any other rank of a group of this size may connect directly. */
+    @Override
+    public String peerRefusal(int from, int size) {
+        if (size == n && from >= 0 && from < size && from != rank) return null;
+        return "rank " + rank + " of group '" + group + "' has " + n + " ranks here and takes direct connections from the others";
+    }
+
     /** Takes a peer's direct connection (handshake done); false if there is one from it already, or this rank left. */
-    boolean adoptPeer(int from, SocketChannel ch) {
+    @Override
+    public boolean adoptPeer(int from, SocketChannel ch) {
         Direct d;
         SocketIn i;
         lock.lock();
@@ -899,7 +908,8 @@ final class NetRingLink implements RingLink, SocketIn.Ends {
     // ---- the data connection from the left: the endpoint's handshake and this link's reader thread
 
     /** The ticket the left neighbour's data connection must prove, or null before its ring stream is accepted. */
-    byte[] ticket() {
+    @Override
+    public byte[] ticket() {
         lock.lock();
         try {
             return ticket;
@@ -908,8 +918,16 @@ final class NetRingLink implements RingLink, SocketIn.Ends {
         }
     }
 
+    /** Only the left neighbour of a ring of this size sends data here. */
+    @Override
+    public String refusal(int from, int size) {
+        if (size == n && from == left()) return null;
+        return "rank " + rank + " of group '" + group + "' has " + n + " ranks here and takes data from rank " + left();
+    }
+
     /** Takes the left neighbour's data connection (handshake done); false if there is one already, or this rank left. */
-    boolean adoptData(SocketChannel ch) {
+    @Override
+    public boolean adoptData(SocketChannel ch) {
         SocketIn i;
         lock.lock();
         try {

@@ -19,14 +19,14 @@ import java.util.function.Consumer;
  * <p>Sharing contract: {@link #frame} and {@link #drain} are called by the rank's thread only; {@link #wake()} and
  * {@link #close()} may be called from any thread (a blocked write then fails or returns early).
  */
-final class SocketOut implements AutoCloseable {
+public final class SocketOut implements AutoCloseable {
     private static final Consumer<SelectionKey> IGNORE = k -> { };
 
     private final SocketChannel channel;
     private final Selector selector;
     private ByteBuffer buffer = ByteBuffer.allocateDirect(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
 
-    SocketOut(SocketChannel channel) throws IOException {
+    public SocketOut(SocketChannel channel) throws IOException {
         this.channel = channel;
         channel.configureBlocking(false);
         selector = Selector.open();
@@ -39,7 +39,7 @@ final class SocketOut implements AutoCloseable {
     }
 
     /** The reused buffer, cleared, with the header written and room for {@code bytes} of payload after it. */
-    ByteBuffer frame(int opcode, int total, int extra, int bytes) {
+    public ByteBuffer frame(int opcode, int total, int extra, int bytes) {
         int need = SocketPlane.HEADER_BYTES + bytes;
         if (buffer.capacity() < need) {
             buffer = ByteBuffer.allocateDirect(Math.max(need, 2 * buffer.capacity())).order(ByteOrder.LITTLE_ENDIAN);
@@ -53,7 +53,7 @@ final class SocketOut implements AutoCloseable {
      * Writes the buffer (flipped by the caller) on: true once all of it is in the kernel; false when {@code nanos}
      * passed, or the wait was woken or interrupted, with part of it perhaps written (call again to go on).
      */
-    boolean drain(long nanos) throws IOException {
+    public boolean drain(long nanos) throws IOException {
         long deadline = System.nanoTime() + nanos;
         try {
             while (buffer.hasRemaining()) {
@@ -69,7 +69,7 @@ final class SocketOut implements AutoCloseable {
     }
 
     /** Makes a waiting {@link #drain} return now. */
-    void wake() {
+    public void wake() {
         selector.wakeup();
     }
 

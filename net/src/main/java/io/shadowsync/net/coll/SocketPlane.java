@@ -41,12 +41,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Frames: a 16-byte little-endian header (opcode, total, extra, payload bytes) and the payload, the codec's bytes
  * of a float message or a byte message as it is; opcode {@link #END} (no payload) is the sender's goodbye.
  */
-final class SocketPlane {
-    static final int HEADER_BYTES = 16;
+public final class SocketPlane {
+    public static final int HEADER_BYTES = 16;
     /** The opcode of the last frame of a connection whose sender closed its handle. */
     static final int END = -1;
     /** How long a handshake may take on either side. */
-    static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    public static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(5);
     static final byte[] MAGIC = "SSRING01".getBytes(StandardCharsets.US_ASCII);
     /** What a connecting rank writes instead of {@link #MAGIC} to open a direct connection to a peer of its exchanges. */
     static final byte[] PEER_MAGIC = "SSPEER01".getBytes(StandardCharsets.US_ASCII);
@@ -56,21 +56,51 @@ final class SocketPlane {
     private SocketPlane() {}
 
     /** A fresh random value of 32 bytes (a ticket or a nonce). */
-    static byte[] random() {
+    public static byte[] random() {
         byte[] b = new byte[NONCE];
         RANDOM.nextBytes(b);
         return b;
     }
 
-    /** What a listener needs of its process: the rank a connection is for (null if none) and where to log. */
-    interface Router {
-        NetRingLink dataTarget(String group, int rank);
+    /**
+     * What a listener needs of its process: the rank a connection is for (null if none) and where to log. The ring's
+     * ranks ({@code NetRingLink}) and the parameter servers' row lanes ({@code io.shadowsync.net.ps}) are its targets.
+     */
+    public interface Router {
+        Target dataTarget(String group, int rank);
 
         void log(String line);
     }
 
+    /** The receiving end a handshake names (group, rank): what the connection must prove, and who takes it. */
+    public interface Target {
+        /** The ticket the connection must prove, or null while this target takes no connection. */
+        byte[] ticket();
+
+        /** Why a proven connection from rank {@code from} of a group of {@code size} is refused, or null to take it. */
+        String refusal(int from, int size);
+
+        /** Takes the proven connection (it is the target's now); false when it cannot (it has one, or it left). */
+        boolean adoptData(SocketChannel ch);
+
+        /** The ticket a direct connection ({@link #PEER_MAGIC}) must prove, or null: this target takes none. */
+        default byte[] peerTicket() {
+            return null;
+        }
+
+        /** Why a proven direct connection from rank {@code from} of a group of {@code size} is refused, or null. */
+        default String peerRefusal(int from, int size) {
+            return "it takes no direct connections";
+        }
+
+        /** Takes a proven direct connection from rank {@code from}; false when it cannot. */
+        default boolean adoptPeer(int from, SocketChannel ch) {
+            return false;
+        }
+    }
+
     /** The connecting side could not reach the listener at all (nothing was sent): the sender may stay on gRPC. */
-    static final class Unreachable extends IOException {
+    public static final class Unreachable extends IOException {
         private static final long serialVersionUID = 1L;
 
         Unreachable(String message, Throwable cause) {
@@ -86,7 +116,7 @@ final class SocketPlane {
      * @throws IOException           when it broke during the handshake
      * @throws IllegalStateException when the listener refused it (with its reason) or did not prove the token itself
      */
-    static SocketChannel connect(Transport transport, String host, int port, byte[] ticket, String group, int from, int to,
+    public static SocketChannel connect(Transport transport, String host, int port, byte[] ticket, String group, int from, int to,
                                  int size, long timeoutNanos) throws IOException {
         return connect(transport, host, port, ticket, group, from, to, size, timeoutNanos, false);
     }
@@ -176,16 +206,23 @@ final class SocketPlane {
      * each handshake runs on a virtual thread of its own (bounded by {@link #HANDSHAKE_NANOS}), so a stalled client
      * holds up no other.
      */
-    static final class Listener implements AutoCloseable {
+    public static final class Listener implements AutoCloseable {
         private final ServerSocketChannel server;
         private final Transport transport;
         private final Router router;
+        /** What its connections carry, for log lines: "ring data". */
+        private final String what;
         private final Thread acceptor;
         private volatile boolean closed;
 
         Listener(Transport transport, Router router) throws IOException {
+            this(transport, router, "ring data");
+        }
+
+        public Listener(Transport transport, Router router, String what) throws IOException {
             this.transport = transport;
             this.router = router;
+            this.what = what;
             server = ServerSocketChannel.open();
             try {
                 server.bind(new InetSocketAddress(InetAddress.getByName(transport.config().bindHost()), 0));
@@ -194,12 +231,12 @@ final class SocketPlane {
                 throw e;
             }
             // not Thread.ofPlatform/ofVirtual (Java 21): net compiles for Java 17 (Spark executors)
-            acceptor = new Thread(this::accept, "ring-data-listener:" + port());
+            acceptor = new Thread(this::accept, what.replace(' ', '-') + "-listener:" + port());
             acceptor.setDaemon(true);
             acceptor.start();
         }
 
-        int port() {
+        public int port() {
             return server.socket().getLocalPort();
         }
 
@@ -209,10 +246,10 @@ final class SocketPlane {
                 try {
                     ch = server.accept();
                 } catch (IOException e) {
-                    if (!closed) router.log("the ring data listener on port " + port() + " stopped: " + e);
+                    if (!closed) router.log("the " + what + " listener on port " + port() + " stopped: " + e);
                     return;
                 }
-                Thread h = new Thread(() -> handshake(ch), "ring-data-handshake");
+                Thread h = new Thread(() -> handshake(ch), what.replace(' ', '-') + "-handshake");
                 h.setDaemon(true);
                 h.start();
             }
@@ -234,7 +271,7 @@ final class SocketPlane {
                 byte[] magic = in.readNBytes(MAGIC.length);
                 boolean peer = Arrays.equals(magic, PEER_MAGIC);
                 if (!peer && !Arrays.equals(magic, MAGIC)) {
-                    refuse(ch, out, who, "it is not a shadowsync ring data connection");
+                    refuse(ch, out, who, "it is not a shadowsync " + what + " connection");
                     return;
                 }
                 int glen = in.readInt();
@@ -247,7 +284,7 @@ final class SocketPlane {
                 byte[] clientNonce = in.readNBytes(NONCE), mac = in.readNBytes(MAC);
                 if (mac.length != MAC) throw new IOException("the connection ended during the hello");
                 who = "rank " + from + " of group '" + group + "' at " + who;
-                NetRingLink link = router.dataTarget(group, to);
+                Target link = router.dataTarget(group, to);
                 byte[] ticket = link == null ? null : peer ? link.peerTicket() : link.ticket();
                 if (ticket == null) {
                     refuse(ch, out, who, "rank " + to + " of group '" + group + "' is not in its group in this process (it "
@@ -259,10 +296,9 @@ final class SocketPlane {
                     refuse(ch, out, who, "it did not prove the job's token and the ticket of rank " + to + "'s ring stream");
                     return;
                 }
-                if (peer ? size != link.size() || from < 0 || from >= size || from == to
-                         : size != link.size() || from != (to + size - 1) % size) {
-                    refuse(ch, out, who, "rank " + to + " of group '" + group + "' has " + link.size() + " ranks here and takes "
-                            + (peer ? "direct connections from the others" : "data from rank " + (to + link.size() - 1) % link.size()));
+                String refusal = peer ? link.peerRefusal(from, size) : link.refusal(from, size);
+                if (refusal != null) {
+                    refuse(ch, out, who, refusal);
                     return;
                 }
                 ch.socket().setSoTimeout(0);
@@ -276,20 +312,20 @@ final class SocketPlane {
                 out.write(transport.prove(serverProof(clientNonce, serverNonce, ticket)));
                 out.flush();
             } catch (SocketTimeoutException e) {
-                router.log("dropped a ring data connection from " + who + ": its handshake took longer than "
+                router.log("dropped a " + what + " connection from " + who + ": its handshake took longer than "
                         + TimeUnit.NANOSECONDS.toSeconds(HANDSHAKE_NANOS) + " s");
                 closeQuietly(ch);
             } catch (IOException | RuntimeException e) {
                 // an adopted channel is the link's now: a broken one fails that link's next read with the cause
                 if (!adopted) {
-                    router.log("dropped a ring data connection from " + who + " during its handshake: " + e);
+                    router.log("dropped a " + what + " connection from " + who + " during its handshake: " + e);
                     closeQuietly(ch);
                 }
             }
         }
 
         private void refuse(SocketChannel ch, DataOutputStream out, String who, String why) {
-            router.log("refused a ring data connection from " + who + ": " + why);
+            router.log("refused a " + what + " connection from " + who + ": " + why);
             try {
                 out.writeByte(1);
                 out.writeUTF(why);
@@ -312,7 +348,7 @@ final class SocketPlane {
         }
     }
 
-    static void closeQuietly(java.io.Closeable c) {
+    public static void closeQuietly(java.io.Closeable c) {
         try {
             c.close();
         } catch (IOException ignored) {

@@ -39,7 +39,7 @@ final class ClientLane {
     /** Per shard, the push call in flight on its stream (at most one: a replica must see a lane's pushes in seq order), or null. */
     final RowStreams.Call[] inFlight;
     /** Per shard, this lane's stream to the replica it uses, opened at the first call; null in unary mode. */
-    final RowStreams.ShardStream[] streams;
+    final RowStreams.Wire[] streams;
     final RowSlots slots = new RowSlots();
     /** Per id of the current pull: its shard, and its row's float offset in that shard's reply. */
     int[] shardOf = new int[256];
@@ -70,7 +70,7 @@ final class ClientLane {
         pushes = new ShardBuffer[shards];
         sent = new ShardBuffer[shards];
         inFlight = new RowStreams.Call[shards];
-        streams = new RowStreams.ShardStream[shards];
+        streams = new RowStreams.Wire[shards];
         for (int s = 0; s < shards; s++) {
             pulls[s] = new ShardBuffer();
             pushes[s] = new ShardBuffer();
@@ -98,7 +98,7 @@ final class ClientLane {
 
     /** Ends this lane's streams (a failed call dropped it, or the store closed). */
     void cancelStreams(String why) {
-        for (RowStreams.ShardStream st : streams) if (st != null) st.cancel(why);
+        for (RowStreams.Wire st : streams) if (st != null) st.cancel(why);
     }
 
     void ensure(int n) {

@@ -11,6 +11,7 @@ import io.shadowsync.optim.RowOptimizer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.function.IntFunction;
 import java.util.SplittableRandom;
 
 /**
@@ -95,10 +96,21 @@ final class EmbeddingSlices {
 
     /** Checks a pull and copies its rows, in request order, into a new little-endian reply ({@code ids.size() / 4} rows). */
     byte[] pull(RowBatch req) throws Refused {
+        byte[][] out = new byte[1][];
+        pull(req, bytes -> ByteBuffer.wrap(out[0] = new byte[bytes]));
+        return out[0];
+    }
+
+    /**
+     * Checks a pull and writes its rows, in request order, little-endian, into the buffer {@code room} gives for their
+     * byte count (from its position on; the position is left after them): the row lane's frame, without a copy.
+     */
+    void pull(RowBatch req, IntFunction<ByteBuffer> room) throws Refused {
         Scratch sc = scratch.get();
         long floats = decode(req, false, sc);
-        byte[] out = new byte[(int) (4 * floats)];
-        FloatBuffer fb = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        ByteBuffer target = room.apply((int) (4 * floats));
+        FloatBuffer fb = target.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        target.position(target.position() + (int) (4 * floats));
         int j = 0;
         for (int k = 0, n = req.getSegmentsCount(); k < n; k++) {
             Segment seg = req.getSegments(k);
@@ -107,7 +119,6 @@ final class EmbeddingSlices {
             int[] ids = sc.ids;
             for (int end = j + c; j < end; j++) fb.put(w, ids[j] * dim, dim);
         }
-        return out;
     }
 
     /** Checks a push whole, then applies its gradients in message order; returns the rows applied. */

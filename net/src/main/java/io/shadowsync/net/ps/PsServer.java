@@ -45,7 +45,8 @@ public final class PsServer implements AutoCloseable {
     /** Replica k holds shard (node − k) mod S at chain position k; [0] is the node's own shard. */
     private final Replica[] replicas;
     private final ServerCounters counters = new ServerCounters();
-    private final ShardInfo info;
+    /** What Describe answers; the row lane's port and ticket are added once it is open. */
+    private volatile ShardInfo info;
     /** The route of a call that carries none: the node's own shard, position 0 (unreplicated clients). */
     private final Route ownRoute;
     private final Forwarder forwarder;
@@ -54,6 +55,8 @@ public final class PsServer implements AutoCloseable {
     private volatile boolean shutdownRequested;
     /** The row handlers, whose open streams a stop ends. */
     private PsServices.Embeddings embeddings;
+    /** The raw TCP port for trainers' rows; null under TLS (or when none could be opened). */
+    private RowLaneServer lane;
 
     private PsServer(Transport transport, PsShardSpec spec, int r) {
         int maxMessageBytes = transport.config().maxMessageBytes();
@@ -100,6 +103,11 @@ public final class PsServer implements AutoCloseable {
         }
         PsServer ps = new PsServer(transport, spec, replicas);
         ps.embeddings = new PsServices.Embeddings(ps);
+        ps.lane = RowLaneServer.open(transport, ps.embeddings, spec.shard(), spec.shards(), replicas > 1);
+        if (ps.lane != null) {
+            ps.info = ps.info.toBuilder().setDataPort(ps.lane.port())
+                    .setDataTicket(com.google.protobuf.ByteString.copyFrom(ps.lane.ticket())).build();
+        }
         BindableService rows = ps.embeddings, dense = new PsServices.Dense(ps);
         if (replicas > 1) {
             // not inline: a primary's first push may wait (bounded) for connectReplicas on a handler thread
@@ -107,7 +115,12 @@ public final class PsServer implements AutoCloseable {
             rows = r::bindService;
             dense = d::bindService;
         }
-        ps.server = transport.serve(port, List.of(rows, dense, new PsServices.Admin(ps), ps.checkpoints), List.of(ps.counters.tracerFactory()));
+        try {
+            ps.server = transport.serve(port, List.of(rows, dense, new PsServices.Admin(ps), ps.checkpoints), List.of(ps.counters.tracerFactory()));
+        } catch (IOException | RuntimeException e) {
+            if (ps.lane != null) ps.lane.close();
+            throw e;
+        }
         if (ps.shutdownRequested) ps.server.shutdown();
         return ps;
     }
@@ -188,7 +201,7 @@ public final class PsServer implements AutoCloseable {
     public void close() {
         Server s = server;
         s.shutdown();
-        embeddings.endStreams("the parameter server is stopping");
+        endRows("the parameter server is stopping");
         try {
             if (!s.awaitTermination(5, TimeUnit.SECONDS)) {
                 s.shutdownNow();
@@ -212,6 +225,7 @@ public final class PsServer implements AutoCloseable {
      * ones refused at the socket. The node's replicas are lost to the job, which goes on with their copies elsewhere.
      */
     public void crash() {
+        if (lane != null) lane.close();
         server.shutdownNow();
         if (forwarder != null) forwarder.close();
     }
@@ -270,7 +284,28 @@ public final class PsServer implements AutoCloseable {
         shutdownRequested = true;
         Server s = server;
         if (s != null) s.shutdown();
-        embeddings.endStreams("the parameter server is shutting down");
+        endRows("the parameter server is shutting down");
+    }
+
+    /** Ends the trainers' row streams and closes the row lane (its connections too): a stop does not wait for them. */
+    private void endRows(String why) {
+        embeddings.endStreams(why);
+        if (lane != null) lane.close();
+    }
+
+    /** The row lane's port, or 0 when the node has none (under TLS). */
+    public int lanePort() {
+        return lane == null ? 0 : lane.port();
+    }
+
+    /** Test hook: the trainers' gRPC row streams open now. */
+    int grpcRowStreams() {
+        return embeddings.openStreams();
+    }
+
+    /** Test hook: the row lane (null under TLS). */
+    RowLaneServer lane() {
+        return lane;
     }
 
     /** Test hook: the embedding slices of the node's own shard. */

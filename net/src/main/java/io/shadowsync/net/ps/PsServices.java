@@ -51,6 +51,14 @@ final class PsServices {
             this.counters = node.counters();
         }
 
+        ServerCounters counters() {
+            return counters;
+        }
+
+        int openStreams() {
+            return open.size();
+        }
+
         @Override
         public void pull(RowBatch request, StreamObserver<Rows> out) {
             byte[] rows;
@@ -71,17 +79,22 @@ final class PsServices {
 
         /** Counts, admits, checks and serves a pull; the rows, little-endian. */
         private byte[] pullRows(RowBatch request) throws Refused {
-            counters.calls.increment();
-            byte[] rows = admit(node, request.hasRoute() ? request.getRoute() : node.ownRoute()).slices.pull(request);
+            byte[] rows = admitPull(request).slices.pull(request);
             counters.rowsPulled.add(request.getIds().size() / 4);
             return rows;
+        }
+
+        /** Counts a pull and admits it: the replica that serves it (the caller counts its rows once served). */
+        Replica admitPull(RowBatch request) throws Refused {
+            counters.calls.increment();
+            return admit(node, request.hasRoute() ? request.getRoute() : node.ownRoute());
         }
 
         /**
          * Counts, admits, checks and applies a push; answers on out (once every live backup has it, when replicated),
          * completing the call after the answer when {@code complete}.
          */
-        private void pushRows(RowBatch request, StreamObserver<PushAck> out, boolean complete) {
+        void pushRows(RowBatch request, StreamObserver<PushAck> out, boolean complete) {
             counters.calls.increment();
             Route route = request.hasRoute() ? request.getRoute() : node.ownRoute();
             Replica r;

@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       ModelFile.write(path, spec, provenance, dense, tables.snapshot());
  *   }
  * </pre>
- * <b>Round trips.</b> Each client thread keeps one persistent stream open to each shard ({@link Calls#STREAM}; the
- * unary calls of {@link Calls#UNARY} remain to compare against). A pull or push sends one request to every shard it
+ * <b>Round trips.</b> Each client thread keeps one persistent connection open to each shard: its row lane, raw TCP
+ * ({@link Calls#LANE}, the default), or a gRPC stream ({@link Calls#STREAM}); the unary calls of {@link Calls#UNARY}
+ * remain to compare against. A pull or push sends one request to every shard it
  * touches, all at once; ids repeated within a pull travel once. A shard handles a stream's calls in the order they
  * were sent, so a thread's pull sees every push it sent before, acknowledged or not. Between {@link #beginStep} and
  * {@link #endStep} on a thread:
@@ -84,7 +85,7 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
                     + maxDim + " floats; raise the message size limit");
         }
         this.chunkRows = (int) Math.min(cap, byBytes);
-        this.traffic = mode == Calls.STREAM ? new RowStreams(set, dims, chunkRows) : new RowTraffic(set, dims, chunkRows);
+        this.traffic = mode == Calls.UNARY ? new RowTraffic(set, dims, chunkRows) : new RowStreams(set, dims, chunkRows, mode == Calls.LANE);
         this.pulls = new LanePulls(traffic, dims, numShards);
         this.lanes = ThreadLocal.withInitial(() -> {
             ClientLane lane = new ClientLane(numShards);
@@ -110,13 +111,14 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * current primary.
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, boolean running) {
-        return connect(transport, shards, running, Calls.STREAM);
+        return connect(transport, shards, running, Calls.LANE);
     }
 
     /**
-     * As {@link #connect(Transport, List, boolean)}, with the rows moved over persistent streams
-     * ({@code STREAM}, what the others use) or one unary call per shard and round trip ({@code UNARY}: every push
-     * waited for, as before the streams; kept to measure one against the other).
+     * As {@link #connect(Transport, List, boolean)}, with the rows moved over the nodes' row lanes ({@code LANE}, what
+     * the others use), persistent gRPC streams ({@code STREAM}: the fallback, e.g. where only the listed ports are
+     * open) or one unary call per shard and round trip ({@code UNARY}: every push waited for, as before the streams;
+     * kept to measure one against the other).
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, boolean running, Calls mode) {
         ShardSet set = ShardSet.connect(transport, shards, running);
@@ -130,7 +132,12 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     /** How rows travel: see {@link #connect(Transport, List, boolean, Calls)}. */
     public enum Calls {
-        /** A persistent bidirectional stream per client thread and shard; a step's pushes acknowledged in the background. */
+        /**
+         * As {@link #STREAM}, on each node's row lane: a raw TCP connection per client thread and shard, binary frames,
+         * proved by the job's token (the default). A node without one (under TLS) gets a gRPC stream.
+         */
+        LANE,
+        /** A persistent bidirectional gRPC stream per client thread and shard; a step's pushes acknowledged in the background. */
         STREAM,
         /** One unary call per shard and round trip, every push waited for (the data plane before the streams, to compare). */
         UNARY

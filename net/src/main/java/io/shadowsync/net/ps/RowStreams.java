@@ -7,6 +7,7 @@ import io.shadowsync.net.proto.EmbeddingShardGrpc;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.StreamAnswer;
 import io.shadowsync.net.proto.StreamCall;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,10 +33,15 @@ import java.util.concurrent.CompletableFuture;
  * the transport's threads and only complete futures.
  */
 final class RowStreams extends RowCalls {
-    private final EmbeddingShardGrpc.EmbeddingShardStub[] stubs;
+    private static final System.Logger LOG = System.getLogger(RowStreams.class.getName());
 
-    RowStreams(ShardSet set, int[] dims, int chunkRows) {
+    private final EmbeddingShardGrpc.EmbeddingShardStub[] stubs;
+    /** Whether calls go on the nodes' row lanes ({@link LaneWire}) where a node offers one, or on gRPC streams only. */
+    private final boolean lanes;
+
+    RowStreams(ShardSet set, int[] dims, int chunkRows, boolean lanes) {
         super(set, dims, chunkRows);
+        this.lanes = lanes;
         this.stubs = new EmbeddingShardGrpc.EmbeddingShardStub[set.size()];
         for (int n = 0; n < stubs.length; n++) stubs[n] = set.stub(EmbeddingShardGrpc.newStub(set.channel(n)));
     }
@@ -48,10 +54,13 @@ final class RowStreams extends RowCalls {
                 ShardBuffer b = bufs[s];
                 if (b.count == 0) continue;
                 b.prepareRows();
-                ShardStream st = stream(lane, s);
-                for (int from = 0; from < b.count; from += chunkRows) {
-                    RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, st.pos, 0, 0));
+                Wire st = stream(lane, s);
+                for (int from = 0, off = 0; from < b.count; from += chunkRows) {
+                    RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, st.pos(), 0, 0));
                     Call c = new Call(s, false, req, lane.chunkFloats[0]);
+                    c.dest = b.rows;
+                    c.destOff = off;
+                    off += c.size;
                     calls.add(c);
                     st.send(c);
                     requests.increment();
@@ -65,7 +74,13 @@ final class RowStreams extends RowCalls {
     void finish(ClientLane lane, ShardBuffer[] bufs, List<Call> calls) {
         synchronized (lane) {
             for (Call c : calls) {
-                takeRows(bufs[c.shard], c.shard, c.size, await(lane, c).getValues());
+                StreamAnswer a = await(lane, c);
+                ShardBuffer b = bufs[c.shard];
+                if (a == LaneWire.LANDED) {
+                    b.rowPos = c.destOff + c.size; // the lane's reader copied the rows into place
+                } else {
+                    takeRows(b, c.shard, c.size, a.getValues());
+                }
             }
             calls.clear();
         }
@@ -119,8 +134,8 @@ final class RowStreams extends RowCalls {
     }
 
     private Call sendPush(ClientLane lane, int s, ShardBuffer b, int from) {
-        ShardStream st = stream(lane, s);
-        RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, st.pos, lane.client, ++lane.seq));
+        Wire st = stream(lane, s);
+        RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, st.pos(), lane.client, ++lane.seq));
         Call c = new Call(s, true, req, Math.min(chunkRows, b.count - from));
         st.send(c);
         requests.increment();
@@ -132,25 +147,44 @@ final class RowStreams extends RowCalls {
     }
 
     /** The lane's stream to shard s's replica in use, opened (or moved there, with its unanswered calls) as needed. */
-    private ShardStream stream(ClientLane lane, int s) {
-        ShardStream st = lane.streams[s];
+    private Wire stream(ClientLane lane, int s) {
+        Wire st = lane.streams[s];
         int pos = set.primary(s);
-        if (st != null && st.pos == pos && !st.ended()) return st;
+        if (st != null && st.pos() == pos && !st.ended()) return st;
         return reopen(lane, s, pos, st == null ? null : Status.UNAVAILABLE.withDescription("the shard moved on to replica " + pos).asRuntimeException());
     }
 
     /** Opens the lane's stream to shard s's replica at pos and sends it the old stream's unanswered calls, in order. */
-    private ShardStream reopen(ClientLane lane, int s, int pos, Throwable why) {
-        ShardStream old = lane.streams[s];
+    private Wire reopen(ClientLane lane, int s, int pos, Throwable why) {
+        Wire old = lane.streams[s];
         List<Call> unanswered = old == null ? List.of() : old.abandon(why);
-        ShardStream st = new ShardStream(s, pos);
-        stubs[set.node(s, pos)].stream(st);
+        Wire st = lanes && LaneWire.offered(set, s, pos) ? openLane(s, pos) : null;
+        if (st == null) {
+            ShardStream g = new ShardStream(s, pos);
+            stubs[set.node(s, pos)].stream(g);
+            st = g;
+        }
         lane.streams[s] = st;
         for (Call c : unanswered) {
             c.req = RowTraffic.rerouted(c.req, pos);
             st.send(c);
         }
         return st;
+    }
+
+    /**
+     * A row lane to shard s's replica at pos, or null when it cannot be opened (unreachable, a handshake that broke or
+     * took too long: a port a firewall drops, a node starved of CPU), logged: the lane then takes a gRPC stream, as a
+     * ring rank whose data port cannot be reached stays on its stream. A dead node fails that stream in turn.
+     */
+    private Wire openLane(int s, int pos) {
+        try {
+            return new LaneWire(set, s, pos);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.INFO, set.name(s, pos) + ": its row lane cannot be opened (" + e.getMessage()
+                    + "); this thread's rows to it go on a gRPC stream");
+            return null;
+        }
     }
 
     /** Call c's answer; when its replica is gone, the answer of the shard's next replica, which gets the lane's unanswered calls. */
@@ -170,6 +204,26 @@ final class RowStreams extends RowCalls {
         }
     }
 
+    /**
+     * A lane's ordered connection to one replica of one shard: a gRPC stream ({@link ShardStream}) or a row lane
+     * ({@link LaneWire}). It registers each call it sends (tag, position, answer future) and completes the future with
+     * the call's answer, or fails every unanswered call when it ends.
+     */
+    interface Wire {
+        /** The chain position of the replica it goes to. */
+        int pos();
+
+        void send(Call c);
+
+        boolean ended();
+
+        /** Ends the wire (its calls are moving elsewhere) and hands over its unanswered calls, in the order they were sent. */
+        List<Call> abandon(Throwable why);
+
+        /** Ends the wire for good (the lane is dropped or the store closed); unanswered calls fail. */
+        void cancel(String why);
+    }
+
     /** One pull or push on a stream: resent as it is (re-routed) when the stream moves to another replica. */
     static final class Call {
         final int shard;
@@ -177,6 +231,9 @@ final class RowStreams extends RowCalls {
         /** Floats (pull) or rows (push) it carries. */
         final int size;
         RowBatch req;
+        /** A pull's rows land in dest (its buffer's rows) from float destOff: where a row lane's reader copies them. */
+        float[] dest;
+        int destOff;
         /** Set by the stream it was last sent on. */
         volatile int pos;
         volatile long tag;
@@ -197,7 +254,7 @@ final class RowStreams extends RowCalls {
      * <p>Sharing contract: sends come from the lane's owner (under the lane's monitor), answers from the transport's
      * threads; both under this stream's monitor.
      */
-    static final class ShardStream implements ClientResponseObserver<StreamCall, StreamAnswer> {
+    static final class ShardStream implements ClientResponseObserver<StreamCall, StreamAnswer>, Wire {
         final int shard;
         final int pos;
         private ClientCallStreamObserver<StreamCall> out;
@@ -215,7 +272,13 @@ final class RowStreams extends RowCalls {
             this.out = requests;
         }
 
-        synchronized void send(Call c) {
+        @Override
+        public int pos() {
+            return pos;
+        }
+
+        @Override
+        public synchronized void send(Call c) {
             c.pos = pos;
             c.tag = ++nextTag;
             c.answer = new CompletableFuture<>();
@@ -227,12 +290,13 @@ final class RowStreams extends RowCalls {
             out.onNext(StreamCall.newBuilder().setTag(c.tag).setPush(c.push).setBatch(c.req).build());
         }
 
-        synchronized boolean ended() {
+        @Override
+        public synchronized boolean ended() {
             return ended != null;
         }
 
-        /** Ends the stream (cancelled) and hands over its unanswered calls, in the order they were sent. */
-        synchronized List<Call> abandon(Throwable why) {
+        @Override
+        public synchronized List<Call> abandon(Throwable why) {
             if (ended == null) {
                 ended = why;
                 out.cancel("the client moved to another replica", why);
@@ -242,8 +306,8 @@ final class RowStreams extends RowCalls {
             return left;
         }
 
-        /** Ends the stream for good (the lane is dropped or the store closed); unanswered calls fail. */
-        synchronized void cancel(String why) {
+        @Override
+        public synchronized void cancel(String why) {
             if (ended != null) return;
             ended = Status.CANCELLED.withDescription(why).asRuntimeException();
             out.cancel(why, null);

@@ -47,6 +47,7 @@ final class ShardSet implements AutoCloseable {
     /** Beyond the call deadline, how long a client waits for gRPC to report the deadline before it gives up itself. */
     private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+    private final Transport transport;
     private final List<HostPort> addresses;
     private final ManagedChannel[] channels;
     private final ShardInfo[] infos;
@@ -60,8 +61,9 @@ final class ShardSet implements AutoCloseable {
     private final String[][] lost;
     private final LongAdder failovers = new LongAdder();
 
-    private ShardSet(List<HostPort> addresses, ManagedChannel[] channels, ShardInfo[] infos, CallCredentials credentials,
-                     long deadlineNanos, int maxMessageBytes, int replicas) {
+    private ShardSet(Transport transport, List<HostPort> addresses, ManagedChannel[] channels, ShardInfo[] infos,
+                     CallCredentials credentials, long deadlineNanos, int maxMessageBytes, int replicas) {
+        this.transport = transport;
         this.addresses = addresses;
         this.channels = channels;
         this.infos = infos;
@@ -105,7 +107,7 @@ final class ShardSet implements AutoCloseable {
         CallCredentials credentials = transport.callCredentials();
         try {
             for (int s = 0; s < n; s++) channels[s] = transport.channel(addrs.get(s).toString());
-            ShardSet unchecked = new ShardSet(addrs, channels, new ShardInfo[n], credentials, deadline,
+            ShardSet unchecked = new ShardSet(transport, addrs, channels, new ShardInfo[n], credentials, deadline,
                     transport.config().maxMessageBytes(), 1);
             List<Future<ShardInfo>> calls = new ArrayList<>(n);
             for (int s = 0; s < n; s++) {
@@ -126,7 +128,7 @@ final class ShardSet implements AutoCloseable {
             if (running) fillDead(infos, dead);
             int max = transport.config().maxMessageBytes();
             for (ShardInfo i : infos) max = Math.min(max, i.getMaxMessageBytes());
-            ShardSet set = new ShardSet(addrs, channels, infos, credentials, deadline, max,
+            ShardSet set = new ShardSet(transport, addrs, channels, infos, credentials, deadline, max,
                     Math.max(1, infos[0].getReplicas()));
             set.checkAgreement();
             if (running) set.findPrimaries(dead);
@@ -166,7 +168,7 @@ final class ShardSet implements AutoCloseable {
         for (int s = 0; s < n; s++) {
             if (infos[s] != null) continue;
             long size = live.getDenseSize();
-            infos[s] = live.toBuilder().setShard(s).setDenseStart(size * s / n).setDenseLength((int) (size * (s + 1) / n - size * s / n)).build();
+            infos[s] = live.toBuilder().setShard(s).clearDataPort().clearDataTicket().setDenseStart(size * s / n).setDenseLength((int) (size * (s + 1) / n - size * s / n)).build();
         }
     }
 
@@ -258,6 +260,11 @@ final class ShardSet implements AutoCloseable {
 
     ShardInfo info(int s) {
         return infos[s];
+    }
+
+    /** The transport the channels came from (the row lanes prove its token). */
+    Transport transport() {
+        return transport;
     }
 
     /** The smaller of this client's and the servers' message size limits. */
