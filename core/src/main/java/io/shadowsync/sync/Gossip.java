@@ -39,7 +39,7 @@ import java.nio.ByteBuffer;
  */
 public final class Gossip implements SyncAlgorithm {
     /** The seed of the random schedule, shared by every trainer of every job: the pairings of a job are reproducible. */
-    static final long SEED = 0x5eed_6055_1b00L;
+    public static final long SEED = 0x5eed_6055_1b00L;
     private final Collective trainers;
     private final GossipSchedule schedule;
     private final float[] snapshot;
