@@ -73,11 +73,12 @@ final class Calibration {
         Measure hop = ringHop();
         Measure apply = denseApply();
         Measure round = roundLocal();
+        Measure wakeup = wakeup();
         Costs.Machine machine = new Costs.Machine(cores, System.getProperty("java.vm.name") + " " + Runtime.version(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
                 load, Instant.now().toString());
         return new Costs(step, rowsPerStep, ps[0], ps[1], ps[2], ps[3], grpc[0], grpc[1], grpc[2], grpc[3], enc, dec, hop, round, apply,
-                effective, machine);
+                wakeup, effective, machine);
     }
 
     private void note(String format, Object... args) {
@@ -249,6 +250,23 @@ final class Calibration {
             if (i >= 0) s[i] = (System.nanoTime() - t0) / 1e9 / n;
         }
         return Measure.of(s);
+    }
+
+    /** How much later than its deadline a thread waiting out an emulated 200 us delay runs again (median of 200 waits a repetition). */
+    private Measure wakeup() throws InterruptedException {
+        double[] s = new double[reps];
+        for (int i = -1; i < reps; i++) {
+            double[] late = new double[200];
+            for (int k = 0; k < late.length; k++) {
+                long deadline = System.nanoTime() + 200_000;
+                EmulatedLink.awaitDeadline(deadline);
+                late[k] = (System.nanoTime() - deadline) / 1e9;
+            }
+            if (i >= 0) s[i] = Measure.of(late).median();
+        }
+        Measure m = Measure.of(s);
+        note("wake-up after an emulated delay: %.1f us late", m.median() * 1e6);
+        return m;
     }
 
     /** A round's local work per float: snapshot the replica, then write back the change (target − snapshot). */

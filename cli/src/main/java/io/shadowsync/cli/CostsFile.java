@@ -44,6 +44,7 @@ final class CostsFile {
         put(o, "ring_hop_per_float", c.ringHopPerFloat());
         put(o, "round_per_float", c.roundPerFloat());
         put(o, "apply_per_float", c.applyPerFloat());
+        put(o, "wakeup", c.wakeup());
         ObjectNode enc = o.putObject("encode_per_float"), dec = o.putObject("decode_per_float");
         c.encodePerFloat().forEach((k, v) -> put(enc, k, v));
         c.decodePerFloat().forEach((k, v) -> put(dec, k, v));
@@ -73,7 +74,7 @@ final class CostsFile {
                     measure(o, "grpc_pull_per_call", file), measure(o, "grpc_pull_per_row", file), measure(o, "grpc_push_per_call", file),
                     measure(o, "grpc_push_per_row", file), measures(field(o, "encode_per_float", file), file),
                     measures(field(o, "decode_per_float", file), file), measure(o, "ring_hop_per_float", file),
-                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), number(o, "effective_cores", file), machine);
+                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), number(o, "effective_cores", file), machine);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--costs " + file + ": " + e.getMessage());
         }

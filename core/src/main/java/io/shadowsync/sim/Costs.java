@@ -22,13 +22,15 @@ import java.util.Map;
  * @param ringHopPerFloat one hop of the in-process ring allreduce, per float of its chunk (copy, send, add)
  * @param roundPerFloat  a round's local work per dense float (snapshot, target, write back)
  * @param applyPerFloat  the dense server applying a pushed change or gradient, per float
+ * @param wakeup         how much later than asked a thread that waits out an emulated link's delay runs again (the
+ *                       host's timer and scheduler; large on a loaded machine); charged to every emulated wait in process
  * @param effectiveCores cores this machine gave a job of many threads when calibrated (below its cores when shared)
  * @param machine        where it was measured
  */
 public record Costs(Measure step, double rowsPerStep, Measure pullPerCall, Measure pullPerRow, Measure pushPerCall,
                     Measure pushPerRow, Measure grpcPullPerCall, Measure grpcPullPerRow, Measure grpcPushPerCall,
                     Measure grpcPushPerRow, Map<String, Measure> encodePerFloat, Map<String, Measure> decodePerFloat,
-                    Measure ringHopPerFloat, Measure roundPerFloat, Measure applyPerFloat, double effectiveCores,
+                    Measure ringHopPerFloat, Measure roundPerFloat, Measure applyPerFloat, Measure wakeup, double effectiveCores,
                     Machine machine) {
     /** The machine a calibration ran on. */
     public record Machine(int cores, String jdk, String os, double loadAverage, String when) {}

@@ -100,10 +100,13 @@ public final class CpuPool {
         busyCoreSeconds = 0;
     }
 
-    /** Share of the cores busy over [measureFrom, now]. */
-    public double utilisation() {
+    /**
+     * Share of the cores the job's threads on this host could use (min(cores, threads)) that were busy over
+     * [measureFrom, now]: 1 when every thread computes all the time or every core is taken.
+     */
+    public double utilisation(int threads) {
         advance();
         double span = q.now() - from;
-        return span > 0 ? busyCoreSeconds / (span * cores) : 0;
+        return span > 0 && threads > 0 ? Math.min(1, busyCoreSeconds / (span * Math.min(cores, threads))) : 0;
     }
 }

@@ -98,7 +98,7 @@ final class Rounds {
                 continue;
             }
             double arrives = s.syncNic[p].send(now, bytes, 1);
-            s.q.at(arrives, () -> charge(tr, avg, done[tr]));
+            s.q.at(s.resumes(arrives), () -> charge(tr, avg, done[tr]));
         }
     }
 
@@ -122,7 +122,7 @@ final class Rounds {
                     done = Math.max(done, s.denseShardCpu[i].serve(now + lat, apply / shards) + lat);
                 }
             }
-            s.q.at(done, k);
+            s.q.at(s.resumes(done), k);
         };
         if (forRound) charge(t, callerCpu, send);
         else s.host(t).run(callerCpu, send);
@@ -171,7 +171,7 @@ final class Rounds {
         };
         for (int r = 0; r < m; r++) {
             int dest = (r + 1) % m;
-            s.q.at(links[r].send(now, bytes, 1), () -> {
+            s.q.at(s.resumes(links[r].send(now, bytes, 1)), () -> {
                 if (cpuOf != null) cpuOf[dest] += hopCpu;
                 s.hosts[hostOf[dest]].run(hopCpu, arrived);
             });

@@ -106,6 +106,14 @@ public final class ScalingSimulation {
         return a;
     }
 
+    /**
+     * When a thread that waits for a delivery at t runs again: t, plus in process over an emulated link the host's
+     * wake-up lateness (the emulation sleeps; a loaded host runs the sleeper late).
+     */
+    double resumes(double t) {
+        return cluster.inProcess() && !cluster.link().isIdeal() ? t + costs.wakeup().median() : t;
+    }
+
     CpuPool host(int trainer) {
         return hosts[cluster.hostOf(trainer)];
     }
@@ -132,7 +140,10 @@ public final class ScalingSimulation {
         for (FifoLink[] group : new FifoLink[][] {embShards, embShardCpu, denseShards, denseShardCpu}) {
             for (FifoLink f : group) shard = Math.max(shard, f.utilisation(q.now()));
         }
-        for (CpuPool h : hosts) cpu = Math.max(cpu, h.utilisation());
+        int[] threads = new int[hosts.length];
+        boolean syncThread = algo.background() && !algo.idleAlone(job.sync(), n);
+        for (int t = 0; t < n; t++) threads[cluster.hostOf(t)] += job.workers() + (syncThread ? 1 : 0);
+        for (int h = 0; h < hosts.length; h++) cpu = Math.max(cpu, hosts[h].utilisation(threads[h]));
         double eps = examples / span;
         Timelines.Staleness st = timelines.staleness(this);
         double roundsPerSec = timelines.rounds0() / span;
@@ -219,7 +230,7 @@ public final class ScalingSimulation {
                     done = Math.max(done, embShardCpu[i].serve(now + lat, service) + lat);
                 }
             }
-            q.at(done, k);
+            q.at(resumes(done), k);
         });
     }
 

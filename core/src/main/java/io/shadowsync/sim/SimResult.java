@@ -13,7 +13,7 @@ import java.util.Map;
  * @param stalenessRounds   rounds between an update in one replica and its appearance in another (NaN without replicas to sync)
  * @param stalenessSeconds  seconds between them
  * @param bytesPerExample   bytes sent on every link (servers, rings, centers) per example trained
- * @param cpu               the busiest host's CPU utilisation
+ * @param cpu               the busiest host's CPU utilisation, of the cores its threads could use (min(cores, threads))
  * @param psShard           the busiest server shard's utilisation (its link or its CPU)
  * @param link              the busiest trainer link's utilisation
  * @param syncWait          the share of the workers' time spent waiting for synchronization (barriers, rounds, allreduces)

@@ -11,7 +11,7 @@ final class SimFixtures {
     static final Measure ZERO = new Measure(0, 0);
 
     static Costs costs(double step) {
-        return new Costs(new Measure(step, 0), 100, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, Map.of(), Map.of(), ZERO, ZERO, ZERO, 2,
+        return new Costs(new Measure(step, 0), 100, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, Map.of(), Map.of(), ZERO, ZERO, ZERO, ZERO, 2,
                 new Costs.Machine(2, "test", "test", 0, "now"));
     }
 
