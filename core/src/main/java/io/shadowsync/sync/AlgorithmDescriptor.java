@@ -18,6 +18,26 @@ public record AlgorithmDescriptor(String name, SyncSpec.Mode mode, RoundAlgorith
         return rounds != null && rounds.collective();
     }
 
+    /** Whether a round exchanges the replica with one peer rather than reducing it over all trainers (gossip). */
+    public boolean pairwise() {
+        return rounds != null && rounds.pairwise();
+    }
+
+    /** Whether the job's rounds run on a sync thread beside the workers (shadow) rather than in the workers' place. */
+    public boolean background() {
+        return mode == SyncSpec.Mode.SHADOW;
+    }
+
+    /** Whether the workers stop every {@code syncEvery} steps for one round of their trainer (foreground). */
+    public boolean foreground() {
+        return mode == SyncSpec.Mode.FOREGROUND;
+    }
+
+    /** Whether a round keeps a center on the dense server (EASGD) that each trainer pulls and pushes on its own. */
+    public boolean centerOnServer() {
+        return rounds != null && rounds.center();
+    }
+
     /** Whether the workers need the N·W-rank group of all workers (synchronous SGD). */
     public boolean workerGroup() {
         return mode == SyncSpec.Mode.SYNC_SGD;

@@ -74,7 +74,7 @@ public final class Gossip implements SyncAlgorithm {
     }
 
     /** The schedule's seed of a job of the given seed (a mix of it, so that it is not the seed of the job's data order). */
-    static long scheduleSeed(long jobSeed) {
+    public static long scheduleSeed(long jobSeed) {
         return new java.util.SplittableRandom(jobSeed ^ SALT).nextLong();
     }
 

@@ -72,6 +72,12 @@ public enum GossipSchedule {
      */
     abstract int peer(int rank, int n, long round, long seed);
 
+    /** {@link #peer}, for code outside this package that plans rounds (the scaling simulator's staleness). */
+    public int partner(int rank, int n, long round, long seed) {
+        if (n < 1 || rank < 0 || rank >= n) throw new IllegalArgumentException("rank " + rank + " is not one of " + n + " members");
+        return peer(rank, n, round, seed);
+    }
+
     /** The name a job gives: {@code ring}, {@code hypercube} or {@code random}. */
     public String key() {
         return name().toLowerCase(Locale.ROOT);

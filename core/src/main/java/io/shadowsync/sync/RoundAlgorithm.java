@@ -36,6 +36,15 @@ public interface RoundAlgorithm {
         return false;
     }
 
+    /**
+     * Whether a round exchanges the replica with one peer (a pairwise exchange over the trainer group) rather than
+     * reducing it over every trainer: what a round sends and how long it takes no longer grow with N (the scaling
+     * simulator asks this).
+     */
+    default boolean pairwise() {
+        return false;
+    }
+
     /** Whether a trainer may join a running job (elastic {@code --join}): the rounds admit newcomers and hand them the state. */
     default boolean joinable() {
         return false;

@@ -228,6 +228,11 @@ public final class SyncAlgorithms {
         }
 
         @Override
+        public boolean pairwise() {
+            return true;
+        }
+
+        @Override
         public Map<String, String> settings(SyncSpec s, int trainers) {
             return Map.of("gossip-schedule", s.gossipSchedule().key());
         }

@@ -1,0 +1,108 @@
+package io.shadowsync.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.shadowsync.sim.Costs;
+import io.shadowsync.sim.Measure;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The costs file {@code calibrate} writes and {@code simulate} reads (JSON): every cost as {@code {"median": s,
+ * "spread": s}} in seconds, the rows per step, the effective cores and the machine. A file that lacks a field, or has
+ * a bad one, is refused naming it.
+ */
+final class CostsFile {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String VERSION = "shadowsync-costs/1";
+
+    private CostsFile() {}
+
+    static String toJson(Costs c) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("format", VERSION);
+        ObjectNode m = o.putObject("machine");
+        m.put("cores", c.machine().cores());
+        m.put("jdk", c.machine().jdk());
+        m.put("os", c.machine().os());
+        m.put("load_average", c.machine().loadAverage());
+        m.put("when", c.machine().when());
+        o.put("effective_cores", c.effectiveCores());
+        o.put("rows_per_step", c.rowsPerStep());
+        put(o, "step", c.step());
+        put(o, "pull_per_call", c.pullPerCall());
+        put(o, "pull_per_row", c.pullPerRow());
+        put(o, "push_per_call", c.pushPerCall());
+        put(o, "push_per_row", c.pushPerRow());
+        put(o, "grpc_pull_per_call", c.grpcPullPerCall());
+        put(o, "grpc_pull_per_row", c.grpcPullPerRow());
+        put(o, "grpc_push_per_call", c.grpcPushPerCall());
+        put(o, "grpc_push_per_row", c.grpcPushPerRow());
+        put(o, "ring_hop_per_float", c.ringHopPerFloat());
+        put(o, "round_per_float", c.roundPerFloat());
+        put(o, "apply_per_float", c.applyPerFloat());
+        put(o, "wakeup", c.wakeup());
+        ObjectNode enc = o.putObject("encode_per_float"), dec = o.putObject("decode_per_float");
+        c.encodePerFloat().forEach((k, v) -> put(enc, k, v));
+        c.decodePerFloat().forEach((k, v) -> put(dec, k, v));
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+    }
+
+    private static void put(ObjectNode o, String key, Measure m) {
+        o.putObject(key).put("median", m.median()).put("spread", m.spread());
+    }
+
+    static Costs read(Path file) throws IOException {
+        JsonNode o;
+        try {
+            o = JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UsageException("--costs " + file + ": not JSON (" + e.getOriginalMessage() + "); write it with 'shadowsync calibrate'");
+        }
+        if (o == null || !VERSION.equals(o.path("format").asText())) {
+            throw new UsageException("--costs " + file + ": not a costs file of format " + VERSION + "; write it with 'shadowsync calibrate'");
+        }
+        try {
+            JsonNode m = field(o, "machine", file);
+            Costs.Machine machine = new Costs.Machine(m.path("cores").asInt(), m.path("jdk").asText(), m.path("os").asText(),
+                    m.path("load_average").asDouble(), m.path("when").asText());
+            return new Costs(measure(o, "step", file), number(o, "rows_per_step", file), measure(o, "pull_per_call", file),
+                    measure(o, "pull_per_row", file), measure(o, "push_per_call", file), measure(o, "push_per_row", file),
+                    measure(o, "grpc_pull_per_call", file), measure(o, "grpc_pull_per_row", file), measure(o, "grpc_push_per_call", file),
+                    measure(o, "grpc_push_per_row", file), measures(field(o, "encode_per_float", file), file),
+                    measures(field(o, "decode_per_float", file), file), measure(o, "ring_hop_per_float", file),
+                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), number(o, "effective_cores", file), machine);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--costs " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static JsonNode field(JsonNode o, String key, Path file) {
+        JsonNode v = o.get(key);
+        if (v == null || v.isNull()) throw new UsageException("--costs " + file + ": no '" + key + "'; write it again with 'shadowsync calibrate'");
+        return v;
+    }
+
+    private static double number(JsonNode o, String key, Path file) {
+        JsonNode v = field(o, key, file);
+        if (!v.isNumber()) throw new UsageException("--costs " + file + ": '" + key + "' is not a number: " + v);
+        return v.asDouble();
+    }
+
+    private static Measure measure(JsonNode o, String key, Path file) {
+        JsonNode v = field(o, key, file);
+        if (!v.path("median").isNumber() || !v.path("spread").isNumber()) {
+            throw new UsageException("--costs " + file + ": '" + key + "' needs numbers 'median' and 'spread', got " + v);
+        }
+        return new Measure(v.get("median").asDouble(), v.get("spread").asDouble());
+    }
+
+    private static Map<String, Measure> measures(JsonNode o, Path file) {
+        Map<String, Measure> m = new LinkedHashMap<>();
+        o.fieldNames().forEachRemaining(k -> m.put(k, measure(o, k, file)));
+        return m;
+    }
+}

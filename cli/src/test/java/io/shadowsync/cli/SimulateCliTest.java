@@ -1,0 +1,73 @@
+package io.shadowsync.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shadowsync.sim.Costs;
+import io.shadowsync.sim.Measure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** simulate takes train's job file and flags, writes a result per algorithm and N, and refuses bad costs files naming the field. */
+class SimulateCliTest {
+    @TempDir
+    Path dir;
+
+    private Path data() {
+        Path ctr = dir.resolve("ctr");
+        CliTest.Run r = CliTest.run("gen-data", "--out", ctr.toString(), "--rows", "2000", "--eval-rows", "100", "--vocab", "500", "--seed", "3");
+        assertEquals(0, r.code(), r.err());
+        return ctr.resolve("train.tsv");
+    }
+
+    private Path costs(double step) throws Exception {
+        Measure z = new Measure(1e-7, 0);
+        Costs c = new Costs(new Measure(step, step * 0.1), 300, z, z, z, z, new Measure(1e-4, 0), z, new Measure(1e-4, 0), z,
+                Map.of("fp16", z, "int8", z, "topk:0.01", z), Map.of("fp16", z, "int8", z, "topk:0.01", z), new Measure(1e-9, 0), new Measure(1e-9, 0),
+                new Measure(1e-9, 0), new Measure(1e-5, 0), 2, new Costs.Machine(2, "jdk", "os", 1.5, "now"));
+        Path p = dir.resolve("costs.json");
+        Files.writeString(p, CostsFile.toJson(c));
+        return p;
+    }
+
+    @Test
+    void simulatesTheJobFileForEveryAlgorithmAndN() throws Exception {
+        Path train = data();
+        Path costs = costs(2e-3);
+        CliTest.Run r = CliTest.run("simulate", "../jobs/dlrm-synthetic.yaml", "--train", train.toString(), "--eval", train.resolveSibling("eval.tsv").toString(),
+                "--costs", costs.toString(), "--trainers", "1,4", "--algorithms", "all", "--steps", "40", "--ps-shards", "2");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        JsonNode j = new ObjectMapper().readTree(lines[lines.length - 1]);
+        Set<String> seen = new HashSet<>();
+        for (JsonNode x : j.get("results")) {
+            seen.add(x.get("algorithm").asText() + "/" + x.get("trainers").asInt());
+            assertTrue(x.get("examples_per_sec").asDouble() > 0, x.toString());
+            assertTrue(Set.of("compute", "ps-shard", "link", "sync").contains(x.get("bottleneck").asText()), x.toString());
+        }
+        int algos = io.shadowsync.sync.SyncAlgorithms.all().size() - 1; // all but none
+        assertEquals(2 * algos, seen.size(), "one result per algorithm and N: " + seen);
+        assertTrue(r.err().contains("| s-ma | 4 |"), r.err());
+    }
+
+    @Test
+    void refusesABadCostsFileNamingTheField() throws Exception {
+        Path train = data();
+        Path costs = costs(2e-3);
+        Files.writeString(costs, Files.readString(costs).replace("\"ring_hop_per_float\"", "\"ring_hop\""));
+        CliTest.Run r = CliTest.run("simulate", "--model", "dlrm", "--train", train.toString(), "--costs", costs.toString(), "--trainers", "2");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("ring_hop_per_float"), r.err());
+        CliTest.Run bad = CliTest.run("simulate", "--model", "dlrm", "--train", train.toString(), "--costs", costs(1e-3).toString(),
+                "--trainers", "2", "--algorithms", "s-nope");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("s-nope"), bad.err());
+    }
+}

@@ -1,0 +1,307 @@
+package io.shadowsync.sim;
+
+import io.shadowsync.comm.Codec;
+import io.shadowsync.comm.LinkModel;
+import io.shadowsync.sync.AlgorithmDescriptor;
+import io.shadowsync.sync.SyncSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One simulated job on N trainers: every worker's steps (embedding pull, compute, push; async SGD's dense pull and
+ * push; synchronous SGD's gradient allreduce), every trainer's rounds (the shadow's loop and its pacing, or the
+ * foreground's every K steps), on the hosts' cores ({@link CpuPool}) and links ({@link FifoLink}). Deterministic for
+ * a seed: the only randomness is the stragglers', drawn per worker from a {@link SplittableRandom} split from it.
+ *
+ * <p>Topology, as {@code InProcessCluster} emulates it: each trainer has two links, one for server traffic on the
+ * workers' path and one for its rounds; the embedding server has a link per shard (rows spread evenly), the dense
+ * server {@code min(shards, dense floats)} contiguous shards with a link each; synchronous SGD's ranks (one per worker)
+ * each have a link of their own. A server call is one round trip to every shard at once (two latencies), done when
+ * its last part is delivered. In process ({@link SimCluster#inProcess()}) a server call's work runs on the caller's
+ * thread; otherwise every shard serves its calls one at a time (its CPU, a {@link FifoLink#server()}).
+ */
+public final class ScalingSimulation {
+    /** The longest a self-paced sync thread waits for its workers to step (as the engine's pacer). */
+    static final double MAX_STEP_WAIT = 0.020;
+
+    final SimJob job;
+    final SimCluster cluster;
+    final Costs costs;
+    final int n;
+    final AlgorithmDescriptor algo;
+    final Codec codec;
+    final EventQueue q = new EventQueue();
+    final CpuPool[] hosts;
+    final FifoLink[] nic, syncNic, rankLinks, embShards, embShardCpu, denseShards, denseShardCpu;
+    final Rounds rounds;
+    final Timelines timelines = new Timelines();
+    private final List<Worker> workers = new ArrayList<>();
+    private final long[] trainerSteps;
+    private final Runnable[] stepWaiter;
+    private final long targetSteps;
+    private long totalSteps;
+    private boolean measuring;
+    private double t0;
+    private long examples;
+    double syncWait;
+    /** Synchronous SGD: the workers waiting for the step's allreduce. */
+    private final List<Runnable> allReduceWaiting = new ArrayList<>();
+
+    private final class Worker {
+        final int trainer;
+        final int index;
+        final SplittableRandom rnd;
+        int sinceRound;
+
+        Worker(int trainer, int index, SplittableRandom rnd) {
+            this.trainer = trainer;
+            this.index = index;
+            this.rnd = rnd;
+        }
+    }
+
+    /**
+     * @param stepsPerWorker worker steps to simulate (a fifth of them warm-up, not measured)
+     */
+    public ScalingSimulation(SimJob job, SimCluster cluster, Costs costs, int n, long seed, int stepsPerWorker) {
+        if (n < 1) throw new IllegalArgumentException("a simulation needs at least 1 trainer, got " + n);
+        if (stepsPerWorker < 5) throw new IllegalArgumentException("simulate at least 5 steps per worker, got " + stepsPerWorker);
+        this.job = job;
+        this.cluster = cluster;
+        this.costs = costs;
+        this.n = n;
+        this.algo = job.algorithm();
+        this.codec = job.codec();
+        LinkModel l = cluster.link();
+        hosts = new CpuPool[cluster.hosts(n)];
+        for (int h = 0; h < hosts.length; h++) hosts[h] = new CpuPool(q, cluster.coresPerHost());
+        nic = links(n, l);
+        syncNic = links(n, l);
+        rankLinks = links(algo.workerGroup() ? n * job.workers() : 0, l);
+        embShards = links(job.embTables() > 0 ? job.psShards() : 0, l);
+        embShardCpu = servers(cluster.inProcess() ? 0 : embShards.length);
+        int denseShardCount = algo.denseServer() ? Math.min(job.psShards(), job.denseFloats()) : 0;
+        denseShards = links(denseShardCount, l);
+        denseShardCpu = servers(cluster.inProcess() ? 0 : denseShardCount);
+        rounds = new Rounds(this);
+        trainerSteps = new long[n];
+        stepWaiter = new Runnable[n];
+        SplittableRandom root = new SplittableRandom(seed);
+        for (int t = 0; t < n; t++) {
+            for (int w = 0; w < job.workers(); w++) workers.add(new Worker(t, w, root.split()));
+        }
+        targetSteps = (long) stepsPerWorker * workers.size();
+    }
+
+    private static FifoLink[] links(int k, LinkModel l) {
+        FifoLink[] a = new FifoLink[k];
+        for (int i = 0; i < k; i++) a[i] = new FifoLink(l.bytesPerSecond(), l.latencySeconds());
+        return a;
+    }
+
+    private static FifoLink[] servers(int k) {
+        FifoLink[] a = new FifoLink[k];
+        for (int i = 0; i < k; i++) a[i] = FifoLink.server();
+        return a;
+    }
+
+    /**
+     * When a thread that waits for a delivery at t runs again: t, plus in process over an emulated link the host's
+     * wake-up lateness (the emulation sleeps; a loaded host runs the sleeper late).
+     */
+    double resumes(double t) {
+        return cluster.inProcess() && !cluster.link().isIdeal() ? t + costs.wakeup().median() : t;
+    }
+
+    CpuPool host(int trainer) {
+        return hosts[cluster.hostOf(trainer)];
+    }
+
+    /** Runs the job and returns what it did over the measured window. */
+    public SimResult run() {
+        for (Worker w : workers) q.at(0, () -> startStep(w));
+        if (algo.background() && !algo.idleAlone(job.sync(), n)) {
+            for (int t = 0; t < n; t++) {
+                int tr = t;
+                q.at(0, () -> shadowLoop(tr));
+            }
+        }
+        q.runUntil(Double.MAX_VALUE, () -> totalSteps < targetSteps);
+        double span = q.now() - t0;
+        double bytes = 0;
+        double link = 0, shard = 0, cpu = 0;
+        for (FifoLink[] group : new FifoLink[][] {nic, syncNic, rankLinks}) {
+            for (FifoLink f : group) {
+                bytes += f.bytes();
+                link = Math.max(link, f.utilisation(q.now()));
+            }
+        }
+        for (FifoLink[] group : new FifoLink[][] {embShards, embShardCpu, denseShards, denseShardCpu}) {
+            for (FifoLink f : group) shard = Math.max(shard, f.utilisation(q.now()));
+        }
+        int[] threads = new int[hosts.length];
+        boolean syncThread = algo.background() && !algo.idleAlone(job.sync(), n);
+        for (int t = 0; t < n; t++) threads[cluster.hostOf(t)] += job.workers() + (syncThread ? 1 : 0);
+        for (int h = 0; h < hosts.length; h++) cpu = Math.max(cpu, hosts[h].utilisation(threads[h]));
+        double eps = examples / span;
+        Timelines.Staleness st = timelines.staleness(this);
+        double roundsPerSec = timelines.rounds0() / span;
+        return new SimResult(algo.name(), n, eps, roundsPerSec, st.rounds(), st.seconds(), examples == 0 ? 0 : bytes / examples,
+                cpu, shard, link, syncWait / (workers.size() * span));
+    }
+
+    boolean measuring() {
+        return measuring;
+    }
+
+    private void startStep(Worker w) {
+        if (algo.serverOptimizer()) {
+            double pullAt = q.now();
+            rounds.denseCall(w.trainer, nic[w.trainer], false, false, () -> {
+                timelines.pull(w.trainer, w.index, pullAt, q.now(), this);
+                embeddings(w.trainer, true, () -> compute(w));
+            });
+        } else {
+            embeddings(w.trainer, true, () -> compute(w));
+        }
+    }
+
+    private void compute(Worker w) {
+        double work = costs.step().median() * cluster.stragglers().draw(w.rnd);
+        host(w.trainer).run(work, () -> {
+            if (algo.workerGroup()) allReduceGradients(() -> embeddings(w.trainer, false, () -> endStep(w)));
+            else embeddings(w.trainer, false, () -> afterPush(w));
+        });
+    }
+
+    private void afterPush(Worker w) {
+        if (!algo.serverOptimizer()) {
+            endStep(w);
+            return;
+        }
+        double pushAt = q.now();
+        rounds.denseCall(w.trainer, nic[w.trainer], true, false, () -> {
+            timelines.push(w.trainer, w.index, pushAt, q.now(), this);
+            endStep(w);
+        });
+    }
+
+    /** Synchronous SGD: every worker's gradient allreduced over all N·W ranks; the step waits for the slowest. */
+    private void allReduceGradients(Runnable k) {
+        double arrived = q.now();
+        allReduceWaiting.add(() -> {
+            if (measuring) syncWait += q.now() - arrived;
+            k.run();
+        });
+        if (allReduceWaiting.size() < workers.size()) return;
+        List<Runnable> all = new ArrayList<>(allReduceWaiting);
+        allReduceWaiting.clear();
+        double start = q.now();
+        int ranks = workers.size();
+        int[] hostOfRank = new int[ranks];
+        for (int r = 0; r < ranks; r++) hostOfRank[r] = cluster.hostOf(r / job.workers());
+        rounds.ring(rankLinks, hostOfRank, null, () -> {
+            timelines.round(0, start, q.now(), this);
+            for (Runnable r : all) r.run();
+        });
+    }
+
+    /** One embedding server call of a step (pull or push), then k; nothing when the job has no tables or shares one local store. */
+    private void embeddings(int t, boolean pull, Runnable k) {
+        if (job.embTables() == 0 || (cluster.inProcess() && cluster.link().isIdeal() && job.psShards() == 1)) {
+            k.run(); // train's one local store: the rows' work is in the calibrated step
+            return;
+        }
+        double rows = costs.rowsPerStep();
+        long bytes = Math.round(rows * (4 + 4L * job.embDim()));
+        double callCpu = cluster.inProcess() ? (pull ? costs.pullPerCall() : costs.pushPerCall()).median() : 0;
+        host(t).run(callCpu, () -> {
+            double now = q.now();
+            double done = nic[t].send(now, bytes, 2);
+            int s = embShards.length;
+            int touched = (int) Math.min(s, Math.max(1, Math.round(rows)));
+            for (int i = 0; i < touched; i++) {
+                done = Math.max(done, embShards[i].send(now, bytes / touched, 2));
+                if (!cluster.inProcess()) {
+                    double service = (pull ? costs.grpcPullPerCall() : costs.grpcPushPerCall()).median()
+                            + rows / touched * (pull ? costs.grpcPullPerRow() : costs.grpcPushPerRow()).median();
+                    double lat = embShards[i].latency();
+                    done = Math.max(done, embShardCpu[i].serve(now + lat, service) + lat);
+                }
+            }
+            q.at(resumes(done), k);
+        });
+    }
+
+    private void endStep(Worker w) {
+        totalSteps++;
+        if (measuring) examples += job.batch(); // a step that ends as the window opens is not in it
+        if (!measuring && totalSteps >= targetSteps / 5) startMeasuring();
+        int t = w.trainer;
+        trainerSteps[t]++;
+        Runnable waiter = stepWaiter[t];
+        if (waiter != null) {
+            stepWaiter[t] = null;
+            waiter.run();
+        }
+        if (algo.foreground() && ++w.sinceRound == job.sync().syncEvery()) {
+            w.sinceRound = 0;
+            double arrived = q.now();
+            rounds.foregroundArrive(t, job.workers(), () -> {
+                if (measuring) syncWait += q.now() - arrived;
+                startStep(w);
+            });
+            return;
+        }
+        startStep(w);
+    }
+
+    private void startMeasuring() {
+        measuring = true;
+        t0 = q.now();
+        for (FifoLink[] group : new FifoLink[][] {nic, syncNic, rankLinks, embShards, embShardCpu, denseShards, denseShardCpu}) {
+            for (FifoLink f : group) f.measureFrom(t0);
+        }
+        for (CpuPool h : hosts) h.measureFrom(t0);
+        timelines.measureFrom(t0);
+    }
+
+    /** The next shadow round of a trainer, started by its workers' next step or by the pacer giving up waiting for one. */
+    private final class StepWait implements Runnable {
+        private final int t;
+        private boolean fired;
+
+        StepWait(int t) {
+            this.t = t;
+        }
+
+        @Override
+        public void run() {
+            if (fired) return;
+            fired = true;
+            if (stepWaiter[t] == this) stepWaiter[t] = null;
+            shadowLoop(t);
+        }
+    }
+
+    /** The shadow: rounds in a loop on trainer t's sync thread, paced as {@code SyncPacer} paces them. */
+    private void shadowLoop(int t) {
+        double start = q.now();
+        long stepsAtStart = trainerSteps[t];
+        rounds.round(t, cpu -> {
+            SyncSpec s = job.sync();
+            double wait = s.syncIntervalMs() > 0 ? s.syncIntervalMs() / 1000.0 : Math.max(0, cpu / s.syncCpu() - (q.now() - start));
+            q.after(wait, () -> {
+                if (s.syncIntervalMs() > 0 || trainerSteps[t] != stepsAtStart) {
+                    shadowLoop(t);
+                    return;
+                }
+                // the pacer also waits for a worker step since the round began (at most MAX_STEP_WAIT)
+                StepWait next = new StepWait(t);
+                stepWaiter[t] = next;
+                q.after(MAX_STEP_WAIT, next);
+            });
+        });
+    }
+}

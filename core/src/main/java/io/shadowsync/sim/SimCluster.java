@@ -1,0 +1,31 @@
+package io.shadowsync.sim;
+
+import io.shadowsync.comm.LinkModel;
+
+/**
+ * Where a simulated job runs.
+ *
+ * @param link            every link: trainers' NICs and the servers' (bandwidth, one-way latency)
+ * @param coresPerHost    cores a host gives the job (fractional: a shared machine's share)
+ * @param trainersPerHost trainers that share a host's cores (0: all of them, on one host)
+ * @param inProcess       the servers live in the trainers' JVM and a server call runs on the caller's thread, as in
+ *                        {@code train} with an emulated network; false: servers on hosts of their own, over gRPC
+ * @param stragglers      how steps vary
+ */
+public record SimCluster(LinkModel link, double coresPerHost, int trainersPerHost, boolean inProcess, Stragglers stragglers) {
+    public SimCluster {
+        if (link == null || stragglers == null) throw new IllegalArgumentException("a cluster needs a link model and a straggler model");
+        if (!(coresPerHost > 0) || Double.isInfinite(coresPerHost)) throw new IllegalArgumentException("cores per host must be positive, got " + coresPerHost);
+        if (trainersPerHost < 0) throw new IllegalArgumentException("trainers per host must be ≥ 0 (0: all on one host), got " + trainersPerHost);
+    }
+
+    /** Hosts for n trainers. */
+    public int hosts(int n) {
+        return trainersPerHost == 0 ? 1 : (n + trainersPerHost - 1) / trainersPerHost;
+    }
+
+    /** The host of trainer t. */
+    public int hostOf(int t) {
+        return trainersPerHost == 0 ? 0 : t / trainersPerHost;
+    }
+}
