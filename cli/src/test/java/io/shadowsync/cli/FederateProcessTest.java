@@ -119,6 +119,19 @@ class FederateProcessTest {
         assertTrue(s.get("eval").get("accuracy").asDouble() > 0.85, s.toString());
     }
 
+    /** Bad process settings exit 2 with one sentence, before any process starts. */
+    @Test
+    void badProcessFlagsExitTwo() {
+        String[][] cases = {{"--local", "0"}, {"--local", "3", "--clients", "2"}, {"--local", "2", "--client-processes", "2"},
+                {"--local", "2", "--round-timeout", "0"}};
+        String[] says = {"--local must be at least 1", "3 client processes for --clients 2", "not both", "--round-timeout must be positive"};
+        for (int i = 0; i < cases.length; i++) {
+            CliTest.Run r = FederateCliTest.run(with(args("--rounds", "1"), cases[i]));
+            assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());
+            assertTrue(r.err().contains(says[i]), r.err());
+        }
+    }
+
     /** A stderr that signals when a line containing tag has been written. */
     static final class Watch extends Writer {
         final StringBuffer text = new StringBuffer();
