@@ -199,7 +199,7 @@ public class FederateCommand implements Callable<Integer> {
                 + ", server " + serverOpt.toLowerCase(Locale.ROOT) + (secureAgg ? ", secure aggregation" : "")
                 + (dpClip > 0 ? ", DP clip " + dpClip + " noise " + dpNoise : ""));
         int processes = local != null ? local : clientProcesses != null ? clientProcesses : 0;
-        if (processes == 0) err.print(job.splitTable(splitRows)); // with client processes the server holds no training data
+        if (local == null && clientProcesses == null) err.print(job.splitTable(splitRows)); // with client processes the server holds no training data
         err.flush();
         java.util.function.Consumer<RoundRecord> progress = rec -> {
             err.println(roundLine(rec));
@@ -207,7 +207,7 @@ public class FederateCommand implements Callable<Integer> {
         };
         FederatedResult r;
         List<Integer> lost = null;
-        if (processes > 0) {
+        if (local != null || clientProcesses != null) {
             try (FederationProcesses fp = new FederationProcesses(this, processes, err)) {
                 r = fp.run(job, progress);
                 lost = fp.lostProcesses();
@@ -216,7 +216,7 @@ public class FederateCommand implements Callable<Integer> {
             r = job.run(progress);
         }
         Map<String, Object> summary = summary(job, r);
-        if (processes > 0) {
+        if (local != null || clientProcesses != null) {
             summary.put("client_processes", processes);
             summary.put("lost_processes", lost);
         }
