@@ -1,6 +1,11 @@
 package io.shadowsync.fed;
 
+import io.shadowsync.engine.TrainingException;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 /**
  * Where a federation's clients run, as the server ({@link Federation}) sees them: each call does one step of a round
@@ -41,6 +46,25 @@ public interface ClientPool extends AutoCloseable {
 
     /** Step 4, asked of the survivors only: [slot] = the client's {@link SecureClient#reveal} answer, null for the others. */
     byte[][][] reveal(Round round, boolean[] survived) throws InterruptedException;
+
+    /**
+     * The results of one step's calls, in slot order; the first that failed cancels the others and ends the step with
+     * its exception (an unchecked one as it is, a checked one as a {@link TrainingException}).
+     */
+    static <T> List<T> gather(List<Future<T>> futures) throws InterruptedException {
+        List<T> out = new ArrayList<>(futures.size());
+        for (Future<T> f : futures) {
+            try {
+                out.add(f.get());
+            } catch (ExecutionException e) {
+                for (Future<?> other : futures) other.cancel(true);
+                if (e.getCause() instanceof RuntimeException re) throw re;
+                if (e.getCause() instanceof Error err) throw err;
+                throw new TrainingException(e.getCause());
+            }
+        }
+        return out;
+    }
 
     /** Ends the clients' part of the run (a remote pool tells the client processes to exit). */
     @Override

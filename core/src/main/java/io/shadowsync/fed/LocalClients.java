@@ -1,10 +1,8 @@
 package io.shadowsync.fed;
 
-import io.shadowsync.engine.TrainingException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,18 +39,7 @@ final class LocalClients implements ClientPool {
             int slot = i;
             futures.add(pool.submit((Callable<T>) () -> step.run(slot, round.clients()[slot])));
         }
-        List<T> out = new ArrayList<>(round.size());
-        for (Future<T> f : futures) {
-            try {
-                out.add(f.get());
-            } catch (ExecutionException e) {
-                for (Future<?> other : futures) other.cancel(true);
-                Throwable c = e.getCause();
-                if (c instanceof RuntimeException re && !(c instanceof TrainingException)) throw re;
-                throw c instanceof TrainingException te ? te : new TrainingException(c);
-            }
-        }
-        return out;
+        return ClientPool.gather(futures);
     }
 
     @Override

@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -120,17 +119,7 @@ public final class RemoteClients implements ClientPool {
                 }
             }));
         }
-        List<T> out = new ArrayList<>(round.size());
-        for (Future<T> f : futures) {
-            try {
-                out.add(f.get());
-            } catch (ExecutionException e) {
-                for (Future<?> other : futures) other.cancel(true);
-                if (e.getCause() instanceof RuntimeException re) throw re;
-                throw new IllegalStateException(e.getCause());
-            }
-        }
-        return out;
+        return ClientPool.gather(futures);
     }
 
     private synchronized void markLost(int p) {
