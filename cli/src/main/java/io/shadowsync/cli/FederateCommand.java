@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
         description = {"Federated training: K simulated clients with private non-IID shards train a global model in rounds "
                 + "(FedAvg, FedProx, robust aggregation, secure aggregation, differential privacy). The last line on stdout is a JSON summary.",
                 "The model is an MLP (--model mlp, the default here). Keys of the optional YAML job file are the long option names without '--'."})
-public final class FederateCommand implements Callable<Integer> {
+public class FederateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -158,6 +158,27 @@ public final class FederateCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
+    @Option(names = "--local", paramLabel = "P", description = "Run the clients in P processes on this host (client k in process k mod P), "
+            + "started and stopped by this one, which is the server; over gRPC on 127.0.0.1 (default: clients are threads of this JVM).")
+    Integer local;
+
+    @Option(names = "--client-processes", paramLabel = "P", description = "Serve as the federation server for P 'federate-client' processes started "
+            + "elsewhere, which meet it at --listen.")
+    Integer clientProcesses;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "With --client-processes: where the server listens (default: 127.0.0.1:0, a free port, printed).")
+    String listen;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "With client processes: the job's shared secret (with --local, one is made for the run).")
+    Path tokenFile;
+
+    @Option(names = "--round-timeout", paramLabel = "SEC", description = "With client processes: how long a client has to train and upload in a round; "
+            + "a later one has dropped out of it (default: 60).")
+    double roundTimeout = 60;
+
+    @Option(names = "--rendezvous-timeout", paramLabel = "SEC", description = "With client processes: how long to wait for all of them to arrive (default: 60).")
+    double rendezvousTimeout = 60;
+
     /** The training data as given (--train, or the first --client-data file), for the saved model's provenance. */
     private DataSource trainSource;
 
@@ -177,13 +198,28 @@ public final class FederateCommand implements Callable<Integer> {
                 + " parameters; " + job.config().clients() + " clients, " + job.split().label() + " split, " + job.config().aggregation().label()
                 + ", server " + serverOpt.toLowerCase(Locale.ROOT) + (secureAgg ? ", secure aggregation" : "")
                 + (dpClip > 0 ? ", DP clip " + dpClip + " noise " + dpNoise : ""));
-        err.print(job.splitTable(splitRows));
+        int processes = local != null ? local : clientProcesses != null ? clientProcesses : 0;
+        if (local == null && clientProcesses == null) err.print(job.splitTable(splitRows)); // with client processes the server holds no training data
         err.flush();
-        FederatedResult r = job.run(rec -> {
+        java.util.function.Consumer<RoundRecord> progress = rec -> {
             err.println(roundLine(rec));
             err.flush();
-        });
+        };
+        FederatedResult r;
+        List<Integer> lost = null;
+        if (local != null || clientProcesses != null) {
+            try (FederationProcesses fp = new FederationProcesses(this, processes, err)) {
+                r = fp.run(job, progress);
+                lost = fp.lostProcesses();
+            }
+        } else {
+            r = job.run(progress);
+        }
         Map<String, Object> summary = summary(job, r);
+        if (local != null || clientProcesses != null) {
+            summary.put("client_processes", processes);
+            summary.put("lost_processes", lost);
+        }
         if (save != null) {
             ModelFile.write(save, job.model().toProperties(), Provenance.of(spec, jobFile, trainSource, summary),
                     r.model().dense().data(), Federation.noTables());
@@ -297,6 +333,7 @@ public final class FederateCommand implements Callable<Integer> {
             x.put("round", rec.round() + 1);
             x.put("sampled", rec.sampled());
             x.put("reported", rec.reported());
+            x.put("dropped", rec.sampled() - rec.reported());
             x.put("applied", rec.applied());
             x.put("upload_bytes", rec.uploadBytes());
             x.put("download_bytes", rec.downloadBytes());

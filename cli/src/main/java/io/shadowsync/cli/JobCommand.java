@@ -198,6 +198,10 @@ abstract class JobCommand {
     @Option(names = "--train-window", paramLabel = "N", description = "Examples the sliding training metrics cover (default: 100000).")
     long trainWindow = 100_000;
 
+    @Option(names = "--recompute-every", paramLabel = "K", description = "Activation checkpointing of the MLP stacks: keep every K-th hidden "
+            + "layer's activation and recompute the others in backward (less memory per worker, the same gradients) (default: 1, keep all).")
+    int recomputeEvery = 1;
+
     @Option(names = "--max-non-finite", paramLabel = "K", description = "Stop (exit 1) when a worker has K non-finite batches in a row: "
             + "the model has diverged; 0: never stop, only count them (default: " + TrainerConfig.DEFAULT_MAX_NON_FINITE + ").")
     int maxNonFinite = TrainerConfig.DEFAULT_MAX_NON_FINITE;
@@ -303,8 +307,9 @@ abstract class JobCommand {
             throw new UsageException("--gossip-schedule: " + e.getMessage());
         }
         LinkModel link = LinkModel.parse(netBandwidth, netLatency);
+        if (recomputeEvery < 1) throw new UsageException("--recompute-every must be at least 1 (1: keep every activation), got " + recomputeEvery);
         TrainerConfig cfg = new TrainerConfig(workers, batchSize, examples, epochs, DataSplit.parse(split), seed, queueDepth, trainWindow, shuffle,
-                maxNonFinite);
+                maxNonFinite, recomputeEvery);
         Codec wire;
         try {
             wire = Codec.named(codec);
@@ -519,7 +524,7 @@ abstract class JobCommand {
         return TrainingJob.builder().data(plan.train()).eval(plan.eval()).model(plan.modelSpec()).optimizer(plan.opt())
                 .embeddingOptimizer(plan.embOpt()).trainers(c.trainers()).workers(t.workers()).sync(c.sync()).batchSize(t.batchSize())
                 .epochs(t.epochs()).examples(t.examples()).seed(seed).split(t.split()).shuffle(t.shuffle()).psShards(c.psShards())
-                .maxNonFinite(t.maxNonFinite()).queueDepth(t.queueDepth()).trainWindow(t.trainWindow()).link(c.link())
+                .maxNonFinite(t.maxNonFinite()).recomputeEvery(t.recomputeEvery()).queueDepth(t.queueDepth()).trainWindow(t.trainWindow()).link(c.link())
                 .slowTrainer(c.slow()).codec(c.codec());
     }
 

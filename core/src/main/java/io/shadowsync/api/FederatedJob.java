@@ -72,6 +72,11 @@ public final class FederatedJob {
         return split;
     }
 
+    /** The held-out data the global model is evaluated on, or null. */
+    public DataSource evalData() {
+        return eval;
+    }
+
     /** Each client's data (loaded and split on the first call, then kept). */
     public synchronized InMemorySource[] shards() throws IOException {
         if (shards == null) {

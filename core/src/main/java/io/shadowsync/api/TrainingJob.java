@@ -242,6 +242,7 @@ public final class TrainingJob {
         private boolean shuffle;
         private int psShards = 1;
         private int maxNonFinite = TrainerConfig.DEFAULT_MAX_NON_FINITE;
+        private int recomputeEvery = 1;
         private int queueDepth = 4;
         private long trainWindow = 100_000;
         private LinkModel link = LinkModel.NONE;
@@ -391,6 +392,15 @@ public final class TrainingJob {
             return this;
         }
 
+        /**
+         * Activation checkpointing of the MLP stacks (MLP, DLRM's bottom and top): keep every k-th hidden activation
+         * and recompute the others in backward; less memory per worker, the same gradients (default 1: keep all).
+         */
+        public Builder recomputeEvery(int k) {
+            this.recomputeEvery = k;
+            return this;
+        }
+
         /** Stop when a worker has this many non-finite batches in a row; 0 never stops (default: 50). */
         public Builder maxNonFinite(int maxNonFinite) {
             this.maxNonFinite = maxNonFinite;
@@ -462,6 +472,7 @@ public final class TrainingJob {
             }
             if (examples < 0) throw new IllegalArgumentException("examples(" + examples + "): give a positive count, or 0 for whole epochs");
             if (examples == 0 && epochs < 1) throw new IllegalArgumentException("epochs(" + epochs + "): give at least 1");
+            if (recomputeEvery < 1) throw new IllegalArgumentException("recomputeEvery(" + recomputeEvery + "): give 1 (keep every activation) or more");
             if (maxNonFinite < 0) throw new IllegalArgumentException("maxNonFinite(" + maxNonFinite + "): give 0 (never stop) or more");
             if (split == null) throw new IllegalArgumentException("split(null): give a DataSplit, e.g. DataSplit.ROUND_ROBIN");
             ModelSpec spec = model != null ? model : defaultModel(schema);
@@ -490,7 +501,8 @@ public final class TrainingJob {
             if (logEvery == null || logEvery.compareTo(MetricsLog.MIN_INTERVAL) < 0) {
                 throw new IllegalArgumentException("logEvery(" + logEvery + "): give at least " + MetricsLog.MIN_INTERVAL.toMillis() + " ms");
             }
-            TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, queueDepth, trainWindow, shuffle, maxNonFinite);
+            TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, queueDepth, trainWindow, shuffle, maxNonFinite,
+                    recomputeEvery);
             JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, link, slowTrainer, codec);
             return new TrainingJob(this, spec, opt, embOpt, config);
         }

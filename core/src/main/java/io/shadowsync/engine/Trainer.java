@@ -104,7 +104,7 @@ public final class Trainer {
         Thread[] threads = new Thread[config.workers()];
         for (int i = 0; i < threads.length; i++) {
             Model m = workerModels != null ? workerModels[i] : model;
-            Worker w = new Worker(rank, i, m, rule, embeddings, feeder, config.batchSize(), config.maxNonFinite(), stats[i], window);
+            Worker w = new Worker(rank, i, m, rule, embeddings, feeder, config.batchSize(), config.recomputeEvery(), config.maxNonFinite(), stats[i], window);
             threads[i] = new Thread(() -> runGuarded(w), prefix + "worker-" + i);
             threads[i].setDaemon(true);
         }

@@ -50,7 +50,7 @@ final class Worker implements Runnable {
     private final int trainer;
     private final int maxNonFinite;
 
-    Worker(int trainer, int index, Model model, StepRule rule, EmbeddingStore embeddings, BatchSupply feeder, int batchSize,
+    Worker(int trainer, int index, Model model, StepRule rule, EmbeddingStore embeddings, BatchSupply feeder, int batchSize, int recomputeEvery,
            int maxNonFinite, WorkerStats stats, TrainWindow window) {
         this.trainer = trainer;
         this.maxNonFinite = maxNonFinite;
@@ -61,9 +61,9 @@ final class Worker implements Runnable {
         this.feeder = feeder;
         this.stats = stats;
         this.window = window;
-        this.workspace = model.newWorkspace(batchSize);
+        this.workspace = model.newWorkspace(batchSize, recomputeEvery);
         this.pushes = new DeferredPushes(embeddings);
-        this.aheadSpace = pushes.remote() ? model.newWorkspace(batchSize) : null;
+        this.aheadSpace = pushes.remote() ? model.newWorkspace(batchSize, recomputeEvery) : null;
     }
 
     @Override

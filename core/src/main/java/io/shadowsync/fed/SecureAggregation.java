@@ -41,10 +41,9 @@ import javax.crypto.spec.SecretKeySpec;
  * a larger one is refused with the client and the value. The PRG is AES-256 in counter mode keyed by SHA-256 of the
  * seed (a fresh key per round, so a key and counter never repeat).
  *
- * <p>Simulation note: the clients are threads of this JVM, so the shares are handed over in memory; the protocol
- * routes them through the server encrypted under the pairwise keys, and adds signatures against an active server —
- * neither is built here. This class holds the round's state for all parties; {@link #masked} is a client's work and
- * {@link #unmask} the server's.
+ * <p>This class holds the round's state for all parties, the shares handed over in memory; {@link #masked} is a
+ * client's work and {@link #unmask} the server's. {@link SecureClient} is one party of the same protocol for clients
+ * that talk through the server (shares sealed under pairwise keys), as a federation's rounds run it.
  */
 public final class SecureAggregation {
     /** Fractional bits of the fixed-point encoding: a resolution of 2^−24 ≈ 6·10⁻⁸. */
@@ -198,7 +197,7 @@ public final class SecureAggregation {
         for (int k = 0; k < y.length; k++) y[k] += sign * b.getLong();
     }
 
-    private static byte[] pairKey(PrivateKey mine, PublicKey theirs) {
+    static byte[] pairKey(PrivateKey mine, PublicKey theirs) {
         try {
             KeyAgreement ka = KeyAgreement.getInstance("X25519");
             ka.init(mine);
@@ -209,7 +208,7 @@ public final class SecureAggregation {
         }
     }
 
-    private static byte[] selfKey(byte[] seed) {
+    static byte[] selfKey(byte[] seed) {
         return sha256("shadowsync secure aggregation self mask", seed);
     }
 
@@ -224,7 +223,7 @@ public final class SecureAggregation {
         }
     }
 
-    private static PrivateKey privateKey(byte[] scalar) {
+    static PrivateKey privateKey(byte[] scalar) {
         try {
             return KeyFactory.getInstance("X25519").generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, scalar));
         } catch (GeneralSecurityException e) {

@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  * through the job's upload codec. Each client owns one {@link Codec.Encoder} for the whole job, so a codec with error
  * feedback (top-k) keeps what a client's earlier uploads left out and adds it to its next one, however many rounds
  * the client was not sampled in between; int8:stochastic draws from a stream seeded per client. The change is
- * compressed, never the model. A client is served by one thread at a time (it is sampled at most once a round).
+ * compressed, never the model. A client is served by one thread at a time (it is sampled at most once a round). Where the clients run in
+ * other processes, each process holds the encoders of its own clients.
  */
 final class Uploads {
     private final Codec codec;
@@ -28,11 +29,20 @@ final class Uploads {
 
     /** Client k's change delta as the server decodes it. */
     float[] received(int k, float[] delta) {
+        return decode(codec, encode(k, delta), delta.length);
+    }
+
+    /** Client k's upload of delta: the bytes its encoder puts on the wire. */
+    synchronized byte[] encode(int k, float[] delta) {
         Codec.Encoder e = encoders[k];
         if (e == null) encoders[k] = e = codec.encoder(seed * 1_000_003L + k);
-        ByteBuffer wire = ByteBuffer.wrap(e.encode(delta, 0, delta.length));
-        float[] got = new float[delta.length];
-        codec.decode(wire, got, 0, delta.length);
+        return e.encode(delta, 0, delta.length);
+    }
+
+    /** An upload of n values as the server decodes it. */
+    static float[] decode(Codec codec, byte[] wire, int n) {
+        float[] got = new float[n];
+        codec.decode(ByteBuffer.wrap(wire), got, 0, n);
         return got;
     }
 }

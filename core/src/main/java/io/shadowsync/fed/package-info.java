@@ -12,8 +12,12 @@
  * agreement, fixed-point arithmetic modulo 2^64, {@link Shamir} shares to recover a dropped client's masks) so that the
  * server learns only the sum.
  *
- * <p>Threading: the clients of a round train, clip and mask their updates on a pool of threads of this JVM (each
- * client's trainer runs its own worker threads); everything the server keeps — the global model, the server optimizer's state, the accountant — is
- * touched by the thread that called {@link Federation#run} only. Clients as separate processes are not built yet.
+ * <p>Where the clients run is a {@link ClientPool}: threads of this JVM ({@link Federation#localClients}), or client
+ * processes (the {@code net} module's); either way a client's side of a round is {@link FederatedClient} and its part
+ * of secure aggregation {@link SecureClient}, whose messages the server only routes.
+ *
+ * <p>Threading: the clients of a round train, clip and mask their updates at once (each client's trainer runs its own
+ * worker threads); everything the server keeps — the global model, the server optimizer's state, the accountant — is
+ * touched by the thread that called {@link Federation#run} only.
  */
 package io.shadowsync.fed;

@@ -98,7 +98,12 @@ public final class Dlrm implements Model {
 
     @Override
     public Workspace newWorkspace(int maxBatch) {
-        return new Ws(this, maxBatch);
+        return new Ws(this, maxBatch, 1);
+    }
+
+    @Override
+    public Workspace newWorkspace(int maxBatch, int recomputeEvery) {
+        return new Ws(this, maxBatch, recomputeEvery);
     }
 
     @Override
@@ -278,7 +283,7 @@ public final class Dlrm implements Model {
         final MlpStack.Scratch bottomScratch;
         final MlpStack.Scratch topScratch;
 
-        Ws(Dlrm m, int maxBatch) {
+        Ws(Dlrm m, int maxBatch, int recomputeEvery) {
             if (maxBatch < 1) throw new IllegalArgumentException("workspace needs maxBatch ≥ 1, got " + maxBatch);
             this.spec = m.spec;
             this.maxBatch = maxBatch;
@@ -302,8 +307,13 @@ public final class Dlrm implements Model {
             du = new float[u.length];
             topInT = new float[m.topIn * ld];
             dTopInT = new float[m.topIn * ld];
-            bottomScratch = m.bottom.newScratch(maxBatch);
-            topScratch = m.top.newScratch(maxBatch);
+            bottomScratch = m.bottom.newScratch(maxBatch, recomputeEvery);
+            topScratch = m.top.newScratch(maxBatch, recomputeEvery);
+        }
+
+        @Override
+        public long activationFloats() {
+            return bottomScratch.activationFloats() + topScratch.activationFloats();
         }
 
         @Override

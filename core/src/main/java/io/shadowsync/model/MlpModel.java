@@ -75,7 +75,12 @@ public final class MlpModel implements Model {
 
     @Override
     public Workspace newWorkspace(int maxBatch) {
-        return new Ws(this, maxBatch);
+        return new Ws(this, maxBatch, 1);
+    }
+
+    @Override
+    public Workspace newWorkspace(int maxBatch, int recomputeEvery) {
+        return new Ws(this, maxBatch, recomputeEvery);
     }
 
     @Override
@@ -131,7 +136,7 @@ public final class MlpModel implements Model {
         final int[] intLabels;
         final MlpStack.Scratch scratch;
 
-        Ws(MlpModel m, int maxBatch) {
+        Ws(MlpModel m, int maxBatch, int recomputeEvery) {
             if (maxBatch < 1) throw new IllegalArgumentException("workspace needs maxBatch ≥ 1, got " + maxBatch);
             this.spec = m.spec;
             this.maxBatch = maxBatch;
@@ -140,7 +145,7 @@ public final class MlpModel implements Model {
             logits = new float[maxBatch * m.outputs];
             dlogits = new float[maxBatch * m.outputs];
             intLabels = new int[maxBatch];
-            scratch = m.stack.newScratch(maxBatch);
+            scratch = m.stack.newScratch(maxBatch, recomputeEvery);
         }
 
         @Override
@@ -156,6 +161,11 @@ public final class MlpModel implements Model {
         @Override
         public float[] outputs() {
             return outputs;
+        }
+
+        @Override
+        public long activationFloats() {
+            return scratch.activationFloats();
         }
     }
 }

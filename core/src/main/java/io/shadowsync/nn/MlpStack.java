@@ -5,7 +5,8 @@ package io.shadowsync.nn;
  * widths {@code [in, h1, …, out]} give {@code widths.length − 1} layers named {@code prefix.0},
  * {@code prefix.1}, … Immutable and shared by workers; per-worker activations live in a {@link Scratch}.
  *
- * <p>Activations run in place on each layer's output, so one buffer per layer holds what backward needs.
+ * <p>Activations run in place on each layer's output, so one buffer per layer holds what backward needs — or, with
+ * activation checkpointing ({@link #newScratch(int, int)}), every k-th layer's, the others recomputed in backward.
  */
 public final class MlpStack {
     private final Linear[] layers;
@@ -13,23 +14,61 @@ public final class MlpStack {
     private final boolean activateLast;
     private final int maxWidth;
 
-    /** Per-worker buffers for a batch of at most {@code maxBatch} examples. Never shared between threads. */
+    /**
+     * Per-worker buffers for a batch of at most {@code maxBatch} examples. Never shared between threads.
+     *
+     * <p>Activation checkpointing ({@code every} = k): the output of hidden layer l is kept when (l + 1) mod k = 0;
+     * the others live in k − 1 segment buffers, which hold one segment (the layers between two kept outputs) at a
+     * time. Forward leaves the top segment there; backward, reaching a lower segment, recomputes it from the kept
+     * output below it (or the stack's input) with the same kernels, so the gradients are those of k = 1 bit for bit.
+     * k = 1 keeps every output (no recomputation).
+     */
     public static final class Scratch {
         final int maxBatch;
-        /** h[l] = output of layer l after its activation, [maxBatch × width(l)], for l &lt; layers − 1. */
-        final float[][] h;
+        final int every;
+        /** kept[j] = output of hidden layer (j + 1)·k − 1 after its activation, [maxBatch × its width]. */
+        final float[][] kept;
+        /** seg[i] = output of the current segment's hidden layer at position i (l mod k = i), [maxBatch × widest such]. */
+        final float[][] seg;
+        /** The segment whose outputs seg holds (segment s: hidden layers s·k … s·k + k − 2); −1: none. */
+        int validSegment = -1;
         /** Ping-pong gradient buffers, [maxBatch × maxWidth] each. */
         final float[] g0;
         final float[] g1;
 
-        Scratch(MlpStack s, int maxBatch) {
+        Scratch(MlpStack s, int maxBatch, int every) {
+            if (every < 1) throw new IllegalArgumentException("--recompute-every must be at least 1, got " + every);
             this.maxBatch = maxBatch;
-            int n = s.layers.length;
-            h = new float[Math.max(0, n - 1)][];
-            for (int l = 0; l < n - 1; l++) h[l] = new float[maxBatch * s.layers[l].out];
+            this.every = every;
+            int hidden = Math.max(0, s.layers.length - 1);
+            kept = new float[hidden / every][];
+            int[] segWidth = new int[Math.min(every - 1, hidden)];
+            for (int l = 0; l < hidden; l++) {
+                if (isKept(l, every)) kept[(l + 1) / every - 1] = new float[maxBatch * s.layers[l].out];
+                else segWidth[l % every] = Math.max(segWidth[l % every], s.layers[l].out);
+            }
+            seg = new float[segWidth.length][];
+            for (int i = 0; i < seg.length; i++) seg[i] = new float[maxBatch * segWidth[i]];
             g0 = new float[maxBatch * s.maxWidth];
             g1 = new float[maxBatch * s.maxWidth];
         }
+
+        /** The buffer of hidden layer l's output. */
+        float[] h(int l) {
+            return isKept(l, every) ? kept[(l + 1) / every - 1] : seg[l % every];
+        }
+
+        /** Floats of the hidden activations this scratch holds: the kept outputs and the segment buffers. */
+        public long activationFloats() {
+            long n = 0;
+            for (float[] a : kept) n += a.length;
+            for (float[] a : seg) n += a.length;
+            return n;
+        }
+    }
+
+    static boolean isKept(int l, int every) {
+        return (l + 1) % every == 0;
     }
 
     /**
@@ -71,12 +110,29 @@ public final class MlpStack {
 
     /** Floats per example a {@link Scratch} of a stack of these widths holds: the hidden outputs and two gradient buffers. */
     public static long scratchFloatsPerExample(int[] widths) {
-        long n = 0, max = 0;
-        for (int l = 0; l + 1 < widths.length; l++) {
-            if (l + 2 < widths.length) n += widths[l + 1];
-            max = Math.max(max, Math.max(widths[l], widths[l + 1]));
+        return scratchFloatsPerExample(widths, 1);
+    }
+
+    /** As {@link #scratchFloatsPerExample(int[])} with activation checkpointing every k layers (see {@link Scratch}). */
+    public static long scratchFloatsPerExample(int[] widths, int every) {
+        return activationFloatsPerExample(widths, every) + 2L * maxWidth(widths);
+    }
+
+    /**
+     * Floats per example of the hidden activations kept for backward with checkpointing every k layers: the kept
+     * outputs plus the k − 1 segment buffers (k = 1: every hidden output).
+     */
+    public static long activationFloatsPerExample(int[] widths, int every) {
+        if (every < 1) throw new IllegalArgumentException("--recompute-every must be at least 1, got " + every);
+        int hidden = Math.max(0, widths.length - 2);
+        long n = 0;
+        long[] seg = new long[Math.min(every - 1, hidden)];
+        for (int l = 0; l < hidden; l++) {
+            if (isKept(l, every)) n += widths[l + 1];
+            else seg[l % every] = Math.max(seg[l % every], widths[l + 1]);
         }
-        return n + 2 * max;
+        for (long w : seg) n += w;
+        return n;
     }
 
     /** The widest layer of a stack of these widths (the row length of its gradient buffers). */
@@ -103,7 +159,12 @@ public final class MlpStack {
     }
 
     public Scratch newScratch(int maxBatch) {
-        return new Scratch(this, maxBatch);
+        return new Scratch(this, maxBatch, 1);
+    }
+
+    /** A scratch that keeps every k-th hidden output and recomputes the others in backward (k = 1: keeps all). */
+    public Scratch newScratch(int maxBatch, int every) {
+        return new Scratch(this, maxBatch, every);
     }
 
     private boolean activated(int l) {
@@ -135,7 +196,7 @@ public final class MlpStack {
         for (int l = 0; l < layers.length; l++) {
             Linear L = layers[l];
             boolean last = l == layers.length - 1;
-            float[] o = last ? y : s.h[l];
+            float[] o = last ? y : s.h(l);
             int oOff = last ? yOff : 0;
             if (l == 0 && ldx >= 0) L.forwardTransposedInput(o, oOff, in, inOff, ldx, p, B);
             else L.forward(o, oOff, in, inOff, p, B);
@@ -143,6 +204,31 @@ public final class MlpStack {
             in = o;
             inOff = oOff;
         }
+        // the segment buffers hold the top segment's outputs, written last
+        s.validSegment = layers.length >= 2 ? (layers.length - 2) / s.every : -1;
+    }
+
+    /**
+     * Makes s's segment buffers hold the outputs of hidden layer l's segment, recomputing them from the kept output
+     * below the segment (or the input x) when they hold another: the same kernels on the same input as forward.
+     */
+    private void ensure(int l, float[] p, float[] x, int xOff, int ldx, int B, Scratch s) {
+        if (isKept(l, s.every)) return;
+        int segment = l / s.every;
+        if (s.validSegment == segment) return;
+        int start = segment * s.every;
+        float[] in = start == 0 ? x : s.kept[segment - 1];
+        int inOff = start == 0 ? xOff : 0;
+        for (int j = start; j < start + s.every - 1 && j < layers.length - 1; j++) {
+            Linear L = layers[j];
+            float[] o = s.seg[j % s.every];
+            if (j == 0 && ldx >= 0) L.forwardTransposedInput(o, 0, in, inOff, ldx, p, B);
+            else L.forward(o, 0, in, inOff, p, B);
+            act.forward(o, 0, o, 0, B * L.out); // hidden layers are always activated
+            in = o;
+            inOff = 0;
+        }
+        s.validSegment = segment;
     }
 
     /**
@@ -173,8 +259,10 @@ public final class MlpStack {
         for (int l = layers.length - 1; l >= 0; l--) {
             Linear L = layers[l];
             boolean last = l == layers.length - 1;
-            if (activated(l)) act.backward(g, gOff, g, gOff, last ? y : s.h[l], last ? yOff : 0, B * L.out);
-            float[] in = l == 0 ? x : s.h[l - 1];
+            if (!last) ensure(l, p, x, xOff, ldx, B, s);
+            if (activated(l)) act.backward(g, gOff, g, gOff, last ? y : s.h(l), last ? yOff : 0, B * L.out);
+            if (l > 0) ensure(l - 1, p, x, xOff, ldx, B, s);
+            float[] in = l == 0 ? x : s.h(l - 1);
             int inOff = l == 0 ? xOff : 0;
             float[] gNext = l == 0 ? dx : (g == s.g0 ? s.g1 : s.g0);
             int gNextOff = l == 0 ? dxOff : 0;

@@ -28,6 +28,16 @@ public interface Model {
     Workspace newWorkspace(int maxBatch);
 
     /**
+     * A workspace that keeps every k-th hidden activation of the model's MLP stacks and recomputes the others in
+     * backward (activation checkpointing: less memory, the same gradients, bit for bit; k = 1 keeps all). A model
+     * without MLP stacks has nothing to recompute and ignores k.
+     */
+    default Workspace newWorkspace(int maxBatch, int recomputeEvery) {
+        if (recomputeEvery < 1) throw new IllegalArgumentException("--recompute-every must be at least 1, got " + recomputeEvery);
+        return newWorkspace(maxBatch);
+    }
+
+    /**
      * Forward and backward pass over batch: pulls the embedding rows it needs from emb, writes the gradient of
      * the loss summed over the batch's examples and divided by its {@link Batch#capacity} (the mean loss of a full
      * batch) into {@code ws.denseGrad()}, pushes the gradients (of the same loss) of the embedding rows it used into

@@ -13,4 +13,9 @@ public interface Workspace {
 
     /** Model outputs of the last forward pass: one score per example (probability for binary, else per class). */
     float[] outputs();
+
+    /** Floats of the hidden activations kept for backward (the MLP stacks'; see {@code MlpStack.Scratch}); 0 when none. */
+    default long activationFloats() {
+        return 0;
+    }
 }

@@ -10,7 +10,8 @@
  * compiled into {@code io.shadowsync.net.proto}. {@code io.shadowsync.net.run} holds the processes of a job as library
  * classes — a trainer ({@code TrainerProcess}: bind, placement, this cluster, training, checkpoints, the leader's
  * summary, evaluation and saving) and a parameter-server shard ({@code ServerProcess}) — so that the CLI, a Spark task
- * and a Java program run the same life.
+ * and a Java program run the same life. {@code io.shadowsync.net.fed} runs a federation's clients as processes (core's
+ * {@code ClientPool} over gRPC).
  *
  * <p>Contracts: authentication and TLS are checked at the edge, in the transport, so a service handler sees only calls
  * that passed and deals with parameters alone. This module depends on {@code core} and grpc-java; nothing in
