@@ -12,7 +12,7 @@ const CHARTS = [
   ['train', 'window_ne', 'training NE', 'sliding window'],
   ['train', 'window_loss', 'training loss', 'sliding window', {unless: 'window_ne'}],
   ['eval', 'ne', 'eval NE', 'replica of trainer 0'],
-  ['eval', 'logloss', 'eval log loss', 'replica of trainer 0'],
+  ['eval', 'logloss', 'eval log loss', 'replica of trainer 0', {unless: 'ne'}],
   ['eval', 'auc', 'eval AUC', 'replica of trainer 0'],
   ['eval', 'accuracy', 'eval accuracy', 'replica of trainer 0'],
   ['eval', 'rmse', 'eval RMSE', 'replica of trainer 0'],
