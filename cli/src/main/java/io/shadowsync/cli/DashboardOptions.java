@@ -8,6 +8,11 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Stack;
+import picocli.CommandLine.IParameterPreprocessor;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /** {@code train --dashboard [PORT]} and its companions: the live page of the job's metrics (docs/dashboard.md). */
@@ -15,7 +20,7 @@ final class DashboardOptions {
     /** The flags that choose how the job is watched, not what it trains: left out of --run-dir's job.yaml. */
     static final List<String> NAMES = List.of("--dashboard", "--dashboard-host", "--dashboard-keep", "--token-file");
 
-    @Option(names = "--dashboard", arity = "0..1", paramLabel = "PORT", fallbackValue = "0",
+    @Option(names = "--dashboard", arity = "0..1", paramLabel = "PORT", fallbackValue = "0", preprocessor = OptionalPort.class,
             description = "Serve a page of live charts of the job's metrics (one line per trainer) on 127.0.0.1:PORT while it trains; "
                     + "no PORT: a free port. The address is printed on stderr (see docs/dashboard.md).")
     Integer port;
@@ -32,6 +37,16 @@ final class DashboardOptions {
     Path tokenFile;
 
     private byte[] token;
+
+    /** A bare --dashboard is port 0, a free one (the fallback value), also when the job file follows it: {@code train --dashboard JOB.yaml}. */
+    static final class OptionalPort implements IParameterPreprocessor {
+        @Override
+        public boolean preprocess(Stack<String> args, CommandSpec spec, ArgSpec arg, Map<String, Object> info) {
+            if (!" ".equals(info.get("separator")) || args.isEmpty() || !args.peek().matches(".*\\.ya?ml")) return false; // picocli's way
+            arg.setValue(0);
+            return true;
+        }
+    }
 
     boolean on() {
         return port != null;
