@@ -78,6 +78,8 @@ class Chart {
       }
     }
     if (!(x1 >= x0)) return;
+    x0 = Math.min(x0, 0); // every chart spans the run so far, so that they line up
+    x1 = Math.max(x1, state.seconds);
     if (this.options.zero) { y0 = Math.min(y0, 0); y1 = Math.max(y1, 0); }
     if (y1 === y0) { const d = Math.abs(y0) * 0.1 || 1; y0 -= d; y1 += d; }
     else { const pad = (y1 - y0) * 0.05; y1 += pad; if (!(this.options.zero && y0 === 0)) y0 -= pad; }
@@ -140,10 +142,11 @@ const legendEl = document.getElementById('legend');
 const charts = CHARTS.map(c => new Chart(main, ...c));
 const byField = Object.fromEntries(charts.map(c => [c.type + '/' + c.field, c]));
 const trainers = new Set();
-const state = {records: 0, ended: false, dropped: 0};
+const state = {records: 0, seconds: 0, ended: false, dropped: 0};
 
 function onRecord(r) {
   state.records++;
+  if (typeof r.seconds === 'number') state.seconds = Math.max(state.seconds, r.seconds);
   if (r.type === 'train' && !trainers.has(r.trainer)) {
     trainers.add(r.trainer);
     const span = document.createElement('span');
@@ -186,6 +189,7 @@ events.addEventListener('hello', () => { // (re)connected: the history follows, 
   trainers.clear();
   legendEl.textContent = '';
   state.records = 0;
+  state.seconds = 0;
   setStatus('live', 'live');
   redraw();
 });
