@@ -49,8 +49,13 @@ class DashboardServerTest {
         return r;
     }
 
-    /** The data lines of an event stream, read until an event named until arrives (its data line included as "until:DATA"). */
+    /** The next dataLines data lines of an event stream; those of a named event as "NAME:DATA". */
     static List<String> readUntil(java.util.Iterator<String> lines, int dataLines) {
+        // a record that never comes fails the test in 30 s instead of hanging it
+        return assertTimeoutPreemptively(Duration.ofSeconds(30), () -> read(lines, dataLines), "the stream stalled");
+    }
+
+    private static List<String> read(java.util.Iterator<String> lines, int dataLines) {
         List<String> out = new ArrayList<>();
         String event = null;
         while (out.size() < dataLines) {
