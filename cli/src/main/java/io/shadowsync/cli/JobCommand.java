@@ -428,6 +428,11 @@ abstract class JobCommand {
         }
     }
 
+    /** Whether this command serves the live dashboard (train --dashboard), which takes the metrics records too. */
+    boolean dashboard() {
+        return false;
+    }
+
     /**
      * Flags this command has no use for (tune and cv: outputs and data it sets itself): refused when given on the
      * command line ({@code flag + why}); a job file's value is dropped, with a note, so that a train job file serves.
@@ -455,7 +460,7 @@ abstract class JobCommand {
      */
     void checkMetricsFlags() {
         boolean tune = spec.name().equals("tune");
-        boolean logging = metrics != null || runDir != null || tune;
+        boolean logging = metrics != null || runDir != null || tune || dashboard();
         boolean train = spec.name().equals("train") || tune;
         if (!train && (runDir != null || evalEvery != 0)) {
             throw new UsageException("--run-dir and --eval-every are for 'shadowsync train' so far; a multi-process job takes --metrics FILE, "
@@ -463,11 +468,11 @@ abstract class JobCommand {
         }
         if (!(logEvery >= 0) || Double.isInfinite(logEvery)) throw new UsageException("--log-every must be zero (no progress lines) or positive seconds, got " + logEvery);
         if (logging && logEvery < MetricsLog.MIN_INTERVAL.toMillis() / 1000.0) {
-            throw new UsageException("--log-every must be at least " + MetricsLog.MIN_INTERVAL.toMillis() / 1000.0 + " seconds with --metrics or --run-dir, got " + logEvery);
+            throw new UsageException("--log-every must be at least " + MetricsLog.MIN_INTERVAL.toMillis() / 1000.0 + " seconds with --metrics, --run-dir or --dashboard, got " + logEvery);
         }
         if (evalEvery < 0) throw new UsageException("--eval-every must be zero (only after training) or a positive number of examples, got " + evalEvery);
         if (evalEvery > 0 && (eval == null || !logging)) {
-            throw new UsageException("--eval-every needs --eval DATA to evaluate on and --metrics FILE (or --run-dir DIR) to log it");
+            throw new UsageException("--eval-every needs --eval DATA to evaluate on and --metrics FILE (or --run-dir DIR, or --dashboard) to log it");
         }
     }
 

@@ -70,7 +70,9 @@ public final class Main {
             String a = args[i];
             if (a.startsWith("-")) {
                 var opt = train.getCommandSpec().findOption(a.contains("=") ? a.substring(0, a.indexOf('=')) : a);
-                if (opt != null && opt.arity().max() > 0 && !a.contains("=")) i++; // skip the option's value
+                // skip the option's value; an optional one (--dashboard [PORT]) followed by JOB.yaml has none
+                boolean bare = opt != null && opt.arity().min() == 0 && i + 1 < args.length && args[i + 1].matches(".*\\.ya?ml");
+                if (opt != null && opt.arity().max() > 0 && !a.contains("=") && !bare) i++;
                 continue;
             }
             if (a.endsWith(".yaml") || a.endsWith(".yml")) {

@@ -13,6 +13,7 @@ import io.shadowsync.engine.JobConfig;
 import io.shadowsync.engine.JobResult;
 import io.shadowsync.engine.MetricsLog;
 import io.shadowsync.metrics.JsonlMetricsFile;
+import io.shadowsync.metrics.MetricsSink;
 import io.shadowsync.engine.TrainerConfig;
 import io.shadowsync.engine.TrainingException;
 import io.shadowsync.comm.LinkModel;
@@ -45,12 +46,21 @@ import picocli.CommandLine.Spec;
         description = {"Train a model. The last line on stdout is a JSON summary.",
                 "Keys of the optional YAML job file are the long option names without '--'; flags override it."})
 public final class TrainCommand extends JobCommand implements Callable<Integer> {
+    @Mixin
+    DashboardOptions dashboardOptions = new DashboardOptions();
+
+    @Override
+    boolean dashboard() {
+        return dashboardOptions.on();
+    }
+
     @Override
     public Integer call() throws Exception {
         CliLogging.prefix("shadowsync train");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         checkMetricsFlags();
+        dashboardOptions.check();
         prepareRunDir();
         checkFiles();
         Plan plan = plan(err, true);
@@ -85,8 +95,11 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         err.println("shadowsync: gemm: " + Blas.backend() + "; vector kernels: " + Vec.simdDescription());
         err.flush();
 
-        try (RunLog log = RunLog.open(this, job, plan)) {
-            return train(plan, job, log, checkpoints, settings, resumedFrom, out, err);
+        try (DashboardOptions.Live dashboard = dashboardOptions.start(banner(plan, net).replaceFirst("^[^:]*: ", ""), err);
+             RunLog log = RunLog.open(this, job, plan, dashboard == null ? null : dashboard.feed())) {
+            int code = train(plan, job, log, checkpoints, settings, resumedFrom, out, err);
+            if (dashboard != null && code == 0) dashboard.holdIfKept(err);
+            return code;
         }
     }
 
@@ -207,7 +220,8 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         Map<String, Object> values = new java.util.TreeMap<>();
         for (picocli.CommandLine.Model.OptionSpec o : spec.options()) {
             String key = o.longestName();
-            if (o.usageHelp() || o.versionHelp() || !key.startsWith("--") || List.of("--run-dir", "--metrics", "--summary-json").contains(key)) continue;
+            if (o.usageHelp() || o.versionHelp() || !key.startsWith("--") || List.of("--run-dir", "--metrics", "--summary-json").contains(key)
+                    || DashboardOptions.NAMES.contains(key)) continue;
             Object v = o.getValue();
             if (v == null || Boolean.FALSE.equals(v)) continue;
             if (v instanceof Path p) v = p.toAbsolutePath().normalize().toString();
@@ -220,7 +234,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         return new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).writeValueAsString(values);
     }
 
-    /** The --metrics file and the log that writes it while the job runs; does nothing without --metrics. */
+    /** The --metrics file, the dashboard, and the log that feeds them while the job runs; does nothing without either. */
     private static final class RunLog implements AutoCloseable {
         private final Path path;
         private final JsonlMetricsFile file;
@@ -233,16 +247,21 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
             this.log = log;
         }
 
-        static RunLog open(TrainCommand c, Job job, Plan plan) {
-            if (c.metrics == null) return new RunLog(null, null, null);
-            JsonlMetricsFile file;
-            try {
-                file = new JsonlMetricsFile(c.metrics);
-            } catch (java.io.IOException | RuntimeException e) {
-                throw new UsageException("--metrics " + c.metrics + ": cannot write it: " + Main.describe(e));
+        static RunLog open(TrainCommand c, Job job, Plan plan, MetricsSink dashboard) {
+            if (c.metrics == null && dashboard == null) return new RunLog(null, null, null);
+            JsonlMetricsFile file = null;
+            if (c.metrics != null) {
+                try {
+                    file = new JsonlMetricsFile(c.metrics);
+                } catch (java.io.IOException | RuntimeException e) {
+                    throw new UsageException("--metrics " + c.metrics + ": cannot write it: " + Main.describe(e));
+                }
             }
+            List<MetricsSink> sinks = new java.util.ArrayList<>();
+            if (file != null) sinks.add(file);
+            if (dashboard != null) sinks.add(dashboard);
             MetricsLog.EvalPlan eval = c.evalEvery > 0 ? new MetricsLog.EvalPlan(plan.eval(), c.evalEvery, c.evalBatch) : null;
-            return new RunLog(c.metrics, file, new MetricsLog(job, Duration.ofNanos(Math.round(c.logEvery * 1e9)), List.of(file), eval));
+            return new RunLog(c.metrics, file, new MetricsLog(job, Duration.ofNanos(Math.round(c.logEvery * 1e9)), sinks, eval));
         }
 
         void start() {

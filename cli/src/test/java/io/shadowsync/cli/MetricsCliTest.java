@@ -88,6 +88,7 @@ class MetricsCliTest {
             for (JsonNode n : all) if (n.get("type").asText().equals("train") && n.get("trainer").asInt() == t) mine.add(n);
             assertTrue(mine.size() >= 2, "trainer " + t + " wrote " + mine.size() + " lines");
             for (JsonNode n : mine) for (String k : TRAIN_KEYS) assertTrue(n.has(k), "key " + k + " in " + n);
+            for (JsonNode n : mine) assertTrue(n.get("staleness_rounds").asLong() >= 0, "no trainer is ahead of the one furthest ahead: " + n);
             for (int i = 1; i < mine.size(); i++) {
                 JsonNode a = mine.get(i - 1), b = mine.get(i);
                 long dEx = b.get("examples").asLong() - a.get("examples").asLong();

@@ -140,13 +140,14 @@ public final class MetricsLog {
 
     /** One record per trainer run here. */
     private void sample(boolean last) {
+        long[] roundsNow = new long[marks.length]; // read once: a second read may see rounds taken since the maximum was
         long maxRounds = 0;
-        for (int i = 0; i < marks.length; i++) maxRounds = Math.max(maxRounds, job.trainer(i).syncRounds());
+        for (int i = 0; i < marks.length; i++) maxRounds = Math.max(maxRounds, roundsNow[i] = job.trainer(i).syncRounds());
         int[] ranks = job.ranks();
         for (int i = 0; i < marks.length; i++) {
             Trainer t = job.trainer(i);
             Trainer.Progress p = t.progress();
-            long rounds = t.syncRounds();
+            long rounds = roundsNow[i];
             double roundMillis = t.meanRoundMillis() * rounds;
             Mark m = marks[i] == null ? new Mark(0, 0, 0, 0, 0) : marks[i]; // null: never started
             long dEx = p.examples() - m.examples();
