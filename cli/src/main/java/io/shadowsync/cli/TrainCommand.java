@@ -227,22 +227,43 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         private final MetricsLog log;
         private boolean warned;
 
-        private RunLog(Path path, JsonlMetricsFile file, MetricsLog log) {
+        private final io.shadowsync.cli.prom.PrometheusEndpoint endpoint;
+
+        private RunLog(Path path, JsonlMetricsFile file, io.shadowsync.cli.prom.PrometheusEndpoint endpoint, MetricsLog log) {
             this.path = path;
             this.file = file;
+            this.endpoint = endpoint;
             this.log = log;
         }
 
         static RunLog open(TrainCommand c, Job job, Plan plan) {
-            if (c.metrics == null) return new RunLog(null, null, null);
-            JsonlMetricsFile file;
-            try {
-                file = new JsonlMetricsFile(c.metrics);
-            } catch (java.io.IOException | RuntimeException e) {
-                throw new UsageException("--metrics " + c.metrics + ": cannot write it: " + Main.describe(e));
+            if (c.metrics == null && c.metricsPort == null) return new RunLog(null, null, null, null);
+            JsonlMetricsFile file = null;
+            if (c.metrics != null) {
+                try {
+                    file = new JsonlMetricsFile(c.metrics);
+                } catch (java.io.IOException | RuntimeException e) {
+                    throw new UsageException("--metrics " + c.metrics + ": cannot write it: " + Main.describe(e));
+                }
             }
+            io.shadowsync.cli.prom.PrometheusEndpoint endpoint;
+            try {
+                endpoint = c.metricsEndpoint(0, "trainer");
+            } catch (RuntimeException e) {
+                if (file != null) {
+                    try {
+                        file.close();
+                    } catch (java.io.IOException ignored) {
+                        // the refusal is what the user needs to hear
+                    }
+                }
+                throw e;
+            }
+            List<io.shadowsync.metrics.MetricsSink> sinks = new java.util.ArrayList<>();
+            if (file != null) sinks.add(file);
+            if (endpoint != null) sinks.add(endpoint);
             MetricsLog.EvalPlan eval = c.evalEvery > 0 ? new MetricsLog.EvalPlan(plan.eval(), c.evalEvery, c.evalBatch) : null;
-            return new RunLog(c.metrics, file, new MetricsLog(job, Duration.ofNanos(Math.round(c.logEvery * 1e9)), List.of(file), eval));
+            return new RunLog(c.metrics, file, endpoint, new MetricsLog(job, Duration.ofNanos(Math.round(c.logEvery * 1e9)), sinks, eval));
         }
 
         void start() {
@@ -266,7 +287,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         private void warn(PrintWriter err) {
             if (log.error() == null || warned) return;
             warned = true;
-            err.println("shadowsync train: warning: --metrics " + path + ": stopped writing: " + log.error());
+            err.println("shadowsync train: warning: " + (path == null ? "--metrics-port" : "--metrics " + path) + ": stopped writing: " + log.error());
             err.flush();
         }
 
@@ -278,6 +299,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                if (endpoint != null) endpoint.close();
                 if (file != null) file.close();
             }
         }

@@ -151,6 +151,7 @@ public final class Report {
             chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
             chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
             chart.getStyler().setMarkerSize(4);
+            chart.getStyler().setXAxisDecimalPattern("#,##0.##"); // 200,000 rather than 2E5
             for (Line l : c.lines()) chart.addSeries(l.label(), l.x(), l.y()).setMarker(SeriesMarkers.CIRCLE);
             return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
