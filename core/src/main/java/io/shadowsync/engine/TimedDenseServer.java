@@ -24,51 +24,36 @@ final class TimedDenseServer implements DenseParameterServer {
     @Override
     public void pull(float[] dst) throws InterruptedException {
         long t0 = System.nanoTime();
-        try {
-            server.pull(dst);
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        server.pull(dst);
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
     public void pushDelta(float[] delta) throws InterruptedException {
         long t0 = System.nanoTime();
-        try {
-            server.pushDelta(delta);
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        server.pushDelta(delta);
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
     public void pushGradient(float[] grad) throws InterruptedException {
         long t0 = System.nanoTime();
-        try {
-            server.pushGradient(grad);
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        server.pushGradient(grad);
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
     public void pushDelta(float[] delta, long wireBytes) throws InterruptedException {
         long t0 = System.nanoTime();
-        try {
-            server.pushDelta(delta, wireBytes);
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        server.pushDelta(delta, wireBytes);
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
     public void pushGradient(float[] grad, long wireBytes) throws InterruptedException {
         long t0 = System.nanoTime();
-        try {
-            server.pushGradient(grad, wireBytes);
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        server.pushGradient(grad, wireBytes);
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override

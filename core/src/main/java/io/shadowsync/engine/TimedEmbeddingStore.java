@@ -8,7 +8,8 @@ import io.shadowsync.nn.EmbeddingStore;
  * {@code ps_*} fields): the calls a worker waits on, {@link #pull}, {@link #push}, {@link #endStep} and {@link #flush},
  * timed around the store whatever it is (in-process shards, gRPC shards), so the time is the worker's wait, round trip
  * included. Announcements ({@link #prefetch}, {@link #prefetchNext}) and {@link #localTable} reads are not calls; a
- * model that reads a local table straight from its array makes no pull. Thread-safe as the store is.
+ * model that reads a local table straight from its array makes no pull. A call that throws is not counted (it ends
+ * the job). Thread-safe as the store is.
  */
 final class TimedEmbeddingStore implements EmbeddingStore {
     private final EmbeddingStore store;
@@ -37,21 +38,15 @@ final class TimedEmbeddingStore implements EmbeddingStore {
     @Override
     public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
         long t0 = System.nanoTime();
-        try {
-            store.pull(table, ids, idOff, n, out, outOff);
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        store.pull(table, ids, idOff, n, out, outOff);
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
     public void push(int table, int[] ids, int idOff, int n, float[] grads, int gradOff) {
         long t0 = System.nanoTime();
-        try {
-            store.push(table, ids, idOff, n, grads, gradOff);
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        store.push(table, ids, idOff, n, grads, gradOff);
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
@@ -72,21 +67,15 @@ final class TimedEmbeddingStore implements EmbeddingStore {
     @Override
     public void endStep() {
         long t0 = System.nanoTime();
-        try {
-            store.endStep();
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        store.endStep();
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
     public void flush() {
         long t0 = System.nanoTime();
-        try {
-            store.flush();
-        } finally {
-            stats.record(System.nanoTime() - t0);
-        }
+        store.flush();
+        stats.record(System.nanoTime() - t0);
     }
 
     @Override
