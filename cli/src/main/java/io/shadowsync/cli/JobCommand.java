@@ -231,6 +231,11 @@ abstract class JobCommand {
             + "the job has trained N more examples (all trainers), while it trains; 0: only after training (default: 0).")
     long evalEvery;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve the metrics for Prometheus at http://127.0.0.1:PORT/metrics "
+            + "while the job trains, updated every --log-every seconds; in a multi-process job trainer R serves on PORT + R and parameter "
+            + "server S on PORT + trainers + S (see docs/metrics.md).")
+    Integer metricsPort;
+
     @Option(names = "--no-progress", description = "No progress bar or progress lines.")
     boolean noProgress;
 
@@ -460,8 +465,15 @@ abstract class JobCommand {
      */
     void checkMetricsFlags() {
         boolean tune = spec.name().equals("tune");
-        boolean logging = metrics != null || runDir != null || tune || dashboard();
+        boolean logging = metrics != null || runDir != null || tune || dashboard() || metricsPort != null;
         boolean train = spec.name().equals("train") || tune;
+        if (metricsPort != null) {
+            int last = metricsPort + (train ? 0 : trainers + psShards - 1);
+            if (metricsPort < 1 || last > 65535) {
+                throw new UsageException("--metrics-port " + metricsPort + ": the ports " + (train ? "" : "PORT .. PORT + trainers + ps-shards − 1 ")
+                        + "must lie in 1..65535");
+            }
+        }
         if (!train && (runDir != null || evalEvery != 0)) {
             throw new UsageException("--run-dir and --eval-every are for 'shadowsync train' so far; a multi-process job takes --metrics FILE, "
                     + "and each trainer process writes FILE.trainer-R.jsonl (a parameter server none)");
@@ -486,6 +498,19 @@ abstract class JobCommand {
         int dot = name.lastIndexOf('.');
         String mine = dot > 0 ? name.substring(0, dot) + ".trainer-" + rank + name.substring(dot) : name + ".trainer-" + rank;
         return file.resolveSibling(mine);
+    }
+
+    /**
+     * --metrics-port: this process's Prometheus endpoint on PORT + offset (a trainer's rank; trainers + its shard for a
+     * parameter server), labelled role and the given labels; null without the flag. A port that cannot be bound is refused.
+     */
+    io.shadowsync.cli.prom.PrometheusEndpoint metricsEndpoint(int offset, String role, String... labels) {
+        if (metricsPort == null) return null;
+        try {
+            return io.shadowsync.cli.prom.PrometheusEndpoint.start(metricsPort + offset, role, labels);
+        } catch (java.io.IOException e) {
+            throw new UsageException("--metrics-port " + metricsPort + ": " + e.getMessage());
+        }
     }
 
     /** Checkpoint flags: sensible values, and a directory when they need one. */

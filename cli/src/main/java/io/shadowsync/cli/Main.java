@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "shadowsync", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Distributed training of CTR models and MLPs on CPUs: Hogwild workers, background synchronization.",
-        subcommands = {TrainCommand.class, TuneCommand.class, CvCommand.class, FederateCommand.class, FederateClientCommand.class, CalibrateCommand.class, SimulateCommand.class, LaunchCommand.class, TrainerCommand.class, PsCommand.class, NodeCommand.class, EvalCommand.class, PredictCommand.class, ServeCommand.class, ExportCommand.class, GenDataCommand.class, BenchCommand.class,
+        subcommands = {TrainCommand.class, TuneCommand.class, CvCommand.class, FederateCommand.class, FederateClientCommand.class, CalibrateCommand.class, SimulateCommand.class, LaunchCommand.class, TrainerCommand.class, PsCommand.class, NodeCommand.class, EvalCommand.class, PredictCommand.class, ServeCommand.class, ExportCommand.class, ReportCommand.class, GenDataCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static final int EXIT_FAILURE = 1;

@@ -65,7 +65,25 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
                 throw new UsageException("--coordinator: " + e.getMessage());
             }
         }
-        ServerProcess ps = ServerProcess.builder(job, shard).options(jobOptions(net)).net(settings).start(); // its replicas' role changes: PsServer's log lines, as "shadowsync ps: ..."
+        io.shadowsync.cli.prom.PrometheusEndpoint endpoint = metricsEndpoint(trainers + shard, "ps", "shard", Integer.toString(shard)); // PORT + N + S
+        ServerProcess ps;
+        try {
+            ps = ServerProcess.builder(job, shard).options(jobOptions(net)).net(settings).start(); // its replicas' role changes: PsServer's log lines, as "shadowsync ps: ..."
+        } catch (RuntimeException | java.io.IOException e) {
+            if (endpoint != null) endpoint.close();
+            throw e;
+        }
+        if (endpoint != null) {
+            PsServer s = ps.server();
+            endpoint.counter("shadowsync_ps_calls", "calls this server has served", s::calls);
+            endpoint.counter("shadowsync_ps_rows_pulled", "embedding rows read by the trainers", s::rowsPulled);
+            endpoint.counter("shadowsync_ps_rows_pushed", "embedding row gradients applied", s::rowsPushed);
+            endpoint.counter("shadowsync_ps_dense_pulls", "pulls of the dense server's block", s::densePulls);
+            endpoint.counter("shadowsync_ps_dense_pushes", "pushes to the dense server's block", s::densePushes);
+            for (io.shadowsync.net.ps.Refusal r : io.shadowsync.net.ps.Refusal.values()) {
+                endpoint.counter("shadowsync_ps_refused", "calls refused, by reason", () -> s.refused(r), "reason", r.name());
+            }
+        }
         try {
             err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + ps.address() + " ("
                     + String.format(java.util.Locale.ROOT, "%,d", ps.embeddingValues()) + " embedding values in all shards"
@@ -91,6 +109,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
             return 0;
         } finally {
             ps.close();
+            if (endpoint != null) endpoint.close();
         }
     }
 

@@ -241,14 +241,17 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         private final MetricsLog log;
         private boolean warned;
 
-        private RunLog(Path path, JsonlMetricsFile file, MetricsLog log) {
+        private final io.shadowsync.cli.prom.PrometheusEndpoint endpoint;
+
+        private RunLog(Path path, JsonlMetricsFile file, io.shadowsync.cli.prom.PrometheusEndpoint endpoint, MetricsLog log) {
             this.path = path;
             this.file = file;
+            this.endpoint = endpoint;
             this.log = log;
         }
 
         static RunLog open(TrainCommand c, Job job, Plan plan, MetricsSink dashboard) {
-            if (c.metrics == null && dashboard == null) return new RunLog(null, null, null);
+            if (c.metrics == null && c.metricsPort == null && dashboard == null) return new RunLog(null, null, null, null);
             JsonlMetricsFile file = null;
             if (c.metrics != null) {
                 try {
@@ -257,11 +260,25 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
                     throw new UsageException("--metrics " + c.metrics + ": cannot write it: " + Main.describe(e));
                 }
             }
+            io.shadowsync.cli.prom.PrometheusEndpoint endpoint;
+            try {
+                endpoint = c.metricsEndpoint(0, "trainer");
+            } catch (RuntimeException e) {
+                if (file != null) {
+                    try {
+                        file.close();
+                    } catch (java.io.IOException ignored) {
+                        // the refusal is what the user needs to hear
+                    }
+                }
+                throw e;
+            }
             List<MetricsSink> sinks = new java.util.ArrayList<>();
             if (file != null) sinks.add(file);
+            if (endpoint != null) sinks.add(endpoint);
             if (dashboard != null) sinks.add(dashboard);
             MetricsLog.EvalPlan eval = c.evalEvery > 0 ? new MetricsLog.EvalPlan(plan.eval(), c.evalEvery, c.evalBatch) : null;
-            return new RunLog(c.metrics, file, new MetricsLog(job, Duration.ofNanos(Math.round(c.logEvery * 1e9)), sinks, eval));
+            return new RunLog(c.metrics, file, endpoint, new MetricsLog(job, Duration.ofNanos(Math.round(c.logEvery * 1e9)), sinks, eval));
         }
 
         void start() {
@@ -285,7 +302,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
         private void warn(PrintWriter err) {
             if (log.error() == null || warned) return;
             warned = true;
-            err.println("shadowsync train: warning: --metrics " + path + ": stopped writing: " + log.error());
+            err.println("shadowsync train: warning: " + (path == null ? "--metrics-port" : "--metrics " + path) + ": stopped writing: " + log.error());
             err.flush();
         }
 
@@ -297,6 +314,7 @@ public final class TrainCommand extends JobCommand implements Callable<Integer> 
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                if (endpoint != null) endpoint.close();
                 if (file != null) file.close();
             }
         }

@@ -77,7 +77,17 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         NetSettings settings = net.settings(err);
         Placement placement = placement();
         ProgressReporter[] progress = new ProgressReporter[1];
-        io.shadowsync.metrics.JsonlMetricsFile metricsFile = openMetrics();
+        io.shadowsync.cli.prom.PrometheusEndpoint endpoint = metricsEndpoint(rank, "trainer"); // PORT + rank
+        io.shadowsync.metrics.JsonlMetricsFile metricsFile;
+        try {
+            metricsFile = openMetrics();
+        } catch (RuntimeException e) {
+            if (endpoint != null) endpoint.close();
+            throw e;
+        }
+        java.util.List<io.shadowsync.metrics.MetricsSink> sinks = new java.util.ArrayList<>();
+        if (metricsFile != null) sinks.add(metricsFile);
+        if (endpoint != null) sinks.add(endpoint);
         io.shadowsync.engine.MetricsLog[] metricsLog = new io.shadowsync.engine.MetricsLog[1];
         TrainerProcess process = TrainerProcess.builder(job, rank).options(jobOptions(net)).net(settings).evalBatch(evalBatch)
                 .save(save).savePartial(partialOf(save))
@@ -107,9 +117,9 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                         }
                         progress[0] = new ProgressReporter(part::progress, err, Terminal.isInteractive(), noProgress ? 0 : logEvery, examples);
                         progress[0].start();
-                        if (metricsFile != null) {
+                        if (!sinks.isEmpty()) {
                             metricsLog[0] = new io.shadowsync.engine.MetricsLog(part, java.time.Duration.ofNanos(Math.round(logEvery * 1e9)),
-                                    java.util.List.of(metricsFile), null);
+                                    sinks, null);
                             metricsLog[0].start();
                         }
                     }
@@ -153,6 +163,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         } catch (CheckpointDir.LockedException e) {
             throw new UsageException(e.getMessage());
         } finally {
+            if (endpoint != null) endpoint.close();
             if (metricsFile != null) metricsFile.close();
         }
         return switch (outcome.status()) {

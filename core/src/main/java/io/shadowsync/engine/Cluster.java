@@ -32,6 +32,14 @@ public interface Cluster extends AutoCloseable {
     /** Worker w of trainer t's handle in the N·W-rank group of all workers (synchronous SGD): rank t·W + w. */
     Collective workerGroup(int trainer, int worker);
 
+    /**
+     * The elastic group of this process's trainer when the job's trainers are elastic (their membership changes while
+     * it runs: the metrics log's {@code members} and {@code membership} records), else null (the default).
+     */
+    default io.shadowsync.comm.ElasticGroup elasticGroup() {
+        return null;
+    }
+
     /** Wakes everything blocked in this process's collectives and server calls: a trainer failed. */
     void abort();
 

@@ -8,6 +8,7 @@ import io.shadowsync.engine.step.AsyncPsStep;
 import io.shadowsync.engine.step.HogwildStep;
 import io.shadowsync.engine.step.SlowStep;
 import io.shadowsync.engine.step.StepRule;
+import io.shadowsync.metrics.CallStats;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
@@ -67,6 +68,8 @@ public final class Job {
     private final List<String> notes;
     /** The first failure of any trainer here; it releases every blocking point of the job (see {@link FailureSignal}). */
     private final FailureSignal failures = new FailureSignal();
+    /** Per trainer here: its workers' embedding-store calls, and its calls to the dense server (see {@link #serverCalls}). */
+    private final CallStats[] tableCalls, denseCalls;
 
     /** The embedded default: the whole job in this JVM, over an {@link InProcessCluster}. */
     public Job(ModelSpec spec, long seed, OptimizerSpec optimizer, EmbeddingOptimizerSpec embOptimizer, DataSource train, JobConfig config) {
@@ -122,6 +125,12 @@ public final class Job {
         workerModels = new Model[ranks.length][];
         marks = new ProgressMark[ranks.length];
         starts = new long[ranks.length][];
+        tableCalls = new CallStats[ranks.length];
+        denseCalls = new CallStats[ranks.length];
+        for (int i = 0; i < ranks.length; i++) {
+            tableCalls[i] = new CallStats();
+            denseCalls[i] = new CallStats();
+        }
         optimizerSpec = optimizer;
         gate = newGate(ranks, w, sync);
         for (int i = 0; i < ranks.length; i++) {
@@ -131,7 +140,7 @@ public final class Job {
             models[i] = model;
             optimizers[i] = algo.serverOptimizer() ? null : optimizer.dense(size);
             algorithms[i] = algo.rounds() == null ? null : algo.create(new SyncContext(sync, n, initial,
-                    algo.trainerGroup() ? cluster.trainerGroup(t) : null, algo.rounds().center() ? cluster.denseServer(t, true) : null,
+                    algo.trainerGroup() ? cluster.trainerGroup(t) : null, algo.rounds().center() ? new TimedDenseServer(cluster.denseServer(t, true), denseCalls[i]) : null,
                     config.codec(), seed));
             if (sync.mode() == SyncSpec.Mode.ASYNC_PS) {
                 workerModels[i] = new Model[w];
@@ -168,6 +177,8 @@ public final class Job {
         this.algorithms = from.algorithms;
         this.workerModels = from.workerModels;
         this.notes = from.notes;
+        this.tableCalls = from.tableCalls;
+        this.denseCalls = from.denseCalls;
         int n = ranks.length;
         if (supplies.length != n) throw new IllegalArgumentException(supplies.length + " supplies for " + n + " trainers");
         this.trainers = new Trainer[n];
@@ -218,7 +229,7 @@ public final class Job {
                 for (int k = 0; k < w; k++) mine[k] = cluster.workerGroup(t, k);
                 rule = new SyncSgdStep(mine, optimizers[i], params, stats);
             }
-            case ASYNC_PS -> rule = new AsyncPsStep(cluster.denseServer(t, false), config.codec(), w, t);
+            case ASYNC_PS -> rule = new AsyncPsStep(new TimedDenseServer(cluster.denseServer(t, false), denseCalls[i]), config.codec(), w, t);
             case NONE -> { }
         }
         if (config.slow() != null && config.slow().trainer() == t) rule = new SlowStep(rule, config.slow());
@@ -228,7 +239,7 @@ public final class Job {
         } else {
             supply = new GatedSupply(supply, gate, i * w);
         }
-        return new Trainer(t, models[i], workerModels[i], cluster.embeddings(t), rule, supply,
+        return new Trainer(t, models[i], workerModels[i], new TimedEmbeddingStore(cluster.embeddings(t), tableCalls[i]), rule, supply,
                 config.trainer(), shadow, finisher, sync.syncIntervalMs(), sync.syncCpu(), stats, failures);
     }
 
@@ -592,6 +603,21 @@ public final class Job {
     /** The ranks of the trainers this job part runs. */
     public int[] ranks() {
         return ranks.clone();
+    }
+
+    /**
+     * The calls the i-th trainer run here has made to the parameter servers so far, with their latencies: its workers'
+     * embedding-store calls (pulls, pushes, step ends; {@code dense} false) or its calls to the dense server (the
+     * EASGD center, asynchronous SGD's parameters; {@code dense} true). A continued job ({@link #continueWith}) goes
+     * on counting into the same.
+     */
+    public CallStats serverCalls(int i, boolean dense) {
+        return dense ? denseCalls[i] : tableCalls[i];
+    }
+
+    /** The elastic group of the trainers when they are elastic (multi-process), else null: see {@link Cluster#elasticGroup}. */
+    public io.shadowsync.comm.ElasticGroup elasticGroup() {
+        return cluster.elasticGroup();
     }
 
     /** The embedding tables (the parameter server's; in-process, read through an ideal link). */

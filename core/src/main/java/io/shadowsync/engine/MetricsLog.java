@@ -1,6 +1,8 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.comm.ElasticGroup;
 import io.shadowsync.data.DataSource;
+import io.shadowsync.metrics.CallStats;
 import io.shadowsync.metrics.MetricsSink;
 import io.shadowsync.metrics.TrainWindow;
 import io.shadowsync.nn.Model;
@@ -11,7 +13,8 @@ import java.util.Map;
 
 /**
  * The metrics of a running job as records for {@link MetricsSink}s (docs/metrics.md): every interval one {@code "train"}
- * record per trainer run here (examples, training loss, throughput, sync rounds, staleness, bytes), and, with an
+ * record per trainer run here (examples, training loss, throughput, sync rounds, staleness, bytes, parameter-server
+ * calls and their latency percentiles; an elastic job's members, with a {@code "membership"} record per change), and, with an
  * {@link EvalPlan}, an {@code "eval"} record each time the job has trained another {@code everyExamples} examples.
  *
  * <p>A sampler thread reads only the trainers' lock-free counters; the evaluation thread scores a copy of trainer 0's
@@ -35,7 +38,8 @@ public final class MetricsLog {
     }
 
     /** A trainer's counters at the last record, for the interval's rates. */
-    private record Mark(long examples, double lossSum, double seconds, long rounds, double roundMillis) {}
+    private record Mark(long examples, double lossSum, double seconds, long rounds, double roundMillis,
+                        CallStats.Snapshot tableCalls, CallStats.Snapshot denseCalls) {}
 
     private final Job job;
     private final long intervalNanos;
@@ -47,6 +51,8 @@ public final class MetricsLog {
     private volatile boolean done;
     private boolean finished;
     private volatile String error;
+    /** The elastic membership changes already written as records (the sampler's, then finish's). */
+    private int membershipSeen;
     private Thread sampler;
     private Thread evaluator;
 
@@ -67,7 +73,8 @@ public final class MetricsLog {
         for (int i = 0; i < marks.length; i++) { // a resumed job's earlier examples are not this interval's
             Trainer t = job.trainer(i);
             Trainer.Progress p = t.progress();
-            marks[i] = new Mark(p.examples(), p.lossSum(), p.seconds(), t.syncRounds(), t.meanRoundMillis() * t.syncRounds());
+            marks[i] = new Mark(p.examples(), p.lossSum(), p.seconds(), t.syncRounds(), t.meanRoundMillis() * t.syncRounds(),
+                    job.serverCalls(i, false).snapshot(), job.serverCalls(i, true).snapshot());
         }
         sampler = daemon(this::sampleLoop, "metrics");
         if (eval != null) evaluator = daemon(this::evalLoop, "metrics-eval");
@@ -138,9 +145,38 @@ public final class MetricsLog {
         }
     }
 
-    /** One record per trainer run here. */
+    /** {@code PREFIX_calls} so far and the interval's {@code PREFIX_p50_ms}, {@code _p99_ms}, {@code _max_ms} (null without calls). */
+    private static void calls(Map<String, Object> r, String prefix, CallStats.Snapshot now, CallStats.Snapshot before) {
+        CallStats.Snapshot interval = now.minus(before);
+        boolean any = interval.calls() > 0;
+        r.put(prefix + "_calls", now.calls());
+        r.put(prefix + "_p50_ms", any ? interval.quantileMillis(0.5) : null);
+        r.put(prefix + "_p99_ms", any ? interval.quantileMillis(0.99) : null);
+        r.put(prefix + "_max_ms", any ? interval.quantileMillis(1.0) : null);
+    }
+
+    /**
+     * An elastic job's membership changes since the last record, one {@code "membership"} record each (written by the
+     * first trainer here); returns how many there have been so far.
+     */
+    private int membership(ElasticGroup group) {
+        List<String> all = group.changes();
+        for (int k = membershipSeen; k < all.size(); k++) {
+            Map<String, Object> r = header("membership", job.ranks()[0]);
+            r.put("members", group.size());
+            r.put("change", all.get(k));
+            r.put("changes", k + 1);
+            emit(r);
+        }
+        membershipSeen = Math.max(membershipSeen, all.size());
+        return all.size();
+    }
+
+    /** One record per trainer run here (after the membership changes since the last, if any). */
     private void sample(boolean last) {
         long[] roundsNow = new long[marks.length]; // read once: a second read may see rounds taken since the maximum was
+        ElasticGroup group = job.elasticGroup();
+        Integer changes = group == null ? null : membership(group);
         long maxRounds = 0;
         for (int i = 0; i < marks.length; i++) maxRounds = Math.max(maxRounds, roundsNow[i] = job.trainer(i).syncRounds());
         int[] ranks = job.ranks();
@@ -149,7 +185,7 @@ public final class MetricsLog {
             Trainer.Progress p = t.progress();
             long rounds = roundsNow[i];
             double roundMillis = t.meanRoundMillis() * rounds;
-            Mark m = marks[i] == null ? new Mark(0, 0, 0, 0, 0) : marks[i]; // null: never started
+            Mark m = marks[i] == null ? new Mark(0, 0, 0, 0, 0, CallStats.Snapshot.EMPTY, CallStats.Snapshot.EMPTY) : marks[i]; // null: never started
             long dEx = p.examples() - m.examples();
             double dSec = p.seconds() - m.seconds();
             long dRounds = rounds - m.rounds();
@@ -171,8 +207,13 @@ public final class MetricsLog {
             r.put("staleness_rounds", marks.length > 1 ? maxRounds - rounds : null);
             r.put("bytes_sent", t.syncBytes());
             r.put("compression_ratio", s.compressionRatio());
+            CallStats.Snapshot tables = job.serverCalls(i, false).snapshot(), dense = job.serverCalls(i, true).snapshot();
+            calls(r, "ps", tables, m.tableCalls());
+            calls(r, "dense", dense, m.denseCalls());
+            r.put("members", group == null ? null : group.size());
+            r.put("membership_changes", group == null ? null : changes);
             r.put("final", last);
-            marks[i] = new Mark(p.examples(), p.lossSum(), p.seconds(), rounds, roundMillis);
+            marks[i] = new Mark(p.examples(), p.lossSum(), p.seconds(), rounds, roundMillis, tables, dense);
             emit(r);
         }
     }

@@ -186,6 +186,11 @@ public final class NetCluster implements Cluster {
         return control;
     }
 
+    @Override
+    public io.shadowsync.comm.ElasticGroup elasticGroup() {
+        return control instanceof io.shadowsync.comm.ElasticGroup g ? g : null;
+    }
+
     private void check(int trainer) {
         if (trainer != rank) throw new IllegalArgumentException("this process runs trainer " + rank + ", not " + trainer);
     }
