@@ -39,6 +39,11 @@ public final class CachedSource implements SplittableSource {
         return copy != null;
     }
 
+    /** The finished copy, or null before a whole pass has been read (or when the copy was dropped). */
+    public InMemorySource copy() {
+        return copy;
+    }
+
     /** Whether the copy outgrew its bound and was dropped: the source streams. */
     public boolean abandoned() {
         return abandoned;

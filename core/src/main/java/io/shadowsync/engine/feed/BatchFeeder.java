@@ -61,6 +61,22 @@ public final class BatchFeeder implements BatchSupply, Runnable {
     private final ArrayList<EpochStart> epochStarts = new ArrayList<>();
     private JobState.StreamPosition resumeFrom;
     private volatile boolean readerStarted;
+    /** Asked at the end of every epoch but the last whether to stop streaming (the rest is replayed elsewhere); or null. */
+    private final Handover handover;
+
+    /** Ends the streaming early: what a supply that replays the data from memory after a pass plugs in ({@link CachedFeeder}). */
+    interface Handover {
+        /**
+         * Called by the reader thread after a whole pass, when more examples are wanted; true ends the streaming (the
+         * workers get {@link #END} after the batches already dealt).
+         *
+         * @param pass     the pass just read, from 0
+         * @param read     examples read so far, all passes
+         * @param dealt    per worker, examples dealt to it so far (including those a resumed run dropped)
+         * @param unskipped per worker, examples a resumed run was still to drop: taken before its checkpoint, beyond this pass
+         */
+        boolean after(int pass, long read, long[] dealt, long[] unskipped);
+    }
 
     /**
      * @param exampleBudget total examples to deliver (over all epochs), or ≤ 0 for "epochs full passes"
@@ -69,6 +85,11 @@ public final class BatchFeeder implements BatchSupply, Runnable {
      */
     public BatchFeeder(DataSource source, int workers, int batchSize, long exampleBudget, int epochs,
                        DataSplit split, long seed, int queueDepth) {
+        this(source, workers, batchSize, exampleBudget, epochs, split, seed, queueDepth, null);
+    }
+
+    BatchFeeder(DataSource source, int workers, int batchSize, long exampleBudget, int epochs, DataSplit split, long seed,
+                int queueDepth, Handover handover) {
         if (workers <= 0) throw new IllegalArgumentException("workers must be positive, got " + workers);
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         if (exampleBudget <= 0 && epochs <= 0) throw new IllegalArgumentException("need an example budget or at least one epoch");
@@ -80,6 +101,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
         this.split = split;
         this.seed = seed;
         this.batchSize = batchSize;
+        this.handover = handover;
         this.consumed = new AtomicLongArray(workers);
         this.assigned = new long[workers];
         this.skip = new long[workers];
@@ -282,6 +304,7 @@ public final class BatchFeeder implements BatchSupply, Runnable {
             if (readThisEpoch == 0) {
                 throw new io.shadowsync.data.DataException(source.describe(), 0, "no examples in the data (every line was skipped or the source is empty)");
             }
+            if (handover != null && (exampleBudget > 0 || epoch + 1 < epochs) && handover.after(epoch, read, assigned.clone(), skip.clone())) return;
         }
     }
 

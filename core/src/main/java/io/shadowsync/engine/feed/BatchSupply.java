@@ -1,6 +1,7 @@
 package io.shadowsync.engine.feed;
 
 import io.shadowsync.data.Batch;
+import io.shadowsync.data.CachedSource;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.data.OwnShare;
@@ -9,9 +10,10 @@ import io.shadowsync.engine.JobState;
 import io.shadowsync.engine.TrainerConfig;
 
 /**
- * Where a trainer's workers get their batches. Two kinds: {@link BatchFeeder} (a reader thread streams and
- * parses the source, for data of any size) and {@link ShardFeeder} (in-memory data; each worker copies its own
- * shard, no reader thread).
+ * Where a trainer's workers get their batches. Three kinds: {@link BatchFeeder} (a reader thread streams and
+ * parses the source, for data of any size), {@link ShardFeeder} (in-memory data; each worker copies its own
+ * shard, no reader thread) and {@link CachedFeeder} (data kept in memory after its first pass: streamed once, then
+ * shards).
  *
  * <p>Contract: worker w alone calls {@link #take}(w) and {@link #recycle}(w, …); {@link #END} ends its work.
  */
@@ -67,7 +69,8 @@ public interface BatchSupply {
     }
 
     /**
-     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data; of a streamed
+     * The batches of trainer {@code trainer} of {@code trainers}: its contiguous share of in-memory data; of data kept in
+     * memory after its first pass ({@link CachedSource}), its input split, streamed once and then replayed in shards; of a streamed
      * source asked to split ({@link #splits}), its input split, which it alone parses; of any other, every
      * {@code trainers}-th example; all of an {@link OwnShare}. The example budget is shared evenly.
      */
@@ -83,6 +86,9 @@ public interface BatchSupply {
         }
         DataSource mine = parts == 1 ? train
                 : splits(train, parts) ? ((SplittableSource) train).share(part, parts) : new EveryNthSource(train, parts, part);
+        if (mine instanceof CachedSource kept) {
+            return new CachedFeeder(kept, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
+        }
         return new BatchFeeder(mine, c.workers(), c.batchSize(), budget, c.epochs(), c.split(), c.seed() + trainer, c.queueDepth());
     }
 

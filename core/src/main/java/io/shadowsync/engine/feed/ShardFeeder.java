@@ -153,6 +153,12 @@ public final class ShardFeeder implements BatchSupply {
         }
     }
 
+    /** Whether b is one of worker w's batches (what a supply that hands out others as well asks before recycling). */
+    boolean owns(int worker, Batch b) {
+        Batch[] mine = cursors[worker].batches;
+        return b == mine[0] || b == mine[1];
+    }
+
     @Override
     public void recycle(int worker, Batch b) {
         // the worker's one batch is refilled by the next take
