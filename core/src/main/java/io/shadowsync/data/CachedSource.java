@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A streamed source kept in memory after its first whole pass: the first reader parses the data and fills a compact
  * columnar copy ({@link InMemorySource}'s form) as it goes; once a pass has reached the end, every later pass replays
- * the copy, in the same order, so a run trains on exactly the examples (and the checkpoints record exactly the
- * positions) it would streaming. A pass stopped early leaves no copy, and a copy that grows past {@code maxBytes} (the
+ * the copy, in the same order, as streaming would (a trainer's workers read the finished {@link #copy} in shards
+ * instead: {@code engine.feed.CachedFeeder}). A pass stopped early leaves no copy, and a copy that grows past {@code maxBytes} (the
  * estimate was wrong) is dropped and the source streams.
  *
  * <p>Sharing contract: one reader at a time fills (the first to open claims it; readers opened meanwhile stream); the
