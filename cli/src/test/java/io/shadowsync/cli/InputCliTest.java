@@ -97,6 +97,10 @@ class InputCliTest {
         assertEquals(0, s.code(), s.err());
         assertTrue(s.err().contains("streaming the training data from disk every epoch"), s.err());
         assertEquals(d.json().get("train_loss"), s.json().get("train_loss"), "the same examples in the same order");
+        CliTest.Run m = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress",
+                "--in-memory");
+        assertEquals(0, m.code(), m.err());
+        assertEquals(d.json().get("train_loss"), m.json().get("train_loss"), "one worker: the same batches as --in-memory");
         CliTest.Run both = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--in-memory", "--stream", "--no-progress");
         assertEquals(2, both.code(), both.err());
         assertTrue(both.err().contains("--in-memory and --stream contradict each other"), both.err());

@@ -29,6 +29,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * with that split state (the random split draws from a generator seeded per epoch for this reason), re-reads it and
  * drops, per worker, the examples that worker had already taken. Every worker's batches then continue exactly where
  * they stopped, so with one worker a resumed run trains on the same batches as one never stopped.
+ *
+ * <p>A batch never spans the end of an epoch: each worker's last batch of an epoch may be short.
  */
 public final class BatchFeeder implements BatchSupply, Runnable {
 
@@ -303,6 +305,15 @@ public final class BatchFeeder implements BatchSupply, Runnable {
             if (stopRequested || (exampleBudget > 0 && read >= exampleBudget)) return;
             if (readThisEpoch == 0) {
                 throw new io.shadowsync.data.DataException(source.describe(), 0, "no examples in the data (every line was skipped or the source is empty)");
+            }
+            // a batch never spans the end of an epoch (as a ShardFeeder's never spans its shard's end): one worker's
+            // batches are the same streamed, kept in memory or loaded with --in-memory
+            for (int w = 0; w < workers; w++) {
+                Batch b = filling[w];
+                if (b != null && b.size > 0) {
+                    hand(w, b);
+                    filling[w] = null;
+                }
             }
             if (handover != null && (exampleBudget > 0 || epoch + 1 < epochs) && handover.after(epoch, read, assigned.clone(), skip.clone())) return;
         }

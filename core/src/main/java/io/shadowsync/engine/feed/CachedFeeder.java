@@ -14,8 +14,9 @@ import io.shadowsync.engine.JobState;
  * {@link BatchFeeder}.
  *
  * <p>Every pass hands out each example of the data once: the first by the split, the later ones as worker w's shard
- * {@code [w·n/W, (w+1)·n/W)} of the n examples, in file order. With one worker that is the file order throughout, as
- * streamed; with more, a worker's examples after the first pass are its shard's, as with {@code --in-memory}.
+ * {@code [w·n/W, (w+1)·n/W)} of the n examples, in file order. No batch spans the end of a pass. With one worker that
+ * is the file order throughout: the same batches as streamed and as {@code --in-memory}; with more, a worker's
+ * examples after the first pass are its shard's, as with {@code --in-memory}.
  *
  * <p>Sharing contract: worker w alone takes and recycles its batches; the replay's shards are made by the reader
  * thread before it sends the workers {@link #END} (the queue publishes them), and are read-only.

@@ -84,7 +84,9 @@ class FeederResumeTest {
         BatchFeeder first = streamed(split, 0);
         List<List<List<Integer>>> before = run(first, cut);
         JobState.StreamPosition pos = assertInstanceOf(JobState.StreamPosition.class, first.position());
-        assertEquals(B * (3 + 5 + 6), pos.examples());
+        long taken = 0; // batches are short at an epoch's end
+        for (List<List<Integer>> w : before) for (List<Integer> b : w) taken += b.size();
+        assertEquals(taken, pos.examples());
 
         BatchFeeder second = streamed(split, 0);
         second.restore(pos);
