@@ -1,7 +1,8 @@
 /**
  * Where a trainer's workers get their batches: a {@link BatchSupply}. {@link BatchFeeder} runs a reader thread that
  * streams and parses a source of any size and deals examples out to the workers ({@link DataSplit}); for in-memory
- * data {@link ShardFeeder} lets each worker copy its own shard, with no reader thread. {@link BatchSupply#ofTrainer}
+ * data {@link ShardFeeder} lets each worker copy its own shard, with no reader thread; data kept in memory after its first
+ * pass ({@code CachedFeeder}) is streamed once and then read in shards. {@link BatchSupply#ofTrainer}
  * builds trainer k of N's share (a contiguous shard of in-memory data, every N-th example of a stream), and
  * {@link Takeover} shares the rest of a departed elastic trainer's share among the survivors.
  *
