@@ -4,7 +4,8 @@
 # fr-ma K = 1 and 10, sync-sgd, async-ps (steady-state examples/s from --metrics), and `launch --local 2 --ps 2`
 # (4 processes over loopback), then predict the same configurations and print predicted, measured and their ratio
 # per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
-# CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local.
+# CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
+# MEASURE=0 only predicts (against $OUT/measured.tsv).
 # Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000). About 5 minutes on an idle 2-core
 # host (much longer on a loaded one); run it on a quiet host: the load average is printed beside every measurement.
 set -euo pipefail
@@ -43,6 +44,7 @@ PY
 }
 
 for n in "${NS[@]}"; do
+  [ "${MEASURE:-1}" = 1 ] || break  # MEASURE=0: predict only, against the measurements in $OUT/measured.tsv
   for spec in "s-ma" "s-easgd" "fr-ma --sync-every 1" "fr-ma --sync-every 10" "sync-sgd" "async-ps"; do
     rm -f "$OUT/m.jsonl"
     # shellcheck disable=SC2086
@@ -54,7 +56,7 @@ for n in "${NS[@]}"; do
 done
 # launch --local 2 --ps 2: one epoch of the 60,000 rows (30,000 a trainer), read from the file: with --in-memory or
 # --examples the servers' and the trainers' config digests differ and the rendezvous refuses the trainers. LAUNCH=0 skips it.
-if [ "${LAUNCH:-1}" = 1 ]; then
+if [ "${LAUNCH:-1}" = 1 ] && [ "${MEASURE:-1}" = 1 ]; then
   rm -f "$OUT"/m*.jsonl
   ./shadowsync launch --local 2 --ps 2 jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --no-progress \
       --rendezvous-timeout 300 --save "$OUT/l.model" --summary-json "$OUT/s.json" --metrics "$OUT/m.jsonl" --log-every 1 >/dev/null 2>&1
