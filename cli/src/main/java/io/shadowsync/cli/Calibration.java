@@ -91,8 +91,9 @@ final class Calibration {
     /**
      * The job's own worker step: reps runs (after an untimed warm-up run) of the job as train would run it (its
      * workers, shards, emulated link, input) as one trainer without sync; per worker step, the wall time (the
-     * engine's examples/s), the process's CPU time and the worker threads' CPU time (sampled every 10 ms by thread
-     * name: trainer-0/worker-i).
+     * engine's examples/s), the process's CPU time while the workers ran (its rate over the window in which worker
+     * threads were seen, times the wall time of a step; the model's set-up and the evaluation are outside it) and the
+     * worker threads' CPU time (both sampled every 10 ms, the workers by thread name: trainer-0/worker-i).
      */
     private Costs.JobStep jobStep(TrainCommand t, JobCommand.Plan given, long examples) throws Exception {
         t.trainers = 1;
@@ -100,20 +101,17 @@ final class Calibration {
         t.examples = examples;
         JobCommand.Plan plan = t.plan(new PrintWriter(java.io.Writer.nullWriter()), true);
         int workers = plan.job().trainer().workers();
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         double[] wall = new double[reps], cpu = new double[reps], own = new double[reps];
         for (int i = -1; i < reps; i++) {
             WorkerCpu sampler = new WorkerCpu();
-            long cpu0 = os.getProcessCpuTime();
             sampler.start();
             var r = new Job(plan.modelSpec(), t.seed, plan.opt(), plan.embOpt(), plan.train(), plan.job()).run();
             double workerSeconds = sampler.stop();
-            double processSeconds = (os.getProcessCpuTime() - cpu0) / 1e9;
             if (i < 0) continue;
             double steps = (double) r.examples() / plan.batchSize();
             wall[i] = workers * plan.batchSize() / r.examplesPerSecond();
-            cpu[i] = processSeconds / steps;
-            own[i] = Math.min(cpu[i], workerSeconds / steps);
+            own[i] = workerSeconds / steps;
+            cpu[i] = Math.max(own[i], sampler.processRate() * wall[i] / workers);
         }
         return new Costs.JobStep(Measure.of(wall), Measure.of(cpu), Measure.of(own), workers, plan.job().psShards(), plan.job().link());
     }
@@ -122,6 +120,9 @@ final class Calibration {
     private static final class WorkerCpu {
         private final java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         private final Map<Long, Long> last = new java.util.concurrent.ConcurrentHashMap<>();
+        private final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        /** Process CPU and wall nanoseconds at the first and the last sample that saw a worker thread. */
+        private long cpuFirst = -1, nanosFirst, cpuLast, nanosLast;
         private volatile boolean running = true;
         private Thread thread;
 
@@ -139,11 +140,26 @@ final class Calibration {
         }
 
         private void sample() {
+            boolean seen = false;
             for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
                 if (ti == null || !ti.getThreadName().matches("trainer-\\d+/worker-\\d+")) continue;
                 long c = mx.getThreadCpuTime(ti.getThreadId());
                 if (c > 0) last.merge(ti.getThreadId(), c, Math::max);
+                seen = true;
             }
+            if (!seen) return;
+            long cpu = os.getProcessCpuTime(), now = System.nanoTime();
+            if (cpuFirst < 0) {
+                cpuFirst = cpu;
+                nanosFirst = now;
+            }
+            cpuLast = cpu;
+            nanosLast = now;
+        }
+
+        /** Cores the process kept busy while its workers ran (0 when seen for less than two samples). */
+        double processRate() {
+            return nanosLast > nanosFirst ? (double) (cpuLast - cpuFirst) / (nanosLast - nanosFirst) : 0;
         }
 
         /** Seconds of the worker threads' CPU seen. */
