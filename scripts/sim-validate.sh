@@ -1,30 +1,34 @@
 #!/bin/bash
-# Validation of `shadowsync simulate` against measurement on this host (docs/simulator.md): calibrate, then measure
-# the DLRM job in one JVM with the emulated network at N trainers (steady-state examples/s from --metrics), then
-# predict the same configurations. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT
-# (default /tmp/sim-validate). Run on a quiet host: load average is printed beside every measurement.
+# Validation of `shadowsync simulate` against measurement on this host (docs/simulator.md): calibrate the DLRM job as
+# it is measured (one JVM, emulated network 1gbit / 100us, --in-memory), measure it at N trainers for s-ma, s-easgd,
+# fr-ma K = 1 and 10, sync-sgd, async-ps (steady-state examples/s from --metrics), and `launch --local 2 --ps 2`
+# (4 processes over loopback), then predict the same configurations and print predicted, measured and their ratio
+# per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
+# CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
+# MEASURE=0 only predicts (against $OUT/measured.tsv).
+# Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000). About 5 minutes on an idle 2-core
+# host (much longer on a loaded one); run it on a quiet host: the load average is printed beside every measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/sim-validate}
 NS=("${@:-1 2 4 8}")
 NS=(${NS[*]})
-EX=${EX:-60000}
+PER_TRAINER=${PER_TRAINER:-30000}
 mkdir -p "$OUT"
+[ "${KEEP:-0}" = 1 ] || rm -f "$OUT/measured.tsv"  # KEEP=1: add to the measurements already there
 [ -f "$OUT/ctr/train.tsv" ] || ./shadowsync gen-data --out "$OUT/ctr" --rows 60000 --eval-rows 1000 >/dev/null
-data=(--train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv")
+job=(jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --in-memory)
 net=(--net-bandwidth 1gbit --net-latency 100us)
-./shadowsync calibrate jobs/dlrm-synthetic.yaml "${data[@]}" --out "$OUT/costs.json" --reps 3 --calibrate-examples 10000
-echo "| algorithm | N | measured ex/s (steady) | measured (whole run) | load |"
-for n in "${NS[@]}"; do
-  for spec in "s-ma" "s-easgd" "fr-ma --sync-every 1" "fr-ma --sync-every 10" "sync-sgd" "async-ps"; do
-    rm -f "$OUT/m.jsonl"
-    # shellcheck disable=SC2086
-    ./shadowsync train jobs/dlrm-synthetic.yaml "${data[@]}" "${net[@]}" --save "$OUT/m.model" --summary-json "$OUT/s.json" \
-        --in-memory --no-progress --examples "$EX" --trainers "$n" --sync $spec --metrics "$OUT/m.jsonl" --log-every 1 >/dev/null 2>&1
-    r=$(python3 - "$OUT" <<'PY'
+if [ "${CALIBRATE:-1}" = 1 ] || [ ! -f "$OUT/costs.json" ]; then  # CALIBRATE=0: keep $OUT/costs.json
+  echo "calibrating (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  ./shadowsync calibrate "${job[@]}" "${net[@]}" --out "$OUT/costs.json" --reps 3 --calibrate-examples 10000 2>&1 | grep -E "step|wake|gRPC" >&2
+fi
+
+# steady-state examples/s: each trainer's examples/s over the last 60 % of its --metrics records, summed; and the summary's
+steady() {
+  python3 - "$1" "$2" <<'PY'
 import json, sys
-out = sys.argv[1]
-recs = [json.loads(l) for l in open(out + '/m.jsonl') if l.strip()]
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 by = {}
 for r in recs:
     if r.get('type', 'train') != 'eval' and 'trainer' in r and 'examples' in r and not r.get('final'):
@@ -35,14 +39,61 @@ for rs in by.values():
     mid = [r for r in rs if r['seconds'] >= 0.4 * end['seconds']][0]
     if end['seconds'] > mid['seconds']:
         tot += (end['examples'] - mid['examples']) / (end['seconds'] - mid['seconds'])
-print("%.0f | %.0f" % (tot, json.load(open(out + '/s.json'))['examples_per_sec']))
+print("%.0f\t%.0f" % (tot, json.load(open(sys.argv[2]))['examples_per_sec']))
 PY
-)
-    echo "| $spec | $n | $r | $(cut -d' ' -f1 /proc/loadavg) |"
+}
+
+for n in "${NS[@]}"; do
+  [ "${MEASURE:-1}" = 1 ] || break  # MEASURE=0: predict only, against the measurements in $OUT/measured.tsv
+  for spec in "s-ma" "s-easgd" "fr-ma --sync-every 1" "fr-ma --sync-every 10" "sync-sgd" "async-ps"; do
+    rm -f "$OUT/m.jsonl"
+    # shellcheck disable=SC2086
+    ./shadowsync train "${job[@]}" "${net[@]}" --save "$OUT/m.model" --summary-json "$OUT/s.json" --no-progress \
+        --examples $((PER_TRAINER * n)) --trainers "$n" --sync $spec --metrics "$OUT/m.jsonl" --log-every 1 >/dev/null 2>&1
+    printf '%s\t%s\t%s\t%s\n' "$spec" "$n" "$(steady "$OUT/m.jsonl" "$OUT/s.json")" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/measured.tsv"
+    echo "measured: $(tail -1 "$OUT/measured.tsv")" >&2
   done
 done
+# launch --local 2 --ps 2: one epoch of the 60,000 rows (30,000 a trainer), read from the file: with --in-memory or
+# --examples the servers' and the trainers' config digests differ and the rendezvous refuses the trainers. LAUNCH=0 skips it.
+if [ "${LAUNCH:-1}" = 1 ] && [ "${MEASURE:-1}" = 1 ]; then
+  rm -f "$OUT"/m*.jsonl
+  ./shadowsync launch --local 2 --ps 2 jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --no-progress \
+      --rendezvous-timeout 300 --save "$OUT/l.model" --summary-json "$OUT/s.json" --metrics "$OUT/m.jsonl" --log-every 1 >/dev/null 2>&1
+  cat "$OUT"/m*.jsonl > "$OUT/all.jsonl"
+  printf '%s\t%s\t%s\t%s\n' "launch --local" 2 "$(steady "$OUT/all.jsonl" "$OUT/s.json")" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/measured.tsv"
+  echo "measured: $(tail -1 "$OUT/measured.tsv")" >&2
+fi
+
 list=$(IFS=,; echo "${NS[*]}")
-common=(jobs/dlrm-synthetic.yaml "${data[@]}" --costs "$OUT/costs.json" --trainers "$list" --bandwidth 1gbit --latency 100us --in-process --trainers-per-host 0)
-./shadowsync simulate "${common[@]}" --algorithms s-ma,s-easgd,sync-sgd,async-ps 2>&1 >/dev/null | grep '^|'
-./shadowsync simulate "${common[@]}" --algorithms fr-ma --sync-every 1 2>&1 >/dev/null | grep '^| fr'
-./shadowsync simulate "${common[@]}" --algorithms fr-ma --sync-every 10 2>&1 >/dev/null | grep '^| fr'
+sim=(./shadowsync simulate "${job[@]}" --costs "$OUT/costs.json" --trainers-per-host 0)
+"${sim[@]}" --trainers "$list" --bandwidth 1gbit --latency 100us --in-process --algorithms s-ma,s-easgd,sync-sgd,async-ps --summary-json "$OUT/p.json" >/dev/null 2>&1
+"${sim[@]}" --trainers "$list" --bandwidth 1gbit --latency 100us --in-process --algorithms fr-ma --sync-every 1 --summary-json "$OUT/p1.json" >/dev/null 2>&1
+"${sim[@]}" --trainers "$list" --bandwidth 1gbit --latency 100us --in-process --algorithms fr-ma --sync-every 10 --summary-json "$OUT/p10.json" >/dev/null 2>&1
+"${sim[@]}" --trainers 2 --bandwidth inf --latency 0 --servers-on-host --ps-shards 2 --summary-json "$OUT/pl.json" >/dev/null 2>&1
+
+python3 - "$OUT" <<'PY'
+import json, sys
+out = sys.argv[1]
+pred = {}
+for f, key in (("p.json", None), ("p1.json", "fr-ma --sync-every 1"), ("p10.json", "fr-ma --sync-every 10"), ("pl.json", "launch --local")):
+    for r in json.load(open(out + "/" + f))["results"]:
+        pred[(key or r["algorithm"], r["trainers"])] = r["examples_per_sec"]
+costs = json.load(open(out + "/costs.json"))
+print("calibrated at load %.1f: step %.2f ms wall, %.2f ms CPU (workers %.2f ms), compute only %.2f ms"
+      % (costs["machine"]["load_average"], costs["step"]["wall"]["median"] * 1e3, costs["step"]["cpu"]["median"] * 1e3,
+         costs["step"]["worker_cpu"]["median"] * 1e3, costs["compute_step"]["median"] * 1e3))
+print("| case | N | predicted ex/s | measured ex/s (steady) | predicted / measured | measured (whole run) | load average |")
+print("|---|---|---:|---:|---:|---:|---:|")
+within = total = 0
+for line in open(out + "/measured.tsv"):
+    spec, n, steady, whole, load = line.rstrip("\n").split("\t")
+    p = pred.get((spec, int(n)))
+    ratio = p / float(steady) if p and float(steady) > 0 else float("nan")
+    total += 1
+    within += abs(ratio - 1) <= 0.15
+    name = spec.replace("fr-ma --sync-every ", "fr-ma K = ").replace("launch --local", "launch --local --ps 2 (s-ma)")
+    print("| %s | %s | %s | %s | %.2f | %s | %s |" % (name, n, "{:,.0f}".format(p) if p else "-", "{:,}".format(int(steady)), ratio,
+                                                    "{:,}".format(int(whole)), load))
+print("%d of %d cases within 15 %%" % (within, total))
+PY

@@ -53,15 +53,17 @@ final class Calibration {
         int dim = shapes.length == 0 ? 1 : (int) shapes[0][1];
         double rowsPerStep = rowsPerStep(plan.train(), plan.batchSize(), shapes.length);
         note("distinct embedding rows per step: %.1f", rowsPerStep);
+        Costs.JobStep step = jobStep(t, plan, examples);
+        note("the job's worker step (one trainer, %d worker(s), %d shard(s), link %s): %.3f ms wall (± %.3f), CPU %.3f ms (workers %.3f ms)",
+                step.workers(), step.psShards(), step.link(), step.wall().median() * 1e3, step.wall().spread() * 1e3, step.cpu().median() * 1e3,
+                step.workerCpu().median() * 1e3);
         double[] eps1 = trainRuns(t, 1, examples);
         double[] steps = new double[eps1.length];
         for (int i = 0; i < steps.length; i++) steps[i] = plan.batchSize() / eps1[i];
-        Measure step = Measure.of(steps);
-        note("worker step: %.3f ms (± %.3f)", step.median() * 1e3, step.spread() * 1e3);
+        Measure computeStep = Measure.of(steps);
+        note("compute-only step (one worker, one local store, no network; for reference): %.3f ms (± %.3f)", computeStep.median() * 1e3,
+                computeStep.spread() * 1e3);
         int cores = Runtime.getRuntime().availableProcessors();
-        double[] epsAll = trainRuns(t, cores, examples);
-        double effective = Math.max(0.1, Math.min(cores, Measure.of(epsAll).median() / Measure.of(eps1).median()));
-        note("effective cores for %d workers: %.2f of %d", cores, effective, cores);
         Measure[] ps = inProcessServer(dim);
         Measure[] grpc = grpcServer(dim);
         Map<String, Measure> enc = new LinkedHashMap<>(), dec = new LinkedHashMap<>();
@@ -77,13 +79,97 @@ final class Calibration {
         Costs.Machine machine = new Costs.Machine(cores, System.getProperty("java.vm.name") + " " + Runtime.version(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
                 load, Instant.now().toString());
-        return new Costs(step, rowsPerStep, ps[0], ps[1], ps[2], ps[3], grpc[0], grpc[1], grpc[2], grpc[3], enc, dec, hop, round, apply,
-                wakeup, effective, machine);
+        return new Costs(step, computeStep, rowsPerStep, ps[0], ps[1], ps[2], ps[3], grpc[0], grpc[1], grpc[2], grpc[3], enc, dec, hop, round, apply,
+                wakeup, machine);
     }
 
     private void note(String format, Object... args) {
         err.println("shadowsync calibrate: " + String.format(java.util.Locale.ROOT, format, args));
         err.flush();
+    }
+
+    /**
+     * The job's own worker step: reps runs (after an untimed warm-up run) of the job as train would run it (its
+     * workers, shards, emulated link, input) as one trainer without sync; per worker step, the wall time (the
+     * engine's examples/s), the process's CPU time while the workers ran (its rate over the window in which worker
+     * threads were seen, times the wall time of a step; the model's set-up and the evaluation are outside it) and the
+     * worker threads' CPU time (both sampled every 10 ms, the workers by thread name: trainer-0/worker-i).
+     */
+    private Costs.JobStep jobStep(TrainCommand t, JobCommand.Plan given, long examples) throws Exception {
+        t.trainers = 1;
+        t.sync = "none";
+        t.examples = examples;
+        JobCommand.Plan plan = t.plan(new PrintWriter(java.io.Writer.nullWriter()), true);
+        int workers = plan.job().trainer().workers();
+        double[] wall = new double[reps], cpu = new double[reps], own = new double[reps];
+        for (int i = -1; i < reps; i++) {
+            WorkerCpu sampler = new WorkerCpu();
+            sampler.start();
+            var r = new Job(plan.modelSpec(), t.seed, plan.opt(), plan.embOpt(), plan.train(), plan.job()).run();
+            double workerSeconds = sampler.stop();
+            if (i < 0) continue;
+            double steps = (double) r.examples() / plan.batchSize();
+            wall[i] = workers * plan.batchSize() / r.examplesPerSecond();
+            own[i] = workerSeconds / steps;
+            cpu[i] = Math.max(own[i], sampler.processRate() * wall[i] / workers);
+        }
+        return new Costs.JobStep(Measure.of(wall), Measure.of(cpu), Measure.of(own), workers, plan.job().psShards(), plan.job().link());
+    }
+
+    /** The CPU time of the job's worker threads, sampled by name every 10 ms until stopped (each thread's last sample). */
+    private static final class WorkerCpu {
+        private final java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        private final Map<Long, Long> last = new java.util.concurrent.ConcurrentHashMap<>();
+        private final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        /** Process CPU and wall nanoseconds at the first and the last sample that saw a worker thread. */
+        private long cpuFirst = -1, nanosFirst, cpuLast, nanosLast;
+        private volatile boolean running = true;
+        private Thread thread;
+
+        void start() {
+            thread = Thread.ofPlatform().daemon().name("calibrate-cpu-sampler").start(() -> {
+                while (running) {
+                    sample();
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        private void sample() {
+            boolean seen = false;
+            for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (ti == null || !ti.getThreadName().matches("trainer-\\d+/worker-\\d+")) continue;
+                long c = mx.getThreadCpuTime(ti.getThreadId());
+                if (c > 0) last.merge(ti.getThreadId(), c, Math::max);
+                seen = true;
+            }
+            if (!seen) return;
+            long cpu = os.getProcessCpuTime(), now = System.nanoTime();
+            if (cpuFirst < 0) {
+                cpuFirst = cpu;
+                nanosFirst = now;
+            }
+            cpuLast = cpu;
+            nanosLast = now;
+        }
+
+        /** Cores the process kept busy while its workers ran (0 when seen for less than two samples). */
+        double processRate() {
+            return nanosLast > nanosFirst ? (double) (cpuLast - cpuFirst) / (nanosLast - nanosFirst) : 0;
+        }
+
+        /** Seconds of the worker threads' CPU seen. */
+        double stop() throws InterruptedException {
+            running = false;
+            thread.join();
+            long sum = 0;
+            for (long c : last.values()) sum += c;
+            return sum / 1e9;
+        }
     }
 
     /** Examples/s of reps runs of the job as one trainer with w workers, no sync, one local table store, no network (after one warm-up run). */

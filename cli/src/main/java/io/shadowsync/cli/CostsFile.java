@@ -3,6 +3,7 @@ package io.shadowsync.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.shadowsync.comm.LinkModel;
 import io.shadowsync.sim.Costs;
 import io.shadowsync.sim.Measure;
 import java.io.IOException;
@@ -12,12 +13,13 @@ import java.util.Map;
 
 /**
  * The costs file {@code calibrate} writes and {@code simulate} reads (JSON): every cost as {@code {"median": s,
- * "spread": s}} in seconds, the rows per step, the effective cores and the machine. A file that lacks a field, or has
+ * "spread": s}} in seconds, the job's step (wall, CPU, the workers' CPU and the configuration it ran in), the rows
+ * per step and the machine (its cores). A file that lacks a field, or has
  * a bad one, is refused naming it.
  */
 final class CostsFile {
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final String VERSION = "shadowsync-costs/1";
+    static final String VERSION = "shadowsync-costs/2";
 
     private CostsFile() {}
 
@@ -30,9 +32,16 @@ final class CostsFile {
         m.put("os", c.machine().os());
         m.put("load_average", c.machine().loadAverage());
         m.put("when", c.machine().when());
-        o.put("effective_cores", c.effectiveCores());
         o.put("rows_per_step", c.rowsPerStep());
-        put(o, "step", c.step());
+        ObjectNode st = o.putObject("step");
+        put(st, "wall", c.step().wall());
+        put(st, "cpu", c.step().cpu());
+        put(st, "worker_cpu", c.step().workerCpu());
+        st.put("workers", c.step().workers());
+        st.put("ps_shards", c.step().psShards());
+        st.put("net_bandwidth_bytes_per_sec", Double.isInfinite(c.step().link().bytesPerSecond()) ? "inf" : Double.toString(c.step().link().bytesPerSecond()));
+        st.put("net_latency_seconds", c.step().link().latencySeconds());
+        put(o, "compute_step", c.computeStep());
         put(o, "pull_per_call", c.pullPerCall());
         put(o, "pull_per_row", c.pullPerRow());
         put(o, "push_per_call", c.pushPerCall());
@@ -69,12 +78,23 @@ final class CostsFile {
             JsonNode m = field(o, "machine", file);
             Costs.Machine machine = new Costs.Machine(m.path("cores").asInt(), m.path("jdk").asText(), m.path("os").asText(),
                     m.path("load_average").asDouble(), m.path("when").asText());
-            return new Costs(measure(o, "step", file), number(o, "rows_per_step", file), measure(o, "pull_per_call", file),
+            JsonNode st = field(o, "step", file);
+            String bw = field(st, "net_bandwidth_bytes_per_sec", file).asText();
+            double bytesPerSecond;
+            try {
+                bytesPerSecond = bw.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bw);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--costs " + file + ": 'step.net_bandwidth_bytes_per_sec' is not a number or inf: " + bw);
+            }
+            Costs.JobStep step = new Costs.JobStep(measure(st, "wall", file), measure(st, "cpu", file), measure(st, "worker_cpu", file),
+                    (int) number(st, "workers", file), (int) number(st, "ps_shards", file),
+                    new LinkModel(bytesPerSecond, number(st, "net_latency_seconds", file)));
+            return new Costs(step, measure(o, "compute_step", file), number(o, "rows_per_step", file), measure(o, "pull_per_call", file),
                     measure(o, "pull_per_row", file), measure(o, "push_per_call", file), measure(o, "push_per_row", file),
                     measure(o, "grpc_pull_per_call", file), measure(o, "grpc_pull_per_row", file), measure(o, "grpc_push_per_call", file),
                     measure(o, "grpc_push_per_row", file), measures(field(o, "encode_per_float", file), file),
                     measures(field(o, "decode_per_float", file), file), measure(o, "ring_hop_per_float", file),
-                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), number(o, "effective_cores", file), machine);
+                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), machine);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--costs " + file + ": " + e.getMessage());
         }

@@ -54,7 +54,8 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--latency", paramLabel = "T", description = "Every link's one-way latency, e.g. 50us (default: 50us).")
     String latency = "50us";
 
-    @Option(names = "--cores-per-host", paramLabel = "C", description = "Cores of a host (default: the effective cores the costs measured).")
+    @Option(names = "--cores-per-host", paramLabel = "C", description = "Cores of a host, shared by its trainers' threads "
+            + "and (in process, or with --servers-on-host) the servers' work (default: the calibrated machine's cores).")
     Double coresPerHost;
 
     @Option(names = "--trainers-per-host", paramLabel = "T", description = "Trainers sharing a host; 0: all on one host (default: 1).")
@@ -63,6 +64,10 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--in-process", description = "Servers in the trainers' JVM, their calls on the caller's thread, as 'train' with "
             + "--net-bandwidth/--net-latency runs them (default: servers on hosts of their own, over gRPC).")
     boolean inProcess;
+
+    @Option(names = "--servers-on-host", description = "Servers over the network, but on the trainers' host, sharing its cores, as "
+            + "'launch --local' runs them (needs --trainers-per-host 0).")
+    boolean serversOnHost;
 
     @Option(names = "--stragglers", paramLabel = "S", description = "How steps vary: none, lognormal:S or exp:F (default: lognormal with the "
             + "calibrated step's relative spread).")
@@ -104,15 +109,24 @@ public final class SimulateCommand implements Callable<Integer> {
         if (dense > Integer.MAX_VALUE) throw new UsageException("the model's " + dense + " dense parameters are more than the simulator takes (2^31 − 1)");
         SimJob base = new SimJob(c.sync(), c.trainer().workers(), plan.batchSize(), (int) dense, shapes.length,
                 shapes.length == 0 ? 0 : (int) shapes[0][1], c.psShards(), c.codec());
-        Stragglers st = stragglers != null ? Stragglers.parse(stragglers) : new Stragglers(Stragglers.Kind.LOGNORMAL, costs.step().relativeSpread());
-        double cores = coresPerHost != null ? coresPerHost : costs.effectiveCores();
+        Stragglers st = stragglers != null ? Stragglers.parse(stragglers) : new Stragglers(Stragglers.Kind.LOGNORMAL, costs.step().wall().relativeSpread());
+        double cores = coresPerHost != null ? coresPerHost : costs.machine().cores();
         if (!(cores > 0)) throw new UsageException("--cores-per-host must be positive, got " + cores);
-        SimCluster cluster = new SimCluster(link, cores, trainersPerHost, inProcess, st);
+        if (serversOnHost && (inProcess || trainersPerHost != 0)) {
+            throw new UsageException("--servers-on-host puts the servers over the network on the trainers' one host: use it without --in-process "
+                    + "and with --trainers-per-host 0");
+        }
+        SimCluster cluster = new SimCluster(link, cores, trainersPerHost, inProcess, st, serversOnHost);
         List<Map<String, Object>> results = new ArrayList<>();
         err.println(String.format(Locale.ROOT, "shadowsync simulate: %s model, %,d dense floats, %d tables, batch %d, %d worker(s); links %s / %s; "
                         + "%.2f cores per host, %s trainer(s) per host, servers %s; stragglers %s",
                 plan.modelSpec().kind(), dense, shapes.length, plan.batchSize(), base.workers(), bandwidth, latency, cores,
-                trainersPerHost == 0 ? "all" : trainersPerHost, inProcess ? "in process" : "over gRPC", st));
+                trainersPerHost == 0 ? "all" : trainersPerHost, inProcess ? "in process" : serversOnHost ? "over the network, on the trainers' host"
+                        : "over the network", st));
+        double residual = ScalingSimulation.residual(base, costs);
+        err.println(String.format(Locale.ROOT, "shadowsync simulate: step %.3f ms wall, %.3f ms CPU (workers %.3f ms) as calibrated; %.3f ms a step "
+                        + "not accounted for by the model at the calibrated configuration, added to every step",
+                costs.step().wall().median() * 1e3, costs.step().cpu().median() * 1e3, costs.step().workerCpu().median() * 1e3, residual * 1e3));
         err.println("| algorithm | trainers | examples/s | efficiency | rounds/s | staleness (rounds) | staleness (ms) | bytes/example | bottleneck |");
         err.println("|---|---|---|---|---|---|---|---|---|");
         for (String a : algorithmNames(plan.algorithm())) {
@@ -137,7 +151,8 @@ public final class SimulateCommand implements Callable<Integer> {
         summary.put("latency", latency);
         summary.put("cores_per_host", cores);
         summary.put("trainers_per_host", trainersPerHost);
-        summary.put("servers", inProcess ? "in-process" : "grpc");
+        summary.put("servers", inProcess ? "in-process" : serversOnHost ? "network-on-host" : "network");
+        summary.put("step_residual_seconds", residual);
         summary.put("stragglers", st.toString());
         summary.put("results", results);
         Json.emit(out, summaryJson, summary);

@@ -29,9 +29,11 @@ class SimulateCliTest {
 
     private Path costs(double step) throws Exception {
         Measure z = new Measure(1e-7, 0);
-        Costs c = new Costs(new Measure(step, step * 0.1), 300, z, z, z, z, new Measure(1e-4, 0), z, new Measure(1e-4, 0), z,
+        Costs.JobStep js = new Costs.JobStep(new Measure(step, step * 0.1), new Measure(step * 0.9, 0), new Measure(step * 0.7, 0), 1, 2,
+                io.shadowsync.comm.LinkModel.parse("1gbit", "100us"));
+        Costs c = new Costs(js, new Measure(step / 3, 0), 300, z, z, z, z, new Measure(1e-4, 0), z, new Measure(1e-4, 0), z,
                 Map.of("fp16", z, "int8", z, "topk:0.01", z), Map.of("fp16", z, "int8", z, "topk:0.01", z), new Measure(1e-9, 0), new Measure(1e-9, 0),
-                new Measure(1e-9, 0), new Measure(1e-5, 0), 2, new Costs.Machine(2, "jdk", "os", 1.5, "now"));
+                new Measure(1e-9, 0), new Measure(1e-5, 0), new Costs.Machine(2, "jdk", "os", 1.5, "now"));
         Path p = dir.resolve("costs.json");
         Files.writeString(p, CostsFile.toJson(c));
         return p;

@@ -1,13 +1,17 @@
 package io.shadowsync.sim;
 
+import io.shadowsync.comm.LinkModel;
 import java.util.Map;
 
 /**
  * What calibration measured on one machine ({@code shadowsync calibrate}), each cost a {@link Measure} in seconds of
  * one thread's time. The simulator charges them to the CPU of the host where the work runs.
  *
- * @param step           one worker step of the job's model and batch, compute only: forward, backward and the updates,
- *                       the embedding rows read and written in a local table (no server, no network)
+ * @param step           the job's own worker step, from a short real run of the job as one trainer (its workers, its
+ *                       servers and emulated link, no sync): wall time, CPU time and the calibrated configuration
+ * @param computeStep    one worker step of the job's model and batch in isolation, compute only: forward, backward and
+ *                       the updates, the embedding rows read and written in a local table (no server, no network), for
+ *                       reference; the simulator does not use it
  * @param rowsPerStep    distinct embedding rows one step pulls (and pushes), all tables, counted on the job's data
  * @param pullPerCall    the in-process sharded embedding server: a pull call's fixed cost (beyond the rows' copies)
  * @param pullPerRow     ... and per row pulled
@@ -24,20 +28,47 @@ import java.util.Map;
  * @param applyPerFloat  the dense server applying a pushed change or gradient, per float
  * @param wakeup         how much later than asked a thread that waits out an emulated link's delay runs again (the
  *                       host's timer and scheduler; large on a loaded machine); charged to every emulated wait in process
- * @param effectiveCores cores this machine gave a job of many threads when calibrated (below its cores when shared)
  * @param machine        where it was measured
  */
-public record Costs(Measure step, double rowsPerStep, Measure pullPerCall, Measure pullPerRow, Measure pushPerCall,
+public record Costs(JobStep step, Measure computeStep, double rowsPerStep, Measure pullPerCall, Measure pullPerRow, Measure pushPerCall,
                     Measure pushPerRow, Measure grpcPullPerCall, Measure grpcPullPerRow, Measure grpcPushPerCall,
                     Measure grpcPushPerRow, Map<String, Measure> encodePerFloat, Map<String, Measure> decodePerFloat,
-                    Measure ringHopPerFloat, Measure roundPerFloat, Measure applyPerFloat, Measure wakeup, double effectiveCores,
-                    Machine machine) {
+                    Measure ringHopPerFloat, Measure roundPerFloat, Measure applyPerFloat, Measure wakeup, Machine machine) {
     /** The machine a calibration ran on. */
     public record Machine(int cores, String jdk, String os, double loadAverage, String when) {}
 
+    /**
+     * The job's worker step as a one-trainer run of the job measured it (seconds per worker step, medians over the
+     * repetitions).
+     *
+     * @param wall      wall time of one worker step: the run's workers × batch over its examples/s (what the engine
+     *                  counts: waiting for batches and for the servers' emulated link included)
+     * @param cpu       CPU time of the whole process per worker step: the workers, the reader, the in-process server
+     *                  calls, GC and what JIT was left after a warm-up run
+     * @param workerCpu the worker threads' own CPU time per worker step (a part of cpu)
+     * @param workers   the run's workers (the job's)
+     * @param psShards  the run's embedding server shards (1 with an ideal link: one local table store)
+     * @param link      the run's emulated link (the job's {@code --net-bandwidth} and {@code --net-latency})
+     */
+    public record JobStep(Measure wall, Measure cpu, Measure workerCpu, int workers, int psShards, LinkModel link) {
+        public JobStep {
+            if (wall == null || cpu == null || workerCpu == null || link == null) throw new IllegalArgumentException("a job step needs its wall, CPU and link");
+            if (workers < 1 || psShards < 1) throw new IllegalArgumentException("a calibrated step has at least 1 worker and 1 shard, got " + workers + ", " + psShards);
+            if (workerCpu.median() > cpu.median() * (1 + 1e-9)) {
+                throw new IllegalArgumentException("the workers' CPU per step (" + workerCpu.median() + " s) exceeds the process's (" + cpu.median() + " s)");
+            }
+        }
+
+        /** A step of s seconds of one worker's CPU and nothing else, on one local store with an ideal link (tests, estimates). */
+        public static JobStep computeOnly(Measure s) {
+            return new JobStep(s, s, s, 1, 1, LinkModel.NONE);
+        }
+    }
+
     public Costs {
+        if (step == null || computeStep == null || machine == null) throw new IllegalArgumentException("costs need a step, a compute step and a machine");
         if (!(rowsPerStep >= 0)) throw new IllegalArgumentException("rows per step must be ≥ 0, got " + rowsPerStep);
-        if (!(effectiveCores > 0)) throw new IllegalArgumentException("effective cores must be positive, got " + effectiveCores);
+        if (machine.cores() < 1) throw new IllegalArgumentException("the calibrated machine has at least 1 core, got " + machine.cores());
         encodePerFloat = Map.copyOf(encodePerFloat);
         decodePerFloat = Map.copyOf(decodePerFloat);
     }

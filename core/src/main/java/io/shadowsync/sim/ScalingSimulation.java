@@ -19,7 +19,15 @@ import java.util.SplittableRandom;
  * server {@code min(shards, dense floats)} contiguous shards with a link each; synchronous SGD's ranks (one per worker)
  * each have a link of their own. A server call is one round trip to every shard at once (two latencies), done when
  * its last part is delivered. In process ({@link SimCluster#inProcess()}) a server call's work runs on the caller's
- * thread; otherwise every shard serves its calls one at a time (its CPU, a {@link FifoLink#server()}).
+ * thread; otherwise every shard serves its calls one at a time (its CPU, a {@link FifoLink#server()}, or with
+ * {@link SimCluster#serversOnHost()} a {@link ShardQueue} on the trainers' host).
+ *
+ * <p>The worker step is the job's own, as calibration measured it in a one-trainer run ({@link Costs.JobStep}): the
+ * workers' CPU per step runs on the worker's thread, the rest of the process's CPU per step (the reader, GC, the
+ * in-process server calls' bookkeeping) alongside it on the same host, and the step waits for both, so that N
+ * trainers on C cores get C/N of the cores between them. What the one-trainer run's wall time per step holds beyond
+ * what this simulation makes of the same configuration (its CPU, the emulated link's latencies and wake-ups) is the
+ * step's {@link #residual() residual}, a fixed delay added to every step.
  */
 public final class ScalingSimulation {
     /** The longest a self-paced sync thread waits for its workers to step (as the engine's pacer). */
@@ -34,7 +42,9 @@ public final class ScalingSimulation {
     final EventQueue q = new EventQueue();
     final CpuPool[] hosts;
     final FifoLink[] nic, syncNic, rankLinks, embShards, embShardCpu, denseShards, denseShardCpu;
+    final ShardQueue[] embShardHost;
     final Rounds rounds;
+    private final double residual;
     final Timelines timelines = new Timelines();
     private final List<Worker> workers = new ArrayList<>();
     private final long[] trainerSteps;
@@ -65,6 +75,11 @@ public final class ScalingSimulation {
      * @param stepsPerWorker worker steps to simulate (a fifth of them warm-up, not measured)
      */
     public ScalingSimulation(SimJob job, SimCluster cluster, Costs costs, int n, long seed, int stepsPerWorker) {
+        this(job, cluster, costs, n, seed, stepsPerWorker, residual(job, costs));
+    }
+
+    private ScalingSimulation(SimJob job, SimCluster cluster, Costs costs, int n, long seed, int stepsPerWorker, double residual) {
+        this.residual = residual;
         if (n < 1) throw new IllegalArgumentException("a simulation needs at least 1 trainer, got " + n);
         if (stepsPerWorker < 5) throw new IllegalArgumentException("simulate at least 5 steps per worker, got " + stepsPerWorker);
         this.job = job;
@@ -84,6 +99,7 @@ public final class ScalingSimulation {
         int denseShardCount = algo.denseServer() ? Math.min(job.psShards(), job.denseFloats()) : 0;
         denseShards = links(denseShardCount, l);
         denseShardCpu = servers(cluster.inProcess() ? 0 : denseShardCount);
+        embShardHost = onHost(cluster.serversOnHost() ? embShards.length : 0);
         rounds = new Rounds(this);
         trainerSteps = new long[n];
         stepWaiter = new Runnable[n];
@@ -98,6 +114,32 @@ public final class ScalingSimulation {
         FifoLink[] a = new FifoLink[k];
         for (int i = 0; i < k; i++) a[i] = new FifoLink(l.bytesPerSecond(), l.latencySeconds());
         return a;
+    }
+
+    private ShardQueue[] onHost(int k) {
+        ShardQueue[] a = new ShardQueue[k];
+        for (int i = 0; i < k; i++) a[i] = new ShardQueue(q, hosts[0]);
+        return a;
+    }
+
+    /**
+     * The calibrated step's wall time that a simulation of the calibrated configuration (one trainer, the
+     * calibration's workers, shards and emulated link, its host's cores, no sync, no stragglers) does not account
+     * for: max(0, measured − simulated) seconds a step. 0 for a step calibrated as compute only.
+     */
+    public static double residual(SimJob job, Costs costs) {
+        Costs.JobStep st = costs.step();
+        SimJob none = job.with("none");
+        SimJob cal = new SimJob(none.sync(), st.workers(), job.batch(), job.denseFloats(), job.embTables(), job.embDim(), st.psShards(), Codec.FLOAT32);
+        SimCluster c = new SimCluster(st.link(), costs.machine().cores(), 0, true, Stragglers.NONE);
+        SimResult r = new ScalingSimulation(cal, c, costs, 1, 1, 50, 0).run();
+        double simulated = st.workers() * (double) job.batch() / r.examplesPerSec();
+        return Math.max(0, st.wall().median() - simulated);
+    }
+
+    /** The fixed delay added to every worker step (see {@link #residual(SimJob, Costs)}). */
+    public double residual() {
+        return residual;
     }
 
     private static FifoLink[] servers(int k) {
@@ -140,9 +182,11 @@ public final class ScalingSimulation {
         for (FifoLink[] group : new FifoLink[][] {embShards, embShardCpu, denseShards, denseShardCpu}) {
             for (FifoLink f : group) shard = Math.max(shard, f.utilisation(q.now()));
         }
+        for (ShardQueue f : embShardHost) shard = Math.max(shard, f.utilisation(q.now()));
         int[] threads = new int[hosts.length];
         boolean syncThread = algo.background() && !algo.idleAlone(job.sync(), n);
-        for (int t = 0; t < n; t++) threads[cluster.hostOf(t)] += job.workers() + (syncThread ? 1 : 0);
+        boolean helper = costs.step().cpu().median() > costs.step().workerCpu().median();
+        for (int t = 0; t < n; t++) threads[cluster.hostOf(t)] += job.workers() * (helper ? 2 : 1) + (syncThread ? 1 : 0);
         for (int h = 0; h < hosts.length; h++) cpu = Math.max(cpu, hosts[h].utilisation(threads[h]));
         double eps = examples / span;
         Timelines.Staleness st = timelines.staleness(this);
@@ -167,12 +211,24 @@ public final class ScalingSimulation {
         }
     }
 
+    /**
+     * The step's CPU: the worker's own on its thread and the rest of the process's alongside, on the trainer's host;
+     * the step goes on when both are through and the residual has passed.
+     */
     private void compute(Worker w) {
-        double work = costs.step().median() * cluster.stragglers().draw(w.rnd);
-        host(w.trainer).run(work, () -> {
+        double draw = cluster.stragglers().draw(w.rnd);
+        Costs.JobStep st = costs.step();
+        double own = st.workerCpu().median() * draw, rest = (st.cpu().median() - st.workerCpu().median()) * draw;
+        Runnable next = () -> q.after(residual, () -> {
             if (algo.workerGroup()) allReduceGradients(() -> embeddings(w.trainer, false, () -> endStep(w)));
             else embeddings(w.trainer, false, () -> afterPush(w));
         });
+        int[] left = {rest > 0 ? 2 : 1};
+        Runnable part = () -> {
+            if (--left[0] == 0) next.run();
+        };
+        host(w.trainer).run(own, part);
+        if (rest > 0) host(w.trainer).run(rest, part);
     }
 
     private void afterPush(Worker w) {
@@ -207,7 +263,12 @@ public final class ScalingSimulation {
         });
     }
 
-    /** One embedding server call of a step (pull or push), then k; nothing when the job has no tables or shares one local store. */
+    /**
+     * A step's embedding pull or push, then k; nothing when the job has no tables or uses one local store. In process
+     * the engine makes one call per table, each waiting out its emulated delivery (the first also the round trip's
+     * two latencies), so each pays the host's wake-up; over the network one call per shard carries every table's rows
+     * (the row lane), served by the shard.
+     */
     private void embeddings(int t, boolean pull, Runnable k) {
         if (job.embTables() == 0 || (cluster.inProcess() && cluster.link().isIdeal() && job.psShards() == 1)) {
             k.run(); // train's one local store: the rows' work is in the calibrated step
@@ -215,23 +276,51 @@ public final class ScalingSimulation {
         }
         double rows = costs.rowsPerStep();
         long bytes = Math.round(rows * (4 + 4L * job.embDim()));
-        double callCpu = cluster.inProcess() ? (pull ? costs.pullPerCall() : costs.pushPerCall()).median() : 0;
-        host(t).run(callCpu, () -> {
-            double now = q.now();
-            double done = nic[t].send(now, bytes, 2);
-            int s = embShards.length;
-            int touched = (int) Math.min(s, Math.max(1, Math.round(rows)));
-            for (int i = 0; i < touched; i++) {
-                done = Math.max(done, embShards[i].send(now, bytes / touched, 2));
-                if (!cluster.inProcess()) {
-                    double service = (pull ? costs.grpcPullPerCall() : costs.grpcPushPerCall()).median()
-                            + rows / touched * (pull ? costs.grpcPullPerRow() : costs.grpcPushPerRow()).median();
-                    double lat = embShards[i].latency();
-                    done = Math.max(done, embShardCpu[i].serve(now + lat, service) + lat);
-                }
+        int s = embShards.length;
+        int touched = (int) Math.min(s, Math.max(1, Math.round(rows)));
+        if (cluster.inProcess()) {
+            Costs.JobStep st = costs.step();
+            boolean localCalibrated = st.psShards() == 1 && st.link().isIdeal(); // the calibrated step made no server calls
+            double callCpu = localCalibrated ? (pull ? costs.pullPerCall().median() + rows * costs.pullPerRow().median()
+                    : costs.pushPerCall().median() + rows * costs.pushPerRow().median()) : 0;
+            host(t).run(callCpu, () -> tableCalls(t, 0, bytes / job.embTables(), touched, k));
+            return;
+        }
+        double now = q.now();
+        double service = (pull ? costs.grpcPullPerCall() : costs.grpcPushPerCall()).median()
+                + rows / touched * (pull ? costs.grpcPullPerRow() : costs.grpcPushPerRow()).median();
+        double done = nic[t].send(now, bytes, 2);
+        int[] left = {1 + (cluster.serversOnHost() ? touched : 0)};
+        double[] last = {0};
+        Runnable part = () -> {
+            last[0] = Math.max(last[0], q.now());
+            if (--left[0] == 0) k.run();
+        };
+        for (int i = 0; i < touched; i++) {
+            double lat = embShards[i].latency();
+            double delivered = embShards[i].send(now, bytes / touched, 2);
+            done = Math.max(done, delivered);
+            if (cluster.serversOnHost()) {
+                ShardQueue sq = embShardHost[i];
+                q.at(now + lat, () -> sq.serve(service, () -> q.after(lat, part)));
+            } else {
+                done = Math.max(done, embShardCpu[i].serve(now + lat, service) + lat);
             }
-            q.at(resumes(done), k);
-        });
+        }
+        q.at(done, part);
+    }
+
+    /** In process: the step's call for table i (of bytes each, spread over touched shards), then the next; k after the last. */
+    private void tableCalls(int t, int i, long bytes, int touched, Runnable k) {
+        if (i == job.embTables()) {
+            k.run();
+            return;
+        }
+        double now = q.now();
+        int latencies = i == 0 ? 2 : 0;
+        double done = nic[t].send(now, bytes, latencies);
+        for (int sh = 0; sh < touched; sh++) done = Math.max(done, embShards[sh].send(now, bytes / touched, latencies));
+        q.at(resumes(done), () -> tableCalls(t, i + 1, bytes, touched, k));
     }
 
     private void endStep(Worker w) {
@@ -264,6 +353,7 @@ public final class ScalingSimulation {
             for (FifoLink f : group) f.measureFrom(t0);
         }
         for (CpuPool h : hosts) h.measureFrom(t0);
+        for (ShardQueue f : embShardHost) f.measureFrom(t0);
         timelines.measureFrom(t0);
     }
 

@@ -11,9 +11,19 @@ import io.shadowsync.comm.LinkModel;
  * @param inProcess       the servers live in the trainers' JVM and a server call runs on the caller's thread, as in
  *                        {@code train} with an emulated network; false: servers on hosts of their own, over gRPC
  * @param stragglers      how steps vary
+ * @param serversOnHost   (servers over the network only) the embedding server shards run on the trainers' host and share its
+ *                        cores, as {@code launch --local} runs them; false: each shard on a host of its own
  */
-public record SimCluster(LinkModel link, double coresPerHost, int trainersPerHost, boolean inProcess, Stragglers stragglers) {
+public record SimCluster(LinkModel link, double coresPerHost, int trainersPerHost, boolean inProcess, Stragglers stragglers,
+                         boolean serversOnHost) {
+    public SimCluster(LinkModel link, double coresPerHost, int trainersPerHost, boolean inProcess, Stragglers stragglers) {
+        this(link, coresPerHost, trainersPerHost, inProcess, stragglers, false);
+    }
+
     public SimCluster {
+        if (serversOnHost && (inProcess || trainersPerHost != 0)) {
+            throw new IllegalArgumentException("servers share the trainers' host only over the network with every trainer on one host (trainers per host 0)");
+        }
         if (link == null || stragglers == null) throw new IllegalArgumentException("a cluster needs a link model and a straggler model");
         if (!(coresPerHost > 0) || Double.isInfinite(coresPerHost)) throw new IllegalArgumentException("cores per host must be positive, got " + coresPerHost);
         if (trainersPerHost < 0) throw new IllegalArgumentException("trainers per host must be ≥ 0 (0: all on one host), got " + trainersPerHost);

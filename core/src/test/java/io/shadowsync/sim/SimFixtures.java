@@ -11,8 +11,13 @@ final class SimFixtures {
     static final Measure ZERO = new Measure(0, 0);
 
     static Costs costs(double step) {
-        return new Costs(new Measure(step, 0), 100, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, Map.of(), Map.of(), ZERO, ZERO, ZERO, ZERO, 2,
-                new Costs.Machine(2, "test", "test", 0, "now"));
+        return costs(Costs.JobStep.computeOnly(new Measure(step, 0)), 2);
+    }
+
+    /** Costs with the given calibrated step on a machine of the given cores; everything else free. */
+    static Costs costs(Costs.JobStep step, int cores) {
+        return new Costs(step, step.wall(), 100, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, Map.of(), Map.of(), ZERO, ZERO, ZERO, ZERO,
+                new Costs.Machine(cores, "test", "test", 0, "now"));
     }
 
     /** A job of the given algorithm: one worker per trainer, batch 100, the given dense floats, no embedding tables. */

@@ -1,0 +1,100 @@
+package io.shadowsync.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.shadowsync.comm.Codec;
+import io.shadowsync.comm.LinkModel;
+import io.shadowsync.sync.SyncSpec;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The host's cores as the simulator shares them, against closed forms: trainers on one host split its cores
+ * (processor sharing), the process's CPU beyond the workers' runs beside the step and counts when cores are short,
+ * servers on the trainers' host take cores from them, and the calibrated step's residual reproduces the one-trainer
+ * measurement.
+ */
+class ContentionTest {
+    private static final double S = 0.002;
+    private static final int BATCH = 100;
+
+    private static SimResult run(SimJob job, Costs costs, SimCluster cluster, int n, long seed) {
+        return new ScalingSimulation(job, cluster, costs, n, seed, 400).run();
+    }
+
+    private static SimCluster oneHost(double cores) {
+        return new SimCluster(LinkModel.NONE, cores, 0, true, Stragglers.NONE);
+    }
+
+    /** N equal CPU-bound trainers on C cores: each gets min(1, C/N) of a core, so the job trains min(N, C)/s steps a second. */
+    @Test
+    void equalTrainersOnOneHostShareItsCores() {
+        SimJob job = SimFixtures.job("none", 1, 10);
+        Costs costs = SimFixtures.costs(S);
+        for (double cores : new double[] {1, 2, 16}) {
+            for (int n : new int[] {1, 2, 4, 8}) {
+                double eps = run(job, costs, oneHost(cores), n, 1).examplesPerSec();
+                assertEquals(Math.min(n, cores) * BATCH / S, eps, 1e-6 * eps, n + " trainers on " + cores + " cores");
+            }
+        }
+        // a host each: no sharing, N times one trainer
+        SimCluster apart = new SimCluster(LinkModel.NONE, 2, 1, true, Stragglers.NONE);
+        assertEquals(8 * BATCH / S, run(job, costs, apart, 8, 1).examplesPerSec(), 1e-3);
+    }
+
+    /**
+     * The process's CPU beyond the workers' (reader, GC) runs beside the step: alone on 2 cores it costs no time; with
+     * cores short every step needs all of it, so 4 trainers on 2 cores train 2 / cpu steps a second.
+     */
+    @Test
+    void theRestOfTheProcessCountsWhenCoresAreShort() {
+        SimJob job = SimFixtures.job("none", 1, 10);
+        Costs costs = SimFixtures.costs(new Costs.JobStep(new Measure(S, 0), new Measure(1.5 * S, 0), new Measure(S, 0), 1, 1, LinkModel.NONE), 2);
+        assertEquals(BATCH / S, run(job, costs, oneHost(2), 1, 1).examplesPerSec(), 1e-6 * BATCH / S);
+        assertEquals(2 * BATCH / (1.5 * S), run(job, costs, oneHost(2), 4, 1).examplesPerSec(), 1e-6 * BATCH / S);
+    }
+
+    /** What the one-trainer run took beyond the simulated CPU is the residual; the calibrated point is reproduced exactly. */
+    @Test
+    void theResidualReproducesTheCalibratedStep() {
+        SimJob job = SimFixtures.job("none", 1, 10);
+        Costs costs = SimFixtures.costs(new Costs.JobStep(new Measure(3 * S, 0), new Measure(S, 0), new Measure(S, 0), 1, 1, LinkModel.NONE), 2);
+        assertEquals(2 * S, ScalingSimulation.residual(job, costs), 1e-12);
+        assertEquals(BATCH / (3 * S), run(job, costs, oneHost(2), 1, 1).examplesPerSec(), 1e-6 * BATCH / S);
+        // the delay holds no core: 2 trainers on 2 cores are twice one
+        assertEquals(2 * BATCH / (3 * S), run(job, costs, oneHost(2), 2, 1).examplesPerSec(), 1e-6 * BATCH / S);
+        assertEquals(0, ScalingSimulation.residual(job, SimFixtures.costs(S)), 1e-12);
+    }
+
+    /**
+     * Servers on the trainers' host (launch --local) take its cores: on one core, many trainers train 1 / (s + pull +
+     * push) steps a second; with each shard on a host of its own the trainers' core is theirs alone (1 / s), the
+     * shard bound by its own service (1 / (pull + push)).
+     */
+    @Test
+    void serversOnTheTrainersHostTakeItsCores() {
+        Measure z = SimFixtures.ZERO, g = new Measure(S / 2, 0);
+        Costs costs = new Costs(Costs.JobStep.computeOnly(new Measure(S, 0)), new Measure(S, 0), 100, z, z, z, z, g, z, g, z, Map.of(), Map.of(),
+                z, z, z, z, new Costs.Machine(1, "test", "test", 0, "now"));
+        SyncSpec none = new SyncSpec("none", 1, 0, Double.NaN, 1, false, Double.NaN, 0.05);
+        SimJob job = new SimJob(none, 1, BATCH, 10, 1, 4, 1, Codec.FLOAT32);
+        SimCluster shared = new SimCluster(LinkModel.NONE, 1, 0, false, Stragglers.NONE, true);
+        assertEquals(BATCH / (2 * S), run(job, costs, shared, 8, 1).examplesPerSec(), 1e-6 * BATCH / S);
+        SimCluster apart = new SimCluster(LinkModel.NONE, 1, 0, false, Stragglers.NONE, false);
+        assertEquals(BATCH / S, run(job, costs, apart, 8, 1).examplesPerSec(), 1e-6 * BATCH / S);
+    }
+
+    /** A run is a function of its seed: the same seed gives the same figures, another seed other stragglers. */
+    @Test
+    void deterministicForASeed() {
+        SimJob job = SimFixtures.job("s-ma", 1, 1000);
+        Costs costs = SimFixtures.costs(new Costs.JobStep(new Measure(S, 0), new Measure(1.3 * S, 0), new Measure(S, 0), 1, 1, LinkModel.NONE), 2);
+        SimCluster c = new SimCluster(LinkModel.parse("1gbit", "100us"), 2, 0, true, Stragglers.parse("lognormal:0.3"));
+        SimResult a = run(job, costs, c, 4, 7), b = run(job, costs, c, 4, 7), other = run(job, costs, c, 4, 8);
+        assertEquals(a, b);
+        assertNotEquals(a.examplesPerSec(), other.examplesPerSec());
+        assertTrue(a.examplesPerSec() <= 2 * BATCH / (1.3 * S) * 1.05, "2 cores bound the job: " + a.examplesPerSec());
+    }
+}
