@@ -118,7 +118,9 @@ class MultiProcessTest {
         Path summary = dir.resolve("async.json");
         Path job = dir.resolve("async.yaml"); // a job file, as launch takes one (its required --local comes from the command line)
         Files.writeString(job, "model: lr\nhash-bits: 14\ntrain: " + train() + "\neval: " + eval() + "\nsync: async-ps\nepochs: 2\n");
-        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "2", job.toString(), "--no-progress", "--summary-json", summary.toString());
+        // --in-memory: the trainers load their data, the servers do not, and both must still compute the same job digest
+        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "2", job.toString(), "--in-memory", "--no-progress",
+                "--summary-json", summary.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode s = r.json();
         assertEquals("async-ps", s.get("algorithm").asText());

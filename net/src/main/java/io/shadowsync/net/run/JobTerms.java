@@ -31,7 +31,8 @@ public final class JobTerms {
                 job.optimizer().toString(), job.embeddingOptimizer().toString(), job.config().sync().toString(),
                 "trainers=" + job.config().trainers(), "workers=" + t.workers(), "batch=" + t.batchSize(), "seed=" + job.seed(),
                 "ps=" + job.config().psShards(), "ps-replicas=" + options.psReplicas(), "epochs=" + t.epochs(), "examples=" + t.examples(),
-                "split=" + t.split().label(), "shuffle=" + t.shuffle(), "input-splits=" + splits(job), "in-memory=" + options.inMemory(),
+                "split=" + t.split().label(), "shuffle=" + t.shuffle(), // in memory no trainer reads a split, and a server, which never loads the data, sees the file as splittable
+                "input-splits=" + (!options.inMemory() && splits(job)), "in-memory=" + options.inMemory(),
                 "codec=" + job.config().codec().name().toLowerCase(Locale.ROOT),
                 "checkpoints=" + (options.checkpoints() != null)); // all take part in checkpoints, or none
         try {
