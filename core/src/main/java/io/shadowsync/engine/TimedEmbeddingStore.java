@@ -82,4 +82,9 @@ final class TimedEmbeddingStore implements EmbeddingStore {
     public float[] localTable(int t) {
         return store.localTable(t);
     }
+
+    @Override
+    public io.shadowsync.nn.RowBytes rowBytes() {
+        return store.rowBytes();
+    }
 }

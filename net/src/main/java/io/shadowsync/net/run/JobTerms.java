@@ -32,7 +32,7 @@ public final class JobTerms {
                 "trainers=" + job.config().trainers(), "workers=" + t.workers(), "batch=" + t.batchSize(), "seed=" + job.seed(),
                 "ps=" + job.config().psShards(), "ps-replicas=" + options.psReplicas(), "epochs=" + t.epochs(), "examples=" + t.examples(),
                 "split=" + t.split().label(), "shuffle=" + t.shuffle(), "input-splits=" + splits(job), "in-memory=" + options.inMemory(),
-                "codec=" + job.config().codec().name().toLowerCase(Locale.ROOT),
+                "codec=" + job.config().codec().name().toLowerCase(Locale.ROOT), "row-codec=" + job.config().rowCodec().name(),
                 "checkpoints=" + (options.checkpoints() != null)); // all take part in checkpoints, or none
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(d.getBytes(StandardCharsets.UTF_8));
