@@ -54,7 +54,7 @@ class CompressRowsCliTest {
     void dlrmTrainsWithFp16RowsInProcessAndAcrossProcesses() throws Exception {
         CliTest.Run in = CliTest.run(args(List.of("train", "--trainers", "2", "--ps-shards", "2"), "--compress-rows", "fp16"));
         assertEquals(0, in.code(), in.err());
-        CliTest.Run mp = CliTest.run(args(List.of("launch", "--local", "2", "--ps", "2"), "--compress-rows", "fp16"));
+        CliTest.Run mp = CliTest.run(args(List.of("launch", "--local", "2", "--ps", "2", "--rendezvous-timeout", "600"), "--compress-rows", "fp16"));
         assertEquals(0, mp.code(), mp.err());
         JsonNode a = in.json(), b = mp.json();
         double la = a.get("eval").get("logloss").asDouble(), lb = b.get("eval").get("logloss").asDouble();
