@@ -1,6 +1,7 @@
 package io.shadowsync.comm;
 
 import io.shadowsync.nn.EmbeddingStore;
+import io.shadowsync.nn.ForwardingEmbeddingStore;
 import io.shadowsync.nn.RowBytes;
 
 /**
@@ -13,31 +14,15 @@ import io.shadowsync.nn.RowBytes;
  * <p>{@link #localTable} is null: every read goes through {@link #pull}, where the rows are rounded. Sharing
  * contract: as the wrapped store's (thread-safe; each thread has its own scratch for the rounded gradients).
  */
-public final class CodedRows implements EmbeddingStore {
-    private final EmbeddingStore store;
+public final class CodedRows extends ForwardingEmbeddingStore {
     private final RowCodec codec;
     private final RowBytes bytes = new RowBytes();
     private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[][] {new float[1024]});
 
     public CodedRows(EmbeddingStore store, RowCodec codec) {
-        if (store == null || codec == null) throw new IllegalArgumentException("a store and a row codec are required");
-        this.store = store;
+        super(store);
+        if (codec == null) throw new IllegalArgumentException("a row codec is required");
         this.codec = codec;
-    }
-
-    @Override
-    public int numTables() {
-        return store.numTables();
-    }
-
-    @Override
-    public long rows(int table) {
-        return store.rows(table);
-    }
-
-    @Override
-    public int dim(int table) {
-        return store.dim(table);
     }
 
     @Override
@@ -60,29 +45,10 @@ public final class CodedRows implements EmbeddingStore {
         bytes.pushed(n, dim, codec.rowBytes(dim));
     }
 
+    /** Every read goes through {@link #pull}, where rows are rounded. */
     @Override
-    public void beginStep() {
-        store.beginStep();
-    }
-
-    @Override
-    public void prefetch(int table, int[] ids, int idOff, int n) {
-        store.prefetch(table, ids, idOff, n);
-    }
-
-    @Override
-    public void prefetchNext(int table, int[] ids, int idOff, int n) {
-        store.prefetchNext(table, ids, idOff, n);
-    }
-
-    @Override
-    public void endStep() {
-        store.endStep();
-    }
-
-    @Override
-    public void flush() {
-        store.flush();
+    public float[] localTable(int t) {
+        return null;
     }
 
     @Override

@@ -40,31 +40,23 @@ public final class RowCodec {
      */
     public static RowCodec named(String name) {
         String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-        switch (n) {
-            case "none", "float32" -> {
-                return FLOAT32;
-            }
-            case "fp16" -> {
-                return FP16;
-            }
-            case "bf16" -> {
-                return BF16;
-            }
-            case "int8" -> {
-                return INT8;
-            }
-            case "int8:stochastic" -> throw new IllegalArgumentException("rows take no int8:stochastic: a pulled row is encoded "
-                    + "by a server for any trainer, with no sender's rounding stream to draw from; use int8 (rounded to nearest)");
-            default -> {
-                if (n.startsWith("topk:")) {
-                    throw new IllegalArgumentException("rows take no topk: its error feedback needs a residual per worker and row, "
-                            + "up to a copy of every table per worker thread (what the parameter servers exist to spare), and a "
-                            + "residual sent steps late meets a row-wise Adagrad that has moved on; use int8 (about a quarter of "
-                            + "float32's bytes) or fp16");
-                }
-                throw new IllegalArgumentException("unknown row codec '" + name + "': use " + FORMS);
-            }
+        if (n.equals("int8:stochastic")) {
+            throw new IllegalArgumentException("rows take no int8:stochastic: a pulled row is encoded by a server for any "
+                    + "trainer, with no sender's rounding stream to draw from; use int8 (rounded to nearest)");
         }
+        if (n.startsWith("topk:")) {
+            throw new IllegalArgumentException("rows take no topk: its error feedback needs a residual per worker and row, "
+                    + "up to a copy of every table per worker thread (what the parameter servers exist to spare), and a "
+                    + "residual sent steps late meets a row-wise Adagrad that has moved on; use int8 (about a quarter of "
+                    + "float32's bytes) or fp16");
+        }
+        try {
+            Codec c = Codec.named(n);
+            for (RowCodec r : BY_ID) if (r.codec == c) return r;
+        } catch (IllegalArgumentException e) {
+            // named below, with the forms rows take
+        }
+        throw new IllegalArgumentException("unknown row codec '" + name + "': use " + FORMS);
     }
 
     /**
