@@ -251,7 +251,7 @@ public final class PsBench {
     private static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         List<String> known = new ArrayList<>(List.of("tables", "rows", "dim", "batch", "threads", "reps", "rep-ms", "shards",
-                "replicas", "ops", "calls"));
+                "replicas", "ops", "calls", "row-codecs"));
         for (int i = 0; i < args.length; i++) {
             String k = args[i].startsWith("--") ? args[i].substring(2) : "";
             if (!known.contains(k) || i + 1 >= args.length) {

@@ -73,6 +73,11 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     private final LongAdder nonFinite = new LongAdder();
 
     private final RowCodec codec;
+    /**
+     * A gradient row whose values are all at most this in magnitude decodes, in every row codec, to values within the
+     * servers' limit (fp16 carries up to 65504; int8 and bf16 stay within 1 % of the row's largest value).
+     */
+    private static final float SURELY_CARRIED = 30_000f;
 
     private RemoteEmbeddingStore(ShardSet set, Calls mode, RowCodec codec) {
         this.set = set;
@@ -249,16 +254,16 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         int sent = 0;
         for (int j = 0; j < n; j++) {
             int g = gradOff + j * dim;
-            float[] check = grads;
-            int at = g;
-            if (lossy) { // what the server will decode: fp16 turns a value past 65504 into an infinity
+            float max = 0f;
+            for (int k = 0; k < dim; k++) max = Math.max(max, Math.abs(grads[g + k])); // NaN when a value is NaN
+            if (lossy && max > SURELY_CARRIED && max <= PsShardSpec.MAX_ABS_VALUE) {
+                // near the limit, what the server will decode decides: fp16 turns a value past 65504 into an infinity,
+                // bf16 may round a value just under the limit past it
                 System.arraycopy(grads, g, lane.rounded, 0, dim);
                 codec.round(lane.rounded, 0, 1, dim);
-                check = lane.rounded;
-                at = 0;
+                max = 0f;
+                for (int k = 0; k < dim; k++) max = Math.max(max, Math.abs(lane.rounded[k]));
             }
-            float max = 0f;
-            for (int k = 0; k < dim; k++) max = Math.max(max, Math.abs(check[at + k])); // NaN when a value is NaN
             if (!(max <= PsShardSpec.MAX_ABS_VALUE)) { // NaN, infinite or beyond what the servers take
                 nonFinite.increment();
                 continue;
