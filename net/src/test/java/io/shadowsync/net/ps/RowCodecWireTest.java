@@ -99,6 +99,28 @@ class RowCodecWireTest {
         }
     }
 
+    /**
+     * A gradient row that fp16 cannot carry (70000 becomes an infinity) is dropped and counted on the trainer, as a
+     * non-finite row is, instead of being refused by the server (which would end the job); one that bf16 carries is
+     * sent. A check on the raw values alone lets the fp16 row through and the server refuses the push.
+     */
+    @Test
+    void aGradientRowTheCodecCannotCarryIsDroppedNotRefused() throws Exception {
+        try (Nodes nodes = new Nodes(LOOPBACK, spec(1))) {
+            for (RowCodec codec : new RowCodec[] {RowCodec.FP16, RowCodec.BF16}) {
+                try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, nodes.addresses, false,
+                        RemoteEmbeddingStore.Calls.LANE, codec)) {
+                    float[] g = {70_000f, 0f, 0f, 1f, 0f, 0f};
+                    store.push(0, new int[] {4, 5}, 0, 2, g, 0);
+                    store.flush();
+                    assertEquals(codec == RowCodec.FP16 ? 1 : 0, store.nonFiniteRowsDropped(), codec + ": rows dropped");
+                    assertEquals(codec == RowCodec.FP16 ? 1 : 2, store.rowsPushed(), codec + ": rows applied");
+                }
+            }
+            assertEquals(0, nodes.get(0).refused(Refusal.NOT_FINITE) + nodes.get(0).refused(Refusal.VALUE_TOO_LARGE));
+        }
+    }
+
     /** One request frame: route, codec id, one segment of table 1 (dim 20), one id, then the gradient bytes given. */
     private static ByteBuffer push(int codec, int gradBytes) {
         int payload = RowFrames.ROUTE_BYTES + 8 + 4 + gradBytes;
