@@ -1,5 +1,6 @@
 package io.shadowsync.bench;
 
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
@@ -25,13 +26,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code prefetch} + {@code beginStep}/{@code endStep}) and {@code per-table} (one request per table), and {@code
  * train} (a trainer's step: the next step's rows announced with {@code prefetchNext}, this step's pulled, its pushes
  * sent at {@code endStep}). Each over the nodes' row lanes (raw TCP), the gRPC row streams and the unary calls
- * ({@code --calls lane,stream,unary}), the repetitions of the three interleaved. Prints one JSON line per measurement
- * with the median of {@code --reps} repetitions.
+ * ({@code --calls lane,stream,unary}), the repetitions of the three interleaved; and for each row codec of
+ * {@code --row-codecs} (default {@code none}; e.g. {@code none,fp16,bf16,int8}: the rows' values as
+ * {@code --compress-rows} sends them), one codec after the other. Prints one JSON line per measurement with the median
+ * of {@code --reps} repetitions and the encoded bytes of values per row moved ({@code bytes_per_row}).
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar io.shadowsync.bench.PsBench \
  *      [--tables 26] [--rows 100000] [--dim 16] [--batch 256] [--threads 4] [--reps 5] [--rep-ms 1000]
- *      [--shards 1] [--replicas 1] [--ops pull,push,train] [--calls lane,stream,unary]
+ *      [--shards 1] [--replicas 1] [--ops pull,push,train] [--calls lane,stream,unary] [--row-codecs none]
  * </pre>
  * Client and server share this machine's cores, so the figures are a floor for a shard on its own host.
  */
@@ -52,6 +55,8 @@ public final class PsBench {
         List<String> ops = List.of(opt.getOrDefault("ops", "pull,push,train").split(","));
         List<RemoteEmbeddingStore.Calls> calls = new ArrayList<>();
         for (String c : opt.getOrDefault("calls", "lane,stream,unary").split(",")) calls.add(RemoteEmbeddingStore.Calls.valueOf(c.toUpperCase(Locale.ROOT)));
+        List<RowCodec> codecs = new ArrayList<>();
+        for (String c : opt.getOrDefault("row-codecs", "none").split(",")) codecs.add(RowCodec.named(c));
 
         long[][] shapes = new long[tables][];
         float[] stds = new float[tables];
@@ -69,18 +74,18 @@ public final class PsBench {
                 addresses.add(new HostPort("127.0.0.1", nodes.get(s).port()));
             }
             if (replicas > 1) for (PsServer ps : nodes) ps.connectReplicas(addresses);
-            measure(transport, addresses, tables, rows, dim, batch, threads, reps, repMs, replicas, ops, calls);
+            for (RowCodec codec : codecs) measure(transport, addresses, tables, rows, dim, batch, threads, reps, repMs, replicas, ops, calls, codec);
         } finally {
             for (PsServer ps : nodes) ps.close();
         }
     }
 
     private static void measure(Transport transport, List<HostPort> addresses, int tables, int rows, int dim, int batch, int threads,
-                                int reps, long repMs, int replicas, List<String> ops, List<RemoteEmbeddingStore.Calls> calls)
-            throws InterruptedException {
+                                int reps, long repMs, int replicas, List<String> ops, List<RemoteEmbeddingStore.Calls> calls,
+                                RowCodec codec) throws InterruptedException {
         List<RemoteEmbeddingStore> stores = new ArrayList<>();
         try {
-            for (RemoteEmbeddingStore.Calls c : calls) stores.add(RemoteEmbeddingStore.connect(transport, addresses, false, c));
+            for (RemoteEmbeddingStore.Calls c : calls) stores.add(RemoteEmbeddingStore.connect(transport, addresses, false, c, codec));
             Traffic[] traffic = new Traffic[threads];
             for (int w = 0; w < threads; w++) traffic[w] = new Traffic(tables, rows, dim, batch, 1000 + w);
             for (String op : new String[] {"pull", "push", "train"}) {
@@ -88,15 +93,19 @@ public final class PsBench {
                 for (String mode : op.equals("train") ? new String[] {"step"} : new String[] {"step", "per-table"}) {
                     double[][] rates = new double[stores.size()][reps];
                     long[] requests0 = new long[stores.size()];
+                    long[][] bytes0 = new long[stores.size()][];
                     for (int c = 0; c < stores.size(); c++) {
                         run(stores.get(c), traffic, op, mode, repMs); // warm-up, not recorded
                         requests0[c] = stores.get(c).requests();
+                        bytes0[c] = stores.get(c).rowBytes().snapshot();
                     }
                     for (int r = 0; r < reps; r++) {
                         for (int c = 0; c < stores.size(); c++) rates[c][r] = run(stores.get(c), traffic, op, mode, repMs);
                     }
                     for (int c = 0; c < stores.size(); c++) {
                         double requestsPerSec = (stores.get(c).requests() - requests0[c]) * 1000.0 / (reps * repMs);
+                        long[] b1 = stores.get(c).rowBytes().snapshot(); // {rows pulled, pushed, bytes pulled, pushed, ...}
+                        long movedRows = b1[0] - bytes0[c][0] + b1[1] - bytes0[c][1], movedBytes = b1[2] - bytes0[c][2] + b1[3] - bytes0[c][3];
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("bench", "ps");
                         row.put("op", op);
@@ -108,6 +117,8 @@ public final class PsBench {
                         row.put("batch", batch);
                         row.put("tables", tables);
                         row.put("dim", dim);
+                        row.put("row_codec", codec.name());
+                        row.put("bytes_per_row", movedRows == 0 ? 0 : Math.round(10.0 * movedBytes / movedRows) / 10.0);
                         row.put("rows_per_sec_median", Math.round(median(rates[c])));
                         row.put("rows_per_sec_per_shard", Math.round(median(rates[c]) / addresses.size()));
                         row.put("requests_per_sec", Math.round(requestsPerSec));
@@ -240,7 +251,7 @@ public final class PsBench {
     private static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         List<String> known = new ArrayList<>(List.of("tables", "rows", "dim", "batch", "threads", "reps", "rep-ms", "shards",
-                "replicas", "ops", "calls"));
+                "replicas", "ops", "calls", "row-codecs"));
         for (int i = 0; i < args.length; i++) {
             String k = args[i].startsWith("--") ? args[i].substring(2) : "";
             if (!known.contains(k) || i + 1 >= args.length) {

@@ -3,6 +3,7 @@ package io.shadowsync.cli;
 import io.shadowsync.ckpt.CheckpointDir;
 import io.shadowsync.ckpt.ModelFile;
 import io.shadowsync.comm.Codec;
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.data.InMemorySource;
 import io.shadowsync.engine.feed.DataSplit;
@@ -158,6 +159,12 @@ abstract class JobCommand {
             + "scale per 256; int8:stochastic rounds stochastically) or topk:F (the fraction F of largest changes, with error "
             + "feedback); rounds send the change since the last round; not with elastic trainers (default: none).")
     String codec = "none";
+
+    @Option(names = "--compress-rows", paramLabel = "CODEC", description = "How embedding rows travel to and from the parameter "
+            + "servers, pulled values and pushed gradients alike: none (float32, exact), fp16 or bf16 (2 bytes a value) or int8 "
+            + "(1 byte a value and a scale per row); the servers keep rows and optimizer state in float32. Separate from "
+            + "--compress, which leaves rows alone (default: none).")
+    String compressRows = "none";
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "Dense optimizer: sgd, adagrad or adam (default: sgd).")
     String optimizer = "sgd";
@@ -321,7 +328,13 @@ abstract class JobCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--compress: " + e.getMessage());
         }
-        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer(), wire);
+        RowCodec rows;
+        try {
+            rows = RowCodec.named(compressRows);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--compress-rows: " + e.getMessage());
+        }
+        JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer(), wire, rows);
         checkMemory(modelSpec, trainSource, opt, embOpt, job); // before --in-memory fills the heap with the data
         long skippedLoading = 0;
         if (inMemory && stream) throw new UsageException("--in-memory and --stream contradict each other; give one");
@@ -555,7 +568,7 @@ abstract class JobCommand {
                 .embeddingOptimizer(plan.embOpt()).trainers(c.trainers()).workers(t.workers()).sync(c.sync()).batchSize(t.batchSize())
                 .epochs(t.epochs()).examples(t.examples()).seed(seed).split(t.split()).shuffle(t.shuffle()).psShards(c.psShards())
                 .maxNonFinite(t.maxNonFinite()).recomputeEvery(t.recomputeEvery()).queueDepth(t.queueDepth()).trainWindow(t.trainWindow()).link(c.link())
-                .slowTrainer(c.slow()).codec(c.codec());
+                .slowTrainer(c.slow()).codec(c.codec()).compressRows(c.rowCodec().name());
     }
 
     /** What every process of a multi-process job is given alike: replicas, in-memory data, checkpoints, elastic trainers. */

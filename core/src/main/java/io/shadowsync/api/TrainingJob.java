@@ -2,6 +2,7 @@ package io.shadowsync.api;
 
 import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.LinkModel;
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.data.DataSchema;
 import io.shadowsync.data.DataSource;
 import io.shadowsync.engine.feed.DataSplit;
@@ -248,6 +249,7 @@ public final class TrainingJob {
         private LinkModel link = LinkModel.NONE;
         private SlowTrainer slowTrainer;
         private Codec codec = Codec.FLOAT32;
+        private RowCodec rowCodec = RowCodec.FLOAT32;
         private Path metricsFile;
         private Duration logEvery = MetricsLog.DEFAULT_INTERVAL;
         private MetricsSink metricsListener;
@@ -453,6 +455,21 @@ public final class TrainingJob {
             }
         }
 
+        /**
+         * How embedding rows travel to and from the parameter servers, by name as {@code --compress-rows} takes it:
+         * {@code none} (float32, the default), {@code fp16}, {@code bf16} or {@code int8} (a scale per row); pulled
+         * values and pushed gradients alike, the servers keeping rows and optimizer state in float32. Throws
+         * {@link IllegalArgumentException} naming the accepted forms for any other (and why top-k is not one).
+         */
+        public Builder compressRows(String codec) {
+            try {
+                this.rowCodec = RowCodec.named(codec);
+                return this;
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("compressRows: " + e.getMessage(), e);
+            }
+        }
+
         /** Checks the settings and fixes the defaults; throws {@link IllegalArgumentException} naming what is wrong. */
         public TrainingJob build() {
             if (data == null) throw new IllegalArgumentException("no training data: give data(DataSource), e.g. new CriteoTsvSource(path, false)");
@@ -503,7 +520,7 @@ public final class TrainingJob {
             }
             TrainerConfig trainer = new TrainerConfig(workers, batch, examples, epochs, split, seed, queueDepth, trainWindow, shuffle, maxNonFinite,
                     recomputeEvery);
-            JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, link, slowTrainer, codec);
+            JobConfig config = new JobConfig(trainers, trainer, syncSpec, psShards, link, slowTrainer, codec, rowCodec);
             return new TrainingJob(this, spec, opt, embOpt, config);
         }
 

@@ -114,10 +114,20 @@ public final class ShardedEmbeddingServer {
      * <p>The view is thread-safe: all the trainer's Hogwild workers use it at once.
      */
     public EmbeddingStore client(EmulatedLink trainerLink) {
+        return client(trainerLink, RowCodec.FLOAT32);
+    }
+
+    /**
+     * As {@link #client(EmulatedLink)}, with the rows' values charged as the row codec encodes them: a reply of
+     * {@code rowBytes(dim)} bytes per id and a push of 4 + {@code rowBytes(dim)} bytes per id. The values themselves
+     * are not rounded here: {@link CodedRows} does that around the client.
+     */
+    public EmbeddingStore client(EmulatedLink trainerLink, RowCodec rowCodec) {
         if (trainerLink == null) {
             throw new IllegalArgumentException("a client needs its trainer's link; EmulatedLink.ideal() for none");
         }
-        return new Client(trainerLink);
+        if (rowCodec == null) throw new IllegalArgumentException("a row codec is required; RowCodec.FLOAT32 for none");
+        return new Client(trainerLink, rowCodec);
     }
 
     /** Shard s's link, with its byte and message counts (requests and replies). */
@@ -184,12 +194,14 @@ public final class ShardedEmbeddingServer {
     /** One trainer's view; per-thread scratch counts ids per shard, so calls allocate nothing. */
     private final class Client implements EmbeddingStore {
         private final EmulatedLink trainerLink;
+        private final RowCodec rowCodec;
         private final ThreadLocal<int[]> idsPerShard = ThreadLocal.withInitial(() -> new int[numShards]);
         /** Per thread: {in step, pull round trip already paid in this step, push round trip already paid}. */
         private final ThreadLocal<boolean[]> step = ThreadLocal.withInitial(() -> new boolean[3]);
 
-        Client(EmulatedLink trainerLink) {
+        Client(EmulatedLink trainerLink, RowCodec rowCodec) {
             this.trainerLink = trainerLink;
+            this.rowCodec = rowCodec;
         }
 
         @Override
@@ -221,7 +233,7 @@ public final class ShardedEmbeddingServer {
                 System.arraycopy(slices[s][table], (id / shards) * dim, out, outOff + j * dim, dim);
                 count[s]++;
             }
-            charge(count, 4L + 4L * dim, 1);
+            charge(count, 4L + rowCodec.rowBytes(dim), 1);
         }
 
         @Override
@@ -251,7 +263,7 @@ public final class ShardedEmbeddingServer {
                 optimizers[s][table].applyRow(slices[s][table], local * dim, dim, local, grads, gradOff + j * dim);
                 count[s]++;
             }
-            charge(count, 4L + 4L * dim, 2);
+            charge(count, 4L + rowCodec.rowBytes(dim), 2);
         }
 
         /**

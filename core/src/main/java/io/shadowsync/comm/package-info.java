@@ -16,7 +16,8 @@
  * values become bytes on the wire, chosen per job ({@link Codec#FLOAT32}, the identity, by default; fp16 and bf16 ride
  * the ring hop by hop, int8 and top-k are whole messages that {@link Collective#allReduceEncoded} gathers and sums in
  * rank order, and a {@link Codec.Encoder} holds a sender's state, such as top-k's error-feedback residual); byte
- * counters count encoded bytes, and control values never meet a codec.
+ * counters count encoded bytes, and control values never meet a codec. Embedding rows have their own, stateless
+ * {@link RowCodec} (a row is one message; the servers keep float32), which {@link CodedRows} applies in process.
  * {@link LinkModel} and {@link EmulatedLink} make in-process messages cost the bandwidth and latency of a network by
  * sleeping, not by burning CPU.
  *

@@ -2,6 +2,7 @@ package io.shadowsync.engine;
 
 import io.shadowsync.kernels.Vec;
 import io.shadowsync.nn.EmbeddingStore;
+import io.shadowsync.nn.ForwardingEmbeddingStore;
 import java.util.Arrays;
 
 /**
@@ -20,8 +21,7 @@ import java.util.Arrays;
  * <p>Owned by one worker thread. The buffers grow to the largest step seen (in the first steps) and are reused, so
  * the hot loop allocates nothing once warm.
  */
-final class DeferredPushes implements EmbeddingStore {
-    private final EmbeddingStore store;
+final class DeferredPushes extends ForwardingEmbeddingStore {
     /** Per held push call c: table, number of ids, and where its ids and gradients start in the buffers. */
     private int[] callTable = new int[32];
     private int[] callCount = new int[32];
@@ -37,23 +37,8 @@ final class DeferredPushes implements EmbeddingStore {
     private long remoteNanos;
 
     DeferredPushes(EmbeddingStore store) {
-        this.store = store;
+        super(store);
         this.remote = store.numTables() > 0 && store.localTable(0) == null;
-    }
-
-    @Override
-    public int numTables() {
-        return store.numTables();
-    }
-
-    @Override
-    public long rows(int table) {
-        return store.rows(table);
-    }
-
-    @Override
-    public int dim(int table) {
-        return store.dim(table);
     }
 
     @Override
@@ -90,26 +75,6 @@ final class DeferredPushes implements EmbeddingStore {
         long t = remoteNanos;
         remoteNanos = 0;
         return t;
-    }
-
-    @Override
-    public float[] localTable(int t) {
-        return store.localTable(t);
-    }
-
-    @Override
-    public void beginStep() {
-        store.beginStep();
-    }
-
-    @Override
-    public void endStep() {
-        store.endStep();
-    }
-
-    @Override
-    public void flush() {
-        store.flush();
     }
 
     /** Holds the push: copies its ids and gradient rows and notes whether every gradient value is finite. */

@@ -1,5 +1,6 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.comm.CodedRows;
 import io.shadowsync.comm.Collective;
 import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.comm.EmulatedLink;
@@ -17,7 +18,9 @@ import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.SyncSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The whole cluster in this JVM: the sharded embedding server (or, with one shard and no network to emulate, one
@@ -69,9 +72,14 @@ public final class InProcessCluster implements Cluster {
             server = null;
         } else {
             server = new ShardedEmbeddingServer(shapes, initStd, seed, embOptimizer, config.psShards(), config.link());
-            for (int t = 0; t < n; t++) stores[t] = server.client(links[t]);
+            for (int t = 0; t < n; t++) stores[t] = server.client(links[t], config.rowCodec());
             tables = server.client(new EmulatedLink(LinkModel.NONE));
             localTables = null;
+        }
+        if (!config.rowCodec().lossless()) {
+            // rows round as the parameter-server wire would carry them (the tables themselves stay float32)
+            Map<EmbeddingStore, EmbeddingStore> coded = new IdentityHashMap<>();
+            for (int t = 0; t < n; t++) stores[t] = coded.computeIfAbsent(stores[t], s -> new CodedRows(s, config.rowCodec()));
         }
         AlgorithmDescriptor algo = sync.descriptor();
         denseServer = algo.denseServer()

@@ -10,6 +10,7 @@ import io.shadowsync.engine.step.SlowStep;
 import io.shadowsync.engine.step.StepRule;
 import io.shadowsync.metrics.CallStats;
 import io.shadowsync.nn.EmbeddingStore;
+import io.shadowsync.nn.RowBytes;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
 import io.shadowsync.optim.DenseOptimizer;
@@ -22,7 +23,10 @@ import io.shadowsync.sync.SyncContext;
 import io.shadowsync.sync.SyncSpec;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -363,7 +367,19 @@ public final class Job {
         }
         double waitSum = 0;
         for (TrainResult r : results) waitSum += r.readerWaitFraction() + r.syncWaitFraction();
-        return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n, ratio);
+        return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n, ratio, rowBytes());
+    }
+
+    /** The row traffic of this process's trainers' stores (each store once), or null when none counts any. */
+    private long[] rowBytes() {
+        long[] sum = null;
+        Set<RowBytes> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int r : ranks) {
+            RowBytes b = cluster.embeddings(r).rowBytes();
+            if (b == null || !seen.add(b)) continue;
+            sum = RowBytes.add(sum == null ? new long[RowBytes.FIELDS] : sum, b.snapshot());
+        }
+        return sum;
     }
 
     /**

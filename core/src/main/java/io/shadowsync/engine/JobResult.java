@@ -1,5 +1,7 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.nn.RowBytes;
+
 /**
  * What a finished job did.
  *
@@ -13,9 +15,18 @@ package io.shadowsync.engine;
  *                           pause), on synchronization (phaser, barrier, collective) and on the parameter servers
  * @param compressionRatio   per trainer, what its rounds would have sent as float32 over what they sent encoded
  *                           ({@code --compress}; 1 without a lossy codec), this run's rounds
+ * @param rowBytes           the embedding rows' traffic, all trainers ({@link RowBytes#snapshot}: rows and value bytes
+ *                           pulled and pushed, encoded by {@code --compress-rows} and as float32); null where no row
+ *                           travelled (an in-process job without a row codec)
  */
 public record JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
-                        long[] syncBytes, double workerWaitFraction, double[] compressionRatio) {
+                        long[] syncBytes, double workerWaitFraction, double[] compressionRatio, long[] rowBytes) {
+    /** A result without row traffic. */
+    public JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
+                     long[] syncBytes, double workerWaitFraction, double[] compressionRatio) {
+        this(examples, seconds, trainers, syncRounds, meanRoundMillis, syncBytes, workerWaitFraction, compressionRatio, null);
+    }
+
     /** A result without compression (every ratio 1). */
     public JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
                      long[] syncBytes, double workerWaitFraction) {

@@ -2,6 +2,7 @@ package io.shadowsync.engine;
 
 import io.shadowsync.metrics.CallStats;
 import io.shadowsync.nn.EmbeddingStore;
+import io.shadowsync.nn.ForwardingEmbeddingStore;
 
 /**
  * A trainer's {@link EmbeddingStore} with its calls counted and timed into {@link CallStats} (the metrics log's
@@ -11,28 +12,12 @@ import io.shadowsync.nn.EmbeddingStore;
  * model that reads a local table straight from its array makes no pull. A call that throws is not counted (it ends
  * the job). Thread-safe as the store is.
  */
-final class TimedEmbeddingStore implements EmbeddingStore {
-    private final EmbeddingStore store;
+final class TimedEmbeddingStore extends ForwardingEmbeddingStore {
     private final CallStats stats;
 
     TimedEmbeddingStore(EmbeddingStore store, CallStats stats) {
-        this.store = store;
+        super(store);
         this.stats = stats;
-    }
-
-    @Override
-    public int numTables() {
-        return store.numTables();
-    }
-
-    @Override
-    public long rows(int table) {
-        return store.rows(table);
-    }
-
-    @Override
-    public int dim(int table) {
-        return store.dim(table);
     }
 
     @Override
@@ -50,21 +35,6 @@ final class TimedEmbeddingStore implements EmbeddingStore {
     }
 
     @Override
-    public void beginStep() {
-        store.beginStep();
-    }
-
-    @Override
-    public void prefetch(int table, int[] ids, int idOff, int n) {
-        store.prefetch(table, ids, idOff, n);
-    }
-
-    @Override
-    public void prefetchNext(int table, int[] ids, int idOff, int n) {
-        store.prefetchNext(table, ids, idOff, n);
-    }
-
-    @Override
     public void endStep() {
         long t0 = System.nanoTime();
         store.endStep();
@@ -78,8 +48,4 @@ final class TimedEmbeddingStore implements EmbeddingStore {
         stats.record(System.nanoTime() - t0);
     }
 
-    @Override
-    public float[] localTable(int t) {
-        return store.localTable(t);
-    }
 }

@@ -77,4 +77,13 @@ public interface EmbeddingStore {
     default float[] localTable(int t) {
         return null;
     }
+
+    /**
+     * The bytes of row values this store moved to and from where the tables live ({@link RowBytes}: encoded by
+     * {@code --compress-rows} and as float32), or null where nothing travels (a store in this process without a row
+     * codec; the default).
+     */
+    default RowBytes rowBytes() {
+        return null;
+    }
 }

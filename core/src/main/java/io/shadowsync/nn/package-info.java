@@ -6,7 +6,8 @@
  * are pulled, and row gradients pushed to the store, whose sparse optimizer applies them. {@link LocalEmbeddingStore}
  * holds the tables in the trainer itself; {@link ShardedTables} gives the layout and initial values of tables split
  * over parameter-server shards (row r on shard r mod S), so that the in-process and networked servers hold exactly what
- * a local store would. The layers are {@link Linear}, {@link MlpStack}, {@link Activation}, {@link EmbeddingBag} and
+ * a local store would; {@link ForwardingEmbeddingStore} is the base of stores that wrap another, and {@link RowBytes}
+ * counts the row values a store moved. The layers are {@link Linear}, {@link MlpStack}, {@link Activation}, {@link EmbeddingBag} and
  * {@link DotInteraction}; the losses {@link BceWithLogits}, {@link SoftmaxCrossEntropyLoss} and {@link Mse};
  * {@link Init} seeds each tensor from (model seed, tensor name).
  *

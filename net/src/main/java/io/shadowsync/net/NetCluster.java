@@ -75,7 +75,7 @@ public final class NetCluster implements Cluster {
         try {
             boolean running = elastic != null && elastic.join(); // a joiner: servers may have died since the job started
             tables = RemoteEmbeddingStore.connect(transport, members.servers(), running,
-                    transport.config().rowLanes() ? RemoteEmbeddingStore.Calls.LANE : RemoteEmbeddingStore.Calls.STREAM);
+                    transport.config().rowLanes() ? RemoteEmbeddingStore.Calls.LANE : RemoteEmbeddingStore.Calls.STREAM, config.rowCodec());
             checkTables(tables, shapes);
             owned.add(tables);
             AlgorithmDescriptor algo = sync.descriptor();

@@ -61,6 +61,8 @@ final class ClientLane {
     int[] callPos = new int[16];
     final List<RowBatch> requests = new ArrayList<>();
     final int[] chunkFloats = new int[1];
+    /** A gradient row as the row codec will deliver it (the push's finiteness check), grown to the widest dim. */
+    float[] rounded = new float[0];
 
     ClientLane(int shards) {
         long id;

@@ -2,6 +2,7 @@ package io.shadowsync.net.ps;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.proto.ExportPage;
 import io.shadowsync.net.proto.ExportRequest;
 import io.shadowsync.net.proto.RowBatch;
@@ -107,17 +108,41 @@ final class EmbeddingSlices {
      */
     void pull(RowBatch req, IntFunction<ByteBuffer> room) throws Refused {
         Scratch sc = scratch.get();
-        long floats = decode(req, false, sc);
-        ByteBuffer target = room.apply((int) (4 * floats));
-        FloatBuffer fb = target.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        target.position(target.position() + (int) (4 * floats));
+        RowCodec codec = codec(req);
+        decode(req, false, sc);
+        long bytes = RowCalls.valueBytes(codec, req, dims);
+        ByteBuffer target = room.apply((int) bytes);
+        int[] ids = sc.ids;
         int j = 0;
-        for (int k = 0, n = req.getSegmentsCount(); k < n; k++) {
+        if (codec == RowCodec.FLOAT32) {
+            FloatBuffer fb = target.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            target.position(target.position() + (int) bytes);
+            for (int k = 0, n = req.getSegmentsCount(); k < n; k++) {
+                Segment seg = req.getSegments(k);
+                int t = seg.getTable(), dim = dims[t];
+                float[] w = slices[t];
+                for (int end = j + seg.getCount(); j < end; j++) fb.put(w, ids[j] * dim, dim);
+            }
+            return;
+        }
+        for (int k = 0, n = req.getSegmentsCount(); k < n; k++) { // each row its own message: int8 scales per row
             Segment seg = req.getSegments(k);
-            int t = seg.getTable(), c = seg.getCount(), dim = dims[t];
+            int t = seg.getTable(), dim = dims[t];
             float[] w = slices[t];
-            int[] ids = sc.ids;
-            for (int end = j + c; j < end; j++) fb.put(w, ids[j] * dim, dim);
+            for (int end = j + seg.getCount(); j < end; j++) codec.encode(w, ids[j] * dim, dim, target);
+        }
+    }
+
+    /**
+     * The row codec a request names ({@code RowBatch.codec}).
+     *
+     * @throws Refused (UNKNOWN_CODEC) for an id that names none
+     */
+    private static RowCodec codec(RowBatch req) throws Refused {
+        try {
+            return RowCodec.ofId(req.getCodec());
+        } catch (IllegalArgumentException e) {
+            throw new Refused(Refusal.UNKNOWN_CODEC, "a row call in an " + e.getMessage());
         }
     }
 
@@ -184,8 +209,10 @@ final class EmbeddingSlices {
             throw new Refused(Refusal.TOO_MANY_ROWS, "the request carries " + total + " rows; this server takes at most "
                     + maxRows + " per request");
         }
-        if (!push && 4 * floats > PsShardSpec.payloadLimit(maxMessageBytes)) {
-            throw new Refused(Refusal.TOO_MANY_ROWS, "the reply would hold " + 4 * floats + " bytes of rows, over the "
+        RowCodec codec = codec(req);
+        long valueBytes = RowCalls.valueBytes(codec, req, dims);
+        if (!push && valueBytes > PsShardSpec.payloadLimit(maxMessageBytes)) {
+            throw new Refused(Refusal.TOO_MANY_ROWS, "the reply would hold " + valueBytes + " bytes of rows, over the "
                     + maxMessageBytes + "-byte message limit");
         }
         ByteString idBytes = req.getIds(), gradBytes = req.getGrads();
@@ -193,9 +220,9 @@ final class EmbeddingSlices {
             throw new Refused(Refusal.LENGTH_MISMATCH, "ids hold " + idBytes.size() + " bytes, but the segments count "
                     + total + " rows (4 bytes each: " + 4 * total + ")");
         }
-        if (push && gradBytes.size() != 4 * floats) {
+        if (push && gradBytes.size() != valueBytes) {
             throw new Refused(Refusal.LENGTH_MISMATCH, "gradients hold " + gradBytes.size() + " bytes, but " + total
-                    + " rows of their tables' dims need " + 4 * floats);
+                    + " rows of their tables' dims need " + valueBytes + " in row codec " + codec);
         }
         if (!push && !gradBytes.isEmpty()) {
             throw new Refused(Refusal.LENGTH_MISMATCH, "a pull carries no gradients, got " + gradBytes.size() + " bytes");
@@ -222,14 +249,20 @@ final class EmbeddingSlices {
                 ids[j] = id / shards;
             }
         }
-        if (push) checkFinite(req, gradBytes, sc);
+        if (push) {
+            // decoded into float32: the optimizer applies them with its float32 state to the float32 rows
+            if (codec == RowCodec.FLOAT32) {
+                LittleEndian.getFloats(gradBytes, 0, sc.grads, 0, (int) floats);
+            } else {
+                RowCalls.decodeRows(codec, gradBytes.asReadOnlyByteBuffer(), req, dims, sc.grads, 0);
+            }
+            checkFinite(req, (int) floats, sc);
+        }
         return floats;
     }
 
-    private void checkFinite(RowBatch req, ByteString gradBytes, Scratch sc) throws Refused {
+    private void checkFinite(RowBatch req, int nf, Scratch sc) throws Refused {
         final float[] g = sc.grads;
-        final int nf = gradBytes.size() / 4;
-        LittleEndian.getFloats(gradBytes, 0, g, 0, nf);
         float max = 0f;
         for (int i = 0; i < nf; i++) max = Math.max(max, Math.abs(g[i])); // NaN when some value is NaN
         if (max <= PsShardSpec.MAX_ABS_VALUE) return;

@@ -2,6 +2,7 @@ package io.shadowsync.net.ps;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.coll.SocketOut;
 import io.shadowsync.net.coll.SocketPlane;
 import io.shadowsync.net.proto.ShardInfo;
@@ -44,6 +45,9 @@ final class LaneWire implements RowStreams.Wire {
     private final String name;
     private final long deadlineNanos;
     private final int maxFrameBytes;
+    /** The tables' dims and the row codec: what a pull's answer must hold, and how its rows decode. */
+    private final int[] dims;
+    private final RowCodec codec;
     private final Object writeLock = new Object();
     private final List<RowStreams.Call> unanswered = new ArrayList<>(); // guarded by this
     private SocketChannel ch;
@@ -59,7 +63,9 @@ final class LaneWire implements RowStreams.Wire {
      * @throws IOException when the lane could not be opened (unreachable, or the handshake broke or took too long):
      *                     the caller may use a gRPC stream to the node instead
      */
-    LaneWire(ShardSet set, int s, int pos) throws IOException {
+    LaneWire(ShardSet set, int s, int pos, int[] dims, RowCodec codec) throws IOException {
+        this.dims = dims;
+        this.codec = codec;
         this.shard = s;
         this.pos = pos;
         this.name = set.name(s, pos);
@@ -207,12 +213,19 @@ final class LaneWire implements RowStreams.Wire {
             unanswered.remove(i);
             if (op == RowFrames.ACK && c.push) {
                 c.answer.complete(StreamAnswer.newBuilder().setTag(tag).setRows(Integer.toUnsignedLong(extra)).build());
-            } else if (op == RowFrames.ROWS && !c.push && payload.remaining() == 4L * c.size) {
-                payload.asFloatBuffer().get(c.dest, c.destOff, c.size);
+            } else if (op == RowFrames.ROWS && !c.push && extra != c.req.getCodec()) {
+                c.answer.completeExceptionally(Status.INTERNAL.withDescription(name + " answered a pull asked in row codec "
+                        + c.req.getCodec() + " (" + codec + ") with rows in row codec " + Integer.toUnsignedString(extra)).asRuntimeException());
+            } else if (op == RowFrames.ROWS && !c.push && payload.remaining() == RowCalls.valueBytes(codec, c.req, dims)) {
+                if (codec == RowCodec.FLOAT32) {
+                    payload.asFloatBuffer().get(c.dest, c.destOff, c.size);
+                } else {
+                    RowCalls.decodeRows(codec, payload, c.req, dims, c.dest, c.destOff);
+                }
                 c.answer.complete(LANDED);
             } else {
                 c.answer.completeExceptionally(Status.INTERNAL.withDescription(name + " answered a " + (c.push ? "push" : "pull of "
-                        + c.size + " floats") + " with frame " + op + " of " + payload.remaining() + " bytes").asRuntimeException());
+                        + c.size + " floats in " + codec) + " with frame " + op + " of " + payload.remaining() + " bytes").asRuntimeException());
             }
             return;
         }

@@ -20,7 +20,7 @@ public enum Refusal {
     LENGTH_MISMATCH(Status.Code.INVALID_ARGUMENT),
     /** A NaN or infinite gradient or delta. */
     NOT_FINITE(Status.Code.INVALID_ARGUMENT),
-    /** A dense push in a codec this node does not know. */
+    /** A dense push, or a row call, in a codec this node does not know. */
     UNKNOWN_CODEC(Status.Code.INVALID_ARGUMENT),
     /**
      * A finite gradient or delta element beyond {@link PsShardSpec#MAX_ABS_VALUE} in magnitude: applied, it would

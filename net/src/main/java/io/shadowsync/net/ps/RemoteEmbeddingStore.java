@@ -1,9 +1,11 @@
 package io.shadowsync.net.ps;
 
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.Transport;
 import io.shadowsync.net.proto.ShardInfo;
 import io.shadowsync.nn.EmbeddingStore;
+import io.shadowsync.nn.RowBytes;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +42,11 @@ import java.util.concurrent.atomic.LongAdder;
  * and counted ({@link #nonFiniteRowsDropped}): the servers refuse such values, and dropping the row keeps a bad step
  * from ending the job.
  *
+ * <p><b>Row codec.</b> With a lossy {@link RowCodec} ({@code --compress-rows}), each pushed gradient row goes encoded
+ * (the servers decode it and apply it in float32 with their float32 optimizer state) and each pulled row comes back
+ * encoded by the server; a request names its codec. A gradient row whose encoding is not finite (fp16 past 65504)
+ * is dropped and counted as above. {@link #rowBytes} counts the values' bytes.
+ *
  * <p><b>Failures.</b> A call that fails (a shard unreachable, its stream ended, no answer within the call deadline, a
  * refusal) throws {@link ParameterServerException} naming the shard and its address; nothing waits longer than the
  * call deadline plus a few seconds per replica tried. A push in flight that fails is thrown by the thread's next step
@@ -65,8 +72,16 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     private final Set<ClientLane> allLanes = ConcurrentHashMap.newKeySet();
     private final LongAdder nonFinite = new LongAdder();
 
-    private RemoteEmbeddingStore(ShardSet set, Calls mode) {
+    private final RowCodec codec;
+    /**
+     * A gradient row whose values are all at most this in magnitude decodes, in every row codec, to values within the
+     * servers' limit (fp16 carries up to 65504; int8 and bf16 stay within 1 % of the row's largest value).
+     */
+    private static final float SURELY_CARRIED = 30_000f;
+
+    private RemoteEmbeddingStore(ShardSet set, Calls mode, RowCodec codec) {
         this.set = set;
+        this.codec = codec;
         this.numShards = set.size();
         ShardInfo info = set.info(0);
         int n = info.getTablesCount();
@@ -85,7 +100,8 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
                     + maxDim + " floats; raise the message size limit");
         }
         this.chunkRows = (int) Math.min(cap, byBytes);
-        this.traffic = mode == Calls.UNARY ? new RowTraffic(set, dims, chunkRows) : new RowStreams(set, dims, chunkRows, mode == Calls.LANE);
+        this.traffic = mode == Calls.UNARY ? new RowTraffic(set, dims, chunkRows, codec)
+                : new RowStreams(set, dims, chunkRows, mode == Calls.LANE, codec);
         this.pulls = new LanePulls(traffic, dims, numShards);
         this.lanes = ThreadLocal.withInitial(() -> {
             ClientLane lane = new ClientLane(numShards);
@@ -121,9 +137,18 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * kept to measure one against the other).
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, boolean running, Calls mode) {
+        return connect(transport, shards, running, mode, RowCodec.FLOAT32);
+    }
+
+    /**
+     * As {@link #connect(Transport, List, boolean, Calls)}, with the rows' values (pulled rows, pushed gradients)
+     * travelling in codec ({@code --compress-rows}; {@link RowCodec#FLOAT32}: as they are).
+     */
+    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, boolean running, Calls mode, RowCodec codec) {
+        if (codec == null) throw new IllegalArgumentException("a row codec is required; RowCodec.FLOAT32 for none");
         ShardSet set = ShardSet.connect(transport, shards, running);
         try {
-            return new RemoteEmbeddingStore(set, mode);
+            return new RemoteEmbeddingStore(set, mode, codec);
         } catch (RuntimeException e) {
             set.close();
             throw e;
@@ -224,10 +249,21 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
         if (!lane.inStep) for (ShardBuffer b : lane.pushes) b.reset();
         final int dim = dims[table], shards = numShards;
         final ShardBuffer[] bufs = lane.pushes;
+        final boolean lossy = !codec.lossless();
+        if (lossy && lane.rounded.length < dim) lane.rounded = new float[dim];
+        int sent = 0;
         for (int j = 0; j < n; j++) {
             int g = gradOff + j * dim;
             float max = 0f;
             for (int k = 0; k < dim; k++) max = Math.max(max, Math.abs(grads[g + k])); // NaN when a value is NaN
+            if (lossy && max > SURELY_CARRIED && max <= PsShardSpec.MAX_ABS_VALUE) {
+                // near the limit, what the server will decode decides: fp16 turns a value past 65504 into an infinity,
+                // bf16 may round a value just under the limit past it
+                System.arraycopy(grads, g, lane.rounded, 0, dim);
+                codec.round(lane.rounded, 0, 1, dim);
+                max = 0f;
+                for (int k = 0; k < dim; k++) max = Math.max(max, Math.abs(lane.rounded[k]));
+            }
             if (!(max <= PsShardSpec.MAX_ABS_VALUE)) { // NaN, infinite or beyond what the servers take
                 nonFinite.increment();
                 continue;
@@ -235,8 +271,10 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
             int id = ids[idOff + j];
             ShardBuffer b = bufs[id % shards];
             b.add(table, id, dim);
-            b.addGrad(grads, g, dim);
+            b.addGrad(grads, g, dim, codec);
+            sent++;
         }
+        traffic.bytes.pushed(sent, dim, codec.rowBytes(dim));
         if (!lane.inStep) {
             onLane(lane, () -> {
                 traffic.send(lane);
@@ -295,6 +333,17 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
 
     public long rowsPushed() {
         return traffic.rowsPushed.sum();
+    }
+
+    /** The row codec the values travel in. */
+    public RowCodec rowCodec() {
+        return codec;
+    }
+
+    /** The bytes of row values pulled (answers received) and pushed (gradient rows sent), encoded and as float32. */
+    @Override
+    public RowBytes rowBytes() {
+        return traffic.bytes;
     }
 
     /** Gradient rows dropped because they held a NaN, an infinity or a value beyond {@link PsShardSpec#MAX_ABS_VALUE}. */

@@ -2,6 +2,11 @@ package io.shadowsync.net.ps;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import io.shadowsync.comm.RowCodec;
+import io.shadowsync.net.proto.RowBatch;
+import io.shadowsync.net.proto.Segment;
+import io.shadowsync.nn.RowBytes;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -11,7 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
  * every push waited for; kept to compare against). Both split a shard's part into chunks of at most {@link #chunkRows}
  * rows, fail over to the shard's next replica with the same (client, seq), and throw {@link ParameterServerException}s
  * that name the shard; after a throw the caller drops the lane. This class holds what both share: the shards, the
- * tables' dims, the chunk size and the counters.
+ * tables' dims, the chunk size, the row codec the values travel in and the counters.
  *
  * <p>Sharing contract: thread-safe (the shard set and the counters are); each call works on its caller's lane only.
  */
@@ -25,11 +30,16 @@ abstract class RowCalls {
     /** Rows that travelled back from pulls (after de-duplication), and rows acknowledged as pushed. */
     final LongAdder rowsPulled = new LongAdder();
     final LongAdder rowsPushed = new LongAdder();
+    /** How the rows' values travel ({@code --compress-rows}), both ways. */
+    final RowCodec codec;
+    /** The values' bytes pulled and pushed, as encoded and as float32. */
+    final RowBytes bytes = new RowBytes();
 
-    RowCalls(ShardSet set, int[] dims, int chunkRows) {
+    RowCalls(ShardSet set, int[] dims, int chunkRows, RowCodec codec) {
         this.set = set;
         this.dims = dims;
         this.chunkRows = chunkRows;
+        this.codec = codec;
     }
 
     /** Sends the lane's pull buffers to their shards at once and fills each buffer's rows from the answers. */
@@ -59,16 +69,49 @@ abstract class RowCalls {
     abstract void settle(ClientLane lane);
 
     /**
-     * Decodes shard s's answer to a pull of {@code floats} floats into b's rows, after those filled so far: the one
-     * place where the client reads rows off the wire (their encoding is {@link LittleEndian}'s).
+     * Decodes shard s's answer to the pull req of {@code floats} floats into b's rows, after those filled so far (a
+     * gRPC answer; a row lane's reader decodes its frames with {@link #decodeRows}).
      */
-    final void takeRows(ShardBuffer b, int s, int floats, ByteString values) {
-        if (values.size() != 4L * floats) {
-            throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats with "
-                    + values.size() + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
+    final void takeRows(ShardBuffer b, int s, RowBatch req, int floats, ByteString values) {
+        long want = valueBytes(codec, req, dims);
+        if (values.size() != want) {
+            throw new ParameterServerException(set.name(s) + " answered a pull of " + floats + " floats in " + codec + " ("
+                    + want + " bytes) with " + values.size() + " bytes", s, set.address(s), Status.Code.INTERNAL, null);
         }
-        LittleEndian.getFloats(values, 0, b.rows, b.rowPos, floats);
+        if (codec == RowCodec.FLOAT32) {
+            LittleEndian.getFloats(values, 0, b.rows, b.rowPos, floats);
+        } else {
+            decodeRows(codec, values.asReadOnlyByteBuffer(), req, dims, b.rows, b.rowPos);
+        }
         b.rowPos += floats;
+    }
+
+    /** Counts the rows of a pull that came back. */
+    final void pulled(RowBatch req) {
+        for (int k = 0, n = req.getSegmentsCount(); k < n; k++) {
+            Segment seg = req.getSegments(k);
+            int dim = dims[seg.getTable()];
+            bytes.pulled(seg.getCount(), dim, codec.rowBytes(dim));
+        }
+    }
+
+    /** Bytes of the values of req's rows in codec (a push's gradients, a pull's answer). */
+    static long valueBytes(RowCodec codec, RowBatch req, int[] dims) {
+        long n = 0;
+        for (int k = 0, nseg = req.getSegmentsCount(); k < nseg; k++) {
+            Segment seg = req.getSegments(k);
+            n += Integer.toUnsignedLong(seg.getCount()) * codec.rowBytes(dims[seg.getTable()]);
+        }
+        return n;
+    }
+
+    /** Decodes req's rows, one after the other, from src (at its position, advanced past them) into dst from off. */
+    static void decodeRows(RowCodec codec, ByteBuffer src, RowBatch req, int[] dims, float[] dst, int off) {
+        for (int k = 0, nseg = req.getSegmentsCount(); k < nseg; k++) {
+            Segment seg = req.getSegments(k);
+            int dim = dims[seg.getTable()];
+            for (int j = 0, c = seg.getCount(); j < c; j++, off += dim) codec.decode(src, dst, off, dim);
+        }
     }
 
     /** Checks that shard s applied every row of a push of {@code sent} rows, and counts them. */

@@ -14,9 +14,12 @@ import java.nio.ByteOrder;
  * ({@link SocketPlane}: opcode, total, extra, payload bytes) with the call's tag in {@code total}, and a payload.
  * <ul>
  *   <li>{@link #PULL}, {@link #PUSH} (client to node; extra: the segments): the route (shard, primary: int32; client,
- *       seq: int64; shard {@link #NO_ROUTE} for none), the segments (table, count: int32 each), the ids (int32) and, for a push, the gradients (float32);
- *       the same fields as a {@code RowBatch}, which the node rebuilds around the frame's bytes without copying;</li>
- *   <li>{@link #ROWS} (node to client): a pull's rows, float32, in the order of its ids;</li>
+ *       seq: int64; shard {@link #NO_ROUTE} for none), the row codec's id (int32: {@link io.shadowsync.comm.RowCodec#id()},
+ *       0 float32), the segments (table, count: int32 each), the ids (int32) and, for a push, the gradients, each row
+ *       encoded by the row codec on its own; the same fields as a {@code RowBatch}, which the node rebuilds around the
+ *       frame's bytes without copying;</li>
+ *   <li>{@link #ROWS} (node to client; extra: the row codec's id, the request's): a pull's rows in the order of its
+ *       ids, each encoded by the row codec;</li>
  *   <li>{@link #ACK} (extra: the rows applied): a push applied (on every live replica, when replicated);</li>
  *   <li>{@link #REFUSED} (extra: the gRPC status code): the reason, UTF-8; the node then closes the connection, as it
  *       ends a gRPC stream after a refusal.</li>
@@ -27,8 +30,8 @@ final class RowFrames {
     static final int PULL = 1, PUSH = 2, ROWS = 3, ACK = 4, REFUSED = 5;
     /** The route's shard of a request that carries none (an unreplicated client's: the node's own shard). */
     static final int NO_ROUTE = -1;
-    /** The route's bytes: shard, primary, client, seq. */
-    static final int ROUTE_BYTES = 24;
+    /** The route's bytes (shard, primary, client, seq) and the row codec's id. */
+    static final int ROUTE_BYTES = 28;
     /** The group a row lane's handshake names ({@link SocketPlane#connect}); its rank is the node's shard. */
     static final String GROUP = "parameter-server rows";
 
@@ -43,6 +46,7 @@ final class RowFrames {
     static void putRequest(ByteBuffer b, RowBatch req) {
         Route r = req.getRoute();
         b.putInt(req.hasRoute() ? r.getShard() : NO_ROUTE).putInt(r.getPrimary()).putLong(r.getClient()).putLong(r.getSeq());
+        b.putInt(req.getCodec());
         for (int k = 0, n = req.getSegmentsCount(); k < n; k++) {
             Segment s = req.getSegments(k);
             b.putInt(s.getTable()).putInt(s.getCount());
@@ -67,6 +71,7 @@ final class RowFrames {
         RowBatch.Builder b = RowBatch.newBuilder();
         int shard = p.getInt(), primary = p.getInt();
         long client = p.getLong(), seq = p.getLong();
+        b.setCodec(p.getInt()); // checked by the node with the rest of the request
         if (shard != NO_ROUTE) b.setRoute(Route.newBuilder().setShard(shard).setPrimary(primary).setClient(client).setSeq(seq));
         long rows = 0;
         for (int k = 0; k < segments; k++) {

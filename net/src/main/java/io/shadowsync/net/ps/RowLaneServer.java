@@ -215,7 +215,7 @@ final class RowLaneServer implements AutoCloseable {
                     Replica r = rows.admitPull(req);
                     synchronized (writeLock) {
                         // the rows go from the table into the frame: its size is known once the pull is checked
-                        r.slices.pull(req, bytes -> frame(RowFrames.ROWS, tag, 0, bytes));
+                        r.slices.pull(req, bytes -> frame(RowFrames.ROWS, tag, req.getCodec(), bytes));
                         write();
                     }
                     rows.counters().rowsPulled.add(req.getIds().size() / 4);

@@ -3,6 +3,7 @@ package io.shadowsync.net.ps;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.proto.EmbeddingShardGrpc;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.StreamAnswer;
@@ -39,8 +40,8 @@ final class RowStreams extends RowCalls {
     /** Whether calls go on the nodes' row lanes ({@link LaneWire}) where a node offers one, or on gRPC streams only. */
     private final boolean lanes;
 
-    RowStreams(ShardSet set, int[] dims, int chunkRows, boolean lanes) {
-        super(set, dims, chunkRows);
+    RowStreams(ShardSet set, int[] dims, int chunkRows, boolean lanes, RowCodec codec) {
+        super(set, dims, chunkRows, codec);
         this.lanes = lanes;
         this.stubs = new EmbeddingShardGrpc.EmbeddingShardStub[set.size()];
         for (int n = 0; n < stubs.length; n++) stubs[n] = set.stub(EmbeddingShardGrpc.newStub(set.channel(n)));
@@ -56,7 +57,7 @@ final class RowStreams extends RowCalls {
                 b.prepareRows();
                 Wire st = stream(lane, s);
                 for (int from = 0, off = 0; from < b.count; from += chunkRows) {
-                    RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, st.pos(), 0, 0));
+                    RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, st.pos(), 0, 0), codec);
                     Call c = new Call(s, false, req, lane.chunkFloats[0]);
                     c.dest = b.rows;
                     c.destOff = off;
@@ -79,8 +80,9 @@ final class RowStreams extends RowCalls {
                 if (a == LaneWire.LANDED) {
                     b.rowPos = c.destOff + c.size; // the lane's reader copied the rows into place
                 } else {
-                    takeRows(b, c.shard, c.size, a.getValues());
+                    takeRows(b, c.shard, c.req, c.size, a.getValues());
                 }
+                pulled(c.req);
             }
             calls.clear();
         }
@@ -135,7 +137,7 @@ final class RowStreams extends RowCalls {
 
     private Call sendPush(ClientLane lane, int s, ShardBuffer b, int from) {
         Wire st = stream(lane, s);
-        RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, st.pos(), lane.client, ++lane.seq));
+        RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, st.pos(), lane.client, ++lane.seq), codec);
         Call c = new Call(s, true, req, Math.min(chunkRows, b.count - from));
         st.send(c);
         requests.increment();
@@ -179,7 +181,7 @@ final class RowStreams extends RowCalls {
      */
     private Wire openLane(int s, int pos) {
         try {
-            return new LaneWire(set, s, pos);
+            return new LaneWire(set, s, pos, dims, codec);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.INFO, set.name(s, pos) + ": its row lane cannot be opened (" + e.getMessage()
                     + "); this thread's rows to it go on a gRPC stream");

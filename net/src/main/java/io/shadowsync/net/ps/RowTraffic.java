@@ -2,6 +2,7 @@ package io.shadowsync.net.ps;
 
 import io.grpc.Status;
 import io.shadowsync.net.proto.EmbeddingShardGrpc;
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.proto.PushAck;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.Rows;
@@ -25,8 +26,8 @@ final class RowTraffic extends RowCalls {
 
     private final EmbeddingShardGrpc.EmbeddingShardFutureStub[] stubs;
 
-    RowTraffic(ShardSet set, int[] dims, int chunkRows) {
-        super(set, dims, chunkRows);
+    RowTraffic(ShardSet set, int[] dims, int chunkRows, RowCodec codec) {
+        super(set, dims, chunkRows, codec);
         this.stubs = new EmbeddingShardGrpc.EmbeddingShardFutureStub[set.size()];
         for (int s = 0; s < stubs.length; s++) stubs[s] = set.stub(EmbeddingShardGrpc.newFutureStub(set.channel(s)));
     }
@@ -51,7 +52,7 @@ final class RowTraffic extends RowCalls {
             b.prepareRows();
             int pos = set.primary(s);
             for (int from = 0; from < b.count; from += chunkRows) {
-                RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, pos, 0, 0));
+                RowBatch req = b.nextChunk(from, chunkRows, false, dims, lane.chunkFloats, set.route(s, pos, 0, 0), codec);
                 nc = lane.noteCall(nc, s, lane.chunkFloats[0], pos, req);
                 calls.add(stub(s, pos).pull(req));
                 requests.increment();
@@ -62,7 +63,8 @@ final class RowTraffic extends RowCalls {
         try {
             for (; i < nc; i++) {
                 int s = lane.callShard[i];
-                takeRows(bufs[s], s, lane.callSize[i], awaitPull(lane, i, calls.get(i)).getValues());
+                takeRows(bufs[s], s, lane.requests.get(i), lane.callSize[i], awaitPull(lane, i, calls.get(i)).getValues());
+                pulled(lane.requests.get(i));
             }
         } catch (InterruptedException e) {
             throw interrupted(lane, calls, i, e);
@@ -87,7 +89,7 @@ final class RowTraffic extends RowCalls {
                 ShardBuffer b = bufs[s];
                 if (from >= b.count) continue;
                 int pos = set.primary(s);
-                RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, pos, lane.client, ++lane.seq));
+                RowBatch req = b.nextChunk(from, chunkRows, true, dims, lane.chunkFloats, set.route(s, pos, lane.client, ++lane.seq), codec);
                 nc = lane.noteCall(nc, s, Math.min(chunkRows, b.count - from), pos, req);
                 calls.add(stub(s, pos).push(req));
                 requests.increment();

@@ -1,14 +1,16 @@
 package io.shadowsync.net.ps;
 
 import com.google.protobuf.UnsafeByteOperations;
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.proto.Route;
 import io.shadowsync.net.proto.RowBatch;
 import io.shadowsync.net.proto.Segment;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
  * The rows a client sends one shard in one round trip: ids (little-endian, already in wire format), their
- * gradients for a push, and the segments that say which table each run of ids belongs to; for a pull, the rows
+ * gradients for a push (already encoded, row by row, by the store's {@link RowCodec}), and the segments that say which table each run of ids belongs to; for a pull, the rows
  * that came back, in the same order. Reused call after call by one thread, so the hot loop allocates only the
  * protobuf messages; the arrays go on the wire without a copy ({@link UnsafeByteOperations#unsafeWrap}), which is
  * safe because the owning thread neither writes them nor starts another call until the call has ended.
@@ -62,11 +64,16 @@ final class ShardBuffer {
         return off;
     }
 
-    /** Appends the gradient of the row just added. */
-    void addGrad(float[] g, int off, int dim) {
-        if (grads.length < gradBytes + 4 * dim) grads = Arrays.copyOf(grads, Math.max(gradBytes + 4 * dim, grads.length * 2));
-        LittleEndian.putFloats(g, off, grads, gradBytes, dim);
-        gradBytes += 4 * dim;
+    /** Appends the gradient of the row just added, encoded by codec. */
+    void addGrad(float[] g, int off, int dim, RowCodec codec) {
+        int rb = codec.rowBytes(dim);
+        if (grads.length < gradBytes + rb) grads = Arrays.copyOf(grads, Math.max(gradBytes + rb, grads.length * 2));
+        if (codec == RowCodec.FLOAT32) {
+            LittleEndian.putFloats(g, off, grads, gradBytes, dim);
+        } else {
+            codec.encode(g, off, dim, ByteBuffer.wrap(grads, gradBytes, rb));
+        }
+        gradBytes += rb;
     }
 
     /** Makes room for the pull's reply rows. */
@@ -77,15 +84,17 @@ final class ShardBuffer {
 
     /**
      * The next chunk of at most maxRows rows, from where the previous one ended (the first call starts at row 0);
-     * {@code chunkFloats[0]} gets the floats of its rows. The route (null: none) says which replica it is for.
+     * {@code chunkFloats[0]} gets the floats of its rows. The route (null: none) says which replica it is for; the
+     * request names codec, which the gradients are in and a pull's answer will be.
      */
-    RowBatch nextChunk(int from, int maxRows, boolean push, int[] dims, int[] chunkFloats, Route route) {
-        int end = Math.min(count, from + maxRows), r = from, gStart = curGrad, f = 0;
+    RowBatch nextChunk(int from, int maxRows, boolean push, int[] dims, int[] chunkFloats, Route route, RowCodec codec) {
+        int end = Math.min(count, from + maxRows), r = from, gStart = curGrad, f = 0, gb = 0;
         RowBatch.Builder b = RowBatch.newBuilder();
         while (r < end) {
             int take = Math.min(segCount[curSeg] - curUsed, end - r), t = segTable[curSeg];
             b.addSegments(Segment.newBuilder().setTable(t).setCount(take));
             f += take * dims[t];
+            gb += take * codec.rowBytes(dims[t]);
             r += take;
             curUsed += take;
             if (curUsed == segCount[curSeg]) {
@@ -93,10 +102,11 @@ final class ShardBuffer {
                 curUsed = 0;
             }
         }
-        curGrad += 4 * f;
+        curGrad += gb;
         chunkFloats[0] = f;
+        b.setCodec(codec.id());
         b.setIds(UnsafeByteOperations.unsafeWrap(ids, 4 * from, 4 * (end - from)));
-        if (push) b.setGrads(UnsafeByteOperations.unsafeWrap(grads, gStart, 4 * f));
+        if (push) b.setGrads(UnsafeByteOperations.unsafeWrap(grads, gStart, gb));
         if (route != null) b.setRoute(route);
         return b.build();
     }

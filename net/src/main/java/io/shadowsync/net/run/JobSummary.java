@@ -8,6 +8,7 @@ import io.shadowsync.engine.JobResult;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.kernels.Blas;
 import io.shadowsync.metrics.TrainWindow;
+import io.shadowsync.nn.RowBytes;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -20,7 +21,7 @@ import java.util.Map;
  */
 public final class JobSummary {
     /** examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3, ratio. */
-    private static final int FIELDS = 14;
+    private static final int FIELDS = 14 + RowBytes.FIELDS;
 
     private JobSummary() {}
 
@@ -57,6 +58,17 @@ public final class JobSummary {
         syncInfo.put("compression_ratio", roundAll(result.compressionRatio(), 3)); // float32 bytes / encoded bytes
         if (!link.isIdeal()) syncInfo.put("network", network != null ? network : describe(link));
         summary.put("sync", syncInfo);
+        long[] rb = result.rowBytes();
+        if (rb != null) { // embedding rows' values to and from the parameter servers (ids and headers not counted)
+            Map<String, Object> rows = new LinkedHashMap<>();
+            rows.put("codec", job.config().rowCodec().name());
+            rows.put("pulled", rb[0]);
+            rows.put("pushed", rb[1]);
+            rows.put("bytes_pulled", rb[2]);
+            rows.put("bytes_pushed", rb[3]);
+            rows.put("compression_ratio", round(RowBytes.ratio(rb), 3)); // float32 bytes / encoded bytes
+            summary.put("rows", rows);
+        }
         summary.put("worker_wait_fraction", round(result.workerWaitFraction(), 4));
         summary.put("batch", job.config().trainer().batchSize());
         summary.put("optimizer", job.optimizer().name());
@@ -89,7 +101,8 @@ public final class JobSummary {
         TrainResult r = mine.trainers()[0];
         TrainWindow.Snapshot w = r.window();
         long[] bits = {r.examples(), d(r.seconds()), r.skippedLines(), r.nonFiniteBatches(), d(r.trainLoss()), d(r.readerWaitFraction()),
-                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels()), d(ratio)};
+                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels()), d(ratio), 0, 0, 0, 0, 0, 0};
+        if (mine.rowBytes() != null) System.arraycopy(mine.rowBytes(), 0, bits, 14, RowBytes.FIELDS);
         int n;
         long[] all;
         while (true) {
@@ -105,6 +118,7 @@ public final class JobSummary {
         TrainResult[] results = new TrainResult[n];
         long[] syncRounds = new long[n], syncBytes = new long[n];
         double[] meanRound = new double[n], ratios = new double[n];
+        long[] rowBytes = new long[RowBytes.FIELDS];
         long examples = 0;
         double seconds = 0, wait = 0;
         for (int t = 0; t < n; t++) {
@@ -115,11 +129,12 @@ public final class JobSummary {
             meanRound[t] = dbl(v[8]);
             syncBytes[t] = v[9];
             ratios[t] = dbl(v[13]);
+            RowBytes.add(rowBytes, Arrays.copyOfRange(v, 14, 14 + RowBytes.FIELDS));
             examples += v[0];
             seconds = Math.max(seconds, dbl(v[1]));
             wait += dbl(v[5]) + dbl(v[6]); // taking batches, synchronization and servers, as in process
         }
-        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n, ratios);
+        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n, ratios, rowBytes);
     }
 
     /** One process's result over the phases of an elastic job: its own share, then its takes of departed ones. */
@@ -135,8 +150,9 @@ public final class JobSummary {
         // skipped lines: the first phase's; a take re-reads part of a share that its trainer had read already
         TrainResult r = new TrainResult(ex, seconds, per, x.skippedLines(), x.nonFiniteBatches() + y.nonFiniteBatches(), loss,
                 readerWait, syncWait, y.window().examples() > 0 ? y.window() : x.window());
+        long[] rows = a.rowBytes() == null ? b.rowBytes() : b.rowBytes() == null ? a.rowBytes() : RowBytes.add(a.rowBytes().clone(), b.rowBytes());
         return new JobResult(ex, seconds, new TrainResult[] {r}, a.syncRounds(), a.meanRoundMillis(), a.syncBytes(), syncWait,
-                a.compressionRatio());
+                a.compressionRatio(), rows);
     }
 
     private static double weighted(double loss, long examples) {

@@ -31,9 +31,10 @@ public final class JobTerms {
                 job.optimizer().toString(), job.embeddingOptimizer().toString(), job.config().sync().toString(),
                 "trainers=" + job.config().trainers(), "workers=" + t.workers(), "batch=" + t.batchSize(), "seed=" + job.seed(),
                 "ps=" + job.config().psShards(), "ps-replicas=" + options.psReplicas(), "epochs=" + t.epochs(), "examples=" + t.examples(),
-                "split=" + t.split().label(), "shuffle=" + t.shuffle(), // in memory no trainer reads a split, and a server, which never loads the data, sees the file as splittable
+                "split=" + t.split().label(), "shuffle=" + t.shuffle(),
+                // in memory no trainer reads a split, and a server, which never loads the data, sees the file as splittable
                 "input-splits=" + (!options.inMemory() && splits(job)), "in-memory=" + options.inMemory(),
-                "codec=" + job.config().codec().name().toLowerCase(Locale.ROOT),
+                "codec=" + job.config().codec().name().toLowerCase(Locale.ROOT), "row-codec=" + job.config().rowCodec().name(),
                 "checkpoints=" + (options.checkpoints() != null)); // all take part in checkpoints, or none
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(d.getBytes(StandardCharsets.UTF_8));

@@ -170,9 +170,9 @@ class RowLaneTest {
             ShardInfo info = ps.info();
             try (SocketChannel ch = SocketPlane.connect(LOOPBACK, "127.0.0.1", ps.lanePort(), info.getDataTicket().toByteArray(),
                     RowFrames.GROUP, 0, 0, 1, SocketPlane.HANDSHAKE_NANOS)) {
-                ByteBuffer f = ByteBuffer.allocate(16 + 24 + 8 + 4 + 12).order(ByteOrder.LITTLE_ENDIAN);
-                f.putInt(RowFrames.PUSH).putInt(7).putInt(1).putInt(24 + 8 + 4 + 12);
-                f.putInt(0).putInt(0).putLong(0).putLong(0); // route: shard 0, primary 0
+                ByteBuffer f = ByteBuffer.allocate(16 + 28 + 8 + 4 + 12).order(ByteOrder.LITTLE_ENDIAN);
+                f.putInt(RowFrames.PUSH).putInt(7).putInt(1).putInt(28 + 8 + 4 + 12);
+                f.putInt(0).putInt(0).putLong(0).putLong(0).putInt(0); // route: shard 0, primary 0; float32
                 f.putInt(0).putInt(5); // table 0, 5 rows ...
                 f.putInt(1); // ... but one id
                 f.putFloat(1f).putFloat(1f).putFloat(1f);
