@@ -24,9 +24,9 @@ import java.util.Arrays;
  * global tables, with a fresh sparse optimizer ({@link EmbeddingOptimizerSpec#defaultFor} of the client's optimizer,
  * as {@code shadowsync train} picks it). Its change of a table is sparse: the rows it pushed a gradient to (its
  * <i>touched</i> rows) and their change, {@link RowDelta}. FedProx's term reaches those rows too: every pushed row
- * gradient gets μ·(w_r − w_r,global) added, so a row is pulled back when it is trained, as the dense parameters are
- * at every step (the models push one gradient per distinct row of a batch; logistic regression's sparse-format
- * features one per occurrence).
+ * gradient gets μ·(w_r − w_r,global) added once per push, however many of the batch's examples repeat the row (LR
+ * pushes a categorical row once per occurrence), so a row is pulled back once per step that trains it, as the dense
+ * parameters are.
  *
  * <p>Threading: one call per client per round, on that client's thread; the global model is only read.
  */
@@ -87,6 +87,9 @@ final class LocalTraining {
         private final float[][] anchor;
         private final float mu;
         private final boolean[][] touched;
+        /** Per worker thread and table: the push call that last added the proximal term to each row, and its count. */
+        private final ThreadLocal<int[][]> stamps;
+        private final ThreadLocal<int[]> calls = ThreadLocal.withInitial(() -> new int[1]);
 
         Touching(LocalEmbeddingStore local, float[][] anchor, float mu) {
             this.local = local;
@@ -94,6 +97,8 @@ final class LocalTraining {
             this.mu = mu;
             touched = new boolean[local.numTables()][];
             for (int t = 0; t < touched.length; t++) touched[t] = new boolean[Math.toIntExact(local.rows(t))];
+            int tables = touched.length;
+            stamps = ThreadLocal.withInitial(() -> new int[tables][]);
         }
 
         @Override
@@ -121,11 +126,20 @@ final class LocalTraining {
             boolean[] mark = touched[table];
             int dim = local.dim(table);
             float[] w = local.table(table), w0 = anchor[table];
+            int[] seen = null;
+            int call = 0;
+            if (mu > 0) {
+                int[][] mine = stamps.get();
+                if (mine[table] == null) mine[table] = new int[mark.length];
+                seen = mine[table];
+                call = ++calls.get()[0];
+            }
             for (int j = 0; j < n; j++) {
                 int id = ids[idOff + j];
                 if (id < 0 || id >= mark.length) break; // the store refuses it below, naming the table and id
                 mark[id] = true;
-                if (mu > 0) {
+                if (seen != null && seen[id] != call) { // once per row per push, however often the batch repeats it
+                    seen[id] = call;
                     for (int k = 0, g = gradOff + j * dim, r = id * dim; k < dim; k++) grads[g + k] += mu * (w[r + k] - w0[r + k]);
                 }
             }

@@ -79,6 +79,27 @@ class FederatedTablesTest {
         }
     }
 
+    /**
+     * FedProx reaches the rows: the larger μ, the smaller a client's change of the table it trains (as for the dense
+     * parameters). Catches a proximal term left off the rows, or one of the wrong sign (it would push rows away).
+     */
+    @Test
+    void fedProxHoldsRowsNearTheGlobalTable() throws Exception {
+        var m = LR.build();
+        m.initDense(11);
+        float[] dense = m.dense().data();
+        float[][] tables = {Federation.tables(LR, m, job(LR).clients(1).build().config()).table(0).clone()};
+        var tc = new io.shadowsync.engine.TrainerConfig(1, 64, 0, 3, io.shadowsync.engine.feed.DataSplit.ROUND_ROBIN, 1, 4, 100_000, false);
+        var sgd = io.shadowsync.optim.OptimizerSpec.of("sgd", 0.2);
+        double prev = Double.MAX_VALUE;
+        for (double mu : new double[] {0, 1, 4}) {
+            RowDelta r = LocalTraining.train(0, LR, dense, tables, train, sgd, mu, tc).rows()[0];
+            double norm = FederationTest.norm(r.values());
+            assertTrue(norm < prev * (mu == 0 ? 1 : 0.9), "‖Δrows‖ with μ = " + mu + ": " + norm + ", before: " + prev);
+            prev = norm;
+        }
+    }
+
     /** DP clips the whole change: a dense part of norm 3 and rows of norm 4 are one update of norm 5. */
     @Test
     void privacyClipsDenseAndRowsTogether() {
