@@ -170,6 +170,23 @@ class FederatedTablesTest {
         }
     }
 
+    /**
+     * DP noises every row of every table, touched or not: after one round no value of the table is where it started
+     * (a table of 4,096 rows, most of which no example of the round reaches). Catches noise added to the touched rows
+     * only, which would tell the server (and anyone who sees the model) which rows the round's clients touched.
+     */
+    @Test
+    void privacyNoisesEveryRow() throws Exception {
+        FederatedResult r = job(LR).clients(4).fraction(0.5).rounds(1).privacy(1, 0.5, 1e-5).build().run(null);
+        var m = LR.build();
+        m.initDense(11);
+        float[] start = Federation.tables(LR, m, job(LR).clients(1).build().config()).table(0), end = r.tables().table(0);
+        int still = 0;
+        for (int i = 0; i < start.length; i++) if (start[i] == end[i]) still++;
+        assertEquals(0, still, "table values the DP round left where they were");
+        assertTrue(Double.isFinite(r.dpEpsilon()), "ε " + r.dpEpsilon());
+    }
+
     /** Refused with the setting named: tables too large to mask whole, and top-k uploads (whose residual cannot follow rows). */
     @Test
     void refusesWhatTablesCannotDo() {
