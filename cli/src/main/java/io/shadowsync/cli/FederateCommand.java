@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "federate", sortOptions = false, usageHelpAutoWidth = true,
         description = {"Federated training: K simulated clients with private non-IID shards train a global model in rounds "
                 + "(FedAvg, FedProx, robust aggregation, secure aggregation, differential privacy). The last line on stdout is a JSON summary.",
-                "The model is an MLP (--model mlp, the default here). Keys of the optional YAML job file are the long option names without '--'."})
+                "The model is an MLP (--model mlp, the default here), LR or DLRM (their embedding tables travel as changed rows). Keys of the optional YAML job file are the long option names without '--'."})
 public class FederateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -195,7 +195,7 @@ public class FederateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         FederatedJob job = job(err);
         err.println("shadowsync federate: " + job.model().kind() + " model, " + String.format(Locale.ROOT, "%,d", job.model().denseParameters())
-                + " parameters; " + job.config().clients() + " clients, " + job.split().label() + " split, " + job.config().aggregation().label()
+                + " parameters" + tableValues(job.model()) + "; " + job.config().clients() + " clients, " + job.split().label() + " split, " + job.config().aggregation().label()
                 + ", server " + serverOpt.toLowerCase(Locale.ROOT) + (secureAgg ? ", secure aggregation" : "")
                 + (dpClip > 0 ? ", DP clip " + dpClip + " noise " + dpNoise : ""));
         int processes = local != null ? local : clientProcesses != null ? clientProcesses : 0;
@@ -222,11 +222,18 @@ public class FederateCommand implements Callable<Integer> {
         }
         if (save != null) {
             ModelFile.write(save, job.model().toProperties(), Provenance.of(spec, jobFile, trainSource, summary),
-                    r.model().dense().data(), Federation.noTables());
+                    r.model().dense().data(), r.tables());
             summary.put("saved", save.toString());
         }
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /** ", N embedding-table values" for a model with tables, else nothing. */
+    private static String tableValues(io.shadowsync.nn.ModelSpec m) {
+        long n = 0;
+        for (long[] s : m.embeddingShapes()) n += s[0] * s[1];
+        return n == 0 ? "" : String.format(Locale.ROOT, " and %,d embedding-table values", n);
     }
 
     /** The flags as a federated job; refuses bad values with the flag's name. */

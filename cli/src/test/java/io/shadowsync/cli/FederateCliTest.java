@@ -137,8 +137,8 @@ class FederateCliTest {
     @Test
     void badFlagsExitTwo() {
         String[][] cases = {{"--split", "dirichlet:-1"}, {"--aggregate", "median", "--secure-agg"}, {"--fraction", "0"},
-                {"--server-opt", "yogi"}, {"--dp-noise", "1"}, {"--dropout", "1.5"}, {"--poison", "x"}, {"--model", "dlrm"}};
-        String[] names = {"--split", "--secure-agg", "--fraction", "--server-opt", "--dp-clip", "--dropout", "--poison", "--model dlrm"};
+                {"--server-opt", "yogi"}, {"--dp-noise", "1"}, {"--dropout", "1.5"}, {"--poison", "x"}, {"--model", "lr"}};
+        String[] names = {"--split", "--secure-agg", "--fraction", "--server-opt", "--dp-clip", "--dropout", "--poison", "--model lr"};
         for (int i = 0; i < cases.length; i++) {
             CliTest.Run r = run(common(cases[i]));
             assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());

@@ -344,6 +344,7 @@ public final class FederatedJob {
             FederatedConfig config = new FederatedConfig(clients, fraction, rounds, localEpochs, batchSize, workers, opt, shuffle,
                     aggregation, serverOpt, slr, secureAgg, secureThreshold, dpClip, dpNoise, dpDelta, dropout, minClients,
                     poisonFraction, poisonFactor, evalEvery, stopAtAccuracy, parallel, uploadCodec, seed);
+            Federation.check(spec, config);
             return new FederatedJob(this, spec, config);
         }
 

@@ -12,6 +12,13 @@ import java.util.Locale;
  *   <li>{@code trimmed:BETA}: the coordinate-wise β-trimmed mean (Yin et al. 2018): per coordinate, the ⌊β·m⌋ largest
  *       and smallest of the m values are dropped and the rest averaged, unweighted. β in [0, 0.5).</li>
  * </ul>
+ * Embedding tables ({@link #combineRows}): each client sends the rows it touched, and each row is combined over
+ * <i>the clients that touched it</i> by the same rule (the mean weighted by those clients' examples; median and
+ * trimmed mean over their values). McMahan et al.'s FedAvg averages whole models over all the round's clients, and a
+ * client that never saw a row returns it unchanged: averaged literally, its zero change would pull every row toward
+ * no change by the share of examples of the clients that did not see it, so that a feature present on one client of
+ * ten would learn a tenth as fast as in central training. Counting only the clients that touched a row keeps a row's
+ * step what its own examples ask for; for the dense parameters, which every client touches, both are the same.
  * The robust forms bound what a minority of poisoned clients can do to each coordinate; they need every client's
  * update, so they do not combine with secure aggregation, which hides all but the sum.
  *
@@ -66,6 +73,53 @@ public record Aggregation(Rule rule, double mu, double beta) {
     /** Whether the rule reads each client's update (not only their sum): refused with secure aggregation. */
     public boolean needsEachUpdate() {
         return rule != Rule.MEAN;
+    }
+
+    /**
+     * Combines the clients' changed rows of one table: per row, {@link #combine} over the clients that touched it,
+     * weighted (for the mean) by their examples. The result holds the union of their rows, ascending.
+     *
+     * @param changed [i] = client i's changed rows
+     * @param weights [i] = client i's examples
+     * @param dim     the table's row width
+     */
+    public RowDelta combineRows(RowDelta[] changed, long[] weights, int dim) {
+        int m = changed.length, total = 0;
+        for (RowDelta r : changed) total += r.size();
+        int[] all = new int[total];
+        for (int i = 0, at = 0; i < m; i++) {
+            System.arraycopy(changed[i].ids(), 0, all, at, changed[i].size());
+            at += changed[i].size();
+        }
+        int[] union = Arrays.stream(all).sorted().distinct().toArray();
+        // clients touching each row of the union, CSR: who[start[u] .. start[u+1]) with their row's index in their upload
+        int[] start = new int[union.length + 1];
+        for (RowDelta r : changed) for (int id : r.ids()) start[Arrays.binarySearch(union, id) + 1]++;
+        for (int u = 0; u < union.length; u++) start[u + 1] += start[u];
+        int[] who = new int[total], where = new int[total], fill = Arrays.copyOf(start, union.length);
+        for (int i = 0; i < m; i++) {
+            int[] ids = changed[i].ids();
+            for (int j = 0; j < ids.length; j++) {
+                int u = Arrays.binarySearch(union, ids[j]);
+                who[fill[u]] = i;
+                where[fill[u]++] = j;
+            }
+        }
+        float[] values = new float[union.length * dim];
+        float[] row = new float[dim];
+        for (int u = 0; u < union.length; u++) {
+            int c = start[u + 1] - start[u];
+            float[][] rows = new float[c][];
+            long[] w = new long[c];
+            for (int k = 0; k < c; k++) {
+                int i = who[start[u] + k], j = where[start[u] + k];
+                rows[k] = Arrays.copyOfRange(changed[i].values(), j * dim, (j + 1) * dim);
+                w[k] = weights[i];
+            }
+            combine(rows, w, row);
+            System.arraycopy(row, 0, values, u * dim, dim);
+        }
+        return new RowDelta(union, values);
     }
 
     /**

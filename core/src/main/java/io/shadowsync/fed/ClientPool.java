@@ -40,9 +40,10 @@ public interface ClientPool extends AutoCloseable {
 
     /**
      * Local training and the upload: [slot] = what the client sent, null if it dropped out or did not report by the
-     * round's deadline. With secure aggregation, advertised and dealt are steps 1 and 2's answers, else null.
+     * round's deadline. tables are the global embedding tables ([t] row-major, none for a dense model), read only.
+     * With secure aggregation, advertised and dealt are steps 1 and 2's answers, else null.
      */
-    ClientUpload[] train(Round round, float[] global, byte[][] advertised, byte[][][] dealt) throws InterruptedException;
+    ClientUpload[] train(Round round, float[] global, float[][] tables, byte[][] advertised, byte[][][] dealt) throws InterruptedException;
 
     /** Step 4, asked of the survivors only: [slot] = the client's {@link SecureClient#reveal} answer, null for the others. */
     byte[][][] reveal(Round round, boolean[] survived) throws InterruptedException;

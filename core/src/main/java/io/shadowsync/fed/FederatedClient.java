@@ -25,6 +25,7 @@ public final class FederatedClient {
     private final boolean[] poisoned;
     private final Uploads uploads;
     private final GaussianPrivacy clipper; // clips only: the noise is the server's
+    private final SecureLayout layout;
     private final SecureRandom secure = new SecureRandom();
     /** Each client's secure-aggregation state of its current round. */
     private final ConcurrentHashMap<Integer, SecureClient> secureState = new ConcurrentHashMap<>();
@@ -43,6 +44,7 @@ public final class FederatedClient {
         this.poisoned = poisoned(config);
         this.uploads = new Uploads(config.uploadCodec(), shards.length, config.seed());
         this.clipper = config.privacy() ? new GaussianPrivacy(config.dpClip(), config.dpNoise(), 0) : null;
+        this.layout = new SecureLayout(spec, config);
     }
 
     /** The malicious clients of a robustness test: a seeded choice of poisonFraction·K of them. */
@@ -78,33 +80,44 @@ public final class FederatedClient {
     }
 
     /**
-     * Client k's round: local training from global, then its upload; a simulated dropout (drop) trains half of its steps
-     * and returns null, its change never leaving it.
+     * Client k's round: local training from the global model, then its upload; a simulated dropout (drop) trains half
+     * of its steps and returns null, its change never leaving it.
      *
+     * @param tables     the global embedding tables ([t] row-major; none for a dense model), read only
      * @param advertised with secure aggregation, the round's advertised keys, else null
      * @param dealtToMe  with secure aggregation, [i] = client i's sealed shares for this client, else null
      */
-    public ClientUpload train(int k, int round, boolean drop, float[] global, byte[][] advertised, byte[][] dealtToMe) throws InterruptedException {
+    public ClientUpload train(int k, int round, boolean drop, float[] global, float[][] tables, byte[][] advertised, byte[][] dealtToMe)
+            throws InterruptedException {
         InMemorySource shard = shard(k);
-        LocalTraining.Update u = LocalTraining.train(k, spec, global, shard, config.optimizer(), config.aggregation().mu(),
+        LocalTraining.Update u = LocalTraining.train(k, spec, global, tables, shard, config.optimizer(), config.aggregation().mu(),
                 trainerConfig(k, round, drop, shard.size()));
         if (drop) return null;
         float[] delta = u.delta();
+        RowDelta[] rows = u.rows();
         int len = delta.length;
-        if (poisoned[k]) for (int j = 0; j < len; j++) delta[j] *= (float) config.poisonFactor();
-        if (clipper != null) clipper.clipInPlace(delta);
+        if (poisoned[k]) {
+            float f = (float) config.poisonFactor();
+            for (int j = 0; j < len; j++) delta[j] *= f;
+            for (RowDelta r : rows) for (int j = 0; j < r.values().length; j++) r.values()[j] *= f;
+        }
+        if (clipper != null) clipper.clipInPlace(delta, rows);
         long n = shard.size();
         if (advertised == null) {
-            return new ClientUpload(uploads.encode(k, delta), null, n, u.examples(), u.trainLoss(), uploads.bytes(len), 0);
+            ClientUpload.Rows[] sent = new ClientUpload.Rows[rows.length];
+            long bytes = uploads.bytes(len);
+            for (int t = 0; t < rows.length; t++) {
+                sent[t] = new ClientUpload.Rows(rows[t].ids(), uploads.encodeRows(k, rows[t].values()));
+                bytes += 4L * rows[t].size() + sent[t].encoded().length;
+            }
+            return new ClientUpload(uploads.encode(k, delta), sent, null, n, u.examples(), u.trainLoss(), bytes, 0);
         }
         // DP sums clipped updates unweighted; FedAvg sends n_i·Δ_i and n_i, so that the server learns only Σ n_i
         float scale = config.privacy() ? 1f : n;
-        float[] x = new float[len + 1];
-        for (int j = 0; j < len; j++) x[j] = delta[j] * scale;
-        x[len] = scale;
+        float[] x = layout.pack(delta, rows, scale);
         long m0 = System.nanoTime();
         long[] y = state(k).masked(x, advertised, dealtToMe);
-        return new ClientUpload(null, y, n, u.examples(), u.trainLoss(), 8L * (len + 1), System.nanoTime() - m0);
+        return new ClientUpload(null, null, y, n, u.examples(), u.trainLoss(), 8L * x.length, System.nanoTime() - m0);
     }
 
     private SecureClient state(int k) {

@@ -1,6 +1,7 @@
 package io.shadowsync.fed;
 
 import io.shadowsync.metrics.Metrics;
+import io.shadowsync.nn.LocalEmbeddingStore;
 import io.shadowsync.nn.Model;
 import java.util.List;
 
@@ -8,12 +9,13 @@ import java.util.List;
  * What a federated run gives back.
  *
  * @param model     the global model after the last round
+ * @param tables    its embedding tables (none for a dense model)
  * @param rounds    every round, in order
  * @param eval      the global model's metrics on the evaluation data after the last round, or null without one
  * @param dpEpsilon ε at the configured δ for the rounds applied (NaN without DP)
  * @param seconds   wall time of all rounds
  */
-public record FederatedResult(Model model, List<RoundRecord> rounds, Metrics eval, double dpEpsilon, double seconds) {
+public record FederatedResult(Model model, LocalEmbeddingStore tables, List<RoundRecord> rounds, Metrics eval, double dpEpsilon, double seconds) {
     public FederatedResult {
         rounds = List.copyOf(rounds);
     }

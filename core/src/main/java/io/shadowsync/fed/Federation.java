@@ -42,7 +42,15 @@ import java.util.function.Consumer;
  * The run ends after {@code rounds} rounds, or earlier at the first evaluated round that reaches
  * {@code stopAtAccuracy} when one is set.
  * A failure inside a client's training (bad data, a diverged model) is not a dropout: it ends the run with a
- * {@link TrainingException}. Only models whose parameters are all dense take part (their replica is one array).
+ * {@link TrainingException}.
+ *
+ * <p>Models with embedding tables (logistic regression's hashed weights, DLRM's tables) take part too: the server
+ * keeps the global tables, every sampled client trains a copy of them and sends its change of the rows it touched
+ * ({@link RowDelta}: row ids and their change); the server combines each row over the clients that touched it
+ * ({@link Aggregation#combineRows}) and applies the combined rows with one server optimizer per table. Secure
+ * aggregation masks the tables whole ({@link SecureLayout}: sparse row ids would tell the server which rows a
+ * client touched) and is refused above {@link SecureLayout#MAX_TABLE_VALUES} table values; DP clips each client's
+ * whole change (dense and rows) and noises every row of every table.
  */
 public final class Federation {
     private final ModelSpec spec;
@@ -73,7 +81,7 @@ public final class Federation {
 
     private Federation(ModelSpec spec, ClientPool clients, boolean ownsClients, DataSource eval, FederatedConfig config,
                        Consumer<RoundRecord> progress) {
-        refuseTables(spec);
+        check(spec, config);
         this.spec = spec;
         this.clients = clients;
         this.ownsClients = ownsClients;
@@ -82,17 +90,29 @@ public final class Federation {
         this.progress = progress;
     }
 
-    /** Refuses a model with embedding tables: federated rounds average dense parameters. */
-    public static void refuseTables(ModelSpec spec) {
-        if (spec.embeddingShapes().length > 0) {
-            throw new IllegalArgumentException("federated training averages dense parameters, and the " + spec.kind()
-                    + " model keeps embedding tables: use an MLP (--model mlp)");
+    /**
+     * Refuses what a model's embedding tables cannot do in a federated run, naming the setting: secure aggregation of
+     * tables above {@link SecureLayout#MAX_TABLE_VALUES} values (every client masks them whole), and an upload codec
+     * that drops values (top-k), whose error feedback follows a fixed vector while the changed rows differ each round.
+     */
+    public static void check(ModelSpec spec, FederatedConfig config) {
+        if (spec.embeddingShapes().length == 0) return;
+        long values = SecureLayout.tableValues(spec);
+        if (config.secureAgg() && values > SecureLayout.MAX_TABLE_VALUES) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--secure-agg masks the whole model, and the %s model's"
+                    + " embedding tables come to %,d values with their row weights, over the %,d a masked upload carries: make the"
+                    + " tables smaller (--hash-bits, --emb-rows) or drop --secure-agg", spec.kind(), values, SecureLayout.MAX_TABLE_VALUES));
+        }
+        if (!Uploads.keepsEveryValue(config.uploadCodec())) {
+            throw new IllegalArgumentException("--compress " + config.uploadCodec().name() + " drops values and carries them over to a client's"
+                    + " next upload, which the changed rows of the " + spec.kind() + " model's embedding tables (a new set every round)"
+                    + " cannot follow: use none, fp16, bf16 or int8 with embedding tables");
         }
     }
 
     /** Clients as threads of this JVM ({@code config.parallel()} at once, 0: one per core), each shard in memory. */
     public static ClientPool localClients(ModelSpec spec, InMemorySource[] shards, FederatedConfig config) {
-        refuseTables(spec);
+        check(spec, config);
         return new LocalClients(new FederatedClient(spec, shards, config), config.parallel());
     }
 
@@ -109,16 +129,18 @@ public final class Federation {
         Model global = spec.build();
         global.initDense(config.seed());
         float[] w = global.dense().data();
+        LocalEmbeddingStore tables = tables(spec, global, config);
         ServerOptimizer server = new ServerOptimizer(config.serverOpt(), config.serverLr());
+        ServerOptimizer[] tableServers = new ServerOptimizer[tables.numTables()];
+        for (int t = 0; t < tableServers.length; t++) tableServers[t] = new ServerOptimizer(config.serverOpt(), config.serverLr());
         GaussianPrivacy dp = config.privacy() ? new GaussianPrivacy(config.dpClip(), config.dpNoise(), config.seed() * 31 + 17) : null;
         SplittableRandom sampling = new SplittableRandom(config.seed() + 101);
-        LocalEmbeddingStore none = noTables();
         List<RoundRecord> records = new ArrayList<>();
         long t0 = System.nanoTime();
         int applied = 0;
         Metrics last = null;
         for (int round = 0; round < config.rounds(); round++) {
-            RoundRecord rec = round(round, w, server, dp, sampling, none, global);
+            RoundRecord rec = round(round, w, tables, server, tableServers, dp, sampling, global);
             if (rec.applied()) applied++;
             if (rec.eval() != null) last = rec.eval();
             records.add(rec);
@@ -127,14 +149,25 @@ public final class Federation {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         RoundRecord lastRound = records.get(records.size() - 1);
-        Metrics finalEval = eval == null ? null : lastRound.eval() != null ? lastRound.eval() : evaluate(global, none);
+        Metrics finalEval = eval == null ? null : lastRound.eval() != null ? lastRound.eval() : evaluate(global, tables);
         double eps = dp == null ? Double.NaN
                 : new RdpAccountant(config.fraction(), config.dpNoise(), RdpAccountant.Conversion.CLASSIC).epsilon(applied, config.dpDelta());
-        return new FederatedResult(global, records, finalEval == null ? last : finalEval, eps, seconds);
+        return new FederatedResult(global, tables, records, finalEval == null ? last : finalEval, eps, seconds);
     }
 
-    private RoundRecord round(int round, float[] w, ServerOptimizer server, GaussianPrivacy dp, SplittableRandom sampling,
-                              LocalEmbeddingStore none, Model global) throws IOException, InterruptedException {
+    /**
+     * The global tables at their start: those {@code shadowsync train} starts from with the same seed (the model's
+     * init std per table), so that one client of one round trains what a single trainer would.
+     */
+    static LocalEmbeddingStore tables(ModelSpec spec, Model model, FederatedConfig config) {
+        long[][] shapes = spec.embeddingShapes();
+        float[] std = new float[shapes.length];
+        for (int t = 0; t < shapes.length; t++) std[t] = model.embeddingInitStd(t);
+        return new LocalEmbeddingStore(shapes, std, config.seed(), EmbeddingOptimizerSpec.defaultFor(config.optimizer()));
+    }
+
+    private RoundRecord round(int round, float[] w, LocalEmbeddingStore tables, ServerOptimizer server, ServerOptimizer[] tableServers,
+                              GaussianPrivacy dp, SplittableRandom sampling, Model global) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         int[] sampled = sample(sampling);
         int n = sampled.length, len = w.length;
@@ -144,7 +177,7 @@ public final class Federation {
         if (config.secureAgg() && n < 2) {
             // a lone client's masked upload would be its update in the clear: the round is skipped before anyone trains
             return new RoundRecord(round, n, 0, false, 0, 0, (System.nanoTime() - t0) / 1e9, 0, Double.NaN,
-                    lastRound && eval != null ? evaluate(global, none) : null);
+                    lastRound && eval != null ? evaluate(global, tables) : null);
         }
         int threshold = !config.secureAgg() ? 0
                 : config.secureThreshold() > 0 ? Math.min(config.secureThreshold(), n) : SecureAggregation.defaultThreshold(n);
@@ -162,7 +195,14 @@ public final class Federation {
             secureNanos = System.nanoTime() - s0;
         }
         float[] snapshot = w.clone(); // what every client of the round starts from
-        ClientUpload[] uploads = clients.train(plan, snapshot, advertised, dealt);
+        int numTables = tables.numTables();
+        float[][] tableSnapshot = new float[numTables][];
+        long tableFloats = 0;
+        for (int t = 0; t < numTables; t++) {
+            tableSnapshot[t] = tables.table(t); // read only until every client has answered: the server changes it after
+            tableFloats += tableSnapshot[t].length;
+        }
+        ClientUpload[] uploads = clients.train(plan, snapshot, tableSnapshot, advertised, dealt);
         List<Integer> got = new ArrayList<>(n);
         long up = 0;
         double lossSum = 0;
@@ -187,6 +227,7 @@ public final class Federation {
         // who took part (secure aggregation below its threshold is the exception: nothing can be unmasked)
         boolean apply = dp != null ? threshold == 0 || got.size() >= threshold : got.size() >= needed && !got.isEmpty();
         float[] delta = null;
+        RowDelta[] rows = new RowDelta[numTables];
         if (apply && threshold > 0) {
             boolean[] survived = new boolean[n];
             for (int i : got) survived[i] = true;
@@ -201,9 +242,10 @@ public final class Federation {
                 for (byte[] s : revealed[i]) if (s != null) up += s.length;
             }
             if (reveals.size() >= threshold) {
-                float[] sum = SecureAggregation.decode(SecureClient.unmask(masked, advertised, inRound, reveals, threshold, len + 1));
-                delta = Arrays.copyOf(sum, len);
-                if (dp == null) for (int j = 0; j < len; j++) delta[j] /= sum[len]; // Σ n_i·Δ_i / Σ n_i
+                SecureLayout layout = new SecureLayout(spec, config);
+                float[] sum = SecureAggregation.decode(SecureClient.unmask(masked, advertised, inRound, reveals, threshold, layout.length()));
+                delta = layout.dense(sum); // Σ n_i·Δ_i / Σ n_i, or under DP the clipped sum
+                for (int t = 0; t < numTables; t++) rows[t] = layout.table(sum, t);
             } else {
                 apply = false; // survivors vanished before revealing their shares: nothing can be unmasked
             }
@@ -219,14 +261,28 @@ public final class Federation {
             }
             if (dp != null) for (float[] u : updates) for (int j = 0; j < len; j++) delta[j] += u[j];
             else config.aggregation().combine(updates, weights, delta);
+            for (int t = 0; t < numTables; t++) {
+                int dim = tables.dim(t);
+                RowDelta[] changed = new RowDelta[got.size()];
+                for (int k = 0; k < changed.length; k++) {
+                    ClientUpload.Rows r = uploads[got.get(k)].rows()[t];
+                    changed[k] = new RowDelta(r.ids(), Uploads.decode(config.uploadCodec(), r.encoded(), r.ids().length * dim));
+                }
+                rows[t] = dp != null ? sumRows(changed, tableSnapshot[t].length, dim) : config.aggregation().combineRows(changed, weights, dim);
+            }
         }
         if (apply) {
-            if (dp != null) dp.noisyMean(delta, config.fraction() * config.clients());
+            double expected = config.fraction() * config.clients();
+            if (dp != null) dp.noisyMean(delta, expected);
             server.apply(w, delta);
+            for (int t = 0; t < numTables; t++) {
+                if (dp != null) dp.noisyMean(rows[t].values(), expected); // every row: noise only on touched ones would tell which
+                tableServers[t].applyRows(tables.table(t), tables.dim(t), rows[t]);
+            }
         }
         Metrics m = null;
-        if (eval != null && (lastRound || (config.evalEvery() > 0 && (round + 1) % config.evalEvery() == 0))) m = evaluate(global, none);
-        return new RoundRecord(round, n, got.size(), apply, up, 4L * len * n, (System.nanoTime() - t0) / 1e9, secureNanos / 1e9,
+        if (eval != null && (lastRound || (config.evalEvery() > 0 && (round + 1) % config.evalEvery() == 0))) m = evaluate(global, tables);
+        return new RoundRecord(round, n, got.size(), apply, up, 4L * (len + tableFloats) * n, (System.nanoTime() - t0) / 1e9, secureNanos / 1e9,
                 lossWeight == 0 ? Double.NaN : lossSum / lossWeight, m);
     }
 
@@ -245,12 +301,23 @@ public final class Federation {
         return picked;
     }
 
+    /** Under DP: the clients' clipped rows summed into every row of a table of size values (the sum is released whole). */
+    private static RowDelta sumRows(RowDelta[] changed, int size, int dim) {
+        float[] sum = new float[size];
+        for (RowDelta r : changed) {
+            for (int j = 0; j < r.size(); j++) {
+                for (int k = 0, at = r.ids()[j] * dim; k < dim; k++) sum[at + k] += r.values()[j * dim + k];
+            }
+        }
+        return RowDelta.full(sum, dim);
+    }
+
     /** The embedding store of a model without tables (every model of a federated run): what evaluation and model files take. */
     public static LocalEmbeddingStore noTables() {
         return new LocalEmbeddingStore(new long[0][], new float[0], 0, new EmbeddingOptimizerSpec("sgd", 1));
     }
 
-    private Metrics evaluate(Model global, LocalEmbeddingStore none) throws IOException {
-        return Evaluator.evaluate(global, none, eval, 1024).metrics();
+    private Metrics evaluate(Model global, LocalEmbeddingStore tables) throws IOException {
+        return Evaluator.evaluate(global, tables, eval, 1024).metrics();
     }
 }

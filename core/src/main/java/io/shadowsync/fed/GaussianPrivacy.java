@@ -42,12 +42,22 @@ public final class GaussianPrivacy {
 
     /** Scales u in place so that its L2 norm is at most C; returns the norm it had. */
     public double clipInPlace(float[] u) {
+        return clipInPlace(u, new RowDelta[0]);
+    }
+
+    /**
+     * Scales the whole update of a model with tables, the dense change and every changed row together, so that its
+     * L2 norm is at most C; returns the norm it had.
+     */
+    public double clipInPlace(float[] dense, RowDelta[] rows) {
         double s = 0;
-        for (float v : u) s += (double) v * v;
+        for (float v : dense) s += (double) v * v;
+        for (RowDelta r : rows) for (float v : r.values()) s += (double) v * v;
         double norm = Math.sqrt(s);
         if (norm > clip) {
             float f = (float) (clip / norm);
-            for (int i = 0; i < u.length; i++) u[i] *= f;
+            for (int i = 0; i < dense.length; i++) dense[i] *= f;
+            for (RowDelta r : rows) for (int i = 0; i < r.values().length; i++) r.values()[i] *= f;
         }
         return norm;
     }

@@ -53,8 +53,8 @@ final class LocalClients implements ClientPool {
     }
 
     @Override
-    public ClientUpload[] train(Round round, float[] global, byte[][] advertised, byte[][][] dealt) throws InterruptedException {
-        return each(round, (slot, k) -> clients.train(k, round.round(), round.drops()[slot], global, advertised,
+    public ClientUpload[] train(Round round, float[] global, float[][] tables, byte[][] advertised, byte[][][] dealt) throws InterruptedException {
+        return each(round, (slot, k) -> clients.train(k, round.round(), round.drops()[slot], global, tables, advertised,
                 dealt == null ? null : column(dealt, slot))).toArray(new ClientUpload[0]);
     }
 

@@ -10,7 +10,8 @@ import java.util.Locale;
  *   <li>{@code adam} (FedAdam): m ← β1·m + (1−β1)·Δ, v ← β2·v + (1−β2)·Δ², w ← w + η·m / (√v + τ), without bias
  *       correction, as in the paper (β1 = 0.9, β2 = 0.99, τ = 10⁻³).</li>
  * </ul>
- * State (m, v) lives on the server for the whole run. Owned by the server's thread.
+ * State (m, v) lives on the server for the whole run, one optimizer per parameter array (the dense parameters, each
+ * embedding table). Owned by the server's thread.
  */
 public final class ServerOptimizer {
     /** The server's update rules. */
@@ -57,19 +58,38 @@ public final class ServerOptimizer {
     public void apply(float[] w, float[] delta) {
         int n = w.length;
         if (delta.length != n) throw new IllegalArgumentException("an update of " + delta.length + " values for a model of " + n);
+        step(w, 0, delta, 0, n);
+    }
+
+    /**
+     * The rule's step for the changed rows of a table of row width dim: rows not in the change are not touched, and
+     * FedAdam's moments are those of the table's own values, updated only on the rows that change (lazily, as sparse
+     * Adam does for embeddings), so that a row's moments follow the rounds its clients took part in.
+     */
+    public void applyRows(float[] table, int dim, RowDelta change) {
+        int[] ids = change.ids();
+        if (change.values().length != ids.length * dim) throw new IllegalArgumentException(change.values().length + " values for " + ids.length + " rows of " + dim);
+        if (ids.length > 0 && (ids[0] < 0 || (long) (ids[ids.length - 1] + 1) * dim > table.length)) {
+            throw new IllegalArgumentException("a change of rows " + ids[0] + " to " + ids[ids.length - 1] + " for a table of " + table.length / dim + " rows");
+        }
+        for (int j = 0; j < ids.length; j++) step(table, ids[j] * dim, change.values(), j * dim, dim);
+    }
+
+    private void step(float[] w, int off, float[] delta, int doff, int n) {
         if (kind == Kind.SGD) {
-            for (int i = 0; i < n; i++) w[i] += (float) (lr * delta[i]);
+            for (int i = 0; i < n; i++) w[off + i] += (float) (lr * delta[doff + i]);
             return;
         }
         if (m == null) {
-            m = new double[n];
-            v = new double[n];
+            m = new double[w.length];
+            v = new double[w.length];
         }
         for (int i = 0; i < n; i++) {
-            double d = delta[i];
-            m[i] = BETA1 * m[i] + (1 - BETA1) * d;
-            v[i] = BETA2 * v[i] + (1 - BETA2) * d * d;
-            w[i] += (float) (lr * m[i] / (Math.sqrt(v[i]) + TAU));
+            double d = delta[doff + i];
+            int at = off + i;
+            m[at] = BETA1 * m[at] + (1 - BETA1) * d;
+            v[at] = BETA2 * v[at] + (1 - BETA2) * d * d;
+            w[at] += (float) (lr * m[at] / (Math.sqrt(v[at]) + TAU));
         }
     }
 }

@@ -15,11 +15,38 @@ final class Uploads {
     private final Codec codec;
     private final long seed;
     private final Codec.Encoder[] encoders;
+    private final Codec.Encoder[] rowEncoders;
 
     Uploads(Codec codec, int clients, long seed) {
         this.codec = codec;
         this.seed = seed;
         this.encoders = new Codec.Encoder[clients];
+        this.rowEncoders = new Codec.Encoder[clients];
+    }
+
+    /**
+     * Whether the codec carries every value of a message (float32, fp16, bf16, int8 round each value; top-k drops
+     * most): only such a codec takes the changed rows of a table, which are a new set every round, so that an error
+     * feedback residual of a fixed vector cannot follow them.
+     */
+    static boolean keepsEveryValue(Codec codec) {
+        float[] probe = new float[64];
+        for (int i = 0; i < probe.length; i++) probe[i] = 1 + i;
+        float[] back = decode(codec, codec.encoder(0, false).encode(probe, 0, probe.length), probe.length);
+        for (float v : back) if (v == 0) return false;
+        return true;
+    }
+
+    /**
+     * Client k's upload of its changed rows of one table: the values through the codec without error feedback
+     * (each round's rows are sent whole; {@link #keepsEveryValue} codecs only), one encoder per client so that
+     * int8:stochastic's rounding stream runs on across rounds.
+     */
+    synchronized byte[] encodeRows(int k, float[] values) {
+        if (values.length == 0) return new byte[0];
+        Codec.Encoder e = rowEncoders[k];
+        if (e == null) rowEncoders[k] = e = codec.encoder(seed * 1_000_003L + k + 0x5EED_0000L, false);
+        return e.encode(values, 0, values.length);
     }
 
     /** Bytes one upload of n values takes, its example count (8 bytes) included. */
@@ -42,6 +69,7 @@ final class Uploads {
     /** An upload of n values as the server decodes it. */
     static float[] decode(Codec codec, byte[] wire, int n) {
         float[] got = new float[n];
+        if (n == 0) return got;
         codec.decode(ByteBuffer.wrap(wire), got, 0, n);
         return got;
     }

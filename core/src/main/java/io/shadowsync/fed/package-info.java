@@ -6,7 +6,9 @@
  * the global model with the engine's single-trainer code (a {@link io.shadowsync.engine.Trainer} with its Hogwild
  * worker; {@link LocalTraining}), sends its change, and the server combines the changes with an {@link Aggregation}
  * (FedAvg weighted by examples, coordinate-wise median, trimmed mean) and applies the result with a
- * {@link ServerOptimizer} (SGD or FedAdam). {@link ClientSplit} makes the non-IID shards (Dirichlet over labels,
+ * {@link ServerOptimizer} (SGD or FedAdam). Models with embedding tables (LR, DLRM) send the rows they touched
+ * ({@link RowDelta}), combined per row over the clients that touched them ({@link Aggregation#combineRows}); secure
+ * aggregation masks their tables whole ({@link SecureLayout}). {@link ClientSplit} makes the non-IID shards (Dirichlet over labels,
  * quantity skew, one file per client). {@link GaussianPrivacy} clips each update and adds Gaussian noise to their sum,
  * and {@link RdpAccountant} reports the ε that buys; {@link SecureAggregation} masks each upload pairwise (X25519 key
  * agreement, fixed-point arithmetic modulo 2^64, {@link Shamir} shares to recover a dropped client's masks) so that the

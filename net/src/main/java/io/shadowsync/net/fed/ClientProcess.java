@@ -134,13 +134,16 @@ public final class ClientProcess implements AutoCloseable {
         public void train(TrainCall call, StreamObserver<UploadReply> out) {
             answer(out, () -> {
                 RoundSlot at = call.getAt();
-                ClientUpload u = clients.train(at.getClient(), at.getRound(), call.getDrop(), Wire.floats(call.getGlobal().getData()),
+                float[][] tables = new float[call.getTablesCount()][];
+                for (int t = 0; t < tables.length; t++) tables[t] = Wire.floats(call.getTables(t).getData());
+                ClientUpload u = clients.train(at.getClient(), at.getRound(), call.getDrop(), Wire.floats(call.getGlobal().getData()), tables,
                         call.getSecure() ? Wire.blobs(call.getAdvertised()) : null, call.getSecure() ? Wire.blobs(call.getDealt()) : null);
                 if (u == null) return UploadReply.newBuilder().setDropped(true).build();
                 UploadReply.Builder b = UploadReply.newBuilder().setExamples(u.examples()).setTrained(u.trained())
                         .setTrainLoss(u.trainLoss()).setBytes(u.bytes()).setSecureNanos(u.secureNanos());
                 if (u.encoded() != null) b.setEncoded(com.google.protobuf.ByteString.copyFrom(u.encoded()));
                 if (u.masked() != null) b.setMasked(Wire.longs(u.masked()));
+                if (u.rows() != null) b.addAllRows(Wire.rows(u.rows()));
                 return b.build();
             });
         }

@@ -141,11 +141,13 @@ public final class RemoteClients implements ClientPool {
     }
 
     @Override
-    public ClientUpload[] train(Round round, float[] global, byte[][] advertised, byte[][][] dealt) throws InterruptedException {
+    public ClientUpload[] train(Round round, float[] global, float[][] tables, byte[][] advertised, byte[][][] dealt) throws InterruptedException {
         Tensor model = Tensor.newBuilder().setData(Wire.floats(global)).build();
+        List<Tensor> globalTables = new ArrayList<>(tables.length);
+        for (float[] t : tables) globalTables.add(Tensor.newBuilder().setData(Wire.floats(t)).build());
         var keys = advertised == null ? null : Wire.blobs(advertised);
         return each(round, (slot, k) -> {
-            TrainCall.Builder c = TrainCall.newBuilder().setAt(at(round, slot)).setDrop(round.drops()[slot]).setGlobal(model);
+            TrainCall.Builder c = TrainCall.newBuilder().setAt(at(round, slot)).setDrop(round.drops()[slot]).setGlobal(model).addAllTables(globalTables);
             if (advertised != null) {
                 if (advertised[slot] == null || dealt[slot] == null) return null; // left the round at its setup
                 byte[][] mine = new byte[dealt.length][];
@@ -154,7 +156,7 @@ public final class RemoteClients implements ClientPool {
             }
             UploadReply r = stub(k, roundTimeout).train(c.build());
             if (r.getDropped()) return null;
-            return new ClientUpload(advertised == null ? r.getEncoded().toByteArray() : null,
+            return new ClientUpload(advertised == null ? r.getEncoded().toByteArray() : null, advertised == null ? Wire.rows(r.getRowsList()) : null,
                     advertised == null ? null : Wire.longs(r.getMasked()), r.getExamples(), r.getTrained(), r.getTrainLoss(), r.getBytes(), r.getSecureNanos());
         }).toArray(new ClientUpload[0]);
     }

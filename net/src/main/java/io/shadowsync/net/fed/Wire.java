@@ -1,9 +1,13 @@
 package io.shadowsync.net.fed;
 
 import com.google.protobuf.ByteString;
+import io.shadowsync.fed.ClientUpload;
 import io.shadowsync.net.proto.Blobs;
+import io.shadowsync.net.proto.ChangedRows;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Conversions between the round steps' arrays and their protobuf messages. Stateless. */
 final class Wire {
@@ -36,6 +40,32 @@ final class Wire {
         if (s.size() % 4 != 0) throw new IllegalArgumentException("a float32 tensor of " + s.size() + " bytes");
         float[] out = new float[s.size() / 4];
         s.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
+    }
+
+    static ByteString ints(int[] v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asIntBuffer().put(v);
+        return ByteString.copyFrom(b.array());
+    }
+
+    static int[] ints(ByteString s) {
+        if (s.size() % 4 != 0) throw new IllegalArgumentException("an int32 vector of " + s.size() + " bytes");
+        int[] out = new int[s.size() / 4];
+        s.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
+        return out;
+    }
+
+    /** A client's changed rows of every table, as an upload carries them. */
+    static List<ChangedRows> rows(ClientUpload.Rows[] rows) {
+        List<ChangedRows> out = new ArrayList<>(rows.length);
+        for (ClientUpload.Rows r : rows) out.add(ChangedRows.newBuilder().setIds(ints(r.ids())).setEncoded(ByteString.copyFrom(r.encoded())).build());
+        return out;
+    }
+
+    static ClientUpload.Rows[] rows(List<ChangedRows> rows) {
+        ClientUpload.Rows[] out = new ClientUpload.Rows[rows.size()];
+        for (int t = 0; t < out.length; t++) out[t] = new ClientUpload.Rows(ints(rows.get(t).getIds()), rows.get(t).getEncoded().toByteArray());
         return out;
     }
 
