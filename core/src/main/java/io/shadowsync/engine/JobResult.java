@@ -13,9 +13,18 @@ package io.shadowsync.engine;
  *                           pause), on synchronization (phaser, barrier, collective) and on the parameter servers
  * @param compressionRatio   per trainer, what its rounds would have sent as float32 over what they sent encoded
  *                           ({@code --compress}; 1 without a lossy codec), this run's rounds
+ * @param syncCpuShare       per trainer, its sync thread's share of the trainer's CPU while the workers trained
+ *                           ({@link SyncStats#cpuShare()}; 0 without a sync thread), this run's
  */
 public record JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
-                        long[] syncBytes, double workerWaitFraction, double[] compressionRatio) {
+                        long[] syncBytes, double workerWaitFraction, double[] compressionRatio, double[] syncCpuShare) {
+    /** A result without a record of the sync threads' CPU (every share 0). */
+    public JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
+                     long[] syncBytes, double workerWaitFraction, double[] compressionRatio) {
+        this(examples, seconds, trainers, syncRounds, meanRoundMillis, syncBytes, workerWaitFraction, compressionRatio,
+                new double[syncBytes.length]);
+    }
+
     /** A result without compression (every ratio 1). */
     public JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
                      long[] syncBytes, double workerWaitFraction) {

@@ -19,8 +19,11 @@ import java.util.Map;
  * multi-process job's summary is built exactly as an in-process one.
  */
 public final class JobSummary {
-    /** examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3, ratio. */
-    private static final int FIELDS = 14;
+    /**
+     * examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3, ratio,
+     * sync CPU share.
+     */
+    private static final int FIELDS = 15;
 
     private JobSummary() {}
 
@@ -55,6 +58,7 @@ public final class JobSummary {
         syncInfo.put("bytes_sent", result.syncBytes());
         syncInfo.put("bytes_per_round", result.bytesPerRound()); // encoded, as sent
         syncInfo.put("compression_ratio", roundAll(result.compressionRatio(), 3)); // float32 bytes / encoded bytes
+        syncInfo.put("cpu_share", roundAll(result.syncCpuShare(), 4)); // the sync thread's share of its trainer's CPU
         if (!link.isIdeal()) syncInfo.put("network", network != null ? network : describe(link));
         summary.put("sync", syncInfo);
         summary.put("worker_wait_fraction", round(result.workerWaitFraction(), 4));
@@ -89,7 +93,8 @@ public final class JobSummary {
         TrainResult r = mine.trainers()[0];
         TrainWindow.Snapshot w = r.window();
         long[] bits = {r.examples(), d(r.seconds()), r.skippedLines(), r.nonFiniteBatches(), d(r.trainLoss()), d(r.readerWaitFraction()),
-                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels()), d(ratio)};
+                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels()), d(ratio),
+                d(mine.syncCpuShare().length == 0 ? 0 : mine.syncCpuShare()[0])};
         int n;
         long[] all;
         while (true) {
@@ -104,7 +109,7 @@ public final class JobSummary {
         }
         TrainResult[] results = new TrainResult[n];
         long[] syncRounds = new long[n], syncBytes = new long[n];
-        double[] meanRound = new double[n], ratios = new double[n];
+        double[] meanRound = new double[n], ratios = new double[n], cpuShares = new double[n];
         long examples = 0;
         double seconds = 0, wait = 0;
         for (int t = 0; t < n; t++) {
@@ -115,11 +120,12 @@ public final class JobSummary {
             meanRound[t] = dbl(v[8]);
             syncBytes[t] = v[9];
             ratios[t] = dbl(v[13]);
+            cpuShares[t] = dbl(v[14]);
             examples += v[0];
             seconds = Math.max(seconds, dbl(v[1]));
             wait += dbl(v[5]) + dbl(v[6]); // taking batches, synchronization and servers, as in process
         }
-        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n, ratios);
+        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n, ratios, cpuShares);
     }
 
     /** One process's result over the phases of an elastic job: its own share, then its takes of departed ones. */
@@ -136,7 +142,7 @@ public final class JobSummary {
         TrainResult r = new TrainResult(ex, seconds, per, x.skippedLines(), x.nonFiniteBatches() + y.nonFiniteBatches(), loss,
                 readerWait, syncWait, y.window().examples() > 0 ? y.window() : x.window());
         return new JobResult(ex, seconds, new TrainResult[] {r}, a.syncRounds(), a.meanRoundMillis(), a.syncBytes(), syncWait,
-                a.compressionRatio());
+                a.compressionRatio(), a.syncCpuShare());
     }
 
     private static double weighted(double loss, long examples) {
