@@ -33,25 +33,28 @@ interface SyncPacer {
      * that waits on the network costs little and is followed by a short pause; one that computes, by a long one.
      *
      * <p>The wait for steps ends after {@link CpuShare#MAX_STEP_WAIT_NANOS}, and the wait for CPU when the trainer's
-     * threads have used none for {@link CpuShare#REST_NANOS} (they rest: a checkpoint's pause, a slow reader, so a
-     * round takes nothing from them), or when training ends: a trainer whose workers rest still takes part in the
-     * others' rounds.
+     * threads have used none for {@link CpuShare#REST_NANOS} and none of them is runnable ({@code resting}: they wait
+     * at a checkpoint's pause or for a slow reader, so a round takes nothing from them; threads that only wait for a
+     * core on a loaded machine do not rest), or when training ends: a trainer whose workers rest still takes part in
+     * the others' rounds.
      */
-    static SyncPacer cpuShare(double share, LongSupplier steps, LongSupplier trainerCpu, BooleanSupplier training) {
-        return new CpuShare(share, steps, trainerCpu, training);
+    static SyncPacer cpuShare(double share, LongSupplier steps, LongSupplier trainerCpu, BooleanSupplier resting,
+                              BooleanSupplier training) {
+        return new CpuShare(share, steps, trainerCpu, resting, training);
     }
 
     /** See {@link #cpuShare}. */
     final class CpuShare implements SyncPacer {
         /** The longest a round waits for the workers to step. */
         static final long MAX_STEP_WAIT_NANOS = 20_000_000L;
-        /** The trainer's threads that have used no CPU for this long rest: the wait for CPU ends. */
+        /** The trainer's threads that have used no CPU for this long, none of them runnable, rest: the wait for CPU ends. */
         static final long REST_NANOS = 50_000_000L;
         private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
         /** The trainer's other threads' CPU time owed per nanosecond the sync thread uses: (1 − share) / share. */
         private final double perNano;
         private final LongSupplier steps;
         private final LongSupplier trainerCpu;
+        private final BooleanSupplier resting;
         private final BooleanSupplier training;
         private final boolean cpuClock = THREADS.isCurrentThreadCpuTimeSupported();
         /** At the previous round's end: this thread's CPU time and the trainer's other threads' (cpu0 -1: no round yet). */
@@ -61,11 +64,12 @@ interface SyncPacer {
         /** The workers' steps when the previous wait ended (the round after it began there). */
         private long lastSteps = -1;
 
-        CpuShare(double share, LongSupplier steps, LongSupplier trainerCpu, BooleanSupplier training) {
+        CpuShare(double share, LongSupplier steps, LongSupplier trainerCpu, BooleanSupplier resting, BooleanSupplier training) {
             if (!(share > 0 && share <= 1)) throw new IllegalArgumentException("--sync-cpu must be in (0, 1], got " + share);
             this.perNano = (1 - share) / share;
             this.steps = steps;
             this.trainerCpu = trainerCpu;
+            this.resting = resting;
             this.training = training;
         }
 
@@ -95,7 +99,7 @@ interface SyncPacer {
                     seen = o;
                     movedAt = t;
                 }
-                if (owedUntil - o > 0 && t - movedAt < REST_NANOS) {
+                if (owedUntil - o > 0 && (t - movedAt < REST_NANOS || !resting.getAsBoolean())) {
                     // the others cannot use more CPU than wall time per thread; 0.5 to 10 ms between looks
                     LockSupport.parkNanos(Math.min(Math.max(owedUntil - o, 500_000L), 10_000_000L));
                     continue;

@@ -174,7 +174,7 @@ public final class Trainer {
             long steps = 0;
             for (WorkerStats s : stats) steps += s.batches();
             return steps;
-        }, cpu, () -> training);
+        }, cpu, cpu::resting, () -> training);
     }
 
     /** How long a thread may take to end once the job has failed before it is left behind. */

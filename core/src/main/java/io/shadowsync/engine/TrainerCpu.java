@@ -37,6 +37,17 @@ final class TrainerCpu implements LongSupplier {
         return sum;
     }
 
+    /**
+     * Whether none of the threads is runnable: each waits (for a batch, at a checkpoint's pause) or has ended. A thread
+     * that waits for a core on a loaded machine is runnable, though its CPU clock stands still.
+     */
+    boolean resting() {
+        for (Thread t : threads) {
+            if (t != null && t.getState() == Thread.State.RUNNABLE) return false;
+        }
+        return true;
+    }
+
     /** Called by a counted thread as it ends: records its final CPU time. */
     synchronized void ended() {
         Thread me = Thread.currentThread();

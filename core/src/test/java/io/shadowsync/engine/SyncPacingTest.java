@@ -108,7 +108,7 @@ class SyncPacingTest {
             TrainerCpu trainerCpu = new TrainerCpu(worker, null);
             worker.start();
             // workers that always have stepped: only the CPU share paces
-            SyncPacer pacer = SyncPacer.cpuShare(share, steps::incrementAndGet, trainerCpu, () -> training[0]);
+            SyncPacer pacer = SyncPacer.cpuShare(share, steps::incrementAndGet, trainerCpu, trainerCpu::resting, () -> training[0]);
             long[] r = run(burner, pacer, 2500, training);
             worker.join();
             long sync = r[0], others = workerCpu[0]; // the worker's own reading, not the pacer's
@@ -130,7 +130,7 @@ class SyncPacingTest {
     void withoutWorkerStepsOrCpuRoundsStillComeOnePerStepWait() throws Exception {
         Burner cheap = new Burner(0);
         boolean[] training = {true};
-        SyncPacer pacer = SyncPacer.cpuShare(0.05, () -> 7, () -> 0L, () -> training[0]);
+        SyncPacer pacer = SyncPacer.cpuShare(0.05, () -> 7, () -> 0L, () -> true, () -> training[0]);
         long[] r = run(cheap, pacer, 1000, training);
         long most = r[1] / SyncPacer.CpuShare.MAX_STEP_WAIT_NANOS + 3; // one round per step wait, and the finishing ones
         assertTrue(cheap.rounds.get() <= most, cheap.rounds.get() + " rounds in " + r[1] / 1e6 + " ms with no worker step");
