@@ -28,8 +28,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ForegroundLinkTest {
-    static final int TRAINERS = 2, BATCH = 32, STEPS = 30, DIM = 8;
-    static final double LATENCY_MS = 5;
+    static final int TRAINERS = 2, BATCH = 32, STEPS = 12, DIM = 8;
+    // long beside what a round waits for its peer on a loaded machine (its step, the scheduler), which an ideal link
+    // would leave alone in the round time
+    static final double LATENCY_MS = 40;
 
     static List<String> foregroundAlgorithms() {
         return SyncAlgorithms.all().stream().filter(d -> d.mode() == SyncSpec.Mode.FOREGROUND).map(AlgorithmDescriptor::name).toList();
