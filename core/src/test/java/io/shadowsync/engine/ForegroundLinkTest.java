@@ -8,7 +8,6 @@ import io.shadowsync.engine.feed.DataSplit;
 import io.shadowsync.model.MlpSpec;
 import io.shadowsync.optim.EmbeddingOptimizerSpec;
 import io.shadowsync.optim.OptimizerSpec;
-import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.SyncAlgorithms;
 import io.shadowsync.sync.SyncSpec;
 import java.util.List;
@@ -33,8 +32,9 @@ class ForegroundLinkTest {
     // would leave alone in the round time
     static final double LATENCY_MS = 40;
 
+    /** Every algorithm of the registry whose rounds block the workers. */
     static List<String> foregroundAlgorithms() {
-        return SyncAlgorithms.all().stream().filter(d -> d.mode() == SyncSpec.Mode.FOREGROUND).map(AlgorithmDescriptor::name).toList();
+        return SyncAlgorithms.names().stream().filter(name -> SyncAlgorithms.get(name).foreground()).toList();
     }
 
     @ParameterizedTest
