@@ -59,7 +59,7 @@ public final class Trainer {
      * @param finisher     the algorithm whose rounds this trainer keeps joining after its workers finish
      *                     (foreground collectives), or null
      * @param syncIntervalMs the shadow's fixed pause between rounds, or 0 to pace itself by syncCpu
-     * @param syncCpu        the shadow's share of the CPU when it paces itself (1: no pacing; see {@link SyncPacer#cpuShare})
+     * @param syncCpu        the shadow's share of its trainer's CPU when it paces itself (1: no pacing; see {@link SyncPacer#cpuShare})
      * @param failures     the job's failure signal: any failure of this trainer fails it, and its failure ends this trainer
      */
     Trainer(int rank, Model model, Model[] workerModels, EmbeddingStore embeddings, StepRule rule, BatchSupply feeder,
