@@ -45,7 +45,7 @@ class SyncCpuShareTest {
             for (int j = 0; j < DIM; j++) s += (j % 3 - 1) * (x[i][j] = (float) rnd.nextGaussian());
             y[i] = s + 0.5 * rnd.nextGaussian() > 0 ? 1 : 0;
         }
-        // 17k parameters: a round is a few passes over them, a step of 32 examples several times that; 60,000 steps
+        // 17k parameters: a round is a few passes over them, a step of 32 examples several times that; 120,000 examples in all
         MlpSpec spec = new MlpSpec(DIM, new int[] {256}, 1, "relu", "binary");
         TrainerConfig tc = new TrainerConfig(1, 32, 0, 20, DataSplit.ROUND_ROBIN, 7, 4, 10_000, false);
         SyncSpec sync = new SyncSpec(algorithm, 50, 0, Double.NaN, 1.0, false, Double.NaN, SHARE);
