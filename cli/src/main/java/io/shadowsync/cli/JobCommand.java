@@ -119,7 +119,8 @@ abstract class JobCommand {
     long syncIntervalMs;
 
     @Option(names = "--sync-cpu", paramLabel = "F", description = "Shadow algorithms without --sync-interval-ms: after each round the sync thread waits "
-            + "until it has taken at most this share of a core (its own CPU time) and the workers have stepped; 1: as fast as it can (default: 0.05).")
+            + "until it has taken at most this share of its trainer's CPU (its own CPU time against its workers' and reader's) and the workers have stepped; "
+            + "1: as fast as it can (default: 0.05).")
     double syncCpu = io.shadowsync.sync.SyncSpec.DEFAULT_SYNC_CPU;
 
     @Option(names = "--bmuf-momentum", paramLabel = "MU", description = "BMUF block momentum (default: 1 - 1/N in the foreground, min(0.5, 1 - 1/N) in shadow mode).")

@@ -112,6 +112,11 @@ class CliTest {
         assertTrue(s.get("worker_wait_fraction").asDouble() > 0, r.out());
         assertTrue(s.get("sync").get("rounds_per_trainer").get(0).asLong() > 0, r.out());
         assertTrue(s.get("sync").get("bytes_sent").get(1).asLong() > 0, r.out());
+        // the self-paced sync threads' share of their trainers' CPU (--sync-cpu 0.05): recorded, and far from all of it
+        for (int t = 0; t < 2; t++) {
+            double share = s.get("sync").get("cpu_share").get(t).asDouble();
+            assertTrue(share > 0 && share < 0.5, "trainer " + t + "'s sync thread took " + share + " of its CPU: " + r.out());
+        }
         Run e = run("eval", "--model-file", model.toString(), "--eval", eval());
         assertEquals(0, e.code(), e.err());
         assertEquals(s.get("eval").get("logloss").asDouble(), e.json().get("eval").get("logloss").asDouble(), 1e-9);

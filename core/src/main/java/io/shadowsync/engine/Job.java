@@ -356,7 +356,7 @@ public final class Job {
         long examples = 0, syncWait = 0, allTime = 0;
         double seconds = 0;
         long[] rounds = new long[n], bytes = new long[n];
-        double[] roundMs = new double[n], ratio = new double[n];
+        double[] roundMs = new double[n], ratio = new double[n], cpuShare = new double[n];
         for (int t = 0; t < n; t++) {
             examples += results[t].examples();
             seconds = Math.max(seconds, results[t].seconds());
@@ -364,10 +364,11 @@ public final class Job {
             roundMs[t] = trainers[t].meanRoundMillis();
             bytes[t] = trainers[t].syncBytes();
             ratio[t] = trainers[t].syncStats().compressionRatio();
+            cpuShare[t] = trainers[t].syncStats().cpuShare();
         }
         double waitSum = 0;
         for (TrainResult r : results) waitSum += r.readerWaitFraction() + r.syncWaitFraction();
-        return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n, ratio, rowBytes());
+        return new JobResult(examples, seconds, results, rounds, roundMs, bytes, waitSum / n, ratio, cpuShare, rowBytes());
     }
 
     /** The row traffic of this process's trainers' stores (each store once), or null when none counts any. */

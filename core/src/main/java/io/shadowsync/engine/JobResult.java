@@ -15,16 +15,20 @@ import io.shadowsync.nn.RowBytes;
  *                           pause), on synchronization (phaser, barrier, collective) and on the parameter servers
  * @param compressionRatio   per trainer, what its rounds would have sent as float32 over what they sent encoded
  *                           ({@code --compress}; 1 without a lossy codec), this run's rounds
+ * @param syncCpuShare       per trainer, its sync thread's share of the trainer's CPU while the workers trained
+ *                           ({@link SyncStats#cpuShare()}; 0 without a sync thread), this run's
  * @param rowBytes           the embedding rows' traffic, all trainers ({@link RowBytes#snapshot}: rows and value bytes
  *                           pulled and pushed, encoded by {@code --compress-rows} and as float32); null where no row
  *                           travelled (an in-process job without a row codec)
  */
 public record JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
-                        long[] syncBytes, double workerWaitFraction, double[] compressionRatio, long[] rowBytes) {
-    /** A result without row traffic. */
+                        long[] syncBytes, double workerWaitFraction, double[] compressionRatio, double[] syncCpuShare,
+                        long[] rowBytes) {
+    /** A result without a record of the sync threads' CPU (every share 0) and without row traffic. */
     public JobResult(long examples, double seconds, TrainResult[] trainers, long[] syncRounds, double[] meanRoundMillis,
                      long[] syncBytes, double workerWaitFraction, double[] compressionRatio) {
-        this(examples, seconds, trainers, syncRounds, meanRoundMillis, syncBytes, workerWaitFraction, compressionRatio, null);
+        this(examples, seconds, trainers, syncRounds, meanRoundMillis, syncBytes, workerWaitFraction, compressionRatio,
+                new double[syncBytes.length], null);
     }
 
     /** A result without compression (every ratio 1). */

@@ -1,6 +1,8 @@
 package io.shadowsync.engine;
 
 import io.shadowsync.sync.SyncAlgorithm;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -16,6 +18,8 @@ final class SyncLoop implements Runnable {
     private final SyncPacer pacer;
     private final SyncStats stats;
     private final FailureSignal failures;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private final boolean cpuClock = THREADS.isCurrentThreadCpuTimeSupported();
 
     /** A round that throws fails the job through {@code failures}; a failed job ends the loop before its next round. */
     SyncLoop(SyncAlgorithm algorithm, float[] params, BooleanSupplier training, SyncPacer pacer, SyncStats stats,
@@ -28,17 +32,25 @@ final class SyncLoop implements Runnable {
         this.stats = stats;
     }
 
+    /** This thread's CPU time so far (0 without a CPU clock). */
+    private long cpu() {
+        return cpuClock ? THREADS.getCurrentThreadCpuTime() : 0;
+    }
+
     @Override
     public void run() {
         try {
             while (!failures.failed()) {
                 boolean stillTraining = training.getAsBoolean();
-                long t0 = System.nanoTime();
+                long c0 = cpu(), t0 = System.nanoTime();
                 int active = algorithm.round(params, stillTraining);
-                long took = System.nanoTime() - t0;
+                long took = System.nanoTime() - t0, c1 = cpu();
                 stats.recordRound(took, algorithm.bytesSent(), algorithm.rawBytesSent());
                 if (active == 0 || (active < 0 && !stillTraining)) return;
-                if (stillTraining) pacer.afterRound(took);
+                if (stillTraining) {
+                    pacer.afterRound(took);
+                    stats.recordCpu(c1 - c0, cpu() - c1);
+                }
             }
         } catch (InterruptedException e) {
             // only a failure elsewhere interrupts a sync thread (then this is its echo) or the job's own interruption

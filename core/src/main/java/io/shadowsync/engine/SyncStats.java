@@ -10,6 +10,10 @@ public final class SyncStats {
     private volatile long rawBytesSent;
     private volatile long skippedSteps;
     private volatile long lastRoundEndNanos;
+    private volatile long roundCpuNanos;
+    private volatile long waitCpuNanos;
+    private volatile long trainerCpuNanos;
+    private volatile long maxRoundCpuNanos;
 
     /** totalRawBytes: what float32 would have sent ({@link SyncAlgorithm#rawBytesSent()}). */
     void recordRound(long nanos, long totalBytesSent, long totalRawBytes) {
@@ -18,6 +22,51 @@ public final class SyncStats {
         bytesSent = totalBytesSent;
         rawBytesSent = totalRawBytes;
         lastRoundEndNanos = System.nanoTime();
+    }
+
+    /**
+     * CPU time (the sync thread's own) of a round and of the pacer's wait after it; a thread without a CPU clock
+     * records nothing.
+     */
+    void recordCpu(long roundNanos, long waitNanos) {
+        roundCpuNanos += roundNanos;
+        waitCpuNanos += waitNanos;
+        if (roundNanos > maxRoundCpuNanos) maxRoundCpuNanos = roundNanos;
+    }
+
+    /** The CPU time of the trainer's workers and reader in this run, once they have ended. */
+    void recordTrainerCpu(long nanos) {
+        trainerCpuNanos = nanos;
+    }
+
+    /** The sync thread's CPU time in the rounds taken while the workers trained. */
+    public long roundCpuNanos() {
+        return roundCpuNanos;
+    }
+
+    /** The CPU time of the largest of those rounds. */
+    public long maxRoundCpuNanos() {
+        return maxRoundCpuNanos;
+    }
+
+    /** The CPU time of the trainer's workers and reader in this run, once they have ended (0 before). */
+    public long trainerCpuNanos() {
+        return trainerCpuNanos;
+    }
+
+    /** The sync thread's CPU time in the pacer's waits between those rounds (waking to look at the workers). */
+    public long waitCpuNanos() {
+        return waitCpuNanos;
+    }
+
+    /**
+     * The shadow's share of its trainer's CPU while the workers trained: the sync thread's CPU time (rounds and waits)
+     * over that and the workers' and reader's; 0 without a sync thread, or before the workers have ended. What
+     * {@code --sync-cpu} bounds.
+     */
+    public double cpuShare() {
+        long sync = roundCpuNanos + waitCpuNanos, all = sync + trainerCpuNanos;
+        return all == 0 || trainerCpuNanos == 0 ? 0 : (double) sync / all;
     }
 
     void recordBytes(long totalBytesSent) {

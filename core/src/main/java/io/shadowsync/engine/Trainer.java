@@ -59,7 +59,7 @@ public final class Trainer {
      * @param finisher     the algorithm whose rounds this trainer keeps joining after its workers finish
      *                     (foreground collectives), or null
      * @param syncIntervalMs the shadow's fixed pause between rounds, or 0 to pace itself by syncCpu
-     * @param syncCpu        the shadow's share of the CPU when it paces itself (1: no pacing; see {@link SyncPacer#cpuShare})
+     * @param syncCpu        the shadow's share of its trainer's CPU when it paces itself (1: no pacing; see {@link SyncPacer#cpuShare})
      * @param failures     the job's failure signal: any failure of this trainer fails it, and its failure ends this trainer
      */
     Trainer(int rank, Model model, Model[] workerModels, EmbeddingStore embeddings, StepRule rule, BatchSupply feeder,
@@ -95,8 +95,13 @@ public final class Trainer {
     public TrainResult run() throws InterruptedException {
         String prefix = "trainer-" + rank + "/";
         Runnable readerTask = feeder.readerTask();
+        TrainerCpu[] cpu = new TrainerCpu[1]; // set below, before any of these threads starts
         Thread reader = readerTask == null ? null : new Thread(() -> {
-            readerTask.run();
+            try {
+                readerTask.run();
+            } finally {
+                cpu[0].ended();
+            }
             Throwable f = feeder.failure();
             if (f != null) failures.fail(f);
         }, prefix + "reader");
@@ -105,10 +110,13 @@ public final class Trainer {
         for (int i = 0; i < threads.length; i++) {
             Model m = workerModels != null ? workerModels[i] : model;
             Worker w = new Worker(rank, i, m, rule, embeddings, feeder, config.batchSize(), config.recomputeEvery(), config.maxNonFinite(), stats[i], window);
-            threads[i] = new Thread(() -> runGuarded(w), prefix + "worker-" + i);
+            threads[i] = new Thread(() -> runGuarded(w, cpu[0]), prefix + "worker-" + i);
             threads[i].setDaemon(true);
         }
-        SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, pacer(), syncStats, failures);
+        Thread[] counted = java.util.Arrays.copyOf(threads, threads.length + 1);
+        counted[threads.length] = reader;
+        cpu[0] = new TrainerCpu(counted);
+        SyncLoop loop = shadow == null ? null : new SyncLoop(shadow, model.dense().data(), () -> training, pacer(cpu[0]), syncStats, failures);
         Thread sync = loop == null ? null : new Thread(loop, prefix + "sync");
         if (sync != null) sync.setDaemon(true);
         failures.onFailure(() -> {
@@ -135,6 +143,7 @@ public final class Trainer {
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             training = false;
             awaitEnd(reader, stuck);
+            syncStats.recordTrainerCpu(cpu[0].getAsLong());
             if (finisher != null && !failures.failed()) {
                 new SyncLoop(finisher, model.dense().data(), () -> false, SyncPacer.NONE, syncStats, failures).run();
             }
@@ -154,15 +163,18 @@ public final class Trainer {
         throw e;
     }
 
-    /** The shadow's pacing: a fixed interval when one is set, else its CPU share, waiting for the workers to step. */
-    private SyncPacer pacer() {
+    /**
+     * The shadow's pacing: a fixed interval when one is set, else its share of the trainer's CPU (against cpu, the
+     * workers' and the reader's), waiting for the workers to step.
+     */
+    private SyncPacer pacer(TrainerCpu cpu) {
         if (syncIntervalMs > 0) return SyncPacer.fixed(syncIntervalMs * 1_000_000L);
         if (syncCpu >= 1) return SyncPacer.NONE;
         return SyncPacer.cpuShare(syncCpu, () -> {
             long steps = 0;
             for (WorkerStats s : stats) steps += s.batches();
             return steps;
-        }, () -> training);
+        }, cpu, cpu::resting, () -> training);
     }
 
     /** How long a thread may take to end once the job has failed before it is left behind. */
@@ -186,11 +198,13 @@ public final class Trainer {
         }
     }
 
-    private void runGuarded(Worker w) {
+    private void runGuarded(Worker w, TrainerCpu cpu) {
         try {
             w.run();
         } catch (Throwable t) {
             failures.fail(t);
+        } finally {
+            cpu.ended();
         }
     }
 

@@ -9,7 +9,8 @@ package io.shadowsync.sync;
  * <ul>
  *   <li>{@code s-ma}, {@code s-bmuf}, {@code s-easgd}: shadow (background) mode, a sync thread per trainer loops
  *       rounds while the workers train, at a fixed pace of {@code syncIntervalMs} when it is set, else pacing itself to
- *       at most {@code syncCpu} of a core and to rounds the workers have stepped between (1 = as fast as it can);</li>
+ *       at most {@code syncCpu} of its trainer's CPU and to rounds the workers have stepped between (1 = as fast as it
+ *       can);</li>
  *   <li>{@code fr-ma}, {@code fr-bmuf}, {@code fr-easgd}: foreground mode, the workers of a trainer stop every
  *       {@code syncEvery} steps while their trainer runs one round;</li>
  *   <li>{@code sync-sgd}: fully synchronous data-parallel SGD, gradients averaged over all workers every step;</li>
@@ -21,7 +22,8 @@ package io.shadowsync.sync;
  *                     {@link #momentumFor})
  * @param bmufBlockLr  block learning rate ζ
  * @param easgdAlpha   elastic force α; NaN = 0.5/N
- * @param syncCpu      shadow mode without an interval: the sync thread's most share of the CPU, in (0, 1]; 1 = unpaced
+ * @param syncCpu      shadow mode without an interval: the sync thread's most share of its trainer's CPU, in (0, 1];
+ *                     1 = unpaced
  * @param gossipSchedule gossip: who averages with whom each round; null = {@link GossipSchedule#DEFAULT}
  */
 public record SyncSpec(String algorithm, int syncEvery, long syncIntervalMs, double bmufMomentum, double bmufBlockLr,

@@ -20,8 +20,11 @@ import java.util.Map;
  * multi-process job's summary is built exactly as an in-process one.
  */
 public final class JobSummary {
-    /** examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3, ratio. */
-    private static final int FIELDS = 14 + RowBytes.FIELDS;
+    /**
+     * examples, seconds, skipped, nonFinite, trainLoss, readerWait, syncWait, rounds, roundMs, bytes, window ×3, ratio,
+     * sync CPU share, row traffic.
+     */
+    private static final int FIELDS = 15 + RowBytes.FIELDS;
 
     private JobSummary() {}
 
@@ -56,6 +59,7 @@ public final class JobSummary {
         syncInfo.put("bytes_sent", result.syncBytes());
         syncInfo.put("bytes_per_round", result.bytesPerRound()); // encoded, as sent
         syncInfo.put("compression_ratio", roundAll(result.compressionRatio(), 3)); // float32 bytes / encoded bytes
+        syncInfo.put("cpu_share", roundAll(result.syncCpuShare(), 4)); // the sync thread's share of its trainer's CPU
         if (!link.isIdeal()) syncInfo.put("network", network != null ? network : describe(link));
         summary.put("sync", syncInfo);
         long[] rb = result.rowBytes();
@@ -101,8 +105,9 @@ public final class JobSummary {
         TrainResult r = mine.trainers()[0];
         TrainWindow.Snapshot w = r.window();
         long[] bits = {r.examples(), d(r.seconds()), r.skippedLines(), r.nonFiniteBatches(), d(r.trainLoss()), d(r.readerWaitFraction()),
-                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels()), d(ratio), 0, 0, 0, 0, 0, 0};
-        if (mine.rowBytes() != null) System.arraycopy(mine.rowBytes(), 0, bits, 14, RowBytes.FIELDS);
+                d(r.syncWaitFraction()), rounds, d(roundMs), bytes, w.examples(), d(w.sumLoss()), d(w.sumLabels()), d(ratio),
+                d(mine.syncCpuShare().length == 0 ? 0 : mine.syncCpuShare()[0]), 0, 0, 0, 0, 0, 0};
+        if (mine.rowBytes() != null) System.arraycopy(mine.rowBytes(), 0, bits, 15, RowBytes.FIELDS);
         int n;
         long[] all;
         while (true) {
@@ -117,7 +122,7 @@ public final class JobSummary {
         }
         TrainResult[] results = new TrainResult[n];
         long[] syncRounds = new long[n], syncBytes = new long[n];
-        double[] meanRound = new double[n], ratios = new double[n];
+        double[] meanRound = new double[n], ratios = new double[n], cpuShares = new double[n];
         long[] rowBytes = new long[RowBytes.FIELDS];
         long examples = 0;
         double seconds = 0, wait = 0;
@@ -129,12 +134,13 @@ public final class JobSummary {
             meanRound[t] = dbl(v[8]);
             syncBytes[t] = v[9];
             ratios[t] = dbl(v[13]);
-            RowBytes.add(rowBytes, Arrays.copyOfRange(v, 14, 14 + RowBytes.FIELDS));
+            cpuShares[t] = dbl(v[14]);
+            RowBytes.add(rowBytes, Arrays.copyOfRange(v, 15, 15 + RowBytes.FIELDS));
             examples += v[0];
             seconds = Math.max(seconds, dbl(v[1]));
             wait += dbl(v[5]) + dbl(v[6]); // taking batches, synchronization and servers, as in process
         }
-        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n, ratios, rowBytes);
+        return new JobResult(examples, seconds, results, syncRounds, meanRound, syncBytes, wait / n, ratios, cpuShares, rowBytes);
     }
 
     /** One process's result over the phases of an elastic job: its own share, then its takes of departed ones. */
@@ -152,7 +158,7 @@ public final class JobSummary {
                 readerWait, syncWait, y.window().examples() > 0 ? y.window() : x.window());
         long[] rows = a.rowBytes() == null ? b.rowBytes() : b.rowBytes() == null ? a.rowBytes() : RowBytes.add(a.rowBytes().clone(), b.rowBytes());
         return new JobResult(ex, seconds, new TrainResult[] {r}, a.syncRounds(), a.meanRoundMillis(), a.syncBytes(), syncWait,
-                a.compressionRatio(), rows);
+                a.compressionRatio(), a.syncCpuShare(), rows);
     }
 
     private static double weighted(double loss, long examples) {
