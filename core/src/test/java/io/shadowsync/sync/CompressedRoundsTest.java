@@ -193,4 +193,45 @@ class CompressedRoundsTest {
             assertEquals(lossy.replicas()[i], lossy.center()[i], 1e-5, name + ": the center is the replicas' average, weight " + i);
         }
     }
+
+    /**
+     * A resumed EASGD run under top-k keeps the shares of the center: half the rounds, then new instances (a resumed job)
+     * given the center and each trainer's {@link SyncAlgorithm#state()} as a checkpoint holds them, the rest of the
+     * rounds and the last: the center ends on the replicas' average. Caught: a share left out of the state (a resumed
+     * trainer would start again from initial/N, and the last round would leave the pushes of the first half counted
+     * in the center on top of the average), or a float32 job that grew a state it does not use.
+     */
+    @Test
+    void aResumedEasgdRunKeepsItsSharesOfTheCenter() throws Exception {
+        int n = 3, size = 200;
+        Codec topk = Codec.named("topk:0.05");
+        float[] initial = SyncAlgorithmTest.replicas(1, size)[0];
+        float[][] w = new float[n][];
+        for (int r = 0; r < n; r++) w[r] = initial.clone();
+        InProcessDenseServer first = new InProcessDenseServer(initial, 1, LinkModel.NONE);
+        SyncAlgorithm[] a = SyncAlgorithmTest.each(n, r -> new ElasticAveraging(first, size, 0.2, topk, initial, n));
+        assertEquals(0, new ElasticAveraging(first, size, 0.2, Codec.FLOAT32, initial, n).state().length, "float32: no state");
+        for (int round = 0; round < 10; round++) {
+            train(w, round);
+            for (int r = 0; r < n; r++) a[r].round(w[r], true);
+        }
+        float[] center = new float[size];
+        first.copyTo(center);
+        InProcessDenseServer resumed = new InProcessDenseServer(center, 1, LinkModel.NONE);
+        SyncAlgorithm[] b = SyncAlgorithmTest.each(n, r -> new ElasticAveraging(resumed, size, 0.2, topk, initial, n));
+        for (int r = 0; r < n; r++) {
+            assertEquals(1, a[r].state().length, "under a lossy codec the share is the state");
+            System.arraycopy(a[r].state()[0], 0, b[r].state()[0], 0, size);
+        }
+        for (int round = 10; round < 20; round++) {
+            train(w, round);
+            for (int r = 0; r < n; r++) b[r].round(w[r], true);
+        }
+        train(w, 20);
+        float[] average = new float[size];
+        for (float[] r : w) for (int i = 0; i < size; i++) average[i] += r[i] / n;
+        for (int r = 0; r < n; r++) b[r].round(w[r], false);
+        resumed.copyTo(center);
+        for (int i = 0; i < size; i++) assertEquals(average[i], center[i], 1e-5, "the center is the replicas' average, weight " + i);
+    }
 }
