@@ -531,7 +531,8 @@ public final class Job {
             restoreOptimizer(who + " optimizer", opt == null ? new float[0][] : opt.state(), t.optimizer(), opt, t.optimizerSteps());
             float[][] sync = syncState(algorithms[i]);
             if (sync.length != t.sync().length) {
-                throw new IllegalArgumentException(who + ": the checkpoint holds " + t.sync().length + " sync state array(s), this job's algorithm " + sync.length);
+                throw new IllegalArgumentException(who + ": the checkpoint holds " + t.sync().length + " sync state array(s), this job's algorithm "
+                        + sync.length + " (a lossy --compress can add one: resume with the codec the checkpoint was written under)");
             }
             for (int k = 0; k < sync.length; k++) InProcessCluster.copyInto(who + " sync state " + k, t.sync()[k], sync[k]);
             if (t.pendingRound() && config.sync().mode() != SyncSpec.Mode.FOREGROUND) {

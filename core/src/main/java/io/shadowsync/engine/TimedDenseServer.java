@@ -1,5 +1,6 @@
 package io.shadowsync.engine;
 
+import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.DenseParameterServer;
 import io.shadowsync.metrics.CallStats;
 
@@ -53,6 +54,25 @@ final class TimedDenseServer implements DenseParameterServer {
     public void pushGradient(float[] grad, long wireBytes) throws InterruptedException {
         long t0 = System.nanoTime();
         server.pushGradient(grad, wireBytes);
+        stats.record(System.nanoTime() - t0);
+    }
+
+    @Override
+    public int[] blocks() {
+        return server.blocks(); // an encoded push encodes each of the server's blocks on its own
+    }
+
+    @Override
+    public void pushDelta(float[] delta, Codec codec, byte[][] messages) throws InterruptedException {
+        long t0 = System.nanoTime();
+        server.pushDelta(delta, codec, messages); // not the default's float32 fallback: a remote server sends the messages
+        stats.record(System.nanoTime() - t0);
+    }
+
+    @Override
+    public void pushGradient(float[] grad, Codec codec, byte[][] messages) throws InterruptedException {
+        long t0 = System.nanoTime();
+        server.pushGradient(grad, codec, messages);
         stats.record(System.nanoTime() - t0);
     }
 

@@ -193,7 +193,7 @@ public final class SyncAlgorithms {
 
         @Override
         public SyncAlgorithm create(SyncContext ctx) {
-            return new ElasticAveraging(ctx.center(), ctx.size(), ctx.spec().alphaFor(ctx.trainers()), ctx.codec());
+            return new ElasticAveraging(ctx.center(), ctx.size(), ctx.spec().alphaFor(ctx.trainers()), ctx.codec(), ctx.initial(), ctx.trainers());
         }
 
         @Override
@@ -203,7 +203,7 @@ public final class SyncAlgorithms {
 
         @Override
         public int stateFloats(int trainers) {
-            return 3;
+            return 4; // snapshot, center, push; under a lossy codec the share
         }
     }
 
