@@ -3,6 +3,7 @@ package io.shadowsync.cli;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The command line of {@code shadowsync ARGS} in a JVM of its own: this JVM's java, the given JVM options, this JVM's
@@ -14,7 +15,22 @@ final class ChildJvm {
     private static final List<String> NOT_INHERITED = List.of("-agentlib:", "-agentpath:", "-javaagent:", "-XX:StartFlightRecording",
             "-Xrunjdwp", "-XX:FlightRecorderOptions");
 
+    /** Environment variables with extra JVM flags for {@code launch --local}'s trainer and parameter-server processes. */
+    static final String TRAINER_OPTIONS = "SHADOWSYNC_TRAINER_JAVA_OPTS", PS_OPTIONS = "SHADOWSYNC_PS_JAVA_OPTS";
+
     private ChildJvm() {}
+
+    /**
+     * The JVM flags that the environment variable {@code name} holds, split at white space (none when it is unset or
+     * blank): they follow the inherited options, so a flag given here wins over the launcher's own.
+     */
+    static List<String> roleOptions(String name, Map<String, String> env) {
+        String v = env.get(name);
+        List<String> out = new ArrayList<>();
+        if (v == null) return out;
+        for (String a : v.trim().split("\\s+")) if (!a.isEmpty()) out.add(a);
+        return out;
+    }
 
     /** The command line: a mutable list, callers may add arguments. */
     static List<String> command(List<String> jvmOptions, List<String> args) {

@@ -330,6 +330,14 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
 
         @Override
         public Process start(Role role, int index, HostPort coordinator, boolean join) throws IOException {
+            return new ProcessBuilder(command(role, index, coordinator, join, System.getenv())).start();
+        }
+
+        /**
+         * The child's command line: this JVM's options, then the role's extra flags from env
+         * ({@link ChildJvm#TRAINER_OPTIONS}, {@link ChildJvm#PS_OPTIONS}), then the command.
+         */
+        List<String> command(Role role, int index, HostPort coordinator, boolean join, Map<String, String> env) {
             List<String> args = new ArrayList<>(role == Role.TRAINER ? List.of("trainer", "--rank", Integer.toString(index))
                     : List.of("ps", "--shard", Integer.toString(index)));
             if (join) args.add("--join");
@@ -337,7 +345,9 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             args.addAll(List.of("--trainers", Integer.toString(trainers), "--ps-shards", Integer.toString(shards),
                     "--coordinator", coordinator.toString(), "--listen", "127.0.0.1:0"));
             if (token != null) args.addAll(List.of("--token-file", token.toString()));
-            return new ProcessBuilder(ChildJvm.command(ChildJvm.inheritedOptions(), args)).start();
+            List<String> options = ChildJvm.inheritedOptions();
+            options.addAll(ChildJvm.roleOptions(role == Role.TRAINER ? ChildJvm.TRAINER_OPTIONS : ChildJvm.PS_OPTIONS, env));
+            return ChildJvm.command(options, args);
         }
     }
 
