@@ -56,7 +56,9 @@ class CompressedJobTest {
 
     static Outcome run(InMemorySource data, String algorithm, int trainers, String codec) throws Exception {
         TrainerConfig tc = new TrainerConfig(1, 64, 0, 1, DataSplit.ROUND_ROBIN, 7, 4, 10_000, false);
-        SyncSpec sync = new SyncSpec(algorithm, 5, 0, Double.NaN, 1.0, false, Double.NaN);
+        // shadow rounds every millisecond, not self-paced: a run this short would otherwise take a round or two, and
+        // EASGD's float32 last push would then outweigh the encoded rounds in the compression ratio
+        SyncSpec sync = new SyncSpec(algorithm, 5, 1, Double.NaN, 1.0, false, Double.NaN);
         double lr = sync.mode() == SyncSpec.Mode.ASYNC_PS ? 0.3 / Math.sqrt(trainers) : 0.3;
         Job job = new Job(SPEC, 11, OptimizerSpec.of("sgd", lr), new EmbeddingOptimizerSpec("sgd", 0.3), data,
                 new JobConfig(trainers, tc, sync, 1, LinkModel.NONE, null, Codec.named(codec)));
