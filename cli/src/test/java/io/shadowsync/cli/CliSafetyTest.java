@@ -84,6 +84,39 @@ class CliSafetyTest {
         assertEquals(2, r.code(), "a missing job file is still an error");
     }
 
+    /**
+     * Main.run builds only the command it runs (a fresh JVM's start-up is half model building when it builds all of
+     * them): each command must read as it does among all of them — its help, its --version, a bad flag's error and
+     * whether enum values are case-insensitive are the same in both.
+     */
+    @Test
+    void theCommandBuiltAloneIsTheCommandAmongAllOfThem() {
+        CommandLine all = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        for (String name : all.getSubcommands().keySet()) {
+            if (name.equals("help")) continue;
+            CommandLine alone = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), new String[] {name});
+            assertEquals(List.of(name), List.copyOf(alone.getSubcommands().keySet()), "built alone");
+            CommandLine a = alone.getSubcommands().get(name), b = all.getSubcommands().get(name);
+            assertEquals(b.getUsageMessage(CommandLine.Help.Ansi.OFF), a.getUsageMessage(CommandLine.Help.Ansi.OFF), name + " --help");
+            assertEquals(b.getCommandSpec().qualifiedName(), a.getCommandSpec().qualifiedName());
+            assertEquals(b.isCaseInsensitiveEnumValuesAllowed(), a.isCaseInsensitiveEnumValuesAllowed(), name);
+            assertEquals(execute(all, name, "--no-such-flag"), execute(alone, name, "--no-such-flag"), name + " with a bad flag");
+            assertEquals(execute(all, name, "--version"), execute(alone, name, "--version"), name + " --version");
+        }
+        assertTrue(run("--version").out().contains("shadowsync"), "the root's own options still answer");
+        CliTest.Run typo = run("tain");
+        assertEquals(execute(all, "tain"), typo.code() + typo.out() + typo.err(), "an unknown command: every command is built, to suggest one");
+    }
+
+    /** The exit code, stdout and stderr of cl executing args. */
+    private static String execute(CommandLine cl, String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return code + out.toString() + err.toString();
+    }
+
     @Test
     void netlibLoggingIsQuietUnlessVerbose() {
         Logger netlib = Logger.getLogger("dev.ludovic.netlib.blas.InstanceBuilder");

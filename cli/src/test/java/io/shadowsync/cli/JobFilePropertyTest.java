@@ -165,8 +165,8 @@ class JobFilePropertyTest {
      */
     private static Loaded load(Path job) {
         return assertTimeoutPreemptively(TIMEOUT, () -> {
-            CommandLine cl = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
             String[] args = {"train", job.toString()};
+            CommandLine cl = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), args); // as Main.run
             try {
                 Main.attachJobFile(cl, args);
             } catch (UsageException e) {
