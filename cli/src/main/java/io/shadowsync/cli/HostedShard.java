@@ -13,7 +13,9 @@ import java.io.PrintWriter;
  * {@code trainer --host-shard I}: parameter-server shard I run in the trainer's JVM, as the Spark form runs a trainer
  * and a shard in one task. It is started before the trainer joins and takes its place in the job (with the same
  * placement, on a thread of its own: a coordinator waits for every process); after the trainer's run it serves on
- * until the job's leader stops the servers at the end, since the other trainers still pull from it until then. A
+ * until the job's leader stops the servers at the end. (A trainer's run returns only once the leader has evaluated and
+ * saved, past the job's last barrier, so no trainer needs the shard by then; waiting for the leader's stop ends it
+ * cleanly, and trainer 0's --keep-servers keeps it.) A
  * trainer that failed closes it at once: its rows are gone, and the other trainers fail on it (as when a {@code ps}
  * process dies) unless --ps-replicas keeps a copy.
  */

@@ -7,12 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.shadowsync.ckpt.ModelFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,22 +29,7 @@ class ColocateTest {
     @BeforeAll
     static void generate() throws Exception {
         ChildJvms.generateCtr(dir, 16000, 4000);
-        SplittableRandom rnd = new SplittableRandom(5); // a dense binary task for the MLP, as MultiProcessTest's
-        StringBuilder sb = new StringBuilder("label");
-        for (int j = 0; j < 8; j++) sb.append(",x").append(j);
-        sb.append('\n');
-        for (int i = 0; i < 3000; i++) {
-            double[] x = new double[8];
-            double s = 0;
-            for (int j = 0; j < 8; j++) {
-                x[j] = rnd.nextGaussian();
-                s += (j % 3 - 1) * x[j];
-            }
-            sb.append(s + 0.5 * rnd.nextGaussian() > 0 ? 1 : 0);
-            for (double v : x) sb.append(',').append(String.format(Locale.ROOT, "%.5f", v));
-            sb.append('\n');
-        }
-        Files.writeString(dir.resolve("dense.csv"), sb.toString(), StandardCharsets.UTF_8);
+        ChildJvms.generateDense(dir.resolve("dense.csv"));
     }
 
     @AfterEach
@@ -66,8 +48,12 @@ class ColocateTest {
     void twoTrainersAndTwoShardsRunInTwoProcessesAndTrainAsInProcess() throws Exception {
         CliTest.Run in = CliTest.run(Stream.concat(Stream.of("train", "--trainers", "2", "--ps-shards", "2"), Stream.of(dlrm())).toArray(String[]::new));
         assertEquals(0, in.code(), in.err());
-        CliTest.Run co = CliTest.run(Stream.concat(Stream.of("launch", "--local", "2", "--ps", "2", "--colocate"), Stream.of(dlrm())).toArray(String[]::new));
+        // --save: trainer 0 exports every shard's rows after the others have finished, so shard 1 must outlive trainer 1's run
+        Path model = dir.resolve("dlrm-co.model");
+        CliTest.Run co = CliTest.run(Stream.concat(Stream.of("launch", "--local", "2", "--ps", "2", "--colocate", "--save", model.toString()), Stream.of(dlrm()))
+                .toArray(String[]::new));
         assertEquals(0, co.code(), co.err());
+        assertTrue(Files.size(model) > 0);
         JsonNode a = in.json(), b = co.json();
         assertEquals(2, b.get("processes").asInt(), co.out());
         assertFalse(co.err().contains("[ps-"), "no parameter-server process of its own: " + co.err());
