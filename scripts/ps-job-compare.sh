@@ -4,7 +4,8 @@
 # STREAM=1, launch --ps-rows stream too (the rows on gRPC streams instead of the servers' row lanes); with
 # ALT="VAR='value' ...", launch once more under those environment variables, as kind alt (e.g. the child JVMs' flags:
 # ALT="SHADOWSYNC_PS_JAVA_OPTS='-XX:+UseSerialGC'"); TRAIN_ALT likewise runs train once more, as kind train-alt (e.g.
-# TRAIN_ALT="JAVA_OPTS='-XX:AOTCache=train.aot'"); KINDS='launch alt' runs only the kinds named.
+# TRAIN_ALT="JAVA_OPTS='-XX:AOTCache=train.aot'"); kind colocate is launch --colocate (each shard inside its trainer's
+# JVM: 2 JVMs, not 4); KINDS='launch alt' runs only the kinds named (e.g. KINDS='train launch colocate').
 # Flags after the job file go to every run (e.g. --epochs 3). With CPU=1 each run's CPU seconds by process and thread
 # group follow its line (scripts/thread-cpu.py: JIT compilers, gRPC transport, workers...).
 # Prints one line per run: kind, rep, examples/s, eval logloss, worker wait fraction, training seconds, load average
@@ -32,6 +33,7 @@ for rep in $(seq 1 "$reps"); do
       launch) "$here/shadowsync" launch --local 2 --ps 2 "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" "$@" > /dev/null 2>&1 & ;;
       stream) "$here/shadowsync" launch --local 2 --ps 2 "$job" --ps-rows stream --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" "$@" > /dev/null 2>&1 & ;;
       alt) ( eval "export $ALT"; exec "$here/shadowsync" launch --local 2 --ps 2 "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" "$@" ) > /dev/null 2>&1 & ;;
+      colocate) "$here/shadowsync" launch --local 2 --ps 2 --colocate "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" "$@" > /dev/null 2>&1 & ;;
       old) "$OLD" launch --local 2 --ps 2 "$job" --no-progress --rendezvous-timeout 600 --save "$out/m" --summary-json "$s" "$@" > /dev/null 2>&1 & ;;
     esac
     pid=$!

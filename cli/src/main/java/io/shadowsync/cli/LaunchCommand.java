@@ -42,6 +42,10 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
     @Option(names = "--ps", paramLabel = "S", description = "Parameter-server processes (shards) to start (default: --ps-shards, 1).")
     Integer ps;
 
+    @Option(names = "--colocate", description = "Run parameter-server shard i inside trainer i's JVM (trainer --host-shard i) for i < min(N, S): "
+            + "--local 2 --ps 2 starts 2 processes, not 4; shards beyond N still get their own.")
+    boolean colocate;
+
     @Option(names = "--respawn", paramLabel = "R", description = "With --elastic: start a trainer that died again, as 'trainer --join', "
             + "at most R times in all (default: 0, the others go on without it).")
     int respawn;
@@ -59,7 +63,8 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
     private static final Map<String, Integer> OWN = Map.ofEntries(Map.entry("--local", 1), Map.entry("--ps", 1),
             Map.entry("--stop-grace", 1), Map.entry("--respawn", 1), Map.entry("--trainers", 1), Map.entry("--ps-shards", 1), Map.entry("--summary-json", 1),
             Map.entry("--coordinator", 1), Map.entry("--start-coordinator", 0), Map.entry("--listen", 1), Map.entry("--peers", 1),
-            Map.entry("--servers", 1), Map.entry("--rank", 1), Map.entry("--shard", 1), Map.entry("--advertise", 1));
+            Map.entry("--servers", 1), Map.entry("--rank", 1), Map.entry("--shard", 1), Map.entry("--advertise", 1),
+            Map.entry("--colocate", 0), Map.entry("--host-shard", 1));
 
     @Override
     public Integer call() throws Exception {
@@ -72,9 +77,17 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         }
         trainers = local;
         if (ps != null) psShards = ps;
+        if (colocate && psShards < 1) throw new UsageException("--colocate puts the parameter servers into the trainers: --ps must be at least 1, got " + psShards);
         if (psShards < 1) throw new UsageException("--ps must be at least 1, got " + psShards);
         if (respawn < 0) throw new UsageException("--respawn must be zero or positive, got " + respawn);
         if (respawn > 0 && !net.elastic) throw new UsageException("--respawn needs --elastic: a restarted trainer joins a running job only with elastic trainers");
+        if (colocate && net.elastic) {
+            throw new UsageException("--colocate does not work with --elastic: elastic trainers come and go, and a shard that dies with its trainer takes its rows along");
+        }
+        if (colocate && checkpointDir != null) {
+            throw new UsageException("--colocate and --checkpoint-dir do not go together yet: on a signal each trainer writes a final checkpoint and ends, "
+                    + "and its shard must outlive it for the others' part; leave out --colocate");
+        }
         if (!(stopGrace >= 0)) throw new UsageException("--stop-grace must be zero or positive, got " + stopGrace);
         checkFiles(); // trainer 0 writes --save and --summary-json here: refuse a bad one before starting anything
         Plan plan = plan(err, false); // refuse bad flags here, before starting anything
@@ -103,7 +116,8 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         Server coordinator = transport.serve(0, List.of(rdv, groups));
         HostPort coord = new HostPort("127.0.0.1", coordinator.getPort());
         List<String> passOn = passOn(spec.commandLine().getParseResult().originalArgs());
-        launcher = new LocalJvms(passOn, local, psShards, generatedToken);
+        hosted = colocate ? Math.min(local, psShards) : 0;
+        launcher = new LocalJvms(passOn, local, psShards, hosted, generatedToken);
         List<Child> children = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread hook = new Thread(() -> {
             stopping = true;
@@ -112,13 +126,14 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         }, "launch/stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            for (int s = 0; s < psShards; s++) {
+            for (int s = hosted; s < psShards; s++) { // shards below hosted run in trainer s (--colocate)
                 children.add(start("ps-" + s, Role.PS, s, false, coord, err));
             }
             for (int t = 0; t < local; t++) {
                 children.add(start("trainer-" + t, Role.TRAINER, t, false, coord, err));
             }
-            err.println("shadowsync launch: " + local + " trainer(s) and " + psShards + " parameter server(s) started ("
+            err.println("shadowsync launch: " + local + " trainer(s) and " + psShards + " parameter server(s) started"
+                    + (hosted > 0 ? " in " + children.size() + " process(es), shard(s) 0.." + (hosted - 1) + " inside trainer(s) 0.." + (hosted - 1) : "") + " ("
                     + plan.algorithm() + "), coordinator at " + coord);
             err.flush();
             return supervise(children, coord, out, err);
@@ -133,6 +148,9 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             deleteGeneratedToken();
         }
     }
+
+    /** With --colocate, how many shards run inside trainers (shard i in trainer i); 0 without. */
+    private int hosted;
 
     /** How the job's processes are started: child JVMs on this host. */
     private Launcher launcher;
@@ -218,7 +236,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
                         c.drain();
                     }
                 }
-                err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")"
+                err.println("shadowsync launch: " + c.name + " failed (exit code " + code + ")" + hostedNote(c)
                         + (c.lastError == null ? "" : ": " + c.lastError) + "; stopping the other processes");
                 err.flush();
                 if (code == Main.EXIT_FAILURE) emitFailedSummary(children, out, err);
@@ -247,6 +265,13 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         summary.put("processes", children.size() + gone.size());
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /** " (it hosted parameter-server shard i, lost with it)" for a trainer that ran a shard (--colocate), else "". */
+    private String hostedNote(Child c) {
+        if (!c.name.startsWith("trainer-")) return "";
+        int t = Integer.parseInt(c.name.substring("trainer-".length()));
+        return t < hosted ? " (it hosted parameter-server shard " + t + ", lost with it)" : "";
     }
 
     /** Another trainer of the job that ends with exit code 2 (bad input) within {@code millis}, or null. */
@@ -319,12 +344,15 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
         private final List<String> passOn;
         private final int trainers;
         private final int shards;
+        private final int hosted;
         private final Path token;
 
-        LocalJvms(List<String> passOn, int trainers, int shards, Path token) {
+        /** {@code hosted}: trainers 0 .. hosted-1 each run the shard of their rank (--host-shard; --colocate). */
+        LocalJvms(List<String> passOn, int trainers, int shards, int hosted, Path token) {
             this.passOn = List.copyOf(passOn);
             this.trainers = trainers;
             this.shards = shards;
+            this.hosted = hosted;
             this.token = token;
         }
 
@@ -341,6 +369,7 @@ public final class LaunchCommand extends JobCommand implements Callable<Integer>
             List<String> args = new ArrayList<>(role == Role.TRAINER ? List.of("trainer", "--rank", Integer.toString(index))
                     : List.of("ps", "--shard", Integer.toString(index)));
             if (join) args.add("--join");
+            if (role == Role.TRAINER && index < hosted) args.addAll(List.of("--host-shard", Integer.toString(index)));
             args.addAll(passOn);
             args.addAll(List.of("--trainers", Integer.toString(trainers), "--ps-shards", Integer.toString(shards),
                     "--coordinator", coordinator.toString(), "--listen", "127.0.0.1:0"));

@@ -46,6 +46,10 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
     @Option(names = "--keep-servers", description = "Trainer 0: leave the parameter servers running at the end (default: stop them).")
     boolean keepServers;
 
+    @Option(names = "--host-shard", paramLabel = "I", description = "Also run parameter-server shard I in this trainer's JVM (as 'ps --shard I' would): "
+            + "it serves every trainer until the job's leader stops the servers at the end; 'launch --colocate' gives it (see docs/multi-process.md).")
+    Integer hostShard;
+
     @Mixin
     NetOptions net = new NetOptions();
 
@@ -73,6 +77,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         if (rank == 0) checkFiles(); // trainer 0 writes --save and --summary-json: refuse a bad one before training
         Plan plan = plan(err, true);
         checkElastic(plan);
+        checkHostShard();
         TrainingJob job = trainingJob(plan);
         NetSettings settings = net.settings(err);
         Placement placement = placement();
@@ -158,11 +163,15 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 })
                 .build();
         TrainerProcess.Outcome outcome;
+        HostedShard hosted = null;
         try {
+            hosted = hostShard == null ? null : HostedShard.start(job, hostShard, jobOptions(net), settings.withPort(hostedPort()), placement, process, err, rank);
             outcome = process.run(placement);
+            if (hosted != null) hosted.serveToTheEnd(outcome);
         } catch (CheckpointDir.LockedException e) {
             throw new UsageException(e.getMessage());
         } finally {
+            if (hosted != null) hosted.close();
             if (endpoint != null) endpoint.close();
             if (metricsFile != null) metricsFile.close();
         }
@@ -171,6 +180,30 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
             case STOPPED -> EXIT_STOPPED;
             case CHECKPOINTS_GAVE_UP -> Main.EXIT_FAILURE;
         };
+    }
+
+    /**
+     * --host-shard: refused outside the job's shards, and where a shard cannot live and die with a trainer (elastic
+     * trainers come and go; a final checkpoint on a signal needs every shard after the trainers have stopped).
+     */
+    private void checkHostShard() {
+        if (hostShard == null) return;
+        if (hostShard < 0 || hostShard >= psShards) {
+            throw new UsageException("--host-shard " + hostShard + " is not in 0.." + (psShards - 1) + " (--ps-shards " + psShards + ")");
+        }
+        if (net.elastic) {
+            throw new UsageException("--host-shard does not work with --elastic: elastic trainers come and go, and a shard that dies with its trainer takes its rows along");
+        }
+        if (checkpointDir != null) {
+            throw new UsageException("--host-shard and --checkpoint-dir do not go together yet: on a signal each trainer writes a final checkpoint and ends, "
+                    + "and its shard must outlive it for the others' part; run the shards as 'ps' processes");
+        }
+    }
+
+    /** The hosted shard's port: its entry in --servers with static lists, else a free one. */
+    private int hostedPort() {
+        if (net.coordinator != null) return 0;
+        return NetOptions.parseList(net.servers, "--servers").get(hostShard).port();
     }
 
     /** --elastic and --join: what they need, refused with the reason otherwise. */

@@ -17,7 +17,7 @@ class ChildJvmOptionsTest {
 
     @Test
     void eachRoleGetsItsOwnFlagsBeforeTheMainClass() {
-        LaunchCommand.LocalJvms jvms = new LaunchCommand.LocalJvms(List.of("job.yaml"), 2, 2, null);
+        LaunchCommand.LocalJvms jvms = new LaunchCommand.LocalJvms(List.of("job.yaml"), 2, 2, 0, null);
         HostPort coord = HostPort.parse("127.0.0.1:7000");
         List<String> trainer = jvms.command(Role.TRAINER, 1, coord, false, ENV);
         List<String> ps = jvms.command(Role.PS, 0, coord, false, ENV);

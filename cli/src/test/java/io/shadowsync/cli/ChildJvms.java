@@ -9,10 +9,13 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -44,6 +47,26 @@ public final class ChildJvms {
         CliTest.Run r = CliTest.run("gen-data", "--out", dir.resolve("ctr").toString(), "--rows", Integer.toString(rows), "--eval-rows",
                 Integer.toString(evalRows), "--vocab", "2000", "--seed", "11");
         assertEquals(0, r.code(), r.err());
+    }
+
+    /** A dense binary task for the MLP in file (CSV, label then x0..x7): label = [w·x + noise > 0], 3,000 rows, seed 5. */
+    public static void generateDense(Path file) throws IOException {
+        SplittableRandom rnd = new SplittableRandom(5);
+        StringBuilder sb = new StringBuilder("label");
+        for (int j = 0; j < 8; j++) sb.append(",x").append(j);
+        sb.append('\n');
+        for (int i = 0; i < 3000; i++) {
+            double[] x = new double[8];
+            double s = 0;
+            for (int j = 0; j < 8; j++) {
+                x[j] = rnd.nextGaussian();
+                s += (j % 3 - 1) * x[j];
+            }
+            sb.append(s + 0.5 * rnd.nextGaussian() > 0 ? 1 : 0);
+            for (double v : x) sb.append(',').append(String.format(Locale.ROOT, "%.5f", v));
+            sb.append('\n');
+        }
+        Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
     }
 
     /**

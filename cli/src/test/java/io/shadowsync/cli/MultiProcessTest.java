@@ -16,8 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,23 +39,7 @@ class MultiProcessTest {
                 "--vocab", "2000", "--seed", "11");
         assertEquals(0, r.code(), r.err());
         gen = r.json();
-        // a dense binary task for the MLP: label = [w·x + noise > 0]
-        SplittableRandom rnd = new SplittableRandom(5);
-        StringBuilder sb = new StringBuilder("label");
-        for (int j = 0; j < 8; j++) sb.append(",x").append(j);
-        sb.append('\n');
-        for (int i = 0; i < 3000; i++) {
-            double[] x = new double[8];
-            double s = 0;
-            for (int j = 0; j < 8; j++) {
-                x[j] = rnd.nextGaussian();
-                s += (j % 3 - 1) * x[j];
-            }
-            sb.append(s + 0.5 * rnd.nextGaussian() > 0 ? 1 : 0);
-            for (double v : x) sb.append(',').append(String.format(Locale.ROOT, "%.5f", v));
-            sb.append('\n');
-        }
-        Files.writeString(dir.resolve("dense.csv"), sb.toString(), StandardCharsets.UTF_8);
+        ChildJvms.generateDense(dir.resolve("dense.csv"));
     }
 
     @AfterEach
