@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
@@ -66,6 +67,7 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             OptionSpec opt = spec.findOption("--" + key);
+            if (opt == null && launchesThis(spec) && launcherKey(key)) continue; // launch's file, read by its processes
             if (opt == null || opt.usageHelp() || opt.versionHelp() || !opt.longestName().equals("--" + key)) {
                 throw new UsageException(file + ": unknown key '" + key + "' (valid keys: " + String.join(", ", validKeys(spec)) + ")");
             }
@@ -74,6 +76,20 @@ final class JobFile implements CommandLine.IDefaultValueProvider {
         JobFile job = new JobFile(file, values);
         job.convertOnTrial(spec);
         return job;
+    }
+
+    /** The commands {@code launch} starts with its own job file ({@code trainer}, {@code ps}, and {@code node} in their place). */
+    private static boolean launchesThis(CommandSpec spec) {
+        return Set.of("trainer", "ps", "node").contains(spec.name());
+    }
+
+    /**
+     * Whether key is one of {@code launch}'s own options (local, ps, colocate, stop-grace...): a job file written for
+     * launch holds them, and launch hands the same file to the processes it starts, which leave them to launch.
+     */
+    private static boolean launcherKey(String key) {
+        OptionSpec o = CommandSpec.forAnnotatedObject(new LaunchCommand()).findOption("--" + key);
+        return o != null && o.longestName().equals("--" + key) && !o.usageHelp() && !o.versionHelp();
     }
 
     private static String scalar(Path file, String key, JsonNode v) {

@@ -98,10 +98,13 @@ class MultiProcessTest {
     @Timeout(180)
     void asynchronousSgdKeepsTheModelOnTheServers() throws Exception {
         Path summary = dir.resolve("async.json");
-        Path job = dir.resolve("async.yaml"); // a job file, as launch takes one (its required --local comes from the command line)
-        Files.writeString(job, "model: lr\nhash-bits: 14\ntrain: " + train() + "\neval: " + eval() + "\nsync: async-ps\nepochs: 2\n");
+        // a job file, as launch takes one, with launch's own keys in it (the trainers and servers it starts read the same
+        // file and leave those keys to launch); its required --local comes from the command line
+        Path job = dir.resolve("async.yaml");
+        Files.writeString(job, "model: lr\nhash-bits: 14\ntrain: " + train() + "\neval: " + eval() + "\nsync: async-ps\nepochs: 2\n"
+                + "ps: 2\nstop-grace: 3\n");
         // --in-memory: the trainers load their data, the servers do not, and both must still compute the same job digest
-        CliTest.Run r = CliTest.run("launch", "--local", "2", "--ps", "2", job.toString(), "--in-memory", "--no-progress",
+        CliTest.Run r = CliTest.run("launch", "--local", "2", job.toString(), "--in-memory", "--no-progress",
                 "--summary-json", summary.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode s = r.json();
