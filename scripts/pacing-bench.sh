@@ -5,6 +5,8 @@
 # examples/s, sync rounds per trainer and the sync threads' share of their trainers' CPU (summary sync.cpu_share),
 # then the medians and their ratios to none's.
 #   scripts/pacing-bench.sh [OUT_DIR=/tmp/pacing-bench] [ROUNDS=3]
+# BW=100mbit sets the emulated bandwidth (1gbit); EXTRA='--epochs 5' adds flags to every run (longer runs: the
+# default one-epoch runs last 1.5-2 s, and none's spread between rounds is wider than a 5 % effect).
 # About 2 minutes on an idle 2-core host (15 runs of a few seconds each, JVM start and CSV load included).
 # Expected there: s-ma, s-bmuf and s-easgd >= 0.95x of none, their cpu_share <= ~0.05; fr-ma --sync-every 1 below
 # none (how far depends on how much of the round the other trainers' workers fill, see docs/benchmarks.md).
@@ -21,7 +23,7 @@ for i in $(seq 1 "$rounds"); do
   for c in "${configs[@]}"; do
     # shellcheck disable=SC2086
     line=$("$here/shadowsync" train --model mlp --train "$out/dense.csv" --label-col label --trainers 4 --workers 1 \
-      --net-bandwidth 1gbit --net-latency 0.5ms --sync $c --no-progress 2>/dev/null | tail -1)
+      --net-bandwidth "${BW:-1gbit}" --net-latency 0.5ms --sync $c ${EXTRA:-} --no-progress 2>/dev/null | tail -1)
     printf '{"config":"%s","round":%d,"summary":%s}\n' "$c" "$i" "$line" >> "$out/runs.jsonl"
     python3 -c 'import json,sys; r=json.loads(sys.argv[1]); s=r["summary"]; y=s["sync"]
 print("round %d  %-22s %10.0f ex/s  rounds/trainer %s  cpu_share %s" % (r["round"], r["config"], s["examples_per_sec"],
