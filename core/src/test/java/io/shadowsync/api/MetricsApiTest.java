@@ -60,7 +60,9 @@ class MetricsApiTest {
     /**
      * Catches evaluations during training that score a stale copy of the replica (copied once, or never) or the
      * wrong replica: an MLP on dense data, whose whole model is the dense replica, must get better from one evaluation
-     * to the next-but-last, and its evaluations come at growing example counts.
+     * to the next-but-last, and its evaluations come at growing example counts. Trainer 0, whose replica is evaluated,
+     * is the slow one (2 ms a batch): trainer 1 at full speed is through its half in a few milliseconds, well inside the
+     * evaluations' 20 ms poll, so a fast trainer 0 would freeze before the second evaluation.
      */
     @Test
     void evaluationsDuringTrainingFollowTheReplica() throws Exception {
@@ -75,7 +77,7 @@ class MetricsApiTest {
         List<Map<String, Object>> evals = new ArrayList<>();
         TrainingJob.builder().data(new io.shadowsync.data.CsvSource(f, "y", 2, false)).eval(new io.shadowsync.data.CsvSource(f, "y", 2, false))
                 .model(new io.shadowsync.model.MlpSpec(2, new int[] {8}, 1, "relu", "binary")).learningRate(0.02).batchSize(16)
-                .trainers(2).sync("s-ma").slowTrainer(new SlowTrainer(1, 2, false))
+                .trainers(2).sync("s-ma").slowTrainer(new SlowTrainer(0, 2, false)) // the evaluated trainer trains the longest
                 .metricsListener(rec -> {
                     if (rec.get("type").equals("eval")) evals.add(new LinkedHashMap<>(rec));
                 })
