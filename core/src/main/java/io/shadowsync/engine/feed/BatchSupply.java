@@ -36,6 +36,20 @@ public interface BatchSupply {
     /** Gives back a batch that worker w has finished with. */
     void recycle(int worker, Batch b);
 
+    /**
+     * Passes over worker w's next batch without handing it out (a survivor's filter skips the batches that are another
+     * survivor's, {@link Takeover}): true when there was one, false at the end. It must leave alone the batches the
+     * worker holds — the one it trains and the one it took ahead — which taking and recycling does for a supply with a
+     * pool of batches; a supply that hands out a few buffers of its own in turn ({@link ShardFeeder}) moves its cursor
+     * instead.
+     */
+    default boolean skip(int worker) throws InterruptedException {
+        Batch b = take(worker);
+        if (b == END) return false;
+        recycle(worker, b);
+        return true;
+    }
+
     /** Asks for an early end: every worker receives END soon. */
     void stop();
 

@@ -83,6 +83,20 @@ final class CachedFeeder implements BatchSupply {
     }
 
     @Override
+    public boolean skip(int worker) throws InterruptedException {
+        if (!replaying[worker]) {
+            Batch b = stream.take(worker);
+            if (b != END) {
+                stream.recycle(worker, b);
+                return true;
+            }
+            if (replay == null || stopRequested) return false;
+            replaying[worker] = true;
+        }
+        return replay.skip(worker); // the shards' cursor moves; the batches the worker holds stay
+    }
+
+    @Override
     public void recycle(int worker, Batch b) {
         ShardFeeder r = replay;
         // a streamed batch may come back after the switch (the worker held it while taking its first shard batch)

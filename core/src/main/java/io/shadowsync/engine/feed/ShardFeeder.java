@@ -103,6 +103,23 @@ public final class ShardFeeder implements BatchSupply {
         return b;
     }
 
+    /** Moves worker w's cursor over its next batch as {@link #take} would, copying nothing: the batches it holds stay as they are. */
+    @Override
+    public boolean skip(int worker) {
+        Cursor c = cursors[worker];
+        if (stopRequested || c.delivered >= c.quota) return false;
+        advance(c, c.quota);
+        return true;
+    }
+
+    /** One batch's move of c's cursor (at most a batch, up to limit delivered, not past the shard's end). */
+    private void advance(Cursor c, long limit) {
+        wrapAtEnd(c);
+        int n = (int) Math.min(Math.min(c.batches[0].capacity, limit - c.delivered), c.hi - c.pos);
+        c.pos += n;
+        c.delivered += n;
+    }
+
     /** At the end of the shard: back to its start, in a new order, and a new epoch. */
     private void wrapAtEnd(Cursor c) {
         if (c.pos == c.hi) {
@@ -144,12 +161,7 @@ public final class ShardFeeder implements BatchSupply {
             long target = p.delivered()[w];
             if (c.delivered != 0) throw new IllegalStateException("restore a position before the workers start");
             if (target < 0) throw new IllegalArgumentException("worker " + w + " cannot have taken " + target + " examples");
-            while (c.delivered < target) {
-                wrapAtEnd(c);
-                int n = (int) Math.min(Math.min(c.batches[0].capacity, target - c.delivered), c.hi - c.pos);
-                c.pos += n;
-                c.delivered += n;
-            }
+            while (c.delivered < target) advance(c, target);
         }
     }
 

@@ -174,12 +174,25 @@ public final class Takeover {
 
         @Override
         public Batch take(int worker) throws InterruptedException {
-            while (true) {
-                Batch b = inner.take(worker);
-                if (b == END) return END;
-                if (seen[worker]++ % of == pick) return b;
-                inner.recycle(worker, b);
+            // the others' batches are skipped, not taken: taking them could overwrite the batch the worker holds
+            while (seen[worker] % of != pick) {
+                if (!inner.skip(worker)) return END;
+                seen[worker]++;
             }
+            Batch b = inner.take(worker);
+            if (b != END) seen[worker]++;
+            return b;
+        }
+
+        @Override
+        public boolean skip(int worker) throws InterruptedException {
+            while (seen[worker] % of != pick) {
+                if (!inner.skip(worker)) return false;
+                seen[worker]++;
+            }
+            if (!inner.skip(worker)) return false;
+            seen[worker]++;
+            return true;
         }
 
         @Override
