@@ -4,7 +4,7 @@ import io.shadowsync.data.InMemorySource;
 import io.shadowsync.engine.TrainResult;
 import io.shadowsync.engine.Trainer;
 import io.shadowsync.engine.TrainerConfig;
-import io.shadowsync.nn.EmbeddingStore;
+import io.shadowsync.nn.ForwardingEmbeddingStore;
 import io.shadowsync.nn.LocalEmbeddingStore;
 import io.shadowsync.nn.Model;
 import io.shadowsync.nn.ModelSpec;
@@ -82,7 +82,7 @@ final class LocalTraining {
      * race still writes true); the proximal term is added in the worker's own gradient buffer, as {@link Proximal}
      * does for the dense parameters.
      */
-    static final class Touching implements EmbeddingStore {
+    static final class Touching extends ForwardingEmbeddingStore {
         private final LocalEmbeddingStore local;
         private final float[][] anchor;
         private final float mu;
@@ -92,6 +92,7 @@ final class LocalTraining {
         private final ThreadLocal<int[]> calls = ThreadLocal.withInitial(() -> new int[1]);
 
         Touching(LocalEmbeddingStore local, float[][] anchor, float mu) {
+            super(local);
             this.local = local;
             this.anchor = anchor;
             this.mu = mu;
@@ -99,26 +100,6 @@ final class LocalTraining {
             for (int t = 0; t < touched.length; t++) touched[t] = new boolean[Math.toIntExact(local.rows(t))];
             int tables = touched.length;
             stamps = ThreadLocal.withInitial(() -> new int[tables][]);
-        }
-
-        @Override
-        public int numTables() {
-            return local.numTables();
-        }
-
-        @Override
-        public long rows(int table) {
-            return local.rows(table);
-        }
-
-        @Override
-        public int dim(int table) {
-            return local.dim(table);
-        }
-
-        @Override
-        public void pull(int table, int[] ids, int idOff, int n, float[] out, int outOff) {
-            local.pull(table, ids, idOff, n, out, outOff);
         }
 
         @Override
@@ -144,11 +125,6 @@ final class LocalTraining {
                 }
             }
             local.push(table, ids, idOff, n, grads, gradOff);
-        }
-
-        @Override
-        public float[] localTable(int t) {
-            return local.localTable(t);
         }
 
         /** Table t's change on the rows pushed to, in ascending row order; read after training ended. */
