@@ -140,7 +140,10 @@ class ShadowSyncSparkTest {
         String dir = MemTestFileSystem.SCHEME + ":///kill-and-resume-" + System.nanoTime();
         int renames = MemTestFileSystem.RENAMES.get();
         AtomicInteger killed = new AtomicInteger();
-        long total = 2L * ctr.train().size();
+        // 6 epochs, not 2: the watcher polls every 200 ms, and on idle cores 2 epochs ended before it saw a committed
+        // checkpoint with trainer 1 past a quarter (the hook never fired)
+        int epochs = 6;
+        long total = epochs * (long) ctr.train().size();
         TaskRun.hook = (rank, attempt, examples) -> {
             // trainer 1 of the first attempt dies once it is past a quarter of the budget and a checkpoint is
             // committed (on a loaded machine the checkpointer's round may come later than the examples say)
@@ -151,7 +154,7 @@ class ShadowSyncSparkTest {
         };
         ShadowSyncModel m;
         try {
-            m = dlrm(2, "s-ma").setCheckpointDir(dir).setCheckpointEveryExamples(4_000).fit(ctr.trainDf());
+            m = dlrm(2, "s-ma").setEpochs(epochs).setCheckpointDir(dir).setCheckpointEveryExamples(4_000).fit(ctr.trainDf());
         } finally {
             TaskRun.hook = null;
         }
@@ -164,7 +167,7 @@ class ShadowSyncSparkTest {
         assertEquals(renames, MemTestFileSystem.RENAMES.get(), "nothing renamed on a store without rename");
         assertEquals(total, ((Number) m.summary().get("examples")).longValue(), "the budget, exactly: " + m.summary());
         double resumed = m.trainedModel().evaluate(ctr.eval()).logloss();
-        double library = libraryLogloss(dlrm(2, "s-ma"));
+        double library = libraryLogloss(dlrm(2, "s-ma").setEpochs(epochs));
         assertTrue(Math.abs(resumed - library) < 0.01, "resumed " + resumed + " vs uninterrupted " + library);
     }
 }
