@@ -592,10 +592,14 @@ final class NetRingLink implements RingLink, SocketIn.Ends, SocketPlane.Target {
         boolean interrupted = false;
         lock.lock();
         try {
-            // nothing but the hello was sent before the accept, so an unaccepted stream has nothing to deliver; after
-            // a failure only the abort is left to deliver, and a broken neighbour may never read it
-            long left = failure == null ? timeoutNanos : Math.min(timeoutNanos, TimeUnit.SECONDS.toNanos(2));
-            while (accepted && !outFinished && left > 0) left = changed.awaitNanos(left);
+            // the goodbye (the half-close) must reach the right neighbour before the channel is cut, or it learns of
+            // the cut first and names this rank as vanished: wait for its answer. A stream not yet accepted carries only
+            // the hello and the goodbye, and the neighbour's endpoint answers a goodbye at once whether or not its rank
+            // has joined, so that wait is short; it, and one after a failure (only the abort is left to deliver, and a
+            // broken neighbour may never read it), are capped at 2 s
+            long cap = TimeUnit.SECONDS.toNanos(2);
+            long left = failure == null && accepted ? timeoutNanos : Math.min(timeoutNanos, cap);
+            while (outCall != null && !outFinished && left > 0) left = changed.awaitNanos(left);
         } catch (InterruptedException e) {
             interrupted = true;
         } finally {

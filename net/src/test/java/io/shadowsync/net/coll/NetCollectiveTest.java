@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -415,7 +416,8 @@ class NetCollectiveTest {
         }
     }
 
-    @Test
+    // repeated: a close that cut the channel before its goodbye reached the neighbour failed about 1 run in 40
+    @RepeatedTest(20)
     void aClosedPeerIsNamedAtOnce() throws Exception {
         try (Hosts hosts = new Hosts(3)) {
             Collective[] c = join(hosts, "closed", hosts.ranks(1), 1, LONG, 64);
