@@ -89,11 +89,13 @@ abstract class JobCommand {
             + "(N trainers parse the data N times), as before input splits.")
     boolean noInputSplits;
 
-    @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: keep the training data in memory "
-            + "after its first pass when it would take at most this fraction of the maximum heap (estimated before reading it) (default: 0.25).")
+    @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: hold the training data in memory "
+            + "when it would take at most this fraction of the maximum heap (estimated before reading it): plain files are loaded before "
+            + "training, gzip files kept after their first pass (default: 0.25).")
     double cacheFraction = 0.25;
 
-    @Option(names = "--shuffle", description = "With --in-memory: visit the data in a new random order every epoch (default: file order).")
+    @Option(names = "--shuffle", description = "With data loaded before training (--in-memory, or plain files that fit --cache-fraction): "
+            + "visit the data in a new random order every epoch (default: file order).")
     boolean shuffle;
 
     @Option(names = "--trainers", paramLabel = "N", description = "Trainers, each with its own replica, workers and sync thread (default: 1).")
