@@ -369,10 +369,10 @@ abstract class JobCommand {
         if (inMemory && loadInMemory && !(trainSource instanceof InMemorySource)) {
             long t0 = System.nanoTime();
             InMemorySource loaded = load(trainSource);
+            skippedLoading = loaded.skippedWhileLoading();
             trainSource = loaded;
             err.println(String.format(Locale.ROOT, "shadowsync: loaded %,d training examples into memory in %.1f s", loaded.size(), (System.nanoTime() - t0) / 1e9));
         }
-        if (trainSource instanceof InMemorySource loaded) skippedLoading = loaded.skippedWhileLoading();
         DataSource evalSource = sharedEval != null ? sharedEval : eval == null ? null : data.source(eval, evalLabels, "--eval", "--eval-labels");
         if (evalSource != null && !evalSource.schema().equals(trainSource.schema())) {
             throw new UsageException("--eval data has a different layout than --train data: " + evalSource.schema() + " vs " + trainSource.schema());
