@@ -188,27 +188,9 @@ public final class InMemorySource implements DataSource {
                 throw new DataException(origin.describe(), 0, "too many examples to hold in memory");
             }
             int n = (int) total, nd = s.numDense(), nc = s.numCat();
-            float[] labels = new float[n];
-            int at = 0;
-            for (Builder p : parts) {
-                System.arraycopy(p.labels, 0, labels, at, p.n);
-                at += p.n;
-                p.labels = null;
-            }
-            float[] dense = new float[Math.multiplyExact(n, nd)];
-            at = 0;
-            for (Builder p : parts) {
-                System.arraycopy(p.dense, 0, dense, at, p.n * nd);
-                at += p.n * nd;
-                p.dense = null;
-            }
-            int[] cat = new int[Math.multiplyExact(n, nc)];
-            at = 0;
-            for (Builder p : parts) {
-                System.arraycopy(p.cat, 0, cat, at, p.n * nc);
-                at += p.n * nc;
-                p.cat = null;
-            }
+            float[] labels = joined(new float[n], parts, 1, p -> p.labels, p -> p.labels = null);
+            float[] dense = joined(new float[Math.multiplyExact(n, nd)], parts, nd, p -> p.dense, p -> p.dense = null);
+            int[] cat = joined(new int[Math.multiplyExact(n, nc)], parts, nc, p -> p.cat, p -> p.cat = null);
             long[] offs = null;
             int[] idx = null;
             float[] val = null;
@@ -229,6 +211,18 @@ public final class InMemorySource implements DataSource {
                 }
             }
             return new InMemorySource(s, "memory:" + origin.describe(), n, labels, dense, cat, offs, idx, val, skipped, origin);
+        }
+
+        /** Each part's column ({@code width} values an example) laid end to end into {@code into}, the part's let go after its copy. */
+        private static <A> A joined(A into, Builder[] parts, int width, java.util.function.Function<Builder, A> column,
+                                    java.util.function.Consumer<Builder> release) {
+            int at = 0;
+            for (Builder p : parts) {
+                System.arraycopy(column.apply(p), 0, into, at, p.n * width);
+                at += p.n * width;
+                release.accept(p);
+            }
+            return into;
         }
 
         /** The examples appended; skipped: the malformed lines passed over while reading them. */
