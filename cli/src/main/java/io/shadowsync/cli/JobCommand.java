@@ -420,8 +420,7 @@ abstract class JobCommand {
         if (!wholeJobHere() || !files.plain()) return false;
         if (!resume || checkpointDir == null) return true;
         try {
-            return new CheckpointDir(checkpointDir, keep).newestVerified()
-                    .map(v -> !"false".equals(v.manifest().settings().get("in-memory"))).orElse(true);
+            return new CheckpointDir(checkpointDir, keep).newestSettings().map(m -> !"false".equals(m.get("in-memory"))).orElse(true);
         } catch (java.io.IOException | RuntimeException unreadable) {
             return true; // the resume itself names what is wrong with the directory
         }
