@@ -89,11 +89,13 @@ abstract class JobCommand {
             + "(N trainers parse the data N times), as before input splits.")
     boolean noInputSplits;
 
-    @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: keep the training data in memory "
-            + "after its first pass when it would take at most this fraction of the maximum heap (estimated before reading it) (default: 0.25).")
+    @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: hold the training data in memory "
+            + "when it would take at most this fraction of the maximum heap (estimated before reading it): plain files are loaded before "
+            + "training, gzip files kept after their first pass (default: 0.25).")
     double cacheFraction = 0.25;
 
-    @Option(names = "--shuffle", description = "With --in-memory: visit the data in a new random order every epoch (default: file order).")
+    @Option(names = "--shuffle", description = "With data loaded before training (--in-memory, or plain files that fit --cache-fraction): "
+            + "visit the data in a new random order every epoch (default: file order).")
     boolean shuffle;
 
     @Option(names = "--trainers", paramLabel = "N", description = "Trainers, each with its own replica, workers and sync thread (default: 1).")
@@ -355,7 +357,7 @@ abstract class JobCommand {
             // without input splits, each of several trainers reads all the data: nothing a trainer could keep alone
             if (!inMemory && !stream && loadInMemory && (splits || trainers == 1)) trainSource = cached(files, err);
             else if (!splits && trainers > 1) trainSource = files.unsplit();
-            if (trainers > 1 && !inMemory && loadInMemory) {
+            if (trainers > 1 && !inMemory && loadInMemory && !(trainSource instanceof InMemorySource)) {
                 err.println(splits
                         ? "shadowsync: each of the " + trainers + " trainers parses only its own input split of the training data (--no-input-splits: "
                                 + "each reads all of it and keeps one example in " + trainers + ")"
@@ -366,7 +368,7 @@ abstract class JobCommand {
         }
         if (inMemory && loadInMemory && !(trainSource instanceof InMemorySource)) {
             long t0 = System.nanoTime();
-            InMemorySource loaded = InMemorySource.load(trainSource);
+            InMemorySource loaded = load(trainSource);
             skippedLoading = loaded.skippedWhileLoading();
             trainSource = loaded;
             err.println(String.format(Locale.ROOT, "shadowsync: loaded %,d training examples into memory in %.1f s", loaded.size(), (System.nanoTime() - t0) / 1e9));
@@ -379,22 +381,60 @@ abstract class JobCommand {
     }
 
     /**
-     * The training data kept in memory after its first pass when this process's part of it (all of it in train, a
-     * trainer's input split in a trainer process) would take at most --cache-fraction of the heap; else the files as
-     * they are (streamed every epoch). Says which on stderr.
+     * The training data, when this process's part of it (all of it in train, a trainer's input split in a trainer
+     * process) would take at most --cache-fraction of the heap: loaded into memory before training where its size is
+     * known up front ({@link #loadsUpFront}), else kept in memory after its first pass; otherwise the files as they are
+     * (streamed every epoch). Says which on stderr, in one line.
      */
-    private io.shadowsync.data.DataSource cached(io.shadowsync.data.TextFiles files, PrintWriter err) throws java.io.IOException {
+    private DataSource cached(io.shadowsync.data.TextFiles files, PrintWriter err) throws java.io.IOException {
         long heap = Runtime.getRuntime().maxMemory();
         long budget = (long) (cacheFraction * heap);
         long whole = io.shadowsync.data.CachedSource.estimateBytes(files);
         long mine = wholeJobHere() ? whole : whole / trainers; // a trainer process keeps its own split
         boolean keep = mine <= budget && budget > 0;
+        if (keep && loadsUpFront(files)) {
+            long t0 = System.nanoTime();
+            InMemorySource loaded = load(files);
+            err.println(String.format(Locale.ROOT, "shadowsync: loaded the training data into memory before training (%,d examples, about %,d MiB, "
+                            + "parsed in %.1f s by %d threads; --cache-fraction %s of the %,d MiB heap; --stream to read it from disk every epoch)",
+                    loaded.size(), mine >> 20, (System.nanoTime() - t0) / 1e9, loadThreads(), cacheFraction, heap >> 20));
+            err.flush();
+            return loaded;
+        }
         err.println(String.format(Locale.ROOT, keep
                         ? "shadowsync: the training data (about %,d MiB in memory) will be kept in memory after its first pass (--cache-fraction %s of the %,d MiB heap; --stream to read it from disk every epoch)"
                         : "shadowsync: streaming the training data from disk every epoch: about %,d MiB in memory is more than --cache-fraction %s of the %,d MiB heap (--in-memory to load it anyway)",
                 mine >> 20, cacheFraction, heap >> 20));
         err.flush();
         return keep ? new io.shadowsync.data.CachedSource(files, Math.max(1, wholeJobHere() ? budget : budget * trainers)) : files;
+    }
+
+    /**
+     * Whether data that fits the heap share is loaded before training rather than kept after its first pass: where this
+     * process runs the whole job (train; a trainer process keeps its own input split after its first pass, so that every
+     * process of a job shares the data alike), the files are plain (their size is known up front, and they parse in
+     * parallel by byte ranges; a gzip file's size is an estimate until read), and --resume does not continue a
+     * checkpoint written with the data kept or streamed (its positions are streamed ones: that run is continued so).
+     */
+    private boolean loadsUpFront(io.shadowsync.data.TextFiles files) throws java.io.IOException {
+        if (!wholeJobHere() || !files.plain()) return false;
+        if (!resume || checkpointDir == null) return true;
+        try {
+            return new CheckpointDir(checkpointDir, keep).newestSettings().map(m -> !"false".equals(m.get("in-memory"))).orElse(true);
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return true; // the resume itself names what is wrong with the directory
+        }
+    }
+
+    /** Threads that parse data loaded into memory: one per core. */
+    private static int loadThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** All of source parsed into memory, by {@link #loadThreads} threads when it splits into byte ranges. */
+    private static InMemorySource load(DataSource source) throws java.io.IOException {
+        return source instanceof io.shadowsync.data.SplittableSource s && !(source instanceof io.shadowsync.data.CachedSource)
+                ? InMemorySource.load(s, loadThreads()) : InMemorySource.load(source);
     }
 
     /**
@@ -548,7 +588,8 @@ abstract class JobCommand {
      * --examples) may change: the run goes on to the new total.
      */
     Map<String, String> checkpointSettings(Plan plan) {
-        return JobTerms.checkpointSettings(trainingJob(plan), inMemory, trainFingerprint());
+        // the data loaded before training by default reads as --in-memory's does: its positions are shard positions
+        return JobTerms.checkpointSettings(trainingJob(plan), inMemory || plan.train() instanceof InMemorySource, trainFingerprint());
     }
 
     /** --train's fingerprint (and --train-labels'), as checkpoints record it. */

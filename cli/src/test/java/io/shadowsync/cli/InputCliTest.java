@@ -14,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Input from the command line: a directory or glob of data files wherever a file goes, Criteo files without the label
- * column for predict (and a mixed one refused naming its line), and the choice between keeping the training data in
- * memory and streaming it, said on stderr.
+ * column for predict (and a mixed one refused naming its line), and the choice between loading the training data
+ * before training, keeping it in memory after its first pass and streaming it, said on stderr.
  */
 class InputCliTest {
     @TempDir
@@ -87,28 +87,88 @@ class InputCliTest {
         assertTrue(none.err().contains("week_*: no non-empty file matches this pattern"), none.err());
     }
 
+    /**
+     * Which path the training data takes, said in one line on stderr: plain files that fit --cache-fraction of the heap
+     * are loaded before training (as --in-memory loads them); a gzip file, whose size is known only once read, is kept
+     * in memory after its first pass; data over the share streams; --in-memory and --stream force either. With one
+     * worker every path trains the same examples in the same order: the same model, to the last digit.
+     */
     @Test
-    void trainingDataIsKeptInMemoryWhenItFitsAndStreamedOnRequest() throws Exception {
-        CliTest.Run d = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress");
+    void theInputPathFollowsTheDataAndTheFlagsAndTrainsTheSameModel() throws Exception {
+        String[] lr = {"train", "--model", "lr", "--train", train.toString(), "--eval", eval.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress"};
+        CliTest.Run d = CliTest.run(lr);
         assertEquals(0, d.code(), d.err());
-        assertTrue(d.err().contains("will be kept in memory after its first pass"), d.err());
-        CliTest.Run s = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress",
-                "--cache-fraction", "0");
+        assertEquals(1, choices(d.err()), d.err());
+        assertTrue(d.err().contains("shadowsync: loaded the training data into memory before training (3,000 examples, about 0 MiB, parsed in "), d.err());
+
+        Path gz = dir.resolve("kept.tsv.gz");
+        try (var out = new java.io.PrintWriter(new GZIPOutputStream(Files.newOutputStream(gz)))) {
+            for (String l : Files.readAllLines(train)) out.println(l);
+        }
+        String[] lrGz = lr.clone();
+        lrGz[4] = gz.toString();
+        CliTest.Run k = CliTest.run(lrGz);
+        assertEquals(0, k.code(), k.err());
+        assertEquals(1, choices(k.err()), k.err());
+        assertTrue(k.err().contains("will be kept in memory after its first pass"), k.err());
+
+        CliTest.Run s = CliTest.run(concat(lr, "--cache-fraction", "0"));
         assertEquals(0, s.code(), s.err());
+        assertEquals(1, choices(s.err()), s.err());
         assertTrue(s.err().contains("streaming the training data from disk every epoch"), s.err());
-        assertEquals(d.json().get("train_loss"), s.json().get("train_loss"), "the same examples in the same order");
-        CliTest.Run m = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress",
-                "--in-memory");
+        CliTest.Run forcedStream = CliTest.run(concat(lr, "--stream"));
+        assertEquals(0, forcedStream.code(), forcedStream.err());
+        assertEquals(0, choices(forcedStream.err()), "--stream: " + forcedStream.err());
+        CliTest.Run m = CliTest.run(concat(lr, "--in-memory", "--cache-fraction", "0"));
         assertEquals(0, m.code(), m.err());
-        assertEquals(d.json().get("train_loss"), m.json().get("train_loss"), "one worker: the same batches as --in-memory");
+        assertTrue(m.err().contains("shadowsync: loaded 3,000 training examples into memory in "), m.err());
+
+        for (CliTest.Run other : List.of(k, s, forcedStream, m)) {
+            assertEquals(d.json().get("train_loss"), other.json().get("train_loss"), "one worker: the same batches on every path");
+            assertEquals(d.json().get("eval").get("logloss"), other.json().get("eval").get("logloss"));
+        }
         CliTest.Run both = CliTest.run("train", "--model", "lr", "--train", train.toString(), "--in-memory", "--stream", "--no-progress");
         assertEquals(2, both.code(), both.err());
         assertTrue(both.err().contains("--in-memory and --stream contradict each other"), both.err());
     }
 
     /**
-     * Several trainers on a text file take input splits by default (each parses its own byte range and may keep it in
-     * memory); --no-input-splits gives every trainer all of it, every N-th line, as before; giving both is refused; and a
+     * Data loaded before training by default reads as --in-memory's: its checkpoints record in-memory (their positions
+     * are shard positions), so a default --resume continues them, and --stream is refused naming the setting.
+     */
+    @Test
+    void dataLoadedByDefaultCheckpointsAsInMemory() throws Exception {
+        Path ck = dir.resolve("ck-loaded");
+        String[] job = {"train", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "40", "--no-progress",
+                "--checkpoint-dir", ck.toString()};
+        CliTest.Run first = CliTest.run(concat(job, "--checkpoint-every-examples", "4000"));
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.json().get("checkpoint").get("written").asInt() >= 1, first.out());
+        CliTest.Run streamed = CliTest.run(concat(job, "--resume", "--stream"));
+        assertEquals(2, streamed.code(), streamed.err());
+        assertTrue(streamed.err().contains("in-memory is false, the checkpoint has true"), streamed.err());
+        String[] more = concat(job, "--resume");
+        more[java.util.Arrays.asList(more).indexOf("40")] = "41";
+        CliTest.Run resumed = CliTest.run(more);
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("loaded the training data into memory before training"), resumed.err());
+        assertEquals(123_000, resumed.json().get("examples").asLong());
+    }
+
+    /** How many lines of stderr say which path the training data takes. */
+    private static int choices(String err) {
+        int n = 0;
+        for (String line : err.split("\n")) {
+            if (line.contains("loaded the training data into memory before training") || line.contains("kept in memory after its first pass")
+                    || line.contains("streaming the training data from disk")) n++;
+        }
+        return n;
+    }
+
+    /**
+     * Several trainers on a text file that fits the heap share load it before training, as --in-memory; streamed, they take
+     * input splits (each parses its own byte range); --no-input-splits gives every trainer all of it, every N-th line, as
+     * before; giving both is refused; and a
      * checkpoint written with every N-th line is refused on a default --resume, which names the flag that resumes it.
      */
     @Test
@@ -117,10 +177,14 @@ class InputCliTest {
         // 40 epochs of 3,000 rows: long enough (~0.5 s on an idle machine) for the checkpointer's 100 ms polls to write one
         CliTest.Run d = CliTest.run(job);
         assertEquals(0, d.code(), d.err());
-        assertTrue(d.err().contains("each of the 2 trainers parses only its own input split"), d.err());
-        assertTrue(d.err().contains("will be kept in memory after its first pass"), d.err());
+        // a plain file that fits is loaded before training and shared as --in-memory shares it: no input splits to read
+        assertTrue(d.err().contains("loaded the training data into memory before training"), d.err());
+        assertTrue(!d.err().contains("input split"), d.err());
         assertEquals(120_000, d.json().get("examples").asLong());
-        CliTest.Run old = CliTest.run(concat(job, "--input-splits"));
+        CliTest.Run streamed = CliTest.run(concat(job, "--stream"));
+        assertEquals(0, streamed.code(), streamed.err());
+        assertTrue(streamed.err().contains("each of the 2 trainers parses only its own input split"), streamed.err());
+        CliTest.Run old = CliTest.run(concat(job, "--input-splits", "--stream"));
         assertEquals(0, old.code(), old.err());
         assertTrue(old.err().contains("each of the 2 trainers parses only its own input split"), "--input-splits, still accepted: " + old.err());
 

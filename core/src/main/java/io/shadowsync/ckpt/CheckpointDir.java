@@ -276,6 +276,23 @@ public final class CheckpointDir {
         throw new ModelFileException(store.location(), "no good checkpoint: " + String.join("; ", why));
     }
 
+    /**
+     * The settings of the newest checkpoint whose manifest reads, without checking its files (cheap: what a run asks
+     * before deciding how to read its data, ahead of {@link #newest}'s full check); empty when there is none.
+     */
+    public Optional<Map<String, String>> newestSettings() throws IOException {
+        List<Long> seqs = sequences();
+        seqs.sort(Comparator.reverseOrder());
+        for (long seq : seqs) {
+            try {
+                return Optional.of(Manifest.read(store, name(seq)).settings());
+            } catch (ModelFileException | IOException unreadable) {
+                // an older one, then: the full check names what is wrong with this one
+            }
+        }
+        return Optional.empty();
+    }
+
     private record Part(String name, PartWriter writer) {}
 
     @FunctionalInterface

@@ -40,8 +40,55 @@ public final class InMemorySource implements DataSource {
     /** Reads all of source into memory (one pass). Refuses more than 2^31 − 1 examples or values per column. */
     public static InMemorySource load(DataSource source) throws IOException {
         Builder builder = new Builder(source);
+        return builder.build(fill(builder, source));
+    }
+
+    /**
+     * Reads all of source into memory with {@code threads} threads, each parsing its own part ({@link SplittableSource#share}:
+     * for text files a byte range), and lays the parts end to end in part order: the examples of {@link #load}, in its
+     * order. A part's failure (bad data, I/O) is the load's, the first part's first.
+     */
+    public static InMemorySource load(SplittableSource source, int threads) throws IOException {
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        if (threads == 1) return load(source);
+        Builder[] parts = new Builder[threads];
+        long[] skipped = new long[threads];
+        Throwable[] failed = new Throwable[threads];
+        Thread[] readers = new Thread[threads];
+        for (int k = 0; k < threads; k++) {
+            int part = k;
+            readers[k] = new Thread(() -> {
+                try {
+                    DataSource mine = source.share(part, threads);
+                    parts[part] = new Builder(source);
+                    skipped[part] = fill(parts[part], mine);
+                } catch (Throwable e) {
+                    failed[part] = e;
+                }
+            }, "load-" + k);
+            readers[k].setDaemon(true);
+            readers[k].start();
+        }
+        try {
+            for (Thread t : readers) t.join(); // publishes each part's builder and counts
+        } catch (InterruptedException e) {
+            for (Thread t : readers) t.interrupt();
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while loading " + source.describe());
+        }
+        for (Throwable e : failed) {
+            if (e instanceof IOException io) throw io;
+            if (e instanceof RuntimeException r) throw r;
+            if (e instanceof Error err) throw err;
+        }
+        long skippedAll = 0;
+        for (long n : skipped) skippedAll += n;
+        return Builder.concat(source, parts, skippedAll);
+    }
+
+    /** Appends every example of source to builder; returns the malformed lines it skipped. */
+    private static long fill(Builder builder, DataSource source) throws IOException {
         Batch b = new Batch(4096, source.schema());
-        long skipped;
         try (ExampleReader r = source.open()) {
             boolean more = true;
             while (more) {
@@ -52,9 +99,8 @@ public final class InMemorySource implements DataSource {
                 if (b.size == 0) break;
                 builder.append(b, 0, b.size);
             }
-            skipped = r.skippedLines();
+            return r.skippedLines();
         }
-        return builder.build(skipped);
     }
 
     /**
@@ -123,6 +169,60 @@ public final class InMemorySource implements DataSource {
                 nnz += m;
             }
             n = need;
+        }
+
+        /**
+         * The examples of parts laid end to end, in order, as one source (of origin): each column is copied into its
+         * final array and the parts' are let go one column at a time, so the load needs about one copy of the data
+         * beyond the parts, not two.
+         */
+        static InMemorySource concat(DataSource origin, Builder[] parts, long skipped) {
+            DataSchema s = origin.schema();
+            long total = 0, totalNnz = 0;
+            for (Builder p : parts) {
+                total += p.n;
+                totalNnz += p.nnz;
+            }
+            if (total == 0) throw new DataException(origin.describe(), 0, "no examples");
+            if (total > Integer.MAX_VALUE - 16 || totalNnz > Integer.MAX_VALUE - 16) {
+                throw new DataException(origin.describe(), 0, "too many examples to hold in memory");
+            }
+            int n = (int) total, nd = s.numDense(), nc = s.numCat();
+            float[] labels = joined(new float[n], parts, 1, p -> p.labels, p -> p.labels = null);
+            float[] dense = joined(new float[Math.multiplyExact(n, nd)], parts, nd, p -> p.dense, p -> p.dense = null);
+            int[] cat = joined(new int[Math.multiplyExact(n, nc)], parts, nc, p -> p.cat, p -> p.cat = null);
+            long[] offs = null;
+            int[] idx = null;
+            float[] val = null;
+            if (s.sparse()) {
+                offs = new long[n + 1];
+                idx = new int[(int) totalNnz];
+                val = new float[(int) totalNnz];
+                int row = 0, nz = 0;
+                for (Builder p : parts) {
+                    for (int i = 1; i <= p.n; i++) offs[row + i] = nz + p.offs[i];
+                    System.arraycopy(p.idx, 0, idx, nz, p.nnz);
+                    System.arraycopy(p.val, 0, val, nz, p.nnz);
+                    row += p.n;
+                    nz += p.nnz;
+                    p.offs = null;
+                    p.idx = null;
+                    p.val = null;
+                }
+            }
+            return new InMemorySource(s, "memory:" + origin.describe(), n, labels, dense, cat, offs, idx, val, skipped, origin);
+        }
+
+        /** Each part's column ({@code width} values an example) laid end to end into {@code into}, the part's let go after its copy. */
+        private static <A> A joined(A into, Builder[] parts, int width, java.util.function.Function<Builder, A> column,
+                                    java.util.function.Consumer<Builder> release) {
+            int at = 0;
+            for (Builder p : parts) {
+                System.arraycopy(column.apply(p), 0, into, at, p.n * width);
+                at += p.n * width;
+                release.accept(p);
+            }
+            return into;
         }
 
         /** The examples appended; skipped: the malformed lines passed over while reading them. */

@@ -126,6 +126,17 @@ public final class TextFiles implements SplittableSource {
         };
     }
 
+    /**
+     * Whether every file is plain text (none gzip): its size on disk is its text's, and it can be cut into byte ranges
+     * parsed in parallel.
+     */
+    public boolean plain() throws IOException {
+        for (TextFileSource f : pieces) {
+            if (DataFiles.isCompressed(f.file())) return false;
+        }
+        return true;
+    }
+
     /** The files, or pieces of files, read one after the other. */
     public List<TextFileSource> pieces() {
         return pieces;
