@@ -17,7 +17,8 @@ import java.io.PrintWriter;
  * saved, past the job's last barrier, so no trainer needs the shard by then; waiting for the leader's stop ends it
  * cleanly, and trainer 0's --keep-servers keeps it.) A
  * trainer that failed closes it at once: its rows are gone, and the other trainers fail on it (as when a {@code ps}
- * process dies) unless --ps-replicas keeps a copy.
+ * process dies) unless --ps-replicas keeps a copy. The trainer's own workers call the shard directly
+ * ({@link TrainerProcess#hosts}); the other trainers reach it over its row lane.
  */
 final class HostedShard implements AutoCloseable {
     private final ServerProcess server;
@@ -48,6 +49,7 @@ final class HostedShard implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--host-shard: " + e.getMessage());
         }
+        trainer.hosts(s.server()); // this trainer's rows to its own shard do not leave the JVM
         HostedShard h = new HostedShard(s, placement, trainer, rank);
         synchronized (err) {
             err.println("shadowsync trainer " + rank + ": hosting parameter-server shard " + shard + " of " + job.config().psShards()

@@ -1,0 +1,156 @@
+package io.shadowsync.net.ps;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.shadowsync.comm.RowCodec;
+import io.shadowsync.net.NetConfig;
+import io.shadowsync.net.Transport;
+import io.shadowsync.optim.EmbeddingOptimizerSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A node in the client's own JVM ({@link DirectWire}; a trainer hosting a shard): its rows are served on the caller's
+ * thread, not over its row lane, and everything a worker sees is what the lane gives — the same bits step by step
+ * through the one-step look-ahead, the same staleness, the same counters — and a stopped node fails the calls naming
+ * its shard.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class DirectWireTest {
+    private static final long[][] SHAPES = {{50, 3}, {20, 4}};
+    private static final float[] STDS = {0.1f, 0.2f};
+    private static final EmbeddingOptimizerSpec OPT = new EmbeddingOptimizerSpec("rowwise-adagrad", 0.05);
+    private static final Transport LOOPBACK = new Transport(NetConfig.LOOPBACK.withCallDeadline(Duration.ofSeconds(60)));
+
+    private static PsShardSpec spec(int shards) {
+        return new PsShardSpec(SHAPES, STDS, 11, OPT, null, null, 0, shards);
+    }
+
+    /**
+     * The same steps — a worker's: the next step's rows announced a step ahead, this step's announced, pulled, a
+     * repeated id, gradients pushed at the step's end — through the lanes to two nodes, and through a store that has
+     * node 0 in its JVM (node 1 over its lane), on twin nodes: every pulled row and, at the end, every table are the
+     * same bits, and so are the counters, while node 0 took no lane and no gRPC stream. A direct path that dropped
+     * pushes, applied them late, or served copies of rows not re-read from the table, differs within a few steps.
+     */
+    @Test
+    void aNodeInTheJvmServesTheLanesBitsWithoutItsLane() throws Exception {
+        try (Nodes lanes = new Nodes(LOOPBACK, spec(2)); Nodes twins = new Nodes(LOOPBACK, spec(2));
+             RemoteEmbeddingStore viaLane = RemoteEmbeddingStore.connect(LOOPBACK, lanes.addresses);
+             RemoteEmbeddingStore direct = RemoteEmbeddingStore.connect(LOOPBACK, twins.addresses, false, RemoteEmbeddingStore.Calls.LANE,
+                     RowCodec.FLOAT32, List.of(twins.get(0)))) {
+            assertEquals(List.of(0), direct.nodesInJvm());
+            assertEquals(List.of(), viaLane.nodesInJvm());
+            SplittableRandom rnd = new SplittableRandom(5);
+            int[][] batch = new int[2][];
+            batch[1] = ids(rnd, 0);
+            for (int k = 0; k < 40; k++) {
+                int t = k % 2, dim = (int) SHAPES[t][1];
+                int[] cur = batch[(k + 1) % 2], next = ids(rnd, 1 - t);
+                batch[k % 2] = next;
+                float[] a = new float[cur.length * dim], b = new float[cur.length * dim], g = new float[cur.length * dim];
+                for (RemoteEmbeddingStore s : List.of(viaLane, direct)) {
+                    s.beginStep();
+                    s.prefetchNext(1 - t, next, 0, next.length);
+                    s.prefetch(t, cur, 0, cur.length);
+                }
+                viaLane.pull(t, cur, 0, cur.length, a, 0);
+                direct.pull(t, cur, 0, cur.length, b, 0);
+                assertArrayEquals(a, b, "step " + k + ": the pulled rows");
+                for (int i = 0; i < g.length; i++) g[i] = (float) rnd.nextGaussian();
+                for (RemoteEmbeddingStore s : List.of(viaLane, direct)) {
+                    s.push(t, cur, 0, cur.length, g, 0);
+                    s.endStep();
+                }
+            }
+            viaLane.flush();
+            direct.flush();
+            for (int t = 0; t < 2; t++) {
+                for (int s = 0; s < 2; s++) {
+                    assertArrayEquals(lanes.get(s).slices().slice(t), twins.get(s).slices().slice(t), "table " + t + " on node " + s);
+                    assertArrayEquals(lanes.get(s).slices().rowState(t), twins.get(s).slices().rowState(t), "optimizer state " + t + " on node " + s);
+                }
+            }
+            assertEquals(0, twins.get(0).lane().connections(), "node 0's rows did not travel on its lane");
+            assertEquals(0, twins.get(0).grpcRowStreams(), "nor on a gRPC stream");
+            assertEquals(1, twins.get(1).lane().connections(), "node 1's went on its lane");
+            for (int s = 0; s < 2; s++) {
+                assertEquals(lanes.get(s).calls(), twins.get(s).calls(), "calls node " + s + " counted");
+                assertEquals(lanes.get(s).rowsPulled(), twins.get(s).rowsPulled(), "rows node " + s + " counted as pulled");
+                assertEquals(lanes.get(s).rowsPushed(), twins.get(s).rowsPushed(), "rows node " + s + " counted as pushed");
+            }
+            assertTrue(twins.get(0).rowsPushed() > 0);
+            assertEquals(viaLane.requests(), direct.requests(), "the client counts the same requests");
+            assertEquals(viaLane.rowsPulled(), direct.rowsPulled());
+            assertEquals(viaLane.rowsPushed(), direct.rowsPushed());
+            assertArrayEquals(viaLane.rowBytes().snapshot(), direct.rowBytes().snapshot(), "and the same row bytes");
+        }
+    }
+
+    /** A batch's ids for table t: 1..12 rows of both shards, the first repeated at the end. */
+    private static int[] ids(SplittableRandom rnd, int t) {
+        int n = 2 + rnd.nextInt(11);
+        int[] ids = new int[n];
+        for (int j = 0; j < n; j++) ids[j] = rnd.nextInt((int) SHAPES[t][0]);
+        ids[n - 1] = ids[0];
+        return ids;
+    }
+
+    /**
+     * Staleness, as {@code RowStreamsTest} has it on the lanes, with both nodes in the JVM: step k pulls rows announced
+     * during step k−1 and pushes 2^k; what it pulls must be exactly the pushes of steps 0 .. k−2. A direct path that
+     * read the rows when they are pulled instead of when they were requested would see step k−1's push too.
+     */
+    @Test
+    void rowsAnnouncedAStepAheadHoldEveryPushButThePreviousSteps() throws Exception {
+        long[][] shapes = {{8, 2}};
+        PsShardSpec sgd = new PsShardSpec(shapes, new float[] {0f}, 7, new EmbeddingOptimizerSpec("sgd", 1.0), new float[4], null, 0, 2);
+        try (Nodes nodes = new Nodes(LOOPBACK, sgd);
+             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, nodes.addresses, false, RemoteEmbeddingStore.Calls.LANE,
+                     RowCodec.FLOAT32, nodes.servers)) {
+            assertEquals(List.of(0, 1), store.nodesInJvm());
+            int[] ids = {5, 2}; // both shards
+            float[] rows = new float[4];
+            for (int k = 0; k < 12; k++) {
+                store.beginStep();
+                store.prefetchNext(0, ids, 0, 2);
+                if (k > 0) store.prefetch(0, ids, 0, 2);
+                store.pull(0, ids, 0, 2, rows, 0);
+                float expect = k < 2 ? 0f : (1 << (k - 1)) - 1; // 2^0 + ... + 2^(k-2)
+                assertEquals(expect, rows[0], "step " + k + ": row 5 holds the pushes of steps 0.." + (k - 2));
+                assertEquals(expect, rows[2], "step " + k + ": row 2 (the other shard) likewise");
+                float g = -(float) (1 << k);
+                store.push(0, ids, 0, 2, new float[] {g, g, g, g}, 0);
+                store.endStep();
+            }
+            store.flush();
+            float[] now = new float[2];
+            store.pull(0, new int[] {5}, 0, 1, now, 0);
+            assertEquals((1 << 12) - 1, now[0], "after the flush every push is applied");
+            assertEquals(0, nodes.get(0).lane().connections() + nodes.get(1).lane().connections(), "no lane was opened");
+        }
+    }
+
+    /** A node in the JVM that stops (its trainer's JVM is going down) fails the next call to it, naming the shard. */
+    @Test
+    void aStoppedNodeInTheJvmFailsTheCallsNamingItsShard() throws Exception {
+        try (Nodes nodes = new Nodes(LOOPBACK, spec(2));
+             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, nodes.addresses, false, RemoteEmbeddingStore.Calls.LANE,
+                     RowCodec.FLOAT32, List.of(nodes.get(1)))) {
+            float[] row = new float[3];
+            store.pull(0, new int[] {3}, 0, 1, row, 0); // shard 1, served in the JVM
+            nodes.get(1).crash();
+            ParameterServerException e = assertThrows(ParameterServerException.class, () -> store.pull(0, new int[] {3}, 0, 1, row, 0));
+            assertTrue(e.getMessage().contains("parameter server shard 1"), e.getMessage());
+            assertEquals(1, e.shard());
+            store.pull(0, new int[] {2}, 0, 1, row, 0); // shard 0, over its lane, still serves
+        }
+    }
+}
