@@ -327,6 +327,12 @@ public final class TrainerProcess {
         if (joining) message(Level.INFO, "waiting to be admitted to the running job at " + placement.coordinator());
         try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, job.config(), probe.embeddingShapes(),
                 probe.dense().size(), net.rendezvousTimeout(), elastic, List.copyOf(hosted))) {
+            if (!hosted.isEmpty()) {
+                List<Integer> direct = cluster.tables().nodesInJvm();
+                message(direct.isEmpty() ? Level.WARNING : Level.INFO, direct.isEmpty()
+                        ? "the parameter-server shard hosted here is not at the address the job lists for it: its rows go over its row lane"
+                        : "this trainer's rows to parameter-server shard(s) " + direct + " are served in this JVM, without a socket");
+            }
             // elastic, streamed data: the trainers' own passes count the examples of an epoch (for examples_asked)
             // (not split data: a trainer reads only its split, so split data is counted at the end)
             DataSource train = options.elastic() && !(job.data() instanceof InMemorySource)
