@@ -5,9 +5,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.shadowsync.net.proto.PushAck;
 import io.shadowsync.net.proto.StreamAnswer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A lane's wire to a replica that lives in the client's own JVM (a trainer that hosts a shard, {@code trainer
@@ -27,11 +24,9 @@ import java.util.concurrent.CompletableFuture;
  * <p>Sharing contract: thread-safe; sends come from the lane's owner (under the lane's monitor), a replicated push's
  * answer from the forward's thread.
  */
-final class DirectWire implements RowStreams.Wire {
+final class DirectWire extends WireCalls {
     private final PsServer node;
     private final int pos;
-    private final List<RowStreams.Call> unanswered = new ArrayList<>(); // guarded by this
-    private volatile Throwable ended;
 
     DirectWire(PsServer node, int pos) {
         this.node = node;
@@ -45,17 +40,9 @@ final class DirectWire implements RowStreams.Wire {
 
     @Override
     public void send(RowStreams.Call c) {
-        synchronized (this) {
-            c.pos = pos;
-            c.tag = 0;
-            c.answer = new CompletableFuture<>();
-            unanswered.add(c);
-            if (ended == null && node.stopped() != null) ended = Status.UNAVAILABLE.withDescription(node.stopped()).asRuntimeException();
-            if (ended != null) {
-                answered(c).completeExceptionally(ended);
-                return;
-            }
-        }
+        String stopped = node.stopped();
+        if (stopped != null) end(Status.UNAVAILABLE.withDescription(stopped).asRuntimeException());
+        if (!register(c, pos, 0)) return;
         PsServices.Embeddings rows = node.embeddings();
         if (!c.push) {
             try {
@@ -85,34 +72,13 @@ final class DirectWire implements RowStreams.Wire {
         }, false);
     }
 
-    /** c's answer future, c taken off the unanswered calls. */
-    private synchronized CompletableFuture<StreamAnswer> answered(RowStreams.Call c) {
-        unanswered.remove(c);
-        return c.answer;
-    }
-
     @Override
     public boolean ended() {
         return ended != null || node.stopped() != null;
     }
 
     @Override
-    public synchronized List<RowStreams.Call> abandon(Throwable why) {
-        if (ended == null) ended = why;
-        List<RowStreams.Call> left = new ArrayList<>(unanswered);
-        unanswered.clear();
-        return left;
-    }
-
-    @Override
-    public void cancel(String why) {
-        end(Status.CANCELLED.withDescription(why).asRuntimeException());
-    }
-
-    /** Ends the wire (first cause wins) and fails its unanswered calls. */
-    private synchronized void end(StatusRuntimeException why) {
-        if (ended == null) ended = why;
-        for (RowStreams.Call c : unanswered) c.answer.completeExceptionally(ended);
-        unanswered.clear();
+    void release() {
+        // nothing of its own: the node is the trainer's
     }
 }

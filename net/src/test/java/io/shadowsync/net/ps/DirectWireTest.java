@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.comm.RowCodec;
-import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
-import io.shadowsync.optim.EmbeddingOptimizerSpec;
-import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -19,18 +16,16 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A node in the client's own JVM ({@link DirectWire}; a trainer hosting a shard): its rows are served on the caller's
  * thread, not over its row lane, and everything a worker sees is what the lane gives — the same bits step by step
- * through the one-step look-ahead, the same staleness, the same counters — and a stopped node fails the calls naming
- * its shard.
+ * through the one-step look-ahead, the same counters — and a stopped node fails the calls naming its shard. The
+ * exact staleness of rows announced a step ahead is {@code RowStreamsTest}'s, which runs it on nodes in the JVM too.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class DirectWireTest {
-    private static final long[][] SHAPES = {{50, 3}, {20, 4}};
-    private static final float[] STDS = {0.1f, 0.2f};
-    private static final EmbeddingOptimizerSpec OPT = new EmbeddingOptimizerSpec("rowwise-adagrad", 0.05);
-    private static final Transport LOOPBACK = new Transport(NetConfig.LOOPBACK.withCallDeadline(Duration.ofSeconds(60)));
+    private static final long[][] SHAPES = RowLaneTest.SHAPES;
+    private static final Transport LOOPBACK = RowLaneTest.LOOPBACK;
 
     private static PsShardSpec spec(int shards) {
-        return new PsShardSpec(SHAPES, STDS, 11, OPT, null, null, 0, shards);
+        return RowLaneTest.spec(shards);
     }
 
     /**
@@ -101,41 +96,6 @@ class DirectWireTest {
         for (int j = 0; j < n; j++) ids[j] = rnd.nextInt((int) SHAPES[t][0]);
         ids[n - 1] = ids[0];
         return ids;
-    }
-
-    /**
-     * Staleness, as {@code RowStreamsTest} has it on the lanes, with both nodes in the JVM: step k pulls rows announced
-     * during step k−1 and pushes 2^k; what it pulls must be exactly the pushes of steps 0 .. k−2. A direct path that
-     * read the rows when they are pulled instead of when they were requested would see step k−1's push too.
-     */
-    @Test
-    void rowsAnnouncedAStepAheadHoldEveryPushButThePreviousSteps() throws Exception {
-        long[][] shapes = {{8, 2}};
-        PsShardSpec sgd = new PsShardSpec(shapes, new float[] {0f}, 7, new EmbeddingOptimizerSpec("sgd", 1.0), new float[4], null, 0, 2);
-        try (Nodes nodes = new Nodes(LOOPBACK, sgd);
-             RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, nodes.addresses, false, RemoteEmbeddingStore.Calls.LANE,
-                     RowCodec.FLOAT32, nodes.servers)) {
-            assertEquals(List.of(0, 1), store.nodesInJvm());
-            int[] ids = {5, 2}; // both shards
-            float[] rows = new float[4];
-            for (int k = 0; k < 12; k++) {
-                store.beginStep();
-                store.prefetchNext(0, ids, 0, 2);
-                if (k > 0) store.prefetch(0, ids, 0, 2);
-                store.pull(0, ids, 0, 2, rows, 0);
-                float expect = k < 2 ? 0f : (1 << (k - 1)) - 1; // 2^0 + ... + 2^(k-2)
-                assertEquals(expect, rows[0], "step " + k + ": row 5 holds the pushes of steps 0.." + (k - 2));
-                assertEquals(expect, rows[2], "step " + k + ": row 2 (the other shard) likewise");
-                float g = -(float) (1 << k);
-                store.push(0, ids, 0, 2, new float[] {g, g, g, g}, 0);
-                store.endStep();
-            }
-            store.flush();
-            float[] now = new float[2];
-            store.pull(0, new int[] {5}, 0, 1, now, 0);
-            assertEquals((1 << 12) - 1, now[0], "after the flush every push is applied");
-            assertEquals(0, nodes.get(0).lane().connections() + nodes.get(1).lane().connections(), "no lane was opened");
-        }
     }
 
     /** A node in the JVM that stops (its trainer's JVM is going down) fails the next call to it, naming the shard. */
