@@ -165,7 +165,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         TrainerProcess.Outcome outcome;
         HostedShard hosted = null;
         try {
-            hosted = hostShard == null ? null : HostedShard.start(job, hostShard, jobOptions(net), settings.withPort(hostedPort()), placement, process, err, rank);
+            hosted = hostShard == null ? null : HostedShard.start(job, hostShard, jobOptions(net), settings.withPort(hostedPort()), placement, process, err, rank,
+                    metricsEndpoint(trainers + hostShard, "ps", "shard", Integer.toString(hostShard))); // PORT + N + S, as 'ps --shard S'
             outcome = process.run(placement);
             if (hosted != null) hosted.serveToTheEnd(outcome);
         } catch (CheckpointDir.LockedException e) {

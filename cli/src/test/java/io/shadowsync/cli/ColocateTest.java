@@ -59,6 +59,12 @@ class ColocateTest {
         assertFalse(co.err().contains("[ps-"), "no parameter-server process of its own: " + co.err());
         assertTrue(co.err().contains("[trainer-0] shadowsync trainer 0: hosting parameter-server shard 0 of 2")
                 && co.err().contains("[trainer-1] shadowsync trainer 1: hosting parameter-server shard 1 of 2"), co.err());
+        for (int s = 0; s < 2; s++) { // each hosted shard's closing counts, as a ps process prints them: its own trainer's rows among them
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[trainer-" + s + "] shadowsync trainer " + s + ": parameter-server shard " + s
+                    + " stopped after \\d+ calls \\((\\d+) rows pulled, (\\d+) pushed; messages refused: none\\)").matcher(co.err());
+            assertTrue(m.find(), co.err());
+            assertTrue(Long.parseLong(m.group(1)) > 0 && Long.parseLong(m.group(2)) > 0, m.group());
+        }
         assertEquals(a.get("examples").asLong(), b.get("examples").asLong());
         assertTrue(b.get("sync").get("rounds_per_trainer").get(1).asLong() > 0, co.out());
         double la = a.get("eval").get("logloss").asDouble(), lb = b.get("eval").get("logloss").asDouble();
