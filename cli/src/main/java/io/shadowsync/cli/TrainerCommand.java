@@ -47,7 +47,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
     boolean keepServers;
 
     @Option(names = "--host-shard", paramLabel = "I", description = "Also run parameter-server shard I in this trainer's JVM (as 'ps --shard I' would): "
-            + "it serves every trainer until the job's leader stops the servers at the end; 'launch --colocate' gives it (see docs/multi-process.md).")
+            + "it serves every trainer until the job's leader stops the servers at the end, this trainer's own rows without a socket; "
+            + "'launch --colocate' gives it (see docs/multi-process.md).")
     Integer hostShard;
 
     @Mixin

@@ -2,11 +2,13 @@ package io.shadowsync.net.ps;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.Transport;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -96,6 +98,47 @@ class DirectWireTest {
         for (int j = 0; j < n; j++) ids[j] = rnd.nextInt((int) SHAPES[t][0]);
         ids[n - 1] = ids[0];
         return ids;
+    }
+
+    /**
+     * With two replicas of every shard, a push that the node in the JVM takes as shard 0's primary is acknowledged
+     * only once its backup (on node 1) has it, as over the lane: after a flush both copies of each shard hold the same
+     * bits, changed by the push. A direct path that applied a push on the primary without forwarding it (the node's
+     * replica called past its handlers) leaves the backup behind.
+     */
+    @Test
+    void aReplicatedPushServedInTheJvmReachesItsBackup() throws Exception {
+        List<PsServer> nodes = new java.util.ArrayList<>();
+        List<io.shadowsync.net.HostPort> addresses = new java.util.ArrayList<>();
+        try {
+            for (int s = 0; s < 2; s++) {
+                nodes.add(PsServer.start(LOOPBACK, 0, spec(2).forShard(s), 2));
+                addresses.add(new io.shadowsync.net.HostPort("127.0.0.1", nodes.get(s).port()));
+            }
+            for (PsServer ps : nodes) ps.connectReplicas(addresses);
+            float[] before = nodes.get(0).replicaAt(0).slices.slice(0).clone();
+            try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, addresses, false, RemoteEmbeddingStore.Calls.LANE,
+                    RowCodec.FLOAT32, List.of(nodes.get(0)))) {
+                assertEquals(List.of(0), store.nodesInJvm());
+                SplittableRandom rnd = new SplittableRandom(8);
+                for (int k = 0; k < 10; k++) {
+                    int[] ids = ids(rnd, 0);
+                    float[] g = new float[ids.length * (int) SHAPES[0][1]];
+                    for (int i = 0; i < g.length; i++) g[i] = (float) rnd.nextGaussian();
+                    store.beginStep();
+                    store.push(0, ids, 0, ids.length, g, 0);
+                    store.endStep();
+                }
+                store.flush();
+            }
+            for (int s = 0; s < 2; s++) {
+                Replica primary = nodes.get(s).replicaAt(0), backup = nodes.get((s + 1) % 2).replicaAt(1);
+                for (int t = 0; t < 2; t++) assertArrayEquals(primary.slices.slice(t), backup.slices.slice(t), "shard " + s + ", table " + t + ": backup = primary");
+            }
+            assertFalse(Arrays.equals(before, nodes.get(0).replicaAt(0).slices.slice(0)), "the pushes changed shard 0's rows");
+        } finally {
+            for (PsServer ps : nodes) ps.crash();
+        }
     }
 
     /** A node in the JVM that stops (its trainer's JVM is going down) fails the next call to it, naming the shard. */
