@@ -73,17 +73,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
             if (endpoint != null) endpoint.close();
             throw e;
         }
-        if (endpoint != null) {
-            PsServer s = ps.server();
-            endpoint.counter("shadowsync_ps_calls", "calls this server has served", s::calls);
-            endpoint.counter("shadowsync_ps_rows_pulled", "embedding rows read by the trainers", s::rowsPulled);
-            endpoint.counter("shadowsync_ps_rows_pushed", "embedding row gradients applied", s::rowsPushed);
-            endpoint.counter("shadowsync_ps_dense_pulls", "pulls of the dense server's block", s::densePulls);
-            endpoint.counter("shadowsync_ps_dense_pushes", "pushes to the dense server's block", s::densePushes);
-            for (io.shadowsync.net.ps.Refusal r : io.shadowsync.net.ps.Refusal.values()) {
-                endpoint.counter("shadowsync_ps_refused", "calls refused, by reason", () -> s.refused(r), "reason", r.name());
-            }
-        }
+        if (endpoint != null) exportCounters(endpoint, ps.server());
         try {
             err.println("shadowsync ps: shard " + shard + " of " + psShards + " listening on " + ps.address() + " ("
                     + String.format(java.util.Locale.ROOT, "%,d", ps.embeddingValues()) + " embedding values in all shards"
@@ -98,14 +88,7 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
             }
             Runtime.getRuntime().addShutdownHook(new Thread(ps::close, "ps/stop"));
             ps.awaitTermination();
-            PsServer server = ps.server();
-            StringBuilder refused = new StringBuilder();
-            server.refusals().forEach((reason, count) -> {
-                if (count > 0) refused.append(refused.isEmpty() ? "" : ", ").append(count).append(' ').append(reason);
-            });
-            err.println("shadowsync ps: shard " + shard + " stopped after " + server.calls() + " calls (" + server.rowsPulled()
-                    + " rows pulled, " + server.rowsPushed() + " pushed; messages refused: " + (refused.isEmpty() ? "none" : refused) + ")"
-                    + (psReplicas > 1 ? replicaSummary(server.replicaStats()) : ""));
+            err.println("shadowsync ps: shard " + shard + " stopped after " + counts(ps.server()));
             return 0;
         } finally {
             ps.close();
@@ -118,6 +101,28 @@ public final class PsCommand extends JobCommand implements Callable<Integer> {
         StringBuilder b = new StringBuilder();
         for (int k = 1; k < psReplicas; k++) b.append(k == 1 ? "" : ", ").append(Math.floorMod(shard - k, psShards));
         return b.toString();
+    }
+
+    /** A node's counters on a metrics endpoint ({@code shadowsync_ps_*}): a {@code ps} process's, or a shard a trainer hosts. */
+    static void exportCounters(io.shadowsync.cli.prom.PrometheusEndpoint endpoint, PsServer s) {
+        endpoint.counter("shadowsync_ps_calls", "calls this server has served", s::calls);
+        endpoint.counter("shadowsync_ps_rows_pulled", "embedding rows read by the trainers", s::rowsPulled);
+        endpoint.counter("shadowsync_ps_rows_pushed", "embedding row gradients applied", s::rowsPushed);
+        endpoint.counter("shadowsync_ps_dense_pulls", "pulls of the dense server's block", s::densePulls);
+        endpoint.counter("shadowsync_ps_dense_pushes", "pushes to the dense server's block", s::densePushes);
+        for (io.shadowsync.net.ps.Refusal r : io.shadowsync.net.ps.Refusal.values()) {
+            endpoint.counter("shadowsync_ps_refused", "calls refused, by reason", () -> s.refused(r), "reason", r.name());
+        }
+    }
+
+    /** "N calls (R rows pulled, P pushed; messages refused: none)" and, when replicated, its replicas: a node's closing counts. */
+    static String counts(PsServer server) {
+        StringBuilder refused = new StringBuilder();
+        server.refusals().forEach((reason, count) -> {
+            if (count > 0) refused.append(refused.isEmpty() ? "" : ", ").append(count).append(' ').append(reason);
+        });
+        return server.calls() + " calls (" + server.rowsPulled() + " rows pulled, " + server.rowsPushed() + " pushed; messages refused: "
+                + (refused.isEmpty() ? "none" : refused) + ")" + (server.replicas() > 1 ? replicaSummary(server.replicaStats()) : "");
     }
 
     /** "; replicas: shard 1 primary (340 pushes applied, 2 repeats ignored, 338 forwarded), shard 0 ..." */

@@ -47,7 +47,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
     boolean keepServers;
 
     @Option(names = "--host-shard", paramLabel = "I", description = "Also run parameter-server shard I in this trainer's JVM (as 'ps --shard I' would): "
-            + "it serves every trainer until the job's leader stops the servers at the end; 'launch --colocate' gives it (see docs/multi-process.md).")
+            + "it serves every trainer until the job's leader stops the servers at the end, this trainer's own rows without a socket; "
+            + "'launch --colocate' gives it (see docs/multi-process.md).")
     Integer hostShard;
 
     @Mixin
@@ -165,7 +166,8 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         TrainerProcess.Outcome outcome;
         HostedShard hosted = null;
         try {
-            hosted = hostShard == null ? null : HostedShard.start(job, hostShard, jobOptions(net), settings.withPort(hostedPort()), placement, process, err, rank);
+            hosted = hostShard == null ? null : HostedShard.start(job, hostShard, jobOptions(net), settings.withPort(hostedPort()), placement, process, err, rank,
+                    metricsEndpoint(trainers + hostShard, "ps", "shard", Integer.toString(hostShard))); // PORT + N + S, as 'ps --shard S'
             outcome = process.run(placement);
             if (hosted != null) hosted.serveToTheEnd(outcome);
         } catch (CheckpointDir.LockedException e) {

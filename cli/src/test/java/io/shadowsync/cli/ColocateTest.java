@@ -59,6 +59,12 @@ class ColocateTest {
         assertFalse(co.err().contains("[ps-"), "no parameter-server process of its own: " + co.err());
         assertTrue(co.err().contains("[trainer-0] shadowsync trainer 0: hosting parameter-server shard 0 of 2")
                 && co.err().contains("[trainer-1] shadowsync trainer 1: hosting parameter-server shard 1 of 2"), co.err());
+        for (int s = 0; s < 2; s++) { // each hosted shard's closing counts, as a ps process prints them: its own trainer's rows among them
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[trainer-" + s + "] shadowsync trainer " + s + ": parameter-server shard " + s
+                    + " stopped after \\d+ calls \\((\\d+) rows pulled, (\\d+) pushed; messages refused: none\\)").matcher(co.err());
+            assertTrue(m.find(), co.err());
+            assertTrue(Long.parseLong(m.group(1)) > 0 && Long.parseLong(m.group(2)) > 0, m.group());
+        }
         assertEquals(a.get("examples").asLong(), b.get("examples").asLong());
         assertTrue(b.get("sync").get("rounds_per_trainer").get(1).asLong() > 0, co.out());
         double la = a.get("eval").get("logloss").asDouble(), lb = b.get("eval").get("logloss").asDouble();
@@ -81,6 +87,37 @@ class ColocateTest {
         assertEquals(2, co.json().get("processes").asInt(), co.out());
         assertArrayEquals(ModelFile.read(a).dense(), ModelFile.read(b).dense(), "synchronous SGD must give the same parameters, bit for bit, co-located or not");
         assertEquals(in.json().get("train_loss").asDouble(), co.json().get("train_loss").asDouble(), 1e-12);
+    }
+
+    /**
+     * One trainer with one worker hosts shard 0 and calls it directly; shard 1 has a process of its own and is reached
+     * over its row lane. The same job with both shards in processes of their own (every row over a lane) must train
+     * the same model bit for bit — every embedding table, the dense parameters, the loss — because a hosted shard's
+     * direct calls keep the lane's order and its one-step look-ahead. A direct path that dropped the trainer's pushes
+     * to its own shard, served rows it had copied before, or saw a push a step early, changes the tables.
+     */
+    @Test
+    @Timeout(180)
+    void theHostedShardsDirectRowsTrainTheModelOfTheLanesBitForBit() throws Exception {
+        Path a = dir.resolve("direct-lane.model"), b = dir.resolve("direct-co.model");
+        String[] job = {"--model", "dlrm", "--train", dir.resolve("ctr/train.tsv").toString(), "--emb-rows", "2000", "--sync", "none",
+                "--workers", "1", "--epochs", "1", "--seed", "4", "--no-progress"};
+        CliTest.Run lane = CliTest.run(Stream.concat(Stream.of("launch", "--local", "1", "--ps", "2", "--save", a.toString()), Stream.of(job))
+                .toArray(String[]::new));
+        assertEquals(0, lane.code(), lane.err());
+        CliTest.Run co = CliTest.run(Stream.concat(Stream.of("launch", "--local", "1", "--ps", "2", "--colocate", "--save", b.toString()), Stream.of(job))
+                .toArray(String[]::new));
+        assertEquals(0, co.code(), co.err());
+        assertTrue(co.err().contains("[trainer-0] shadowsync trainer 0: this trainer's rows to parameter-server shard(s) [0] are served in this JVM"), co.err());
+        assertFalse(lane.err().contains("served in this JVM"), lane.err());
+        ModelFile.Contents ma = ModelFile.read(a), mb = ModelFile.read(b);
+        assertArrayEquals(ma.dense(), mb.dense(), "the dense parameters");
+        assertEquals(ma.tables().length, mb.tables().length);
+        for (int t = 0; t < ma.tables().length; t++) assertArrayEquals(ma.tables()[t], mb.tables()[t], "embedding table " + t);
+        assertEquals(lane.json().get("train_loss").asDouble(), co.json().get("train_loss").asDouble(), 0.0);
+        JsonNode ra = lane.json().get("rows"), rb = co.json().get("rows");
+        assertEquals(ra.get("pulled").asLong(), rb.get("pulled").asLong(), "rows pulled are counted alike, in the JVM or over a lane");
+        assertEquals(ra.get("pushed").asLong(), rb.get("pushed").asLong(), "rows pushed likewise");
     }
 
     @Test

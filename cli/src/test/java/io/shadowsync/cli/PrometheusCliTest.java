@@ -158,10 +158,26 @@ class PrometheusCliTest {
     @Test
     @Timeout(400)
     void everyProcessOfAMultiProcessJobServesItsOwn() throws Exception {
+        everyRoleServesItsOwn();
+    }
+
+    /**
+     * The same with --colocate: the shard that trainer 0 hosts serves its role="ps" series on P + 2, where a ps process
+     * would, from trainer 0's JVM, and counts the rows trainer 0 reaches it with directly (no lane) with the others.
+     */
+    @Test
+    @Timeout(400)
+    void aShardInsideATrainerServesItsOwnToo() throws Exception {
+        everyRoleServesItsOwn("--colocate");
+    }
+
+    private void everyRoleServesItsOwn(String... more) throws Exception {
         int port = freePorts(3);
-        CompletableFuture<CliTest.Run> job = CompletableFuture.supplyAsync(() -> CliTest.run("launch", "--local", "2", "--ps", "1", "--model", "lr",
+        String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("launch", "--local", "2", "--ps", "1", "--model", "lr",
                 "--train", dir.resolve("ctr/train.tsv").toString(), "--hash-bits", "14", "--sync", "s-ma", "--epochs", "4",
-                "--log-every", "0.2", "--metrics-port", Integer.toString(port), "--rendezvous-timeout", "300", "--no-progress"));
+                "--log-every", "0.2", "--metrics-port", Integer.toString(port), "--rendezvous-timeout", "300", "--no-progress"),
+                java.util.stream.Stream.of(more)).toArray(String[]::new);
+        CompletableFuture<CliTest.Run> job = CompletableFuture.supplyAsync(() -> CliTest.run(args));
         String psCalls = "shadowsync_ps_calls_total{role=\"ps\",shard=\"0\"}", psRows = "shadowsync_ps_rows_pulled_total{role=\"ps\",shard=\"0\"}";
         String t0Examples = "shadowsync_train_examples_total{role=\"trainer\",trainer=\"0\"}", t0Calls = "shadowsync_train_ps_calls_total{role=\"trainer\",trainer=\"0\"}";
         String t1Examples = "shadowsync_train_examples_total{role=\"trainer\",trainer=\"1\"}";

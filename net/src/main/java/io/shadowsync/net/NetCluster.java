@@ -7,6 +7,7 @@ import io.shadowsync.engine.JobConfig;
 import io.shadowsync.nn.EmbeddingStore;
 import io.shadowsync.net.coll.NetCollective;
 import io.shadowsync.net.coll.RingEndpoint;
+import io.shadowsync.net.ps.PsServer;
 import io.shadowsync.net.ps.RemoteDenseServer;
 import io.shadowsync.net.ps.RemoteEmbeddingStore;
 import io.shadowsync.net.rdv.ElasticRing;
@@ -51,16 +52,18 @@ public final class NetCluster implements Cluster {
     /** Without elastic trainers: every trainer is needed to the end. */
     public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
                       long[][] shapes, int denseSize, Duration timeout) throws InterruptedException {
-        this(transport, endpoint, members, rank, config, shapes, denseSize, timeout, null);
+        this(transport, endpoint, members, rank, config, shapes, denseSize, timeout, null, List.of());
     }
 
     /**
      * @param shapes    embedding table shapes (the model's)
      * @param denseSize the model's dense parameter count
      * @param elastic   elastic trainers, or null
+     * @param sameJvm   parameter-server nodes that run in this JVM (a trainer hosting a shard): the rows to them are
+     *                  served directly, not over their row lanes ({@link RemoteEmbeddingStore#nodesInJvm})
      */
     public NetCluster(Transport transport, RingEndpoint endpoint, Membership members, int rank, JobConfig config,
-                      long[][] shapes, int denseSize, Duration timeout, Elastic elastic) throws InterruptedException {
+                      long[][] shapes, int denseSize, Duration timeout, Elastic elastic, List<PsServer> sameJvm) throws InterruptedException {
         this.n = config.trainers();
         this.workers = config.trainer().workers();
         this.rank = rank;
@@ -75,7 +78,7 @@ public final class NetCluster implements Cluster {
         try {
             boolean running = elastic != null && elastic.join(); // a joiner: servers may have died since the job started
             tables = RemoteEmbeddingStore.connect(transport, members.servers(), running,
-                    transport.config().rowLanes() ? RemoteEmbeddingStore.Calls.LANE : RemoteEmbeddingStore.Calls.STREAM, config.rowCodec());
+                    transport.config().rowLanes() ? RemoteEmbeddingStore.Calls.LANE : RemoteEmbeddingStore.Calls.STREAM, config.rowCodec(), sameJvm);
             checkTables(tables, shapes);
             owned.add(tables);
             AlgorithmDescriptor algo = sync.descriptor();

@@ -134,6 +134,30 @@ final class EmbeddingSlices {
     }
 
     /**
+     * Checks a pull and copies its rows, in request order, into {@code dest} from float {@code off}, as a client would
+     * decode them from a reply: float32 rows straight from the table, a lossy codec's rows encoded and decoded (so
+     * they hold what the codec carries). A trainer's lane to the shard its own JVM hosts ({@link DirectWire}).
+     */
+    void pull(RowBatch req, float[] dest, int off) throws Refused {
+        RowCodec codec = codec(req);
+        if (codec != RowCodec.FLOAT32) {
+            byte[] reply = pull(req);
+            RowCalls.decodeRows(codec, ByteBuffer.wrap(reply).order(ByteOrder.LITTLE_ENDIAN), req, dims, dest, off);
+            return;
+        }
+        Scratch sc = scratch.get();
+        decode(req, false, sc);
+        int[] ids = sc.ids;
+        int j = 0;
+        for (int k = 0, n = req.getSegmentsCount(); k < n; k++) {
+            Segment seg = req.getSegments(k);
+            int t = seg.getTable(), dim = dims[t];
+            float[] w = slices[t];
+            for (int end = j + seg.getCount(); j < end; j++, off += dim) System.arraycopy(w, ids[j] * dim, dest, off, dim);
+        }
+    }
+
+    /**
      * The row codec a request names ({@code RowBatch.codec}).
      *
      * @throws Refused (UNKNOWN_CODEC) for an id that names none

@@ -1,7 +1,6 @@
 package io.shadowsync.net.ps;
 
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.coll.SocketOut;
 import io.shadowsync.net.coll.SocketPlane;
@@ -15,9 +14,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A client lane's raw TCP connection to one replica of one shard, on the node's row lane ({@link RowLaneServer}):
@@ -37,7 +33,7 @@ import java.util.concurrent.CompletableFuture;
  * under {@link #writeLock}; the reader completes calls under this wire's monitor, which a send holds only to register
  * its call (never while writing, so a full socket never blocks the reader that would drain the node's answers).
  */
-final class LaneWire implements RowStreams.Wire {
+final class LaneWire extends WireCalls {
     /** The answer of a pull whose rows were copied into its buffer already. */
     static final StreamAnswer LANDED = StreamAnswer.newBuilder().setTag(-1).build();
 
@@ -49,12 +45,10 @@ final class LaneWire implements RowStreams.Wire {
     private final int[] dims;
     private final RowCodec codec;
     private final Object writeLock = new Object();
-    private final List<RowStreams.Call> unanswered = new ArrayList<>(); // guarded by this
     private SocketChannel ch;
     private SocketOut out;
     private Selector readable;
     private int nextTag; // guarded by this
-    private volatile Throwable ended;
 
     /**
      * Connects to the node holding shard s's replica at pos and proves the token. A node that refuses the handshake,
@@ -107,14 +101,8 @@ final class LaneWire implements RowStreams.Wire {
     public void send(RowStreams.Call c) {
         int tag;
         synchronized (this) {
-            c.pos = pos;
-            c.tag = tag = ++nextTag;
-            c.answer = new CompletableFuture<>();
-            unanswered.add(c);
-            if (ended != null) {
-                c.answer.completeExceptionally(ended);
-                return;
-            }
+            tag = ++nextTag;
+            if (!register(c, pos, tag)) return;
         }
         synchronized (writeLock) {
             try {
@@ -133,33 +121,8 @@ final class LaneWire implements RowStreams.Wire {
     }
 
     @Override
-    public boolean ended() {
-        return ended != null;
-    }
-
-    @Override
-    public synchronized List<RowStreams.Call> abandon(Throwable why) {
-        if (ended == null) {
-            ended = why;
-            close();
-        }
-        List<RowStreams.Call> left = new ArrayList<>(unanswered);
-        unanswered.clear();
-        return left;
-    }
-
-    @Override
-    public void cancel(String why) {
-        end(Status.CANCELLED.withDescription(why).asRuntimeException());
-    }
-
-    /** Ends the wire (first cause wins) and fails its unanswered calls. */
-    private synchronized void end(StatusRuntimeException why) {
-        if (ended == null) {
-            ended = why;
-            close();
-        }
-        for (RowStreams.Call c : unanswered) c.answer.completeExceptionally(ended);
+    void release() {
+        close();
     }
 
     private void close() {

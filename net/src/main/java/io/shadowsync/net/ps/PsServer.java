@@ -57,6 +57,8 @@ public final class PsServer implements AutoCloseable {
     private PsServices.Embeddings embeddings;
     /** The raw TCP port for trainers' rows; null under TLS (or when none could be opened). */
     private RowLaneServer lane;
+    /** Why the node stopped serving rows (a stop, a shutdown, a crash), or null while it serves: {@link DirectWire}s fail then. */
+    private volatile String stopped;
 
     private PsServer(Transport transport, PsShardSpec spec, int r) {
         int maxMessageBytes = transport.config().maxMessageBytes();
@@ -225,6 +227,7 @@ public final class PsServer implements AutoCloseable {
      * ones refused at the socket. The node's replicas are lost to the job, which goes on with their copies elsewhere.
      */
     public void crash() {
+        stopped = "the parameter server crashed";
         if (lane != null) lane.close();
         server.shutdownNow();
         if (forwarder != null) forwarder.close();
@@ -289,6 +292,7 @@ public final class PsServer implements AutoCloseable {
 
     /** Ends the trainers' row streams and closes the row lane (its connections too): a stop does not wait for them. */
     private void endRows(String why) {
+        stopped = why;
         embeddings.endStreams(why);
         if (lane != null) lane.close();
     }
@@ -296,6 +300,16 @@ public final class PsServer implements AutoCloseable {
     /** The row lane's port, or 0 when the node has none (under TLS). */
     public int lanePort() {
         return lane == null ? 0 : lane.port();
+    }
+
+    /** The row handlers ({@link DirectWire} calls them in the caller's thread). */
+    PsServices.Embeddings embeddings() {
+        return embeddings;
+    }
+
+    /** Why the node no longer serves rows, or null while it does. */
+    String stopped() {
+        return stopped;
     }
 
     /** Test hook: the trainers' gRPC row streams open now. */

@@ -84,6 +84,15 @@ final class PsServices {
             return rows;
         }
 
+        /**
+         * Counts, admits, checks and serves a pull into {@code dest} from float {@code off}, as decoded floats (a
+         * trainer's direct calls to the shard its JVM hosts, {@link DirectWire}).
+         */
+        void pullInto(RowBatch request, float[] dest, int off) throws Refused {
+            admitPull(request).slices.pull(request, dest, off);
+            counters.rowsPulled.add(request.getIds().size() / 4);
+        }
+
         /** Counts a pull and admits it: the replica that serves it (the caller counts its rows once served). */
         Replica admitPull(RowBatch request) throws Refused {
             counters.calls.increment();

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  * <b>Round trips.</b> Each client thread keeps one persistent connection open to each shard: its row lane, raw TCP
  * ({@link Calls#LANE}, the default), or a gRPC stream ({@link Calls#STREAM}); the unary calls of {@link Calls#UNARY}
- * remain to compare against. A pull or push sends one request to every shard it
+ * remain to compare against. A node in the client's own JVM (a trainer hosting a shard) is called directly instead,
+ * in the same order and with the same effects ({@link DirectWire}). A pull or push sends one request to every shard it
  * touches, all at once; ids repeated within a pull travel once. A shard handles a stream's calls in the order they
  * were sent, so a thread's pull sees every push it sent before, acknowledged or not. Between {@link #beginStep} and
  * {@link #endStep} on a thread:
@@ -79,7 +80,10 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      */
     private static final float SURELY_CARRIED = 30_000f;
 
-    private RemoteEmbeddingStore(ShardSet set, Calls mode, RowCodec codec) {
+    /** The nodes (shard order) this store reaches in its own JVM ({@link DirectWire}). */
+    private final List<Integer> inJvm;
+
+    private RemoteEmbeddingStore(ShardSet set, Calls mode, RowCodec codec, List<PsServer> sameJvm) {
         this.set = set;
         this.codec = codec;
         this.numShards = set.size();
@@ -100,8 +104,20 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
                     + maxDim + " floats; raise the message size limit");
         }
         this.chunkRows = (int) Math.min(cap, byBytes);
+        PsServer[] here = new PsServer[numShards];
+        List<Integer> found = new java.util.ArrayList<>();
+        for (PsServer p : sameJvm) {
+            for (int node = 0; node < numShards; node++) {
+                // the same node: its gRPC port, and what it described itself as (the row lane's port and random ticket among it)
+                if (set.addresses().get(node).port() == p.port() && set.info(node).equals(p.info()) && here[node] == null) {
+                    here[node] = p;
+                    found.add(node);
+                }
+            }
+        }
+        this.inJvm = List.copyOf(found);
         this.traffic = mode == Calls.UNARY ? new RowTraffic(set, dims, chunkRows, codec)
-                : new RowStreams(set, dims, chunkRows, mode == Calls.LANE, codec);
+                : new RowStreams(set, dims, chunkRows, mode == Calls.LANE, codec, here);
         this.pulls = new LanePulls(traffic, dims, numShards);
         this.lanes = ThreadLocal.withInitial(() -> {
             ClientLane lane = new ClientLane(numShards);
@@ -145,10 +161,22 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
      * travelling in codec ({@code --compress-rows}; {@link RowCodec#FLOAT32}: as they are).
      */
     public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, boolean running, Calls mode, RowCodec codec) {
+        return connect(transport, shards, running, mode, codec, List.of());
+    }
+
+    /**
+     * As {@link #connect(Transport, List, boolean, Calls, RowCodec)}, where some of the nodes run in this JVM
+     * ({@code sameJvm}: a trainer that hosts a shard, {@code trainer --host-shard}): in {@code LANE} and {@code STREAM}
+     * mode the calls to such a node do not leave the JVM — each thread's calls are served at once, on the thread, by
+     * the node's own handlers, with the same checks, counters, optimizer and order as over its row lane (see
+     * {@link #nodesInJvm}). A node of the list that is not one of {@code shards} is ignored.
+     */
+    public static RemoteEmbeddingStore connect(Transport transport, List<HostPort> shards, boolean running, Calls mode, RowCodec codec,
+                                               List<PsServer> sameJvm) {
         if (codec == null) throw new IllegalArgumentException("a row codec is required; RowCodec.FLOAT32 for none");
         ShardSet set = ShardSet.connect(transport, shards, running);
         try {
-            return new RemoteEmbeddingStore(set, mode, codec);
+            return new RemoteEmbeddingStore(set, mode, codec, List.copyOf(sameJvm));
         } catch (RuntimeException e) {
             set.close();
             throw e;
@@ -195,6 +223,14 @@ public final class RemoteEmbeddingStore implements EmbeddingStore, AutoCloseable
     /** Failovers so far: shards that moved on to their next replica because the one in use was gone. */
     public long failovers() {
         return set.failovers();
+    }
+
+    /**
+     * The nodes (by shard index) whose calls this store serves in its own JVM, without a socket (see
+     * {@link #connect(Transport, List, boolean, Calls, RowCodec, List)}); empty for none, and in {@code UNARY} mode.
+     */
+    public List<Integer> nodesInJvm() {
+        return traffic instanceof RowStreams ? inJvm : List.of();
     }
 
     /** The shards' addresses, in shard order. */

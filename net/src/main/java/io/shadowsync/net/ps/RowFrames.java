@@ -58,11 +58,12 @@ final class RowFrames {
     /**
      * The RowBatch a request frame's payload (p, little-endian, position 0, limit its end) holds. Its ids and
      * gradients wrap p's bytes unless {@code copy} (a push the node forwards to its backups keeps them past the
-     * frame's reuse).
+     * frame's reuse). p must be a heap buffer: protobuf "wraps" a direct buffer by copying its bytes into a new array.
      *
      * @throws Refused when the payload's lengths disagree with its segments
      */
     static RowBatch request(ByteBuffer p, int segments, boolean push, boolean copy) throws Refused {
+        if (!p.hasArray()) throw new IllegalArgumentException("a row-lane request is read into a heap buffer, which its RowBatch wraps");
         int bytes = p.remaining();
         if (segments < 0 || ROUTE_BYTES + 8L * segments > bytes) {
             throw new Refused(Refusal.LENGTH_MISMATCH, "a row-lane frame of " + bytes + " bytes cannot hold a route and "

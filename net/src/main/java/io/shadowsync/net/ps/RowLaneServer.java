@@ -172,7 +172,9 @@ final class RowLaneServer implements AutoCloseable {
 
         private void serve() {
             ByteBuffer header = ByteBuffer.allocateDirect(SocketPlane.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            ByteBuffer payload = ByteBuffer.allocateDirect(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
+            // on the heap: the request's ids and gradients wrap its array (protobuf copies a direct buffer's bytes into a
+            // new array for every request it wraps); the socket reads into it through the JDK's cached direct buffer
+            ByteBuffer payload = ByteBuffer.allocate(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
             try {
                 if (!first(header)) return;
                 while (!over) {
@@ -184,7 +186,7 @@ final class RowLaneServer implements AutoCloseable {
                         return;
                     }
                     if (payload.capacity() < bytes) {
-                        payload = ByteBuffer.allocateDirect(Math.max(bytes, 2 * payload.capacity())).order(ByteOrder.LITTLE_ENDIAN);
+                        payload = ByteBuffer.allocate(Math.max(bytes, 2 * payload.capacity())).order(ByteOrder.LITTLE_ENDIAN);
                     }
                     payload.clear().limit(bytes);
                     if (!LaneWire.fill(ch, readable, payload)) return;

@@ -39,10 +39,14 @@ final class RowStreams extends RowCalls {
     private final EmbeddingShardGrpc.EmbeddingShardStub[] stubs;
     /** Whether calls go on the nodes' row lanes ({@link LaneWire}) where a node offers one, or on gRPC streams only. */
     private final boolean lanes;
+    /** Per node (shard order), the node itself when it runs in this JVM ({@link DirectWire}), else null. */
+    private final PsServer[] inJvm;
 
-    RowStreams(ShardSet set, int[] dims, int chunkRows, boolean lanes, RowCodec codec) {
+    /** {@code inJvm}: per node, the node when it lives in this JVM (its calls are served directly), else null. */
+    RowStreams(ShardSet set, int[] dims, int chunkRows, boolean lanes, RowCodec codec, PsServer[] inJvm) {
         super(set, dims, chunkRows, codec);
         this.lanes = lanes;
+        this.inJvm = inJvm.clone();
         this.stubs = new EmbeddingShardGrpc.EmbeddingShardStub[set.size()];
         for (int n = 0; n < stubs.length; n++) stubs[n] = set.stub(EmbeddingShardGrpc.newStub(set.channel(n)));
     }
@@ -160,7 +164,8 @@ final class RowStreams extends RowCalls {
     private Wire reopen(ClientLane lane, int s, int pos, Throwable why) {
         Wire old = lane.streams[s];
         List<Call> unanswered = old == null ? List.of() : old.abandon(why);
-        Wire st = lanes && LaneWire.offered(set, s, pos) ? openLane(s, pos) : null;
+        PsServer here = inJvm[set.node(s, pos)];
+        Wire st = here != null ? new DirectWire(here, pos) : lanes && LaneWire.offered(set, s, pos) ? openLane(s, pos) : null;
         if (st == null) {
             ShardStream g = new ShardStream(s, pos);
             stubs[set.node(s, pos)].stream(g);
@@ -207,8 +212,8 @@ final class RowStreams extends RowCalls {
     }
 
     /**
-     * A lane's ordered connection to one replica of one shard: a gRPC stream ({@link ShardStream}) or a row lane
-     * ({@link LaneWire}). It registers each call it sends (tag, position, answer future) and completes the future with
+     * A lane's ordered connection to one replica of one shard: a gRPC stream ({@link ShardStream}), a row lane
+     * ({@link LaneWire}), or the node's handlers called directly when it lives in this JVM ({@link DirectWire}). It registers each call it sends (tag, position, answer future) and completes the future with
      * the call's answer, or fails every unanswered call when it ends.
      */
     interface Wire {

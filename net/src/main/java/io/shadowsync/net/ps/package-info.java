@@ -5,7 +5,8 @@
  * package-private {@code Replica} and {@code Forwarder}). Trainers reach the nodes through {@link
  * RemoteEmbeddingStore} (an {@link io.shadowsync.nn.EmbeddingStore}: a persistent connection per client thread and
  * shard, {@code RowStreams} — on the node's raw TCP row lane ({@code LaneWire} to {@code RowLaneServer}, binary {@code
- * RowFrames}, the ring data plane's handshake) or a gRPC stream — or the unary calls of {@code RowTraffic}, both
+ * RowFrames}, the ring data plane's handshake), a gRPC stream, or for a node in the trainer's own JVM its handlers
+ * called directly ({@code DirectWire}; the wires' common bookkeeping is {@code WireCalls}) — or the unary calls of {@code RowTraffic}, both
  * {@code RowCalls}; one request per shard per round trip, a step's pushes sent together at its end and acknowledged in
  * the background, the next step's rows requested a step ahead by {@code LanePulls}, repeated ids sent once, failover
  * to the next replica) and {@link RemoteDenseServer} (a {@link io.shadowsync.comm.DenseParameterServer}); {@link

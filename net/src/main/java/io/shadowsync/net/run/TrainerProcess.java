@@ -24,6 +24,7 @@ import io.shadowsync.net.Transport;
 import io.shadowsync.net.coll.RingEndpoint;
 import io.shadowsync.net.ps.PsAdmin;
 import io.shadowsync.net.ps.PsCheckpointClient;
+import io.shadowsync.net.ps.PsServer;
 import io.shadowsync.net.rdv.ElasticRing;
 import io.shadowsync.net.rdv.JobFinishedException;
 import io.shadowsync.net.rdv.Membership;
@@ -155,6 +156,8 @@ public final class TrainerProcess {
     private HostPort self;
     private volatile Checkpoints checkpoints;
     private volatile boolean stopAsked;
+    /** Parameter-server nodes that run in this JVM ({@link #hosts}): this trainer's rows to them do not leave it. */
+    private final List<PsServer> hosted = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Why {@link #abort} ended this trainer (the first cause), or null; with the job and cluster it reaches, under this. */
     private Throwable aborted;
     private Job abortable;
@@ -224,6 +227,16 @@ public final class TrainerProcess {
         stopAsked = true;
         Checkpoints ck = checkpoints;
         if (ck != null) ck.checkpointer.requestStop();
+    }
+
+    /**
+     * Tells this trainer that a node of its job's parameter servers runs in its own JVM ({@code trainer --host-shard}),
+     * before {@link #run}: its workers then call that node's handlers directly instead of over its row lane, with the
+     * same checks, counters, optimizer and order ({@code RemoteEmbeddingStore}'s in-JVM nodes). The node must be the one
+     * the job's placement lists; one that is not is ignored.
+     */
+    public void hosts(PsServer node) {
+        hosted.add(java.util.Objects.requireNonNull(node, "the node"));
     }
 
     /**
@@ -313,7 +326,13 @@ public final class TrainerProcess {
                 net.rendezvousTimeout(), joining) : null;
         if (joining) message(Level.INFO, "waiting to be admitted to the running job at " + placement.coordinator());
         try (NetCluster cluster = new NetCluster(transport, endpoint, members, rank, job.config(), probe.embeddingShapes(),
-                probe.dense().size(), net.rendezvousTimeout(), elastic)) {
+                probe.dense().size(), net.rendezvousTimeout(), elastic, List.copyOf(hosted))) {
+            if (!hosted.isEmpty()) {
+                List<Integer> direct = cluster.tables().nodesInJvm();
+                message(direct.isEmpty() ? Level.WARNING : Level.INFO, direct.isEmpty()
+                        ? "the parameter-server shard hosted here is not at the address the job lists for it: its rows go over its row lane"
+                        : "this trainer's rows to parameter-server shard(s) " + direct + " are served in this JVM, without a socket");
+            }
             // elastic, streamed data: the trainers' own passes count the examples of an epoch (for examples_asked)
             // (not split data: a trainer reads only its split, so split data is counted at the end)
             DataSource train = options.elastic() && !(job.data() instanceof InMemorySource)

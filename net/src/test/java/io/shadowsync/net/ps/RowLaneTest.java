@@ -36,14 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class RowLaneTest {
-    private static final long[][] SHAPES = {{50, 3}, {20, 4}};
+    static final long[][] SHAPES = {{50, 3}, {20, 4}};
     /** A long deadline: a dead node must be noticed by its connection's end, long before it. */
-    private static final Transport LOOPBACK = new Transport(NetConfig.LOOPBACK.withCallDeadline(Duration.ofSeconds(60)));
+    static final Transport LOOPBACK = new Transport(NetConfig.LOOPBACK.withCallDeadline(Duration.ofSeconds(60)));
 
     private static final float[] STDS = {0.1f, 0.2f};
     private static final EmbeddingOptimizerSpec OPT = new EmbeddingOptimizerSpec("rowwise-adagrad", 0.05);
 
-    private static PsShardSpec spec(int shards) {
+    /** Two tables on {@code shards} nodes, rowwise Adagrad, seed 11 (also {@link DirectWireTest}'s). */
+    static PsShardSpec spec(int shards) {
         return new PsShardSpec(SHAPES, STDS, 11, OPT, null, null, 0, shards);
     }
 

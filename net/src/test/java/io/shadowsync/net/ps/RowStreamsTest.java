@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shadowsync.comm.RowCodec;
 import io.shadowsync.net.HostPort;
 import io.shadowsync.net.NetConfig;
 import io.shadowsync.net.Transport;
@@ -59,14 +60,20 @@ class RowStreamsTest {
      * Step k pulls row 5 (announced for it during step k−1, as a worker announces its next batch) and pushes 2^k to
      * it. The value it pulls must be the sum of the pushes of steps 0 .. k−2: every push up to the step before last
      * (so the staleness never exceeds one step), and not step k−1's, which went out after the rows were requested.
-     * Each push is a distinct bit, so the value names exactly which pushes a pull saw. Both modes.
+     * Each push is a distinct bit, so the value names exactly which pushes a pull saw. Every mode, and the streams'
+     * modes with the nodes in this JVM ({@link DirectWire}: a direct path that read the rows when they are pulled
+     * instead of when they were requested would see step k−1's push too).
      */
     @Test
     void rowsAnnouncedAStepAheadHoldEveryPushButThePreviousSteps() throws Exception {
-        for (RemoteEmbeddingStore.Calls mode : RemoteEmbeddingStore.Calls.values()) {
+        for (RemoteEmbeddingStore.Calls mode : RemoteEmbeddingStore.Calls.values()) for (boolean inJvm : new boolean[] {false, true}) {
+            if (inJvm && mode == RemoteEmbeddingStore.Calls.UNARY) continue; // unary calls always leave the JVM
+            String what = mode + (inJvm ? " to nodes in this JVM (DirectWire)" : "");
             List<HostPort> addresses = new ArrayList<>();
             List<PsServer> nodes = start(2, 1, false, addresses);
-            try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, addresses, false, mode)) {
+            try (RemoteEmbeddingStore store = RemoteEmbeddingStore.connect(LOOPBACK, addresses, false, mode, RowCodec.FLOAT32,
+                    inJvm ? nodes : List.of())) {
+                assertEquals(inJvm ? List.of(0, 1) : List.of(), store.nodesInJvm(), what);
                 int[] ids = {5, 2}; // both shards
                 float[] rows = new float[4];
                 long requestsBefore = 0;
@@ -77,10 +84,10 @@ class RowStreamsTest {
                     if (k > 1) requestsBefore = store.requests();
                     store.pull(0, ids, 0, 2, rows, 0);
                     float expect = k < 2 ? 0f : (1 << (k - 1)) - 1; // 2^0 + ... + 2^(k-2)
-                    assertEquals(expect, rows[0], mode + " step " + k + ": row 5 holds the pushes of steps 0.." + (k - 2));
-                    assertEquals(expect, rows[2], mode + " step " + k + ": row 2 (the other shard) likewise");
+                    assertEquals(expect, rows[0], what + " step " + k + ": row 5 holds the pushes of steps 0.." + (k - 2));
+                    assertEquals(expect, rows[2], what + " step " + k + ": row 2 (the other shard) likewise");
                     if (k > 1) {
-                        assertEquals(requestsBefore + 2, store.requests(), mode + " step " + k
+                        assertEquals(requestsBefore + 2, store.requests(), what + " step " + k
                                 + ": the pull is served from the rows requested a step ahead; only the next step's go out");
                     }
                     float g = -(float) (1 << k);
@@ -90,7 +97,8 @@ class RowStreamsTest {
                 store.flush();
                 float[] now = new float[2];
                 store.pull(0, new int[] {5}, 0, 1, now, 0);
-                assertEquals((1 << 12) - 1, now[0], mode + ": after the flush every push is applied");
+                assertEquals((1 << 12) - 1, now[0], what + ": after the flush every push is applied");
+                if (inJvm) assertEquals(0, nodes.get(0).lane().connections() + nodes.get(1).lane().connections(), what + ": no lane was opened");
             } finally {
                 stop(nodes);
             }
