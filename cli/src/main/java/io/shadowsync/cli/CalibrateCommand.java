@@ -26,7 +26,8 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--reps", paramLabel = "R", description = "Repetitions of every measurement (default: 5).")
     int reps = 5;
 
-    @Option(names = "--calibrate-examples", paramLabel = "N", description = "Examples per timed training run (default: 20000).")
+    @Option(names = "--calibrate-examples", paramLabel = "N", description = "Examples a trainer per timed training run; measure as the job "
+            + "will run, its steady state is the last 60 %% of the run (default: 20000).")
     long examples = 20_000;
 
     @Option(names = "--verbose", description = "Print stack traces of errors.")
@@ -45,7 +46,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         TrainCommand train = TrainFlags.parse(job, spec.commandLine().getOut(), err);
         Costs costs;
         try {
-            costs = new Calibration(err, reps).measure(train, examples);
+            costs = new Calibration(err, reps).measure(train, job, examples);
         } catch (RuntimeException e) {
             if (verbose) e.printStackTrace(err);
             throw e;

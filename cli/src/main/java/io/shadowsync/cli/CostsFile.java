@@ -13,13 +13,16 @@ import java.util.Map;
 
 /**
  * The costs file {@code calibrate} writes and {@code simulate} reads (JSON): every cost as {@code {"median": s,
- * "spread": s}} in seconds, the job's step (wall, CPU, the workers' CPU and the configuration it ran in), the rows
- * per step and the machine (its cores). A file that lacks a field, or has
- * a bad one, is refused naming it.
+ * "spread": s}} in seconds, the job's step (wall, CPU, the workers' CPU, the process's own CPU in cores and the
+ * configuration it ran in), the rows per step and the machine (its cores). A file that lacks a field, or has a bad
+ * one, is refused naming it. Format 2 (before the process's own CPU was measured apart) is still read: its step CPU
+ * held the whole process's, and its process CPU is 0, the model it was calibrated for.
  */
 final class CostsFile {
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final String VERSION = "shadowsync-costs/2";
+    static final String VERSION = "shadowsync-costs/3";
+    /** The format before the process's own CPU: read with none. */
+    static final String VERSION_2 = "shadowsync-costs/2";
 
     private CostsFile() {}
 
@@ -37,6 +40,7 @@ final class CostsFile {
         put(st, "wall", c.step().wall());
         put(st, "cpu", c.step().cpu());
         put(st, "worker_cpu", c.step().workerCpu());
+        put(st, "process_cpu_cores", c.step().processCpu());
         st.put("workers", c.step().workers());
         st.put("ps_shards", c.step().psShards());
         st.put("net_bandwidth_bytes_per_sec", Double.isInfinite(c.step().link().bytesPerSecond()) ? "inf" : Double.toString(c.step().link().bytesPerSecond()));
@@ -71,8 +75,9 @@ final class CostsFile {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new UsageException("--costs " + file + ": not JSON (" + e.getOriginalMessage() + "); write it with 'shadowsync calibrate'");
         }
-        if (o == null || !VERSION.equals(o.path("format").asText())) {
-            throw new UsageException("--costs " + file + ": not a costs file of format " + VERSION + "; write it with 'shadowsync calibrate'");
+        String format = o == null ? "" : o.path("format").asText();
+        if (!VERSION.equals(format) && !VERSION_2.equals(format)) {
+            throw new UsageException("--costs " + file + ": not a costs file of format " + VERSION + " (or " + VERSION_2 + "); write it with 'shadowsync calibrate'");
         }
         try {
             JsonNode m = field(o, "machine", file);
@@ -86,7 +91,8 @@ final class CostsFile {
             } catch (NumberFormatException e) {
                 throw new UsageException("--costs " + file + ": 'step.net_bandwidth_bytes_per_sec' is not a number or inf: " + bw);
             }
-            Costs.JobStep step = new Costs.JobStep(measure(st, "wall", file), measure(st, "cpu", file), measure(st, "worker_cpu", file),
+            Measure processCpu = format.equals(VERSION_2) ? new Measure(0, 0) : measure(st, "process_cpu_cores", file);
+            Costs.JobStep step = new Costs.JobStep(measure(st, "wall", file), measure(st, "cpu", file), measure(st, "worker_cpu", file), processCpu,
                     (int) number(st, "workers", file), (int) number(st, "ps_shards", file),
                     new LinkModel(bytesPerSecond, number(st, "net_latency_seconds", file)));
             return new Costs(step, measure(o, "compute_step", file), number(o, "rows_per_step", file), measure(o, "pull_per_call", file),

@@ -22,10 +22,12 @@ import java.util.SplittableRandom;
  * thread; otherwise every shard serves its calls one at a time (its CPU, a {@link FifoLink#server()}, or with
  * {@link SimCluster#serversOnHost()} a {@link ShardQueue} on the trainers' host).
  *
- * <p>The worker step is the job's own, as calibration measured it in a one-trainer run ({@link Costs.JobStep}): the
- * workers' CPU per step runs on the worker's thread, the rest of the process's CPU per step (the reader, GC, the
- * in-process server calls' bookkeeping) alongside it on the same host, and the step waits for both, so that N
- * trainers on C cores get C/N of the cores between them. What the one-trainer run's wall time per step holds beyond
+ * <p>The worker step is the job's own, as calibration measured it in runs of one and two trainers ({@link Costs.JobStep}): the
+ * workers' CPU per step runs on the worker's thread, the rest of the step's CPU (the reader, GC, the in-process server
+ * calls' bookkeeping) alongside it on the same host, and the step waits for both; every process on a host (one JVM
+ * of trainers in process, each trainer and each server on the host over the network) {@link CpuPool#reserve reserves}
+ * the calibrated process CPU once (its JIT, metrics, timers), so that N trainers in one JVM on C cores train
+ * (C − process CPU) / step CPU steps a second between them when the cores are short. What the one-trainer run's wall time per step holds beyond
  * what this simulation makes of the same configuration (its CPU, the emulated link's latencies and wake-ups) is the
  * step's {@link #residual() residual}, a fixed delay added to every step.
  */
@@ -100,6 +102,10 @@ public final class ScalingSimulation {
         denseShards = links(denseShardCount, l);
         denseShardCpu = servers(cluster.inProcess() ? 0 : denseShardCount);
         embShardHost = onHost(cluster.serversOnHost() ? embShards.length : 0);
+        double own = costs.step().processCpu().median();
+        for (int h = 0; h < hosts.length; h++) {
+            if (own > 0) hosts[h].reserve(own * processesOn(h));
+        }
         rounds = new Rounds(this);
         trainerSteps = new long[n];
         stepWaiter = new Runnable[n];
@@ -108,6 +114,19 @@ public final class ScalingSimulation {
             for (int w = 0; w < job.workers(); w++) workers.add(new Worker(t, w, root.split()));
         }
         targetSteps = (long) stepsPerWorker * workers.size();
+    }
+
+    /**
+     * The processes on host h, each charged the calibrated process CPU once: in process one JVM holds the host's
+     * trainers (as {@code train}); over the network each trainer is a process of its own (as {@code launch}), and with
+     * the servers on the trainers' host so is each server shard.
+     */
+    int processesOn(int h) {
+        int trainers = 0;
+        for (int t = 0; t < n; t++) if (cluster.hostOf(t) == h) trainers++;
+        if (trainers == 0) return 0;
+        if (cluster.inProcess()) return 1;
+        return trainers + (cluster.serversOnHost() && h == 0 ? job.psShards() : 0);
     }
 
     private static FifoLink[] links(int k, LinkModel l) {

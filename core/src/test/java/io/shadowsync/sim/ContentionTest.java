@@ -56,6 +56,32 @@ class ContentionTest {
         assertEquals(2 * BATCH / (1.5 * S), run(job, costs, oneHost(2), 4, 1).examplesPerSec(), 1e-6 * BATCH / S);
     }
 
+    /**
+     * The process's own CPU (the JIT, timers: f cores) is charged once per process: N trainers in one JVM on C cores
+     * train min(N, C − f) / s steps a second, not (C − N·f) / s, as charging it to every trainer's steps would; over the
+     * network every trainer is a process (C − N·f), and with the servers on the host every shard is one more.
+     */
+    @Test
+    void theProcessCpuIsChargedOncePerProcess() {
+        SimJob job = SimFixtures.job("none", 1, 10);
+        double f = 0.5;
+        Costs costs = SimFixtures.costs(new Costs.JobStep(new Measure(S, 0), new Measure(S, 0), new Measure(S, 0), new Measure(f, 0), 1, 1,
+                LinkModel.NONE), 2);
+        for (int n : new int[] {1, 2, 4, 8}) {
+            double eps = run(job, costs, oneHost(2), n, 1).examplesPerSec();
+            assertEquals(Math.min(n, 2 - f) * BATCH / S, eps, 1e-6 * eps, n + " trainers in one process on 2 cores");
+        }
+        Costs quarter = SimFixtures.costs(new Costs.JobStep(new Measure(S, 0), new Measure(S, 0), new Measure(S, 0), new Measure(0.25, 0), 1, 1,
+                LinkModel.NONE), 2);
+        SimCluster processes = new SimCluster(LinkModel.NONE, 2, 0, false, Stragglers.NONE);
+        assertEquals((2 - 4 * 0.25) * BATCH / S, run(job, quarter, processes, 4, 1).examplesPerSec(), 1e-6 * BATCH / S, "4 trainer processes");
+        SyncSpec none = new SyncSpec("none", 1, 0, Double.NaN, 1, false, Double.NaN, 0.05);
+        SimJob withShards = new SimJob(none, 1, BATCH, 10, 1, 4, 2, Codec.FLOAT32);
+        SimCluster withServers = new SimCluster(LinkModel.NONE, 2, 0, false, Stragglers.NONE, true);
+        assertEquals((2 - (4 + 2) * 0.25) * BATCH / S, run(withShards, quarter, withServers, 4, 1).examplesPerSec(), 1e-6 * BATCH / S,
+                "4 trainer and 2 server processes");
+    }
+
     /** What the one-trainer run took beyond the simulated CPU is the residual; the calibrated point is reproduced exactly. */
     @Test
     void theResidualReproducesTheCalibratedStep() {
