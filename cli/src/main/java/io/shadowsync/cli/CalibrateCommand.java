@@ -30,6 +30,10 @@ public final class CalibrateCommand implements Callable<Integer> {
             + "will run, its steady state is the last 60 %% of the run (default: 20000).")
     long examples = 20_000;
 
+    @Option(names = "--launch", description = "Also measure the job as 'launch --local' runs it: one trainer process and its server processes "
+            + "on this host, rows over loopback (for simulate without --in-process).")
+    boolean launch;
+
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
@@ -46,7 +50,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         TrainCommand train = TrainFlags.parse(job, spec.commandLine().getOut(), err);
         Costs costs;
         try {
-            costs = new Calibration(err, reps).measure(train, job, examples);
+            costs = new Calibration(err, reps).measure(train, job, examples, launch);
         } catch (RuntimeException e) {
             if (verbose) e.printStackTrace(err);
             throw e;

@@ -52,7 +52,7 @@ final class Calibration {
     }
 
     /** Everything, for the job t describes (its flags as parsed; changed here to a one-trainer job without network). */
-    Costs measure(TrainCommand t, List<String> jobArgs, long examples) throws Exception {
+    Costs measure(TrainCommand t, List<String> jobArgs, long examples, boolean launch) throws Exception {
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         JobCommand.Plan plan = t.plan(err, true);
         long[][] shapes = plan.modelSpec().embeddingShapes();
@@ -64,6 +64,7 @@ final class Calibration {
                         + "the process's own CPU %.3f cores (± %.3f)", step.workers(), step.psShards(), step.link(), step.wall().median() * 1e3,
                 step.wall().spread() * 1e3, step.cpu().median() * 1e3, step.workerCpu().median() * 1e3, step.processCpu().median(),
                 step.processCpu().spread());
+        Costs.Launched launched = launch ? launched(jobArgs, plan, examples, step.processCpu().median()) : null;
         double[] eps1 = trainRuns(t, 1, examples);
         double[] steps = new double[eps1.length];
         for (int i = 0; i < steps.length; i++) steps[i] = plan.batchSize() / eps1[i];
@@ -87,7 +88,7 @@ final class Calibration {
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
                 load, Instant.now().toString());
         return new Costs(step, computeStep, rowsPerStep, ps[0], ps[1], ps[2], ps[3], grpc[0], grpc[1], grpc[2], grpc[3], enc, dec, hop, round, apply,
-                wakeup, machine);
+                wakeup, machine, launched);
     }
 
     private void note(String format, Object... args) {
@@ -147,51 +148,134 @@ final class Calibration {
         return new double[] {Math.max(worker, (r1 + r2) / (s1 + s2)), 0};
     }
 
-    /** A run's steady state: examples/s (all trainers), the process's CPU and its worker threads' CPU (cores). */
-    private record Steady(double examplesPerSec, double cpu, double workerCpu) {}
+    /**
+     * The job as {@code launch --local 1} runs it (one trainer process, the job's server processes, rows over loopback;
+     * no emulated link), reps times, in its steady state: per worker step of the trainer, its wall time, the trainer
+     * process's CPU and its workers' (the process's own CPU, processCpu cores as the train runs measured it, taken
+     * out), and the server processes' CPU, all of it (a server JVM's own CPU is not a trainer JVM's: 2 servers used
+     * less than 2 × processCpu on the validation's job; one run cannot tell it from their rows' work, so it is counted
+     * as the steps').
+     */
+    private Costs.Launched launched(List<String> jobArgs, JobCommand.Plan plan, long examplesPerTrainer, double processCpu) throws Exception {
+        int workers = plan.job().trainer().workers(), shards = plan.job().psShards();
+        double batch = plan.batchSize();
+        double[] wall = new double[reps], cpu = new double[reps], own = new double[reps], server = new double[reps];
+        Set<String> drop = new HashSet<>(OWN_FLAGS);
+        drop.addAll(List.of("--net-bandwidth", "--net-latency"));
+        for (int i = 0; i < reps; i++) {
+            List<String> args = new ArrayList<>(List.of("launch", "--local", "1"));
+            args.addAll(TrainFlags.without(jobArgs, drop));
+            args.addAll(List.of("--examples", String.valueOf(examplesPerTrainer)));
+            Steady r = childRun(args, 1);
+            double steps = r.examplesPerSec / batch;
+            wall[i] = workers * batch / r.examplesPerSec;
+            own[i] = r.workerCpu / steps;
+            cpu[i] = Math.max(own[i], (r.cpu - processCpu) / steps);
+            server[i] = r.serverCpu / steps;
+            note("launched run %d: 1 trainer process %.0f examples/s, %.3f cores (workers %.3f); %d server process(es) %.3f cores", i + 1,
+                    r.examplesPerSec, r.cpu, r.workerCpu, shards, r.serverCpu);
+        }
+        Costs.Launched l = new Costs.Launched(Measure.of(wall), Measure.of(cpu), Measure.of(own), Measure.of(server), shards);
+        note("the launched step (1 trainer process, %d server process(es)): %.3f ms wall (± %.3f), trainer CPU %.3f ms (workers %.3f ms), "
+                + "servers' CPU %.3f ms", shards, l.wall().median() * 1e3, l.wall().spread() * 1e3, l.cpu().median() * 1e3,
+                l.workerCpu().median() * 1e3, l.serverCpu().median() * 1e3);
+        return l;
+    }
 
     /**
-     * The job as {@code shadowsync train} runs it with the given trainers (sync none, examples a trainer) in a JVM
-     * of its own, sampled every 20 ms: its CPU time (the OS's count) and its worker threads' (on Linux, from
-     * /proc/PID/task, whose names the JVM sets; elsewhere all of the CPU counts as the workers'); over the window of
-     * its steady state in its metrics records.
+     * A run's steady state: examples/s (all trainers), the CPU of its trainer processes and of their worker threads,
+     * and of its server processes (cores).
      */
+    private record Steady(double examplesPerSec, double cpu, double workerCpu, double serverCpu) {}
+
+    /** The job as {@code shadowsync train} runs it with the given trainers (sync none, examples a trainer) in a JVM of its own. */
     private Steady childRun(List<String> jobArgs, int trainers, long examplesPerTrainer) throws Exception {
+        List<String> args = new ArrayList<>(List.of("train"));
+        args.addAll(TrainFlags.without(jobArgs, OWN_FLAGS));
+        args.addAll(List.of("--trainers", String.valueOf(trainers), "--sync", "none", "--examples", String.valueOf(examplesPerTrainer * trainers)));
+        return childRun(args, trainers);
+    }
+
+    /**
+     * shadowsync args (train or launch; calibrate adds its metrics, a model file of its own and no progress) in a JVM
+     * of its own, sampled every 20 ms: the CPU time (the OS's count) of that process and every process it starts, by
+     * role (a trainer: train or trainer; a server: ps), and the trainers' worker threads' (on Linux, from
+     * /proc/PID/task, whose names the JVM sets; elsewhere all of a trainer's CPU counts as its workers'); over the window
+     * of the steady state in the trainers' metrics records.
+     */
+    private Steady childRun(List<String> given, int trainers) throws Exception {
         Path dir = Files.createTempDirectory("shadowsync-calibrate");
-        Path metrics = dir.resolve("metrics.jsonl"), log = dir.resolve("stderr.txt");
+        Path metrics = dir.resolve("metrics.jsonl"), log = dir.resolve("stderr.txt"), model = dir.resolve("model");
         try {
-            List<String> args = new ArrayList<>(List.of("train"));
-            args.addAll(TrainFlags.without(jobArgs, OWN_FLAGS));
-            args.addAll(List.of("--trainers", String.valueOf(trainers), "--sync", "none", "--examples", String.valueOf(examplesPerTrainer * trainers),
-                    "--metrics", metrics.toString(), "--log-every", "0.1", "--no-progress"));
+            List<String> args = new ArrayList<>(given);
+            args.addAll(List.of("--metrics", metrics.toString(), "--log-every", "0.1", "--no-progress", "--save", model.toString()));
             Process p = new ProcessBuilder(ChildJvm.command(ChildJvm.inheritedOptions(), args)).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(log.toFile()).start();
-            List<double[]> samples = new ArrayList<>(); // wall ms since the epoch, process CPU s, worker threads' CPU s
+            List<double[]> samples = new ArrayList<>(); // wall ms since the epoch, trainers' CPU s, their workers' s, servers' s
+            Map<Long, Double> cpuOf = new java.util.HashMap<>(); // per process its last count: one that ended keeps it
+            Map<Long, String> roleOf = new java.util.HashMap<>();
+            Map<String, Long> workerTicks = new java.util.HashMap<>();
             try {
                 while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
                     double now = System.currentTimeMillis();
-                    var total = p.toHandle().info().totalCpuDuration();
-                    if (total.isPresent()) samples.add(new double[] {now, total.get().toNanos() / 1e9, workerCpu(p.pid())});
+                    double workersCpu = 0;
+                    List<ProcessHandle> all = new ArrayList<>(List.of(p.toHandle()));
+                    p.toHandle().descendants().forEach(all::add);
+                    for (ProcessHandle h : all) {
+                        String role = roleOf.computeIfAbsent(h.pid(), k -> role(h));
+                        if (role.isEmpty()) continue;
+                        var total = h.info().totalCpuDuration();
+                        if (total.isPresent()) cpuOf.merge(h.pid(), total.get().toNanos() / 1e9, Math::max);
+                        if (role.equals("trainer")) workersCpu += workerCpu(h.pid(), workerTicks);
+                    }
+                    double trainerCpu = 0, serverCpu = 0;
+                    for (var e : cpuOf.entrySet()) {
+                        if (roleOf.get(e.getKey()).equals("trainer")) trainerCpu += e.getValue();
+                        else serverCpu += e.getValue();
+                    }
+                    samples.add(new double[] {now, trainerCpu, workersCpu, serverCpu});
                 }
             } finally {
-                if (p.isAlive()) p.destroyForcibly().waitFor();
+                if (p.isAlive()) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly().waitFor();
+                }
             }
             if (p.exitValue() != 0) {
                 List<String> lines = Files.readAllLines(log);
-                throw new IllegalStateException("calibrate: the job's run as " + trainers + " trainer(s) failed (exit " + p.exitValue() + "): "
+                throw new IllegalStateException("calibrate: the job's run (shadowsync " + String.join(" ", given) + ") failed (exit " + p.exitValue() + "): "
                         + String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size())));
             }
-            return steady(metrics, samples, trainers);
+            return steady(dir, samples, trainers);
         } finally {
-            for (Path f : List.of(metrics, log, dir)) Files.deleteIfExists(f);
+            try (var ls = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) ls::iterator) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
         }
     }
 
-    /** Seconds of CPU of the worker threads (trainer-T/worker-W) of process pid; NaN where /proc is not there. */
-    private static double workerCpu(long pid) {
+    /** A shadowsync process's role: "trainer" (train, trainer), "server" (ps), or "" (another: the launcher). */
+    private static String role(ProcessHandle h) {
+        String[] args = h.info().arguments().orElse(new String[0]);
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (!args[i].equals(Main.class.getName())) continue;
+            return switch (args[i + 1]) {
+                case "train", "trainer" -> "trainer";
+                case "ps" -> "server";
+                default -> "";
+            };
+        }
+        return "";
+    }
+
+    /**
+     * Seconds of CPU of the worker threads (trainer-T/worker-W) of process pid so far, those that ended included (ticksOf
+     * holds each one's last count); NaN where /proc is not there.
+     */
+    private static double workerCpu(long pid, Map<String, Long> ticksOf) {
         Path tasks = Path.of("/proc", String.valueOf(pid), "task");
         if (!Files.isDirectory(tasks)) return Double.NaN;
-        long ticks = 0;
         try (var ls = Files.list(tasks)) {
             for (Path t : (Iterable<Path>) ls::iterator) {
                 String stat;
@@ -203,18 +287,27 @@ final class Calibration {
                 int open = stat.indexOf('('), close = stat.lastIndexOf(')');
                 if (open < 0 || close < open || !stat.substring(open + 1, close).matches("trainer-\\d+/w.*")) continue;
                 String[] f = stat.substring(close + 2).split(" ");
-                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+                ticksOf.merge(t.getFileName().toString(), Long.parseLong(f[11]) + Long.parseLong(f[12]), Math::max); // utime, stime
             }
         } catch (java.io.IOException e) {
             return Double.NaN;
         }
+        long ticks = 0;
+        for (long k : ticksOf.values()) ticks += k;
         return ticks / 100.0; // USER_HZ: /proc counts in hundredths of a second
     }
 
-    /** The steady window of a run (each trainer's records from STEADY_FROM of its time on) and the CPU the samples saw in it. */
-    private static Steady steady(Path metrics, List<double[]> samples, int trainers) throws java.io.IOException {
+    /**
+     * The steady window of a run (each trainer's records in the metrics files in dir, from STEADY_FROM of its time on)
+     * and the CPU the samples saw in it.
+     */
+    private static Steady steady(Path dir, List<double[]> samples, int trainers) throws java.io.IOException {
         Map<Integer, List<JsonNode>> by = new java.util.TreeMap<>();
-        for (String line : Files.readAllLines(metrics)) {
+        List<String> lines = new ArrayList<>();
+        try (var ls = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) ls::iterator) if (f.getFileName().toString().endsWith(".jsonl")) lines.addAll(Files.readAllLines(f));
+        }
+        for (String line : lines) {
             if (line.isBlank()) continue;
             JsonNode r = JSON.readTree(line);
             if (!r.path("type").asText("train").equals("train") || !r.has("trainer") || r.path("final").asBoolean()) continue;
@@ -242,7 +335,8 @@ final class Calibration {
         }
         double seconds = (to - from) / 1e3;
         double cpu = (at(samples, to, 1) - at(samples, from, 1)) / seconds, workers = (at(samples, to, 2) - at(samples, from, 2)) / seconds;
-        return new Steady(eps, cpu, Double.isNaN(workers) ? cpu : Math.min(cpu, workers));
+        double servers = (at(samples, to, 3) - at(samples, from, 3)) / seconds;
+        return new Steady(eps, cpu, Double.isNaN(workers) ? cpu : Math.min(cpu, workers), servers);
     }
 
     /** Column k of the samples at time t (linear between the samples around it, the first or last outside them). */

@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * The costs file {@code calibrate} writes and {@code simulate} reads (JSON): every cost as {@code {"median": s,
  * "spread": s}} in seconds, the job's step (wall, CPU, the workers' CPU, the process's own CPU in cores and the
- * configuration it ran in), the rows per step and the machine (its cores). A file that lacks a field, or has a bad
+ * configuration it ran in), with {@code calibrate --launch} the launched form's step and server CPU, the rows per step
+ * and the machine (its cores). A file that lacks a field, or has a bad
  * one, is refused naming it. Format 2 (before the process's own CPU was measured apart) is still read: its step CPU
  * held the whole process's, and its process CPU is 0, the model it was calibrated for.
  */
@@ -45,6 +46,14 @@ final class CostsFile {
         st.put("ps_shards", c.step().psShards());
         st.put("net_bandwidth_bytes_per_sec", Double.isInfinite(c.step().link().bytesPerSecond()) ? "inf" : Double.toString(c.step().link().bytesPerSecond()));
         st.put("net_latency_seconds", c.step().link().latencySeconds());
+        if (c.launch() != null) {
+            ObjectNode l = o.putObject("launch");
+            put(l, "wall", c.launch().wall());
+            put(l, "cpu", c.launch().cpu());
+            put(l, "worker_cpu", c.launch().workerCpu());
+            put(l, "server_cpu", c.launch().serverCpu());
+            l.put("ps_shards", c.launch().psShards());
+        }
         put(o, "compute_step", c.computeStep());
         put(o, "pull_per_call", c.pullPerCall());
         put(o, "pull_per_row", c.pullPerRow());
@@ -100,10 +109,18 @@ final class CostsFile {
                     measure(o, "grpc_pull_per_call", file), measure(o, "grpc_pull_per_row", file), measure(o, "grpc_push_per_call", file),
                     measure(o, "grpc_push_per_row", file), measures(field(o, "encode_per_float", file), file),
                     measures(field(o, "decode_per_float", file), file), measure(o, "ring_hop_per_float", file),
-                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), machine);
+                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), machine, launched(o, file));
         } catch (IllegalArgumentException e) {
             throw new UsageException("--costs " + file + ": " + e.getMessage());
         }
+    }
+
+    /** The launched form, where calibrate --launch measured it; null where not. */
+    private static Costs.Launched launched(JsonNode o, Path file) {
+        JsonNode l = o.get("launch");
+        if (l == null || l.isNull()) return null;
+        return new Costs.Launched(measure(l, "wall", file), measure(l, "cpu", file), measure(l, "worker_cpu", file), measure(l, "server_cpu", file),
+                (int) number(l, "ps_shards", file));
     }
 
     private static JsonNode field(JsonNode o, String key, Path file) {

@@ -30,11 +30,13 @@ import java.util.Map;
  * @param wakeup         how much later than asked a thread that waits out an emulated link's delay runs again (the
  *                       host's timer and scheduler; large on a loaded machine); charged to every emulated wait in process
  * @param machine        where it was measured
+ * @param launch         the job as {@code launch --local} runs it (a trainer process, its server processes), or null
+ *                       where not calibrated: then the servers over the network cost the loopback calls' times
  */
 public record Costs(JobStep step, Measure computeStep, double rowsPerStep, Measure pullPerCall, Measure pullPerRow, Measure pushPerCall,
                     Measure pushPerRow, Measure grpcPullPerCall, Measure grpcPullPerRow, Measure grpcPushPerCall,
                     Measure grpcPushPerRow, Map<String, Measure> encodePerFloat, Map<String, Measure> decodePerFloat,
-                    Measure ringHopPerFloat, Measure roundPerFloat, Measure applyPerFloat, Measure wakeup, Machine machine) {
+                    Measure ringHopPerFloat, Measure roundPerFloat, Measure applyPerFloat, Measure wakeup, Machine machine, Launched launch) {
     /** The machine a calibration ran on. */
     public record Machine(int cores, String jdk, String os, double loadAverage, String when) {}
 
@@ -73,6 +75,36 @@ public record Costs(JobStep step, Measure computeStep, double rowsPerStep, Measu
         /** A step of s seconds of one worker's CPU and nothing else, on one local store with an ideal link (tests, estimates). */
         public static JobStep computeOnly(Measure s) {
             return new JobStep(s, s, s, 1, 1, LinkModel.NONE);
+        }
+    }
+
+    /** Costs without the launched form. */
+    public Costs(JobStep step, Measure computeStep, double rowsPerStep, Measure pullPerCall, Measure pullPerRow, Measure pushPerCall,
+                 Measure pushPerRow, Measure grpcPullPerCall, Measure grpcPullPerRow, Measure grpcPushPerCall,
+                 Measure grpcPushPerRow, Map<String, Measure> encodePerFloat, Map<String, Measure> decodePerFloat,
+                 Measure ringHopPerFloat, Measure roundPerFloat, Measure applyPerFloat, Measure wakeup, Machine machine) {
+        this(step, computeStep, rowsPerStep, pullPerCall, pullPerRow, pushPerCall, pushPerRow, grpcPullPerCall, grpcPullPerRow, grpcPushPerCall,
+                grpcPushPerRow, encodePerFloat, decodePerFloat, ringHopPerFloat, roundPerFloat, applyPerFloat, wakeup, machine, null);
+    }
+
+    /**
+     * The job as {@code launch --local} runs it, from runs of one trainer process and its server processes on this
+     * host (rows over loopback row lanes), in their steady state; seconds per worker step of the trainer. Every
+     * process's own CPU is the step's {@link JobStep#processCpu()} and is not in these.
+     *
+     * @param wall      wall time of a worker step of the one trainer
+     * @param cpu       the trainer process's CPU per worker step
+     * @param workerCpu its worker threads' own (a part of cpu)
+     * @param serverCpu the server processes' CPU per worker step of the trainer, all shards, the step's pull and push
+     * @param psShards  the server processes (shards) of those runs
+     */
+    public record Launched(Measure wall, Measure cpu, Measure workerCpu, Measure serverCpu, int psShards) {
+        public Launched {
+            if (wall == null || cpu == null || workerCpu == null || serverCpu == null) throw new IllegalArgumentException("a launched step needs its wall and CPU");
+            if (psShards < 1) throw new IllegalArgumentException("a launched step has at least 1 server shard, got " + psShards);
+            if (workerCpu.median() > cpu.median() * (1 + 1e-9)) {
+                throw new IllegalArgumentException("the launched workers' CPU per step (" + workerCpu.median() + " s) exceeds the trainer's (" + cpu.median() + " s)");
+            }
         }
     }
 
