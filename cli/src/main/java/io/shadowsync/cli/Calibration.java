@@ -138,13 +138,14 @@ final class Calibration {
 
     /**
      * The line R = P + c·S through a process's CPU rates R1 and R2 (cores) at S1 and S2 steps a second: {c, P}, the
-     * CPU a step costs and the process's own. Where the two do not make such a line (two trainers no faster than one:
-     * the cores were short; P below 0 or c below the workers' own CPU a step: noise) all of the CPU is the steps':
+     * CPU a step costs and the process's own. A step costs at least its workers' own CPU: a slope below it (noise: a
+     * loaded host) is raised to it and P is the two runs' mean of R − c·S. Where the runs do not separate the two (two
+     * trainers less than 1.1 times as fast as one: the cores were short; P below 0) all of the CPU is the steps':
      * {max(worker, (R1 + R2) / (S1 + S2)), 0}.
      */
     static double[] split(double s1, double r1, double s2, double r2, double worker) {
-        double c = (r2 - r1) / (s2 - s1), p = r1 - c * s1;
-        if (s2 > 1.1 * s1 && p >= 0 && c >= worker) return new double[] {c, p};
+        double c = Math.max(worker, (r2 - r1) / (s2 - s1)), p = (r1 - c * s1 + r2 - c * s2) / 2;
+        if (s2 > 1.1 * s1 && p >= 0) return new double[] {c, p};
         return new double[] {Math.max(worker, (r1 + r2) / (s1 + s2)), 0};
     }
 

@@ -37,20 +37,14 @@ final class CostsFile {
         m.put("load_average", c.machine().loadAverage());
         m.put("when", c.machine().when());
         o.put("rows_per_step", c.rowsPerStep());
-        ObjectNode st = o.putObject("step");
-        put(st, "wall", c.step().wall());
-        put(st, "cpu", c.step().cpu());
-        put(st, "worker_cpu", c.step().workerCpu());
+        ObjectNode st = step(o, "step", c.step().wall(), c.step().cpu(), c.step().workerCpu());
         put(st, "process_cpu_cores", c.step().processCpu());
         st.put("workers", c.step().workers());
         st.put("ps_shards", c.step().psShards());
         st.put("net_bandwidth_bytes_per_sec", Double.isInfinite(c.step().link().bytesPerSecond()) ? "inf" : Double.toString(c.step().link().bytesPerSecond()));
         st.put("net_latency_seconds", c.step().link().latencySeconds());
         if (c.launch() != null) {
-            ObjectNode l = o.putObject("launch");
-            put(l, "wall", c.launch().wall());
-            put(l, "cpu", c.launch().cpu());
-            put(l, "worker_cpu", c.launch().workerCpu());
+            ObjectNode l = step(o, "launch", c.launch().wall(), c.launch().cpu(), c.launch().workerCpu());
             put(l, "server_cpu", c.launch().serverCpu());
             l.put("ps_shards", c.launch().psShards());
         }
@@ -71,6 +65,15 @@ final class CostsFile {
         c.encodePerFloat().forEach((k, v) -> put(enc, k, v));
         c.decodePerFloat().forEach((k, v) -> put(dec, k, v));
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+    }
+
+    /** A step's object: its wall time, CPU and the workers' CPU. */
+    private static ObjectNode step(ObjectNode o, String key, Measure wall, Measure cpu, Measure workerCpu) {
+        ObjectNode st = o.putObject(key);
+        put(st, "wall", wall);
+        put(st, "cpu", cpu);
+        put(st, "worker_cpu", workerCpu);
+        return st;
     }
 
     private static void put(ObjectNode o, String key, Measure m) {

@@ -73,6 +73,20 @@ class SimulateCliTest {
         assertTrue(bad.err().contains("s-nope"), bad.err());
     }
 
+    /** calibrate --launch's launched step goes through the file (and a file without one reads as none). */
+    @Test
+    void readsTheLaunchedStep() throws Exception {
+        Costs c = CostsFile.read(costs(2e-3));
+        assertEquals(null, c.launch());
+        Costs.Launched l = new Costs.Launched(new Measure(3e-3, 1e-4), new Measure(2e-3, 0), new Measure(1e-3, 0), new Measure(5e-4, 2e-5), 2);
+        Costs with = new Costs(c.step(), c.computeStep(), c.rowsPerStep(), c.pullPerCall(), c.pullPerRow(), c.pushPerCall(), c.pushPerRow(),
+                c.grpcPullPerCall(), c.grpcPullPerRow(), c.grpcPushPerCall(), c.grpcPushPerRow(), c.encodePerFloat(), c.decodePerFloat(),
+                c.ringHopPerFloat(), c.roundPerFloat(), c.applyPerFloat(), c.wakeup(), c.machine(), l);
+        Path p = dir.resolve("launch.json");
+        Files.writeString(p, CostsFile.toJson(with));
+        assertEquals(l, CostsFile.read(p).launch());
+    }
+
     /** The process's own CPU goes through the file; a format-2 file (without it) is read as none; another format is refused naming the file. */
     @Test
     void readsTheProcessCpuAndTheFormatBeforeIt() throws Exception {
@@ -94,8 +108,9 @@ class SimulateCliTest {
 
     /**
      * Calibration's split of a process's CPU rate R = P + c·S (cores at S steps a second) into the step's c and the
-     * process's P, from two runs: exact on a line; where two trainers are no faster than one (cores short) or the
-     * line leaves P below 0, all of the CPU is the steps'.
+     * process's P, from two runs: exact on a line; a slope below the workers' own CPU a step raised to it (P the mean
+     * left over); where two trainers are no faster than one (cores short) or the line leaves P below 0, all of the CPU
+     * is the steps'.
      */
     @Test
     void calibrationSplitsTheProcessCpuFromTheSteps() {
@@ -106,6 +121,9 @@ class SimulateCliTest {
         double[] bound = Calibration.split(100, 0.8, 105, 0.84, worker);
         assertEquals(0, bound[1]);
         assertEquals((0.8 + 0.84) / 205, bound[0], 1e-12);
+        double[] shallow = Calibration.split(100, 0.3 + 0.002 * 100, 200, 0.3 + 0.002 * 200, worker); // slope 2 ms < 3 ms of the workers
+        assertEquals(worker, shallow[0], 1e-12);
+        assertEquals((0.2 + 0.1) / 2, shallow[1], 1e-12);
         double[] negative = Calibration.split(100, 0.3, 200, 0.9, worker); // P = −0.3
         assertEquals(0, negative[1]);
         assertEquals(1.2 / 300, negative[0], 1e-12);
