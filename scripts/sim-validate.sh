@@ -6,8 +6,9 @@
 # per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
 # CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
 # MEASURE=0 only predicts (against $OUT/measured.tsv).
-# Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000). About 5 minutes on an idle 2-core
-# host (much longer on a loaded one); run it on a quiet host: the load average is printed beside every measurement.
+# Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000); calibrate runs the job as 1 and 2
+# trainers and as launch --local 1 with the same budget. About 6 minutes on an idle 2-core host (much longer on a loaded
+# one); run it on a quiet host: the load average is printed beside every measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/sim-validate}
@@ -15,7 +16,8 @@ NS=("${@:-1 2 4 8}")
 NS=(${NS[*]})
 PER_TRAINER=${PER_TRAINER:-30000}
 mkdir -p "$OUT"
-[ "${KEEP:-0}" = 1 ] || rm -f "$OUT/measured.tsv"  # KEEP=1: add to the measurements already there
+# KEEP=1: add to the measurements already there (MEASURE=0 keeps them: it predicts against them)
+[ "${KEEP:-0}" = 1 ] || [ "${MEASURE:-1}" = 0 ] || rm -f "$OUT/measured.tsv"
 [ -f "$OUT/ctr/train.tsv" ] || ./shadowsync gen-data --out "$OUT/ctr" --rows 60000 --eval-rows 1000 >/dev/null
 job=(jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --in-memory)
 net=(--net-bandwidth 1gbit --net-latency 100us)
