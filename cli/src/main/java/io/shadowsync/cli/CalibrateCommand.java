@@ -13,8 +13,9 @@ import picocli.CommandLine.Unmatched;
 
 /** {@code shadowsync calibrate JOB.yaml --out costs.json}: what the job's pieces cost on this machine, for {@code simulate}. */
 @Command(name = "calibrate", sortOptions = false, usageHelpAutoWidth = true,
-        description = {"Measure on this machine what a job's pieces cost (a worker step, parameter-server calls in process and over "
-                + "loopback gRPC, codecs, a ring hop, the cores a job gets) and write them for 'shadowsync simulate'.",
+        description = {"Measure on this machine what a job's pieces cost (a worker step and a process's own CPU, from runs of the job as "
+                + "1 and 2 trainers in JVMs of their own; parameter-server calls in process and over loopback gRPC, codecs, a ring hop, "
+                + "the cores a job gets) and write them for 'shadowsync simulate'.",
                 "The job is given as to 'train' (JOB.yaml and train's flags). See docs/simulator.md."})
 public final class CalibrateCommand implements Callable<Integer> {
     @Spec
