@@ -223,7 +223,9 @@ final class Calibration {
                     List<ProcessHandle> all = new ArrayList<>(List.of(p.toHandle()));
                     p.toHandle().descendants().forEach(all::add);
                     for (ProcessHandle h : all) {
-                        String role = roleOf.computeIfAbsent(h.pid(), k -> role(h));
+                        // asked again until it has one: a child seen between its fork and its exec shows the launcher's command line
+                        String role = roleOf.get(h.pid());
+                        if (role == null || role.isEmpty()) roleOf.put(h.pid(), role = role(h));
                         if (role.isEmpty()) continue;
                         var total = h.info().totalCpuDuration();
                         if (total.isPresent()) cpuOf.merge(h.pid(), total.get().toNanos() / 1e9, Math::max);

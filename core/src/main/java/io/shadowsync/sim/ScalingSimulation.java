@@ -269,7 +269,8 @@ public final class ScalingSimulation {
         double draw = cluster.stragglers().draw(w.rnd);
         double own = stepWorkerCpu() * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
         Runnable next = () -> q.after(residual, () -> {
-            if (algo.workerGroup()) allReduceGradients(() -> embeddings(w.trainer, false, () -> endStep(w)));
+            // as the engine's Worker: the step's embedding pushes are committed before its gradient goes to the allreduce
+            if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(() -> endStep(w)));
             else embeddings(w.trainer, false, () -> afterPush(w));
         });
         int[] left = {rest > 0 ? 2 : 1};
