@@ -6,8 +6,9 @@
 # per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
 # CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
 # MEASURE=0 only predicts (against $OUT/measured.tsv).
-# Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000). About 5 minutes on an idle 2-core
-# host (much longer on a loaded one); run it on a quiet host: the load average is printed beside every measurement.
+# Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000); calibrate runs the job as 1 and 2
+# trainers and as launch --local 1 with the same budget. About 6 minutes on an idle 2-core host (much longer on a loaded
+# one); run it on a quiet host: the load average is printed beside every measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/sim-validate}
@@ -15,13 +16,15 @@ NS=("${@:-1 2 4 8}")
 NS=(${NS[*]})
 PER_TRAINER=${PER_TRAINER:-30000}
 mkdir -p "$OUT"
-[ "${KEEP:-0}" = 1 ] || rm -f "$OUT/measured.tsv"  # KEEP=1: add to the measurements already there
+# KEEP=1: add to the measurements already there (MEASURE=0 keeps them: it predicts against them)
+[ "${KEEP:-0}" = 1 ] || [ "${MEASURE:-1}" = 0 ] || rm -f "$OUT/measured.tsv"
 [ -f "$OUT/ctr/train.tsv" ] || ./shadowsync gen-data --out "$OUT/ctr" --rows 60000 --eval-rows 1000 >/dev/null
 job=(jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --in-memory)
 net=(--net-bandwidth 1gbit --net-latency 100us)
 if [ "${CALIBRATE:-1}" = 1 ] || [ ! -f "$OUT/costs.json" ]; then  # CALIBRATE=0: keep $OUT/costs.json
   echo "calibrating (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-  ./shadowsync calibrate "${job[@]}" "${net[@]}" --out "$OUT/costs.json" --reps 3 --calibrate-examples 10000 2>&1 | grep -E "step|wake|gRPC" >&2
+  # the same runs as measured below (PER_TRAINER examples a trainer, steady state = the last 60 %), as 1 and 2 trainers
+  ./shadowsync calibrate "${job[@]}" "${net[@]}" --out "$OUT/costs.json" --reps 3 --calibrate-examples "$PER_TRAINER" --launch 2>&1 | grep -E "run|step|wake|gRPC" >&2
 fi
 
 # steady-state examples/s: each trainer's examples/s over the last 60 % of its --metrics records, summed; and the summary's
@@ -54,11 +57,10 @@ for n in "${NS[@]}"; do
     echo "measured: $(tail -1 "$OUT/measured.tsv")" >&2
   done
 done
-# launch --local 2 --ps 2: one epoch of the 60,000 rows (30,000 a trainer), read from the file: with --in-memory or
-# --examples the servers' and the trainers' config digests differ and the rendezvous refuses the trainers. LAUNCH=0 skips it.
+# launch --local 2 --ps 2: one epoch of the 60,000 rows (30,000 a trainer), with the data in memory as calibrated. LAUNCH=0 skips it.
 if [ "${LAUNCH:-1}" = 1 ] && [ "${MEASURE:-1}" = 1 ]; then
   rm -f "$OUT"/m*.jsonl
-  ./shadowsync launch --local 2 --ps 2 jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --no-progress \
+  ./shadowsync launch --local 2 --ps 2 jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --in-memory --no-progress \
       --rendezvous-timeout 300 --save "$OUT/l.model" --summary-json "$OUT/s.json" --metrics "$OUT/m.jsonl" --log-every 1 >/dev/null 2>&1
   cat "$OUT"/m*.jsonl > "$OUT/all.jsonl"
   printf '%s\t%s\t%s\t%s\n' "launch --local" 2 "$(steady "$OUT/all.jsonl" "$OUT/s.json")" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/measured.tsv"
@@ -80,9 +82,10 @@ for f, key in (("p.json", None), ("p1.json", "fr-ma --sync-every 1"), ("p10.json
     for r in json.load(open(out + "/" + f))["results"]:
         pred[(key or r["algorithm"], r["trainers"])] = r["examples_per_sec"]
 costs = json.load(open(out + "/costs.json"))
-print("calibrated at load %.1f: step %.2f ms wall, %.2f ms CPU (workers %.2f ms), compute only %.2f ms"
+print("calibrated at load %.1f: step %.2f ms wall, %.2f ms CPU (workers %.2f ms), %.3f cores a process, compute only %.2f ms"
       % (costs["machine"]["load_average"], costs["step"]["wall"]["median"] * 1e3, costs["step"]["cpu"]["median"] * 1e3,
-         costs["step"]["worker_cpu"]["median"] * 1e3, costs["compute_step"]["median"] * 1e3))
+         costs["step"]["worker_cpu"]["median"] * 1e3, costs["step"].get("process_cpu_cores", {"median": 0})["median"],
+         costs["compute_step"]["median"] * 1e3))
 print("| case | N | predicted ex/s | measured ex/s (steady) | predicted / measured | measured (whole run) | load average |")
 print("|---|---|---:|---:|---:|---:|---:|")
 within = total = 0

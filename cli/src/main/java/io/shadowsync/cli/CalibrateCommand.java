@@ -13,8 +13,9 @@ import picocli.CommandLine.Unmatched;
 
 /** {@code shadowsync calibrate JOB.yaml --out costs.json}: what the job's pieces cost on this machine, for {@code simulate}. */
 @Command(name = "calibrate", sortOptions = false, usageHelpAutoWidth = true,
-        description = {"Measure on this machine what a job's pieces cost (a worker step, parameter-server calls in process and over "
-                + "loopback gRPC, codecs, a ring hop, the cores a job gets) and write them for 'shadowsync simulate'.",
+        description = {"Measure on this machine what a job's pieces cost (a worker step and a process's own CPU, from runs of the job as "
+                + "1 and 2 trainers in JVMs of their own; parameter-server calls in process and over loopback gRPC, codecs, a ring hop, "
+                + "the cores a job gets) and write them for 'shadowsync simulate'.",
                 "The job is given as to 'train' (JOB.yaml and train's flags). See docs/simulator.md."})
 public final class CalibrateCommand implements Callable<Integer> {
     @Spec
@@ -26,8 +27,13 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--reps", paramLabel = "R", description = "Repetitions of every measurement (default: 5).")
     int reps = 5;
 
-    @Option(names = "--calibrate-examples", paramLabel = "N", description = "Examples per timed training run (default: 20000).")
+    @Option(names = "--calibrate-examples", paramLabel = "N", description = "Examples a trainer per timed training run; measure as the job "
+            + "will run, its steady state is the last 60 %% of the run (default: 20000).")
     long examples = 20_000;
+
+    @Option(names = "--launch", description = "Also measure the job as 'launch --local' runs it: one trainer process and its server processes "
+            + "on this host, rows over loopback (for simulate without --in-process).")
+    boolean launch;
 
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
@@ -45,7 +51,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         TrainCommand train = TrainFlags.parse(job, spec.commandLine().getOut(), err);
         Costs costs;
         try {
-            costs = new Calibration(err, reps).measure(train, examples);
+            costs = new Calibration(err, reps).measure(train, job, examples, launch);
         } catch (RuntimeException e) {
             if (verbose) e.printStackTrace(err);
             throw e;

@@ -1,5 +1,7 @@
 package io.shadowsync.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shadowsync.comm.Codec;
 import io.shadowsync.comm.EmulatedLink;
 import io.shadowsync.comm.InProcessCollectives;
@@ -22,6 +24,8 @@ import io.shadowsync.net.ps.PsShardSpec;
 import io.shadowsync.net.ps.RemoteEmbeddingStore;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,12 +35,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The measurements of {@code shadowsync calibrate}: what the pieces of one job cost on this machine, each repeated and
  * summarized as a {@link Measure} (median and interquartile half-range), in seconds of one thread.
  */
 final class Calibration {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final PrintWriter err;
     private final int reps;
 
@@ -46,17 +52,19 @@ final class Calibration {
     }
 
     /** Everything, for the job t describes (its flags as parsed; changed here to a one-trainer job without network). */
-    Costs measure(TrainCommand t, long examples) throws Exception {
+    Costs measure(TrainCommand t, List<String> jobArgs, long examples, boolean launch) throws Exception {
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         JobCommand.Plan plan = t.plan(err, true);
         long[][] shapes = plan.modelSpec().embeddingShapes();
         int dim = shapes.length == 0 ? 1 : (int) shapes[0][1];
         double rowsPerStep = rowsPerStep(plan.train(), plan.batchSize(), shapes.length);
         note("distinct embedding rows per step: %.1f", rowsPerStep);
-        Costs.JobStep step = jobStep(t, plan, examples);
-        note("the job's worker step (one trainer, %d worker(s), %d shard(s), link %s): %.3f ms wall (± %.3f), CPU %.3f ms (workers %.3f ms)",
-                step.workers(), step.psShards(), step.link(), step.wall().median() * 1e3, step.wall().spread() * 1e3, step.cpu().median() * 1e3,
-                step.workerCpu().median() * 1e3);
+        Costs.JobStep step = jobStep(jobArgs, plan, examples);
+        note("the job's worker step (one trainer, %d worker(s), %d shard(s), link %s): %.3f ms wall (± %.3f), CPU %.3f ms (workers %.3f ms); "
+                        + "the process's own CPU %.3f cores (± %.3f)", step.workers(), step.psShards(), step.link(), step.wall().median() * 1e3,
+                step.wall().spread() * 1e3, step.cpu().median() * 1e3, step.workerCpu().median() * 1e3, step.processCpu().median(),
+                step.processCpu().spread());
+        Costs.Launched launched = launch ? launched(jobArgs, plan, examples, step.processCpu().median()) : null;
         double[] eps1 = trainRuns(t, 1, examples);
         double[] steps = new double[eps1.length];
         for (int i = 0; i < steps.length; i++) steps[i] = plan.batchSize() / eps1[i];
@@ -80,7 +88,7 @@ final class Calibration {
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
                 load, Instant.now().toString());
         return new Costs(step, computeStep, rowsPerStep, ps[0], ps[1], ps[2], ps[3], grpc[0], grpc[1], grpc[2], grpc[3], enc, dec, hop, round, apply,
-                wakeup, machine);
+                wakeup, machine, launched);
     }
 
     private void note(String format, Object... args) {
@@ -88,88 +96,260 @@ final class Calibration {
         err.flush();
     }
 
+    /** The flags calibrate gives the job's runs itself (the user's are dropped). */
+    private static final Set<String> OWN_FLAGS = Set.of("--trainers", "--sync", "--examples", "--epochs", "--metrics", "--log-every", "--run-dir",
+            "--eval-every", "--metrics-port", "--dashboard", "--no-progress", "--save", "--summary-json", "--checkpoint-dir", "--resume");
+
+    /** Where the steady state begins in a run: as scripts/sim-validate.sh measures, the last 60 % of each trainer's metrics records. */
+    static final double STEADY_FROM = 0.4;
+
     /**
-     * The job's own worker step: reps runs (after an untimed warm-up run) of the job as train would run it (its
-     * workers, shards, emulated link, input) as one trainer without sync; per worker step, the wall time (the
-     * engine's examples/s), the process's CPU time while the workers ran (its rate over the window in which worker
-     * threads were seen, times the wall time of a step; the model's set-up and the evaluation are outside it) and the
-     * worker threads' CPU time (both sampled every 10 ms, the workers by thread name: trainer-0/worker-i).
+     * The job's own worker step, from reps pairs of runs of the job as train runs it (its workers, shards, emulated
+     * link, input), each in a JVM of its own with the sync off, as one and as two trainers, measured in their steady
+     * state (each trainer's last 60 % of its metrics records, so the JVM's start and the warm-up are outside, as when
+     * a job is measured): the examples/s, the process's CPU rate and its worker threads' (sampled every 20 ms). A
+     * process's CPU rate is R = P + c·S at S worker steps a second: c the CPU a step costs (its worker, reader, server
+     * calls, garbage) and P what the process burns whatever its trainers do (the JIT, the metrics, timers); the two
+     * runs give both. The step's wall time is the one-trainer run's.
      */
-    private Costs.JobStep jobStep(TrainCommand t, JobCommand.Plan given, long examples) throws Exception {
-        t.trainers = 1;
-        t.sync = "none";
-        t.examples = examples;
-        JobCommand.Plan plan = t.plan(new PrintWriter(java.io.Writer.nullWriter()), true);
+    private Costs.JobStep jobStep(List<String> jobArgs, JobCommand.Plan plan, long examplesPerTrainer) throws Exception {
         int workers = plan.job().trainer().workers();
-        double[] wall = new double[reps], cpu = new double[reps], own = new double[reps];
-        for (int i = -1; i < reps; i++) {
-            WorkerCpu sampler = new WorkerCpu();
-            sampler.start();
-            var r = new Job(plan.modelSpec(), t.seed, plan.opt(), plan.embOpt(), plan.train(), plan.job()).run();
-            double workerSeconds = sampler.stop();
-            if (i < 0) continue;
-            double steps = (double) r.examples() / plan.batchSize();
-            wall[i] = workers * plan.batchSize() / r.examplesPerSecond();
-            own[i] = workerSeconds / steps;
-            cpu[i] = Math.max(own[i], sampler.processRate() * wall[i] / workers);
+        double batch = plan.batchSize();
+        double[] wall = new double[reps], cpu = new double[reps], own = new double[reps], process = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            Steady one = childRun(jobArgs, 1, examplesPerTrainer), two = childRun(jobArgs, 2, examplesPerTrainer);
+            double s1 = one.examplesPerSec / batch, s2 = two.examplesPerSec / batch;
+            note("run %d: 1 trainer %.0f examples/s, %.3f cores (workers %.3f); 2 trainers %.0f examples/s, %.3f cores (workers %.3f)", i + 1,
+                    one.examplesPerSec, one.cpu, one.workerCpu, two.examplesPerSec, two.cpu, two.workerCpu);
+            wall[i] = workers * batch / one.examplesPerSec;
+            own[i] = (one.workerCpu + two.workerCpu) / (s1 + s2);
+            double[] split = split(s1, one.cpu, s2, two.cpu, own[i]);
+            if (split[1] == 0) {
+                note("run %d: the two runs do not separate the process's own CPU from the steps' (%.0f and %.0f steps/s); all of it is counted as the steps'",
+                        i + 1, s1, s2);
+            }
+            cpu[i] = split[0];
+            process[i] = split[1];
         }
-        return new Costs.JobStep(Measure.of(wall), Measure.of(cpu), Measure.of(own), workers, plan.job().psShards(), plan.job().link());
+        Measure c = Measure.of(cpu), w = Measure.of(own);
+        if (w.median() > c.median()) w = new Measure(c.median(), w.spread());
+        return new Costs.JobStep(Measure.of(wall), c, w, Measure.of(process), workers, plan.job().psShards(), plan.job().link());
     }
 
-    /** The CPU time of the job's worker threads, sampled by name every 10 ms until stopped (each thread's last sample). */
-    private static final class WorkerCpu {
-        private final java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        private final Map<Long, Long> last = new java.util.concurrent.ConcurrentHashMap<>();
-        private final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        /** Process CPU and wall nanoseconds at the first and the last sample that saw a worker thread. */
-        private long cpuFirst = -1, nanosFirst, cpuLast, nanosLast;
-        private volatile boolean running = true;
-        private Thread thread;
+    /**
+     * The line R = P + c·S through a process's CPU rates R1 and R2 (cores) at S1 and S2 steps a second: {c, P}, the
+     * CPU a step costs and the process's own. A step costs at least its workers' own CPU: a slope below it (noise: a
+     * loaded host) is raised to it and P is the two runs' mean of R − c·S. Where the runs do not separate the two (two
+     * trainers less than 1.1 times as fast as one: the cores were short; P below 0) all of the CPU is the steps':
+     * {max(worker, (R1 + R2) / (S1 + S2)), 0}.
+     */
+    static double[] split(double s1, double r1, double s2, double r2, double worker) {
+        double c = Math.max(worker, (r2 - r1) / (s2 - s1)), p = (r1 - c * s1 + r2 - c * s2) / 2;
+        if (s2 > 1.1 * s1 && p >= 0) return new double[] {c, p};
+        return new double[] {Math.max(worker, (r1 + r2) / (s1 + s2)), 0};
+    }
 
-        void start() {
-            thread = Thread.ofPlatform().daemon().name("calibrate-cpu-sampler").start(() -> {
-                while (running) {
-                    sample();
-                    try {
-                        Thread.sleep(10);
-                    } catch (InterruptedException e) {
-                        return;
+    /**
+     * The job as {@code launch --local 1} runs it (one trainer process, the job's server processes, rows over loopback;
+     * no emulated link), reps times, in its steady state: per worker step of the trainer, its wall time, the trainer
+     * process's CPU and its workers' (the process's own CPU, processCpu cores as the train runs measured it, taken
+     * out), and the server processes' CPU, all of it (a server JVM's own CPU is not a trainer JVM's: 2 servers used
+     * less than 2 × processCpu on the validation's job; one run cannot tell it from their rows' work, so it is counted
+     * as the steps').
+     */
+    private Costs.Launched launched(List<String> jobArgs, JobCommand.Plan plan, long examplesPerTrainer, double processCpu) throws Exception {
+        int workers = plan.job().trainer().workers(), shards = plan.job().psShards();
+        double batch = plan.batchSize();
+        double[] wall = new double[reps], cpu = new double[reps], own = new double[reps], server = new double[reps];
+        Set<String> drop = new HashSet<>(OWN_FLAGS);
+        drop.addAll(List.of("--net-bandwidth", "--net-latency"));
+        for (int i = 0; i < reps; i++) {
+            List<String> args = new ArrayList<>(List.of("launch", "--local", "1"));
+            args.addAll(TrainFlags.without(jobArgs, drop));
+            args.addAll(List.of("--examples", String.valueOf(examplesPerTrainer)));
+            Steady r = childRun(args, 1);
+            double steps = r.examplesPerSec / batch;
+            wall[i] = workers * batch / r.examplesPerSec;
+            own[i] = r.workerCpu / steps;
+            cpu[i] = Math.max(own[i], (r.cpu - processCpu) / steps);
+            server[i] = r.serverCpu / steps;
+            note("launched run %d: 1 trainer process %.0f examples/s, %.3f cores (workers %.3f); %d server process(es) %.3f cores", i + 1,
+                    r.examplesPerSec, r.cpu, r.workerCpu, shards, r.serverCpu);
+        }
+        Costs.Launched l = new Costs.Launched(Measure.of(wall), Measure.of(cpu), Measure.of(own), Measure.of(server), shards);
+        note("the launched step (1 trainer process, %d server process(es)): %.3f ms wall (± %.3f), trainer CPU %.3f ms (workers %.3f ms), "
+                + "servers' CPU %.3f ms", shards, l.wall().median() * 1e3, l.wall().spread() * 1e3, l.cpu().median() * 1e3,
+                l.workerCpu().median() * 1e3, l.serverCpu().median() * 1e3);
+        return l;
+    }
+
+    /**
+     * A run's steady state: examples/s (all trainers), the CPU of its trainer processes and of their worker threads,
+     * and of its server processes (cores).
+     */
+    private record Steady(double examplesPerSec, double cpu, double workerCpu, double serverCpu) {}
+
+    /** The job as {@code shadowsync train} runs it with the given trainers (sync none, examples a trainer) in a JVM of its own. */
+    private Steady childRun(List<String> jobArgs, int trainers, long examplesPerTrainer) throws Exception {
+        List<String> args = new ArrayList<>(List.of("train"));
+        args.addAll(TrainFlags.without(jobArgs, OWN_FLAGS));
+        args.addAll(List.of("--trainers", String.valueOf(trainers), "--sync", "none", "--examples", String.valueOf(examplesPerTrainer * trainers)));
+        return childRun(args, trainers);
+    }
+
+    /**
+     * shadowsync args (train or launch; calibrate adds its metrics, a model file of its own and no progress) in a JVM
+     * of its own, sampled every 20 ms: the CPU time (the OS's count) of that process and every process it starts, by
+     * role (a trainer: train or trainer; a server: ps), and the trainers' worker threads' (on Linux, from
+     * /proc/PID/task, whose names the JVM sets; elsewhere all of a trainer's CPU counts as its workers'); over the window
+     * of the steady state in the trainers' metrics records.
+     */
+    private Steady childRun(List<String> given, int trainers) throws Exception {
+        Path dir = Files.createTempDirectory("shadowsync-calibrate");
+        Path metrics = dir.resolve("metrics.jsonl"), log = dir.resolve("stderr.txt"), model = dir.resolve("model");
+        try {
+            List<String> args = new ArrayList<>(given);
+            args.addAll(List.of("--metrics", metrics.toString(), "--log-every", "0.1", "--no-progress", "--save", model.toString()));
+            Process p = new ProcessBuilder(ChildJvm.command(ChildJvm.inheritedOptions(), args)).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(log.toFile()).start();
+            List<double[]> samples = new ArrayList<>(); // wall ms since the epoch, trainers' CPU s, their workers' s, servers' s
+            Map<Long, Double> cpuOf = new java.util.HashMap<>(); // per process its last count: one that ended keeps it
+            Map<Long, String> roleOf = new java.util.HashMap<>();
+            Map<String, Long> workerTicks = new java.util.HashMap<>();
+            try {
+                while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
+                    double now = System.currentTimeMillis();
+                    double workersCpu = 0;
+                    List<ProcessHandle> all = new ArrayList<>(List.of(p.toHandle()));
+                    p.toHandle().descendants().forEach(all::add);
+                    for (ProcessHandle h : all) {
+                        // asked again until it has one: a child seen between its fork and its exec shows the launcher's command line
+                        String role = roleOf.get(h.pid());
+                        if (role == null || role.isEmpty()) roleOf.put(h.pid(), role = role(h));
+                        if (role.isEmpty()) continue;
+                        var total = h.info().totalCpuDuration();
+                        if (total.isPresent()) cpuOf.merge(h.pid(), total.get().toNanos() / 1e9, Math::max);
+                        if (role.equals("trainer")) workersCpu += workerCpu(h.pid(), workerTicks);
                     }
+                    double trainerCpu = 0, serverCpu = 0;
+                    for (var e : cpuOf.entrySet()) {
+                        if (roleOf.get(e.getKey()).equals("trainer")) trainerCpu += e.getValue();
+                        else serverCpu += e.getValue();
+                    }
+                    samples.add(new double[] {now, trainerCpu, workersCpu, serverCpu});
                 }
-            });
-        }
-
-        private void sample() {
-            boolean seen = false;
-            for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
-                if (ti == null || !ti.getThreadName().matches("trainer-\\d+/worker-\\d+")) continue;
-                long c = mx.getThreadCpuTime(ti.getThreadId());
-                if (c > 0) last.merge(ti.getThreadId(), c, Math::max);
-                seen = true;
+            } finally {
+                if (p.isAlive()) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly().waitFor();
+                }
             }
-            if (!seen) return;
-            long cpu = os.getProcessCpuTime(), now = System.nanoTime();
-            if (cpuFirst < 0) {
-                cpuFirst = cpu;
-                nanosFirst = now;
+            if (p.exitValue() != 0) {
+                List<String> lines = Files.readAllLines(log);
+                throw new IllegalStateException("calibrate: the job's run (shadowsync " + String.join(" ", given) + ") failed (exit " + p.exitValue() + "): "
+                        + String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size())));
             }
-            cpuLast = cpu;
-            nanosLast = now;
+            return steady(dir, samples, trainers);
+        } finally {
+            try (var ls = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) ls::iterator) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
         }
+    }
 
-        /** Cores the process kept busy while its workers ran (0 when seen for less than two samples). */
-        double processRate() {
-            return nanosLast > nanosFirst ? (double) (cpuLast - cpuFirst) / (nanosLast - nanosFirst) : 0;
+    /** A shadowsync process's role: "trainer" (train, trainer), "server" (ps), or "" (another: the launcher). */
+    private static String role(ProcessHandle h) {
+        String[] args = h.info().arguments().orElse(new String[0]);
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (!args[i].equals(Main.class.getName())) continue;
+            return switch (args[i + 1]) {
+                case "train", "trainer" -> "trainer";
+                case "ps" -> "server";
+                default -> "";
+            };
         }
+        return "";
+    }
 
-        /** Seconds of the worker threads' CPU seen. */
-        double stop() throws InterruptedException {
-            running = false;
-            thread.join();
-            long sum = 0;
-            for (long c : last.values()) sum += c;
-            return sum / 1e9;
+    /**
+     * Seconds of CPU of the worker threads (trainer-T/worker-W) of process pid so far, those that ended included (ticksOf
+     * holds each one's last count); NaN where /proc is not there.
+     */
+    private static double workerCpu(long pid, Map<String, Long> ticksOf) {
+        Path tasks = Path.of("/proc", String.valueOf(pid), "task");
+        if (!Files.isDirectory(tasks)) return Double.NaN;
+        try (var ls = Files.list(tasks)) {
+            for (Path t : (Iterable<Path>) ls::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(t.resolve("stat"));
+                } catch (java.io.IOException gone) {
+                    continue; // the thread ended
+                }
+                int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                if (open < 0 || close < open || !stat.substring(open + 1, close).matches("trainer-\\d+/w.*")) continue;
+                String[] f = stat.substring(close + 2).split(" ");
+                ticksOf.merge(t.getFileName().toString(), Long.parseLong(f[11]) + Long.parseLong(f[12]), Math::max); // utime, stime
+            }
+        } catch (java.io.IOException e) {
+            return Double.NaN;
         }
+        long ticks = 0;
+        for (long k : ticksOf.values()) ticks += k;
+        return ticks / 100.0; // USER_HZ: /proc counts in hundredths of a second
+    }
+
+    /**
+     * The steady window of a run (each trainer's records in the metrics files in dir, from STEADY_FROM of its time on)
+     * and the CPU the samples saw in it.
+     */
+    private static Steady steady(Path dir, List<double[]> samples, int trainers) throws java.io.IOException {
+        Map<Integer, List<JsonNode>> by = new java.util.TreeMap<>();
+        List<String> lines = new ArrayList<>();
+        try (var ls = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) ls::iterator) if (f.getFileName().toString().endsWith(".jsonl")) lines.addAll(Files.readAllLines(f));
+        }
+        for (String line : lines) {
+            if (line.isBlank()) continue;
+            JsonNode r = JSON.readTree(line);
+            if (!r.path("type").asText("train").equals("train") || !r.has("trainer") || r.path("final").asBoolean()) continue;
+            by.computeIfAbsent(r.get("trainer").asInt(), k -> new ArrayList<>()).add(r);
+        }
+        double eps = 0, from = Double.NaN, to = Double.NaN;
+        for (List<JsonNode> rs : by.values()) {
+            JsonNode end = rs.get(rs.size() - 1), mid = null;
+            for (JsonNode r : rs) {
+                if (r.get("seconds").asDouble() >= STEADY_FROM * end.get("seconds").asDouble()) {
+                    mid = r;
+                    break;
+                }
+            }
+            double span = end.get("seconds").asDouble() - mid.get("seconds").asDouble();
+            if (span > 0) eps += (end.get("examples").asDouble() - mid.get("examples").asDouble()) / span;
+            if (Double.isNaN(from)) {
+                from = mid.get("time").asDouble();
+                to = end.get("time").asDouble();
+            }
+        }
+        if (by.size() < trainers || !(to - from >= 200) || samples.size() < 2 || !(eps > 0)) {
+            throw new IllegalStateException("calibrate: a run of " + trainers + " trainer(s) was too short to measure its steady state; "
+                    + "raise --calibrate-examples");
+        }
+        double seconds = (to - from) / 1e3;
+        double cpu = (at(samples, to, 1) - at(samples, from, 1)) / seconds, workers = (at(samples, to, 2) - at(samples, from, 2)) / seconds;
+        double servers = (at(samples, to, 3) - at(samples, from, 3)) / seconds;
+        return new Steady(eps, cpu, Double.isNaN(workers) ? cpu : Math.min(cpu, workers), servers);
+    }
+
+    /** Column k of the samples at time t (linear between the samples around it, the first or last outside them). */
+    private static double at(List<double[]> samples, double t, int k) {
+        if (t <= samples.get(0)[0]) return samples.get(0)[k];
+        for (int i = 1; i < samples.size(); i++) {
+            double[] a = samples.get(i - 1), b = samples.get(i);
+            if (t <= b[0]) return b[0] > a[0] ? a[k] + (b[k] - a[k]) * (t - a[0]) / (b[0] - a[0]) : b[k];
+        }
+        return samples.get(samples.size() - 1)[k];
     }
 
     /** Examples/s of reps runs of the job as one trainer with w workers, no sync, one local table store, no network (after one warm-up run). */

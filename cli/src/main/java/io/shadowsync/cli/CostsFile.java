@@ -13,13 +13,17 @@ import java.util.Map;
 
 /**
  * The costs file {@code calibrate} writes and {@code simulate} reads (JSON): every cost as {@code {"median": s,
- * "spread": s}} in seconds, the job's step (wall, CPU, the workers' CPU and the configuration it ran in), the rows
- * per step and the machine (its cores). A file that lacks a field, or has
- * a bad one, is refused naming it.
+ * "spread": s}} in seconds, the job's step (wall, CPU, the workers' CPU, the process's own CPU in cores and the
+ * configuration it ran in), with {@code calibrate --launch} the launched form's step and server CPU, the rows per step
+ * and the machine (its cores). A file that lacks a field, or has a bad
+ * one, is refused naming it. Format 2 (before the process's own CPU was measured apart) is still read: its step CPU
+ * held the whole process's, and its process CPU is 0, the model it was calibrated for.
  */
 final class CostsFile {
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final String VERSION = "shadowsync-costs/2";
+    static final String VERSION = "shadowsync-costs/3";
+    /** The format before the process's own CPU: read with none. */
+    static final String VERSION_2 = "shadowsync-costs/2";
 
     private CostsFile() {}
 
@@ -33,14 +37,17 @@ final class CostsFile {
         m.put("load_average", c.machine().loadAverage());
         m.put("when", c.machine().when());
         o.put("rows_per_step", c.rowsPerStep());
-        ObjectNode st = o.putObject("step");
-        put(st, "wall", c.step().wall());
-        put(st, "cpu", c.step().cpu());
-        put(st, "worker_cpu", c.step().workerCpu());
+        ObjectNode st = step(o, "step", c.step().wall(), c.step().cpu(), c.step().workerCpu());
+        put(st, "process_cpu_cores", c.step().processCpu());
         st.put("workers", c.step().workers());
         st.put("ps_shards", c.step().psShards());
         st.put("net_bandwidth_bytes_per_sec", Double.isInfinite(c.step().link().bytesPerSecond()) ? "inf" : Double.toString(c.step().link().bytesPerSecond()));
         st.put("net_latency_seconds", c.step().link().latencySeconds());
+        if (c.launch() != null) {
+            ObjectNode l = step(o, "launch", c.launch().wall(), c.launch().cpu(), c.launch().workerCpu());
+            put(l, "server_cpu", c.launch().serverCpu());
+            l.put("ps_shards", c.launch().psShards());
+        }
         put(o, "compute_step", c.computeStep());
         put(o, "pull_per_call", c.pullPerCall());
         put(o, "pull_per_row", c.pullPerRow());
@@ -60,6 +67,15 @@ final class CostsFile {
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);
     }
 
+    /** A step's object: its wall time, CPU and the workers' CPU. */
+    private static ObjectNode step(ObjectNode o, String key, Measure wall, Measure cpu, Measure workerCpu) {
+        ObjectNode st = o.putObject(key);
+        put(st, "wall", wall);
+        put(st, "cpu", cpu);
+        put(st, "worker_cpu", workerCpu);
+        return st;
+    }
+
     private static void put(ObjectNode o, String key, Measure m) {
         o.putObject(key).put("median", m.median()).put("spread", m.spread());
     }
@@ -71,8 +87,9 @@ final class CostsFile {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new UsageException("--costs " + file + ": not JSON (" + e.getOriginalMessage() + "); write it with 'shadowsync calibrate'");
         }
-        if (o == null || !VERSION.equals(o.path("format").asText())) {
-            throw new UsageException("--costs " + file + ": not a costs file of format " + VERSION + "; write it with 'shadowsync calibrate'");
+        String format = o == null ? "" : o.path("format").asText();
+        if (!VERSION.equals(format) && !VERSION_2.equals(format)) {
+            throw new UsageException("--costs " + file + ": not a costs file of format " + VERSION + " (or " + VERSION_2 + "); write it with 'shadowsync calibrate'");
         }
         try {
             JsonNode m = field(o, "machine", file);
@@ -86,7 +103,8 @@ final class CostsFile {
             } catch (NumberFormatException e) {
                 throw new UsageException("--costs " + file + ": 'step.net_bandwidth_bytes_per_sec' is not a number or inf: " + bw);
             }
-            Costs.JobStep step = new Costs.JobStep(measure(st, "wall", file), measure(st, "cpu", file), measure(st, "worker_cpu", file),
+            Measure processCpu = format.equals(VERSION_2) ? new Measure(0, 0) : measure(st, "process_cpu_cores", file);
+            Costs.JobStep step = new Costs.JobStep(measure(st, "wall", file), measure(st, "cpu", file), measure(st, "worker_cpu", file), processCpu,
                     (int) number(st, "workers", file), (int) number(st, "ps_shards", file),
                     new LinkModel(bytesPerSecond, number(st, "net_latency_seconds", file)));
             return new Costs(step, measure(o, "compute_step", file), number(o, "rows_per_step", file), measure(o, "pull_per_call", file),
@@ -94,10 +112,18 @@ final class CostsFile {
                     measure(o, "grpc_pull_per_call", file), measure(o, "grpc_pull_per_row", file), measure(o, "grpc_push_per_call", file),
                     measure(o, "grpc_push_per_row", file), measures(field(o, "encode_per_float", file), file),
                     measures(field(o, "decode_per_float", file), file), measure(o, "ring_hop_per_float", file),
-                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), machine);
+                    measure(o, "round_per_float", file), measure(o, "apply_per_float", file), measure(o, "wakeup", file), machine, launched(o, file));
         } catch (IllegalArgumentException e) {
             throw new UsageException("--costs " + file + ": " + e.getMessage());
         }
+    }
+
+    /** The launched form, where calibrate --launch measured it; null where not. */
+    private static Costs.Launched launched(JsonNode o, Path file) {
+        JsonNode l = o.get("launch");
+        if (l == null || l.isNull()) return null;
+        return new Costs.Launched(measure(l, "wall", file), measure(l, "cpu", file), measure(l, "worker_cpu", file), measure(l, "server_cpu", file),
+                (int) number(l, "ps_shards", file));
     }
 
     private static JsonNode field(JsonNode o, String key, Path file) {

@@ -123,10 +123,13 @@ public final class SimulateCommand implements Callable<Integer> {
                 plan.modelSpec().kind(), dense, shapes.length, plan.batchSize(), base.workers(), bandwidth, latency, cores,
                 trainersPerHost == 0 ? "all" : trainersPerHost, inProcess ? "in process" : serversOnHost ? "over the network, on the trainers' host"
                         : "over the network", st));
-        double residual = ScalingSimulation.residual(base, costs);
-        err.println(String.format(Locale.ROOT, "shadowsync simulate: step %.3f ms wall, %.3f ms CPU (workers %.3f ms) as calibrated; %.3f ms a step "
-                        + "not accounted for by the model at the calibrated configuration, added to every step",
-                costs.step().wall().median() * 1e3, costs.step().cpu().median() * 1e3, costs.step().workerCpu().median() * 1e3, residual * 1e3));
+        double residual = ScalingSimulation.residual(base, costs, cluster);
+        Costs.Launched l = inProcess ? null : costs.launch();
+        err.println(String.format(Locale.ROOT, "shadowsync simulate: step %.3f ms wall, %.3f ms CPU (workers %.3f ms), %.3f cores a process as calibrated%s; "
+                        + "%.3f ms a step not accounted for by the model at the calibrated configuration, added to every step",
+                costs.step().wall().median() * 1e3, costs.step().cpu().median() * 1e3, costs.step().workerCpu().median() * 1e3,
+                costs.step().processCpu().median(), l == null ? "" : String.format(Locale.ROOT, "; launched: step %.3f ms wall, %.3f ms CPU, servers %.3f ms CPU",
+                        l.wall().median() * 1e3, l.cpu().median() * 1e3, l.serverCpu().median() * 1e3), residual * 1e3));
         err.println("| algorithm | trainers | examples/s | efficiency | rounds/s | staleness (rounds) | staleness (ms) | bytes/example | bottleneck |");
         err.println("|---|---|---|---|---|---|---|---|---|");
         for (String a : algorithmNames(plan.algorithm())) {

@@ -37,4 +37,27 @@ final class TrainFlags {
         }
         return train.getCommand();
     }
+
+    /**
+     * args without the named flags and their values (as train's options take them: {@code --flag value} or
+     * {@code --flag=value}), to be given again by the caller.
+     */
+    static List<String> without(List<String> args, java.util.Set<String> flags) {
+        var spec = new CommandLine(new TrainCommand()).getCommandSpec();
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            var opt = a.startsWith("-") ? spec.findOption(name) : null;
+            boolean takesNext = opt != null && !a.contains("=") && opt.arity().max() > 0 && i + 1 < args.size()
+                    && (opt.arity().min() > 0 || !args.get(i + 1).startsWith("-"));
+            if (opt != null && flags.contains(opt.longestName())) {
+                if (takesNext) i++;
+                continue;
+            }
+            out.add(a);
+            if (takesNext) out.add(args.get(++i));
+        }
+        return out;
+    }
 }

@@ -29,8 +29,8 @@ class SimulateCliTest {
 
     private Path costs(double step) throws Exception {
         Measure z = new Measure(1e-7, 0);
-        Costs.JobStep js = new Costs.JobStep(new Measure(step, step * 0.1), new Measure(step * 0.9, 0), new Measure(step * 0.7, 0), 1, 2,
-                io.shadowsync.comm.LinkModel.parse("1gbit", "100us"));
+        Costs.JobStep js = new Costs.JobStep(new Measure(step, step * 0.1), new Measure(step * 0.9, 0), new Measure(step * 0.7, 0), new Measure(0.25, 0.01),
+                1, 2, io.shadowsync.comm.LinkModel.parse("1gbit", "100us"));
         Costs c = new Costs(js, new Measure(step / 3, 0), 300, z, z, z, z, new Measure(1e-4, 0), z, new Measure(1e-4, 0), z,
                 Map.of("fp16", z, "int8", z, "topk:0.01", z), Map.of("fp16", z, "int8", z, "topk:0.01", z), new Measure(1e-9, 0), new Measure(1e-9, 0),
                 new Measure(1e-9, 0), new Measure(1e-5, 0), new Costs.Machine(2, "jdk", "os", 1.5, "now"));
@@ -71,5 +71,69 @@ class SimulateCliTest {
                 "--trainers", "2", "--algorithms", "s-nope");
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("s-nope"), bad.err());
+    }
+
+    /** calibrate --launch's launched step goes through the file (and a file without one reads as none). */
+    @Test
+    void readsTheLaunchedStep() throws Exception {
+        Costs c = CostsFile.read(costs(2e-3));
+        assertEquals(null, c.launch());
+        Costs.Launched l = new Costs.Launched(new Measure(3e-3, 1e-4), new Measure(2e-3, 0), new Measure(1e-3, 0), new Measure(5e-4, 2e-5), 2);
+        Costs with = new Costs(c.step(), c.computeStep(), c.rowsPerStep(), c.pullPerCall(), c.pullPerRow(), c.pushPerCall(), c.pushPerRow(),
+                c.grpcPullPerCall(), c.grpcPullPerRow(), c.grpcPushPerCall(), c.grpcPushPerRow(), c.encodePerFloat(), c.decodePerFloat(),
+                c.ringHopPerFloat(), c.roundPerFloat(), c.applyPerFloat(), c.wakeup(), c.machine(), l);
+        Path p = dir.resolve("launch.json");
+        Files.writeString(p, CostsFile.toJson(with));
+        assertEquals(l, CostsFile.read(p).launch());
+    }
+
+    /** The process's own CPU goes through the file; a format-2 file (without it) is read as none; another format is refused naming the file. */
+    @Test
+    void readsTheProcessCpuAndTheFormatBeforeIt() throws Exception {
+        Path costs = costs(2e-3);
+        assertEquals(0.25, CostsFile.read(costs).step().processCpu().median());
+        String json = Files.readString(costs);
+        Path old = dir.resolve("old.json");
+        Files.writeString(old, json.replace(CostsFile.VERSION, CostsFile.VERSION_2).replaceAll("(?s)\"process_cpu_cores\" : \\{[^}]*},", ""));
+        Costs c = CostsFile.read(old);
+        assertEquals(0, c.step().processCpu().median());
+        assertEquals(2e-3 * 0.9, c.step().cpu().median(), 1e-15);
+        Files.writeString(old, json.replace(CostsFile.VERSION, "shadowsync-costs/1"));
+        UsageException e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> CostsFile.read(old));
+        assertTrue(e.getMessage().contains(old.toString()) && e.getMessage().contains("shadowsync calibrate"), e.getMessage());
+        Files.writeString(costs, json.replaceAll("(?s)\"process_cpu_cores\" : \\{[^}]*},", ""));
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> CostsFile.read(costs));
+        assertTrue(e.getMessage().contains("process_cpu_cores"), e.getMessage());
+    }
+
+    /**
+     * Calibration's split of a process's CPU rate R = P + c·S (cores at S steps a second) into the step's c and the
+     * process's P, from two runs: exact on a line; a slope below the workers' own CPU a step raised to it (P the mean
+     * left over); where two trainers are no faster than one (cores short) or the line leaves P below 0, all of the CPU
+     * is the steps'.
+     */
+    @Test
+    void calibrationSplitsTheProcessCpuFromTheSteps() {
+        double c = 4e-3, p = 0.3, worker = 3e-3;
+        double[] s = Calibration.split(100, p + c * 100, 180, p + c * 180, worker);
+        assertEquals(c, s[0], 1e-12);
+        assertEquals(p, s[1], 1e-12);
+        double[] bound = Calibration.split(100, 0.8, 105, 0.84, worker);
+        assertEquals(0, bound[1]);
+        assertEquals((0.8 + 0.84) / 205, bound[0], 1e-12);
+        double[] shallow = Calibration.split(100, 0.3 + 0.002 * 100, 200, 0.3 + 0.002 * 200, worker); // slope 2 ms < 3 ms of the workers
+        assertEquals(worker, shallow[0], 1e-12);
+        assertEquals((0.2 + 0.1) / 2, shallow[1], 1e-12);
+        double[] negative = Calibration.split(100, 0.3, 200, 0.9, worker); // P = −0.3
+        assertEquals(0, negative[1]);
+        assertEquals(1.2 / 300, negative[0], 1e-12);
+    }
+
+    /** The job's flags for calibrate's own runs: the flags it sets itself dropped with their values, the rest kept as given. */
+    @Test
+    void dropsTheFlagsCalibrateSetsItself() {
+        var kept = TrainFlags.without(java.util.List.of("jobs/dlrm-synthetic.yaml", "--sync", "s-ma", "--in-memory", "--trainers=4", "--train", "x.tsv",
+                "--no-progress", "--net-latency", "100us", "--examples", "5"), Set.of("--sync", "--trainers", "--no-progress", "--examples"));
+        assertEquals(java.util.List.of("jobs/dlrm-synthetic.yaml", "--in-memory", "--train", "x.tsv", "--net-latency", "100us"), kept);
     }
 }

@@ -8,11 +8,14 @@ import java.util.List;
  * the caller's thread): processor sharing. With k tasks running on c cores each advances at min(1, c/k) of a core,
  * so a task of w core-seconds takes w while the host has cores to spare and k·w/c when it has not. A task that waits
  * (on a link, a barrier) holds no core. The cores may be fractional: a shared machine's cores left over by others.
+ * Some of them may be {@link #reserve reserved}: what the host's processes burn whatever their threads do (the JIT,
+ * timers), taken from every task's share.
  */
 public final class CpuPool {
     private final EventQueue q;
     private final double cores;
     private final List<Task> running = new ArrayList<>();
+    private double reserved;
     private double last;
     private long version;
     private double busyCoreSeconds;
@@ -38,6 +41,24 @@ public final class CpuPool {
         return cores;
     }
 
+    /**
+     * Takes f cores from the tasks for good: a process's own CPU (its JIT, GC and timer threads), which runs beside
+     * its threads all the time; the tasks share what is left, each at min(1, (cores − reserved) / tasks).
+     */
+    public void reserve(double f) {
+        if (!(f >= 0) || !(cores - reserved - f > 0)) {
+            throw new IllegalArgumentException("the processes' own CPU (" + (reserved + f) + " cores) leaves nothing of a host of " + cores + " cores to their threads");
+        }
+        advance();
+        reserved += f;
+        reschedule();
+    }
+
+    /** Cores reserved for the processes' own CPU. */
+    public double reserved() {
+        return reserved;
+    }
+
     /** Runs work core-seconds from now and calls done when they are through (at once for no work). */
     public void run(double work, Runnable done) {
         if (!(work >= 0)) throw new IllegalArgumentException("work must be ≥ 0 core-seconds, got " + work);
@@ -56,7 +77,7 @@ public final class CpuPool {
     }
 
     private double rate() {
-        return running.isEmpty() ? 0 : Math.min(1.0, cores / running.size());
+        return running.isEmpty() ? 0 : Math.min(1.0, (cores - reserved) / running.size());
     }
 
     private void advance() {
@@ -64,7 +85,7 @@ public final class CpuPool {
         if (dt > 0 && !running.isEmpty()) {
             double r = rate();
             for (Task t : running) t.remaining -= dt * r;
-            double used = Math.min(cores, running.size()) * Math.max(0, q.now() - Math.max(last, from));
+            double used = r * running.size() * Math.max(0, q.now() - Math.max(last, from));
             busyCoreSeconds += used;
         }
         last = q.now();
@@ -101,12 +122,12 @@ public final class CpuPool {
     }
 
     /**
-     * Share of the cores the job's threads on this host could use (min(cores, threads)) that were busy over
-     * [measureFrom, now]: 1 when every thread computes all the time or every core is taken.
+     * Share of the cores the job's threads on this host could use (min(cores − reserved, threads)) that were busy
+     * over [measureFrom, now]: 1 when every thread computes all the time or every core is taken.
      */
     public double utilisation(int threads) {
         advance();
         double span = q.now() - from;
-        return span > 0 && threads > 0 ? Math.min(1, busyCoreSeconds / (span * Math.min(cores, threads))) : 0;
+        return span > 0 && threads > 0 ? Math.min(1, busyCoreSeconds / (span * Math.min(cores - reserved, threads))) : 0;
     }
 }

@@ -22,10 +22,12 @@ import java.util.SplittableRandom;
  * thread; otherwise every shard serves its calls one at a time (its CPU, a {@link FifoLink#server()}, or with
  * {@link SimCluster#serversOnHost()} a {@link ShardQueue} on the trainers' host).
  *
- * <p>The worker step is the job's own, as calibration measured it in a one-trainer run ({@link Costs.JobStep}): the
- * workers' CPU per step runs on the worker's thread, the rest of the process's CPU per step (the reader, GC, the
- * in-process server calls' bookkeeping) alongside it on the same host, and the step waits for both, so that N
- * trainers on C cores get C/N of the cores between them. What the one-trainer run's wall time per step holds beyond
+ * <p>The worker step is the job's own, as calibration measured it in runs of one and two trainers ({@link Costs.JobStep}): the
+ * workers' CPU per step runs on the worker's thread, the rest of the step's CPU (the reader, GC, the in-process server
+ * calls' bookkeeping) alongside it on the same host, and the step waits for both; every process on a host (one JVM
+ * of trainers in process, each trainer and each server on the host over the network) {@link CpuPool#reserve reserves}
+ * the calibrated process CPU once (its JIT, metrics, timers), so that N trainers in one JVM on C cores train
+ * (C − process CPU) / step CPU steps a second between them when the cores are short. What the one-trainer run's wall time per step holds beyond
  * what this simulation makes of the same configuration (its CPU, the emulated link's latencies and wake-ups) is the
  * step's {@link #residual() residual}, a fixed delay added to every step.
  */
@@ -75,7 +77,7 @@ public final class ScalingSimulation {
      * @param stepsPerWorker worker steps to simulate (a fifth of them warm-up, not measured)
      */
     public ScalingSimulation(SimJob job, SimCluster cluster, Costs costs, int n, long seed, int stepsPerWorker) {
-        this(job, cluster, costs, n, seed, stepsPerWorker, residual(job, costs));
+        this(job, cluster, costs, n, seed, stepsPerWorker, residual(job, costs, cluster));
     }
 
     private ScalingSimulation(SimJob job, SimCluster cluster, Costs costs, int n, long seed, int stepsPerWorker, double residual) {
@@ -100,6 +102,11 @@ public final class ScalingSimulation {
         denseShards = links(denseShardCount, l);
         denseShardCpu = servers(cluster.inProcess() ? 0 : denseShardCount);
         embShardHost = onHost(cluster.serversOnHost() ? embShards.length : 0);
+        double own = costs.step().processCpu().median();
+        for (int h = 0; h < hosts.length; h++) {
+            // many JVMs on few cores: their own threads get at most half of the host, competing with their workers for the rest
+            if (own > 0) hosts[h].reserve(Math.min(own * processesOn(h), hosts[h].cores() / 2));
+        }
         rounds = new Rounds(this);
         trainerSteps = new long[n];
         stepWaiter = new Runnable[n];
@@ -108,6 +115,19 @@ public final class ScalingSimulation {
             for (int w = 0; w < job.workers(); w++) workers.add(new Worker(t, w, root.split()));
         }
         targetSteps = (long) stepsPerWorker * workers.size();
+    }
+
+    /**
+     * The trainer processes on host h, each charged the calibrated process CPU once: in process one JVM holds the
+     * host's trainers (as {@code train}); over the network each trainer is a process of its own (as {@code launch}).
+     * A server process's own CPU is in its calibrated work a call ({@link Costs.Launched#serverCpu()}).
+     */
+    int processesOn(int h) {
+        int trainers = 0;
+        for (int t = 0; t < n; t++) if (cluster.hostOf(t) == h) trainers++;
+        if (trainers == 0) return 0;
+        if (cluster.inProcess()) return 1;
+        return trainers;
     }
 
     private static FifoLink[] links(int k, LinkModel l) {
@@ -129,12 +149,28 @@ public final class ScalingSimulation {
      */
     public static double residual(SimJob job, Costs costs) {
         Costs.JobStep st = costs.step();
-        SimJob none = job.with("none");
-        SimJob cal = new SimJob(none.sync(), st.workers(), job.batch(), job.denseFloats(), job.embTables(), job.embDim(), st.psShards(), Codec.FLOAT32);
         SimCluster c = new SimCluster(st.link(), costs.machine().cores(), 0, true, Stragglers.NONE);
+        return residualAt(job, costs, c, st.workers(), st.psShards(), st.wall().median());
+    }
+
+    /**
+     * The residual for a cluster: over the network with the launched form calibrated, the launched step's (its
+     * configuration: one trainer process and its server processes on the calibrated host, rows over loopback, taken
+     * as an ideal link); otherwise the in-process step's ({@link #residual(SimJob, Costs)}).
+     */
+    public static double residual(SimJob job, Costs costs, SimCluster cluster) {
+        Costs.Launched l = costs.launch();
+        if (cluster.inProcess() || l == null) return residual(job, costs);
+        SimCluster c = new SimCluster(LinkModel.NONE, costs.machine().cores(), 0, false, Stragglers.NONE, true);
+        return residualAt(job, costs, c, costs.step().workers(), l.psShards(), l.wall().median());
+    }
+
+    private static double residualAt(SimJob job, Costs costs, SimCluster c, int workers, int shards, double wall) {
+        SimJob none = job.with("none");
+        SimJob cal = new SimJob(none.sync(), workers, job.batch(), job.denseFloats(), job.embTables(), job.embDim(), shards, Codec.FLOAT32);
         SimResult r = new ScalingSimulation(cal, c, costs, 1, 1, 50, 0).run();
-        double simulated = st.workers() * (double) job.batch() / r.examplesPerSec();
-        return Math.max(0, st.wall().median() - simulated);
+        double simulated = workers * (double) job.batch() / r.examplesPerSec();
+        return Math.max(0, wall - simulated);
     }
 
     /** The fixed delay added to every worker step (see {@link #residual(SimJob, Costs)}). */
@@ -154,6 +190,20 @@ public final class ScalingSimulation {
      */
     double resumes(double t) {
         return cluster.inProcess() && !cluster.link().isIdeal() ? t + costs.wakeup().median() : t;
+    }
+
+    /** Whether the trainers run as launch runs them, with the launched form calibrated: its step and server costs apply. */
+    private boolean launched() {
+        return !cluster.inProcess() && costs.launch() != null;
+    }
+
+    /** The step's CPU and its workers' part: the launched trainer's, or the in-process calibrated step's. */
+    private double stepCpu() {
+        return launched() ? costs.launch().cpu().median() : costs.step().cpu().median();
+    }
+
+    private double stepWorkerCpu() {
+        return launched() ? costs.launch().workerCpu().median() : costs.step().workerCpu().median();
     }
 
     CpuPool host(int trainer) {
@@ -185,7 +235,7 @@ public final class ScalingSimulation {
         for (ShardQueue f : embShardHost) shard = Math.max(shard, f.utilisation(q.now()));
         int[] threads = new int[hosts.length];
         boolean syncThread = algo.background() && !algo.idleAlone(job.sync(), n);
-        boolean helper = costs.step().cpu().median() > costs.step().workerCpu().median();
+        boolean helper = stepCpu() > stepWorkerCpu();
         for (int t = 0; t < n; t++) threads[cluster.hostOf(t)] += job.workers() * (helper ? 2 : 1) + (syncThread ? 1 : 0);
         for (int h = 0; h < hosts.length; h++) cpu = Math.max(cpu, hosts[h].utilisation(threads[h]));
         double eps = examples / span;
@@ -217,10 +267,10 @@ public final class ScalingSimulation {
      */
     private void compute(Worker w) {
         double draw = cluster.stragglers().draw(w.rnd);
-        Costs.JobStep st = costs.step();
-        double own = st.workerCpu().median() * draw, rest = (st.cpu().median() - st.workerCpu().median()) * draw;
+        double own = stepWorkerCpu() * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
         Runnable next = () -> q.after(residual, () -> {
-            if (algo.workerGroup()) allReduceGradients(() -> embeddings(w.trainer, false, () -> endStep(w)));
+            // as the engine's Worker: the step's embedding pushes are committed before its gradient goes to the allreduce
+            if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(() -> endStep(w)));
             else embeddings(w.trainer, false, () -> afterPush(w));
         });
         int[] left = {rest > 0 ? 2 : 1};
@@ -287,8 +337,7 @@ public final class ScalingSimulation {
             return;
         }
         double now = q.now();
-        double service = (pull ? costs.grpcPullPerCall() : costs.grpcPushPerCall()).median()
-                + rows / touched * (pull ? costs.grpcPullPerRow() : costs.grpcPushPerRow()).median();
+        double service = serviceOf(pull, rows / touched, touched);
         double done = nic[t].send(now, bytes, 2);
         int[] left = {1 + (cluster.serversOnHost() ? touched : 0)};
         double[] last = {0};
@@ -308,6 +357,19 @@ public final class ScalingSimulation {
             }
         }
         q.at(done, part);
+    }
+
+    /**
+     * A shard's work for one call of a step's pull or push of the given rows: the loopback call's time as calibrated
+     * (client and server), or with the launched form calibrated the server processes' measured CPU a step, spread
+     * over the touched shards and split between pull and push as the loopback calls' times split.
+     */
+    private double serviceOf(boolean pull, double rows, int touched) {
+        double p = costs.grpcPullPerCall().median() + rows * costs.grpcPullPerRow().median();
+        double u = costs.grpcPushPerCall().median() + rows * costs.grpcPushPerRow().median();
+        if (!launched()) return pull ? p : u;
+        double share = p + u > 0 ? (pull ? p : u) / (p + u) : 0.5;
+        return costs.launch().serverCpu().median() * share / touched;
     }
 
     /** In process: the step's call for table i (of bytes each, spread over touched shards), then the next; k after the last. */

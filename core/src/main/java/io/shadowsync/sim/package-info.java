@@ -5,7 +5,8 @@
  * <p>{@link EventQueue} is the engine (events in time order, ties in the order they were scheduled, nothing random
  * but what a seeded {@link java.util.SplittableRandom} draws). The resources a job queues on are a {@link FifoLink}
  * (a NIC or a parameter-server shard: one message at a time, latency pipelined, as {@link io.shadowsync.comm.EmulatedLink}
- * emulates one) and a {@link CpuPool} (a host's cores, shared by every thread that computes on it: processor sharing).
+ * emulates one) and a {@link CpuPool} (a host's cores, shared by every thread that computes on it: processor sharing,
+ * less what its processes burn of their own, charged once a process).
  * {@link Costs} holds what calibration measured; {@link SimJob} and {@link SimCluster} what is simulated;
  * {@link ScalingSimulation} runs one job on N trainers and gives a {@link SimResult}. {@link CostModels} holds the
  * closed forms the tests check the simulation against (the ring allreduce, M/D/1 and M/M/1 queues, the expected

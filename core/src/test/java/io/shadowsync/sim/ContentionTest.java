@@ -56,6 +56,33 @@ class ContentionTest {
         assertEquals(2 * BATCH / (1.5 * S), run(job, costs, oneHost(2), 4, 1).examplesPerSec(), 1e-6 * BATCH / S);
     }
 
+    /**
+     * The process's own CPU (the JIT, timers: f cores) is charged once per process: N trainers in one JVM on C cores
+     * train min(N, C − f) / s steps a second, not (C − N·f) / s, as charging it to every trainer's steps would; over the
+     * network every trainer is a process (C − N·f), the servers on the host not counted (their own CPU is in their
+     * calibrated work).
+     */
+    @Test
+    void theProcessCpuIsChargedOncePerProcess() {
+        SimJob job = SimFixtures.job("none", 1, 10);
+        double f = 0.5;
+        Costs costs = SimFixtures.costs(new Costs.JobStep(new Measure(S, 0), new Measure(S, 0), new Measure(S, 0), new Measure(f, 0), 1, 1,
+                LinkModel.NONE), 2);
+        for (int n : new int[] {1, 2, 4, 8}) {
+            double eps = run(job, costs, oneHost(2), n, 1).examplesPerSec();
+            assertEquals(Math.min(n, 2 - f) * BATCH / S, eps, 1e-6 * eps, n + " trainers in one process on 2 cores");
+        }
+        Costs quarter = SimFixtures.costs(new Costs.JobStep(new Measure(S, 0), new Measure(S, 0), new Measure(S, 0), new Measure(0.25, 0), 1, 1,
+                LinkModel.NONE), 2);
+        SimCluster processes = new SimCluster(LinkModel.NONE, 2, 0, false, Stragglers.NONE);
+        assertEquals((2 - 4 * 0.25) * BATCH / S, run(job, quarter, processes, 4, 1).examplesPerSec(), 1e-6 * BATCH / S, "4 trainer processes");
+        SyncSpec none = new SyncSpec("none", 1, 0, Double.NaN, 1, false, Double.NaN, 0.05);
+        SimJob withShards = new SimJob(none, 1, BATCH, 10, 1, 4, 2, Codec.FLOAT32);
+        SimCluster withServers = new SimCluster(LinkModel.NONE, 2, 0, false, Stragglers.NONE, true);
+        assertEquals((2 - 4 * 0.25) * BATCH / S, run(withShards, quarter, withServers, 4, 1).examplesPerSec(), 1e-6 * BATCH / S,
+                "4 trainer and 2 server processes");
+    }
+
     /** What the one-trainer run took beyond the simulated CPU is the residual; the calibrated point is reproduced exactly. */
     @Test
     void theResidualReproducesTheCalibratedStep() {
@@ -84,6 +111,27 @@ class ContentionTest {
         assertEquals(BATCH / (2 * S), run(job, costs, shared, 8, 1).examplesPerSec(), 1e-6 * BATCH / S);
         SimCluster apart = new SimCluster(LinkModel.NONE, 1, 0, false, Stragglers.NONE, false);
         assertEquals(BATCH / S, run(job, costs, apart, 8, 1).examplesPerSec(), 1e-6 * BATCH / S);
+    }
+
+    /**
+     * With the launched form calibrated, trainers over the network cost the launched trainer's step and the servers
+     * its measured server CPU (not the loopback calls' times): on one core shared with the servers, many trainers
+     * train 1 / (launched step + server CPU) steps a second; the launched step's residual is what its one-trainer run
+     * took beyond them; in process the launched costs play no part.
+     */
+    @Test
+    void theLaunchedFormsCostsDriveTrainersOverTheNetwork() {
+        Measure z = SimFixtures.ZERO, g = new Measure(S / 2, 0);
+        Costs.Launched launched = new Costs.Launched(new Measure(S, 0), new Measure(S / 2, 0), new Measure(S / 2, 0), new Measure(S / 4, 0), 1);
+        Costs costs = new Costs(Costs.JobStep.computeOnly(new Measure(S, 0)), new Measure(S, 0), 100, z, z, z, z, g, z, g, z, Map.of(), Map.of(),
+                z, z, z, z, new Costs.Machine(1, "test", "test", 0, "now"), launched);
+        SyncSpec none = new SyncSpec("none", 1, 0, Double.NaN, 1, false, Double.NaN, 0.05);
+        SimJob job = new SimJob(none, 1, BATCH, 10, 1, 4, 1, Codec.FLOAT32);
+        SimCluster shared = new SimCluster(LinkModel.NONE, 1, 0, false, Stragglers.NONE, true);
+        assertEquals(0.25 * S, ScalingSimulation.residual(job, costs, shared), 1e-12);
+        assertEquals(BATCH / S, run(job, costs, shared, 1, 1).examplesPerSec(), 1e-6 * BATCH / S, "the calibrated launch reproduced");
+        assertEquals(BATCH / (0.75 * S), run(job, costs, shared, 8, 1).examplesPerSec(), 1e-6 * BATCH / S, "8 trainers on the servers' core");
+        assertEquals(BATCH / S, run(job, costs, oneHost(1), 8, 1).examplesPerSec(), 1e-6 * BATCH / S, "in process: the in-process step");
     }
 
     /** A run is a function of its seed: the same seed gives the same figures, another seed other stragglers. */
