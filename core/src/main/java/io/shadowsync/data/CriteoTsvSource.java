@@ -80,6 +80,16 @@ public final class CriteoTsvSource implements TextFileSource {
     }
 
     @Override
+    public long rangeStart() {
+        return from;
+    }
+
+    @Override
+    public long rangeEnd() {
+        return to;
+    }
+
+    @Override
     public CriteoTsvSource range(long from, long to) {
         return new CriteoTsvSource(file, skipBadLines, bufferBytes, unlabeledAllowed, from, to);
     }

@@ -53,6 +53,16 @@ public final class LibSvmSource implements TextFileSource {
     }
 
     @Override
+    public long rangeStart() {
+        return from;
+    }
+
+    @Override
+    public long rangeEnd() {
+        return to;
+    }
+
+    @Override
     public LibSvmSource range(long from, long to) {
         return new LibSvmSource(file, schema.numClasses(), zeroBased, skipBadLines, bufferBytes, from, to);
     }

@@ -17,6 +17,12 @@ public interface TextFileSource extends SplittableSource {
      */
     TextFileSource range(long from, long to);
 
+    /** Where the byte range this source reads starts in its file: 0 for the whole file (see {@link #range}). */
+    long rangeStart();
+
+    /** Where the byte range this source reads ends: {@code Long.MAX_VALUE} for the whole file (see {@link #range}). */
+    long rangeEnd();
+
     /** Part index of count of this one file: its byte range, or (gzip) all of it or nothing. */
     @Override
     default DataSource share(int index, int count) {

@@ -148,7 +148,8 @@ public final class TextFiles implements SplittableSource {
         try {
             long total = 0;
             long[] sizes = new long[pieces.size()];
-            for (int i = 0; i < sizes.length; i++) total += sizes[i] = Files.size(pieces.get(i).file());
+            // a piece that is a byte range already (a part of a part: the threads that load one trainer's split) counts its range
+            for (int i = 0; i < sizes.length; i++) total += sizes[i] = bytesOf(pieces.get(i));
             long lo = boundary(total, index, count), hi = boundary(total, index + 1, count);
             List<TextFileSource> mine = new ArrayList<>();
             long at = 0;
@@ -159,7 +160,7 @@ public final class TextFiles implements SplittableSource {
                     if (at >= lo && at < hi) mine.add(f);
                 } else {
                     long a = Math.max(lo - at, 0), b = Math.min(hi - at, s);
-                    if (b > a) mine.add(a == 0 && b == s ? f : f.range(a, b));
+                    if (b > a) mine.add(a == 0 && b == s ? f : f.range(f.rangeStart() + a, f.rangeStart() + b));
                 }
                 at += s;
             }
@@ -177,6 +178,13 @@ public final class TextFiles implements SplittableSource {
             if (((TextFiles) share(k, count)).pieces.isEmpty()) return false;
         }
         return true;
+    }
+
+    /** The bytes of its file a piece reads: the whole file's size, or its byte range's length within it. */
+    private static long bytesOf(TextFileSource f) throws IOException {
+        long size = Files.size(f.file());
+        if (DataFiles.isCompressed(f.file())) return size;
+        return Math.max(0, Math.min(f.rangeEnd(), size) - Math.min(f.rangeStart(), size));
     }
 
     /** {@code total·i/n} without overflow: parts k and k+1 compute their common boundary alike. */

@@ -96,6 +96,35 @@ class InputSplitTest {
         }
     }
 
+    /**
+     * A part of a part (the threads that load one trainer's input split in parallel): the sub-parts of part k read
+     * exactly part k's lines, in order, each about its share of them — not the whole file's sub-ranges, as a split
+     * that measured its pieces by their files' sizes rather than by their ranges would.
+     */
+    @Test
+    void aPartOfAPartReadsItsParentsLinesOnceInAboutEqualShares() throws IOException {
+        Random rnd = new Random(11);
+        int lines = 1200;
+        Path f = TestFiles.write(dir, "nested.tsv", file(lines, rnd, true));
+        TextFiles source = TextFiles.of(List.of(new CriteoTsvSource(f, false, 64)));
+        for (int n = 1; n <= 4; n++) {
+            for (int k = 0; k < n; k++) {
+                SplittableSource part = (SplittableSource) source.share(k, n);
+                List<Integer> whole = ids(part);
+                for (int m = 1; m <= 5; m++) {
+                    List<Integer> all = new ArrayList<>();
+                    for (int j = 0; j < m; j++) {
+                        List<Integer> sub = ids(part.share(j, m));
+                        assertTrue(Math.abs(sub.size() - whole.size() / (double) m) < 40,
+                                "sub-part " + j + " of " + m + " of part " + k + " of " + n + " has " + sub.size() + " of the part's " + whole.size() + " lines");
+                        all.addAll(sub);
+                    }
+                    assertEquals(whole, all, m + " sub-parts of part " + k + " of " + n);
+                }
+            }
+        }
+    }
+
     @Test
     void aSetOfPlainAndGzipFilesIsSplitByFileAndByBytes() throws IOException {
         Random rnd = new Random(7);

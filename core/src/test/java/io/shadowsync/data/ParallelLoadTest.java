@@ -65,6 +65,11 @@ class ParallelLoadTest {
                 assertSameExamples(one, many, source.describe() + ", " + threads + " threads");
                 assertEquals(one.fingerprint(), many.fingerprint());
             }
+            // a trainer's own input split, loaded by several threads: the split's examples, not the whole file's
+            for (int k = 0; k < 3; k++) {
+                SplittableSource part = (SplittableSource) source.share(k, 3);
+                assertSameExamples(InMemorySource.load(part), InMemorySource.load(part, 3), source.describe() + ", part " + k + " of 3, 3 threads");
+            }
         }
     }
 

@@ -61,6 +61,16 @@ class TrainerSplitTest {
         }
 
         @Override
+        public long rangeStart() {
+            return inner.rangeStart();
+        }
+
+        @Override
+        public long rangeEnd() {
+            return inner.rangeEnd();
+        }
+
+        @Override
         public DataSchema schema() {
             return inner.schema();
         }
