@@ -91,7 +91,7 @@ abstract class JobCommand {
 
     @Option(names = "--cache-fraction", paramLabel = "F", description = "Without --in-memory or --stream: hold the training data in memory "
             + "when it would take at most this fraction of the maximum heap (estimated before reading it): plain files are loaded before "
-            + "training, gzip files kept after their first pass (default: 0.25).")
+            + "training (by a trainer process, its own input split), gzip files kept after their first pass (default: 0.25).")
     double cacheFraction = 0.25;
 
     @Option(names = "--shuffle", description = "With data loaded before training (--in-memory, or plain files that fit --cache-fraction): "
@@ -357,7 +357,7 @@ abstract class JobCommand {
             // without input splits, each of several trainers reads all the data: nothing a trainer could keep alone
             if (!inMemory && !stream && loadInMemory && (splits || trainers == 1)) trainSource = cached(files, err);
             else if (!splits && trainers > 1) trainSource = files.unsplit();
-            if (trainers > 1 && !inMemory && loadInMemory && !(trainSource instanceof InMemorySource)) {
+            if (trainers > 1 && !inMemory && loadInMemory && !(trainSource instanceof InMemorySource) && !(trainSource instanceof io.shadowsync.data.OwnShare)) {
                 err.println(splits
                         ? "shadowsync: each of the " + trainers + " trainers parses only its own input split of the training data (--no-input-splits: "
                                 + "each reads all of it and keeps one example in " + trainers + ")"
@@ -394,12 +394,14 @@ abstract class JobCommand {
         boolean keep = mine <= budget && budget > 0;
         if (keep && loadsUpFront(files)) {
             long t0 = System.nanoTime();
-            InMemorySource loaded = load(files);
-            err.println(String.format(Locale.ROOT, "shadowsync: loaded the training data into memory before training (%,d examples, about %,d MiB, "
+            int part = wholeJobHere() ? -1 : ownSplit();
+            InMemorySource loaded = load(part < 0 ? files : files.share(part, trainers));
+            err.println(String.format(Locale.ROOT, "shadowsync: loaded %s into memory before training (%,d examples, about %,d MiB, "
                             + "parsed in %.1f s by %d threads; --cache-fraction %s of the %,d MiB heap; --stream to read it from disk every epoch)",
+                    part < 0 ? "the training data" : "this trainer's input split (part " + part + " of " + trainers + ") of the training data",
                     loaded.size(), mine >> 20, (System.nanoTime() - t0) / 1e9, loadThreads(), cacheFraction, heap >> 20));
             err.flush();
-            return loaded;
+            return part < 0 ? loaded : new io.shadowsync.data.OwnShare(loaded);
         }
         err.println(String.format(Locale.ROOT, keep
                         ? "shadowsync: the training data (about %,d MiB in memory) will be kept in memory after its first pass (--cache-fraction %s of the %,d MiB heap; --stream to read it from disk every epoch)"
@@ -411,19 +413,30 @@ abstract class JobCommand {
 
     /**
      * Whether data that fits the heap share is loaded before training rather than kept after its first pass: where this
-     * process runs the whole job (train; a trainer process keeps its own input split after its first pass, so that every
-     * process of a job shares the data alike), the files are plain (their size is known up front, and they parse in
-     * parallel by byte ranges; a gzip file's size is an estimate until read), and --resume does not continue a
-     * checkpoint written with the data kept or streamed (its positions are streamed ones: that run is continued so).
+     * process runs the whole job (train), or is a trainer process that knows its input split for good
+     * ({@link #ownSplit}: it parses that split alone, before training, as train parses the whole), the files are plain
+     * (their size is known up front, and they parse in parallel by byte ranges; a gzip file's size is an estimate until
+     * read), and --resume does not continue a checkpoint written with the data kept or streamed (its positions are
+     * streamed ones: that run is continued so) or, in a trainer process, with the whole data loaded (--in-memory).
      */
     private boolean loadsUpFront(io.shadowsync.data.TextFiles files) throws java.io.IOException {
-        if (!wholeJobHere() || !files.plain()) return false;
+        if (!(wholeJobHere() || ownSplit() >= 0) || !files.plain()) return false;
         if (!resume || checkpointDir == null) return true;
         try {
-            return new CheckpointDir(checkpointDir, keep).newestSettings().map(m -> !"false".equals(m.get("in-memory"))).orElse(true);
+            return new CheckpointDir(checkpointDir, keep).newestSettings()
+                    .map(m -> !"false".equals(m.get("in-memory")) && (wholeJobHere() || "input-splits".equals(m.get("trainer-shares")))).orElse(true);
         } catch (java.io.IOException | RuntimeException unreadable) {
             return true; // the resume itself names what is wrong with the directory
         }
+    }
+
+    /**
+     * In a trainer process, the input split it trains for the whole run (its rank), which it may therefore load alone
+     * before training; -1 where it cannot know it (an elastic trainer may take over another's share) and in commands
+     * that are not one trainer.
+     */
+    int ownSplit() {
+        return -1;
     }
 
     /** Threads that parse data loaded into memory: one per core. */

@@ -208,6 +208,12 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
         return NetOptions.parseList(net.servers, "--servers").get(hostShard).port();
     }
 
+    /** Its rank's input split, loaded before training where it fits; not with --elastic (a trainer may take over another's share). */
+    @Override
+    int ownSplit() {
+        return net.elastic ? -1 : rank;
+    }
+
     /** --elastic and --join: what they need, refused with the reason otherwise. */
     private void checkElastic(Plan plan) {
         if (join && !net.elastic) throw new UsageException("--join needs --elastic: only a job with elastic trainers takes trainers while it runs");

@@ -1,6 +1,7 @@
 package io.shadowsync.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -204,6 +205,34 @@ class InputCliTest {
         CliTest.Run both = CliTest.run(concat(job, "--input-splits", "--no-input-splits"));
         assertEquals(2, both.code(), both.err());
         assertTrue(both.err().contains("--input-splits and --no-input-splits contradict each other"), both.err());
+    }
+
+    /**
+     * A trainer process loads its own input split before training, not the whole file: each of two says so with about
+     * half of the rows, the two halves make up the file, and the job trains every row once per epoch. A trainer that
+     * loaded the whole file (or a split cut by the whole file's size when parsed in parallel) would say 3,000 rows, and
+     * one that trained all of it would train twice the examples. --stream keeps the split streamed.
+     */
+    @Test
+    void trainerProcessesLoadTheirOwnInputSplitBeforeTraining() throws Exception {
+        String[] job = {"launch", "--local", "2", "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--epochs", "2", "--no-progress"};
+        CliTest.Run r = CliTest.run(job);
+        assertEquals(0, r.code(), r.err());
+        long rows = 0;
+        for (int k = 0; k < 2; k++) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[trainer-" + k + "] shadowsync: loaded this trainer's input split \\(part " + k
+                    + " of 2\\) of the training data into memory before training \\(([0-9,]+) examples").matcher(r.err());
+            assertTrue(m.find(), r.err());
+            long mine = Long.parseLong(m.group(1).replace(",", ""));
+            assertTrue(Math.abs(mine - 1500) < 150, "trainer " + k + " loaded " + mine + " of the 3,000 rows");
+            rows += mine;
+        }
+        assertEquals(3000, rows, "the two splits make up the file");
+        assertEquals(6000, r.json().get("examples").asLong());
+        CliTest.Run streamed = CliTest.run(concat(job, "--stream"));
+        assertEquals(0, streamed.code(), streamed.err());
+        assertFalse(streamed.err().contains("loaded this trainer's input split"), streamed.err());
+        assertEquals(6000, streamed.json().get("examples").asLong());
     }
 
     /**

@@ -49,12 +49,17 @@ public final class JobTerms {
      * optimizers, the synchronization and the data positions. The budget (epochs, examples) may change: the run goes
      * on to the new total.
      *
-     * @param inMemory        whether the trainers read their data from memory
+     * @param inMemory        whether the trainers read all the data from memory (--in-memory); a trainer process whose
+     *                        data is its own input split loaded before training (an {@link io.shadowsync.data.OwnShare} of
+     *                        in-memory data) records in-memory with input-splits shares
      * @param dataFingerprint what tells the training data from other data of its layout (see
      *                        {@link io.shadowsync.data.DataSource#fileFingerprint}); compared on resume
      */
     public static Map<String, String> checkpointSettings(TrainingJob job, boolean inMemory, String dataFingerprint) {
         TrainerConfig t = job.config().trainer();
+        // a trainer process that loaded its own input split before training: in memory (shard positions), split by input splits
+        boolean ownSplitLoaded = !inMemory && ownSplitLoaded(job);
+        inMemory |= ownSplitLoaded;
         Map<String, String> m = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : new TreeMap<>(job.model().toProperties()).entrySet()) m.put("model." + e.getKey(), e.getValue());
         for (Map.Entry<String, Object> e : job.optimizer().toMap().entrySet()) m.put("optimizer." + e.getKey(), String.valueOf(e.getValue()));
@@ -71,7 +76,7 @@ public final class JobTerms {
         m.put("in-memory", Boolean.toString(inMemory));
         if (inMemory) m.put("shuffle", Boolean.toString(t.shuffle()));
         // streamed (or kept after the first pass), several trainers read input splits, not every N-th line as before
-        if (!inMemory && job.config().trainers() > 1 && splits(job)) m.put("trainer-shares", "input-splits");
+        if (job.config().trainers() > 1 && (ownSplitLoaded || !inMemory && splits(job))) m.put("trainer-shares", "input-splits");
         m.put("data", job.data().schema().toString());
         m.put(io.shadowsync.ckpt.CheckpointDir.DATA_FINGERPRINT, dataFingerprint);
         return m;
@@ -79,6 +84,12 @@ public final class JobTerms {
 
     /** Whether the job's trainers each read their own input split of the data (a splittable source), not every N-th example. */
     private static boolean splits(TrainingJob job) {
+        if (ownSplitLoaded(job)) return true; // read by input splits, as a server (which never loads it) sees the files
         return io.shadowsync.engine.feed.BatchSupply.splits(job.data(), job.config().trainers());
+    }
+
+    /** Whether the job's data is a trainer process's own input split, loaded into memory before training. */
+    private static boolean ownSplitLoaded(TrainingJob job) {
+        return job.data() instanceof io.shadowsync.data.OwnShare o && o.data() instanceof io.shadowsync.data.InMemorySource;
     }
 }
