@@ -39,8 +39,23 @@ public final class Vec {
                 : "scalar (jdk.incubator.vector not in the boot layer; add --add-modules jdk.incubator.vector)";
     }
 
-    /** {@code y[yOff+i] += alpha · x[xOff+i]} for i in [0, n). */
+    /**
+     * Below this many floats {@link #axpy} takes the scalar loop even where the Vector API is live: an embedding row's
+     * update (16–128 floats at a random place in a large table) costs its cache miss more than its arithmetic, and
+     * the scalar loop is fast from its first call, where Vector API code runs one to two orders of magnitude slower
+     * until C2 has compiled it (interpreted and C1 code box every vector) — the first seconds of every process,
+     * in which a parameter server's pushes hold up every trainer (ColdRowsBench: docs/benchmarks.md).
+     */
+    static final int AXPY_SIMD_MIN = 256;
+
+    /** {@code y[yOff+i] += alpha · x[xOff+i]} for i in [0, n); the same bits on either path. */
     public static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        if (SIMD && n >= AXPY_SIMD_MIN) VectorKernels.axpy(n, alpha, x, xOff, y, yOff);
+        else axpyScalar(n, alpha, x, xOff, y, yOff);
+    }
+
+    /** {@link #axpy} on the Vector API path whatever n (scalar where the Vector API is not live): its benchmark twin. */
+    public static void axpySimd(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
         if (SIMD) VectorKernels.axpy(n, alpha, x, xOff, y, yOff);
         else axpyScalar(n, alpha, x, xOff, y, yOff);
     }

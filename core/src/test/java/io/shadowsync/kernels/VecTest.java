@@ -40,6 +40,9 @@ class VecTest {
             float[] dispatched = y0.clone();
             Vec.axpy(n, alpha, x, xOff, dispatched, yOff);
             assertSameBits(scalar, dispatched, "Vec.axpy n=" + n);
+            float[] simd = y0.clone();
+            Vec.axpySimd(n, alpha, x, xOff, simd, yOff);
+            assertSameBits(scalar, simd, "Vec.axpySimd n=" + n);
             if (VECTOR_MODULE) {
                 float[] vector = y0.clone();
                 VectorKernels.axpy(n, alpha, x, xOff, vector, yOff);
