@@ -42,13 +42,24 @@ final class ChildJvm {
         return cmd;
     }
 
-    /** This JVM's own options (heap, modules, system properties), less those a child must not share. */
+    /** System properties a child takes from this JVM even when they were set at run time, not on its command line. */
+    private static final List<String> PASSED_ON = List.of("shadowsync.blas");
+
+    /**
+     * This JVM's own options (heap, modules, system properties), less those a child must not share; plus the
+     * {@link #PASSED_ON} properties this JVM holds that its command line did not give (the BLAS backend: a job whose
+     * processes should train bit for bit alike must compute alike, see docs/multi-process.md).
+     */
     static List<String> inheritedOptions() {
         List<String> out = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             boolean skip = false;
             for (String p : NOT_INHERITED) skip |= a.startsWith(p);
             if (!skip) out.add(a);
+        }
+        for (String name : PASSED_ON) {
+            String v = System.getProperty(name);
+            if (v != null && out.stream().noneMatch(a -> a.startsWith("-D" + name + "="))) out.add("-D" + name + "=" + v);
         }
         return out;
     }
