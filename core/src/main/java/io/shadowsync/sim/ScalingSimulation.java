@@ -5,7 +5,9 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.SyncSpec;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -57,14 +59,17 @@ public final class ScalingSimulation {
     private double t0;
     private long examples;
     double syncWait;
-    /** Synchronous SGD: the workers waiting for the step's allreduce. */
-    private final List<Runnable> allReduceWaiting = new ArrayList<>();
+    /** Synchronous SGD: the gradient allreduces in flight, by number, and the host of every rank. */
+    private final Map<Long, Rounds.Ring> gradientRings = new HashMap<>();
+    private int[] hostOfRank;
 
     private final class Worker {
         final int trainer;
         final int index;
         final SplittableRandom rnd;
         int sinceRound;
+        /** Synchronous SGD: this worker's gradient allreduces so far. */
+        long allReduces;
 
         Worker(int trainer, int index, SplittableRandom rnd) {
             this.trainer = trainer;
@@ -270,7 +275,7 @@ public final class ScalingSimulation {
         double own = stepWorkerCpu() * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
         Runnable next = () -> q.after(residual, () -> {
             // as the engine's Worker: the step's embedding pushes are committed before its gradient goes to the allreduce
-            if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(() -> endStep(w)));
+            if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(w, () -> endStep(w)));
             else embeddings(w.trainer, false, () -> afterPush(w));
         });
         int[] left = {rest > 0 ? 2 : 1};
@@ -293,23 +298,22 @@ public final class ScalingSimulation {
         });
     }
 
-    /** Synchronous SGD: every worker's gradient allreduced over all N·W ranks; the step waits for the slowest. */
-    private void allReduceGradients(Runnable k) {
+    /**
+     * Synchronous SGD: every worker's gradient allreduced over all N·W ranks, each rank entering the ring when its
+     * worker does ({@link Rounds#ringEnter}); a worker goes on when its rank is through, so the slowest worker decides.
+     */
+    private void allReduceGradients(Worker w, Runnable k) {
         double arrived = q.now();
-        allReduceWaiting.add(() -> {
+        int rank = w.trainer * job.workers() + w.index;
+        long number = w.allReduces++;
+        if (hostOfRank == null) {
+            hostOfRank = new int[workers.size()];
+            for (int r = 0; r < hostOfRank.length; r++) hostOfRank[r] = cluster.hostOf(r / job.workers());
+        }
+        rounds.ringEnter(gradientRings, number, rankLinks, hostOfRank, null, rank, () -> {
             if (measuring) syncWait += q.now() - arrived;
+            if (rank == 0) timelines.round(0, arrived, q.now(), this);
             k.run();
-        });
-        if (allReduceWaiting.size() < workers.size()) return;
-        List<Runnable> all = new ArrayList<>(allReduceWaiting);
-        allReduceWaiting.clear();
-        double start = q.now();
-        int ranks = workers.size();
-        int[] hostOfRank = new int[ranks];
-        for (int r = 0; r < ranks; r++) hostOfRank[r] = cluster.hostOf(r / job.workers());
-        rounds.ring(rankLinks, hostOfRank, null, () -> {
-            timelines.round(0, start, q.now(), this);
-            for (Runnable r : all) r.run();
         });
     }
 
