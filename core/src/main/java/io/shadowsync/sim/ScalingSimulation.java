@@ -97,7 +97,7 @@ public final class ScalingSimulation {
         this.codec = job.codec();
         LinkModel l = cluster.link();
         hosts = new CpuPool[cluster.hosts(n)];
-        for (int h = 0; h < hosts.length; h++) hosts[h] = new CpuPool(q, cluster.coresPerHost());
+        for (int h = 0; h < hosts.length; h++) hosts[h] = new CpuPool(q, cluster.coresPerHost(), cluster.quantum());
         nic = links(n, l);
         syncNic = links(n, l);
         rankLinks = links(algo.workerGroup() ? n * job.workers() : 0, l);
@@ -153,8 +153,13 @@ public final class ScalingSimulation {
      * for: max(0, measured − simulated) seconds a step. 0 for a step calibrated as compute only.
      */
     public static double residual(SimJob job, Costs costs) {
+        return residual(job, costs, 0.0);
+    }
+
+    /** As {@link #residual(SimJob, Costs)}, the calibrated machine's cores shared with the given scheduler quantum ({@link CpuPool}). */
+    static double residual(SimJob job, Costs costs, double quantum) {
         Costs.JobStep st = costs.step();
-        SimCluster c = new SimCluster(st.link(), costs.machine().cores(), 0, true, Stragglers.NONE);
+        SimCluster c = new SimCluster(st.link(), costs.machine().cores(), 0, true, Stragglers.NONE, false, quantum);
         return residualAt(job, costs, c, st.workers(), st.psShards(), st.wall().median());
     }
 
@@ -165,8 +170,8 @@ public final class ScalingSimulation {
      */
     public static double residual(SimJob job, Costs costs, SimCluster cluster) {
         Costs.Launched l = costs.launch();
-        if (cluster.inProcess() || l == null) return residual(job, costs);
-        SimCluster c = new SimCluster(LinkModel.NONE, costs.machine().cores(), 0, false, Stragglers.NONE, true);
+        if (cluster.inProcess() || l == null) return residual(job, costs, cluster.quantum());
+        SimCluster c = new SimCluster(LinkModel.NONE, costs.machine().cores(), 0, false, Stragglers.NONE, true, cluster.quantum());
         return residualAt(job, costs, c, costs.step().workers(), l.psShards(), l.wall().median());
     }
 
