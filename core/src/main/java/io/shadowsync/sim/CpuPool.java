@@ -129,6 +129,7 @@ public final class CpuPool {
             double r = rate();
             for (Task t : running) {
                 t.remaining -= dt * r;
+                if (quantum == 0) continue;
                 t.slice -= dt;
                 // nobody waits: a slice that runs out is renewed at once, so only time since the last renewal counts
                 if (waiting.isEmpty() && t.slice <= 0) t.slice = quantum - (-t.slice % quantum);
