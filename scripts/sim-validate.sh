@@ -5,7 +5,7 @@
 # (4 processes over loopback), then predict the same configurations and print predicted, measured and their ratio
 # per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
 # CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
-# MEASURE=0 only predicts (against $OUT/measured.tsv).
+# MEASURE=0 only predicts (against $OUT/measured.tsv), SIMULATE_FLAGS adds simulate flags (a what-if).
 # Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000); calibrate runs the job as 1 and 2
 # trainers and as launch --local 1 with the same budget. About 6 minutes on an idle 2-core host (much longer on a loaded
 # one); run it on a quiet host: the load average is printed beside every measurement.
@@ -68,7 +68,9 @@ if [ "${LAUNCH:-1}" = 1 ] && [ "${MEASURE:-1}" = 1 ]; then
 fi
 
 list=$(IFS=,; echo "${NS[*]}")
-sim=(./shadowsync simulate "${job[@]}" --costs "$OUT/costs.json" --trainers-per-host 0)
+# SIMULATE_FLAGS: more simulate flags for a what-if, e.g. SIMULATE_FLAGS="--quantum 4ms"
+# shellcheck disable=SC2206
+sim=(./shadowsync simulate "${job[@]}" --costs "$OUT/costs.json" --trainers-per-host 0 ${SIMULATE_FLAGS:-})
 "${sim[@]}" --trainers "$list" --bandwidth 1gbit --latency 100us --in-process --algorithms s-ma,s-easgd,sync-sgd,async-ps --summary-json "$OUT/p.json" >/dev/null 2>&1
 "${sim[@]}" --trainers "$list" --bandwidth 1gbit --latency 100us --in-process --algorithms fr-ma --sync-every 1 --summary-json "$OUT/p1.json" >/dev/null 2>&1
 "${sim[@]}" --trainers "$list" --bandwidth 1gbit --latency 100us --in-process --algorithms fr-ma --sync-every 10 --summary-json "$OUT/p10.json" >/dev/null 2>&1

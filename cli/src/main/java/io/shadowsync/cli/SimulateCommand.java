@@ -69,6 +69,11 @@ public final class SimulateCommand implements Callable<Integer> {
             + "'launch --local' runs them (needs --trainers-per-host 0).")
     boolean serversOnHost;
 
+    @Option(names = "--quantum", paramLabel = "T", description = "How a host's cores are shared: 0, processor sharing (every running thread "
+            + "gets its share at once); a scheduler quantum, e.g. 4ms, time slices (a run queue; a thread runs on a core until it is "
+            + "through or has run T) (default: 0). See docs/simulator.md.")
+    String quantum = "0";
+
     @Option(names = "--stragglers", paramLabel = "S", description = "How steps vary: none, lognormal:S or exp:F (default: lognormal with the "
             + "calibrated step's relative spread).")
     String stragglers;
@@ -116,11 +121,18 @@ public final class SimulateCommand implements Callable<Integer> {
             throw new UsageException("--servers-on-host puts the servers over the network on the trainers' one host: use it without --in-process "
                     + "and with --trainers-per-host 0");
         }
-        SimCluster cluster = new SimCluster(link, cores, trainersPerHost, inProcess, st, serversOnHost);
+        double slice;
+        try {
+            slice = LinkModel.parse("inf", quantum).latencySeconds(); // a duration, as --latency takes one
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--quantum: a duration such as 4ms or 0, got '" + quantum + "'");
+        }
+        SimCluster cluster = new SimCluster(link, cores, trainersPerHost, inProcess, st, serversOnHost, slice);
         List<Map<String, Object>> results = new ArrayList<>();
         err.println(String.format(Locale.ROOT, "shadowsync simulate: %s model, %,d dense floats, %d tables, batch %d, %d worker(s); links %s / %s; "
-                        + "%.2f cores per host, %s trainer(s) per host, servers %s; stragglers %s",
+                        + "%.2f cores per host (%s), %s trainer(s) per host, servers %s; stragglers %s",
                 plan.modelSpec().kind(), dense, shapes.length, plan.batchSize(), base.workers(), bandwidth, latency, cores,
+                slice == 0 ? "processor sharing" : "time slices of " + String.format(Locale.ROOT, "%.4g", slice * 1e3).replaceAll("\\.?0+$", "") + " ms",
                 trainersPerHost == 0 ? "all" : trainersPerHost, inProcess ? "in process" : serversOnHost ? "over the network, on the trainers' host"
                         : "over the network", st));
         double residual = ScalingSimulation.residual(base, costs, cluster);
@@ -154,6 +166,7 @@ public final class SimulateCommand implements Callable<Integer> {
         summary.put("latency", latency);
         summary.put("cores_per_host", cores);
         summary.put("trainers_per_host", trainersPerHost);
+        summary.put("quantum_seconds", slice);
         summary.put("servers", inProcess ? "in-process" : serversOnHost ? "network-on-host" : "network");
         summary.put("step_residual_seconds", residual);
         summary.put("stragglers", st.toString());

@@ -59,6 +59,23 @@ class SimulateCliTest {
         assertTrue(r.err().contains("| s-ma | 4 |"), r.err());
     }
 
+    /** --quantum shares the cores in time slices: it is in the summary and the table's heading; a bad one is refused. */
+    @Test
+    void takesASchedulerQuantum() throws Exception {
+        Path train = data();
+        Path costs = costs(2e-3);
+        CliTest.Run r = CliTest.run("simulate", "--model", "dlrm", "--train", train.toString(), "--costs", costs.toString(), "--trainers", "4",
+                "--algorithms", "fr-ma", "--steps", "40", "--quantum", "4ms");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(0.004, new ObjectMapper().readTree(lines[lines.length - 1]).get("quantum_seconds").asDouble(), 1e-15);
+        assertTrue(r.err().contains("time slices of 4 ms"), r.err());
+        CliTest.Run bad = CliTest.run("simulate", "--model", "dlrm", "--train", train.toString(), "--costs", costs.toString(), "--trainers", "2",
+                "--quantum", "4 fortnights");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--quantum"), bad.err());
+    }
+
     @Test
     void refusesABadCostsFileNamingTheField() throws Exception {
         Path train = data();

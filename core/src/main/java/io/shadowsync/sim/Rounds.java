@@ -3,7 +3,9 @@ package io.shadowsync.sim;
 import io.shadowsync.comm.Codec;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.DoubleConsumer;
 
 /**
@@ -16,6 +18,10 @@ final class Rounds {
     private final Runnable[] groupArrived;
     private int groupCount;
     private long groupRound;
+    /** Per trainer: its collective rounds so far (a trainer's k-th round is ring k); the rings in flight by number. */
+    private final long[] roundOf;
+    private final Map<Long, Ring> trainerRings = new HashMap<>();
+    private int[] trainerHosts;
     private final List<List<Runnable>> foregroundWaiting = new ArrayList<>();
     /** Per trainer: the CPU seconds its current round charged (the self-paced shadow's measure of its share). */
     private final double[] roundCpu;
@@ -23,6 +29,7 @@ final class Rounds {
     Rounds(ScalingSimulation s) {
         this.s = s;
         groupArrived = new Runnable[s.n];
+        roundOf = new long[s.n];
         roundCpu = new double[s.n];
         for (int t = 0; t < s.n; t++) foregroundWaiting.add(new ArrayList<>());
     }
@@ -66,23 +73,30 @@ final class Rounds {
         round(t, cpu -> all.forEach(Runnable::run));
     }
 
-    /** A collective round: every trainer enters (the slowest decides), then the ring or the pairs run. */
+    /**
+     * A collective round of trainer t. A ring allreduce starts on each trainer as it enters, as the ranks of
+     * {@code RingCollective} run it ({@link #ringEnter}); the slowest trainer decides when the others can finish. Gossip's
+     * pairs start when every trainer has entered.
+     */
     private void groupArrive(int t, Runnable finish) {
+        if (!s.algo.pairwise()) {
+            ringEnter(trainerRings, roundOf[t]++, s.syncNic, trainerHosts(), roundCpu, t, finish);
+            return;
+        }
         groupArrived[t] = finish;
         if (++groupCount < s.n) return;
         groupCount = 0;
         Runnable[] done = groupArrived.clone();
         Arrays.fill(groupArrived, null);
-        long r = groupRound++;
-        if (s.algo.pairwise()) {
-            pairs(r, done);
-            return;
+        pairs(groupRound++, done);
+    }
+
+    private int[] trainerHosts() {
+        if (trainerHosts == null) {
+            trainerHosts = new int[s.n];
+            for (int i = 0; i < s.n; i++) trainerHosts[i] = s.cluster.hostOf(i);
         }
-        int[] hostOf = new int[s.n];
-        for (int i = 0; i < s.n; i++) hostOf[i] = s.cluster.hostOf(i);
-        ring(s.syncNic, hostOf, roundCpu, () -> {
-            for (Runnable k : done) k.run();
-        });
+        return trainerHosts;
     }
 
     /** Gossip: each trainer exchanges its replica with the schedule's partner and averages; one sitting out only ends. */
@@ -129,63 +143,111 @@ final class Rounds {
     }
 
     /**
-     * A ring allreduce of the dense floats over links.length ranks (rank r sends on links[r] to r + 1), then done.
-     * A fixed-width codec: reduce-scatter and all-gather, 2(m−1) steps of a 1/m chunk, each hop's add (and the
-     * codec's rounding) on the receiver's host; every step waits for its slowest hop. A message codec: every rank
-     * encodes, the messages go round in m−1 steps, and every rank decodes and adds all m.
-     *
-     * @param cpuOf per rank, where the rank's CPU seconds are added (null: not counted)
+     * Rank r of ring number {@code number} (its ranks' k-th allreduce) enters: the ring is made when its first rank
+     * enters and dropped when its last is through; done runs when rank r is.
      */
-    void ring(FifoLink[] links, int[] hostOf, double[] cpuOf, Runnable done) {
-        int m = links.length;
-        if (m == 1) {
-            done.run();
-            return;
-        }
-        String c = s.codec.name();
-        double hop = s.costs.ringHopPerFloat().median();
-        if (s.codec.fixedWidth()) {
-            long chunk = (s.job.denseFloats() + m - 1) / m;
-            long bytes = chunk * s.codec.linkCodec().bytesPerValue();
-            double hopCpu = chunk * (hop + s.costs.encode(c) + s.costs.decode(c));
-            ringStep(links, hostOf, cpuOf, 0, 2 * (m - 1), bytes, hopCpu, done);
-        } else {
-            long bytes = s.codec.encodedBytes(s.job.denseFloats());
-            double hopCpu = hop * bytes / 4.0;
-            double encode = s.costs.encode(c) * d(), decode = s.costs.decode(c) * d() * m;
-            allRanks(hostOf, cpuOf, encode, () -> ringStep(links, hostOf, cpuOf, 0, m - 1, bytes, hopCpu,
-                    () -> allRanks(hostOf, cpuOf, decode, done)));
-        }
+    void ringEnter(Map<Long, Ring> rings, long number, FifoLink[] links, int[] hostOf, double[] cpuOf, int r, Runnable done) {
+        Ring ring = rings.computeIfAbsent(number, k -> new Ring(links, hostOf, cpuOf, () -> rings.remove(k)));
+        ring.enter(r, done);
     }
 
-    private void ringStep(FifoLink[] links, int[] hostOf, double[] cpuOf, int step, int steps, long bytes, double hopCpu, Runnable done) {
-        if (step == steps) {
-            done.run();
-            return;
+    /**
+     * A ring allreduce of the dense floats over links.length ranks (rank r sends on links[r] to r + 1), as the ranks of
+     * {@code RingCollective} run it: no step waits for the other ranks' hops, only for the part it forwards. A rank
+     * starts when it enters (its first part goes at once), and goes on to step k + 1 as soon as its predecessor's
+     * step-k part has been delivered (plus the host's wake-up when the rank was already waiting for it) and its add
+     * (and the codec's rounding) has run on its host; it is through after its last step, whatever the ranks after it
+     * still do. A fixed-width codec: reduce-scatter and all-gather, 2(m−1) steps of a 1/m chunk. A message codec: the
+     * rank encodes, the messages go round in m−1 steps, and the rank decodes and adds all m. With every rank entering
+     * at once and equal hops every rank ends after 2(m−1) hops, the ring's closed form; with one rank late, ranks end
+     * between m−1 and 2(m−1) hops after it, in ring order.
+     */
+    final class Ring {
+        private final FifoLink[] links;
+        private final int[] hostOf;
+        private final double[] cpuOf;
+        private final Runnable dropped;
+        private final int m, steps;
+        private final long bytes;
+        private final double hopCpu, pre, post;
+        /** arrival[r][k]: when rank r's step-k part (from r − 1) is delivered; NaN until it is sent. */
+        private final double[][] arrival;
+        /** Per rank: the step whose part it waits for (−1: not waiting), and what to run when it is through. */
+        private final int[] waitingFor;
+        private final Runnable[] done;
+        private int through;
+
+        Ring(FifoLink[] links, int[] hostOf, double[] cpuOf, Runnable dropped) {
+            this.links = links;
+            this.hostOf = hostOf;
+            this.cpuOf = cpuOf;
+            this.dropped = dropped;
+            m = links.length;
+            String c = s.codec.name();
+            double hop = s.costs.ringHopPerFloat().median();
+            if (s.codec.fixedWidth()) {
+                long chunk = (s.job.denseFloats() + m - 1) / m;
+                bytes = chunk * s.codec.linkCodec().bytesPerValue();
+                hopCpu = chunk * (hop + s.costs.encode(c) + s.costs.decode(c));
+                steps = 2 * (m - 1);
+                pre = 0;
+                post = 0;
+            } else {
+                bytes = s.codec.encodedBytes(s.job.denseFloats());
+                hopCpu = hop * bytes / 4.0;
+                steps = m - 1;
+                pre = s.costs.encode(c) * d();
+                post = s.costs.decode(c) * d() * m;
+            }
+            arrival = new double[m][steps];
+            for (double[] a : arrival) Arrays.fill(a, Double.NaN);
+            waitingFor = new int[m];
+            Arrays.fill(waitingFor, -1);
+            done = new Runnable[m];
         }
-        int m = links.length;
-        int[] pending = {m};
-        double now = s.q.now();
-        Runnable arrived = () -> {
-            if (--pending[0] == 0) ringStep(links, hostOf, cpuOf, step + 1, steps, bytes, hopCpu, done);
-        };
-        for (int r = 0; r < m; r++) {
+
+        void enter(int r, Runnable k) {
+            done[r] = k;
+            if (m == 1) {
+                finish(r);
+                return;
+            }
+            work(r, pre, () -> send(r, 0));
+        }
+
+        private void work(int r, double cpu, Runnable k) {
+            if (cpuOf != null) cpuOf[r] += cpu;
+            s.hosts[hostOf[r]].run(cpu, k);
+        }
+
+        /** Rank r sends its step-k part to r + 1, then waits for its own step-k part. */
+        private void send(int r, int k) {
             int dest = (r + 1) % m;
-            s.q.at(s.resumes(links[r].send(now, bytes, 1)), () -> {
-                if (cpuOf != null) cpuOf[dest] += hopCpu;
-                s.hosts[hostOf[dest]].run(hopCpu, arrived);
+            double at = links[r].send(s.q.now(), bytes, 1);
+            arrival[dest][k] = at;
+            if (waitingFor[dest] == k) {
+                waitingFor[dest] = -1;
+                s.q.at(s.resumes(at), () -> received(dest, k));
+            }
+            double mine = arrival[r][k];
+            if (Double.isNaN(mine)) waitingFor[r] = k;
+            else if (mine <= s.q.now()) received(r, k);
+            else s.q.at(s.resumes(mine), () -> received(r, k));
+        }
+
+        /** Rank r has its step-k part: adds it, then forwards (the next step) or is through. */
+        private void received(int r, int k) {
+            work(r, hopCpu, () -> {
+                if (k + 1 < steps) send(r, k + 1);
+                else work(r, post, () -> finish(r));
             });
         }
-    }
 
-    /** work on every rank's host at once, then next when all are through. */
-    private void allRanks(int[] hostOf, double[] cpuOf, double work, Runnable next) {
-        int[] pending = {hostOf.length};
-        for (int r = 0; r < hostOf.length; r++) {
-            if (cpuOf != null) cpuOf[r] += work;
-            s.hosts[hostOf[r]].run(work, () -> {
-                if (--pending[0] == 0) next.run();
-            });
+        private void finish(int r) {
+            Runnable k = done[r];
+            done[r] = null;
+            if (++through == m) dropped.run();
+            k.run();
         }
     }
 }

@@ -5,7 +5,9 @@ import io.shadowsync.comm.LinkModel;
 import io.shadowsync.sync.AlgorithmDescriptor;
 import io.shadowsync.sync.SyncSpec;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -57,14 +59,17 @@ public final class ScalingSimulation {
     private double t0;
     private long examples;
     double syncWait;
-    /** Synchronous SGD: the workers waiting for the step's allreduce. */
-    private final List<Runnable> allReduceWaiting = new ArrayList<>();
+    /** Synchronous SGD: the gradient allreduces in flight, by number, and the host of every rank. */
+    private final Map<Long, Rounds.Ring> gradientRings = new HashMap<>();
+    private int[] hostOfRank;
 
     private final class Worker {
         final int trainer;
         final int index;
         final SplittableRandom rnd;
         int sinceRound;
+        /** Synchronous SGD: this worker's gradient allreduces so far. */
+        long allReduces;
 
         Worker(int trainer, int index, SplittableRandom rnd) {
             this.trainer = trainer;
@@ -92,7 +97,7 @@ public final class ScalingSimulation {
         this.codec = job.codec();
         LinkModel l = cluster.link();
         hosts = new CpuPool[cluster.hosts(n)];
-        for (int h = 0; h < hosts.length; h++) hosts[h] = new CpuPool(q, cluster.coresPerHost());
+        for (int h = 0; h < hosts.length; h++) hosts[h] = new CpuPool(q, cluster.coresPerHost(), cluster.quantum());
         nic = links(n, l);
         syncNic = links(n, l);
         rankLinks = links(algo.workerGroup() ? n * job.workers() : 0, l);
@@ -148,8 +153,13 @@ public final class ScalingSimulation {
      * for: max(0, measured − simulated) seconds a step. 0 for a step calibrated as compute only.
      */
     public static double residual(SimJob job, Costs costs) {
+        return residual(job, costs, 0.0);
+    }
+
+    /** As {@link #residual(SimJob, Costs)}, the calibrated machine's cores shared with the given scheduler quantum ({@link CpuPool}). */
+    static double residual(SimJob job, Costs costs, double quantum) {
         Costs.JobStep st = costs.step();
-        SimCluster c = new SimCluster(st.link(), costs.machine().cores(), 0, true, Stragglers.NONE);
+        SimCluster c = new SimCluster(st.link(), costs.machine().cores(), 0, true, Stragglers.NONE, false, quantum);
         return residualAt(job, costs, c, st.workers(), st.psShards(), st.wall().median());
     }
 
@@ -160,8 +170,8 @@ public final class ScalingSimulation {
      */
     public static double residual(SimJob job, Costs costs, SimCluster cluster) {
         Costs.Launched l = costs.launch();
-        if (cluster.inProcess() || l == null) return residual(job, costs);
-        SimCluster c = new SimCluster(LinkModel.NONE, costs.machine().cores(), 0, false, Stragglers.NONE, true);
+        if (cluster.inProcess() || l == null) return residual(job, costs, cluster.quantum());
+        SimCluster c = new SimCluster(LinkModel.NONE, costs.machine().cores(), 0, false, Stragglers.NONE, true, cluster.quantum());
         return residualAt(job, costs, c, costs.step().workers(), l.psShards(), l.wall().median());
     }
 
@@ -270,7 +280,7 @@ public final class ScalingSimulation {
         double own = stepWorkerCpu() * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
         Runnable next = () -> q.after(residual, () -> {
             // as the engine's Worker: the step's embedding pushes are committed before its gradient goes to the allreduce
-            if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(() -> endStep(w)));
+            if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(w, () -> endStep(w)));
             else embeddings(w.trainer, false, () -> afterPush(w));
         });
         int[] left = {rest > 0 ? 2 : 1};
@@ -293,23 +303,22 @@ public final class ScalingSimulation {
         });
     }
 
-    /** Synchronous SGD: every worker's gradient allreduced over all N·W ranks; the step waits for the slowest. */
-    private void allReduceGradients(Runnable k) {
+    /**
+     * Synchronous SGD: every worker's gradient allreduced over all N·W ranks, each rank entering the ring when its
+     * worker does ({@link Rounds#ringEnter}); a worker goes on when its rank is through, so the slowest worker decides.
+     */
+    private void allReduceGradients(Worker w, Runnable k) {
         double arrived = q.now();
-        allReduceWaiting.add(() -> {
+        int rank = w.trainer * job.workers() + w.index;
+        long number = w.allReduces++;
+        if (hostOfRank == null) {
+            hostOfRank = new int[workers.size()];
+            for (int r = 0; r < hostOfRank.length; r++) hostOfRank[r] = cluster.hostOf(r / job.workers());
+        }
+        rounds.ringEnter(gradientRings, number, rankLinks, hostOfRank, null, rank, () -> {
             if (measuring) syncWait += q.now() - arrived;
+            if (rank == 0) timelines.round(0, arrived, q.now(), this);
             k.run();
-        });
-        if (allReduceWaiting.size() < workers.size()) return;
-        List<Runnable> all = new ArrayList<>(allReduceWaiting);
-        allReduceWaiting.clear();
-        double start = q.now();
-        int ranks = workers.size();
-        int[] hostOfRank = new int[ranks];
-        for (int r = 0; r < ranks; r++) hostOfRank[r] = cluster.hostOf(r / job.workers());
-        rounds.ring(rankLinks, hostOfRank, null, () -> {
-            timelines.round(0, start, q.now(), this);
-            for (Runnable r : all) r.run();
         });
     }
 

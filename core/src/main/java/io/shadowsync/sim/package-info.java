@@ -6,7 +6,8 @@
  * but what a seeded {@link java.util.SplittableRandom} draws). The resources a job queues on are a {@link FifoLink}
  * (a NIC or a parameter-server shard: one message at a time, latency pipelined, as {@link io.shadowsync.comm.EmulatedLink}
  * emulates one) and a {@link CpuPool} (a host's cores, shared by every thread that computes on it: processor sharing,
- * less what its processes burn of their own, charged once a process).
+ * or time slices of a scheduler quantum, less what its processes burn of their own, charged once a process). Ring
+ * allreduces run rank by rank, as {@code RingCollective}'s ranks do, not in global lockstep.
  * {@link Costs} holds what calibration measured; {@link SimJob} and {@link SimCluster} what is simulated;
  * {@link ScalingSimulation} runs one job on N trainers and gives a {@link SimResult}. {@link CostModels} holds the
  * closed forms the tests check the simulation against (the ring allreduce, M/D/1 and M/M/1 queues, the expected

@@ -39,6 +39,44 @@ class CostModelsTest {
     }
 
     /**
+     * The ring as {@code RingCollective}'s ranks run it: a rank sends its part as it enters and goes on as soon as its
+     * own predecessor's part has arrived, waiting for no other hop. With every rank but L entering at 0 and L at T
+     * (hops of one latency λ), rank x is through at T + λ·(j + m) for j = (x − L) mod m ≤ m − 2, and rank L − 1 at
+     * T + λ·(m − 1); with all entering at once, every rank at 2(m − 1)·λ. Catches a ring stepped in global lockstep or
+     * started only when all have entered (every rank at T + 2(m − 1)·λ), a rank that waits for its own part's delivery,
+     * or one step too many or too few.
+     */
+    @Test
+    void aRingRankGoesOnWhenItsPredecessorsPartArrives() {
+        double lat = 1e-4, late = 1.0;
+        for (int m : new int[] {2, 3, 4, 8}) {
+            for (int l : new int[] {-1, 0, m - 1}) {
+                SimCluster c = new SimCluster(new LinkModel(Double.POSITIVE_INFINITY, lat), 1, 1, false, Stragglers.NONE);
+                ScalingSimulation sim = new ScalingSimulation(SimFixtures.job("sync-sgd", 1, 1000), c, SimFixtures.costs(1e-3), m, 1, 50);
+                FifoLink[] links = new FifoLink[m];
+                int[] hostOf = new int[m];
+                for (int r = 0; r < m; r++) {
+                    links[r] = new FifoLink(Double.POSITIVE_INFINITY, lat);
+                    hostOf[r] = r;
+                }
+                java.util.Map<Long, Rounds.Ring> rings = new java.util.HashMap<>();
+                double[] end = new double[m];
+                for (int r = 0; r < m; r++) {
+                    int rank = r;
+                    sim.q.at(r == l ? late : 0, () -> sim.rounds.ringEnter(rings, 0, links, hostOf, null, rank, () -> end[rank] = sim.q.now()));
+                }
+                sim.q.runUntil(2 * late);
+                for (int x = 0; x < m; x++) {
+                    int j = Math.floorMod(x - l, m);
+                    double expected = l < 0 ? 2 * (m - 1) * lat : late + lat * (j <= m - 2 ? j + m : m - 1);
+                    assertEquals(expected, end[x], 1e-12, m + " ranks, rank " + l + " late: rank " + x);
+                }
+                assertTrue(rings.isEmpty(), "a ring whose ranks are all through is dropped");
+            }
+        }
+    }
+
+    /**
      * A FIFO link fed by Poisson arrivals: fixed service gives M/D/1's mean wait ρs/(2(1−ρ)), exponential service
      * M/M/1's ρs/(1−ρ), and the utilisation ρ. Catches a link that serves in parallel (no wait), that forgets its
      * busy-until time, or counts latency as occupying it.
