@@ -424,7 +424,9 @@ abstract class JobCommand {
         if (!resume || checkpointDir == null) return true;
         try {
             return new CheckpointDir(checkpointDir, keep).newestSettings()
-                    .map(m -> !"false".equals(m.get("in-memory")) && (wholeJobHere() || "input-splits".equals(m.get("trainer-shares")))).orElse(true);
+                    .map(m -> !"false".equals(m.get("in-memory"))
+                            // one trainer's split is all of it: --in-memory's checkpoint and the split's read alike
+                            && (wholeJobHere() || trainers == 1 || "input-splits".equals(m.get("trainer-shares")))).orElse(true);
         } catch (java.io.IOException | RuntimeException unreadable) {
             return true; // the resume itself names what is wrong with the directory
         }

@@ -233,6 +233,20 @@ class InputCliTest {
         assertEquals(0, streamed.code(), streamed.err());
         assertFalse(streamed.err().contains("loaded this trainer's input split"), streamed.err());
         assertEquals(6000, streamed.json().get("examples").asLong());
+
+        // checkpoints record the loaded split as in-memory data, and --resume loads it again: with two trainers, and
+        // with one (whose split is the whole file, recorded as --in-memory records it)
+        for (String n : new String[] {"2", "1"}) {
+            Path ck = dir.resolve("ck-split-" + n);
+            String[] one = {"launch", "--local", n, "--model", "lr", "--train", train.toString(), "--hash-bits", "12", "--no-progress",
+                    "--checkpoint-dir", ck.toString()};
+            CliTest.Run first = CliTest.run(concat(one, "--epochs", "20", "--checkpoint-every-examples", "4000"));
+            assertEquals(0, first.code(), first.err());
+            assertTrue(first.json().get("checkpoint").get("written").asInt() >= 1, first.out());
+            CliTest.Run resumed = CliTest.run(concat(one, "--epochs", "21", "--resume"));
+            assertEquals(0, resumed.code(), n + " trainer(s): " + resumed.err());
+            assertTrue(resumed.json().get("checkpoint").hasNonNull("resumed_from"), resumed.out());
+        }
     }
 
     /**
