@@ -6,15 +6,16 @@
 # per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
 # CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
 # MEASURE=0 only predicts (against $OUT/measured.tsv), SIMULATE_FLAGS adds simulate flags (a what-if).
-# Each run trains PER_TRAINER examples per trainer (default 30000; N = 8: 240,000); calibrate runs the job as 1 and 2
-# trainers and as launch --local 1 with the same budget. About 6 minutes on an idle 2-core host (much longer on a loaded
+# Each run trains PER_TRAINER examples per trainer (default 100000; N = 8: 800,000: long enough that the measured
+# window, the last 60 %, is past the JIT's warm-up); calibrate runs the job as 1 and 2 trainers and as launch --local 1
+# with the same budget, and the launch is measured with it too. About 10 minutes on an idle 2-core host (much longer on a loaded
 # one); run it on a quiet host: the load average is printed beside every measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/sim-validate}
 NS=("${@:-1 2 4 8}")
 NS=(${NS[*]})
-PER_TRAINER=${PER_TRAINER:-30000}
+PER_TRAINER=${PER_TRAINER:-100000}
 mkdir -p "$OUT"
 # KEEP=1: add to the measurements already there (MEASURE=0 keeps them: it predicts against them)
 [ "${KEEP:-0}" = 1 ] || [ "${MEASURE:-1}" = 0 ] || rm -f "$OUT/measured.tsv"
@@ -57,11 +58,11 @@ for n in "${NS[@]}"; do
     echo "measured: $(tail -1 "$OUT/measured.tsv")" >&2
   done
 done
-# launch --local 2 --ps 2: one epoch of the 60,000 rows (30,000 a trainer), with the data in memory as calibrated. LAUNCH=0 skips it.
+# launch --local 2 --ps 2: PER_TRAINER examples a trainer, as calibrated, with the data in memory as calibrated. LAUNCH=0 skips it.
 if [ "${LAUNCH:-1}" = 1 ] && [ "${MEASURE:-1}" = 1 ]; then
   rm -f "$OUT"/m*.jsonl
   ./shadowsync launch --local 2 --ps 2 jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --in-memory --no-progress \
-      --rendezvous-timeout 300 --save "$OUT/l.model" --summary-json "$OUT/s.json" --metrics "$OUT/m.jsonl" --log-every 1 >/dev/null 2>&1
+      --examples $((PER_TRAINER * 2)) --rendezvous-timeout 300 --save "$OUT/l.model" --summary-json "$OUT/s.json" --metrics "$OUT/m.jsonl" --log-every 1 >/dev/null 2>&1
   cat "$OUT"/m*.jsonl > "$OUT/all.jsonl"
   printf '%s\t%s\t%s\t%s\n' "launch --local" 2 "$(steady "$OUT/all.jsonl" "$OUT/s.json")" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/measured.tsv"
   echo "measured: $(tail -1 "$OUT/measured.tsv")" >&2
