@@ -80,13 +80,8 @@ public final class CriteoTsvSource implements TextFileSource {
     }
 
     @Override
-    public long rangeStart() {
-        return from;
-    }
-
-    @Override
-    public long rangeEnd() {
-        return to;
+    public ByteRange byteRange() {
+        return new ByteRange(from, to);
     }
 
     @Override

@@ -80,17 +80,12 @@ public final class CsvSource implements TextFileSource {
         return file;
     }
 
+    @Override
+    public ByteRange byteRange() {
+        return new ByteRange(from, to);
+    }
+
     /** A byte range of the file: the range from 0 reads the header first; the others hold rows only. */
-    @Override
-    public long rangeStart() {
-        return from;
-    }
-
-    @Override
-    public long rangeEnd() {
-        return to;
-    }
-
     @Override
     public CsvSource range(long from, long to) {
         return new CsvSource(this, from, to);

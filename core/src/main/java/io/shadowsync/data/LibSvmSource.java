@@ -53,13 +53,8 @@ public final class LibSvmSource implements TextFileSource {
     }
 
     @Override
-    public long rangeStart() {
-        return from;
-    }
-
-    @Override
-    public long rangeEnd() {
-        return to;
+    public ByteRange byteRange() {
+        return new ByteRange(from, to);
     }
 
     @Override

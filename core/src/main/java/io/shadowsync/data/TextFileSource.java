@@ -17,11 +17,11 @@ public interface TextFileSource extends SplittableSource {
      */
     TextFileSource range(long from, long to);
 
-    /** Where the byte range this source reads starts in its file: 0 for the whole file (see {@link #range}). */
-    long rangeStart();
+    /** The byte range of its file this source reads (see {@link #range}): {@code [0, Long.MAX_VALUE)} for the whole file. */
+    ByteRange byteRange();
 
-    /** Where the byte range this source reads ends: {@code Long.MAX_VALUE} for the whole file (see {@link #range}). */
-    long rangeEnd();
+    /** Bytes {@code [from, to)} of a file. */
+    record ByteRange(long from, long to) {}
 
     /** Part index of count of this one file: its byte range, or (gzip) all of it or nothing. */
     @Override

@@ -160,7 +160,7 @@ public final class TextFiles implements SplittableSource {
                     if (at >= lo && at < hi) mine.add(f);
                 } else {
                     long a = Math.max(lo - at, 0), b = Math.min(hi - at, s);
-                    if (b > a) mine.add(a == 0 && b == s ? f : f.range(f.rangeStart() + a, f.rangeStart() + b));
+                    if (b > a) mine.add(a == 0 && b == s ? f : f.range(f.byteRange().from() + a, f.byteRange().from() + b));
                 }
                 at += s;
             }
@@ -184,7 +184,8 @@ public final class TextFiles implements SplittableSource {
     private static long bytesOf(TextFileSource f) throws IOException {
         long size = Files.size(f.file());
         if (DataFiles.isCompressed(f.file())) return size;
-        return Math.max(0, Math.min(f.rangeEnd(), size) - Math.min(f.rangeStart(), size));
+        TextFileSource.ByteRange r = f.byteRange();
+        return Math.max(0, Math.min(r.to(), size) - Math.min(r.from(), size));
     }
 
     /** {@code total·i/n} without overflow: parts k and k+1 compute their common boundary alike. */

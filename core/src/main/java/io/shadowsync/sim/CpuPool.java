@@ -80,7 +80,8 @@ public final class CpuPool {
         }
         advance();
         reserved += f;
-        while (running.size() > slots()) waiting.addFirst(running.remove(running.size() - 1));
+        // time slices: fewer cores left send the tasks beyond them back to the queue's head (processor sharing runs all)
+        if (quantum > 0) while (running.size() > slots()) waiting.addFirst(running.remove(running.size() - 1));
         reschedule();
     }
 

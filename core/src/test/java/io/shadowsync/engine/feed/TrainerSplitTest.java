@@ -61,13 +61,8 @@ class TrainerSplitTest {
         }
 
         @Override
-        public long rangeStart() {
-            return inner.rangeStart();
-        }
-
-        @Override
-        public long rangeEnd() {
-            return inner.rangeEnd();
+        public ByteRange byteRange() {
+            return inner.byteRange();
         }
 
         @Override

@@ -75,7 +75,8 @@ public final class JobTerms {
         m.put("split", t.split().label());
         m.put("in-memory", Boolean.toString(inMemory));
         if (inMemory) m.put("shuffle", Boolean.toString(t.shuffle()));
-        // streamed (or kept after the first pass), several trainers read input splits, not every N-th line as before
+        // several trainers read input splits (streamed, kept after the first pass, or each its own loaded before training),
+        // not every N-th line as before
         if (job.config().trainers() > 1 && (ownSplitLoaded || !inMemory && splits(job))) m.put("trainer-shares", "input-splits");
         m.put("data", job.data().schema().toString());
         m.put(io.shadowsync.ckpt.CheckpointDir.DATA_FINGERPRINT, dataFingerprint);
