@@ -313,6 +313,41 @@ class TrainerProcessTest {
     }
 
     /**
+     * The trainers start training together: trainer 1 is slow to get ready (its listener, called when its job is
+     * built, takes 1.5 s), and trainer 0, ready at once, has trained nothing when trainer 1 is ready. Fails on a trainer
+     * that starts as soon as it is ready: in 1.5 s trainer 0 would have trained much of its share alone, with nobody to
+     * average with (what a Spark stage did when one task was late: a worse model).
+     */
+    @Test
+    @Timeout(120)
+    void trainersStartTrainingTogether() throws Exception {
+        Job[] parts = new Job[2];
+        long[] trainedByZeroWhenOneWasReady = {-1};
+        java.util.function.IntFunction<TrainerProcess.Listener> listener = rank -> new TrainerProcess.Listener() {
+            @Override
+            public void training(Job job, Membership members) {
+                parts[rank] = job;
+                if (rank != 1) return;
+                try {
+                    Thread.sleep(1_500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                Job zero = parts[0];
+                trainedByZeroWhenOneWasReady[0] = zero == null ? -1 : zero.progress().examples();
+            }
+        };
+        int[] next = {0};
+        try (Local job = new Local(r -> job("s-ma").epochs(20).build(), JobOptions.defaults(), b -> b.listener(listener.apply(next[0]++)))) {
+            assertEquals(TrainerProcess.Status.DONE, job.outcome(0).status());
+            assertEquals(TrainerProcess.Status.DONE, job.outcome(1).status());
+            assertEquals(20L * ROWS, job.outcome(0).summary().get("examples"));
+            assertTrue(parts[0] != null, "trainer 0 was ready before trainer 1 (its listener ran first)");
+            assertEquals(0L, trainedByZeroWhenOneWasReady[0], "trainer 0 waited for trainer 1 before its first step");
+        }
+    }
+
+    /**
      * A trainer aborted from another thread mid-training (as a Spark task's watcher does when Spark kills the task):
      * its run throws with the abort's cause, and the other trainer's run fails too, naming it, both well before the
      * job's 10,000 epochs could end. Fails on: an abort that only sets a flag the workers never read (run goes on), one
