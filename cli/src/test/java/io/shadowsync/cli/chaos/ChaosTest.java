@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in which every checkpoint with a manifest verifies and nothing stray lies ({@link CheckpointAudit}).
  *
  * <p>Seeded: the seed is printed; {@code -Dshadowsync.chaos.seed=S} draws the same kinds and kill moments again
- * ({@code -Dshadowsync.chaos.trials=N} changes the count, default 20). The table goes to {@code target/chaos-report.md}
+ * ({@code -Dshadowsync.chaos.trials=N} changes the count, default 12: the suite's share of time; a longer run is one flag away). The table goes to {@code target/chaos-report.md}
  * and the test's output. The kinds this build cannot run yet ({@link Kill#available}) are not drawn.
  *
  * <p>The job: logistic regression (2^16 hashed weights, Adagrad), 2 trainers of one worker in one JVM with shadow
@@ -101,7 +101,7 @@ class ChaosTest {
     @Test
     void killedJobsResumeToTheResultOfAnUndisturbedRun() throws Exception {
         long seed = Long.getLong("shadowsync.chaos.seed", new SplittableRandom().nextLong());
-        int trials = Integer.getInteger("shadowsync.chaos.trials", 20);
+        int trials = Integer.getInteger("shadowsync.chaos.trials", 12);
         System.out.printf(Locale.ROOT, "chaos: seed %d (reproduce with -Dshadowsync.chaos.seed=%d), %d trials; undisturbed run %.2f s, "
                 + "eval logloss %.5f, margin %.3f%n", seed, seed, trials, undisturbedSeconds, undisturbedLogloss, MARGIN);
         ChaosReport report = new ChaosReport(String.format(Locale.ROOT, "Chaos run: seed %d (`-Dshadowsync.chaos.seed=%d`), %d trials. "
