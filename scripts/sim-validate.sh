@@ -6,9 +6,9 @@
 # per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
 # CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
 # MEASURE=0 only predicts (against $OUT/measured.tsv), SIMULATE_FLAGS adds simulate flags (a what-if).
-# Each run trains PER_TRAINER examples per trainer (default 100000; N = 8: 800,000: long enough that the measured
+# Every case runs REPS times (default 3; the rounds interleaved), its figure the median. Each run trains PER_TRAINER examples per trainer (default 100000; N = 8: 800,000: long enough that the measured
 # window, the last 60 %, is past the JIT's warm-up); calibrate runs the job as 1 and 2 trainers and as launch --local 1
-# with the same budget, and the launch is measured with it too. About 10 minutes on an idle 2-core host (much longer on a loaded
+# with the same budget, and the launch is measured with it too. About 10 minutes a round on an idle 2-core host (much longer on a loaded
 # one); run it on a quiet host: the load average is printed beside every measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,10 @@ print("%.0f\t%.0f" % (tot, json.load(open(sys.argv[2]))['examples_per_sec']))
 PY
 }
 
+# REPS rounds over every case (interleaved, so that a change in the host's state spreads over all cases); each case's
+# figure is the median of its runs
+REPS=${REPS:-3}
+for rep in $(seq 1 "$REPS"); do
 for n in "${NS[@]}"; do
   [ "${MEASURE:-1}" = 1 ] || break  # MEASURE=0: predict only, against the measurements in $OUT/measured.tsv
   for spec in "s-ma" "s-easgd" "fr-ma --sync-every 1" "fr-ma --sync-every 10" "sync-sgd" "async-ps"; do
@@ -67,6 +71,7 @@ if [ "${LAUNCH:-1}" = 1 ] && [ "${MEASURE:-1}" = 1 ]; then
   printf '%s\t%s\t%s\t%s\n' "launch --local" 2 "$(steady "$OUT/all.jsonl" "$OUT/s.json")" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/measured.tsv"
   echo "measured: $(tail -1 "$OUT/measured.tsv")" >&2
 fi
+done
 
 list=$(IFS=,; echo "${NS[*]}")
 # SIMULATE_FLAGS: more simulate flags for a what-if, e.g. SIMULATE_FLAGS="--quantum 4ms"
@@ -89,17 +94,24 @@ print("calibrated at load %.1f: step %.2f ms wall, %.2f ms CPU (workers %.2f ms)
       % (costs["machine"]["load_average"], costs["step"]["wall"]["median"] * 1e3, costs["step"]["cpu"]["median"] * 1e3,
          costs["step"]["worker_cpu"]["median"] * 1e3, costs["step"].get("process_cpu_cores", {"median": 0})["median"],
          costs["compute_step"]["median"] * 1e3))
-print("| case | N | predicted ex/s | measured ex/s (steady) | predicted / measured | measured (whole run) | load average |")
-print("|---|---|---:|---:|---:|---:|---:|")
-within = total = 0
+print("| case | N | predicted ex/s | measured ex/s (steady, median) | predicted / measured | runs (steady) | measured (whole run, median) | load average |")
+print("|---|---|---:|---:|---:|---|---:|---:|")
+import statistics
+runs = {}
 for line in open(out + "/measured.tsv"):
     spec, n, steady, whole, load = line.rstrip("\n").split("\t")
-    p = pred.get((spec, int(n)))
-    ratio = p / float(steady) if p and float(steady) > 0 else float("nan")
+    runs.setdefault((spec, int(n)), []).append((float(steady), float(whole), load))
+within = total = 0
+for (spec, n), rs in runs.items():
+    steady = statistics.median(r[0] for r in rs)
+    whole = statistics.median(r[1] for r in rs)
+    p = pred.get((spec, n))
+    ratio = p / steady if p and steady > 0 else float("nan")
     total += 1
     within += abs(ratio - 1) <= 0.15
     name = spec.replace("fr-ma --sync-every ", "fr-ma K = ").replace("launch --local", "launch --local --ps 2 (s-ma)")
-    print("| %s | %s | %s | %s | %.2f | %s | %s |" % (name, n, "{:,.0f}".format(p) if p else "-", "{:,}".format(int(steady)), ratio,
-                                                    "{:,}".format(int(whole)), load))
+    each = " / ".join("{:,}".format(int(r[0])) for r in rs)
+    print("| %s | %d | %s | %s | %.2f | %s | %s | %s |" % (name, n, "{:,.0f}".format(p) if p else "-", "{:,}".format(int(steady)), ratio, each,
+                                                         "{:,}".format(int(whole)), " / ".join(r[2] for r in rs)))
 print("%d of %d cases within 15 %%" % (within, total))
 PY
