@@ -285,7 +285,7 @@ abstract class JobCommand {
     DataSource sharedEval;
 
     /** What the flags describe, ready for the engine. */
-    record Plan(DataSource train, long skippedLoading, DataSource eval, ModelSpec modelSpec, OptimizerSpec opt,
+    record Plan(DataSource train, DataSource eval, ModelSpec modelSpec, OptimizerSpec opt,
                 EmbeddingOptimizerSpec embOpt, String algorithm, SyncSpec sync, LinkModel link, TrainerConfig trainer,
                 JobConfig job, int batchSize) {}
 
@@ -339,7 +339,6 @@ abstract class JobCommand {
         }
         JobConfig job = new JobConfig(trainers, cfg, syncSpec, psShards, link, slowTrainer(), wire, rows);
         checkMemory(modelSpec, trainSource, opt, embOpt, job); // before --in-memory fills the heap with the data
-        long skippedLoading = 0;
         if (inMemory && stream) throw new UsageException("--in-memory and --stream contradict each other; give one");
         if (!(cacheFraction >= 0 && cacheFraction <= 1)) throw new UsageException("--cache-fraction must be in [0, 1], got " + cacheFraction);
         if (noInputSplits && Boolean.TRUE.equals(inputSplits)) {
@@ -369,7 +368,6 @@ abstract class JobCommand {
         if (inMemory && loadInMemory && !(trainSource instanceof InMemorySource)) {
             long t0 = System.nanoTime();
             InMemorySource loaded = load(trainSource);
-            skippedLoading = loaded.skippedWhileLoading();
             trainSource = loaded;
             err.println(String.format(Locale.ROOT, "shadowsync: loaded %,d training examples into memory in %.1f s", loaded.size(), (System.nanoTime() - t0) / 1e9));
         }
@@ -377,7 +375,7 @@ abstract class JobCommand {
         if (evalSource != null && !evalSource.schema().equals(trainSource.schema())) {
             throw new UsageException("--eval data has a different layout than --train data: " + evalSource.schema() + " vs " + trainSource.schema());
         }
-        return new Plan(trainSource, skippedLoading, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
+        return new Plan(trainSource, evalSource, modelSpec, opt, embOpt, algorithm, syncSpec, link, cfg, job, batchSize);
     }
 
     /**
@@ -692,7 +690,7 @@ abstract class JobCommand {
 
     /** The job's JSON summary (everything but eval and saved), from the per-trainer results of the whole job. */
     Map<String, Object> summary(Plan plan, JobResult result) {
-        return JobSummary.of(trainingJob(plan), result, plan.skippedLoading(), netBandwidth + " / " + netLatency);
+        return JobSummary.of(trainingJob(plan), result, 0, netBandwidth + " / " + netLatency);
     }
 
     /** The line printed on stderr when training starts. */

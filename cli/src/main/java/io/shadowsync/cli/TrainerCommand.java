@@ -99,7 +99,7 @@ public final class TrainerCommand extends JobCommand implements Callable<Integer
                 .save(save).savePartial(partialOf(save))
                 .notes((summary, partial) -> Provenance.of(spec, jobFile, partial ? null : plan.train(), summary))
                 .keepServers(keepServers).stopOnSignal(true).exitOnStop(EXIT_STOPPED)
-                .skippedLoading(plan.skippedLoading()).network(netBandwidth + " / " + netLatency)
+                .network(netBandwidth + " / " + netLatency)
                 .dataFingerprint(checkpointDir == null ? "" : trainFingerprint())
                 .listener(new TrainerProcess.Listener() {
                     @Override

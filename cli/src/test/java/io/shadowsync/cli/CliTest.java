@@ -284,6 +284,26 @@ class CliTest {
         assertEquals(0, s.code(), s.err());
         assertEquals(1, s.json().get("skipped_lines").asLong());
         assertEquals(299, s.json().get("examples").asLong());
+
+        // the one bad line counts once wherever the data is kept in memory, however many trainers share it, and once a
+        // pass where it streams (fails on a count per trainer of a shared loaded source, or the load counted twice)
+        for (String mode : new String[] {"--in-memory", "--cache-fraction=0.5", "--stream"}) {
+            for (String trainers : new String[] {"1", "3"}) {
+                Run m = run("train", "--model", "lr", "--train", bad.toString(), "--skip-bad-lines", "--no-progress", "--epochs", "2",
+                        "--trainers", trainers, mode);
+                assertEquals(0, m.code(), m.err());
+                assertEquals(mode.equals("--stream") ? 2 : 1, m.json().get("skipped_lines").asLong(), mode + ", " + trainers + " trainer(s)");
+                assertEquals(2 * 299, m.json().get("examples").asLong(), mode + ", " + trainers + " trainer(s)");
+            }
+        }
+        // kept after a first streamed pass (a gzip file is not loaded up front): the pass counts it, the replays do not
+        Path gz = dir.resolve("bad.tsv.gz");
+        try (var out = new java.io.PrintWriter(new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz)))) {
+            for (String l : lines) out.println(l);
+        }
+        Run k = run("train", "--model", "lr", "--train", gz.toString(), "--skip-bad-lines", "--no-progress", "--epochs", "3");
+        assertEquals(0, k.code(), k.err());
+        assertEquals(1, k.json().get("skipped_lines").asLong(), k.err());
     }
 
     @Test

@@ -96,7 +96,9 @@ public interface BatchSupply {
         int parts = own ? 1 : trainers, part = own ? 0 : trainer;
         if (train instanceof InMemorySource mem) {
             int lo = (int) ((long) mem.size() * part / parts), hi = (int) ((long) mem.size() * (part + 1) / parts);
-            return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer);
+            // the source's skipped lines count once: its own trainer's, or trainer 0's of trainers that share it
+            return new ShardFeeder(mem, lo, hi, c.workers(), c.batchSize(), budget, c.epochs(), c.shuffle(), c.seed() + 7919L * trainer,
+                    own || trainer == 0);
         }
         DataSource mine = parts == 1 ? train
                 : splits(train, parts) ? ((SplittableSource) train).share(part, parts) : new EveryNthSource(train, parts, part);

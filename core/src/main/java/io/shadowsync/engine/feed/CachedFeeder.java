@@ -61,8 +61,8 @@ final class CachedFeeder implements BatchSupply {
         if (copy == null || copy.size() < workers || stopRequested) return false;
         // the rest of the run, shared as ShardFeeder shares it: passes over every shard, or the rest of the budget
         ShardFeeder shards = exampleBudget > 0
-                ? new ShardFeeder(copy, 0, copy.size(), workers, batchSize, exampleBudget - read, 0, false, 0)
-                : new ShardFeeder(copy, 0, copy.size(), workers, batchSize, 0, epochs - pass - 1, false, 0);
+                ? new ShardFeeder(copy, 0, copy.size(), workers, batchSize, exampleBudget - read, 0, false, 0, false)
+                : new ShardFeeder(copy, 0, copy.size(), workers, batchSize, 0, epochs - pass - 1, false, 0, false); // the pass counted the skips
         // a resumed run: worker w had taken unskipped[w] examples past what this pass dealt it, all from its shard
         shards.restore(new JobState.ShardPosition(unskipped));
         streamed = dealt;

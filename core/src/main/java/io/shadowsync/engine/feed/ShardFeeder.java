@@ -18,6 +18,8 @@ import io.shadowsync.engine.JobState;
  */
 public final class ShardFeeder implements BatchSupply {
     private final InMemorySource source;
+    /** Whether this feeder reports the lines skipped while the source was loaded (see {@link #skippedLines}). */
+    private final boolean reportsLoadSkips;
     private final Cursor[] cursors;
     private volatile boolean stopRequested;
     private volatile int epoch = 1;
@@ -63,7 +65,7 @@ public final class ShardFeeder implements BatchSupply {
      * @param exampleBudget total examples over all workers (split evenly), or ≤ 0 for {@code epochs} passes over each shard
      */
     public ShardFeeder(InMemorySource source, int workers, int batchSize, long exampleBudget, int epochs) {
-        this(source, 0, source.size(), workers, batchSize, exampleBudget, epochs, false, 0);
+        this(source, 0, source.size(), workers, batchSize, exampleBudget, epochs, false, 0, true);
     }
 
     /**
@@ -72,9 +74,20 @@ public final class ShardFeeder implements BatchSupply {
      */
     public ShardFeeder(InMemorySource source, int from, int to, int workers, int batchSize, long exampleBudget, int epochs,
                        boolean shuffle, long seed) {
+        this(source, from, to, workers, batchSize, exampleBudget, epochs, shuffle, seed, true);
+    }
+
+    /**
+     * As above; {@code reportsLoadSkips} says whether {@link #skippedLines} reports the lines skipped while the source
+     * was loaded: one feeder per loaded source must, the others not (several trainers sharing one loaded source, or a
+     * copy filled by a streamed pass that counted them already), so that a malformed line counts once.
+     */
+    public ShardFeeder(InMemorySource source, int from, int to, int workers, int batchSize, long exampleBudget, int epochs,
+                       boolean shuffle, long seed, boolean reportsLoadSkips) {
         if (workers < 1 || batchSize < 1) throw new IllegalArgumentException("need at least one worker and a positive batch size");
         if (from < 0 || to > source.size() || to - from < workers) throw new IllegalArgumentException((to - from) + " examples cannot be split over " + workers + " workers");
         this.source = source;
+        this.reportsLoadSkips = reportsLoadSkips;
         this.cursors = new Cursor[workers];
         int n = to - from;
         for (int w = 0; w < workers; w++) {
@@ -188,7 +201,7 @@ public final class ShardFeeder implements BatchSupply {
 
     @Override
     public long skippedLines() {
-        return source.skippedWhileLoading();
+        return reportsLoadSkips ? source.skippedWhileLoading() : 0;
     }
 
     @Override

@@ -754,7 +754,10 @@ public final class TrainerProcess {
             return this;
         }
 
-        /** Lines skipped while loading the data into memory, for the summary's {@code skipped_lines} (default: 0). */
+        /**
+         * Lines skipped while loading the data into memory that the job's data does not report itself, added to the
+         * summary's {@code skipped_lines} (default: 0). An {@code InMemorySource} reports its own: leave this 0 for one.
+         */
         public Builder skippedLoading(long n) {
             this.skippedLoading = n;
             return this;
