@@ -359,12 +359,14 @@ public final class TrainerProcess {
             checkpoints = ck;
             String resumedFrom = ck != null && options.checkpoints().resume() ? ck.resume() : null;
             listener.training(part, members);
+            long serversInTrainers = 0;
             if (!(cluster.control() instanceof ElasticRing)) {
                 // the trainers start training together: one that is ready first would otherwise train alone with
                 // nobody to average with (measured in Spark local mode: a trainer ready a second late, the other had
                 // trained all its share alone by then; eval logloss 0.47 against 0.455 when they start together).
-                // Elastic trainers come and go by design; the coordinator admits them while the job runs.
-                cluster.control().barrier();
+                // Elastic trainers come and go by design; the coordinator admits them while the job runs. The start
+                // gathers how many server nodes the trainers host (launch --colocate), for the summary's process count.
+                for (long h : cluster.control().allGatherLongs(new long[] {hosted.size()})) serversInTrainers += h;
             }
             if (ck != null) ck.start();
             JobResult mine;
@@ -427,7 +429,8 @@ public final class TrainerProcess {
                 return new Outcome(Status.DONE, false, mine.examples(), null, null, m);
             }
             Map<String, Object> summary = JobSummary.of(job, all, skippedLoading, network);
-            summary.put("processes", job.config().trainers() + job.config().psShards());
+            // the job's processes: a server node that runs in a trainer's JVM (launch --colocate) is not one of its own
+            summary.put("processes", job.config().trainers() + (int) Math.max(0, job.config().psShards() - serversInTrainers));
             if (options.psReplicas() > 1) summary.put("ps_failovers", cluster.tables().failovers()); // this trainer's switches to a backup
             if (control instanceof ElasticRing ring) {
                 long asked = examplesAsked(train);

@@ -75,6 +75,11 @@ class TrainerProcessTest {
         final List<Future<TrainerProcess.Outcome>> outcomes = new ArrayList<>();
 
         Local(IntFunction<TrainingJob> jobOf, JobOptions options, UnaryOperator<TrainerProcess.Builder> more) throws Exception {
+            this(jobOf, options, more, false);
+        }
+
+        /** With colocate, trainer r hosts server r's node in its JVM (as launch --colocate's processes do). */
+        Local(IntFunction<TrainingJob> jobOf, JobOptions options, UnaryOperator<TrainerProcess.Builder> more, boolean colocate) throws Exception {
             TrainingJob first = jobOf.apply(0);
             int n = first.config().trainers(), s = first.config().psShards();
             parts = new Job[n];
@@ -94,6 +99,7 @@ class TrainerProcessTest {
                                 parts[rank] = job;
                             }
                         })).build();
+                if (colocate && r < servers.size()) t.hosts(servers.get(r).server());
                 trainers.add(t);
                 ts.add(t.bind());
             }
@@ -344,6 +350,21 @@ class TrainerProcessTest {
             assertEquals(20L * ROWS, job.outcome(0).summary().get("examples"));
             assertTrue(parts[0] != null, "trainer 0 was ready before trainer 1 (its listener ran first)");
             assertEquals(0L, trainedByZeroWhenOneWasReady[0], "trainer 0 waited for trainer 1 before its first step");
+        }
+    }
+
+    /**
+     * The leader's summary counts the job's processes: 2 trainers and 2 servers are 4, but 2 when each trainer hosts a
+     * server's node in its JVM (launch --colocate). Fails on a count of trainers plus shards whatever runs where.
+     */
+    @Test
+    @Timeout(120)
+    void theSummaryCountsServersHostedByTrainersAsNoProcessesOfTheirOwn() throws Exception {
+        for (boolean colocate : new boolean[] {false, true}) {
+            try (Local job = new Local(r -> job("s-ma").psShards(2).build(), JobOptions.defaults(), b -> b, colocate)) {
+                assertEquals(TrainerProcess.Status.DONE, job.outcome(1).status());
+                assertEquals(colocate ? 2 : 4, job.outcome(0).summary().get("processes"), "co-located: " + colocate);
+            }
         }
     }
 
