@@ -64,6 +64,7 @@ final class Calibration {
                         + "the process's own CPU %.3f cores (± %.3f)", step.workers(), step.psShards(), step.link(), step.wall().median() * 1e3,
                 step.wall().spread() * 1e3, step.cpu().median() * 1e3, step.workerCpu().median() * 1e3, step.processCpu().median(),
                 step.processCpu().spread());
+        if (step.stepCv() != null) note("a worker step's time varies by %.2f of its mean (coefficient of variation, ± %.2f)", step.stepCv().median(), step.stepCv().spread());
         Costs.Launched launched = launch ? launched(jobArgs, plan, examples, step.processCpu().median()) : null;
         double[] eps1 = trainRuns(t, 1, examples);
         double[] steps = new double[eps1.length];
@@ -115,9 +116,10 @@ final class Calibration {
     private Costs.JobStep jobStep(List<String> jobArgs, JobCommand.Plan plan, long examplesPerTrainer) throws Exception {
         int workers = plan.job().trainer().workers();
         double batch = plan.batchSize();
-        double[] wall = new double[reps], cpu = new double[reps], own = new double[reps], process = new double[reps];
+        double[] wall = new double[reps], cpu = new double[reps], own = new double[reps], process = new double[reps], cv = new double[reps];
         for (int i = 0; i < reps; i++) {
             Steady one = childRun(jobArgs, 1, examplesPerTrainer), two = childRun(jobArgs, 2, examplesPerTrainer);
+            cv[i] = one.stepCv(batch, workers);
             double s1 = one.examplesPerSec / batch, s2 = two.examplesPerSec / batch;
             note("run %d: 1 trainer %.0f examples/s, %.3f cores (workers %.3f); 2 trainers %.0f examples/s, %.3f cores (workers %.3f)", i + 1,
                     one.examplesPerSec, one.cpu, one.workerCpu, two.examplesPerSec, two.cpu, two.workerCpu);
@@ -133,7 +135,10 @@ final class Calibration {
         }
         Measure c = Measure.of(cpu), w = Measure.of(own);
         if (w.median() > c.median()) w = new Measure(c.median(), w.spread());
-        return new Costs.JobStep(Measure.of(wall), c, w, Measure.of(process), workers, plan.job().psShards(), plan.job().link());
+        double[] cvs = java.util.Arrays.stream(cv).filter(Double::isFinite).toArray();
+        Measure stepCv = cvs.length == 0 ? null : Measure.of(cvs);
+        if (stepCv == null) note("the runs were too short to measure how a step's time varies (fewer than 10 metrics intervals in the steady state)");
+        return new Costs.JobStep(Measure.of(wall), c, w, Measure.of(process), workers, plan.job().psShards(), plan.job().link(), stepCv);
     }
 
     /**
@@ -187,7 +192,19 @@ final class Calibration {
      * A run's steady state: examples/s (all trainers), the CPU of its trainer processes and of their worker threads,
      * and of its server processes (cores).
      */
-    private record Steady(double examplesPerSec, double cpu, double workerCpu, double serverCpu) {}
+    record Steady(double examplesPerSec, double cpu, double workerCpu, double serverCpu, double intervalMean, double intervalVariance) {
+        /**
+         * How much one worker step's time varies (its coefficient of variation), from how the examples trainer 0
+         * trained in its metrics intervals vary: steps in an interval of a renewal process with mean step μ and
+         * coefficient c have variance ≈ (T/μ)·c² = mean·c², plus the counting's own, about 1/6 a worker (an interval
+         * that cuts a step); so c² = (variance − W/6) / mean, in steps. NaN where the run had too few intervals.
+         */
+        double stepCv(double batch, int workers) {
+            double mean = intervalMean / batch, var = intervalVariance / (batch * batch);
+            if (!(mean > 0)) return Double.NaN;
+            return Math.sqrt(Math.max(0, var - workers / 6.0) / mean);
+        }
+    }
 
     /** The job as {@code shadowsync train} runs it with the given trainers (sync none, examples a trainer) in a JVM of its own. */
     private Steady childRun(List<String> jobArgs, int trainers, long examplesPerTrainer) throws Exception {
@@ -339,7 +356,33 @@ final class Calibration {
         double seconds = (to - from) / 1e3;
         double cpu = (at(samples, to, 1) - at(samples, from, 1)) / seconds, workers = (at(samples, to, 2) - at(samples, from, 2)) / seconds;
         double servers = (at(samples, to, 3) - at(samples, from, 3)) / seconds;
-        return new Steady(eps, cpu, Double.isNaN(workers) ? cpu : Math.min(cpu, workers), servers);
+        double[] spread = intervals(by.values().iterator().next());
+        return new Steady(eps, cpu, Double.isNaN(workers) ? cpu : Math.min(cpu, workers), servers, spread[0], spread[1]);
+    }
+
+    /**
+     * The examples a trainer trained in each metrics interval of its steady state: their mean, and the variance of
+     * each interval's examples about what its length at the mean rate would hold (the metrics timer's intervals vary by
+     * about half a step on a loaded host; the count is not scaled, which would scale its rounding too); NaN for fewer
+     * than 10 intervals.
+     */
+    static double[] intervals(List<JsonNode> rs) {
+        double end = rs.get(rs.size() - 1).get("seconds").asDouble();
+        List<JsonNode> steady = new ArrayList<>();
+        for (JsonNode r : rs) if (r.get("seconds").asDouble() >= STEADY_FROM * end) steady.add(r);
+        int k = steady.size() - 1;
+        if (k < 10) return new double[] {Double.NaN, Double.NaN};
+        double[] dt = new double[k], dx = new double[k];
+        double sumT = 0, sumX = 0;
+        for (int i = 0; i < k; i++) {
+            dt[i] = steady.get(i + 1).get("seconds").asDouble() - steady.get(i).get("seconds").asDouble();
+            dx[i] = steady.get(i + 1).get("examples").asDouble() - steady.get(i).get("examples").asDouble();
+            sumT += dt[i];
+            sumX += dx[i];
+        }
+        double rate = sumX / sumT, var = 0;
+        for (int i = 0; i < k; i++) var += (dx[i] - rate * dt[i]) * (dx[i] - rate * dt[i]) / (k - 1);
+        return new double[] {sumX / k, var};
     }
 
     /** Column k of the samples at time t (linear between the samples around it, the first or last outside them). */

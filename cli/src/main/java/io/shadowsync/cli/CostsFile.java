@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * The costs file {@code calibrate} writes and {@code simulate} reads (JSON): every cost as {@code {"median": s,
  * "spread": s}} in seconds, the job's step (wall, CPU, the workers' CPU, the process's own CPU in cores and the
- * configuration it ran in), with {@code calibrate --launch} the launched form's step and server CPU, the rows per step
+ * configuration it ran in, and {@code step_cv}, how a step's time varies: optional, simulate's default stragglers), with {@code calibrate --launch} the launched form's step and server CPU, the rows per step
  * and the machine (its cores). A file that lacks a field, or has a bad
  * one, is refused naming it. Format 2 (before the process's own CPU was measured apart) is still read: its step CPU
  * held the whole process's, and its process CPU is 0, the model it was calibrated for.
@@ -43,6 +43,7 @@ final class CostsFile {
         st.put("ps_shards", c.step().psShards());
         st.put("net_bandwidth_bytes_per_sec", Double.isInfinite(c.step().link().bytesPerSecond()) ? "inf" : Double.toString(c.step().link().bytesPerSecond()));
         st.put("net_latency_seconds", c.step().link().latencySeconds());
+        if (c.step().stepCv() != null) put(st, "step_cv", c.step().stepCv());
         if (c.launch() != null) {
             ObjectNode l = step(o, "launch", c.launch().wall(), c.launch().cpu(), c.launch().workerCpu());
             put(l, "server_cpu", c.launch().serverCpu());
@@ -106,7 +107,7 @@ final class CostsFile {
             Measure processCpu = format.equals(VERSION_2) ? new Measure(0, 0) : measure(st, "process_cpu_cores", file);
             Costs.JobStep step = new Costs.JobStep(measure(st, "wall", file), measure(st, "cpu", file), measure(st, "worker_cpu", file), processCpu,
                     (int) number(st, "workers", file), (int) number(st, "ps_shards", file),
-                    new LinkModel(bytesPerSecond, number(st, "net_latency_seconds", file)));
+                    new LinkModel(bytesPerSecond, number(st, "net_latency_seconds", file)), st.has("step_cv") ? measure(st, "step_cv", file) : null);
             return new Costs(step, measure(o, "compute_step", file), number(o, "rows_per_step", file), measure(o, "pull_per_call", file),
                     measure(o, "pull_per_row", file), measure(o, "push_per_call", file), measure(o, "push_per_row", file),
                     measure(o, "grpc_pull_per_call", file), measure(o, "grpc_pull_per_row", file), measure(o, "grpc_push_per_call", file),

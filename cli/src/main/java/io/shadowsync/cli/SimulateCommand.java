@@ -88,6 +88,10 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Also write the JSON summary to this file.")
     Path summaryJson;
 
+    @Option(names = "--chart", paramLabel = "FILE", description = "Also draw examples/s against trainers, one line per algorithm, on "
+            + "log-log axes (a straight line of slope 1 is linear scaling), as a PNG image to this file.")
+    Path chart;
+
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
@@ -104,7 +108,7 @@ public final class SimulateCommand implements Callable<Integer> {
         if (steps != null && steps < 10) throw new UsageException("--steps must be at least 10, got " + steps);
         if (trainersPerHost < 0) throw new UsageException("--trainers-per-host must be ≥ 0 (0: all on one host), got " + trainersPerHost);
         LinkModel link = LinkModel.parse(bandwidth, latency);
-        new Outputs().input("--costs", costsFile).output("--summary-json", summaryJson).check();
+        new Outputs().input("--costs", costsFile).output("--summary-json", summaryJson).output("--chart", chart).check();
         Costs costs = CostsFile.read(costsFile);
         TrainCommand train = TrainFlags.parse(job, out, err);
         JobCommand.Plan plan = train.plan(new PrintWriter(java.io.Writer.nullWriter()), false);
@@ -114,7 +118,7 @@ public final class SimulateCommand implements Callable<Integer> {
         if (dense > Integer.MAX_VALUE) throw new UsageException("the model's " + dense + " dense parameters are more than the simulator takes (2^31 − 1)");
         SimJob base = new SimJob(c.sync(), c.trainer().workers(), plan.batchSize(), (int) dense, shapes.length,
                 shapes.length == 0 ? 0 : (int) shapes[0][1], c.psShards(), c.codec());
-        Stragglers st = stragglers != null ? Stragglers.parse(stragglers) : new Stragglers(Stragglers.Kind.LOGNORMAL, costs.step().wall().relativeSpread());
+        Stragglers st = stragglers != null ? Stragglers.parse(stragglers) : new Stragglers(Stragglers.Kind.LOGNORMAL, costs.step().variation());
         double cores = coresPerHost != null ? coresPerHost : costs.machine().cores();
         if (!(cores > 0)) throw new UsageException("--cores-per-host must be positive, got " + cores);
         if (serversOnHost && (inProcess || trainersPerHost != 0)) {
@@ -171,8 +175,30 @@ public final class SimulateCommand implements Callable<Integer> {
         summary.put("step_residual_seconds", residual);
         summary.put("stragglers", st.toString());
         summary.put("results", results);
+        if (chart != null) {
+            java.nio.ByteBuffer png = java.nio.ByteBuffer.wrap(chart(results, cores));
+            io.shadowsync.ckpt.AtomicFiles.write(chart, ch -> {
+                while (png.hasRemaining()) ch.write(png);
+            });
+            err.println("shadowsync simulate: wrote the chart to " + chart);
+        }
         Json.emit(out, summaryJson, summary);
         return 0;
+    }
+
+    /** Examples/s against trainers, a line per algorithm in the order simulated, as a PNG image. */
+    private byte[] chart(List<Map<String, Object>> results, double cores) {
+        Map<String, List<double[]>> by = new LinkedHashMap<>();
+        for (Map<String, Object> r : results) {
+            by.computeIfAbsent((String) r.get("algorithm"), k -> new ArrayList<>())
+                    .add(new double[] {((Number) r.get("trainers")).doubleValue(), ((Number) r.get("examples_per_sec")).doubleValue()});
+        }
+        List<io.shadowsync.cli.report.Report.Line> lines = new ArrayList<>();
+        by.forEach((a, pts) -> lines.add(new io.shadowsync.cli.report.Report.Line(a, pts.stream().mapToDouble(p -> p[0]).toArray(),
+                pts.stream().mapToDouble(p -> p[1]).toArray())));
+        String title = String.format(Locale.ROOT, "Predicted examples/s (%s / %s links, %s cores a host)", bandwidth, latency,
+                new java.text.DecimalFormat("0.##").format(cores));
+        return io.shadowsync.cli.report.Report.pngOf(new io.shadowsync.cli.report.Report.Chart("simulate", title, "trainers", "examples/s", lines, false, true));
     }
 
     /** --algorithms as registered names: the job's own by default, 'all' for every one that synchronizes. */

@@ -43,9 +43,16 @@ class SimulateCliTest {
     void simulatesTheJobFileForEveryAlgorithmAndN() throws Exception {
         Path train = data();
         Path costs = costs(2e-3);
+        Path png = dir.resolve("scaling.png");
         CliTest.Run r = CliTest.run("simulate", "../jobs/dlrm-synthetic.yaml", "--train", train.toString(), "--eval", train.resolveSibling("eval.tsv").toString(),
-                "--costs", costs.toString(), "--trainers", "1,4", "--algorithms", "all", "--steps", "40", "--ps-shards", "2");
+                "--costs", costs.toString(), "--trainers", "1,4", "--algorithms", "all", "--steps", "40", "--ps-shards", "2", "--chart", png.toString());
         assertEquals(0, r.code(), r.err());
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+        assertTrue(image != null && image.getWidth() == io.shadowsync.cli.report.Report.WIDTH, "--chart writes a PNG image: " + r.err());
+        CliTest.Run same = CliTest.run("simulate", "--model", "dlrm", "--train", train.toString(), "--costs", costs.toString(), "--trainers", "2",
+                "--chart", png.toString(), "--summary-json", png.toString());
+        assertEquals(2, same.code(), same.err());
+        assertTrue(same.err().contains("--chart") && same.err().contains("--summary-json"), same.err());
         String[] lines = r.out().strip().split("\n");
         JsonNode j = new ObjectMapper().readTree(lines[lines.length - 1]);
         Set<String> seen = new HashSet<>();
@@ -102,6 +109,62 @@ class SimulateCliTest {
         Path p = dir.resolve("launch.json");
         Files.writeString(p, CostsFile.toJson(with));
         assertEquals(l, CostsFile.read(p).launch());
+    }
+
+    /**
+     * How a step's time varies, from the examples trained in each metrics interval: metrics of a simulated renewal
+     * process (steps with a coefficient of variation of 0.3, and of 0) give 0.3 within 0.05 and 0 (the counting's own
+     * variance taken out). Fails on a variance not scaled to steps, the counting's variance left in (a constant step
+     * would read as varying), or the intervals' uneven lengths not evened out.
+     */
+    @Test
+    void calibrationMeasuresHowAStepsTimeVariesFromTheMetricsIntervals() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        for (double c : new double[] {0.3, 0.0}) {
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+            double mu = 0.008, sigma = Math.sqrt(Math.log(1 + c * c)), t = 0, next = 0.1;
+            long steps = 0;
+            java.util.List<JsonNode> records = new java.util.ArrayList<>();
+            while (records.size() < 5000) {
+                double z = rnd.nextGaussian();
+                t += mu * Math.exp(sigma * z - sigma * sigma / 2); // lognormal, mean mu, coefficient c
+                steps++;
+                while (t >= next) {
+                    double at = next + Math.abs(rnd.nextGaussian()) * 0.005; // the metrics timer is late by varying amounts (measured: sd 4.6 ms)
+                    records.add(json.readTree("{\"seconds\": " + at + ", \"examples\": " + 128 * (steps - (t > at ? 1 : 0)) + "}"));
+                    next += 0.1;
+                }
+            }
+            double[] iv = Calibration.intervals(records);
+            double cv = new Calibration.Steady(1, 1, 1, 0, iv[0], iv[1]).stepCv(128, 1);
+            assertEquals(c, cv, 0.05, "a step varying by " + c);
+        }
+        // too few intervals to say
+        java.util.List<JsonNode> few = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) few.add(json.readTree("{\"seconds\": " + (0.1 * i) + ", \"examples\": " + 1280 * i + "}"));
+        assertTrue(Double.isNaN(Calibration.intervals(few)[0]));
+    }
+
+    /** The step's measured variation goes through the file and is simulate's default stragglers; without one, the wall's spread. */
+    @Test
+    void theMeasuredStepVariationIsTheDefaultStragglers() throws Exception {
+        Path train = data();
+        Costs c = CostsFile.read(costs(2e-3));
+        assertEquals(null, c.step().stepCv());
+        assertEquals(0.1, c.step().variation(), 1e-12, "the wall's relative spread");
+        Costs.JobStep st = c.step();
+        Costs.JobStep with = new Costs.JobStep(st.wall(), st.cpu(), st.workerCpu(), st.processCpu(), st.workers(), st.psShards(), st.link(),
+                new Measure(0.25, 0.02));
+        Costs cw = new Costs(with, c.computeStep(), c.rowsPerStep(), c.pullPerCall(), c.pullPerRow(), c.pushPerCall(), c.pushPerRow(),
+                c.grpcPullPerCall(), c.grpcPullPerRow(), c.grpcPushPerCall(), c.grpcPushPerRow(), c.encodePerFloat(), c.decodePerFloat(),
+                c.ringHopPerFloat(), c.roundPerFloat(), c.applyPerFloat(), c.wakeup(), c.machine());
+        Path p = dir.resolve("cv.json");
+        Files.writeString(p, CostsFile.toJson(cw));
+        assertEquals(new Measure(0.25, 0.02), CostsFile.read(p).step().stepCv());
+        CliTest.Run r = CliTest.run("simulate", "--model", "dlrm", "--train", train.toString(), "--costs", p.toString(), "--trainers", "2",
+                "--algorithms", "s-ma", "--steps", "40");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("stragglers lognormal:0.25"), r.err());
     }
 
     /** The process's own CPU goes through the file; a format-2 file (without it) is read as none; another format is refused naming the file. */

@@ -55,9 +55,13 @@ public record Costs(JobStep step, Measure computeStep, double rowsPerStep, Measu
      * @param workers    the run's workers (the job's)
      * @param psShards   the run's embedding server shards (1 with an ideal link: one local table store)
      * @param link       the run's emulated link (the job's {@code --net-bandwidth} and {@code --net-latency})
+     * @param stepCv     how much one worker step's time varies, step to step (its coefficient of variation), or null
+     *                   where not measured: simulate's default stragglers
      */
-    public record JobStep(Measure wall, Measure cpu, Measure workerCpu, Measure processCpu, int workers, int psShards, LinkModel link) {
+    public record JobStep(Measure wall, Measure cpu, Measure workerCpu, Measure processCpu, int workers, int psShards, LinkModel link,
+                          Measure stepCv) {
         public JobStep {
+            if (stepCv != null && !(stepCv.median() >= 0)) throw new IllegalArgumentException("a step's coefficient of variation must be ≥ 0, got " + stepCv.median());
             if (wall == null || cpu == null || workerCpu == null || processCpu == null || link == null) {
                 throw new IllegalArgumentException("a job step needs its wall, CPU, process CPU and link");
             }
@@ -65,6 +69,19 @@ public record Costs(JobStep step, Measure computeStep, double rowsPerStep, Measu
             if (workerCpu.median() > cpu.median() * (1 + 1e-9)) {
                 throw new IllegalArgumentException("the workers' CPU per step (" + workerCpu.median() + " s) exceeds the step's (" + cpu.median() + " s)");
             }
+        }
+
+        /** A step without a measure of how its time varies. */
+        public JobStep(Measure wall, Measure cpu, Measure workerCpu, Measure processCpu, int workers, int psShards, LinkModel link) {
+            this(wall, cpu, workerCpu, processCpu, workers, psShards, link, null);
+        }
+
+        /**
+         * How a step's time varies for the simulation's default stragglers: the measured step-to-step coefficient, or
+         * without one the spread of the step's wall time between repetitions (which is smaller: it is of medians).
+         */
+        public double variation() {
+            return stepCv != null ? stepCv.median() : wall.relativeSpread();
         }
 
         /** A step without a per-process part (a costs file of format 2, and tests): all of the CPU is the step's. */

@@ -31,7 +31,12 @@ public final class Report {
     public record Line(String label, double[] x, double[] y) {}
 
     /** A chart: lines over a shared x axis, or ({@code bars}) one bar per line, its single y. */
-    public record Chart(String id, String title, String xLabel, String yLabel, List<Line> lines, boolean bars) {}
+    public record Chart(String id, String title, String xLabel, String yLabel, List<Line> lines, boolean bars, boolean logXY) {
+        /** A chart on linear axes. */
+        public Chart(String id, String title, String xLabel, String yLabel, List<Line> lines, boolean bars) {
+            this(id, title, xLabel, yLabel, lines, bars, false);
+        }
+    }
 
     private final List<RunData> runs;
     private final List<String> warnings;
@@ -152,6 +157,10 @@ public final class Report {
             chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
             chart.getStyler().setMarkerSize(4);
             chart.getStyler().setXAxisDecimalPattern("#,##0.##"); // 200,000 rather than 2E5
+            if (c.logXY()) {
+                chart.getStyler().setXAxisLogarithmic(true);
+                chart.getStyler().setYAxisLogarithmic(true);
+            }
             for (Line l : c.lines()) chart.addSeries(l.label(), l.x(), l.y()).setMarker(SeriesMarkers.CIRCLE);
             return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
