@@ -690,7 +690,7 @@ abstract class JobCommand {
 
     /** The job's JSON summary (everything but eval and saved), from the per-trainer results of the whole job. */
     Map<String, Object> summary(Plan plan, JobResult result) {
-        return JobSummary.of(trainingJob(plan), result, 0, netBandwidth + " / " + netLatency);
+        return JobSummary.of(trainingJob(plan), result, netBandwidth + " / " + netLatency);
     }
 
     /** The line printed on stderr when training starts. */

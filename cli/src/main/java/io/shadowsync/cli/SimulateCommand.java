@@ -1,5 +1,6 @@
 package io.shadowsync.cli;
 
+import io.shadowsync.cli.report.Report;
 import io.shadowsync.comm.LinkModel;
 import io.shadowsync.engine.JobConfig;
 import io.shadowsync.sim.Costs;
@@ -193,12 +194,12 @@ public final class SimulateCommand implements Callable<Integer> {
             by.computeIfAbsent((String) r.get("algorithm"), k -> new ArrayList<>())
                     .add(new double[] {((Number) r.get("trainers")).doubleValue(), ((Number) r.get("examples_per_sec")).doubleValue()});
         }
-        List<io.shadowsync.cli.report.Report.Line> lines = new ArrayList<>();
-        by.forEach((a, pts) -> lines.add(new io.shadowsync.cli.report.Report.Line(a, pts.stream().mapToDouble(p -> p[0]).toArray(),
+        List<Report.Line> lines = new ArrayList<>();
+        by.forEach((a, pts) -> lines.add(new Report.Line(a, pts.stream().mapToDouble(p -> p[0]).toArray(),
                 pts.stream().mapToDouble(p -> p[1]).toArray())));
         String title = String.format(Locale.ROOT, "Predicted examples/s (%s / %s links, %s cores a host)", bandwidth, latency,
                 new java.text.DecimalFormat("0.##").format(cores));
-        return io.shadowsync.cli.report.Report.pngOf(new io.shadowsync.cli.report.Report.Chart("simulate", title, "trainers", "examples/s", lines, false, true));
+        return Report.pngOf(new Report.Chart("simulate", title, "trainers", "examples/s", lines, false, true));
     }
 
     /** --algorithms as registered names: the job's own by default, 'all' for every one that synchronizes. */

@@ -31,12 +31,11 @@ public final class JobSummary {
     /**
      * The summary of a job's result (everything but {@code eval}, {@code saved} and what only a multi-process job has).
      *
-     * @param skippedLoading lines skipped while loading the data into memory before training
      * @param network        how the emulated network was asked for ("1gbit / 0.5ms"), or null: from the job's link model
      */
-    public static Map<String, Object> of(TrainingJob job, JobResult result, long skippedLoading, String network) {
+    public static Map<String, Object> of(TrainingJob job, JobResult result, String network) {
         TrainResult first = result.trainers()[0];
-        long skipped = skippedLoading, nonFinite = 0;
+        long skipped = 0, nonFinite = 0; // each trainer's feeder counts the lines it skipped (a loaded source's, once)
         double lossSum = 0, readerWait = 0;
         for (TrainResult r : result.trainers()) {
             skipped += r.skippedLines();

@@ -149,7 +149,6 @@ public final class TrainerProcess {
     private final Listener listener;
     private final boolean stopOnSignal;
     private final int exitOnStop;
-    private final long skippedLoading;
     private final String network;
     private final java.util.function.Supplier<String> dataFingerprint;
     private final String digest;
@@ -180,7 +179,6 @@ public final class TrainerProcess {
         this.listener = b.listener;
         this.stopOnSignal = b.stopOnSignal;
         this.exitOnStop = b.exitOnStop;
-        this.skippedLoading = b.skippedLoading;
         this.network = b.network;
         this.dataFingerprint = b.dataFingerprint;
         this.digest = JobTerms.digest(job, options);
@@ -428,7 +426,7 @@ public final class TrainerProcess {
                 message(Level.INFO, m);
                 return new Outcome(Status.DONE, false, mine.examples(), null, null, m);
             }
-            Map<String, Object> summary = JobSummary.of(job, all, skippedLoading, network);
+            Map<String, Object> summary = JobSummary.of(job, all, network);
             // the job's processes: a server node that runs in a trainer's JVM (launch --colocate) is not one of its own
             summary.put("processes", job.config().trainers() + (int) Math.max(0, job.config().psShards() - serversInTrainers));
             if (options.psReplicas() > 1) summary.put("ps_failovers", cluster.tables().failovers()); // this trainer's switches to a backup
@@ -685,7 +683,6 @@ public final class TrainerProcess {
         private Listener listener = new Listener() {};
         private boolean stopOnSignal;
         private int exitOnStop;
-        private long skippedLoading;
         private String network;
         private java.util.function.Supplier<String> dataFingerprint;
 
@@ -754,15 +751,6 @@ public final class TrainerProcess {
          */
         public Builder exitOnStop(int status) {
             this.exitOnStop = status;
-            return this;
-        }
-
-        /**
-         * Lines skipped while loading the data into memory that the job's data does not report itself, added to the
-         * summary's {@code skipped_lines} (default: 0). An {@code InMemorySource} reports its own: leave this 0 for one.
-         */
-        public Builder skippedLoading(long n) {
-            this.skippedLoading = n;
             return this;
         }
 
