@@ -29,7 +29,9 @@ import java.util.SplittableRandom;
  * calls' bookkeeping) alongside it on the same host, and the step waits for both; every process on a host (one JVM
  * of trainers in process, each trainer and each server on the host over the network) {@link CpuPool#reserve reserves}
  * the calibrated process CPU once (its JIT, metrics, timers), so that N trainers in one JVM on C cores train
- * (C − process CPU) / step CPU steps a second between them when the cores are short. What the one-trainer run's wall time per step holds beyond
+ * (C − process CPU) / step CPU steps a second between them when the cores are short; in process over an emulated
+ * link the worker's CPU beyond the compute-only step is its table calls' ({@link #tableCallCpu()}), spent between
+ * their waits. What the one-trainer run's wall time per step holds beyond
  * what this simulation makes of the same configuration (its CPU, the emulated link's latencies and wake-ups) is the
  * step's {@link #residual() residual}, a fixed delay added to every step.
  */
@@ -277,7 +279,7 @@ public final class ScalingSimulation {
      */
     private void compute(Worker w) {
         double draw = cluster.stragglers().draw(w.rnd);
-        double own = stepWorkerCpu() * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
+        double own = (stepWorkerCpu() - tableCallCpu() * 2 * job.embTables()) * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
         Runnable next = () -> q.after(residual, () -> {
             // as the engine's Worker: the step's embedding pushes are committed before its gradient goes to the allreduce
             if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(w, () -> endStep(w)));
@@ -342,7 +344,7 @@ public final class ScalingSimulation {
             boolean localCalibrated = st.psShards() == 1 && st.link().isIdeal(); // the calibrated step made no server calls
             double callCpu = localCalibrated ? (pull ? costs.pullPerCall().median() + rows * costs.pullPerRow().median()
                     : costs.pushPerCall().median() + rows * costs.pushPerRow().median()) : 0;
-            host(t).run(callCpu, () -> tableCalls(t, 0, bytes / job.embTables(), touched, k));
+            host(t).run(callCpu, () -> tableCalls(t, 0, bytes / job.embTables(), touched, tableCallCpu(), k));
             return;
         }
         double now = q.now();
@@ -381,17 +383,41 @@ public final class ScalingSimulation {
         return costs.launch().serverCpu().median() * share / touched;
     }
 
-    /** In process: the step's call for table i (of bytes each, spread over touched shards), then the next; k after the last. */
-    private void tableCalls(int t, int i, long bytes, int touched, Runnable k) {
+    /**
+     * In process: the step's call for table i (of bytes each, spread over touched shards), its cpu on the worker's
+     * thread first, then the next; k after the last.
+     */
+    private void tableCalls(int t, int i, long bytes, int touched, double cpu, Runnable k) {
         if (i == job.embTables()) {
             k.run();
             return;
         }
-        double now = q.now();
-        int latencies = i == 0 ? 2 : 0;
-        double done = nic[t].send(now, bytes, latencies);
-        for (int sh = 0; sh < touched; sh++) done = Math.max(done, embShards[sh].send(now, bytes / touched, latencies));
-        q.at(resumes(done), () -> tableCalls(t, i + 1, bytes, touched, k));
+        host(t).run(cpu, () -> {
+            double now = q.now();
+            int latencies = i == 0 ? 2 : 0;
+            double done = nic[t].send(now, bytes, latencies);
+            for (int sh = 0; sh < touched; sh++) done = Math.max(done, embShards[sh].send(now, bytes / touched, latencies));
+            q.at(resumes(done), () -> tableCalls(t, i + 1, bytes, touched, cpu, k));
+        });
+    }
+
+    /**
+     * In process, with the step calibrated over the emulated link: the worker's CPU for one table call (a pull or a
+     * push of one table), which it spends between the call's waits rather than in its forward and backward pass —
+     * what the calibrated step's worker CPU holds beyond the compute-only step's (the calls' parking and waking, the
+     * shards' fan-out), spread over the step's 2 × tables calls. A step's worker CPU is unchanged (the pass is charged
+     * the rest), but N trainers' calls then use the cores while the others' wait: behind a barrier the trainers do
+     * not all wait with the cores idle. 0 where the step made no such calls (one local store, an ideal link) or over
+     * the network (the launched costs).
+     */
+    double tableCallCpu() {
+        Costs.JobStep st = costs.step();
+        if (!cluster.inProcess() || job.embTables() == 0 || (st.psShards() == 1 && st.link().isIdeal())
+                || (cluster.link().isIdeal() && job.psShards() == 1)) {
+            return 0;
+        }
+        double calls = stepWorkerCpu() - costs.computeStep().median();
+        return Math.max(0, calls) / (2.0 * job.embTables());
     }
 
     private void endStep(Worker w) {

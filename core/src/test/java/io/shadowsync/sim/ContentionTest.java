@@ -134,6 +134,44 @@ class ContentionTest {
         assertEquals(BATCH / S, run(job, costs, oneHost(1), 8, 1).examplesPerSec(), 1e-6 * BATCH / S, "in process: the in-process step");
     }
 
+    /**
+     * The DLRM job's step as calibrated in process over an emulated link (per step 26 table pulls and 26 pushes to 2
+     * shards over 1gbit / 100us, 8.1 ms wall, 3.3 ms CPU, 3.0 ms of it the worker's, 1.6 ms a compute-only step,
+     * wake-ups 63 us late): costs whose compute-only step is the given one, everything else as calibrated.
+     */
+    private static Costs dlrmStep(double computeOnly) {
+        Costs.JobStep st = new Costs.JobStep(new Measure(0.0081, 0), new Measure(0.0033, 0), new Measure(0.0030, 0), new Measure(0, 0), 1, 2,
+                LinkModel.parse("1gbit", "100us"));
+        Measure z = SimFixtures.ZERO;
+        return new Costs(st, new Measure(computeOnly, 0), 487, z, z, z, z, z, z, z, z, Map.of(), Map.of(), new Measure(1.4e-8, 0),
+                new Measure(2.7e-9, 0), new Measure(2.1e-9, 0), new Measure(63e-6, 0), new Costs.Machine(2, "test", "test", 0, "now"), null);
+    }
+
+    /**
+     * In process over an emulated link the step's worker CPU beyond the compute-only step's (the table calls' parking
+     * and waking, the shards' fan-out) is spent in the table calls, between their waits, not in the pass: one
+     * trainer's step is still the calibrated one; many trainers on two cores are bound by the step's whole CPU, charged
+     * once (not left out, not twice); and behind a barrier (fr-ma K = 1) one trainer's calls use the cores while the
+     * others wait, where with all of the CPU in the pass the trainers all wait with the cores idle.
+     */
+    @Test
+    void theTableCallsCpuIsSpentBetweenTheirWaits() {
+        SyncSpec none = new SyncSpec("none", 1, 0, Double.NaN, 1, false, Double.NaN, 0.05);
+        SyncSpec frma = new SyncSpec("fr-ma", 1, 0, Double.NaN, 1, false, Double.NaN, 0.05);
+        SimJob free = new SimJob(none, 1, 128, 25_553, 26, 16, 2, Codec.FLOAT32), barrier = new SimJob(frma, 1, 128, 25_553, 26, 16, 2, Codec.FLOAT32);
+        SimCluster host = new SimCluster(LinkModel.parse("1gbit", "100us"), 2, 0, true, Stragglers.parse("lognormal:0.25"));
+        Costs split = dlrmStep(0.0016), inPass = dlrmStep(0.0030); // the calls' CPU: 1.4 ms a step, or none apart from the pass
+        double calibrated = 128 / 0.0081, cpuBound = 2 * 128 / 0.0033;
+        SimCluster alone = new SimCluster(LinkModel.parse("1gbit", "100us"), 2, 0, true, Stragglers.NONE);
+        assertEquals(calibrated, run(free, split, alone, 1, 1).examplesPerSec(), 1e-6 * calibrated, "one trainer: the calibrated step");
+        assertEquals(calibrated, run(free, inPass, alone, 1, 1).examplesPerSec(), 1e-6 * calibrated);
+        double many = run(free, split, host, 32, 1).examplesPerSec();
+        assertTrue(many <= cpuBound * 1.001 && many >= 0.9 * cpuBound, "32 trainers on 2 cores: the step's CPU bounds them, " + many + " of " + cpuBound);
+        double overlapped = run(barrier, split, host, 8, 1).examplesPerSec(), idle = run(barrier, inPass, host, 8, 1).examplesPerSec();
+        assertTrue(overlapped >= 1.05 * idle, "behind a barrier the calls' CPU fills the others' waits: " + overlapped + " against " + idle);
+        assertTrue(overlapped <= cpuBound, overlapped + " within the CPU bound " + cpuBound);
+    }
+
     /** A run is a function of its seed: the same seed gives the same figures, another seed other stragglers. */
     @Test
     void deterministicForASeed() {
