@@ -4,7 +4,8 @@
 # fr-ma K = 1 and 10, sync-sgd, async-ps (steady-state examples/s from --metrics), and `launch --local 2 --ps 2`
 # (4 processes over loopback), then predict the same configurations and print predicted, measured and their ratio
 # per case. Usage: scripts/sim-validate.sh [N ...] (default: 1 2 4 8). Writes under $OUT (default /tmp/sim-validate);
-# CALIBRATE=0 keeps a costs.json already there, KEEP=1 the measurements, LAUNCH=0 skips launch --local,
+# CALIBRATE=0 keeps a costs.json already there (PAIRED=0), KEEP=1 the measurements (new rounds numbered after
+# theirs), LAUNCH=0 skips launch --local,
 # MEASURE=0 only predicts (against $OUT/measured.tsv), SIMULATE_FLAGS adds simulate flags (a what-if).
 # Every case runs REPS times (default 3; the rounds interleaved), its figure the median. PAIRED=1 (the default)
 # calibrates again at the start of every round and predicts that round's runs from that round's costs (the host's
@@ -24,7 +25,7 @@ NS=(${NS[*]})
 PER_TRAINER=${PER_TRAINER:-100000}
 mkdir -p "$OUT"
 # KEEP=1: add to the measurements already there (MEASURE=0 keeps them: it predicts against them)
-[ "${KEEP:-0}" = 1 ] || [ "${MEASURE:-1}" = 0 ] || rm -f "$OUT/measured.tsv"
+[ "${KEEP:-0}" = 1 ] || [ "${MEASURE:-1}" = 0 ] || rm -f "$OUT/measured.tsv" "$OUT"/costs.[0-9]*.json
 [ -f "$OUT/ctr/train.tsv" ] || ./shadowsync gen-data --out "$OUT/ctr" --rows 60000 --eval-rows 1000 >/dev/null
 job=(jobs/dlrm-synthetic.yaml --train "$OUT/ctr/train.tsv" --eval "$OUT/ctr/eval.tsv" --in-memory)
 net=(--net-bandwidth 1gbit --net-latency 100us)
@@ -64,7 +65,9 @@ PY
 # REPS rounds over every case (interleaved, so that a change in the host's state spreads over all cases); each case's
 # figure is the median of its runs
 REPS=${REPS:-3}
-for rep in $(seq 1 "$REPS"); do
+# KEEP=1: the new rounds are numbered after those already in measured.tsv, each with its own costs.R.json
+first_round=$(( $( [ -f "$OUT/measured.tsv" ] && awk -F'\t' 'NF >= 6 && $6 > m { m = $6 } END { print m + 0 }' "$OUT/measured.tsv" || echo 0) + 1 ))
+for rep in $(seq "$first_round" $((first_round + REPS - 1))); do
 if [ "$PAIRED" = 1 ] && [ "${MEASURE:-1}" = 1 ]; then calibrate "$OUT/costs.$rep.json"; fi
 for n in "${NS[@]}"; do
   [ "${MEASURE:-1}" = 1 ] || break  # MEASURE=0: predict only, against the measurements in $OUT/measured.tsv
@@ -137,8 +140,8 @@ for line in open(out + "/measured.tsv"):
     rnd = int(cols[5]) if len(cols) > 5 and int(cols[5]) in costs else min(costs)
     steal = cols[6] if len(cols) > 6 else "-"
     runs.setdefault((spec, int(n)), []).append((float(steady), float(whole), load, rnd, steal))
-first = min(costs)
-paired = len(costs) > 1
+first = min(r[3] for rs in runs.values() for r in rs)  # the first round measured: its calibration predicts every round below
+paired = len({r[3] for rs in runs.values() for r in rs}) > 1
 print("| case | N | predicted ex/s (median) | measured ex/s (steady, median) | predicted / measured%s | runs: measured (predicted / measured) | measured (whole run, median) | load average | steal %% |"
       % (" (median of the rounds')" if paired else ""))
 print("|---|---|---:|---:|---:|---|---:|---:|---:|")
