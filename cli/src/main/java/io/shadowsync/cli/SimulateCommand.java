@@ -76,7 +76,7 @@ public final class SimulateCommand implements Callable<Integer> {
     String quantum = "0";
 
     @Option(names = "--stragglers", paramLabel = "S", description = "How steps vary: none, lognormal:S or exp:F (default: lognormal with the "
-            + "calibrated step's relative spread).")
+            + "calibrated step's variation, step.step_cv; see docs/simulator.md).")
     String stragglers;
 
     @Option(names = "--steps", paramLabel = "K", description = "Worker steps simulated per worker, a fifth of them warm-up (default: 200, "

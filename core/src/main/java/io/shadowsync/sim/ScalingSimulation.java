@@ -30,7 +30,7 @@ import java.util.SplittableRandom;
  * of trainers in process, each trainer and each server on the host over the network) {@link CpuPool#reserve reserves}
  * the calibrated process CPU once (its JIT, metrics, timers), so that N trainers in one JVM on C cores train
  * (C − process CPU) / step CPU steps a second between them when the cores are short; in process over an emulated
- * link the worker's CPU beyond the compute-only step is its table calls' ({@link #tableCallCpu()}), spent between
+ * link the worker's CPU beyond the compute-only step is its table calls' ({@link #tableCallCpu(SimJob, SimCluster, Costs)}), spent between
  * their waits. What the one-trainer run's wall time per step holds beyond
  * what this simulation makes of the same configuration (its CPU, the emulated link's latencies and wake-ups) is the
  * step's {@link #residual() residual}, a fixed delay added to every step.
@@ -87,6 +87,9 @@ public final class ScalingSimulation {
         this(job, cluster, costs, n, seed, stepsPerWorker, residual(job, costs, cluster));
     }
 
+    /** A table call's CPU on the worker's thread ({@link #tableCallCpu(SimJob, SimCluster, Costs)}). */
+    private final double tableCallCpu;
+
     private ScalingSimulation(SimJob job, SimCluster cluster, Costs costs, int n, long seed, int stepsPerWorker, double residual) {
         this.residual = residual;
         if (n < 1) throw new IllegalArgumentException("a simulation needs at least 1 trainer, got " + n);
@@ -97,6 +100,7 @@ public final class ScalingSimulation {
         this.n = n;
         this.algo = job.algorithm();
         this.codec = job.codec();
+        this.tableCallCpu = tableCallCpu(job, cluster, costs);
         LinkModel l = cluster.link();
         hosts = new CpuPool[cluster.hosts(n)];
         for (int h = 0; h < hosts.length; h++) hosts[h] = new CpuPool(q, cluster.coresPerHost(), cluster.quantum());
@@ -279,7 +283,7 @@ public final class ScalingSimulation {
      */
     private void compute(Worker w) {
         double draw = cluster.stragglers().draw(w.rnd);
-        double own = (stepWorkerCpu() - tableCallCpu() * 2 * job.embTables()) * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
+        double own = (stepWorkerCpu() - tableCallCpu * 2 * job.embTables()) * draw, rest = (stepCpu() - stepWorkerCpu()) * draw;
         Runnable next = () -> q.after(residual, () -> {
             // as the engine's Worker: the step's embedding pushes are committed before its gradient goes to the allreduce
             if (algo.workerGroup()) embeddings(w.trainer, false, () -> allReduceGradients(w, () -> endStep(w)));
@@ -344,7 +348,7 @@ public final class ScalingSimulation {
             boolean localCalibrated = st.psShards() == 1 && st.link().isIdeal(); // the calibrated step made no server calls
             double callCpu = localCalibrated ? (pull ? costs.pullPerCall().median() + rows * costs.pullPerRow().median()
                     : costs.pushPerCall().median() + rows * costs.pushPerRow().median()) : 0;
-            host(t).run(callCpu, () -> tableCalls(t, 0, bytes / job.embTables(), touched, tableCallCpu(), k));
+            host(t).run(callCpu, () -> tableCalls(t, 0, bytes / job.embTables(), touched, tableCallCpu, k));
             return;
         }
         double now = q.now();
@@ -410,13 +414,13 @@ public final class ScalingSimulation {
      * not all wait with the cores idle. 0 where the step made no such calls (one local store, an ideal link) or over
      * the network (the launched costs).
      */
-    double tableCallCpu() {
+    static double tableCallCpu(SimJob job, SimCluster cluster, Costs costs) {
         Costs.JobStep st = costs.step();
         if (!cluster.inProcess() || job.embTables() == 0 || (st.psShards() == 1 && st.link().isIdeal())
                 || (cluster.link().isIdeal() && job.psShards() == 1)) {
             return 0;
         }
-        double calls = stepWorkerCpu() - costs.computeStep().median();
+        double calls = st.workerCpu().median() - costs.computeStep().median(); // in process: the in-process step's
         return Math.max(0, calls) / (2.0 * job.embTables());
     }
 
