@@ -107,8 +107,8 @@ class FederateProcessTest {
     }
 
     /**
-     * One client process is SIGKILLed in the middle of round 3 (its 2 of the 6 clients training): that round closes
-     * with the 4 survivors (secure aggregation's threshold for 6 is 4, so the dead clients' pair masks are recovered
+     * One client process is SIGKILLed in the middle of round 3 (its 2 of the 6 clients training, or one of them already
+     * through): that round closes with the survivors (secure aggregation's threshold for 6 is 4, so the dead clients' pair masks are recovered
      * from the survivors' shares and the round is applied), the later rounds sample the dead clients and go on without
      * them, and the summary says so. Catches a server that waits for a dead client forever, ends the run, skips the
      * rounds, or an unmasking that leaves the dead clients' masks in the sum (the model would be noise: the accuracy
@@ -143,7 +143,11 @@ class FederateProcessTest {
             assertEquals(4, per.get(r).get("reported").asInt(), "round " + (r + 1) + ": " + per.get(r));
             assertEquals(2, per.get(r).get("dropped").asInt());
         }
-        assertTrue(per.get(2).get("dropped").asInt() == 2 || per.get(2).get("dropped").asInt() == 0, "round 3: " + per.get(2));
+        // round 3: the kill lands while the process's two clients train; either, both or neither may have reported by then
+        // (measured in CI: one had, "reported":5,"dropped":1), and every sampled client is one or the other
+        int dropped3 = per.get(2).get("dropped").asInt();
+        assertTrue(dropped3 >= 0 && dropped3 <= 2, "round 3: " + per.get(2));
+        assertEquals(per.get(2).get("sampled").asInt(), per.get(2).get("reported").asInt() + dropped3, "round 3: " + per.get(2));
         assertTrue(s.get("eval").get("accuracy").asDouble() > 0.85, s.toString());
     }
 
